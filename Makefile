@@ -1,0 +1,95 @@
+# clustersim build.  `make` builds bin/; `make test` installs what is
+# missing, builds plain and sanitizer (ASan + UBSan) variants, checks that
+# core/ is pure, and runs unit tests and scenario regressions; `make demo`
+# tells the story; `make bench` measures.  SAN=1 builds with sanitizers.
+
+BUILD   ?= build/plain
+BIN     ?= bin
+CC      ?= cc
+PKGS    := yaml-0.1 cmocka libxxhash jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs yaml-0.1 libxxhash jansson 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow \
+               -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation -g
+ifeq ($(SAN),1)
+  CFLAGS_OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS_SAN := -fsanitize=address,undefined
+else
+  CFLAGS_OPT := -O2
+  LDFLAGS_SAN :=
+endif
+CFLAGS  += $(CFLAGS_BASE) $(CFLAGS_OPT) $(PKG_CFLAGS) -MMD -MP
+LDLIBS  += $(PKG_LIBS) -lm
+
+CORE_SRC := $(wildcard core/*.c)
+SIM_SRC  := $(wildcard sim/*.c) $(wildcard shims/sim/*.c) $(wildcard scenarios/*.c) \
+            $(wildcard reports/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+TEST_SRC := $(wildcard tests/*.c)
+
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+CLUSTERSIM := $(BUILD)/clustersim
+UNIT       := $(BUILD)/unit-tests
+
+.PHONY: all deps test test-plain test-asan unit scenarios check-core asan demo bench clean
+
+all: deps
+	@$(MAKE) --no-print-directory build-bins
+	@mkdir -p $(BIN) && cp $(CLUSTERSIM) $(BIN)/clustersim
+
+.PHONY: build-bins
+build-bins: $(CLUSTERSIM) $(UNIT)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(CLUSTERSIM): $(CORE_OBJ) $(SIM_OBJ) $(CLI_OBJ)
+	$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -o $@
+
+$(UNIT): $(CORE_OBJ) $(SIM_OBJ) $(TEST_OBJ)
+	$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) $(CMOCKA_LIBS) -o $@
+
+check-core: $(CORE_OBJ)
+	@scripts/check-core.sh $(CORE_OBJ)
+
+# The plain variant: purity check, scenario regressions through the CLI,
+# rejection of malformed scenarios, then the unit tests.
+test-plain: build-bins check-core
+	@scripts/run-scenarios.sh $(CLUSTERSIM)
+	@scripts/check-invalid.sh $(CLUSTERSIM)
+	@$(UNIT)
+
+# The sanitizer variant runs the same unit tests (which include every
+# shipped scenario) under ASan and UBSan.
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build-bins
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit-tests
+
+test: deps
+	@$(MAKE) --no-print-directory test-plain
+	@$(MAKE) --no-print-directory test-asan
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build-bins
+	@mkdir -p $(BIN) && cp build/asan/clustersim $(BIN)/clustersim-asan
+
+demo: all
+	@scripts/demo.sh $(BIN)/clustersim
+
+bench: all
+	@$(BIN)/clustersim bench scenarios/bench/ping-100-faults.yaml --min-seconds 5
+
+clean:
+	rm -rf build $(BIN) reports-out
+
+-include $(CORE_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -1,0 +1,24 @@
+/*
+ * cli/cli.h: the subcommands of the `clustersim` harness and the helpers
+ * they share (argument parsing of seeds and durations).
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* `clustersim run FILE... [options]`; returns the exit status. */
+int cmd_run(int argc, char **argv, const char *self);
+/* `clustersim replay TRACE [filters] [--check]`. */
+int cmd_replay(int argc, char **argv, const char *self);
+/* `clustersim bench [FILE] [options]`. */
+int cmd_bench(int argc, char **argv, const char *self);
+
+/* Parses "N" or "A..B" (inclusive); 0 on success. */
+int cli_parse_seeds(const char *text, uint64_t *first, uint64_t *last);
+
+/* The Wilson score interval at 95 % for k successes in n trials. */
+void cli_wilson(uint64_t k, uint64_t n, double *lo, double *hi);
+
+#endif

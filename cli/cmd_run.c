@@ -1,0 +1,355 @@
+/*
+ * cli/cmd_run.c: `clustersim run`: loads every scenario first (bad input
+ * stops everything with exit status 2), runs each on each seed, prints a
+ * line per run and a summary, and writes JUnit XML, JSON summaries and
+ * traces when asked.
+ */
+#include "cli.h"
+
+#include "../reports/junit.h"
+#include "../reports/summary.h"
+#include "../scenarios/loader.h"
+#include "../sim/runner.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct run_cli {
+    const char *self;
+    char **files;
+    size_t file_count;
+    bool have_seeds;
+    uint64_t seed_first, seed_last;
+    const char *junit_path, *report_dir, *trace_path;
+    bool check_determinism, quiet, verbose;
+    struct junit_writer *junit;
+    json_t *report;
+    size_t runs, passed, failed;
+};
+
+static int parse_args(struct run_cli *c, int argc, char **argv)
+{
+    c->files = calloc((size_t)argc + 1, sizeof *c->files);
+    if (!c->files)
+        return -1;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (!strcmp(a, "--seed") || !strcmp(a, "--seeds")) {
+            if (!has_value || cli_parse_seeds(argv[++i], &c->seed_first, &c->seed_last) != 0 ||
+                (!strcmp(a, "--seed") && c->seed_first != c->seed_last)) {
+                fprintf(stderr, "clustersim run: %s expects %s\n", a,
+                        !strcmp(a, "--seed") ? "a number" : "a range A..B");
+                return -1;
+            }
+            c->have_seeds = true;
+        } else if (!strcmp(a, "--junit") && has_value) {
+            c->junit_path = argv[++i];
+        } else if (!strcmp(a, "--report") && has_value) {
+            c->report_dir = argv[++i];
+        } else if (!strcmp(a, "--trace") && has_value) {
+            c->trace_path = argv[++i];
+        } else if (!strcmp(a, "--check-determinism")) {
+            c->check_determinism = true;
+        } else if (!strcmp(a, "--quiet")) {
+            c->quiet = true;
+        } else if (!strcmp(a, "--verbose")) {
+            c->verbose = true;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "clustersim run: unknown or incomplete option '%s'\n", a);
+            return -1;
+        } else {
+            c->files[c->file_count++] = argv[i];
+        }
+    }
+    if (c->file_count == 0) {
+        fprintf(stderr, "clustersim run: no scenario file given\n");
+        return -1;
+    }
+    if (c->quiet && c->verbose) {
+        fprintf(stderr, "clustersim run: --quiet and --verbose exclude each other\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int make_dirs(const char *path)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* FILE for one run, or FILE with "-<scenario>-<seed>" before its extension. */
+static void trace_name(const struct run_cli *c, const struct scenario *sc, uint64_t seed,
+                       bool single, char *out, size_t size)
+{
+    if (single) {
+        snprintf(out, size, "%s", c->trace_path);
+        return;
+    }
+    const char *dot = strrchr(c->trace_path, '.');
+    const char *slash = strrchr(c->trace_path, '/');
+    if (!dot || (slash && dot < slash))
+        dot = c->trace_path + strlen(c->trace_path);
+    snprintf(out, size, "%.*s-%s-%llu%s", (int)(dot - c->trace_path), c->trace_path, sc->name,
+             (unsigned long long)seed, dot);
+}
+
+static void replay_command(const struct run_cli *c, const struct scenario *sc, uint64_t seed,
+                           char *out, size_t size)
+{
+    snprintf(out, size, "%s run %s --seed %llu --trace %s-%llu.jsonl && %s replay %s-%llu.jsonl",
+             c->self, sc->path, (unsigned long long)seed, sc->name, (unsigned long long)seed,
+             c->self, sc->name, (unsigned long long)seed);
+}
+
+/* One run with the trace (if any) bracketed by a header and an end line. */
+static int run_once(const struct run_cli *c, const struct scenario *sc, uint64_t seed,
+                    const char *trace_file, struct run_result *res)
+{
+    FILE *f = NULL;
+    if (trace_file) {
+        f = fopen(trace_file, "w");
+        if (!f) {
+            fprintf(stderr, "clustersim run: cannot write trace %s\n", trace_file);
+            return -1;
+        }
+        fprintf(f, "{\"t\":0,\"node\":\"-\",\"kind\":\"run\",\"format\":1,\"scenario\":\"%s\","
+                   "\"file\":\"%s\",\"seed\":%llu}\n",
+                sc->name, sc->path, (unsigned long long)seed);
+    }
+    struct run_options opt = {.seed = seed, .trace_file = f, .trace_hash = true, .verbose = c->verbose};
+    int rc = sim_run_scenario(sc, &opt, res);
+    if (f) {
+        if (rc == 0)
+            fprintf(f, "{\"t\":%lld,\"node\":\"-\",\"kind\":\"end\",\"events\":%llu,\"lines\":%llu,"
+                       "\"hash\":\"%016llx\"}\n",
+                    (long long)res->end_time, (unsigned long long)res->events,
+                    (unsigned long long)res->trace_lines, (unsigned long long)res->trace_hash);
+        fclose(f);
+    }
+    return rc;
+}
+
+static void print_run(const struct run_cli *c, const struct scenario *sc, const struct run_result *r,
+                      const char *replay)
+{
+    if (c->quiet && r->pass)
+        return;
+    char vt[32], conv[64] = "";
+    sim_duration_format(r->end_time, vt, sizeof vt);
+    if (r->stuck) {
+        char at[32];
+        sim_duration_format(r->stuck_at, at, sizeof at);
+        snprintf(conv, sizeof conv, "stuck at %s", at);
+    } else if (r->converged_after >= 0) {
+        char after[32];
+        sim_duration_format(r->converged_after, after, sizeof after);
+        snprintf(conv, sizeof conv, "converged %s after last fault", after);
+    } else {
+        snprintf(conv, sizeof conv, "not converged");
+    }
+    printf("%s %-28s seed=%-6llu %-36s events=%-9llu vt=%-6s wall=%.1fms hash=%016llx\n",
+           r->pass ? "PASS" : "FAIL", sc->name, (unsigned long long)r->seed, conv,
+           (unsigned long long)r->events, vt, r->wall_seconds * 1e3,
+           (unsigned long long)r->trace_hash);
+    if (r->pass && !c->verbose)
+        return;
+    for (size_t i = 0; i < r->expect_count; i++) {
+        const struct run_expect_result *e = &r->expects[i];
+        if (e->per_seed)
+            printf("     %s:%d:%d: %s: %s%s\n", sc->path, e->pos.line, e->pos.col,
+                   sc_expect_name(e->kind), e->ok ? "" : "FAILED: ", e->detail);
+    }
+    if (r->stuck_report)
+        printf("     stuck nodes:\n%s", r->stuck_report);
+    if (r->last_events && !r->pass)
+        printf("     last events:\n%s", r->last_events);
+    if (!r->pass)
+        printf("     replay: %s\n", replay);
+}
+
+static void write_run_report(struct run_cli *c, const struct scenario *sc,
+                             const struct run_result *r, const char *replay)
+{
+    char dir[1024], path[1200];
+    snprintf(dir, sizeof dir, "%s/%s", c->report_dir, sc->name);
+    if (make_dirs(dir) != 0) {
+        fprintf(stderr, "clustersim run: cannot create %s\n", dir);
+        return;
+    }
+    json_t *o = summary_run_json(sc, r, replay);
+    snprintf(path, sizeof path, "%s/seed-%llu.json", dir, (unsigned long long)r->seed);
+    summary_write(path, o);
+    json_array_append_new(json_object_get(c->report, "runs"),
+                          json_pack("{s:s, s:I, s:s, s:s}", "scenario", sc->name, "seed",
+                                    (json_int_t)r->seed, "result", r->pass ? "pass" : "fail",
+                                    "summary", path));
+    json_decref(o);
+    if (!r->pass) { /* keep the evidence: the failing run's full trace */
+        struct run_result again;
+        snprintf(path, sizeof path, "%s/seed-%llu.trace.jsonl", dir, (unsigned long long)r->seed);
+        if (run_once(c, sc, r->seed, path, &again) == 0)
+            run_result_free(&again);
+    }
+}
+
+/* Runs one seed (twice with --check-determinism); returns pass. */
+static bool run_seed(struct run_cli *c, const struct scenario *sc, uint64_t seed, bool single,
+                     bool *stuck)
+{
+    char trace[1024], replay[2048];
+    const char *trace_file = NULL;
+    if (c->trace_path) {
+        trace_name(c, sc, seed, single, trace, sizeof trace);
+        trace_file = trace;
+    }
+    replay_command(c, sc, seed, replay, sizeof replay);
+    struct run_result r;
+    if (run_once(c, sc, seed, trace_file, &r) != 0) {
+        fprintf(stderr, "clustersim run: %s seed %llu could not run (out of memory?)\n", sc->path,
+                (unsigned long long)seed);
+        return false;
+    }
+    if (c->check_determinism) {
+        struct run_result again;
+        if (run_once(c, sc, seed, NULL, &again) == 0) {
+            if (again.trace_hash != r.trace_hash || again.events != r.events) {
+                r.pass = false;
+                printf("     NONDETERMINISTIC: %s seed %llu: trace hash %016llx then %016llx\n",
+                       sc->path, (unsigned long long)seed, (unsigned long long)r.trace_hash,
+                       (unsigned long long)again.trace_hash);
+            }
+            run_result_free(&again);
+        }
+    }
+    print_run(c, sc, &r, replay);
+    if (c->junit)
+        junit_add_case(c->junit, sc, &r, replay);
+    if (c->report)
+        write_run_report(c, sc, &r, replay);
+    c->runs++;
+    *stuck = r.stuck;
+    bool pass = r.pass;
+    run_result_free(&r);
+    return pass;
+}
+
+/* Judges the seed-range expectations of a scenario. */
+static bool judge_fraction(struct run_cli *c, const struct scenario *sc, uint64_t stuck, uint64_t n)
+{
+    bool all_ok = true;
+    for (size_t i = 0; i < sc->expect_count; i++) {
+        const struct sc_expect *e = &sc->expects[i];
+        if (e->kind != SC_EXP_STUCK_FRACTION)
+            continue;
+        double lo, hi, p = n ? (double)stuck / (double)n : 0;
+        cli_wilson(stuck, n, &lo, &hi);
+        bool ok = p >= e->min && p <= e->max;
+        char detail[256];
+        snprintf(detail, sizeof detail,
+                 "stuck fraction %llu/%llu = %.2f%% (95%% CI %.2f%%..%.2f%%), expected %.2f%%..%.2f%%",
+                 (unsigned long long)stuck, (unsigned long long)n, 100 * p, 100 * lo, 100 * hi,
+                 100 * e->min, 100 * e->max);
+        printf("%s %-28s %s\n", ok ? "PASS" : "FAIL", sc->name, detail);
+        if (c->junit)
+            junit_add_aggregate(c->junit, sc, "stuck_fraction", ok, detail);
+        c->runs++;
+        all_ok &= ok;
+    }
+    return all_ok;
+}
+
+static void run_scenario(struct run_cli *c, const struct scenario *sc, bool single)
+{
+    uint64_t first = c->have_seeds ? c->seed_first : sc->seed;
+    uint64_t last = c->have_seeds ? c->seed_last : sc->seed;
+    uint64_t stuck_runs = 0, runs = 0, failed_before = c->failed;
+    if (c->junit)
+        junit_begin_suite(c->junit, sc);
+    for (uint64_t seed = first;; seed++) {
+        bool stuck = false;
+        if (run_seed(c, sc, seed, single, &stuck))
+            c->passed++;
+        else
+            c->failed++;
+        stuck_runs += stuck;
+        runs++;
+        if (seed == last)
+            break;
+    }
+    if (scenario_expects(sc, SC_EXP_STUCK_FRACTION)) {
+        if (judge_fraction(c, sc, stuck_runs, runs))
+            c->passed++;
+        else
+            c->failed++;
+    } else if (runs > 1 && !c->quiet) {
+        printf("     %s: %llu seeds, %llu failed, %llu stuck\n", sc->name, (unsigned long long)runs,
+               (unsigned long long)(c->failed - failed_before), (unsigned long long)stuck_runs);
+    }
+    if (c->junit)
+        junit_end_suite(c->junit);
+}
+
+int cmd_run(int argc, char **argv, const char *self)
+{
+    struct run_cli c = {.self = self};
+    if (parse_args(&c, argc, argv) != 0) {
+        free(c.files);
+        return 2;
+    }
+    struct scenario *scs = calloc(c.file_count, sizeof *scs);
+    int status = 0;
+    for (size_t i = 0; scs && i < c.file_count; i++) {
+        char err[1024];
+        if (scenario_load_file(c.files[i], &scs[i], err, sizeof err) != 0) {
+            fprintf(stderr, "%s\n", err);
+            status = 2;
+        }
+    }
+    if (!scs || status == 2) {
+        for (size_t i = 0; scs && i < c.file_count; i++)
+            scenario_free(&scs[i]);
+        free(scs);
+        free(c.files);
+        return 2;
+    }
+    if (c.junit_path && !(c.junit = junit_open(c.junit_path)))
+        fprintf(stderr, "clustersim run: cannot prepare %s\n", c.junit_path);
+    if (c.report_dir) {
+        c.report = json_pack("{s:[]}", "runs");
+        if (make_dirs(c.report_dir) != 0)
+            fprintf(stderr, "clustersim run: cannot create %s\n", c.report_dir);
+    }
+    bool single = c.file_count == 1 && (!c.have_seeds || c.seed_first == c.seed_last);
+    for (size_t i = 0; i < c.file_count; i++)
+        run_scenario(&c, &scs[i], single);
+    printf("runs: %zu passed, %zu failed\n", c.passed, c.failed);
+    if (c.junit && junit_close(c.junit) != 0)
+        fprintf(stderr, "clustersim run: cannot write %s\n", c.junit_path);
+    if (c.report) {
+        char path[1100];
+        json_object_set_new(c.report, "passed", json_integer((json_int_t)c.passed));
+        json_object_set_new(c.report, "failed", json_integer((json_int_t)c.failed));
+        snprintf(path, sizeof path, "%s/summary.json", c.report_dir);
+        summary_write(path, c.report);
+        json_decref(c.report);
+    }
+    for (size_t i = 0; i < c.file_count; i++)
+        scenario_free(&scs[i]);
+    free(scs);
+    free(c.files);
+    return c.failed ? 1 : 0;
+}

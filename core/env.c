@@ -1,0 +1,45 @@
+/*
+ * core/env.c: small helpers on top of the environment seam (formatted trace
+ * and log records, unbiased bounded random numbers).  Pure: everything goes
+ * through the function pointers of struct cs_env.
+ */
+#include "env.h"
+
+#include <stdio.h>
+
+void cs_tracef(struct cs_env *env, const char *kind, const char *fmt, ...)
+{
+    if (!env->trace_enabled || !env->trace)
+        return;
+    char fields[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fields, sizeof fields, fmt, ap);
+    va_end(ap);
+    env->trace(env, kind, fields);
+}
+
+void cs_logf(struct cs_env *env, enum cs_log_level level, const char *fmt, ...)
+{
+    if (!env->log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    env->log(env, level, line);
+}
+
+uint64_t cs_random_below(struct cs_env *env, uint64_t bound)
+{
+    if (bound == 0)
+        return 0;
+    /* Rejection sampling: draws below `threshold` would bias the modulo. */
+    uint64_t threshold = (0 - bound) % bound;
+    for (;;) {
+        uint64_t r = env->random_u64(env);
+        if (r >= threshold)
+            return r % bound;
+    }
+}

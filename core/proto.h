@@ -1,0 +1,45 @@
+/*
+ * core/proto.h: the interface every node implementation of core/ offers to
+ * the programs that host it (the simulator, the node daemon, tests).
+ *
+ * A protocol is a pure state machine: `create` builds an instance bound to an
+ * environment (core/env.h), `handle` feeds it one event, and the observation
+ * functions let checkers look at it without changing it.
+ */
+#ifndef CS_PROTO_H
+#define CS_PROTO_H
+
+#include "env.h"
+
+/* Receives one member name from a view listing. */
+typedef void (*cs_name_sink)(void *ctx, const char *name);
+
+struct cs_proto {
+    const char *name;
+
+    /* Builds an instance named `node_name` (basename@address) with the
+     * protocol's own configuration (its type is the protocol's). NULL when
+     * out of memory. The instance must not call the environment yet. */
+    void *(*create)(struct cs_env *env, const void *config, const char *node_name);
+    /* Releases an instance and everything it owns (timers are the
+     * environment's business). */
+    void (*destroy)(void *instance);
+    /* Starts the instance: first timers, first queries, first connects. */
+    void (*start)(void *instance);
+    /* Feeds one event. */
+    void (*handle)(void *instance, const struct cs_event *event);
+
+    /* True when the instance has reached its steady state (e.g. a tracker in
+     * `tracking`, a membership view that stopped changing). */
+    bool (*settled)(void *instance);
+    /* Lists the names of the peers the instance believes are members (self
+     * excluded), in any order. */
+    void (*view)(void *instance, cs_name_sink sink, void *ctx);
+    /* False when a timer with this tag cannot move an unsettled instance
+     * forward (used by the stuck detector); NULL means every timer can. */
+    bool (*timer_can_progress)(void *instance, uint64_t tag);
+    /* Writes a human-readable state dump; returns its length. */
+    int (*dump)(void *instance, char *buf, size_t size);
+};
+
+#endif

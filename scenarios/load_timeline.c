@@ -1,0 +1,380 @@
+/*
+ * scenarios/load_timeline.c: the `timeline` and `expect` sections of a
+ * scenario file.  Each timeline entry has `at` (and optionally `every` and
+ * `until`) plus exactly one action key.
+ */
+#include "load_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const action_keys[] = {
+    "start", "kill", "stop", "restart", "partition", "heal", "clog", "dns_add", "dns_remove",
+    "dns_fail", "clock_jump", "clock_rate", "command", "register", "unregister", "send", "join",
+    "leave", "publish", NULL,
+};
+
+/* `key: nodeset` or `key: {nodes: set, ...}`; returns the map (or NULL when
+ * the short form was used). */
+static bool ld_subject(struct sc_load *ld, const yaml_node_t *v, const char *section,
+                       const char *const *keys, struct sc_action *a, const yaml_node_t **map)
+{
+    *map = NULL;
+    if (v->type != YAML_MAPPING_NODE || ld_get(ld, v, "random"))
+        return ld_nodeset(ld, v, &a->nodes);
+    if (!ld_check_map(ld, v, section, keys))
+        return false;
+    *map = v;
+    yaml_node_t *nodes = ld_get(ld, v, "nodes");
+    if (!nodes) {
+        ld_error(ld, v, "expected 'nodes' in %s", section);
+        return false;
+    }
+    return ld_nodeset(ld, nodes, &a->nodes);
+}
+
+static bool opt_duration(struct sc_load *ld, const yaml_node_t *map, const char *key, bool neg,
+                         cs_time *out)
+{
+    yaml_node_t *v = map ? ld_get(ld, map, key) : NULL;
+    return !v || ld_duration(ld, v, neg, out);
+}
+
+static bool ld_lifecycle(struct sc_load *ld, const yaml_node_t *v, struct sc_action *a)
+{
+    static const char *const stop_keys[] = {"nodes", "grace", NULL};
+    static const char *const restart_keys[] = {"nodes", "downtime", "address", "how", "grace", NULL};
+    static const char *const plain_keys[] = {"nodes", NULL};
+    const yaml_node_t *map;
+    const char *const *keys = a->kind == SC_ACT_STOP ? stop_keys
+                              : a->kind == SC_ACT_RESTART ? restart_keys : plain_keys;
+    if (!ld_subject(ld, v, sc_action_name(a->kind), keys, a, &map))
+        return false;
+    a->grace = CS_SEC(30); /* Kubernetes' default terminationGracePeriodSeconds */
+    a->downtime = CS_SEC(1);
+    if (!opt_duration(ld, map, "grace", false, &a->grace) ||
+        !opt_duration(ld, map, "downtime", false, &a->downtime))
+        return false;
+    yaml_node_t *x;
+    static const char *const addr_modes[] = {"keep", "new", NULL};
+    static const char *const how[] = {"stop", "crash", NULL};
+    int m;
+    if (map && (x = ld_get(ld, map, "address"))) {
+        if ((m = ld_enum(ld, x, "an address mode", addr_modes)) < 0)
+            return false;
+        a->new_address = m == 1;
+    }
+    if (map && (x = ld_get(ld, map, "how"))) {
+        if ((m = ld_enum(ld, x, "a way to stop", how)) < 0)
+            return false;
+        a->crash = m == 1;
+    }
+    return true;
+}
+
+static bool ld_cut(struct sc_load *ld, const yaml_node_t *v, struct sc_action *a)
+{
+    static const char *const part_keys[] = {"nodes", "from", "to", "oneway", "for", NULL};
+    const char *section = sc_action_name(a->kind);
+    if (!ld_check_map(ld, v, section, part_keys))
+        return false;
+    yaml_node_t *from = ld_get(ld, v, "from");
+    yaml_node_t *nodes = ld_get(ld, v, "nodes");
+    if (!from)
+        from = nodes;
+    if (!from || (nodes && ld_get(ld, v, "from"))) {
+        ld_error(ld, v, "expected exactly one of 'nodes' or 'from' in %s", section);
+        return false;
+    }
+    if (!ld_nodeset(ld, from, &a->nodes))
+        return false;
+    yaml_node_t *x;
+    if ((x = ld_get(ld, v, "to")) && !ld_nodeset(ld, x, &a->peers))
+        return false;
+    if ((x = ld_get(ld, v, "oneway")) && !ld_bool(ld, x, &a->oneway))
+        return false;
+    return opt_duration(ld, v, "for", false, &a->duration);
+}
+
+static bool ld_dns_fail(struct sc_load *ld, const yaml_node_t *v, struct sc_action *a)
+{
+    static const char *const keys[] = {"mode", "for", NULL};
+    static const char *const modes[] = {"servfail", "nxdomain", "timeout", NULL};
+    static const enum cs_dns_status codes[] = {CS_DNS_SERVFAIL, CS_DNS_NXDOMAIN, CS_DNS_TIMEOUT};
+    if (!ld_check_map(ld, v, "dns_fail", keys))
+        return false;
+    a->fail_mode = CS_DNS_SERVFAIL;
+    yaml_node_t *x;
+    int m;
+    if ((x = ld_get(ld, v, "mode"))) {
+        if ((m = ld_enum(ld, x, "a failure mode", modes)) < 0)
+            return false;
+        a->fail_mode = codes[m];
+    }
+    return opt_duration(ld, v, "for", false, &a->duration);
+}
+
+static bool ld_clock(struct sc_load *ld, const yaml_node_t *v, struct sc_action *a)
+{
+    static const char *const jump_keys[] = {"nodes", "by", NULL};
+    static const char *const rate_keys[] = {"nodes", "ppm", NULL};
+    bool jump = a->kind == SC_ACT_CLOCK_JUMP;
+    const char *key = jump ? "by" : "ppm";
+    if (!ld_check_map(ld, v, sc_action_name(a->kind), jump ? jump_keys : rate_keys))
+        return false;
+    yaml_node_t *nodes = ld_get(ld, v, "nodes"), *x = ld_get(ld, v, key);
+    if (!nodes || !x) {
+        ld_error(ld, v, "expected 'nodes' and '%s' in %s", key, sc_action_name(a->kind));
+        return false;
+    }
+    if (!ld_nodeset(ld, nodes, &a->nodes))
+        return false;
+    if (jump)
+        return ld_duration(ld, x, true, &a->jump);
+    if (!ld_number(ld, x, &a->rate_ppm))
+        return false;
+    if (a->rate_ppm <= -1e6) {
+        ld_error(ld, x, "expected ppm above -1000000 (a clock must move forward)");
+        return false;
+    }
+    return true;
+}
+
+static bool ld_command(struct sc_load *ld, const yaml_node_t *v, const char *op, struct sc_action *a)
+{
+    static const char *const keys[] = {"node", "op", "name", "arg", "value", NULL};
+    if (!ld_check_map(ld, v, op, keys))
+        return false;
+    yaml_node_t *x = ld_get(ld, v, "node");
+    if (!x) {
+        ld_error(ld, v, "expected 'node' in %s", op);
+        return false;
+    }
+    if (!ld_nodeset(ld, x, &a->nodes))
+        return false;
+    if (strcmp(op, "command") == 0) {
+        if (!(x = ld_get(ld, v, "op"))) {
+            ld_error(ld, v, "expected 'op' in command");
+            return false;
+        }
+        if (!ld_string(ld, x, a->op, sizeof a->op))
+            return false;
+    } else {
+        if (ld_get(ld, v, "op")) {
+            ld_error(ld, ld_get(ld, v, "op"), "'op' is only allowed in a generic command");
+            return false;
+        }
+        snprintf(a->op, sizeof a->op, "%s", op);
+    }
+    if ((x = ld_get(ld, v, "name")) && !ld_string(ld, x, a->name, sizeof a->name))
+        return false;
+    if ((x = ld_get(ld, v, "arg")) && !ld_string(ld, x, a->arg, sizeof a->arg))
+        return false;
+    if ((x = ld_get(ld, v, "value"))) {
+        double d;
+        if (!ld_number(ld, x, &d))
+            return false;
+        a->value = (int64_t)d;
+    }
+    return true;
+}
+
+static bool ld_action_body(struct sc_load *ld, const char *key, const yaml_node_t *v,
+                           struct sc_action *a)
+{
+    static const struct { const char *key; enum sc_action_kind kind; } kinds[] = {
+        {"start", SC_ACT_START}, {"kill", SC_ACT_KILL}, {"stop", SC_ACT_STOP},
+        {"restart", SC_ACT_RESTART}, {"partition", SC_ACT_PARTITION}, {"heal", SC_ACT_HEAL},
+        {"clog", SC_ACT_CLOG}, {"dns_add", SC_ACT_DNS_ADD}, {"dns_remove", SC_ACT_DNS_REMOVE},
+        {"dns_fail", SC_ACT_DNS_FAIL}, {"clock_jump", SC_ACT_CLOCK_JUMP},
+        {"clock_rate", SC_ACT_CLOCK_RATE},
+    };
+    a->kind = SC_ACT_COMMAND;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].key, key) == 0)
+            a->kind = kinds[i].kind;
+    switch (a->kind) {
+    case SC_ACT_START:
+    case SC_ACT_KILL:
+    case SC_ACT_STOP:
+    case SC_ACT_RESTART:
+        return ld_lifecycle(ld, v, a);
+    case SC_ACT_PARTITION:
+    case SC_ACT_CLOG:
+        return ld_cut(ld, v, a);
+    case SC_ACT_HEAL: {
+        const char *s = ld_scalar(ld, v, "'all'");
+        if (s && strcmp(s, "all") != 0)
+            ld_error(ld, v, "expected 'all' (heal removes every partition), found '%s'", s);
+        return !ld->failed;
+    }
+    case SC_ACT_DNS_ADD:
+    case SC_ACT_DNS_REMOVE:
+        return ld_dns_record(ld, v, &a->dns);
+    case SC_ACT_DNS_FAIL:
+        return ld_dns_fail(ld, v, a);
+    case SC_ACT_CLOCK_JUMP:
+    case SC_ACT_CLOCK_RATE:
+        return ld_clock(ld, v, a);
+    case SC_ACT_COMMAND:
+        return ld_command(ld, v, key, a);
+    }
+    return false;
+}
+
+static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action *a)
+{
+    if (n->type != YAML_MAPPING_NODE) {
+        ld_error(ld, n, "expected a timeline entry (a mapping with 'at' and one action)");
+        return false;
+    }
+    const char *action = NULL;
+    yaml_node_t *body = NULL, *action_key = NULL;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = ld_node(ld, p->key);
+        const char *key = ld_scalar(ld, k, "a key");
+        if (!key)
+            return false;
+        if (!strcmp(key, "at") || !strcmp(key, "every") || !strcmp(key, "until"))
+            continue;
+        bool known = false;
+        for (const char *const *ak = action_keys; *ak && !known; ak++)
+            known = strcmp(*ak, key) == 0;
+        if (!known) {
+            ld_error(ld, k, "unknown key '%s' in a timeline entry (expected at, every, until and "
+                            "one action: start, kill, stop, restart, partition, heal, clog, "
+                            "dns_add, dns_remove, dns_fail, clock_jump, clock_rate, register, "
+                            "unregister, send, join, leave, publish, command)", key);
+            return false;
+        }
+        if (action) {
+            ld_error(ld, k, "expected one action per timeline entry, found '%s' and '%s'", action, key);
+            return false;
+        }
+        action = key;
+        action_key = k;
+        body = ld_node(ld, p->value);
+    }
+    yaml_node_t *at = ld_get(ld, n, "at");
+    if (!at) {
+        ld_error(ld, n, "expected 'at' (when the action happens) in a timeline entry");
+        return false;
+    }
+    if (!action) {
+        ld_error(ld, n, "expected an action in a timeline entry");
+        return false;
+    }
+    a->pos = ld_pos(action_key);
+    if (!ld_duration(ld, at, false, &a->at) || !opt_duration(ld, n, "every", false, &a->every) ||
+        !opt_duration(ld, n, "until", false, &a->until))
+        return false;
+    if (ld_get(ld, n, "every") && a->every == 0) {
+        ld_error(ld, ld_get(ld, n, "every"), "expected a positive repeat interval");
+        return false;
+    }
+    if (a->at > ld->sc->limits.duration) {
+        ld_error(ld, at, "this action is after the run limit (limits.duration); raise the limit or "
+                         "move the action");
+        return false;
+    }
+    return ld_action_body(ld, action, body, a);
+}
+
+bool ld_timeline(struct sc_load *ld, const yaml_node_t *n)
+{
+    if (n->type != YAML_SEQUENCE_NODE) {
+        ld_error(ld, n, "expected a list of timeline entries");
+        return false;
+    }
+    size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    ld->sc->actions = calloc(count ? count : 1, sizeof *ld->sc->actions);
+    if (!ld->sc->actions)
+        return false;
+    for (size_t i = 0; i < count; i++) {
+        ld->sc->action_count = i + 1; /* so scenario_free releases partial node sets */
+        if (!ld_action(ld, ld_node(ld, n->data.sequence.items.start[i]), &ld->sc->actions[i]))
+            return false;
+    }
+    return true;
+}
+
+static bool ld_flag_true(struct sc_load *ld, const yaml_node_t *v, const char *key)
+{
+    bool b;
+    if (!ld_bool(ld, v, &b))
+        return false;
+    if (!b)
+        ld_error(ld, v, "expected '%s: true' (leave the expectation out instead of false)", key);
+    return b;
+}
+
+static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect *e)
+{
+    static const char *const keys[] = {"converged", "stuck", "not_stuck", "no_duplicates",
+                                       "stuck_fraction", NULL};
+    if (!ld_check_map(ld, n, "an expectation", keys))
+        return false;
+    if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1) {
+        ld_error(ld, n, "expected exactly one expectation per list entry");
+        return false;
+    }
+    yaml_node_pair_t *p = n->data.mapping.pairs.start;
+    const char *key = (const char *)ld_node(ld, p->key)->data.scalar.value;
+    yaml_node_t *v = ld_node(ld, p->value);
+    e->pos = ld_pos(ld_node(ld, p->key));
+    if (!strcmp(key, "converged")) {
+        e->kind = SC_EXP_CONVERGED;
+        if (v->type == YAML_SCALAR_NODE)
+            return ld_duration(ld, v, false, &e->within);
+        static const char *const ck[] = {"within", NULL};
+        if (!ld_check_map(ld, v, "converged", ck))
+            return false;
+        yaml_node_t *w = ld_get(ld, v, "within");
+        if (!w) {
+            ld_error(ld, v, "expected 'within' in converged");
+            return false;
+        }
+        return ld_duration(ld, w, false, &e->within);
+    }
+    if (!strcmp(key, "stuck_fraction")) {
+        static const char *const fk[] = {"min", "max", NULL};
+        e->kind = SC_EXP_STUCK_FRACTION;
+        if (!ld_check_map(ld, v, "stuck_fraction", fk))
+            return false;
+        yaml_node_t *mn = ld_get(ld, v, "min"), *mx = ld_get(ld, v, "max");
+        e->min = 0;
+        e->max = 1;
+        if ((mn && !ld_probability(ld, mn, &e->min)) || (mx && !ld_probability(ld, mx, &e->max)))
+            return false;
+        if (e->min > e->max) {
+            ld_error(ld, v, "expected min <= max in stuck_fraction");
+            return false;
+        }
+        return true;
+    }
+    e->kind = !strcmp(key, "stuck") ? SC_EXP_STUCK
+              : !strcmp(key, "not_stuck") ? SC_EXP_NOT_STUCK : SC_EXP_NO_DUPLICATES;
+    if (e->kind == SC_EXP_NO_DUPLICATES && ld->sc->cluster.protocol == SC_PROTO_PING) {
+        ld_error(ld, v, "no_duplicates needs a protocol with a registry; 'ping' has none");
+        return false;
+    }
+    return ld_flag_true(ld, v, key);
+}
+
+bool ld_expectations(struct sc_load *ld, const yaml_node_t *n)
+{
+    if (n->type != YAML_SEQUENCE_NODE) {
+        ld_error(ld, n, "expected a list of expectations");
+        return false;
+    }
+    size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    ld->sc->expects = calloc(count ? count : 1, sizeof *ld->sc->expects);
+    if (!ld->sc->expects)
+        return false;
+    for (size_t i = 0; i < count; i++) {
+        if (!ld_expect(ld, ld_node(ld, n->data.sequence.items.start[i]), &ld->sc->expects[i]))
+            return false;
+        ld->sc->expect_count = i + 1;
+    }
+    return true;
+}

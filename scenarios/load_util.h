@@ -1,0 +1,70 @@
+/*
+ * scenarios/load_util.h: shared machinery of the scenario loader: the
+ * loading context over a libyaml document, error reporting as
+ * `file:line:column: what was expected`, and parsers for the scalar types of
+ * the schema (durations with units, probabilities, integers, booleans,
+ * addresses, distributions, node sets).
+ */
+#ifndef SC_LOAD_UTIL_H
+#define SC_LOAD_UTIL_H
+
+#include <yaml.h>
+
+#include "loader.h"
+
+struct sc_load {
+    yaml_document_t doc;
+    const char *file;
+    char *err;
+    size_t errlen;
+    bool failed;
+    struct scenario *sc;
+};
+
+/* Records the first error, located at node `n` (or nowhere if NULL). */
+void ld_error(struct sc_load *ld, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Position of a node (1-based line and column). */
+struct sc_pos ld_pos(const yaml_node_t *n);
+
+/* The scalar text of a node, or NULL (with an error naming `what`) when the
+ * node is not a scalar. */
+const char *ld_scalar(struct sc_load *ld, const yaml_node_t *n, const char *what);
+
+/* Checks that `n` is a mapping whose keys are all in `allowed` (a NULL-ended
+ * list); reports wrong types, unknown and duplicate keys. */
+bool ld_check_map(struct sc_load *ld, const yaml_node_t *n, const char *section,
+                  const char *const *allowed);
+
+/* The value of `key` in mapping `n`, or NULL. */
+yaml_node_t *ld_get(struct sc_load *ld, const yaml_node_t *n, const char *key);
+
+/* Resolves a node id of the document. */
+yaml_node_t *ld_node(struct sc_load *ld, int id);
+
+/* Scalar parsers: each returns false and records an error on bad input. */
+bool ld_duration(struct sc_load *ld, const yaml_node_t *n, bool allow_negative, cs_time *out);
+bool ld_probability(struct sc_load *ld, const yaml_node_t *n, double *out);
+bool ld_number(struct sc_load *ld, const yaml_node_t *n, double *out);
+bool ld_uint(struct sc_load *ld, const yaml_node_t *n, uint64_t max, uint64_t *out);
+bool ld_bool(struct sc_load *ld, const yaml_node_t *n, bool *out);
+bool ld_string(struct sc_load *ld, const yaml_node_t *n, char *buf, size_t size);
+bool ld_address(struct sc_load *ld, const yaml_node_t *n, struct cs_addr *out);
+bool ld_dist(struct sc_load *ld, const yaml_node_t *n, struct sim_dist *out);
+/* One of `names` (NULL-ended); returns its index or -1 with an error. */
+int ld_enum(struct sc_load *ld, const yaml_node_t *n, const char *what, const char *const *names);
+
+/* A node set: "all", a node id, a list of ids, or {random: k}. Node ids must
+ * be declared in cluster.nodes. */
+bool ld_nodeset(struct sc_load *ld, const yaml_node_t *n, struct sc_nodeset *out);
+
+/* Section parsers shared between loader.c and load_timeline.c. */
+/* The `timeline` list (needs cluster.nodes and limits loaded first). */
+bool ld_timeline(struct sc_load *ld, const yaml_node_t *n);
+/* The `expect` list. */
+bool ld_expectations(struct sc_load *ld, const yaml_node_t *n);
+/* One DNS record {name, type, address | target + port, ttl}. */
+bool ld_dns_record(struct sc_load *ld, const yaml_node_t *n, struct sc_dns_entry *out);
+
+#endif

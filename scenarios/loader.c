@@ -1,0 +1,527 @@
+/*
+ * scenarios/loader.c: the scenario loader on libyaml's document API: the
+ * top level, the cluster (nodes and protocol settings), the network and DNS
+ * models and the run limits.  The timeline and expectations are in
+ * load_timeline.c.  The schema is documented in scenarios/README.md.
+ */
+#include "loader.h"
+
+#include "load_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool ld_node_spec(struct sc_load *ld, const yaml_node_t *n, struct sc_node *out)
+{
+    static const char *const keys[] = {"id", "address", "clock", NULL};
+    if (n->type == YAML_SCALAR_NODE)
+        return ld_string(ld, n, out->id, sizeof out->id);
+    if (!ld_check_map(ld, n, "a node", keys))
+        return false;
+    yaml_node_t *v = ld_get(ld, n, "id");
+    if (!v) {
+        ld_error(ld, n, "expected 'id' in a node");
+        return false;
+    }
+    if (!ld_string(ld, v, out->id, sizeof out->id))
+        return false;
+    if ((v = ld_get(ld, n, "address")) && !ld_address(ld, v, &out->addr))
+        return false;
+    if ((v = ld_get(ld, n, "clock"))) {
+        static const char *const ckeys[] = {"drift_ppm", "offset", NULL};
+        if (!ld_check_map(ld, v, "clock", ckeys))
+            return false;
+        yaml_node_t *c;
+        if ((c = ld_get(ld, v, "drift_ppm"))) {
+            if (!ld_number(ld, c, &out->drift_ppm))
+                return false;
+            if (out->drift_ppm <= -1e6) {
+                ld_error(ld, c, "expected drift_ppm above -1000000 (a clock must move forward)");
+                return false;
+            }
+        }
+        if ((c = ld_get(ld, v, "offset")) && !ld_duration(ld, c, true, &out->clock_offset))
+            return false;
+    }
+    return true;
+}
+
+static bool ld_nodes(struct sc_load *ld, const yaml_node_t *n)
+{
+    struct sc_cluster *cl = &ld->sc->cluster;
+    if (n->type == YAML_SCALAR_NODE) {
+        uint64_t count;
+        if (!ld_uint(ld, n, 100000, &count))
+            return false;
+        if (count == 0) {
+            ld_error(ld, n, "expected at least one node");
+            return false;
+        }
+        cl->nodes = calloc(count, sizeof *cl->nodes);
+        if (!cl->nodes)
+            return false;
+        cl->node_count = count;
+        for (size_t i = 0; i < count; i++) {
+            snprintf(cl->nodes[i].id, sizeof cl->nodes[i].id, "n%zu", i + 1);
+            cl->nodes[i].pos = ld_pos(n);
+        }
+        return true;
+    }
+    if (n->type != YAML_SEQUENCE_NODE) {
+        ld_error(ld, n, "expected a node count or a list of nodes");
+        return false;
+    }
+    size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (count == 0) {
+        ld_error(ld, n, "expected at least one node");
+        return false;
+    }
+    cl->nodes = calloc(count, sizeof *cl->nodes);
+    if (!cl->nodes)
+        return false;
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_t *item = ld_node(ld, n->data.sequence.items.start[i]);
+        if (!ld_node_spec(ld, item, &cl->nodes[i]))
+            return false;
+        cl->nodes[i].pos = ld_pos(item);
+        cl->node_count = i + 1;
+        if (scenario_node_index(ld->sc, cl->nodes[i].id) != (int)i) {
+            ld_error(ld, item, "node id '%s' is declared twice", cl->nodes[i].id);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool ld_ping(struct sc_load *ld, const yaml_node_t *n, yaml_node_t **peers_out)
+{
+    static const char *const keys[] = {"discovery", "dns_name", "peers", "poll_interval",
+                                       "ping_interval", "peer_timeout", "datagrams", NULL};
+    struct ping_config *p = &ld->sc->cluster.ping;
+    if (!ld_check_map(ld, n, "cluster.ping", keys))
+        return false;
+    static const char *const modes[] = {"static", "dns", NULL};
+    yaml_node_t *v;
+    if ((v = ld_get(ld, n, "discovery"))) {
+        int m = ld_enum(ld, v, "a discovery mode", modes);
+        if (m < 0)
+            return false;
+        p->discovery = (enum ping_discovery)m;
+    }
+    if ((v = ld_get(ld, n, "dns_name")) && !ld_string(ld, v, p->dns_name, sizeof p->dns_name))
+        return false;
+    if (p->discovery == PING_DISCOVER_DNS && !p->dns_name[0] && !ld->sc->dns.service[0]) {
+        ld_error(ld, n, "expected 'dns_name' (or a dns.service) with dns discovery");
+        return false;
+    }
+    struct { const char *key; cs_time *dst; } durs[] = {
+        {"poll_interval", &p->poll_interval}, {"ping_interval", &p->ping_interval},
+        {"peer_timeout", &p->peer_timeout},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        if ((v = ld_get(ld, n, durs[i].key))) {
+            if (!ld_duration(ld, v, false, durs[i].dst))
+                return false;
+            if (*durs[i].dst == 0 && i < 2) {
+                ld_error(ld, v, "expected a positive interval");
+                return false;
+            }
+        }
+    }
+    if ((v = ld_get(ld, n, "datagrams")) && !ld_bool(ld, v, &p->datagrams))
+        return false;
+    *peers_out = ld_get(ld, n, "peers");
+    return true;
+}
+
+/* Static peers: an explicit address list, or every node's first address. */
+static bool ld_ping_peers(struct sc_load *ld, const yaml_node_t *peers)
+{
+    struct sc_cluster *cl = &ld->sc->cluster;
+    size_t count = peers ? (size_t)(peers->data.sequence.items.top - peers->data.sequence.items.start)
+                         : cl->node_count;
+    if (peers && peers->type != YAML_SEQUENCE_NODE) {
+        ld_error(ld, peers, "expected a list of addresses");
+        return false;
+    }
+    cl->ping_static = calloc(count ? count : 1, sizeof *cl->ping_static);
+    if (!cl->ping_static)
+        return false;
+    for (size_t i = 0; i < count; i++) {
+        if (peers) {
+            if (!ld_address(ld, ld_node(ld, peers->data.sequence.items.start[i]), &cl->ping_static[i]))
+                return false;
+        } else {
+            cl->ping_static[i] = cl->nodes[i].addr;
+        }
+    }
+    cl->ping.static_peers = cl->ping_static;
+    cl->ping.static_count = count;
+    return true;
+}
+
+static bool ld_cluster(struct sc_load *ld, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"basename", "nodes", "address_pool", "protocol", "ping", NULL};
+    struct sc_cluster *cl = &ld->sc->cluster;
+    if (!ld_check_map(ld, n, "cluster", keys))
+        return false;
+    yaml_node_t *v;
+    if ((v = ld_get(ld, n, "basename"))) {
+        if (!ld_string(ld, v, cl->basename, sizeof cl->basename))
+            return false;
+        if (!cl->basename[0] || strchr(cl->basename, '@')) {
+            ld_error(ld, v, "expected a basename without '@'");
+            return false;
+        }
+    }
+    if ((v = ld_get(ld, n, "address_pool")) && !ld_address(ld, v, &cl->pool))
+        return false;
+    if (!(v = ld_get(ld, n, "nodes"))) {
+        ld_error(ld, n, "expected 'nodes' (a count or a list) in cluster");
+        return false;
+    }
+    if (!ld_nodes(ld, v))
+        return false;
+    if (scenario_assign_addresses(ld->sc) != 0) {
+        ld_error(ld, v, "two nodes share an address, or the address pool is exhausted");
+        return false;
+    }
+    static const char *const protocols[] = {"ping", NULL};
+    if ((v = ld_get(ld, n, "protocol"))) {
+        int p = ld_enum(ld, v, "a protocol", protocols);
+        if (p < 0)
+            return false;
+        cl->protocol = (enum sc_protocol)p;
+    }
+    yaml_node_t *peers = NULL;
+    if ((v = ld_get(ld, n, "ping")) && !ld_ping(ld, v, &peers))
+        return false;
+    if (cl->ping.discovery == PING_DISCOVER_DNS && !cl->ping.dns_name[0])
+        snprintf(cl->ping.dns_name, sizeof cl->ping.dns_name, "%s", ld->sc->dns.service);
+    return ld_ping_peers(ld, peers);
+}
+
+static bool ld_datagrams(struct sc_load *ld, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"latency", "loss", "duplicate", "reorder", "reorder_delay", NULL};
+    struct sc_network *net = &ld->sc->net;
+    if (!ld_check_map(ld, n, "network.datagrams", keys))
+        return false;
+    yaml_node_t *v;
+    if ((v = ld_get(ld, n, "latency")) && !ld_dist(ld, v, &net->dgram_latency))
+        return false;
+    if ((v = ld_get(ld, n, "loss")) && !ld_probability(ld, v, &net->dgram_loss))
+        return false;
+    if ((v = ld_get(ld, n, "duplicate")) && !ld_probability(ld, v, &net->dgram_duplicate))
+        return false;
+    if ((v = ld_get(ld, n, "reorder")) && !ld_probability(ld, v, &net->dgram_reorder))
+        return false;
+    if ((v = ld_get(ld, n, "reorder_delay")) && !ld_dist(ld, v, &net->reorder_delay))
+        return false;
+    return true;
+}
+
+static bool ld_network(struct sc_load *ld, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"latency", "connect_time", "break_detect", "crash_detect",
+                                       "connect_timeout", "datagrams", NULL};
+    struct sc_network *net = &ld->sc->net;
+    if (!ld_check_map(ld, n, "network", keys))
+        return false;
+    yaml_node_t *v;
+    if ((v = ld_get(ld, n, "latency")) && !ld_dist(ld, v, &net->latency))
+        return false;
+    if ((v = ld_get(ld, n, "connect_time")) && !ld_dist(ld, v, &net->connect_time))
+        return false;
+    if ((v = ld_get(ld, n, "break_detect")) && !ld_duration(ld, v, false, &net->break_detect))
+        return false;
+    if ((v = ld_get(ld, n, "crash_detect")) && !ld_duration(ld, v, false, &net->crash_detect))
+        return false;
+    if ((v = ld_get(ld, n, "connect_timeout")) && !ld_duration(ld, v, false, &net->connect_timeout))
+        return false;
+    if ((v = ld_get(ld, n, "datagrams")) && !ld_datagrams(ld, v))
+        return false;
+    return true;
+}
+
+/* A DNS record: {name, type, address | target+port, ttl}. */
+bool ld_dns_record(struct sc_load *ld, const yaml_node_t *n, struct sc_dns_entry *out)
+{
+    static const char *const keys[] = {"name", "type", "address", "target", "port",
+                                       "priority", "weight", "ttl", NULL};
+    static const char *const types[] = {"A", "AAAA", "SRV", NULL};
+    if (!ld_check_map(ld, n, "a DNS record", keys))
+        return false;
+    memset(out, 0, sizeof *out);
+    yaml_node_t *v = ld_get(ld, n, "name");
+    if (!v) {
+        ld_error(ld, n, "expected 'name' in a DNS record");
+        return false;
+    }
+    if (!ld_string(ld, v, out->name, sizeof out->name))
+        return false;
+    int t = 0;
+    if ((v = ld_get(ld, n, "type")) && (t = ld_enum(ld, v, "a record type", types)) < 0)
+        return false;
+    static const enum cs_dns_type codes[] = {CS_DNS_A, CS_DNS_AAAA, CS_DNS_SRV};
+    out->rec.type = codes[t];
+    uint64_t u;
+    if ((v = ld_get(ld, n, "ttl"))) {
+        cs_time ttl;
+        if (!ld_duration(ld, v, false, &ttl))
+            return false;
+        out->rec.ttl_s = (uint32_t)(ttl / CS_SEC(1));
+    } else {
+        out->rec.ttl_s = ld->sc->dns.ttl_s;
+    }
+    if (out->rec.type == CS_DNS_SRV) {
+        if (!(v = ld_get(ld, n, "target"))) {
+            ld_error(ld, n, "expected 'target' in an SRV record");
+            return false;
+        }
+        if (!ld_string(ld, v, out->rec.target, sizeof out->rec.target))
+            return false;
+        struct { const char *key; uint16_t *dst; } nums[] = {
+            {"port", &out->rec.port}, {"priority", &out->rec.priority}, {"weight", &out->rec.weight}};
+        for (size_t i = 0; i < 3; i++) {
+            if ((v = ld_get(ld, n, nums[i].key))) {
+                if (!ld_uint(ld, v, 65535, &u))
+                    return false;
+                *nums[i].dst = (uint16_t)u;
+            }
+        }
+        return true;
+    }
+    if (!(v = ld_get(ld, n, "address"))) {
+        ld_error(ld, n, "expected 'address' in an %s record", types[t]);
+        return false;
+    }
+    if (!ld_address(ld, v, &out->rec.addr))
+        return false;
+    if ((out->rec.type == CS_DNS_A) != (out->rec.addr.family == 4)) {
+        ld_error(ld, v, "expected an %s address for a %s record", t == 0 ? "IPv4" : "IPv6", types[t]);
+        return false;
+    }
+    return true;
+}
+
+static bool ld_service(struct sc_load *ld, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"name", "ready_delay", "removal_delay", NULL};
+    struct sc_dns *dns = &ld->sc->dns;
+    if (n->type == YAML_SCALAR_NODE)
+        return ld_string(ld, n, dns->service, sizeof dns->service);
+    if (!ld_check_map(ld, n, "dns.service", keys))
+        return false;
+    yaml_node_t *v = ld_get(ld, n, "name");
+    if (!v) {
+        ld_error(ld, n, "expected 'name' in dns.service");
+        return false;
+    }
+    if (!ld_string(ld, v, dns->service, sizeof dns->service))
+        return false;
+    if ((v = ld_get(ld, n, "ready_delay")) && !ld_duration(ld, v, false, &dns->ready_delay))
+        return false;
+    if ((v = ld_get(ld, n, "removal_delay")) && !ld_duration(ld, v, false, &dns->removal_delay))
+        return false;
+    return true;
+}
+
+static bool ld_dns(struct sc_load *ld, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"latency", "propagation", "ttl", "max_answers", "timeout",
+                                       "service", "zone", NULL};
+    struct sc_dns *dns = &ld->sc->dns;
+    if (!ld_check_map(ld, n, "dns", keys))
+        return false;
+    yaml_node_t *v;
+    if ((v = ld_get(ld, n, "latency")) && !ld_dist(ld, v, &dns->latency))
+        return false;
+    if ((v = ld_get(ld, n, "propagation")) && !ld_duration(ld, v, false, &dns->propagation))
+        return false;
+    if ((v = ld_get(ld, n, "ttl"))) {
+        cs_time ttl;
+        if (!ld_duration(ld, v, false, &ttl))
+            return false;
+        dns->ttl_s = (uint32_t)(ttl / CS_SEC(1));
+    }
+    uint64_t u;
+    if ((v = ld_get(ld, n, "max_answers"))) {
+        if (!ld_uint(ld, v, 100000, &u))
+            return false;
+        dns->max_answers = (size_t)u;
+    }
+    if ((v = ld_get(ld, n, "timeout")) && !ld_duration(ld, v, false, &dns->timeout))
+        return false;
+    if ((v = ld_get(ld, n, "service")) && !ld_service(ld, v))
+        return false;
+    if ((v = ld_get(ld, n, "zone"))) {
+        if (v->type != YAML_SEQUENCE_NODE) {
+            ld_error(ld, v, "expected a list of DNS records in dns.zone");
+            return false;
+        }
+        size_t count = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+        dns->zone = calloc(count ? count : 1, sizeof *dns->zone);
+        if (!dns->zone)
+            return false;
+        for (size_t i = 0; i < count; i++) {
+            if (!ld_dns_record(ld, ld_node(ld, v->data.sequence.items.start[i]), &dns->zone[i]))
+                return false;
+            dns->zone_count = i + 1;
+        }
+    }
+    return true;
+}
+
+static bool ld_limits(struct sc_load *ld, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"duration", "max_events", "check_interval",
+                                       "stop_when_settled", NULL};
+    struct sc_limits *lim = &ld->sc->limits;
+    if (!ld_check_map(ld, n, "limits", keys))
+        return false;
+    yaml_node_t *v;
+    if ((v = ld_get(ld, n, "duration"))) {
+        if (!ld_duration(ld, v, false, &lim->duration))
+            return false;
+        if (lim->duration == 0) {
+            ld_error(ld, v, "expected a positive run duration");
+            return false;
+        }
+    }
+    if ((v = ld_get(ld, n, "max_events")) && !ld_uint(ld, v, UINT64_MAX, &lim->max_events))
+        return false;
+    if ((v = ld_get(ld, n, "check_interval"))) {
+        if (!ld_duration(ld, v, false, &lim->check_interval))
+            return false;
+        if (lim->check_interval == 0) {
+            ld_error(ld, v, "expected a positive check interval");
+            return false;
+        }
+    }
+    if ((v = ld_get(ld, n, "stop_when_settled")) && !ld_bool(ld, v, &lim->stop_when_settled))
+        return false;
+    return true;
+}
+
+static bool ld_top(struct sc_load *ld, const yaml_node_t *root)
+{
+    static const char *const keys[] = {"name", "description", "seed", "cluster", "network", "dns",
+                                       "timeline", "expect", "limits", NULL};
+    struct scenario *sc = ld->sc;
+    if (!ld_check_map(ld, root, "the scenario", keys))
+        return false;
+    yaml_node_t *v;
+    if ((v = ld_get(ld, root, "name")) && !ld_string(ld, v, sc->name, sizeof sc->name))
+        return false;
+    if ((v = ld_get(ld, root, "description")) &&
+        !ld_string(ld, v, sc->description, sizeof sc->description))
+        return false;
+    if ((v = ld_get(ld, root, "seed")) && !ld_uint(ld, v, UINT64_MAX, &sc->seed))
+        return false;
+    /* Order matters: limits bound the timeline, DNS feeds the cluster's
+     * defaults, the cluster declares the node ids the timeline names. */
+    if ((v = ld_get(ld, root, "limits")) && !ld_limits(ld, v))
+        return false;
+    if ((v = ld_get(ld, root, "network")) && !ld_network(ld, v))
+        return false;
+    if ((v = ld_get(ld, root, "dns")) && !ld_dns(ld, v))
+        return false;
+    if (!(v = ld_get(ld, root, "cluster"))) {
+        ld_error(ld, root, "expected a 'cluster' section");
+        return false;
+    }
+    if (!ld_cluster(ld, v))
+        return false;
+    if ((v = ld_get(ld, root, "timeline")) && !ld_timeline(ld, v))
+        return false;
+    if ((v = ld_get(ld, root, "expect")) && !ld_expectations(ld, v))
+        return false;
+    return true;
+}
+
+static void default_name(struct scenario *sc, const char *file)
+{
+    if (sc->name[0])
+        return;
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    snprintf(sc->name, sizeof sc->name, "%s", base);
+    char *dot = strrchr(sc->name, '.');
+    if (dot && dot != sc->name)
+        *dot = '\0';
+}
+
+int scenario_load_string(const char *text, size_t len, const char *file, struct scenario *out,
+                         char *err, size_t errlen)
+{
+    struct sc_load ld = {.file = file, .err = err, .errlen = errlen, .sc = out};
+    scenario_defaults(out);
+    snprintf(out->path, sizeof out->path, "%s", file);
+    yaml_parser_t parser;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &ld.doc)) {
+        snprintf(err, errlen, "%s:%zu:%zu: invalid YAML: %s%s%s", file,
+                 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                 parser.problem ? parser.problem : "syntax error",
+                 parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        scenario_free(out);
+        return -1;
+    }
+    yaml_node_t *root = yaml_document_get_root_node(&ld.doc);
+    if (!root) {
+        snprintf(err, errlen, "%s:1:1: expected a scenario mapping, found an empty document", file);
+        ld.failed = true;
+    } else {
+        ld_top(&ld, root);
+        if (!ld.failed && out->cluster.node_count == 0)
+            ld_error(&ld, root, "expected at least one node");
+    }
+    yaml_document_delete(&ld.doc);
+    yaml_parser_delete(&parser);
+    if (ld.failed) {
+        scenario_free(out);
+        return -1;
+    }
+    default_name(out, file);
+    return 0;
+}
+
+int scenario_load_file(const char *path, struct scenario *out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open the scenario file", path);
+        return -1;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap) {
+            char *b = realloc(buf, cap * 2);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+    }
+    bool read_error = ferror(f);
+    fclose(f);
+    if (!buf || read_error) {
+        free(buf);
+        snprintf(err, errlen, "%s: cannot read the scenario file", path);
+        return -1;
+    }
+    int rc = scenario_load_string(buf, len, path, out, err, errlen);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,123 @@
+/*
+ * shims/sim/sim_env.c: the simulator binding of struct cs_env.  Every call
+ * is traced by the model it lands in; this file only routes.
+ */
+#include "sim_env.h"
+
+#include <stdio.h>
+
+static struct sim_node *node_of(struct cs_env *env)
+{
+    return env->impl;
+}
+
+static cs_time env_now(struct cs_env *env)
+{
+    struct sim_node *n = node_of(env);
+    return sim_node_clock(n->world, n);
+}
+
+static cs_timer_id env_timer_start(struct cs_env *env, cs_time delay, uint64_t tag)
+{
+    struct sim_node *n = node_of(env);
+    return sim_timer_start(n->world, n->index, delay, tag);
+}
+
+static void env_timer_cancel(struct cs_env *env, cs_timer_id timer)
+{
+    sim_timer_cancel(node_of(env)->world, timer);
+}
+
+static cs_link_id env_link_connect(struct cs_env *env, const struct cs_addr *peer)
+{
+    struct sim_node *n = node_of(env);
+    return sim_net_connect(n->world, n->index, peer);
+}
+
+static int env_link_send(struct cs_env *env, cs_link_id link, const void *data, size_t len)
+{
+    struct sim_node *n = node_of(env);
+    return sim_net_send(n->world, n->index, link, data, len);
+}
+
+static void env_link_close(struct cs_env *env, cs_link_id link)
+{
+    struct sim_node *n = node_of(env);
+    sim_net_close(n->world, n->index, link);
+}
+
+static int env_dgram_send(struct cs_env *env, const struct cs_addr *to, const void *data, size_t len)
+{
+    struct sim_node *n = node_of(env);
+    return sim_net_dgram(n->world, n->index, to, data, len);
+}
+
+static int env_dgram_join(struct cs_env *env, const struct cs_addr *group)
+{
+    struct sim_node *n = node_of(env);
+    if (group->family != 4 || !cs_addr_is_multicast(group))
+        return -1;
+    if (n->group_count == sizeof n->groups / sizeof n->groups[0])
+        return -1;
+    n->groups[n->group_count++] = (uint32_t)group->ip[0] << 24 | (uint32_t)group->ip[1] << 16 |
+                                  (uint32_t)group->ip[2] << 8 | group->ip[3];
+    return 0;
+}
+
+static cs_query_id env_dns_query(struct cs_env *env, const char *name, enum cs_dns_type type)
+{
+    struct sim_node *n = node_of(env);
+    return sim_dns_query(n->world, n->index, name, type);
+}
+
+static uint64_t env_random_u64(struct cs_env *env)
+{
+    return pcg32_next64(&node_of(env)->rng);
+}
+
+static void env_trace(struct cs_env *env, const char *kind, const char *fields)
+{
+    struct sim_node *n = node_of(env);
+    sim_trace_event(&n->world->trace, n->world->now, n->id, kind, "%s", fields);
+}
+
+static void env_log(struct cs_env *env, enum cs_log_level level, const char *line)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    struct sim_node *n = node_of(env);
+    struct sim_world *w = n->world;
+    if (w->trace.on) {
+        char esc[1100];
+        sim_json_escape(line, esc, sizeof esc);
+        sim_trace_event(&w->trace, w->now, n->id, "log", "\"level\":\"%s\",\"msg\":\"%s\"",
+                        names[level & 3], esc);
+    }
+    if (w->opt.verbose)
+        fprintf(stderr, "%12.6f %-6s %s\n", (double)w->now / 1e9, n->id, line);
+}
+
+static void env_stopped(struct cs_env *env)
+{
+    struct sim_node *n = node_of(env);
+    sim_node_stopped(n->world, n->index);
+}
+
+void sim_env_bind(struct sim_world *w, struct sim_node *node)
+{
+    struct cs_env *env = &node->env;
+    env->impl = node;
+    env->trace_enabled = w->trace.on;
+    env->now = env_now;
+    env->timer_start = env_timer_start;
+    env->timer_cancel = env_timer_cancel;
+    env->link_connect = env_link_connect;
+    env->link_send = env_link_send;
+    env->link_close = env_link_close;
+    env->dgram_send = env_dgram_send;
+    env->dgram_join = env_dgram_join;
+    env->dns_query = env_dns_query;
+    env->random_u64 = env_random_u64;
+    env->trace = env_trace;
+    env->log = env_log;
+    env->stopped = env_stopped;
+}

@@ -1,0 +1,32 @@
+/*
+ * sim/check.h: the checkers that look at the whole cluster: convergence
+ * (every live node settled, every view equal to the set of live nodes),
+ * stuck detection (a live, unsettled node with nothing pending that could
+ * move it), and unique ownership for protocols with a registry.  They run on
+ * periodic check events from the last fault onwards, and once at the end.
+ */
+#ifndef SIM_CHECK_H
+#define SIM_CHECK_H
+
+#include "world.h"
+
+/* Queues the first check at the last fault (if the scenario needs checks). */
+int sim_check_schedule(struct sim_world *w);
+/* Runs one periodic check and queues the next. */
+void sim_check_handle(struct sim_world *w, const struct sim_event *ev);
+/* Runs the final checks at the end of a run. */
+void sim_check_finish(struct sim_world *w);
+
+/* True when every live node is settled and sees exactly the other live
+ * nodes. */
+bool sim_check_converged(struct sim_world *w);
+
+/* Writes into `out` (room for node_count) the live nodes that are stuck now;
+ * returns the count. */
+size_t sim_check_stuck(struct sim_world *w, uint32_t *out);
+
+/* Describes why the cluster is not converged (first offending node) into
+ * buf; empty when converged. */
+void sim_check_explain(struct sim_world *w, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * sim/evq.h: the simulator's event queue on virtual time.  A binary min-heap
+ * ordered by (time, sequence number): events at the same instant run in the
+ * order they were scheduled, never in pointer or slot order.  Event bodies
+ * live in a slab with a free list so scheduling does not allocate.
+ */
+#ifndef SIM_EVQ_H
+#define SIM_EVQ_H
+
+#include "../core/env.h"
+
+enum sim_ev_kind {
+    SEV_NONE = 0,     /* a cancelled event: popped and skipped */
+    SEV_TIMER,        /* a node's timer fires */
+    SEV_LINK_SETUP,   /* a connection attempt completes (or fails) */
+    SEV_LINK_MSG,     /* a message reaches one end of a link */
+    SEV_LINK_DOWN,    /* one end learns its link is gone */
+    SEV_DGRAM,        /* a datagram reaches a node */
+    SEV_DNS_ANSWER,   /* a resolver answer reaches a node */
+    SEV_ACTION,       /* a scenario timeline action is due */
+    SEV_STOP_EXPIRED, /* a graceful stop ran out of grace: kill */
+    SEV_NODE_UP,      /* a restarted node comes back */
+    SEV_DNS_SERVICE,  /* a node's service record is published or withdrawn */
+    SEV_CHECK,        /* a periodic checker tick */
+    SEV_NODE_EXIT,    /* a stopping node finished its shutdown */
+};
+
+struct sim_event {
+    cs_time time;
+    uint64_t seq;
+    enum sim_ev_kind kind;
+    uint32_t node;        /* the node the event is delivered to, if any */
+    uint32_t src;         /* the node that caused it (message sender), or UINT32_MAX */
+    uint32_t incarnation; /* the node incarnation it belongs to */
+    uint32_t id;          /* timer, link, query or action id */
+    uint32_t aux;         /* kind-specific: link side, reason, ... */
+    uint64_t tag;         /* timer tag, or a second kind-specific value */
+    void *payload;        /* owned bytes (message, datagram, answer) */
+    size_t len;
+    struct cs_addr addr;  /* datagram source, node address, ... */
+};
+
+struct sim_evq_entry {
+    cs_time time;
+    uint64_t key; /* sequence number << 24 | slot */
+};
+
+struct sim_evq {
+    struct sim_evq_entry *heap;
+    size_t count, capacity;
+    struct sim_event *slab;
+    uint32_t *free_slots;
+    size_t slab_capacity, free_count;
+    uint64_t next_seq;
+};
+
+/* Prepares an empty queue. */
+void sim_evq_init(struct sim_evq *q);
+/* Frees the queue; payloads still queued are freed with free(). */
+void sim_evq_free(struct sim_evq *q);
+/* Copies `ev` into the queue at ev->time; fills ev->seq. Returns the slot
+ * (a handle for sim_evq_get), or -1 when out of memory. */
+int64_t sim_evq_push(struct sim_evq *q, const struct sim_event *ev);
+/* Removes the earliest event into *out; false when the queue is empty. */
+bool sim_evq_pop(struct sim_evq *q, struct sim_event *out);
+/* The earliest event's time, or CS_TIME_NEVER. */
+cs_time sim_evq_peek_time(const struct sim_evq *q);
+/* The queued event in `slot` (valid until it is popped), e.g. to cancel it
+ * by setting its kind to SEV_NONE. */
+struct sim_event *sim_evq_get(struct sim_evq *q, uint32_t slot);
+/* Calls `fn` on every queued event, in unspecified order (use only for
+ * order-independent questions such as counting). */
+void sim_evq_each(struct sim_evq *q, void (*fn)(void *ctx, const struct sim_event *ev), void *ctx);
+
+#endif

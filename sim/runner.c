@@ -1,0 +1,168 @@
+/*
+ * sim/runner.c: builds a world for (scenario, seed), runs it, and judges the
+ * expectations from what the checkers saw.
+ */
+#include "runner.h"
+
+#include "../shims/sim/sim_env.h"
+#include "check.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *sc_expect_name(enum sc_expect_kind kind)
+{
+    static const char *const names[] = {"converged", "stuck", "not_stuck", "no_duplicates",
+                                        "stuck_fraction"};
+    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void judge_converged(const struct run_result *res, const struct sc_expect *e,
+                            struct run_expect_result *r)
+{
+    char within[32], took[32];
+    sim_duration_format(e->within, within, sizeof within);
+    if (!res->converged) {
+        snprintf(r->detail, sizeof r->detail, "not converged at the end of the run: %s",
+                 res->unconverged);
+        return;
+    }
+    sim_duration_format(res->converged_after, took, sizeof took);
+    r->ok = res->converged_after <= e->within;
+    snprintf(r->detail, sizeof r->detail, "converged %s after the last fault (limit %s)", took, within);
+}
+
+static void judge(const struct scenario *sc, struct run_result *res)
+{
+    res->pass = true;
+    for (size_t i = 0; i < sc->expect_count && i < RUN_MAX_EXPECT; i++) {
+        const struct sc_expect *e = &sc->expects[i];
+        struct run_expect_result *r = &res->expects[res->expect_count++];
+        r->kind = e->kind;
+        r->pos = e->pos;
+        r->per_seed = true;
+        switch (e->kind) {
+        case SC_EXP_CONVERGED:
+            judge_converged(res, e, r);
+            break;
+        case SC_EXP_STUCK:
+            r->ok = res->stuck;
+            snprintf(r->detail, sizeof r->detail, "%s", res->stuck ? "stuck, as expected"
+                                                                   : "no node got stuck");
+            break;
+        case SC_EXP_NOT_STUCK:
+            r->ok = !res->stuck;
+            snprintf(r->detail, sizeof r->detail, "%s", res->stuck ? "a node got stuck"
+                                                                   : "no node got stuck");
+            break;
+        case SC_EXP_NO_DUPLICATES:
+            r->ok = false; /* the loader only allows it for protocols with a registry */
+            snprintf(r->detail, sizeof r->detail, "%s", "this protocol has no registry to check");
+            break;
+        case SC_EXP_STUCK_FRACTION:
+            r->ok = true;
+            r->per_seed = false;
+            snprintf(r->detail, sizeof r->detail, "%s", res->stuck ? "stuck" : "not stuck");
+            break;
+        }
+        if (r->per_seed && !r->ok)
+            res->pass = false;
+    }
+}
+
+static char *join_lines(const char *const *lines, size_t n)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        total += strlen(lines[i]);
+    char *out = malloc(total);
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        strcat(out, lines[i]);
+    return out;
+}
+
+static void report_stuck(struct sim_world *w, struct run_result *res)
+{
+    uint32_t *stuck = malloc((w->node_count ? w->node_count : 1) * sizeof *stuck);
+    if (!stuck)
+        return;
+    size_t n = sim_check_stuck(w, stuck);
+    size_t cap = 256 + n * 1200, len = 0;
+    char *text = n ? malloc(cap) : NULL;
+    for (size_t i = 0; text && i < n; i++) {
+        struct sim_node *node = &w->nodes[stuck[i]];
+        char dump[1024] = "";
+        if (w->proto->dump)
+            w->proto->dump(node->instance, dump, sizeof dump);
+        len += (size_t)snprintf(text + len, cap - len, "  %s (%s): %s\n", node->id, node->name, dump);
+    }
+    res->stuck_report = text;
+    free(stuck);
+}
+
+static void collect(struct sim_world *w, struct run_result *res)
+{
+    res->events = w->stats.events;
+    res->end_time = w->now;
+    res->stats = w->stats;
+    res->trace_hash = sim_trace_digest(&w->trace);
+    res->trace_lines = w->trace.lines;
+    res->last_fault = w->last_fault;
+    res->converged = sim_check_converged(w);
+    res->converged_after = -1;
+    if (res->converged && w->converged_since >= 0)
+        res->converged_after = w->converged_since > w->last_fault ? w->converged_since - w->last_fault : 0;
+    else if (res->converged)
+        res->converged_after = w->now - w->last_fault;
+    if (!res->converged)
+        sim_check_explain(w, res->unconverged, sizeof res->unconverged);
+    res->stuck = w->ever_stuck;
+    res->stuck_at = w->first_stuck_at;
+    if (res->stuck)
+        report_stuck(w, res);
+}
+
+int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, struct run_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->seed = opt->seed;
+    struct sim_options so = {
+        .seed = opt->seed, .trace_file = opt->trace_file, .trace_hash = opt->trace_hash,
+        .verbose = opt->verbose, .proto = opt->proto, .proto_config = opt->proto_config,
+        .bind_env = sim_env_bind,
+    };
+    double start = wall_now();
+    struct sim_world *w = sim_world_new(sc, &so);
+    if (!w)
+        return -1;
+    sim_world_run(w);
+    res->wall_seconds = wall_now() - start;
+    collect(w, res);
+    judge(sc, res);
+    if (!res->pass || res->stuck) {
+        const char *lines[SIM_TRACE_RING];
+        size_t n = sim_trace_last(&w->trace, lines, 20);
+        res->last_events = n ? join_lines(lines, n) : NULL;
+    }
+    sim_world_free(w);
+    return 0;
+}
+
+void run_result_free(struct run_result *res)
+{
+    free(res->stuck_report);
+    free(res->last_events);
+    res->stuck_report = NULL;
+    res->last_events = NULL;
+}

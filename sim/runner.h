@@ -1,0 +1,63 @@
+/*
+ * sim/runner.h: one run of one scenario on one seed, and the verdict of its
+ * expectations.  This is what `clustersim run`, the tests and the benchmark
+ * call; it owns no output format (reports/ does).
+ */
+#ifndef SIM_RUNNER_H
+#define SIM_RUNNER_H
+
+#include <stdio.h>
+
+#include "scenario.h"
+#include "world.h"
+
+#define RUN_MAX_EXPECT 32
+
+struct run_options {
+    uint64_t seed;
+    FILE *trace_file;  /* every event as JSON lines, or NULL */
+    bool trace_hash;   /* compute the trace hash (on by default in the CLI) */
+    bool verbose;      /* core log lines on stderr */
+    const struct cs_proto *proto; /* override the scenario's protocol (tests) */
+    const void *proto_config;
+};
+
+struct run_expect_result {
+    enum sc_expect_kind kind;
+    struct sc_pos pos;
+    bool ok;
+    bool per_seed;     /* false: judged over a seed range by the caller */
+    char detail[256];
+};
+
+struct run_result {
+    uint64_t seed;
+    bool pass;             /* every per-seed expectation holds */
+    uint64_t events;
+    cs_time end_time;      /* virtual time when the run ended */
+    double wall_seconds;
+    uint64_t trace_hash, trace_lines;
+    cs_time last_fault;
+    bool converged;        /* at the end of the run */
+    cs_time converged_after; /* since the last fault, or -1 */
+    bool stuck;
+    cs_time stuck_at;
+    char *stuck_report;    /* stuck nodes and their state dumps, or NULL */
+    char *last_events;     /* the last trace lines when something failed, or NULL */
+    char unconverged[256]; /* why not converged, or "" */
+    struct sim_stats stats;
+    size_t expect_count;
+    struct run_expect_result expects[RUN_MAX_EXPECT];
+};
+
+/* Runs `sc` once; fills `res` (free it with run_result_free). Returns 0, or
+ * -1 when the world could not be built (out of memory). */
+int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, struct run_result *res);
+
+/* Frees what a result owns. */
+void run_result_free(struct run_result *res);
+
+/* The name of an expectation kind as written in files. */
+const char *sc_expect_name(enum sc_expect_kind kind);
+
+#endif

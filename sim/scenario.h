@@ -1,0 +1,184 @@
+/*
+ * sim/scenario.h: the in-memory form of a scenario file: the cluster, the
+ * network and DNS models, the timeline of actions, the expectations and the
+ * run limits.  scenarios/loader.c fills it from YAML; the simulator and the
+ * checkers read it.  Every element remembers the line and column it came
+ * from, so later errors can point at the file.
+ */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+
+#include "../core/addr.h"
+#include "../core/ping.h"
+#include "dist.h"
+
+#define SC_ID_MAX 32
+
+struct sc_pos {
+    int line, col; /* 1-based; 0 when built by code */
+};
+
+struct sc_node {
+    char id[SC_ID_MAX];   /* the pod's identity in the scenario ("n1") */
+    struct cs_addr addr;  /* first address; family 0 = taken from the pool */
+    double drift_ppm;     /* clock rate error, parts per million */
+    cs_time clock_offset; /* what the node's clock reads at virtual time 0 */
+    struct sc_pos pos;
+};
+
+enum sc_protocol { SC_PROTO_PING = 0 };
+
+struct sc_cluster {
+    char basename[64];
+    size_t node_count;
+    struct sc_node *nodes;
+    struct cs_addr pool;  /* addresses are handed out after this one */
+    uint32_t pool_next;   /* pool offset of the next address to hand out */
+    enum sc_protocol protocol;
+    struct ping_config ping;
+    struct cs_addr *ping_static; /* owned storage behind ping.static_peers */
+};
+
+struct sc_network {
+    struct sim_dist latency;      /* one-way delay of a link message */
+    struct sim_dist connect_time; /* connection set-up */
+    cs_time break_detect;         /* a cut link is noticed after this */
+    cs_time crash_detect;         /* a crashed peer's links drop after this */
+    cs_time connect_timeout;      /* a connect to an unreachable node fails */
+    struct sim_dist dgram_latency;
+    double dgram_loss, dgram_duplicate, dgram_reorder;
+    struct sim_dist reorder_delay; /* extra delay of a reordered datagram */
+};
+
+struct sc_dns_entry {
+    char name[CS_DNS_NAME_MAX];
+    struct cs_dns_record rec;
+};
+
+struct sc_dns {
+    struct sim_dist latency;   /* resolver round trip */
+    cs_time propagation;       /* zone change -> visible to resolvers */
+    uint32_t ttl_s;            /* TTL of records published for pods */
+    size_t max_answers;        /* 0 = no truncation */
+    cs_time timeout;           /* unanswered queries fail after this */
+    struct sc_dns_entry *zone; /* initial records */
+    size_t zone_count;
+    char service[CS_DNS_NAME_MAX]; /* headless service name, or "" */
+    cs_time ready_delay;       /* pod start -> its record is published */
+    cs_time removal_delay;     /* pod gone -> its record is withdrawn */
+};
+
+/* A set of nodes named by an action: explicit indices, all, or k chosen at
+ * random (from the schedule stream) among those the action can apply to. */
+struct sc_nodeset {
+    bool all;
+    size_t random_count;
+    size_t count;
+    uint32_t *idx;
+};
+
+enum sc_action_kind {
+    SC_ACT_START = 0,
+    SC_ACT_KILL,
+    SC_ACT_STOP,
+    SC_ACT_RESTART,
+    SC_ACT_PARTITION,
+    SC_ACT_HEAL,
+    SC_ACT_CLOG,
+    SC_ACT_DNS_ADD,
+    SC_ACT_DNS_REMOVE,
+    SC_ACT_DNS_FAIL,
+    SC_ACT_CLOCK_JUMP,
+    SC_ACT_CLOCK_RATE,
+    SC_ACT_COMMAND,
+};
+
+struct sc_action {
+    enum sc_action_kind kind;
+    cs_time at, every, until; /* every 0: once; else repeat while <= until */
+    struct sc_pos pos;
+    struct sc_nodeset nodes;  /* subject: start/kill/..., partition side a, clog from */
+    struct sc_nodeset peers;  /* partition side b, clog to (empty: all others) */
+    bool oneway;              /* partition: only nodes -> peers is cut */
+    cs_time duration;         /* partition, clog, dns_fail: heal after; 0 = never */
+    cs_time grace;            /* stop: grace period */
+    cs_time downtime;         /* restart: how long the pod is gone */
+    bool new_address;         /* restart: the pod comes back on a new IP */
+    bool crash;               /* restart: kill -9 first instead of stopping */
+    struct sc_dns_entry dns;  /* dns_add / dns_remove */
+    enum cs_dns_status fail_mode; /* dns_fail */
+    cs_time jump;             /* clock_jump (may be negative) */
+    double rate_ppm;          /* clock_rate */
+    char op[32], name[128], arg[256]; /* command */
+    int64_t value;
+};
+
+enum sc_expect_kind {
+    SC_EXP_CONVERGED = 0, /* converged within T after the last fault, and at the end */
+    SC_EXP_STUCK,         /* a live node ends stuck (a deadlock is expected) */
+    SC_EXP_NOT_STUCK,     /* no live node is ever stuck */
+    SC_EXP_NO_DUPLICATES, /* once converged, every name has one owner */
+    SC_EXP_STUCK_FRACTION,/* over a seed range, the stuck fraction lies in [min, max] */
+};
+
+struct sc_expect {
+    enum sc_expect_kind kind;
+    cs_time within;
+    double min, max;
+    struct sc_pos pos;
+};
+
+struct sc_limits {
+    cs_time duration;        /* virtual time the run lasts */
+    uint64_t max_events;     /* 0 = unlimited */
+    cs_time check_interval;  /* how often checkers look at the cluster */
+    bool stop_when_settled;  /* end early once converged after the last fault */
+};
+
+struct scenario {
+    char path[512];
+    char name[128];
+    char description[512];
+    uint64_t seed; /* default seed when none is given on the command line */
+    struct sc_cluster cluster;
+    struct sc_network net;
+    struct sc_dns dns;
+    struct sc_action *actions;
+    size_t action_count;
+    struct sc_expect *expects;
+    size_t expect_count;
+    struct sc_limits limits;
+};
+
+/* Fills `sc` with defaults (no nodes, no actions, documented model values). */
+void scenario_defaults(struct scenario *sc);
+
+/* Frees everything `sc` owns (not `sc` itself). */
+void scenario_free(struct scenario *sc);
+
+/* Gives every node without an explicit address the next free address of
+ * the pool (pool + 1, pool + 2, ... skipping explicit ones); -1 when two
+ * nodes share an address or the pool overflows. */
+int scenario_assign_addresses(struct scenario *sc);
+
+/* Computes the next free pool address into `out`, skipping addresses for
+ * which `taken(ctx, addr)` is true, and advances *offset; -1 on overflow. */
+int scenario_pool_address(const struct scenario *sc, uint32_t *offset,
+                          bool (*taken)(void *ctx, const struct cs_addr *a), void *ctx,
+                          struct cs_addr *out);
+
+/* The index of the node with this id, or -1. */
+int scenario_node_index(const struct scenario *sc, const char *id);
+
+/* The virtual time of the last fault of the timeline: the latest occurrence
+ * of any action other than a command, plus its duration when it heals by
+ * itself.  0 when there is none. */
+cs_time scenario_last_fault(const struct scenario *sc);
+
+/* True if the scenario has an expectation of this kind. */
+bool scenario_expects(const struct scenario *sc, enum sc_expect_kind kind);
+
+/* The name of an action kind as written in files ("kill", "dns_fail", ...). */
+const char *sc_action_name(enum sc_action_kind kind);
+
+#endif

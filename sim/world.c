@@ -1,0 +1,441 @@
+/*
+ * sim/world.c: the run loop on virtual time and the node lifecycle (start,
+ * crash, graceful stop with a grace period, restart on the same or a new
+ * address), node clocks and node timers.  Network, DNS, timeline and
+ * checkers live in their own files and are called from the dispatcher here.
+ */
+#include "world.h"
+
+#include "check.h"
+#include "timeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t addr_key(const struct cs_addr *a)
+{
+    uint32_t h = 2166136261u; /* FNV-1a over family and ip; 0 is reserved */
+    h = (h ^ a->family) * 16777619u;
+    for (int i = 0; i < (a->family == 4 ? 4 : 16); i++)
+        h = (h ^ a->ip[i]) * 16777619u;
+    return h ? h : 1;
+}
+
+static void assign_address(struct sim_world *w, struct sim_node *n, const struct cs_addr *addr)
+{
+    n->addr = *addr;
+    cs_node_name(w->sc->cluster.basename, addr, n->name, sizeof n->name);
+}
+
+static bool address_in_use(void *ctx, const struct cs_addr *a)
+{
+    struct sim_world *w = ctx;
+    for (size_t i = 0; i < w->node_count; i++)
+        if (cs_addr_compare(&w->nodes[i].addr, a) == 0)
+            return true;
+    return false;
+}
+
+/* A replaced pod gets an address no node holds or held at the start. */
+static void take_new_address(struct sim_world *w, struct sim_node *n)
+{
+    struct cs_addr a;
+    if (scenario_pool_address(w->sc, &w->next_address, address_in_use, w, &a) == 0)
+        assign_address(w, n, &a);
+}
+
+struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_options *opt)
+{
+    struct sim_world *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->sc = sc;
+    w->opt = *opt;
+    w->proto = opt->proto ? opt->proto : &ping_proto;
+    w->proto_config = opt->proto ? opt->proto_config : &sc->cluster.ping;
+    sim_evq_init(&w->queue);
+    cs_idmap_init(&w->addr_index);
+    cs_idmap_init(&w->timers);
+    w->converged_since = -1;
+    w->first_stuck_at = -1;
+    pcg32_stream(&w->rng_network, opt->seed, PCG_STREAM_NETWORK, 0);
+    pcg32_stream(&w->rng_dgram, opt->seed, PCG_STREAM_DATAGRAM, 0);
+    pcg32_stream(&w->rng_dns, opt->seed, PCG_STREAM_DNS, 0);
+    pcg32_stream(&w->rng_faults, opt->seed, PCG_STREAM_FAULTS, 0);
+    pcg32_stream(&w->rng_schedule, opt->seed, PCG_STREAM_SCHEDULE, 0);
+    w->node_count = sc->cluster.node_count;
+    w->nodes = calloc(w->node_count ? w->node_count : 1, sizeof *w->nodes);
+    if (!w->nodes || sim_net_init(&w->net, w->node_count) != 0 ||
+        sim_trace_init(&w->trace, opt->trace_file, opt->trace_hash) != 0 || sim_dns_init(w) != 0) {
+        sim_world_free(w);
+        return NULL;
+    }
+    w->next_address = sc->cluster.pool_next;
+    for (size_t i = 0; i < w->node_count; i++) {
+        struct sim_node *n = &w->nodes[i];
+        const struct sc_node *spec = &sc->cluster.nodes[i];
+        n->index = (uint32_t)i;
+        n->id = spec->id;
+        n->world = w;
+        n->stop_slot = -1;
+        n->drift_ppm = spec->drift_ppm;
+        n->local_base = spec->clock_offset;
+        assign_address(w, n, &spec->addr); /* the loader assigned every address */
+    }
+    w->last_fault = scenario_last_fault(sc);
+    if (sim_timeline_schedule(w) != 0 || sim_check_schedule(w) != 0) {
+        sim_world_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sim_world_free(struct sim_world *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->node_count; i++)
+        if (w->nodes[i].instance)
+            w->proto->destroy(w->nodes[i].instance);
+    sim_evq_free(&w->queue);
+    cs_idmap_free(&w->addr_index);
+    cs_idmap_free(&w->timers);
+    sim_net_free(&w->net);
+    sim_dns_free(&w->dns, w->node_count);
+    sim_trace_free(&w->trace);
+    free(w->nodes);
+    free(w);
+}
+
+int64_t sim_schedule(struct sim_world *w, const struct sim_event *ev)
+{
+    return sim_evq_push(&w->queue, ev);
+}
+
+bool sim_node_alive(const struct sim_node *n)
+{
+    return n->state == SIM_NODE_UP || n->state == SIM_NODE_STOPPING;
+}
+
+struct sim_node *sim_node_at(struct sim_world *w, const struct cs_addr *addr)
+{
+    int32_t idx = cs_idmap_get(&w->addr_index, addr_key(addr));
+    if (idx >= 0 && cs_addr_compare(&w->nodes[idx].addr, addr) == 0 &&
+        sim_node_alive(&w->nodes[idx]))
+        return &w->nodes[idx];
+    for (size_t i = 0; i < w->node_count; i++) /* hash collision: look everywhere */
+        if (sim_node_alive(&w->nodes[i]) && cs_addr_compare(&w->nodes[i].addr, addr) == 0)
+            return &w->nodes[i];
+    return NULL;
+}
+
+bool sim_deliver(struct sim_world *w, uint32_t node, uint32_t incarnation, const struct cs_event *ev)
+{
+    struct sim_node *n = &w->nodes[node];
+    if (!sim_node_alive(n) || n->incarnation != incarnation || !n->instance)
+        return false;
+    n->events_handled++;
+    w->proto->handle(n->instance, ev);
+    return true;
+}
+
+/* ---- clocks ---- */
+
+cs_time sim_node_clock(const struct sim_world *w, const struct sim_node *n)
+{
+    cs_time d = w->now - n->virt_base;
+    return n->local_base + d + (cs_time)((double)d * n->drift_ppm * 1e-6);
+}
+
+cs_time sim_node_delay_to_virtual(const struct sim_node *n, cs_time delay)
+{
+    if (n->drift_ppm == 0.0 || delay <= 0)
+        return delay < 0 ? 0 : delay;
+    return (cs_time)((double)delay / (1.0 + n->drift_ppm * 1e-6) + 0.5);
+}
+
+static void clock_rebase(struct sim_world *w, struct sim_node *n)
+{
+    n->local_base = sim_node_clock(w, n);
+    n->virt_base = w->now;
+}
+
+void sim_node_clock_jump(struct sim_world *w, uint32_t node, cs_time delta)
+{
+    struct sim_node *n = &w->nodes[node];
+    clock_rebase(w, n);
+    n->local_base += delta;
+    sim_trace_event(&w->trace, w->now, n->id, "clock_jump", "\"by\":%lld", (long long)delta);
+}
+
+void sim_node_clock_rate(struct sim_world *w, uint32_t node, double ppm)
+{
+    struct sim_node *n = &w->nodes[node];
+    clock_rebase(w, n);
+    n->drift_ppm = ppm;
+    sim_trace_event(&w->trace, w->now, n->id, "clock_rate", "\"ppm\":%.3f", ppm);
+}
+
+/* ---- timers ---- */
+
+cs_timer_id sim_timer_start(struct sim_world *w, uint32_t node, cs_time delay, uint64_t tag)
+{
+    struct sim_node *n = &w->nodes[node];
+    cs_timer_id id = ++w->next_timer_id;
+    struct sim_event ev = {
+        .time = w->now + sim_node_delay_to_virtual(n, delay),
+        .kind = SEV_TIMER, .node = node, .src = node, .incarnation = n->incarnation,
+        .id = id, .tag = tag,
+    };
+    int64_t slot = sim_schedule(w, &ev);
+    if (slot < 0)
+        return 0;
+    cs_idmap_put(&w->timers, id, (int32_t)slot);
+    sim_trace_event(&w->trace, w->now, n->id, "timer_set", "\"timer\":%u,\"tag\":%llu,\"at\":%lld",
+                    id, (unsigned long long)tag, (long long)ev.time);
+    return id;
+}
+
+void sim_timer_cancel(struct sim_world *w, cs_timer_id timer)
+{
+    int32_t slot = cs_idmap_get(&w->timers, timer);
+    if (slot < 0)
+        return;
+    struct sim_event *ev = sim_evq_get(&w->queue, (uint32_t)slot);
+    sim_trace_event(&w->trace, w->now, w->nodes[ev->node].id, "timer_cancel", "\"timer\":%u", timer);
+    ev->kind = SEV_NONE;
+    cs_idmap_del(&w->timers, timer);
+}
+
+static void fire_timer(struct sim_world *w, const struct sim_event *ev)
+{
+    cs_idmap_del(&w->timers, ev->id);
+    struct sim_node *n = &w->nodes[ev->node];
+    if (!sim_node_alive(n) || n->incarnation != ev->incarnation)
+        return;
+    w->stats.timers_fired++;
+    sim_trace_event(&w->trace, w->now, n->id, "timer_fire", "\"timer\":%u,\"tag\":%llu", ev->id,
+                    (unsigned long long)ev->tag);
+    struct cs_event ce = {.type = CS_EV_TIMER};
+    ce.u.timer.id = ev->id;
+    ce.u.timer.tag = ev->tag;
+    sim_deliver(w, ev->node, ev->incarnation, &ce);
+}
+
+/* ---- lifecycle ---- */
+
+static void service_record(struct sim_world *w, struct sim_node *n, bool add, cs_time delay)
+{
+    if (!w->sc->dns.service[0])
+        return;
+    struct sim_event ev = {.time = w->now + delay, .kind = SEV_DNS_SERVICE, .node = n->index,
+                           .src = UINT32_MAX, .aux = add, .addr = n->addr};
+    sim_schedule(w, &ev);
+}
+
+void sim_node_start(struct sim_world *w, uint32_t node)
+{
+    struct sim_node *n = &w->nodes[node];
+    if (sim_node_alive(n))
+        return;
+    n->incarnation++;
+    n->state = SIM_NODE_UP;
+    n->started_at = w->now;
+    n->group_count = 0;
+    pcg32_stream(&n->rng, w->opt.seed, PCG_STREAM_NODE, (uint64_t)node << 32 | n->incarnation);
+    cs_idmap_put(&w->addr_index, addr_key(&n->addr), (int32_t)node);
+    memset(&n->env, 0, sizeof n->env);
+    if (w->opt.bind_env)
+        w->opt.bind_env(w, n);
+    n->env.self_addr = n->addr;
+    char host[CS_ADDR_STRLEN];
+    cs_addr_format(&n->addr, host, sizeof host);
+    sim_trace_event(&w->trace, w->now, n->id, "node_start", "\"name\":\"%s\",\"inc\":%u", n->name,
+                    n->incarnation);
+    n->instance = w->proto->create(&n->env, w->proto_config, n->name);
+    if (!n->instance) {
+        n->state = SIM_NODE_DOWN;
+        return;
+    }
+    service_record(w, n, true, w->sc->dns.ready_delay);
+    w->proto->start(n->instance);
+}
+
+/* Takes a node out of the world: its instance is destroyed, its links
+ * break, its address is released. */
+static void node_exit(struct sim_world *w, struct sim_node *n, cs_time detect,
+                      enum cs_link_down_reason reason)
+{
+    if (n->stop_slot >= 0) {
+        sim_evq_get(&w->queue, (uint32_t)n->stop_slot)->kind = SEV_NONE;
+        n->stop_slot = -1;
+    }
+    bool was_stopping = n->state == SIM_NODE_STOPPING;
+    n->state = SIM_NODE_DOWN;
+    w->proto->destroy(n->instance);
+    n->instance = NULL;
+    sim_net_node_gone(w, n->index, detect, reason);
+    sim_dns_flush_cache(w, n->index);
+    if (!was_stopping) /* a stopping pod was already withdrawn */
+        service_record(w, n, false, w->sc->dns.removal_delay);
+}
+
+void sim_node_kill(struct sim_world *w, uint32_t node)
+{
+    struct sim_node *n = &w->nodes[node];
+    if (!sim_node_alive(n))
+        return;
+    sim_trace_event(&w->trace, w->now, n->id, "node_crash", "\"name\":\"%s\"", n->name);
+    node_exit(w, n, w->sc->net.crash_detect, CS_LINK_BROKEN);
+}
+
+void sim_node_stop(struct sim_world *w, uint32_t node, cs_time grace)
+{
+    struct sim_node *n = &w->nodes[node];
+    if (n->state != SIM_NODE_UP)
+        return;
+    n->state = SIM_NODE_STOPPING;
+    sim_trace_event(&w->trace, w->now, n->id, "node_stop", "\"grace\":%lld", (long long)grace);
+    service_record(w, n, false, w->sc->dns.removal_delay);
+    struct sim_event ev = {.time = w->now + grace, .kind = SEV_STOP_EXPIRED, .node = node,
+                           .src = UINT32_MAX, .incarnation = n->incarnation};
+    n->stop_slot = sim_schedule(w, &ev);
+    struct cs_event ce = {.type = CS_EV_STOP};
+    ce.u.stop.grace = grace;
+    sim_deliver(w, node, n->incarnation, &ce);
+}
+
+void sim_node_stopped(struct sim_world *w, uint32_t node)
+{
+    /* Called from inside the instance's handler: exit once it returned. */
+    struct sim_event ev = {.time = w->now, .kind = SEV_NODE_EXIT, .node = node, .src = UINT32_MAX,
+                           .incarnation = w->nodes[node].incarnation};
+    sim_schedule(w, &ev);
+}
+
+static void node_exit_now(struct sim_world *w, const struct sim_event *ev)
+{
+    struct sim_node *n = &w->nodes[ev->node];
+    if (n->state != SIM_NODE_STOPPING || n->incarnation != ev->incarnation)
+        return;
+    sim_trace_event(&w->trace, w->now, n->id, "node_exit", "%s", "");
+    /* A process exiting closes its sockets: peers see an orderly close. */
+    node_exit(w, n, 0, CS_LINK_CLOSED);
+}
+
+void sim_node_restart(struct sim_world *w, uint32_t node, cs_time downtime, bool new_address,
+                      bool crash, cs_time grace)
+{
+    struct sim_node *n = &w->nodes[node];
+    if (crash)
+        sim_node_kill(w, node);
+    else
+        sim_node_stop(w, node, grace < downtime ? grace : downtime);
+    struct sim_event ev = {.time = w->now + downtime, .kind = SEV_NODE_UP, .node = node,
+                           .src = UINT32_MAX, .aux = new_address};
+    sim_schedule(w, &ev);
+    (void)n;
+}
+
+static void node_come_back(struct sim_world *w, const struct sim_event *ev)
+{
+    struct sim_node *n = &w->nodes[ev->node];
+    if (sim_node_alive(n)) /* still shutting down when the pod is replaced */
+        sim_node_kill(w, ev->node);
+    if (ev->aux) {
+        struct cs_addr old = n->addr;
+        if (cs_idmap_get(&w->addr_index, addr_key(&old)) == (int32_t)n->index)
+            cs_idmap_del(&w->addr_index, addr_key(&old));
+        take_new_address(w, n);
+        char a[CS_ADDR_STRLEN], b[CS_ADDR_STRLEN];
+        cs_addr_format(&old, a, sizeof a);
+        cs_addr_format(&n->addr, b, sizeof b);
+        sim_trace_event(&w->trace, w->now, n->id, "node_readdress", "\"from\":\"%s\",\"to\":\"%s\"",
+                        a, b);
+    }
+    sim_node_start(w, ev->node);
+}
+
+static void dns_service_change(struct sim_world *w, const struct sim_event *ev)
+{
+    struct cs_dns_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.type = ev->addr.family == 6 ? CS_DNS_AAAA : CS_DNS_A;
+    rec.ttl_s = w->sc->dns.ttl_s;
+    rec.addr = ev->addr;
+    if (ev->aux)
+        sim_dns_add(w, w->sc->dns.service, &rec);
+    else
+        sim_dns_remove(w, w->sc->dns.service, &rec);
+}
+
+/* ---- the loop ---- */
+
+static void dispatch(struct sim_world *w, const struct sim_event *ev)
+{
+    switch (ev->kind) {
+    case SEV_NONE:
+        break;
+    case SEV_TIMER:
+        fire_timer(w, ev);
+        break;
+    case SEV_LINK_SETUP:
+    case SEV_LINK_MSG:
+    case SEV_LINK_DOWN:
+    case SEV_DGRAM:
+        sim_net_handle(w, ev);
+        break;
+    case SEV_DNS_ANSWER:
+        sim_dns_handle(w, ev);
+        break;
+    case SEV_ACTION:
+        sim_timeline_handle(w, ev);
+        break;
+    case SEV_STOP_EXPIRED:
+        w->nodes[ev->node].stop_slot = -1;
+        if (w->nodes[ev->node].state == SIM_NODE_STOPPING &&
+            w->nodes[ev->node].incarnation == ev->incarnation) {
+            sim_trace_event(&w->trace, w->now, w->nodes[ev->node].id, "grace_expired", "%s", "");
+            sim_node_kill(w, ev->node);
+        }
+        break;
+    case SEV_NODE_UP:
+        node_come_back(w, ev);
+        break;
+    case SEV_DNS_SERVICE:
+        dns_service_change(w, ev);
+        break;
+    case SEV_CHECK:
+        sim_check_handle(w, ev);
+        break;
+    case SEV_NODE_EXIT:
+        node_exit_now(w, ev);
+        break;
+    }
+}
+
+void sim_world_run_until(struct sim_world *w, cs_time t)
+{
+    struct sim_event ev;
+    uint64_t max_events = w->sc->limits.max_events;
+    while (!w->stop_requested && sim_evq_peek_time(&w->queue) <= t) {
+        if (max_events && w->stats.events >= max_events) {
+            w->stop_requested = true;
+            break;
+        }
+        sim_evq_pop(&w->queue, &ev);
+        w->now = ev.time;
+        w->stats.events++;
+        dispatch(w, &ev);
+        free(ev.payload);
+    }
+    if (!w->stop_requested && w->now < t)
+        w->now = t;
+}
+
+uint64_t sim_world_run(struct sim_world *w)
+{
+    sim_world_run_until(w, w->sc->limits.duration);
+    sim_check_finish(w);
+    return w->stats.events;
+}

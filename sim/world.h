@@ -1,0 +1,140 @@
+/*
+ * sim/world.h: the simulated world of one run: virtual time, the event
+ * queue, the nodes and their lifecycle, and the handles of the network, DNS,
+ * trace and checker models (each in its own file).  A run is a pure function
+ * of (scenario, seed, build): every random draw comes from a PCG stream of
+ * its own purpose, and events at the same instant run in scheduling order.
+ */
+#ifndef SIM_WORLD_H
+#define SIM_WORLD_H
+
+#include "../core/idmap.h"
+#include "../core/proto.h"
+#include "dns.h"
+#include "evq.h"
+#include "net.h"
+#include "pcg.h"
+#include "scenario.h"
+#include "trace.h"
+
+enum sim_node_state { SIM_NODE_DOWN = 0, SIM_NODE_UP, SIM_NODE_STOPPING };
+
+struct sim_world;
+
+struct sim_node {
+    uint32_t index;
+    const char *id;              /* the scenario's pod id */
+    enum sim_node_state state;
+    uint32_t incarnation;        /* bumped at every start */
+    struct cs_addr addr;
+    char name[CS_NODE_NAME_MAX]; /* basename@address */
+    struct cs_env env;
+    void *instance;              /* the protocol instance while up */
+    struct sim_world *world;
+    struct pcg32 rng;            /* this node's own random stream */
+    /* Clock: local = local_base + (t - virt_base) * (1 + ppm / 1e6). */
+    cs_time local_base, virt_base;
+    double drift_ppm;
+    int64_t stop_slot;           /* queue slot of the grace deadline, or -1 */
+    uint32_t groups[4];          /* multicast groups joined (IPv4, host order) */
+    size_t group_count;
+    cs_time started_at;
+    uint64_t events_handled;
+};
+
+/* Harness-level knobs of a run (not part of the scenario). */
+struct sim_options {
+    uint64_t seed;
+    FILE *trace_file;         /* JSON lines of every event, or NULL */
+    bool trace_hash;          /* hash every trace line (determinism check) */
+    bool verbose;             /* print core log lines to stderr */
+    const struct cs_proto *proto;   /* overrides the scenario's protocol */
+    const void *proto_config;
+    /* Binds a node's environment to the world (the sim shim). */
+    void (*bind_env)(struct sim_world *w, struct sim_node *node);
+};
+
+struct sim_stats {
+    uint64_t events, timers_fired, messages_delivered, messages_dropped;
+    uint64_t dgrams_delivered, dgrams_lost, dgrams_duplicated, dns_queries;
+    uint64_t links_opened, links_broken;
+};
+
+struct sim_world {
+    const struct scenario *sc;
+    struct sim_options opt;
+    const struct cs_proto *proto;
+    const void *proto_config;
+    cs_time now;                 /* virtual time */
+    struct sim_evq queue;
+    struct sim_node *nodes;
+    size_t node_count;
+    uint32_t next_address;       /* pool offset of the next new address */
+    struct cs_idmap addr_index;  /* address key -> node index */
+    struct cs_idmap timers;      /* timer id -> queue slot */
+    uint32_t next_timer_id, next_query_id;
+    struct pcg32 rng_network, rng_dgram, rng_dns, rng_faults, rng_schedule;
+    struct sim_net net;
+    struct sim_dns dns;
+    struct sim_trace trace;
+    struct sim_stats stats;
+    cs_time last_fault;
+    size_t actions_pending;      /* timeline occurrences not yet run */
+    bool stop_requested;
+    /* Checker state (sim/check.c). */
+    cs_time converged_since;     /* -1 when not converged at the last check */
+    cs_time first_stuck_at;      /* -1 when never stuck */
+    bool ever_stuck;
+};
+
+/* Builds the world for one run of `sc` (which must outlive it); NULL when
+ * out of memory. Nothing runs until sim_world_run. */
+struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_options *opt);
+
+/* Runs until the run limit, the event limit, or an early stop; returns the
+ * number of events processed. */
+uint64_t sim_world_run(struct sim_world *w);
+
+/* Runs the events due up to and including virtual time `t`. */
+void sim_world_run_until(struct sim_world *w, cs_time t);
+
+/* Frees the world and every node instance. */
+void sim_world_free(struct sim_world *w);
+
+/* Schedules an event (time, kind, node... filled by the caller); returns its
+ * queue slot. */
+int64_t sim_schedule(struct sim_world *w, const struct sim_event *ev);
+
+/* Delivers a core event to a node's protocol instance, if it is running the
+ * given incarnation; returns false when the node is gone. */
+bool sim_deliver(struct sim_world *w, uint32_t node, uint32_t incarnation, const struct cs_event *ev);
+
+/* The node listening at an address, or NULL. */
+struct sim_node *sim_node_at(struct sim_world *w, const struct cs_addr *addr);
+
+/* True while the node runs (up or stopping). */
+bool sim_node_alive(const struct sim_node *n);
+
+/* Node lifecycle, as the timeline or a test drives it. */
+void sim_node_start(struct sim_world *w, uint32_t node);
+void sim_node_kill(struct sim_world *w, uint32_t node);
+void sim_node_stop(struct sim_world *w, uint32_t node, cs_time grace);
+void sim_node_restart(struct sim_world *w, uint32_t node, cs_time downtime, bool new_address,
+                      bool crash, cs_time grace);
+/* Called (through the env) when a stopping node finished its shutdown. */
+void sim_node_stopped(struct sim_world *w, uint32_t node);
+
+/* The node's clock reading at the current virtual time. */
+cs_time sim_node_clock(const struct sim_world *w, const struct sim_node *n);
+/* Converts a delay on the node's clock into virtual time. */
+cs_time sim_node_delay_to_virtual(const struct sim_node *n, cs_time delay);
+/* Jumps a node's clock by `delta` (may be negative). */
+void sim_node_clock_jump(struct sim_world *w, uint32_t node, cs_time delta);
+/* Changes a node's clock rate error. */
+void sim_node_clock_rate(struct sim_world *w, uint32_t node, double ppm);
+
+/* Arms and cancels node timers (used by the sim shim). */
+cs_timer_id sim_timer_start(struct sim_world *w, uint32_t node, cs_time delay, uint64_t tag);
+void sim_timer_cancel(struct sim_world *w, cs_timer_id timer);
+
+#endif
