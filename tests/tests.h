@@ -1,0 +1,29 @@
+/*
+ * tests/tests.h: the unit test binary's groups.  Each tests/test_*.c file
+ * defines one `int test_<area>_run(void)` that runs its cmocka group and
+ * returns the number of failures; unit_main.c calls them all.
+ */
+#ifndef TESTS_H
+#define TESTS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+int test_pcg_run(void);
+int test_evq_run(void);
+int test_core_run(void);
+int test_loader_run(void);
+int test_net_run(void);
+int test_dns_run(void);
+int test_world_run(void);
+int test_scenarios_run(void);
+
+/* Loads a scenario from YAML text or fails the test with the loader's
+ * message (tests/helpers.c). */
+struct scenario;
+void test_load(const char *yaml, struct scenario *out);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * tests/unit_main.c: runs every cmocka group of the unit test binary; the
+ * exit status is the total number of failed tests.
+ */
+#include "tests.h"
+
+#include <stdio.h>
+
+int main(void)
+{
+    int failed = 0;
+    failed += test_pcg_run();
+    failed += test_evq_run();
+    failed += test_core_run();
+    failed += test_loader_run();
+    failed += test_net_run();
+    failed += test_dns_run();
+    failed += test_world_run();
+    failed += test_scenarios_run();
+    return failed;
+}
