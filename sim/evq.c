@@ -1,5 +1,7 @@
 /*
- * sim/evq.c: binary heap of (time, key) pairs over a slab of event bodies.
+ * sim/evq.c: a 4-ary min-heap of (time, key) pairs over a slab of event
+ * bodies.  Four children per node halve the depth of a binary heap and keep
+ * siblings in one cache line, which matters at millions of events a second.
  */
 #include "evq.h"
 
@@ -7,6 +9,7 @@
 
 #define SLOT_BITS 24
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
+#define ARITY 4
 
 void sim_evq_init(struct sim_evq *q)
 {
@@ -72,7 +75,7 @@ int64_t sim_evq_push(struct sim_evq *q, const struct sim_event *ev)
     struct sim_evq_entry e = {ev->time, (body->seq << SLOT_BITS) | slot};
     size_t i = q->count++;
     while (i > 0) {
-        size_t parent = (i - 1) / 2;
+        size_t parent = (i - 1) / ARITY;
         if (!earlier(&e, &q->heap[parent]))
             break;
         q->heap[i] = q->heap[parent];
@@ -92,15 +95,18 @@ bool sim_evq_pop(struct sim_evq *q, struct sim_event *out)
     struct sim_evq_entry last = q->heap[--q->count];
     size_t i = 0, n = q->count;
     for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= n)
+        size_t first = ARITY * i + 1;
+        if (first >= n)
             break;
-        if (child + 1 < n && earlier(&q->heap[child + 1], &q->heap[child]))
-            child++;
-        if (!earlier(&q->heap[child], &last))
+        size_t best = first;
+        size_t end = first + ARITY < n ? first + ARITY : n;
+        for (size_t c = first + 1; c < end; c++)
+            if (earlier(&q->heap[c], &q->heap[best]))
+                best = c;
+        if (!earlier(&q->heap[best], &last))
             break;
-        q->heap[i] = q->heap[child];
-        i = child;
+        q->heap[i] = q->heap[best];
+        i = best;
     }
     if (n > 0)
         q->heap[i] = last;

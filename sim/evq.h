@@ -1,5 +1,5 @@
 /*
- * sim/evq.h: the simulator's event queue on virtual time.  A binary min-heap
+ * sim/evq.h: the simulator's event queue on virtual time.  A 4-ary min-heap
  * ordered by (time, sequence number): events at the same instant run in the
  * order they were scheduled, never in pointer or slot order.  Event bodies
  * live in a slab with a free list so scheduling does not allocate.

@@ -248,8 +248,6 @@ void sim_node_start(struct sim_world *w, uint32_t node)
     if (w->opt.bind_env)
         w->opt.bind_env(w, n);
     n->env.self_addr = n->addr;
-    char host[CS_ADDR_STRLEN];
-    cs_addr_format(&n->addr, host, sizeof host);
     sim_trace_event(&w->trace, w->now, n->id, "node_start", "\"name\":\"%s\",\"inc\":%u", n->name,
                     n->incarnation);
     n->instance = w->proto->create(&n->env, w->proto_config, n->name);
