@@ -101,7 +101,8 @@ static void trace_set(struct sim_world *w, const char *kind, const uint32_t *set
         plen += (size_t)snprintf(pbuf + plen, sizeof pbuf - plen, "%s\"%s\"", i ? "," : "",
                                  w->nodes[peers[i]].id);
     buf[len] = '\0';
-    sim_trace_event(&w->trace, w->now, NULL, kind, "\"nodes\":[%s],\"peers\":[%s]", buf, pbuf);
+    sim_trace_event(&w->trace, w->now, NULL, "action", "\"action\":\"%s\",\"nodes\":[%s],\"peers\":[%s]",
+                    kind, buf, pbuf);
 }
 
 static void run_command(struct sim_world *w, const struct sc_action *a, uint32_t node)
@@ -171,7 +172,8 @@ void sim_timeline_handle(struct sim_world *w, const struct sim_event *ev)
 {
     const struct sc_action *a = &w->sc->actions[ev->id];
     if (ev->aux == PHASE_HEAL) {
-        sim_trace_event(&w->trace, w->now, NULL, "heal", "\"after\":\"%s\"", sc_action_name(a->kind));
+        sim_trace_event(&w->trace, w->now, NULL, "action", "\"action\":\"heal\",\"after\":\"%s\"",
+                        sc_action_name(a->kind));
         sim_net_heal(w);
         return;
     }
