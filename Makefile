@@ -6,9 +6,9 @@
 BUILD   ?= build/plain
 BIN     ?= bin
 CC      ?= cc
-PKGS    := yaml-0.1 cmocka libxxhash jansson
+PKGS    := yaml-0.1 cmocka libxxhash jansson libsodium
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs yaml-0.1 libxxhash jansson 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs yaml-0.1 libxxhash jansson libsodium 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow \

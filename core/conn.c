@@ -1,0 +1,551 @@
+/*
+ * core/conn.c: the connection layer (see conn.h for the protocol).  Links
+ * live in an array indexed through an id map; peers are found by name
+ * through a string map.  Callbacks to the upper layer are made last in each
+ * handler, after this layer's state is consistent, because they may call
+ * back into it.
+ */
+#include "conn_internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TAG(kind, arg) ((CONN_TAG_MODULE << 56) | ((uint64_t)(kind) << 48) | (uint64_t)(arg))
+
+void conn_config_defaults(struct conn_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->tick_timeout = CS_SEC(60);
+    cfg->setup_timeout = CS_SEC(7);
+    cfg->port = 4369;
+}
+
+int conn_config_check(const struct conn_config *cfg, size_t *bad)
+{
+    const char *const *lists[2] = {cfg->whitelist, cfg->blacklist};
+    size_t counts[2] = {cfg->whitelist_count, cfg->blacklist_count};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < counts[l]; i++) {
+            regex_t re;
+            if (regcomp(&re, lists[l][i], REG_EXTENDED | REG_NOSUB) != 0) {
+                *bad = l * CONN_MAX_PATTERNS + i;
+                return -1;
+            }
+            regfree(&re);
+        }
+    return 0;
+}
+
+struct conn *conn_new(struct cs_env *env, const struct conn_config *cfg, const char *self,
+                      uint32_t creation, const struct conn_callbacks *cb)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->env = env;
+    c->cfg = *cfg;
+    c->cb = *cb;
+    snprintf(c->self, sizeof c->self, "%s", self);
+    c->creation = creation;
+    cs_auth_key(cfg->secret, c->key);
+    cs_idmap_init(&c->link_index);
+    cs_idmap_init(&c->query_peer);
+    cs_strmap_init(&c->peer_index);
+    for (size_t i = 0; i < cfg->whitelist_count && i < CONN_MAX_PATTERNS; i++)
+        if (regcomp(&c->white[c->white_count], cfg->whitelist[i], REG_EXTENDED | REG_NOSUB) == 0)
+            c->white_count++;
+    for (size_t i = 0; i < cfg->blacklist_count && i < CONN_MAX_PATTERNS; i++)
+        if (regcomp(&c->black[c->black_count], cfg->blacklist[i], REG_EXTENDED | REG_NOSUB) == 0)
+            c->black_count++;
+    return c;
+}
+
+void conn_free(struct conn *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->white_count; i++)
+        regfree(&c->white[i]);
+    for (size_t i = 0; i < c->black_count; i++)
+        regfree(&c->black[i]);
+    cs_idmap_free(&c->link_index);
+    cs_idmap_free(&c->query_peer);
+    cs_strmap_free(&c->peer_index);
+    free(c->links);
+    free(c->peers);
+    free(c->peer_names);
+    free(c);
+}
+
+const struct conn_stats *conn_stats(const struct conn *c)
+{
+    return &c->stats;
+}
+
+void conn_start(struct conn *c)
+{
+    c->env->timer_start(c->env, c->cfg.tick_timeout / 4, TAG(TIMER_TICK, 0));
+}
+
+/* ---- peers and links ---- */
+
+int32_t conn_peer_find(const struct conn *c, const char *name)
+{
+    return cs_strmap_get(&c->peer_index, name);
+}
+
+int32_t conn_peer_get(struct conn *c, const char *name)
+{
+    int32_t idx = conn_peer_find(c, name);
+    if (idx >= 0)
+        return idx;
+    if (c->peer_count == c->peer_cap) {
+        size_t cap = c->peer_cap ? c->peer_cap * 2 : 16;
+        struct conn_peer *p = realloc(c->peers, cap * sizeof *p);
+        if (!p)
+            return -1;
+        c->peers = p;
+        char(*n)[CS_NODE_NAME_MAX] = realloc(c->peer_names, cap * sizeof *n);
+        if (!n)
+            return -1;
+        c->peer_names = n;
+        c->peer_cap = cap;
+    }
+    idx = (int32_t)c->peer_count;
+    if (cs_strmap_put(&c->peer_index, name, idx) != 0)
+        return -1;
+    c->peers[idx] = (struct conn_peer){.up = -1, .dialling = -1, .resolving = 0};
+    snprintf(c->peer_names[idx], CS_NODE_NAME_MAX, "%s", name);
+    c->peer_count++;
+    return idx;
+}
+
+static int32_t link_new(struct conn *c, cs_link_id id, bool outbound, const char *peer)
+{
+    size_t i;
+    for (i = 0; i < c->link_count && c->links[i].state != LS_FREE; i++)
+        ;
+    if (i == c->link_count) {
+        if (c->link_count == c->link_cap) {
+            size_t cap = c->link_cap ? c->link_cap * 2 : 16;
+            struct conn_link *l = realloc(c->links, cap * sizeof *l);
+            if (!l)
+                return -1;
+            c->links = l;
+            c->link_cap = cap;
+        }
+        c->link_count++;
+    }
+    struct conn_link *l = &c->links[i];
+    memset(l, 0, sizeof *l);
+    l->state = outbound ? LS_CONNECTING : LS_WAIT_HELLO;
+    l->id = id;
+    l->outbound = outbound;
+    snprintf(l->peer, sizeof l->peer, "%s", peer ? peer : "");
+    l->last_heard = l->last_sent = c->env->now(c->env);
+    l->setup_timer = c->env->timer_start(c->env, c->cfg.setup_timeout, TAG(TIMER_SETUP, id));
+    cs_idmap_put(&c->link_index, id, (int32_t)i);
+    return (int32_t)i;
+}
+
+/* Forgets a link record (and closes the transport when asked). */
+void conn_link_release(struct conn *c, int32_t li, bool close_transport)
+{
+    struct conn_link *l = &c->links[li];
+    if (l->setup_timer)
+        c->env->timer_cancel(c->env, l->setup_timer);
+    int32_t pi = l->peer[0] ? conn_peer_find(c, l->peer) : -1;
+    if (pi >= 0) {
+        if (c->peers[pi].up == li) {
+            c->peers[pi].up = -1;
+            c->up_count--;
+        }
+        if (c->peers[pi].dialling == li)
+            c->peers[pi].dialling = -1;
+    }
+    cs_idmap_del(&c->link_index, l->id);
+    if (close_transport)
+        c->env->link_close(c->env, l->id);
+    l->state = LS_FREE;
+}
+
+bool conn_name_allowed(const struct conn *c, const char *name)
+{
+    for (size_t i = 0; i < c->black_count; i++)
+        if (regexec(&c->black[i], name, 0, NULL, 0) == 0)
+            return false;
+    if (c->white_count == 0)
+        return true;
+    for (size_t i = 0; i < c->white_count; i++)
+        if (regexec(&c->white[i], name, 0, NULL, 0) == 0)
+            return true;
+    return false;
+}
+
+void conn_send_frame(struct conn *c, struct conn_link *l, const struct cs_writer *w)
+{
+    if (w->overflow)
+        return;
+    c->env->link_send(c->env, l->id, w->buf, w->len);
+    l->last_sent = c->env->now(c->env);
+    c->stats.frames_out++;
+}
+
+static const char *nok_text(unsigned reason)
+{
+    static const char *const text[] = {"?", "unknown protocol version", "wrong name",
+                                       "wrong secret", "not allowed", "stopping",
+                                       "already connected", "simultaneous connect", "malformed frame"};
+    return reason < sizeof text / sizeof text[0] ? text[reason] : "?";
+}
+
+/* Answers NOK, closes the link and forgets it. */
+void conn_reject(struct conn *c, int32_t li, enum nok_reason why, const char *detail)
+{
+    struct conn_link *l = &c->links[li];
+    uint8_t buf[2];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, F_NOK);
+    cs_put_u8(&w, (uint8_t)why);
+    conn_send_frame(c, l, &w);
+    cs_logf(c->env, CS_LOG_WARN, "[conn] closed link %u%s%s: %s%s%s", l->id, l->peer[0] ? " with " : "",
+            l->peer, nok_text(why), detail ? ": " : "", detail ? detail : "");
+    conn_link_release(c, li, true);
+}
+
+/* An outbound attempt ended without a link: forget it, then tell. */
+void conn_fail_outbound(struct conn *c, int32_t li, enum conn_fail_reason why, bool close)
+{
+    char peer[CS_NODE_NAME_MAX];
+    snprintf(peer, sizeof peer, "%s", c->links[li].peer);
+    conn_link_release(c, li, close);
+    if (c->cb.connect_failed)
+        c->cb.connect_failed(c->cb.ctx, peer, why);
+}
+
+static void dial_address(struct conn *c, int32_t pi, const struct cs_addr *addr)
+{
+    struct cs_addr a = *addr;
+    a.port = c->cfg.port;
+    cs_link_id id = c->env->link_connect(c->env, &a);
+    if (id == 0) {
+        if (c->cb.connect_failed)
+            c->cb.connect_failed(c->cb.ctx, c->peer_names[pi], CONN_FAIL_REFUSED);
+        return;
+    }
+    int32_t li = link_new(c, id, true, c->peer_names[pi]);
+    if (li >= 0)
+        c->peers[pi].dialling = li;
+}
+
+int conn_connect(struct conn *c, const char *peer)
+{
+    const char *at = strchr(peer, '@');
+    if (c->stopping || !at || at == peer || !at[1] || strlen(peer) >= CS_NODE_NAME_MAX ||
+        strcmp(peer, c->self) == 0)
+        return -1;
+    if (!conn_name_allowed(c, peer)) {
+        c->stats.not_allowed++;
+        return -1;
+    }
+    int32_t pi = conn_peer_get(c, peer);
+    if (pi < 0)
+        return -1;
+    struct conn_peer *p = &c->peers[pi];
+    if (p->up >= 0 || p->dialling >= 0 || p->resolving)
+        return 0;
+    struct cs_addr addr;
+    if (cs_addr_parse(at + 1, &addr) == 0) {
+        dial_address(c, pi, &addr);
+        return 0;
+    }
+    /* A host name (e.g. an SRV target): resolve it first. */
+    p->resolving = c->env->dns_query(c->env, at + 1, CS_DNS_A);
+    if (p->resolving)
+        cs_idmap_put(&c->query_peer, p->resolving, pi);
+    return 0;
+}
+
+static void on_resolved(struct conn *c, int32_t pi, const struct cs_dns_answer *ans)
+{
+    c->peers[pi].resolving = 0;
+    for (size_t i = 0; ans->status == CS_DNS_OK && i < ans->count; i++)
+        if (ans->records[i].type == CS_DNS_A || ans->records[i].type == CS_DNS_AAAA) {
+            dial_address(c, pi, &ans->records[i].addr);
+            return;
+        }
+    if (c->cb.connect_failed)
+        c->cb.connect_failed(c->cb.ctx, c->peer_names[pi], CONN_FAIL_BAD_NAME);
+}
+
+void conn_disconnect(struct conn *c, const char *peer)
+{
+    int32_t pi = conn_peer_find(c, peer);
+    if (pi < 0)
+        return;
+    int32_t up = c->peers[pi].up, dialling = c->peers[pi].dialling;
+    if (dialling >= 0)
+        conn_link_release(c, dialling, true);
+    if (up >= 0) {
+        conn_link_release(c, up, true);
+        if (c->cb.nodedown)
+            c->cb.nodedown(c->cb.ctx, peer, CONN_DOWN_DISCONNECT);
+    }
+}
+
+int conn_send(struct conn *c, const char *peer, const uint8_t *data, size_t len)
+{
+    int32_t pi = conn_peer_find(c, peer);
+    if (pi < 0 || c->peers[pi].up < 0)
+        return -1;
+    struct conn_link *l = &c->links[c->peers[pi].up];
+    uint8_t small[2048];
+    uint8_t *buf = len + 1 <= sizeof small ? small : malloc(len + 1);
+    if (!buf)
+        return -1;
+    buf[0] = F_DATA;
+    memcpy(buf + 1, data, len);
+    int rc = c->env->link_send(c->env, l->id, buf, len + 1);
+    l->last_sent = c->env->now(c->env);
+    c->stats.frames_out++;
+    if (buf != small)
+        free(buf);
+    return rc;
+}
+
+bool conn_is_up(const struct conn *c, const char *peer)
+{
+    int32_t pi = conn_peer_find(c, peer);
+    return pi >= 0 && c->peers[pi].up >= 0;
+}
+
+bool conn_is_connecting(const struct conn *c, const char *peer)
+{
+    int32_t pi = conn_peer_find(c, peer);
+    return pi >= 0 && (c->peers[pi].dialling >= 0 || c->peers[pi].resolving);
+}
+
+void conn_each_up(const struct conn *c, void (*fn)(void *ctx, const char *peer), void *ctx)
+{
+    for (size_t i = 0; i < c->peer_count; i++)
+        if (c->peers[i].up >= 0)
+            fn(ctx, c->peer_names[i]);
+}
+
+size_t conn_up_count(const struct conn *c)
+{
+    return c->up_count;
+}
+
+void conn_shutdown(struct conn *c, bool announce)
+{
+    c->stopping = true;
+    for (size_t i = 0; i < c->link_count; i++) {
+        struct conn_link *l = &c->links[i];
+        if (l->state == LS_FREE)
+            continue;
+        if (l->state == LS_UP && announce) {
+            uint8_t f = F_LEAVE;
+            c->env->link_send(c->env, l->id, &f, 1);
+        }
+        conn_link_release(c, (int32_t)i, true);
+    }
+}
+
+static void on_nok(struct conn *c, int32_t li, struct cs_reader *r)
+{
+    unsigned reason = cs_get_u8(r);
+    struct conn_link *l = &c->links[li];
+    cs_logf(c->env, CS_LOG_WARN, "[conn] %s refused the link: %s", l->peer[0] ? l->peer : "peer",
+            nok_text(reason));
+    if (l->outbound)
+        conn_fail_outbound(c, li, reason == NOK_AUTH ? CONN_FAIL_AUTH : CONN_FAIL_REJECTED, true);
+    else
+        conn_link_release(c, li, true);
+}
+
+static void peer_lost(struct conn *c, int32_t li, enum conn_down_reason why)
+{
+    char peer[CS_NODE_NAME_MAX];
+    snprintf(peer, sizeof peer, "%s", c->links[li].peer);
+    conn_link_release(c, li, true);
+    cs_tracef(c->env, "nodedown", "\"peer\":\"%s\",\"reason\":%d", peer, (int)why);
+    if (c->cb.nodedown)
+        c->cb.nodedown(c->cb.ctx, peer, why);
+}
+
+static void on_frame(struct conn *c, int32_t li, const uint8_t *data, size_t len)
+{
+    struct cs_reader r;
+    cs_reader_init(&r, data, len);
+    uint8_t type = cs_get_u8(&r);
+    struct conn_link *l = &c->links[li];
+    c->stats.frames_in++;
+    l->last_heard = c->env->now(c->env);
+    if (type == F_NOK && l->state != LS_UP) {
+        on_nok(c, li, &r);
+        return;
+    }
+    switch (l->state) {
+    case LS_WAIT_HELLO:
+        if (type == F_HELLO) {
+            conn_on_hello(c, li, &r);
+            return;
+        }
+        break;
+    case LS_WAIT_CHALLENGE:
+        if (type == F_CHALLENGE) {
+            conn_on_challenge(c, li, &r);
+            return;
+        }
+        break;
+    case LS_WAIT_REPLY:
+        if (type == F_REPLY) {
+            conn_on_reply(c, li, &r);
+            return;
+        }
+        break;
+    case LS_WAIT_ACK:
+        if (type == F_ACK && cs_reader_done(&r)) {
+            conn_link_established(c, li);
+            return;
+        }
+        break;
+    case LS_UP:
+        if (type == F_DATA) {
+            if (c->cb.message)
+                c->cb.message(c->cb.ctx, l->peer, data + 1, len - 1);
+            return;
+        }
+        if (type == F_TICK && cs_reader_done(&r))
+            return;
+        if (type == F_LEAVE && cs_reader_done(&r)) {
+            c->stats.leaves_received++;
+            peer_lost(c, li, CONN_DOWN_LEAVE);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    c->stats.malformed++;
+    char detail[48];
+    snprintf(detail, sizeof detail, "unexpected frame type %u (%zu bytes)", type, len);
+    if (l->state == LS_UP) {
+        cs_logf(c->env, CS_LOG_WARN, "[conn] closed link with %s: %s", l->peer, detail);
+        peer_lost(c, li, CONN_DOWN_CLOSED);
+    } else if (l->outbound) {
+        cs_logf(c->env, CS_LOG_WARN, "[conn] closed link %u: %s", l->id, detail);
+        conn_fail_outbound(c, li, CONN_FAIL_REJECTED, true);
+    } else {
+        conn_reject(c, li, NOK_MALFORMED, detail);
+    }
+}
+
+/* ---- events ---- */
+
+static void on_link_up(struct conn *c, cs_link_id id, bool inbound)
+{
+    if (inbound) {
+        if (c->stopping) {
+            c->env->link_close(c->env, id);
+            return;
+        }
+        link_new(c, id, false, NULL);
+        return;
+    }
+    int32_t li = cs_idmap_get(&c->link_index, id);
+    if (li >= 0 && c->links[li].state == LS_CONNECTING)
+        conn_send_hello(c, &c->links[li]);
+}
+
+static void on_link_down(struct conn *c, cs_link_id id)
+{
+    int32_t li = cs_idmap_get(&c->link_index, id);
+    if (li < 0)
+        return;
+    if (c->links[li].state == LS_UP) {
+        peer_lost(c, li, CONN_DOWN_CLOSED);
+    } else if (c->links[li].outbound) {
+        c->stats.refused++;
+        conn_fail_outbound(c, li, CONN_FAIL_REFUSED, false);
+    } else {
+        conn_link_release(c, li, false);
+    }
+}
+
+static void on_setup_timeout(struct conn *c, cs_link_id id)
+{
+    int32_t li = cs_idmap_get(&c->link_index, id);
+    if (li < 0 || c->links[li].state == LS_UP)
+        return;
+    c->links[li].setup_timer = 0;
+    c->stats.setup_timeouts++;
+    cs_logf(c->env, CS_LOG_WARN, "[conn] link %u%s%s not set up within the set-up timeout", id,
+            c->links[li].peer[0] ? " to " : "", c->links[li].peer);
+    if (c->links[li].outbound)
+        conn_fail_outbound(c, li, CONN_FAIL_TIMEOUT, true);
+    else
+        conn_link_release(c, li, true);
+}
+
+static void on_tick(struct conn *c)
+{
+    cs_time now = c->env->now(c->env);
+    cs_time interval = c->cfg.tick_timeout / 4;
+    for (size_t i = 0; i < c->link_count; i++) {
+        struct conn_link *l = &c->links[i];
+        if (l->state != LS_UP)
+            continue;
+        if (now - l->last_heard > c->cfg.tick_timeout) {
+            c->stats.tick_timeouts++;
+            cs_logf(c->env, CS_LOG_WARN, "[conn] %s silent for more than the tick timeout", l->peer);
+            peer_lost(c, (int32_t)i, CONN_DOWN_TICK_TIMEOUT);
+            continue;
+        }
+        if (now - l->last_sent >= interval) {
+            uint8_t tick = F_TICK;
+            struct cs_writer w = {.buf = &tick, .cap = 1, .len = 1};
+            conn_send_frame(c, l, &w);
+        }
+    }
+    if (!c->stopping)
+        c->env->timer_start(c->env, interval, TAG(TIMER_TICK, 0));
+}
+
+bool conn_handle(struct conn *c, const struct cs_event *ev)
+{
+    switch (ev->type) {
+    case CS_EV_LINK_UP:
+        on_link_up(c, ev->u.link_up.link, ev->u.link_up.inbound);
+        return true;
+    case CS_EV_LINK_DOWN:
+        on_link_down(c, ev->u.link_down.link);
+        return true;
+    case CS_EV_LINK_MSG: {
+        int32_t li = cs_idmap_get(&c->link_index, ev->u.msg.link);
+        if (li >= 0)
+            on_frame(c, li, ev->u.msg.data, ev->u.msg.len);
+        return true;
+    }
+    case CS_EV_TIMER:
+        if (ev->u.timer.tag >> 56 != CONN_TAG_MODULE)
+            return false;
+        if ((ev->u.timer.tag >> 48 & 0xff) == TIMER_SETUP)
+            on_setup_timeout(c, (cs_link_id)(ev->u.timer.tag & 0xffffffffu));
+        else
+            on_tick(c);
+        return true;
+    case CS_EV_DNS: {
+        int32_t pi = cs_idmap_get(&c->query_peer, ev->u.dns.query);
+        if (pi < 0)
+            return false;
+        cs_idmap_del(&c->query_peer, ev->u.dns.query);
+        on_resolved(c, pi, ev->u.dns.answer);
+        return true;
+    }
+    default:
+        return false;
+    }
+}

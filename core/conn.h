@@ -1,0 +1,123 @@
+/*
+ * core/conn.h: the node-to-node connection layer (the part of Erlang
+ * distribution libcluster relies on).  One authenticated link per peer:
+ *
+ *   dialler                                   acceptor
+ *   HELLO(version, name, dialled name, creation, challenge A)  ->
+ *       <- CHALLENGE(version, name, creation, challenge B, proof of A)
+ *   REPLY(proof of B)                                          ->
+ *       <- ACK                          (both sides: nodeup)
+ *
+ * A proof is an HMAC of the challenge, a direction tag and both names under
+ * a key derived from the cluster secret (core/auth.h): a node without the
+ * secret never becomes a member and the secret never crosses the wire.  The
+ * acceptor only answers when the dialled name is its own name.  When two
+ * nodes dial each other at once, the link dialled by the node whose name
+ * sorts greater survives, so exactly one link remains.  Peers are watched
+ * with ticks: a peer silent for `tick_timeout` is declared down.  A node
+ * stopping gracefully can announce LEAVE so peers drop it at once.
+ *
+ * Malformed frames, unknown versions, oversized names, wrong secrets and
+ * names refused by the white/blacklist close the offending link, bump a
+ * counter and log a line; nothing else is affected.
+ */
+#ifndef CS_CONN_H
+#define CS_CONN_H
+
+#include "env.h"
+
+#define CONN_PROTOCOL_VERSION 1
+#define CONN_MAX_PATTERNS 8
+#define CONN_TAG_MODULE 1ULL /* timer tags: module in the top byte */
+
+enum conn_down_reason {
+    CONN_DOWN_CLOSED = 1,  /* the link closed or broke */
+    CONN_DOWN_TICK_TIMEOUT,/* the peer went silent */
+    CONN_DOWN_LEAVE,       /* the peer announced a graceful leave */
+    CONN_DOWN_DISCONNECT,  /* this node asked to disconnect */
+    CONN_DOWN_REPLACED,    /* the peer restarted and reconnected */
+};
+
+enum conn_fail_reason {
+    CONN_FAIL_REFUSED = 1, /* nothing listens / the link broke during set-up */
+    CONN_FAIL_TIMEOUT,     /* set-up took longer than setup_timeout */
+    CONN_FAIL_REJECTED,    /* the peer answered NOK (wrong name, secret, ...) */
+    CONN_FAIL_AUTH,        /* the peer could not prove the secret */
+    CONN_FAIL_BAD_NAME,    /* the name cannot be dialled or resolved */
+    CONN_FAIL_NOT_ALLOWED, /* refused by this node's white/blacklist */
+};
+
+struct conn_config {
+    char secret[128];
+    cs_time tick_timeout;   /* default 60 s, like net_ticktime */
+    cs_time setup_timeout;  /* default 7 s, like net_setuptime */
+    uint16_t port;          /* the distribution port peers listen on */
+    const char *whitelist[CONN_MAX_PATTERNS]; /* POSIX extended regexes */
+    size_t whitelist_count;
+    const char *blacklist[CONN_MAX_PATTERNS];
+    size_t blacklist_count;
+};
+
+struct conn_callbacks {
+    void *ctx;
+    void (*nodeup)(void *ctx, const char *peer);
+    void (*nodedown)(void *ctx, const char *peer, enum conn_down_reason why);
+    /* An outbound attempt ended without a link. */
+    void (*connect_failed)(void *ctx, const char *peer, enum conn_fail_reason why);
+    /* A DATA frame from an up peer. */
+    void (*message)(void *ctx, const char *peer, const uint8_t *data, size_t len);
+};
+
+/* Counters of refused input and failures, by reason. */
+struct conn_stats {
+    uint64_t malformed, bad_version, oversized_name, wrong_name, auth_failed, not_allowed;
+    uint64_t simultaneous, duplicate, setup_timeouts, tick_timeouts, refused, leaves_received;
+    uint64_t frames_in, frames_out;
+};
+
+struct conn;
+
+/* Fills defaults: tick 60 s, set-up 7 s, port 4369, no secret, no lists. */
+void conn_config_defaults(struct conn_config *cfg);
+
+/* Checks the white/blacklist patterns; 0 when all compile, else -1 with the
+ * offending pattern's index in *bad. */
+int conn_config_check(const struct conn_config *cfg, size_t *bad);
+
+/* Creates the layer for node `self` (basename@host); `creation` tells this
+ * incarnation apart from earlier ones of the same name. NULL on failure. */
+struct conn *conn_new(struct cs_env *env, const struct conn_config *cfg, const char *self,
+                      uint32_t creation, const struct conn_callbacks *cb);
+/* Frees the layer (links are the environment's to drop). */
+void conn_free(struct conn *c);
+/* Starts the tick timer. */
+void conn_start(struct conn *c);
+
+/* Dials a peer by name unless a link exists or is being set up; returns 0
+ * when an attempt is under way or the peer is already up, -1 when the name
+ * cannot be dialled (connect_failed is not called then). */
+int conn_connect(struct conn *c, const char *peer);
+/* Drops the link to a peer (nodedown with CONN_DOWN_DISCONNECT if up). */
+void conn_disconnect(struct conn *c, const char *peer);
+/* Sends a DATA frame to an up peer; -1 if it is not up. */
+int conn_send(struct conn *c, const char *peer, const uint8_t *data, size_t len);
+/* True when the peer is up. */
+bool conn_is_up(const struct conn *c, const char *peer);
+/* True when an outbound attempt to the peer is in progress. */
+bool conn_is_connecting(const struct conn *c, const char *peer);
+/* Lists the up peers. */
+void conn_each_up(const struct conn *c, void (*fn)(void *ctx, const char *peer), void *ctx);
+/* Number of up peers. */
+size_t conn_up_count(const struct conn *c);
+/* Graceful stop: announce LEAVE to every up peer (if `announce`), close
+ * every link, and refuse new ones. */
+void conn_shutdown(struct conn *c, bool announce);
+
+/* Offers an event to the layer: link events, its timers and its DNS
+ * queries. Returns true when the event was the layer's. */
+bool conn_handle(struct conn *c, const struct cs_event *ev);
+
+/* The counters. */
+const struct conn_stats *conn_stats(const struct conn *c);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * core/conn_handshake.c: the authenticated handshake of the connection
+ * layer (protocol in conn.h): HELLO from the dialler, CHALLENGE with the
+ * acceptor's proof, REPLY with the dialler's proof, ACK; the checks on each
+ * step (version, name sizes, the dialled name, white/blacklist, duplicates
+ * and simultaneous connects) and the switch of a finished link to UP.
+ */
+#include "conn_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void conn_send_hello(struct conn *c, struct conn_link *l)
+{
+    uint8_t buf[512];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    l->my_challenge = c->env->random_u64(c->env);
+    cs_put_u8(&w, F_HELLO);
+    cs_put_u16(&w, CONN_PROTOCOL_VERSION);
+    cs_put_str(&w, c->self);
+    cs_put_str(&w, l->peer);
+    cs_put_u32(&w, c->creation);
+    cs_put_u64(&w, l->my_challenge);
+    conn_send_frame(c, l, &w);
+    l->state = LS_WAIT_CHALLENGE;
+}
+
+/* Reads a name, telling an oversized one from other damage. */
+static bool read_name(struct conn *c, struct cs_reader *r, char *out, bool *oversized)
+{
+    if (r->len - r->pos >= 2) {
+        size_t len = (size_t)r->buf[r->pos] | (size_t)r->buf[r->pos + 1] << 8;
+        if (len >= CS_NODE_NAME_MAX) {
+            *oversized = true;
+            c->stats.oversized_name++;
+            return false;
+        }
+    }
+    cs_get_str(r, out, CS_NODE_NAME_MAX);
+    return !r->bad;
+}
+
+/* Acceptor side: can this HELLO go on?  Returns a NOK reason or 0. */
+static enum nok_reason check_hello(struct conn *c, const char *name, const char *dialled,
+                                   uint32_t creation, int32_t li)
+{
+    if (strcmp(dialled, c->self) != 0 || strcmp(name, c->self) == 0 || !strchr(name, '@')) {
+        c->stats.wrong_name++;
+        return NOK_WRONG_NAME;
+    }
+    if (!conn_name_allowed(c, name)) {
+        c->stats.not_allowed++;
+        return NOK_NOT_ALLOWED;
+    }
+    if (c->stopping)
+        return NOK_STOPPING;
+    int32_t pi = conn_peer_find(c, name);
+    if (pi < 0)
+        return 0;
+    struct conn_peer *p = &c->peers[pi];
+    if (p->up >= 0 && p->up != li && c->links[p->up].peer_creation == creation) {
+        c->stats.duplicate++;
+        return NOK_DUPLICATE;
+    }
+    if (p->dialling >= 0 && strcmp(c->self, name) > 0) {
+        c->stats.simultaneous++; /* our own attempt wins: we sort greater */
+        return NOK_SIMULTANEOUS;
+    }
+    return 0;
+}
+
+void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
+{
+    char name[CS_NODE_NAME_MAX], dialled[CS_NODE_NAME_MAX];
+    bool oversized = false;
+    uint16_t version = cs_get_u16(r);
+    if (!r->bad && version != CONN_PROTOCOL_VERSION) {
+        c->stats.bad_version++;
+        char detail[32];
+        snprintf(detail, sizeof detail, "version %u", version);
+        conn_reject(c, li, NOK_VERSION, detail);
+        return;
+    }
+    if (!read_name(c, r, name, &oversized) || !read_name(c, r, dialled, &oversized)) {
+        if (!oversized)
+            c->stats.malformed++;
+        conn_reject(c, li, NOK_MALFORMED, oversized ? "oversized name" : "bad HELLO");
+        return;
+    }
+    uint32_t creation = cs_get_u32(r);
+    uint64_t their_challenge = cs_get_u64(r);
+    if (!cs_reader_done(r)) {
+        c->stats.malformed++;
+        conn_reject(c, li, NOK_MALFORMED, "bad HELLO");
+        return;
+    }
+    enum nok_reason why = check_hello(c, name, dialled, creation, li);
+    if (why) {
+        conn_reject(c, li, why, name);
+        return;
+    }
+    int32_t pi = conn_peer_get(c, name);
+    if (pi < 0)
+        return;
+    if (c->peers[pi].dialling >= 0) /* we sort lower: give up our own attempt */
+        conn_link_release(c, c->peers[pi].dialling, true);
+    struct conn_link *l = &c->links[li];
+    snprintf(l->peer, sizeof l->peer, "%s", name);
+    l->peer_creation = creation;
+    l->my_challenge = c->env->random_u64(c->env);
+    uint8_t buf[512];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, F_CHALLENGE);
+    cs_put_u16(&w, CONN_PROTOCOL_VERSION);
+    cs_put_str(&w, c->self);
+    cs_put_u32(&w, c->creation);
+    cs_put_u64(&w, l->my_challenge);
+    uint8_t proof[CS_AUTH_MAC_LEN];
+    cs_auth_proof(c->key, "accept", their_challenge, c->self, name, proof);
+    cs_put_bytes(&w, proof, sizeof proof);
+    conn_send_frame(c, l, &w);
+    l->state = LS_WAIT_REPLY;
+}
+
+/* The handshake finished: the link becomes the peer's link. */
+void conn_link_established(struct conn *c, int32_t li)
+{
+    struct conn_link *l = &c->links[li];
+    char peer[CS_NODE_NAME_MAX];
+    snprintf(peer, sizeof peer, "%s", l->peer);
+    if (l->setup_timer) {
+        c->env->timer_cancel(c->env, l->setup_timer);
+        l->setup_timer = 0;
+    }
+    l->state = LS_UP;
+    l->last_heard = c->env->now(c->env);
+    int32_t pi = conn_peer_get(c, peer);
+    if (pi < 0)
+        return;
+    bool replaced = false;
+    int32_t old = c->peers[pi].up;
+    if (old >= 0 && old != li) { /* the peer restarted: its old link is stale */
+        conn_link_release(c, old, true);
+        replaced = true;
+    }
+    if (c->peers[pi].dialling == li)
+        c->peers[pi].dialling = -1;
+    c->peers[pi].up = li;
+    c->up_count++;
+    cs_tracef(c->env, "nodeup", "\"peer\":\"%s\"", peer);
+    if (replaced && c->cb.nodedown)
+        c->cb.nodedown(c->cb.ctx, peer, CONN_DOWN_REPLACED);
+    if (c->cb.nodeup)
+        c->cb.nodeup(c->cb.ctx, peer);
+}
+
+void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
+{
+    struct conn_link *l = &c->links[li];
+    char name[CS_NODE_NAME_MAX];
+    bool oversized = false;
+    uint16_t version = cs_get_u16(r);
+    if (!r->bad && version != CONN_PROTOCOL_VERSION) {
+        c->stats.bad_version++;
+        conn_reject(c, li, NOK_VERSION, "in CHALLENGE");
+        return;
+    }
+    read_name(c, r, name, &oversized);
+    uint32_t creation = cs_get_u32(r);
+    uint64_t their_challenge = cs_get_u64(r);
+    uint8_t proof[CS_AUTH_MAC_LEN];
+    cs_get_bytes(r, proof, sizeof proof);
+    if (!cs_reader_done(r)) {
+        if (!oversized)
+            c->stats.malformed++;
+        conn_reject(c, li, NOK_MALFORMED, oversized ? "oversized name" : "bad CHALLENGE");
+        return;
+    }
+    if (strcmp(name, l->peer) != 0) {
+        c->stats.wrong_name++;
+        conn_reject(c, li, NOK_WRONG_NAME, name);
+        return;
+    }
+    if (!cs_auth_proof_ok(c->key, "accept", l->my_challenge, name, c->self, proof)) {
+        c->stats.auth_failed++;
+        char peer[CS_NODE_NAME_MAX];
+        snprintf(peer, sizeof peer, "%s", l->peer);
+        conn_reject(c, li, NOK_AUTH, "the peer could not prove the cluster secret");
+        if (c->cb.connect_failed)
+            c->cb.connect_failed(c->cb.ctx, peer, CONN_FAIL_AUTH);
+        return;
+    }
+    l->peer_creation = creation;
+    uint8_t buf[64];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, F_REPLY);
+    cs_auth_proof(c->key, "dial", their_challenge, c->self, name, proof);
+    cs_put_bytes(&w, proof, sizeof proof);
+    conn_send_frame(c, l, &w);
+    l->state = LS_WAIT_ACK;
+}
+
+void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r)
+{
+    struct conn_link *l = &c->links[li];
+    uint8_t proof[CS_AUTH_MAC_LEN];
+    cs_get_bytes(r, proof, sizeof proof);
+    if (!cs_reader_done(r)) {
+        c->stats.malformed++;
+        conn_reject(c, li, NOK_MALFORMED, "bad REPLY");
+        return;
+    }
+    if (!cs_auth_proof_ok(c->key, "dial", l->my_challenge, l->peer, c->self, proof)) {
+        c->stats.auth_failed++;
+        l->peer[0] = '\0'; /* the name was never proven: leave its record alone */
+        conn_reject(c, li, NOK_AUTH, "the peer could not prove the cluster secret");
+        return;
+    }
+    uint8_t ack = F_ACK;
+    struct cs_writer w = {.buf = &ack, .cap = 1, .len = 1};
+    conn_send_frame(c, l, &w);
+    conn_link_established(c, li);
+}
+

@@ -1,0 +1,94 @@
+/*
+ * core/conn_internal.h: the connection layer's private state, shared by
+ * conn.c (links, peers, ticks, events) and conn_handshake.c (the
+ * HELLO/CHALLENGE/REPLY/ACK exchange).  Not for use outside the layer.
+ */
+#ifndef CS_CONN_INTERNAL_H
+#define CS_CONN_INTERNAL_H
+
+#include "addr.h"
+#include "auth.h"
+#include "conn.h"
+#include "idmap.h"
+#include "strmap.h"
+#include "wire.h"
+
+#include <regex.h>
+
+enum frame_type {
+    F_HELLO = 1, F_CHALLENGE, F_REPLY, F_ACK, F_NOK, F_TICK, F_DATA, F_LEAVE,
+};
+
+enum nok_reason {
+    NOK_VERSION = 1, NOK_WRONG_NAME, NOK_AUTH, NOK_NOT_ALLOWED, NOK_STOPPING, NOK_DUPLICATE,
+    NOK_SIMULTANEOUS, NOK_MALFORMED,
+};
+
+enum link_state {
+    LS_FREE = 0,
+    LS_CONNECTING,     /* dialler: waiting for the transport */
+    LS_WAIT_CHALLENGE, /* dialler: HELLO sent */
+    LS_WAIT_ACK,       /* dialler: REPLY sent */
+    LS_WAIT_HELLO,     /* acceptor: transport up, nothing heard */
+    LS_WAIT_REPLY,     /* acceptor: CHALLENGE sent */
+    LS_UP,
+};
+
+enum { TIMER_SETUP = 1, TIMER_TICK = 2 };
+
+struct conn_link {
+    enum link_state state;
+    cs_link_id id;
+    bool outbound;
+    char peer[CS_NODE_NAME_MAX];
+    uint32_t peer_creation;
+    uint64_t my_challenge;
+    cs_time last_heard, last_sent;
+    cs_timer_id setup_timer;
+};
+
+struct conn_peer {
+    int32_t up;       /* link index, or -1 */
+    int32_t dialling; /* link index of our outbound attempt, or -1 */
+    cs_query_id resolving;
+};
+
+struct conn {
+    struct cs_env *env;
+    struct conn_config cfg;
+    struct conn_callbacks cb;
+    char self[CS_NODE_NAME_MAX];
+    uint32_t creation;
+    uint8_t key[CS_AUTH_KEY_LEN];
+    regex_t white[CONN_MAX_PATTERNS], black[CONN_MAX_PATTERNS];
+    size_t white_count, black_count;
+    struct conn_link *links;
+    size_t link_count, link_cap;
+    struct cs_idmap link_index; /* link id -> index */
+    struct conn_peer *peers;
+    char (*peer_names)[CS_NODE_NAME_MAX];
+    size_t peer_count, peer_cap;
+    struct cs_strmap peer_index; /* name -> index */
+    struct cs_idmap query_peer;  /* query id -> peer index */
+    size_t up_count;
+    bool stopping;
+    struct conn_stats stats;
+};
+
+/* Shared helpers (conn.c). */
+int32_t conn_peer_find(const struct conn *c, const char *name);
+int32_t conn_peer_get(struct conn *c, const char *name);
+void conn_link_release(struct conn *c, int32_t li, bool close_transport);
+bool conn_name_allowed(const struct conn *c, const char *name);
+void conn_send_frame(struct conn *c, struct conn_link *l, const struct cs_writer *w);
+void conn_reject(struct conn *c, int32_t li, enum nok_reason why, const char *detail);
+void conn_fail_outbound(struct conn *c, int32_t li, enum conn_fail_reason why, bool close);
+
+/* The handshake (conn_handshake.c). */
+void conn_send_hello(struct conn *c, struct conn_link *l);
+void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r);
+void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r);
+void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r);
+void conn_link_established(struct conn *c, int32_t li);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * core/mem_gossip.c: the gossip strategy.  Every node multicasts a heartbeat
+ * at random intervals (uniform between gossip_min and gossip_max, 1-5 s by
+ * default, as libcluster does); a receiver connects to every node it hears.
+ * Gossip never disconnects anyone.
+ *
+ * Heartbeat datagram:
+ *   "heartbeat::" creation:u32 counter:u64 name:str mac[32]
+ * The MAC (HMAC-SHA-256 under the cluster key) covers everything before it,
+ * so a node without the secret cannot forge one; the (creation, counter)
+ * pair only grows per sender, so a captured heartbeat cannot be replayed.
+ */
+#include "membership_internal.h"
+
+#include "auth.h"
+#include "wire.h"
+
+#include <string.h>
+
+#define MAGIC "heartbeat::"
+#define MAGIC_LEN 11
+
+void mem_gossip_start(struct membership *m, size_t ti)
+{
+    struct topo *t = &m->topos[ti];
+    struct cs_addr group = t->cfg.multicast;
+    group.port = t->cfg.gossip_port;
+    if (m->env->dgram_join)
+        m->env->dgram_join(m->env, &group);
+    cs_auth_key(m->cfg.conn.secret, m->gossip_key);
+    cs_time span = t->cfg.gossip_max - t->cfg.gossip_min;
+    cs_time first = t->cfg.gossip_min + (cs_time)cs_random_below(m->env, (uint64_t)span + 1);
+    m->env->timer_start(m->env, first, MEM_TAG(MT_GOSSIP, ti, 0));
+}
+
+void mem_gossip_tick(struct membership *m, size_t ti)
+{
+    struct topo *t = &m->topos[ti];
+    uint8_t buf[256];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_bytes(&w, MAGIC, MAGIC_LEN);
+    cs_put_u32(&w, m->creation);
+    cs_put_u64(&w, ++t->gossip_counter);
+    cs_put_str(&w, m->self);
+    uint8_t mac[CS_AUTH_MAC_LEN];
+    cs_auth_mac(m->gossip_key, buf, w.len, mac);
+    cs_put_bytes(&w, mac, sizeof mac);
+    if (!w.overflow) {
+        struct cs_addr group = t->cfg.multicast;
+        group.port = t->cfg.gossip_port;
+        m->env->dgram_send(m->env, &group, buf, w.len);
+        m->stats.gossip_sent++;
+    }
+    if (m->stopping)
+        return;
+    cs_time span = t->cfg.gossip_max - t->cfg.gossip_min;
+    cs_time next = t->cfg.gossip_min + (cs_time)cs_random_below(m->env, (uint64_t)span + 1);
+    m->env->timer_start(m->env, next, MEM_TAG(MT_GOSSIP, ti, 0));
+}
+
+/* Replay check and bookkeeping: true when (creation, counter) is new. */
+static bool fresh(struct name_set *heard, int32_t k, uint32_t creation, uint64_t counter)
+{
+    if (heard->creation[k] == creation)
+        return counter > heard->counter[k];
+    /* A new incarnation of the sender (it restarted): accept it, and keep
+     * the previous one so that its captured heartbeats stay refused. */
+    if (heard->old_creation[k] == creation)
+        return false;
+    heard->old_creation[k] = heard->creation[k];
+    return true;
+}
+
+bool mem_gossip_datagram(struct membership *m, const uint8_t *data, size_t len)
+{
+    size_t ti;
+    for (ti = 0; ti < m->topo_count && m->topos[ti].cfg.strategy != MEM_GOSSIP; ti++)
+        ;
+    if (ti == m->topo_count)
+        return false;
+    struct topo *t = &m->topos[ti];
+    if (len < MAGIC_LEN + CS_AUTH_MAC_LEN || memcmp(data, MAGIC, MAGIC_LEN) != 0) {
+        m->stats.gossip_malformed++;
+        cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] ignored a malformed heartbeat (%zu bytes)",
+                t->cfg.name, len);
+        return true;
+    }
+    size_t body = len - CS_AUTH_MAC_LEN;
+    if (!cs_auth_mac_ok(m->gossip_key, data, body, data + body)) {
+        m->stats.gossip_bad_mac++;
+        cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] rejected a heartbeat with a bad MAC", t->cfg.name);
+        return true;
+    }
+    struct cs_reader r;
+    cs_reader_init(&r, data + MAGIC_LEN, body - MAGIC_LEN);
+    uint32_t creation = cs_get_u32(&r);
+    uint64_t counter = cs_get_u64(&r);
+    char name[CS_NODE_NAME_MAX];
+    cs_get_str(&r, name, sizeof name);
+    if (!cs_reader_done(&r) || !strchr(name, '@')) {
+        m->stats.gossip_malformed++;
+        return true;
+    }
+    if (strcmp(name, m->self) == 0)
+        return true;
+    int32_t k = name_set_add(&t->discovered, name);
+    if (k < 0)
+        return true;
+    if (t->discovered.counter[k] != 0 && !fresh(&t->discovered, k, creation, counter)) {
+        m->stats.gossip_replayed++;
+        cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] rejected a replayed heartbeat of %s",
+                t->cfg.name, name);
+        return true;
+    }
+    t->discovered.creation[k] = creation;
+    t->discovered.counter[k] = counter;
+    m->stats.gossip_accepted++;
+    if (!conn_is_up(m->conn, name) && !conn_is_connecting(m->conn, name) && !m->stopping) {
+        m->stats.connects++;
+        conn_connect(m->conn, name);
+    }
+    return true;
+}

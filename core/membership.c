@@ -1,0 +1,545 @@
+/*
+ * core/membership.c: topologies, polling rounds and the reconciliation rule
+ * (membership.h), for the static and DNS strategies, in libcluster and
+ * fixed modes.  Gossip is in mem_gossip.c.
+ */
+#include "membership_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- name sets ---- */
+
+void name_set_init(struct name_set *s)
+{
+    memset(s, 0, sizeof *s);
+    cs_strmap_init(&s->index);
+}
+
+void name_set_free(struct name_set *s)
+{
+    cs_strmap_free(&s->index);
+    free(s->names);
+    free(s->absent);
+    free(s->creation);
+    free(s->old_creation);
+    free(s->counter);
+    memset(s, 0, sizeof *s);
+}
+
+void name_set_clear(struct name_set *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        cs_strmap_del(&s->index, s->names[i]);
+    s->count = 0;
+}
+
+int32_t name_set_find(const struct name_set *s, const char *name)
+{
+    return cs_strmap_get(&s->index, name);
+}
+
+int32_t name_set_add(struct name_set *s, const char *name)
+{
+    int32_t i = name_set_find(s, name);
+    if (i >= 0)
+        return i;
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        char(*n)[CS_NODE_NAME_MAX] = realloc(s->names, cap * sizeof *n);
+        uint32_t *a = n ? realloc(s->absent, cap * sizeof *a) : NULL;
+        uint32_t *c = a ? realloc(s->creation, cap * sizeof *c) : NULL;
+        uint32_t *o = c ? realloc(s->old_creation, cap * sizeof *o) : NULL;
+        uint64_t *k = o ? realloc(s->counter, cap * sizeof *k) : NULL;
+        if (n)
+            s->names = n;
+        if (a)
+            s->absent = a;
+        if (c)
+            s->creation = c;
+        if (o)
+            s->old_creation = o;
+        if (!k)
+            return -1;
+        s->counter = k;
+        s->cap = cap;
+    }
+    i = (int32_t)s->count;
+    if (cs_strmap_put(&s->index, name, i) != 0)
+        return -1;
+    snprintf(s->names[i], CS_NODE_NAME_MAX, "%s", name);
+    s->absent[i] = 0;
+    s->creation[i] = 0;
+    s->old_creation[i] = 0;
+    s->counter[i] = 0;
+    s->count++;
+    return i;
+}
+
+void name_set_remove(struct name_set *s, const char *name)
+{
+    int32_t i = name_set_find(s, name);
+    if (i < 0)
+        return;
+    cs_strmap_del(&s->index, name);
+    size_t last = --s->count;
+    if ((size_t)i != last) { /* move the last entry into the hole */
+        memcpy(s->names[i], s->names[last], CS_NODE_NAME_MAX);
+        s->absent[i] = s->absent[last];
+        s->creation[i] = s->creation[last];
+        s->old_creation[i] = s->old_creation[last];
+        s->counter[i] = s->counter[last];
+        cs_strmap_put(&s->index, s->names[i], i);
+    }
+}
+
+/* ---- configuration ---- */
+
+const char *mem_strategy_name(enum mem_strategy s)
+{
+    static const char *const names[] = {"static", "kubernetes_dns", "kubernetes_dns_srv",
+                                        "dns_poll", "gossip"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+void mem_topology_defaults(struct mem_topology_config *t, enum mem_strategy strategy)
+{
+    memset(t, 0, sizeof *t);
+    t->strategy = strategy;
+    snprintf(t->name, sizeof t->name, "%s", mem_strategy_name(strategy));
+    snprintf(t->app_name, sizeof t->app_name, "app");
+    t->polling_interval = strategy == MEM_STATIC ? 0 : CS_SEC(5);
+    cs_addr_parse("233.252.1.32", &t->multicast);
+    t->gossip_port = 45892;
+    t->gossip_min = CS_SEC(1);
+    t->gossip_max = CS_SEC(5);
+}
+
+void mem_config_defaults(struct mem_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->mode = MEM_FIXED;
+    conn_config_defaults(&cfg->conn);
+    cfg->absent_rounds = 3;
+}
+
+/* ---- connection callbacks ---- */
+
+static void mlog(struct membership *m, const struct topo *t, const char *what, const char *node)
+{
+    cs_logf(m->env, CS_LOG_INFO, "[libcluster:%s] %s %s", t->cfg.name, what, node);
+}
+
+/* The topology that discovered `peer` (for log lines), or NULL. */
+static struct topo *topo_of(struct membership *m, const char *peer)
+{
+    for (size_t i = 0; i < m->topo_count; i++)
+        if (name_set_find(&m->topos[i].discovered, peer) >= 0)
+            return &m->topos[i];
+    return NULL;
+}
+
+static void serial_advance(struct membership *m, struct topo *t);
+
+static void on_nodeup(void *ctx, const char *peer)
+{
+    struct membership *m = ctx;
+    struct topo *t = topo_of(m, peer);
+    if (t)
+        mlog(m, t, "connected to", peer);
+    for (size_t i = 0; i < m->topo_count; i++)
+        if (m->topos[i].waiting_for[0] && strcmp(m->topos[i].waiting_for, peer) == 0)
+            serial_advance(m, &m->topos[i]);
+    if (m->cb.nodeup)
+        m->cb.nodeup(m->cb.ctx, peer);
+}
+
+static void on_nodedown(void *ctx, const char *peer, enum conn_down_reason why)
+{
+    struct membership *m = ctx;
+    if (m->cb.nodedown)
+        m->cb.nodedown(m->cb.ctx, peer, why);
+}
+
+static void on_connect_failed(void *ctx, const char *peer, enum conn_fail_reason why)
+{
+    struct membership *m = ctx;
+    (void)why;
+    m->stats.connect_failures++;
+    struct topo *t = topo_of(m, peer);
+    if (t)
+        mlog(m, t, "unable to connect to", peer);
+    for (size_t i = 0; i < m->topo_count; i++)
+        if (m->topos[i].waiting_for[0] && strcmp(m->topos[i].waiting_for, peer) == 0)
+            serial_advance(m, &m->topos[i]);
+}
+
+static void on_message(void *ctx, const char *peer, const uint8_t *data, size_t len)
+{
+    struct membership *m = ctx;
+    if (m->cb.message)
+        m->cb.message(m->cb.ctx, peer, data, len);
+}
+
+/* ---- lifecycle ---- */
+
+struct membership *mem_new(struct cs_env *env, const struct mem_config *cfg, const char *self,
+                           const struct mem_callbacks *cb)
+{
+    struct membership *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->env = env;
+    m->cfg = *cfg;
+    m->cb = *cb;
+    snprintf(m->self, sizeof m->self, "%s", self);
+    m->creation = (uint32_t)env->random_u64(env);
+    struct conn_callbacks ccb = {.ctx = m, .nodeup = on_nodeup, .nodedown = on_nodedown,
+                                 .connect_failed = on_connect_failed, .message = on_message};
+    m->conn = conn_new(env, &cfg->conn, self, m->creation, &ccb);
+    if (!m->conn) {
+        free(m);
+        return NULL;
+    }
+    m->topo_count = cfg->topology_count < MEM_MAX_TOPOLOGIES ? cfg->topology_count : MEM_MAX_TOPOLOGIES;
+    for (size_t i = 0; i < m->topo_count; i++) {
+        m->topos[i].cfg = cfg->topologies[i];
+        name_set_init(&m->topos[i].discovered);
+        name_set_init(&m->topos[i].answer);
+    }
+    return m;
+}
+
+void mem_free(struct membership *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->topo_count; i++) {
+        name_set_free(&m->topos[i].discovered);
+        name_set_free(&m->topos[i].answer);
+        free(m->topos[i].serial);
+    }
+    conn_free(m->conn);
+    free(m);
+}
+
+struct conn *mem_conn(struct membership *m)
+{
+    return m->conn;
+}
+
+const struct mem_stats *mem_stats(const struct membership *m)
+{
+    return &m->stats;
+}
+
+bool mem_settled(const struct membership *m)
+{
+    for (size_t i = 0; i < m->topo_count; i++) {
+        const struct name_set *d = &m->topos[i].discovered;
+        for (size_t j = 0; j < d->count; j++)
+            if (strcmp(d->names[j], m->self) != 0 && !conn_is_up(m->conn, d->names[j]))
+                return false;
+    }
+    return true;
+}
+
+/* ---- connecting ---- */
+
+static bool needs_connect(struct membership *m, const char *name)
+{
+    return strcmp(name, m->self) != 0 && !conn_is_up(m->conn, name) &&
+           !conn_is_connecting(m->conn, name);
+}
+
+/* libcluster mode: the next serial connect of the round, or the round's end. */
+static void round_finish(struct membership *m, struct topo *t);
+
+static void serial_advance(struct membership *m, struct topo *t)
+{
+    t->waiting_for[0] = '\0';
+    while (t->serial_next < t->serial_count) {
+        const char *name = t->serial[t->serial_next++];
+        if (!needs_connect(m, name))
+            continue;
+        m->stats.connects++;
+        if (conn_connect(m->conn, name) != 0) {
+            mlog(m, t, "unable to connect to", name);
+            continue;
+        }
+        /* Block the round on this connect, as libcluster's blocking connect
+         * does; a guard timer bounds the wait like net_setuptime. */
+        snprintf(t->waiting_for, sizeof t->waiting_for, "%s", name);
+        t->serial_epoch++;
+        m->env->timer_start(m->env, m->cfg.conn.setup_timeout + CS_SEC(1),
+                            MEM_TAG(MT_SERIAL_GUARD, t - m->topos, t->serial_epoch & 0xffffffffffULL));
+        return;
+    }
+    if (t->round_active)
+        round_finish(m, t);
+}
+
+void mem_connect_discovered(struct membership *m, struct topo *t)
+{
+    const struct name_set *d = &t->discovered;
+    if (m->cfg.mode == MEM_FIXED || t->cfg.strategy == MEM_GOSSIP || t->cfg.strategy == MEM_STATIC) {
+        for (size_t i = 0; i < d->count; i++)
+            if (needs_connect(m, d->names[i])) {
+                m->stats.connects++;
+                conn_connect(m->conn, d->names[i]);
+            }
+        return;
+    }
+    free(t->serial);
+    t->serial = malloc((d->count ? d->count : 1) * sizeof *t->serial);
+    t->serial_count = t->serial_next = 0;
+    for (size_t i = 0; t->serial && i < d->count; i++)
+        memcpy(t->serial[t->serial_count++], d->names[i], CS_NODE_NAME_MAX);
+    serial_advance(m, t);
+}
+
+/* ---- DNS rounds ---- */
+
+static bool is_dns(enum mem_strategy s)
+{
+    return s == MEM_K8S_DNS || s == MEM_K8S_DNS_SRV || s == MEM_DNS_POLL;
+}
+
+static void arm_poll(struct membership *m, size_t ti, int chain)
+{
+    m->env->timer_start(m->env, m->topos[ti].cfg.polling_interval, MEM_TAG(MT_POLL, ti, chain));
+}
+
+static void round_start(struct membership *m, size_t ti, int chain)
+{
+    struct topo *t = &m->topos[ti];
+    if (t->round_active) { /* libcluster handles one message at a time */
+        if (t->queued < sizeof t->queued_chains / sizeof t->queued_chains[0])
+            t->queued_chains[t->queued++] = chain;
+        return;
+    }
+    t->round_active = true;
+    t->round_chain = chain;
+    t->round_failed = t->round_truncated = false;
+    name_set_clear(&t->answer);
+    t->queries_pending = 0;
+    m->stats.rounds++;
+    enum cs_dns_type first = t->cfg.strategy == MEM_K8S_DNS_SRV ? CS_DNS_SRV : CS_DNS_A;
+    t->queries[t->queries_pending++] = m->env->dns_query(m->env, t->cfg.query, first);
+    if (t->cfg.strategy == MEM_DNS_POLL)
+        t->queries[t->queries_pending++] = m->env->dns_query(m->env, t->cfg.query, CS_DNS_AAAA);
+}
+
+static void round_finish(struct membership *m, struct topo *t)
+{
+    size_t ti = (size_t)(t - m->topos);
+    t->round_active = false;
+    arm_poll(m, ti, t->round_chain);
+    /* libcluster's Kubernetes.DNS and DNSSRV: the first round leaves an
+     * extra :load timer behind, so a second polling chain runs forever. */
+    if (!t->second_chain && m->cfg.mode == MEM_LIBCLUSTER && t->cfg.strategy != MEM_DNS_POLL) {
+        t->second_chain = true;
+        round_start(m, ti, 1);
+        return;
+    }
+    if (t->queued > 0) {
+        int chain = t->queued_chains[0];
+        memmove(t->queued_chains, t->queued_chains + 1, --t->queued * sizeof t->queued_chains[0]);
+        round_start(m, ti, chain);
+    }
+}
+
+static void node_name_for(const struct topo *t, const struct cs_dns_record *r, char *out)
+{
+    char host[CS_DNS_NAME_MAX];
+    if (r->type == CS_DNS_SRV) {
+        snprintf(host, sizeof host, "%s", r->target);
+        size_t n = strlen(host);
+        if (n && host[n - 1] == '.')
+            host[n - 1] = '\0';
+    } else {
+        cs_addr_format(&r->addr, host, sizeof host);
+    }
+    snprintf(out, CS_NODE_NAME_MAX, "%s@%s", t->cfg.app_name, host);
+}
+
+static void disconnect_vanished(struct membership *m, struct topo *t, const char *name)
+{
+    m->stats.disconnects++;
+    if (conn_is_up(m->conn, name) || conn_is_connecting(m->conn, name)) {
+        conn_disconnect(m->conn, name);
+        mlog(m, t, "disconnected from", name);
+    }
+}
+
+/* libcluster: the answer is the truth, an error or a partial answer too. */
+static void reconcile_libcluster(struct membership *m, struct topo *t)
+{
+    struct name_set *d = &t->discovered;
+    for (size_t i = d->count; i-- > 0;) {
+        if (name_set_find(&t->answer, d->names[i]) >= 0)
+            continue;
+        char name[CS_NODE_NAME_MAX];
+        memcpy(name, d->names[i], sizeof name);
+        name_set_remove(d, name);
+        disconnect_vanished(m, t, name);
+    }
+    for (size_t i = 0; i < t->answer.count; i++)
+        name_set_add(d, t->answer.names[i]);
+}
+
+/* fixed: keep the view on errors; only complete answers count absences. */
+static void reconcile_fixed(struct membership *m, struct topo *t)
+{
+    struct name_set *d = &t->discovered;
+    if (t->round_failed)
+        return;
+    for (size_t i = 0; i < t->answer.count; i++) {
+        int32_t k = name_set_add(d, t->answer.names[i]);
+        if (k >= 0)
+            d->absent[k] = 0;
+    }
+    if (t->round_truncated)
+        return;
+    for (size_t i = d->count; i-- > 0;) {
+        if (name_set_find(&t->answer, d->names[i]) >= 0 || ++d->absent[i] < m->cfg.absent_rounds)
+            continue;
+        char name[CS_NODE_NAME_MAX];
+        memcpy(name, d->names[i], sizeof name);
+        name_set_remove(d, name);
+        disconnect_vanished(m, t, name);
+    }
+}
+
+static void round_answered(struct membership *m, size_t ti)
+{
+    struct topo *t = &m->topos[ti];
+    if (t->round_failed) {
+        m->stats.lookups_failed++;
+        cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] lookup of %s failed%s", t->cfg.name,
+                t->cfg.query, m->cfg.mode == MEM_FIXED ? ", keeping the previous view" : "");
+        if (m->cfg.mode == MEM_LIBCLUSTER)
+            name_set_clear(&t->answer); /* an error reads as "no nodes" */
+    }
+    if (t->round_truncated)
+        m->stats.truncated_answers++;
+    if (m->cfg.mode == MEM_LIBCLUSTER)
+        reconcile_libcluster(m, t);
+    else
+        reconcile_fixed(m, t);
+    mem_connect_discovered(m, t);
+    if (m->cfg.mode == MEM_FIXED)
+        round_finish(m, t);
+}
+
+static bool on_dns_answer(struct membership *m, cs_query_id q, const struct cs_dns_answer *ans)
+{
+    for (size_t ti = 0; ti < m->topo_count; ti++) {
+        struct topo *t = &m->topos[ti];
+        for (size_t k = 0; t->round_active && k < 2; k++) {
+            if (t->queries[k] != q || q == 0)
+                continue;
+            t->queries[k] = 0;
+            if (ans->status != CS_DNS_OK)
+                t->round_failed = true;
+            t->round_truncated |= ans->truncated;
+            for (size_t r = 0; r < ans->count; r++) {
+                char name[CS_NODE_NAME_MAX];
+                node_name_for(t, &ans->records[r], name);
+                name_set_add(&t->answer, name);
+            }
+            if (--t->queries_pending == 0)
+                round_answered(m, ti);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- static strategy ---- */
+
+static void static_round(struct membership *m, size_t ti)
+{
+    struct topo *t = &m->topos[ti];
+    for (size_t i = 0; i < t->cfg.host_count; i++)
+        name_set_add(&t->discovered, t->cfg.hosts[i]);
+    m->stats.rounds++;
+    mem_connect_discovered(m, t);
+    if (t->cfg.polling_interval > 0)
+        arm_poll(m, ti, 0);
+}
+
+/* ---- entry points ---- */
+
+void mem_start(struct membership *m)
+{
+    conn_start(m->conn);
+    for (size_t ti = 0; ti < m->topo_count; ti++) {
+        switch (m->topos[ti].cfg.strategy) {
+        case MEM_STATIC:
+            static_round(m, ti);
+            break;
+        case MEM_GOSSIP:
+            mem_gossip_start(m, ti);
+            break;
+        default:
+            round_start(m, ti, 0);
+            break;
+        }
+    }
+}
+
+void mem_stop(struct membership *m)
+{
+    m->stopping = true;
+    if (m->cfg.mode == MEM_FIXED)
+        conn_shutdown(m->conn, true);
+}
+
+static void on_timer(struct membership *m, uint64_t tag)
+{
+    unsigned kind = (unsigned)(tag >> 48 & 0xff);
+    size_t ti = (size_t)(tag >> 40 & 0xff);
+    if (ti >= m->topo_count || (m->stopping && m->cfg.mode == MEM_FIXED))
+        return;
+    struct topo *t = &m->topos[ti];
+    switch (kind) {
+    case MT_POLL:
+        if (t->cfg.strategy == MEM_STATIC)
+            static_round(m, ti);
+        else if (is_dns(t->cfg.strategy))
+            round_start(m, ti, (int)(tag & 0xff));
+        break;
+    case MT_GOSSIP:
+        mem_gossip_tick(m, ti);
+        break;
+    case MT_SERIAL_GUARD:
+        if (t->waiting_for[0] && (tag & 0xffffffffffULL) == (t->serial_epoch & 0xffffffffffULL)) {
+            mlog(m, t, "unable to connect to", t->waiting_for);
+            serial_advance(m, t);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+bool mem_handle(struct membership *m, const struct cs_event *ev)
+{
+    if (conn_handle(m->conn, ev))
+        return true;
+    switch (ev->type) {
+    case CS_EV_TIMER:
+        if (ev->u.timer.tag >> 56 != MEM_TAG_MODULE)
+            return false;
+        on_timer(m, ev->u.timer.tag);
+        return true;
+    case CS_EV_DNS:
+        return on_dns_answer(m, ev->u.dns.query, ev->u.dns.answer);
+    case CS_EV_DGRAM:
+        return mem_gossip_datagram(m, ev->u.dgram.data, ev->u.dgram.len);
+    default:
+        return false;
+    }
+}

@@ -1,0 +1,83 @@
+/*
+ * core/membership_internal.h: private state of the membership, shared by
+ * membership.c (rounds, reconciliation, DNS and static strategies) and
+ * mem_gossip.c (the gossip strategy).
+ */
+#ifndef CS_MEMBERSHIP_INTERNAL_H
+#define CS_MEMBERSHIP_INTERNAL_H
+
+#include "membership.h"
+#include "strmap.h"
+
+enum mem_timer { MT_POLL = 1, MT_GOSSIP, MT_SERIAL_GUARD };
+
+/* A set of node names with a per-name counter (absent rounds, or gossip
+ * replay state), indexed by a string map. */
+struct name_set {
+    struct cs_strmap index;
+    char (*names)[CS_NODE_NAME_MAX];
+    uint32_t *absent;
+    uint32_t *creation;  /* gossip: the sender's incarnation */
+    uint32_t *old_creation; /* gossip: its previous incarnation (replays refused) */
+    uint64_t *counter;   /* gossip: the highest counter accepted */
+    size_t count, cap;
+};
+
+struct topo {
+    struct mem_topology_config cfg;
+    struct name_set discovered;  /* libcluster's "previous" */
+    /* A DNS round in progress. */
+    bool round_active;
+    bool second_chain;  /* libcluster: the extra polling chain is running */
+    int round_chain;
+    int queued_chains[4];
+    size_t queued;
+    cs_query_id queries[2];
+    size_t queries_pending;
+    bool round_failed, round_truncated;
+    struct name_set answer;
+    /* libcluster mode: the serial connect queue of the round. */
+    char (*serial)[CS_NODE_NAME_MAX];
+    size_t serial_count, serial_next;
+    char waiting_for[CS_NODE_NAME_MAX];
+    uint64_t serial_epoch;
+    /* gossip */
+    uint64_t gossip_counter;
+};
+
+struct membership {
+    struct cs_env *env;
+    struct mem_config cfg;
+    struct mem_callbacks cb;
+    char self[CS_NODE_NAME_MAX];
+    uint32_t creation;
+    struct conn *conn;
+    struct topo topos[MEM_MAX_TOPOLOGIES];
+    size_t topo_count;
+    uint8_t gossip_key[32];
+    bool stopping;
+    struct mem_stats stats;
+};
+
+#define MEM_TAG(kind, topo, arg) \
+    ((MEM_TAG_MODULE << 56) | ((uint64_t)(kind) << 48) | ((uint64_t)(topo) << 40) | (uint64_t)(arg))
+
+/* name_set helpers (membership.c). */
+void name_set_init(struct name_set *s);
+void name_set_free(struct name_set *s);
+void name_set_clear(struct name_set *s);
+/* Index of the name, adding it when absent; -1 out of memory. */
+int32_t name_set_add(struct name_set *s, const char *name);
+int32_t name_set_find(const struct name_set *s, const char *name);
+void name_set_remove(struct name_set *s, const char *name);
+
+/* Connects a discovered node the way the mode does it (membership.c). */
+void mem_connect_discovered(struct membership *m, struct topo *t);
+
+/* Gossip strategy (mem_gossip.c). */
+void mem_gossip_start(struct membership *m, size_t ti);
+void mem_gossip_tick(struct membership *m, size_t ti);
+/* Offers a datagram to the gossip topologies; true when it was gossip. */
+bool mem_gossip_datagram(struct membership *m, const uint8_t *data, size_t len);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * core/wire.c: bounded little-endian encoding and decoding.
+ */
+#include "wire.h"
+
+#include <string.h>
+
+void cs_writer_init(struct cs_writer *w, uint8_t *buf, size_t cap)
+{
+    w->buf = buf;
+    w->cap = cap;
+    w->len = 0;
+    w->overflow = false;
+}
+
+static void put_le(struct cs_writer *w, uint64_t v, size_t n)
+{
+    if (w->overflow || w->cap - w->len < n) {
+        w->overflow = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        w->buf[w->len++] = (uint8_t)(v >> (8 * i));
+}
+
+void cs_put_u8(struct cs_writer *w, uint8_t v) { put_le(w, v, 1); }
+void cs_put_u16(struct cs_writer *w, uint16_t v) { put_le(w, v, 2); }
+void cs_put_u32(struct cs_writer *w, uint32_t v) { put_le(w, v, 4); }
+void cs_put_u64(struct cs_writer *w, uint64_t v) { put_le(w, v, 8); }
+
+void cs_put_bytes(struct cs_writer *w, const void *data, size_t len)
+{
+    if (w->overflow || w->cap - w->len < len) {
+        w->overflow = true;
+        return;
+    }
+    memcpy(w->buf + w->len, data, len);
+    w->len += len;
+}
+
+void cs_put_str(struct cs_writer *w, const char *s)
+{
+    size_t len = strlen(s);
+    if (len > UINT16_MAX) {
+        w->overflow = true;
+        return;
+    }
+    cs_put_u16(w, (uint16_t)len);
+    cs_put_bytes(w, s, len);
+}
+
+void cs_reader_init(struct cs_reader *r, const uint8_t *buf, size_t len)
+{
+    r->buf = buf;
+    r->len = len;
+    r->pos = 0;
+    r->bad = false;
+}
+
+static uint64_t get_le(struct cs_reader *r, size_t n)
+{
+    if (r->bad || r->len - r->pos < n) {
+        r->bad = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)r->buf[r->pos++] << (8 * i);
+    return v;
+}
+
+uint8_t cs_get_u8(struct cs_reader *r) { return (uint8_t)get_le(r, 1); }
+uint16_t cs_get_u16(struct cs_reader *r) { return (uint16_t)get_le(r, 2); }
+uint32_t cs_get_u32(struct cs_reader *r) { return (uint32_t)get_le(r, 4); }
+uint64_t cs_get_u64(struct cs_reader *r) { return get_le(r, 8); }
+
+void cs_get_bytes(struct cs_reader *r, void *out, size_t len)
+{
+    if (r->bad || r->len - r->pos < len) {
+        r->bad = true;
+        memset(out, 0, len);
+        return;
+    }
+    memcpy(out, r->buf + r->pos, len);
+    r->pos += len;
+}
+
+void cs_get_str(struct cs_reader *r, char *out, size_t size)
+{
+    size_t len = cs_get_u16(r);
+    if (size)
+        out[0] = '\0';
+    if (r->bad || len >= size || r->len - r->pos < len) {
+        r->bad = true;
+        return;
+    }
+    if (memchr(r->buf + r->pos, '\0', len)) {
+        r->bad = true;
+        return;
+    }
+    memcpy(out, r->buf + r->pos, len);
+    out[len] = '\0';
+    r->pos += len;
+}
+
+bool cs_reader_done(const struct cs_reader *r)
+{
+    return !r->bad && r->pos == r->len;
+}
