@@ -20,6 +20,7 @@ int test_net_run(void);
 int test_dns_run(void);
 int test_world_run(void);
 int test_scenarios_run(void);
+int test_conn_run(void);
 
 /* Loads a scenario from YAML text or fails the test with the loader's
  * message (tests/helpers.c). */

@@ -16,6 +16,7 @@ int main(void)
     failed += test_net_run();
     failed += test_dns_run();
     failed += test_world_run();
+    failed += test_conn_run();
     failed += test_scenarios_run();
     return failed;
 }
