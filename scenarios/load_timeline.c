@@ -5,6 +5,7 @@
  */
 #include "load_util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,12 @@ static bool ld_command(struct sc_load *ld, const yaml_node_t *v, const char *op,
         double d;
         if (!ld_number(ld, x, &d))
             return false;
+        /* Out-of-range conversions to int64_t are undefined behaviour. */
+        if (d != floor(d) || d < -9.2e18 || d > 9.2e18) {
+            ld_error(ld, x, "expected a whole number for value, found '%s'",
+                     (const char *)x->data.scalar.value);
+            return false;
+        }
         a->value = (int64_t)d;
     }
     return true;
@@ -235,6 +242,13 @@ static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action
         const char *key = ld_scalar(ld, k, "a key");
         if (!key)
             return false;
+        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *qk = ld_node(ld, q->key);
+            if (qk->type == YAML_SCALAR_NODE && strcmp((char *)qk->data.scalar.value, key) == 0) {
+                ld_error(ld, k, "duplicate key '%s' in a timeline entry", key);
+                return false;
+            }
+        }
         if (!strcmp(key, "at") || !strcmp(key, "every") || !strcmp(key, "until"))
             continue;
         bool known = false;
@@ -270,6 +284,15 @@ static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action
         return false;
     if (ld_get(ld, n, "every") && a->every == 0) {
         ld_error(ld, ld_get(ld, n, "every"), "expected a positive repeat interval");
+        return false;
+    }
+    yaml_node_t *until = ld_get(ld, n, "until");
+    if (until && !ld_get(ld, n, "every")) {
+        ld_error(ld, until, "'until' only makes sense with 'every'");
+        return false;
+    }
+    if (until && a->until < a->at) {
+        ld_error(ld, until, "expected 'until' at or after 'at'");
         return false;
     }
     if (a->at > ld->sc->limits.duration) {

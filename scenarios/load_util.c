@@ -119,6 +119,8 @@ int sc_parse_duration(const char *text, cs_time *out)
         negative = *s++ == '-';
     if (!(*s >= '0' && *s <= '9'))
         return -1;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        return -1; /* strtod would read a hexadecimal number */
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -209,6 +211,10 @@ bool ld_uint(struct sc_load *ld, const yaml_node_t *n, uint64_t max, uint64_t *o
     errno = 0;
     if (*s == '-' || *s == '+') {
         ld_error(ld, n, "expected a non-negative whole number, found '%s'", s);
+        return false;
+    }
+    if (!(*s >= '0' && *s <= '9')) { /* strtoull would skip spaces and accept " -1" */
+        ld_error(ld, n, "expected a whole number, found '%s'", s);
         return false;
     }
     unsigned long long v = strtoull(s, &end, 10);
@@ -305,11 +311,22 @@ bool ld_dist(struct sc_load *ld, const yaml_node_t *n, struct sim_dist *out)
     if (kind < 0)
         return false;
     const char *need[3][2] = {{"value", NULL}, {"min", "max"}, {"min", "mean"}};
+    static const char *const articles[] = {"a", "a", "an"};
     cs_time v[2] = {0, 0};
+    for (size_t i = 1; keys[i]; i++) { /* keys of another kind are mistakes */
+        bool used = !strcmp(keys[i], need[kind][0]) || (need[kind][1] && !strcmp(keys[i], need[kind][1]));
+        yaml_node_t *extra = ld_get(ld, n, keys[i]);
+        if (extra && !used) {
+            ld_error(ld, extra, "'%s' does not belong in %s %s distribution", keys[i],
+                     articles[kind], kinds[kind]);
+            return false;
+        }
+    }
     for (int i = 0; i < 2 && need[kind][i]; i++) {
         yaml_node_t *vn = ld_get(ld, n, need[kind][i]);
         if (!vn) {
-            ld_error(ld, n, "expected '%s' in a %s distribution", need[kind][i], kinds[kind]);
+            ld_error(ld, n, "expected '%s' in %s %s distribution", need[kind][i], articles[kind],
+                     kinds[kind]);
             return false;
         }
         if (!ld_duration(ld, vn, false, &v[i]))

@@ -52,7 +52,7 @@ static bool ld_nodes(struct sc_load *ld, const yaml_node_t *n)
     struct sc_cluster *cl = &ld->sc->cluster;
     if (n->type == YAML_SCALAR_NODE) {
         uint64_t count;
-        if (!ld_uint(ld, n, 100000, &count))
+        if (!ld_uint(ld, n, SC_MAX_NODES, &count))
             return false;
         if (count == 0) {
             ld_error(ld, n, "expected at least one node");
@@ -73,8 +73,8 @@ static bool ld_nodes(struct sc_load *ld, const yaml_node_t *n)
         return false;
     }
     size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    if (count == 0) {
-        ld_error(ld, n, "expected at least one node");
+    if (count == 0 || count > SC_MAX_NODES) {
+        ld_error(ld, n, "expected between 1 and %d nodes", SC_MAX_NODES);
         return false;
     }
     cl->nodes = calloc(count, sizeof *cl->nodes);
@@ -86,6 +86,10 @@ static bool ld_nodes(struct sc_load *ld, const yaml_node_t *n)
             return false;
         cl->nodes[i].pos = ld_pos(item);
         cl->node_count = i + 1;
+        if (strcmp(cl->nodes[i].id, "all") == 0) {
+            ld_error(ld, item, "'all' is reserved for the set of every node; pick another id");
+            return false;
+        }
         if (scenario_node_index(ld->sc, cl->nodes[i].id) != (int)i) {
             ld_error(ld, item, "node id '%s' is declared twice", cl->nodes[i].id);
             return false;
@@ -139,12 +143,12 @@ static bool ld_ping(struct sc_load *ld, const yaml_node_t *n, yaml_node_t **peer
 static bool ld_ping_peers(struct sc_load *ld, const yaml_node_t *peers)
 {
     struct sc_cluster *cl = &ld->sc->cluster;
-    size_t count = peers ? (size_t)(peers->data.sequence.items.top - peers->data.sequence.items.start)
-                         : cl->node_count;
     if (peers && peers->type != YAML_SEQUENCE_NODE) {
         ld_error(ld, peers, "expected a list of addresses");
         return false;
     }
+    size_t count = peers ? (size_t)(peers->data.sequence.items.top - peers->data.sequence.items.start)
+                         : cl->node_count;
     cl->ping_static = calloc(count ? count : 1, sizeof *cl->ping_static);
     if (!cl->ping_static)
         return false;
@@ -246,6 +250,21 @@ static bool ld_network(struct sc_load *ld, const yaml_node_t *n)
     return true;
 }
 
+/* A TTL: a duration, kept in whole seconds (DNS TTLs are 32-bit seconds). */
+static bool ld_ttl(struct sc_load *ld, const yaml_node_t *n, uint32_t *out)
+{
+    cs_time ttl;
+    if (!ld_duration(ld, n, false, &ttl))
+        return false;
+    if (ttl / CS_SEC(1) > (cs_time)UINT32_MAX) {
+        ld_error(ld, n, "expected a TTL of at most 4294967295s, found '%s'",
+                 (const char *)n->data.scalar.value);
+        return false;
+    }
+    *out = (uint32_t)(ttl / CS_SEC(1));
+    return true;
+}
+
 /* A DNS record: {name, type, address | target+port, ttl}. */
 bool ld_dns_record(struct sc_load *ld, const yaml_node_t *n, struct sc_dns_entry *out)
 {
@@ -269,10 +288,8 @@ bool ld_dns_record(struct sc_load *ld, const yaml_node_t *n, struct sc_dns_entry
     out->rec.type = codes[t];
     uint64_t u;
     if ((v = ld_get(ld, n, "ttl"))) {
-        cs_time ttl;
-        if (!ld_duration(ld, v, false, &ttl))
+        if (!ld_ttl(ld, v, &out->rec.ttl_s))
             return false;
-        out->rec.ttl_s = (uint32_t)(ttl / CS_SEC(1));
     } else {
         out->rec.ttl_s = ld->sc->dns.ttl_s;
     }
@@ -341,12 +358,8 @@ static bool ld_dns(struct sc_load *ld, const yaml_node_t *n)
         return false;
     if ((v = ld_get(ld, n, "propagation")) && !ld_duration(ld, v, false, &dns->propagation))
         return false;
-    if ((v = ld_get(ld, n, "ttl"))) {
-        cs_time ttl;
-        if (!ld_duration(ld, v, false, &ttl))
-            return false;
-        dns->ttl_s = (uint32_t)(ttl / CS_SEC(1));
-    }
+    if ((v = ld_get(ld, n, "ttl")) && !ld_ttl(ld, v, &dns->ttl_s))
+        return false;
     uint64_t u;
     if ((v = ld_get(ld, n, "max_answers"))) {
         if (!ld_uint(ld, v, 100000, &u))

@@ -13,6 +13,7 @@
 #include "dist.h"
 
 #define SC_ID_MAX 32
+#define SC_MAX_NODES 10000 /* the network model keeps a node x node matrix */
 
 struct sc_pos {
     int line, col; /* 1-based; 0 when built by code */
