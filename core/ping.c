@@ -24,7 +24,8 @@ struct ping_peer {
     bool discovered;
     cs_link_id out_link;         /* 0 when not connecting/connected */
     bool out_up;
-    cs_time last_pong;           /* on this node's clock; -1 = never */
+    bool answered;               /* a PONG came back at least once */
+    cs_time last_pong;           /* on this node's clock (may be negative) */
 };
 
 struct ping_node {
@@ -94,7 +95,7 @@ static int peer_add(struct ping_node *n, const struct cs_addr *addr)
     struct ping_peer *p = &n->peers[n->peer_count];
     memset(p, 0, sizeof *p);
     p->addr = *addr;
-    p->last_pong = -1;
+    p->answered = false;
     return (int)n->peer_count++;
 }
 
@@ -259,6 +260,7 @@ static void on_message(struct ping_node *n, cs_link_id link, const uint8_t *d, s
     int32_t idx = cs_idmap_get(&n->links, link);
     if (idx >= 0 && n->peers[idx].out_link == link) {
         n->peers[idx].last_pong = n->env->now(n->env);
+        n->peers[idx].answered = true;
         n->stats.pongs_received++;
     }
 }
@@ -333,7 +335,7 @@ static void ping_handle(void *instance, const struct cs_event *ev)
 
 static bool peer_in_view(struct ping_node *n, const struct ping_peer *p)
 {
-    if (!p->discovered || !p->out_up || p->last_pong < 0 || p->name[0] == '\0')
+    if (!p->discovered || !p->out_up || !p->answered || p->name[0] == '\0')
         return false;
     return n->env->now(n->env) - p->last_pong <= n->cfg.peer_timeout;
 }

@@ -30,6 +30,11 @@ static void judge_converged(const struct run_result *res, const struct sc_expect
 {
     char within[32], took[32];
     sim_duration_format(e->within, within, sizeof within);
+    if (res->last_fault > res->end_time) {
+        snprintf(r->detail, sizeof r->detail, "the last fault (at %.3fs) is after the end of the "
+                 "run: raise limits.duration", (double)res->last_fault / 1e9);
+        return;
+    }
     if (!res->converged) {
         snprintf(r->detail, sizeof r->detail, "not converged at the end of the run: %s",
                  res->unconverged);

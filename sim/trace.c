@@ -69,12 +69,14 @@ void sim_trace_event(struct sim_trace *t, cs_time now, const char *node, const c
     int n = snprintf(line, sizeof line, "{\"t\":%lld,\"node\":\"%s\",\"kind\":\"%s\"",
                      (long long)now, node ? node : "-", kind);
     if (fields[0]) {
-        line[n++] = ',';
         va_list ap;
         va_start(ap, fields);
-        int m = vsnprintf(line + n, sizeof line - (size_t)n - 2, fields, ap);
+        int m = vsnprintf(line + n + 1, sizeof line - (size_t)n - 3, fields, ap);
         va_end(ap);
-        n += m < 0 ? 0 : m;
+        if (m > 0) { /* a format may well produce nothing: then no comma */
+            line[n] = ',';
+            n += 1 + m;
+        }
         if ((size_t)n > sizeof line - 3)
             n = (int)sizeof line - 3; /* cut an oversized record */
     }
