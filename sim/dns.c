@@ -89,9 +89,22 @@ static void trace_record(struct sim_world *w, const char *kind, const char *name
                     name, (int)rec->type, host);
 }
 
+/* True when the zone holds this record now (added and not removed). */
+static bool rr_present(const struct sim_dns *dns, const char *name, const struct cs_dns_record *rec)
+{
+    for (size_t i = 0; i < dns->rr_count; i++) {
+        const struct sim_dns_rr *rr = &dns->rrs[i];
+        if (rr->removed == CS_TIME_NEVER && strcmp(rr->name, name) == 0 && same_record(&rr->rec, rec))
+            return true;
+    }
+    return false;
+}
+
 void sim_dns_add(struct sim_world *w, const char *name, const struct cs_dns_record *rec)
 {
     trace_record(w, "dns_add", name, rec);
+    if (rr_present(&w->dns, name, rec))
+        return; /* a zone holds a set: the same record twice is one record */
     rr_push(&w->dns, name, rec, w->now);
 }
 

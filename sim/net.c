@@ -89,7 +89,7 @@ cs_link_id sim_net_connect(struct sim_world *w, uint32_t node, const struct cs_a
     struct sim_link *l = link_get(w, id);
     struct sim_node *target = sim_node_at(w, peer);
     struct sim_event ev = {.kind = SEV_LINK_SETUP, .node = node, .src = node,
-                           .incarnation = l->end_inc[0], .id = id};
+                           .incarnation = l->end_inc[0], .id = id, .tag = (uint64_t)w->now};
     cs_time setup = sim_dist_sample(&w->sc->net.connect_time, &w->rng_network);
     if (target && target->index != node) {
         l->end_node[1] = target->index;
@@ -102,10 +102,12 @@ cs_link_id sim_net_connect(struct sim_world *w, uint32_t node, const struct cs_a
         ev.aux = CS_LINK_REFUSED;
         ev.time = w->now + setup;
     }
-    char host[CS_ADDR_STRLEN];
-    cs_addr_format(peer, host, sizeof host);
-    sim_trace_event(&w->trace, w->now, w->nodes[node].id, "link_connect", "\"link\":%u,\"to\":\"%s\"",
-                    id, host);
+    if (w->trace.on) {
+        char host[CS_ADDR_STRLEN];
+        cs_addr_format(peer, host, sizeof host);
+        sim_trace_event(&w->trace, w->now, w->nodes[node].id, "link_connect",
+                        "\"link\":%u,\"to\":\"%s\"", id, host);
+    }
     sim_schedule(w, &ev);
     return id;
 }
@@ -127,6 +129,17 @@ static void notify_down(struct sim_world *w, cs_link_id id, int end, enum cs_lin
     sim_deliver(w, node, l->end_inc[end], &ce);
 }
 
+/* A handshake cut by a partition gets no answer: the initiator gives up
+ * connect_timeout after its connect (ev->tag), not when the handshake would
+ * have completed.  True when the failure was pushed back to then. */
+static bool setup_wait_timeout(struct sim_world *w, const struct sim_event *ev)
+{
+    struct sim_event late = *ev;
+    late.aux = CS_LINK_TIMEOUT;
+    late.time = (cs_time)ev->tag + w->sc->net.connect_timeout;
+    return late.time > w->now && sim_schedule(w, &late) >= 0;
+}
+
 static void link_setup_done(struct sim_world *w, const struct sim_event *ev)
 {
     struct sim_link *l = link_get(w, ev->id);
@@ -146,6 +159,8 @@ static void link_setup_done(struct sim_world *w, const struct sim_event *ev)
                  sim_net_blocked(w, l->end_node[1], l->end_node[0]))
             fail = CS_LINK_TIMEOUT;
     }
+    if (fail == CS_LINK_TIMEOUT && setup_wait_timeout(w, ev))
+        return;
     if (fail != SETUP_OK) {
         notify_down(w, ev->id, 0, fail);
         return;
@@ -154,6 +169,9 @@ static void link_setup_done(struct sim_world *w, const struct sim_event *ev)
     l->end_open[1] = true;
     l->last_delivery[0] = l->last_delivery[1] = w->now;
     for (int end = 1; end >= 0; end--) { /* the acceptor learns first */
+        l = link_get(w, ev->id); /* the first handler may have grown the table */
+        if (!l->end_open[end])
+            continue; /* the first end closed it in its LINK_UP handler */
         struct sim_node *n = &w->nodes[l->end_node[end]];
         const struct sim_node *other = &w->nodes[l->end_node[1 - end]];
         sim_trace_event(&w->trace, w->now, n->id, "link_up", "\"link\":%u,\"peer\":\"%s\",\"inbound\":%s",
@@ -162,8 +180,6 @@ static void link_setup_done(struct sim_world *w, const struct sim_event *ev)
         ce.u.link_up.link = ev->id;
         ce.u.link_up.inbound = end == 1;
         ce.u.link_up.peer = other->addr;
-        if (!l->end_open[end])
-            continue; /* the first end closed it in its LINK_UP handler */
         sim_deliver(w, n->index, l->end_inc[end], &ce);
     }
 }
@@ -300,7 +316,8 @@ void sim_net_node_gone(struct sim_world *w, uint32_t node, cs_time detect,
         for (int end = 0; end < 2; end++) {
             if (l->end_node[end] != node || !l->end_open[end])
                 continue;
-            if (l->state == SIM_LINK_UP)
+            if (l->state == SIM_LINK_UP && !l->broken && l->end_open[1 - end] &&
+                reason == CS_LINK_BROKEN) /* an orderly exit or a second blow breaks nothing */
                 w->stats.links_broken++;
             close_end(w, l, end, detect, reason);
             break;
@@ -308,18 +325,33 @@ void sim_net_node_gone(struct sim_world *w, uint32_t node, cs_time detect,
     }
 }
 
-void sim_net_partition(struct sim_world *w, const uint32_t *a, size_t na, const uint32_t *b,
-                       size_t nb, bool oneway)
+/* Counts one more (delta 1) or one less (delta -1) partition cutting from -> to. */
+static void cut_cell(struct sim_world *w, uint32_t from, uint32_t to, int delta)
 {
-    size_t n = w->node_count;
+    uint8_t *cell = &w->net.blocked[(size_t)from * w->node_count + to];
+    if (delta > 0 && *cell < UINT8_MAX)
+        (*cell)++;
+    else if (delta < 0 && *cell > 0)
+        (*cell)--;
+}
+
+static void cut_sides(struct sim_world *w, const uint32_t *a, size_t na, const uint32_t *b,
+                      size_t nb, bool oneway, int delta)
+{
     for (size_t i = 0; i < na; i++)
         for (size_t j = 0; j < nb; j++) {
             if (a[i] == b[j])
                 continue;
-            w->net.blocked[(size_t)a[i] * n + b[j]] = 1;
+            cut_cell(w, a[i], b[j], delta);
             if (!oneway)
-                w->net.blocked[(size_t)b[j] * n + a[i]] = 1;
+                cut_cell(w, b[j], a[i], delta);
         }
+}
+
+void sim_net_partition(struct sim_world *w, const uint32_t *a, size_t na, const uint32_t *b,
+                       size_t nb, bool oneway)
+{
+    cut_sides(w, a, na, b, nb, oneway, 1);
     w->net.partitions_active++;
     for (size_t i = w->net.live_count; i-- > 0;) {
         if (i >= w->net.live_count)
@@ -343,6 +375,14 @@ void sim_net_partition(struct sim_world *w, const uint32_t *a, size_t na, const 
             sim_schedule(w, &ev);
         }
     }
+}
+
+void sim_net_unpartition(struct sim_world *w, const uint32_t *a, size_t na, const uint32_t *b,
+                         size_t nb, bool oneway)
+{
+    cut_sides(w, a, na, b, nb, oneway, -1);
+    if (w->net.partitions_active > 0)
+        w->net.partitions_active--;
 }
 
 void sim_net_heal(struct sim_world *w)
@@ -410,10 +450,12 @@ static bool node_in_group(const struct sim_node *n, const struct cs_addr *group)
 int sim_net_dgram(struct sim_world *w, uint32_t node, const struct cs_addr *to, const void *data,
                   size_t len)
 {
-    char host[CS_ADDR_STRLEN];
-    cs_addr_format(to, host, sizeof host);
-    sim_trace_event(&w->trace, w->now, w->nodes[node].id, "dgram_send", "\"to\":\"%s\",\"len\":%zu",
-                    host, len);
+    if (w->trace.on) {
+        char host[CS_ADDR_STRLEN];
+        cs_addr_format(to, host, sizeof host);
+        sim_trace_event(&w->trace, w->now, w->nodes[node].id, "dgram_send",
+                        "\"to\":\"%s\",\"len\":%zu", host, len);
+    }
     if (cs_addr_is_multicast(to)) {
         for (size_t i = 0; i < w->node_count; i++)
             if (i != node && sim_node_alive(&w->nodes[i]) && node_in_group(&w->nodes[i], to) &&

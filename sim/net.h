@@ -35,7 +35,7 @@ struct sim_net {
     size_t link_count, link_capacity;
     uint32_t *live;          /* ids of links not yet dead */
     size_t live_count, live_capacity;
-    uint8_t *blocked;        /* node_count x node_count: 1 = from -> to cut */
+    uint8_t *blocked;        /* node_count x node_count: partitions cutting from -> to */
     size_t partitions_active;
     struct sim_clog *clogs;
     size_t clog_count, clog_capacity;
@@ -69,6 +69,10 @@ void sim_net_node_gone(struct sim_world *w, uint32_t node, cs_time detect,
  * oneway); links between them break. */
 void sim_net_partition(struct sim_world *w, const uint32_t *a, size_t na, const uint32_t *b,
                        size_t nb, bool oneway);
+/* Removes the one partition that sim_net_partition made with the same
+ * arguments (a timed partition healing by itself); others stay. */
+void sim_net_unpartition(struct sim_world *w, const uint32_t *a, size_t na, const uint32_t *b,
+                         size_t nb, bool oneway);
 /* Removes every partition. */
 void sim_net_heal(struct sim_world *w);
 /* Holds messages from `from` to `to` until `until`. */

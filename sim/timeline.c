@@ -1,7 +1,8 @@
 /*
  * sim/timeline.c: the scenario timeline.  An action's event carries its
- * index in `id`; the heal of a timed partition, clog or outage is queued
- * with `aux` = 1 as a second occurrence of the same action.
+ * index in `id`; the heal of a timed partition is queued with `aux` = 1 as a
+ * second occurrence of the same action, with the sides it cut as payload
+ * (timed clogs and outages carry their own end time).
  */
 #include "timeline.h"
 
@@ -105,6 +106,25 @@ static void trace_set(struct sim_world *w, const char *kind, const uint32_t *set
                     kind, buf, pbuf);
 }
 
+/* Queues the heal of a timed partition; it removes this cut only. */
+static void schedule_heal(struct sim_world *w, size_t index, const uint32_t *a, size_t na,
+                          const uint32_t *b, size_t nb)
+{
+    size_t len = (2 + na + nb) * sizeof(uint32_t);
+    uint32_t *sides = malloc(len);
+    if (!sides)
+        return;
+    sides[0] = (uint32_t)na;
+    sides[1] = (uint32_t)nb;
+    memcpy(sides + 2, a, na * sizeof *a);
+    memcpy(sides + 2 + na, b, nb * sizeof *b);
+    struct sim_event ev = {.time = w->now + w->sc->actions[index].duration, .kind = SEV_ACTION,
+                           .node = UINT32_MAX, .src = UINT32_MAX, .id = (uint32_t)index,
+                           .aux = PHASE_HEAL, .payload = sides, .len = len};
+    if (sim_schedule(w, &ev) < 0)
+        free(sides);
+}
+
 static void run_command(struct sim_world *w, const struct sc_action *a, uint32_t node)
 {
     struct cs_command cmd = {.op = a->op, .name = a->name[0] ? a->name : NULL,
@@ -159,7 +179,11 @@ static void apply(struct sim_world *w, size_t index, uint32_t *set, uint32_t *pe
         }
     }
     switch (a->kind) {
-    case SC_ACT_PARTITION: sim_net_partition(w, set, n, peers, np, a->oneway); break;
+    case SC_ACT_PARTITION:
+        sim_net_partition(w, set, n, peers, np, a->oneway);
+        if (a->duration > 0)
+            schedule_heal(w, index, set, n, peers, np);
+        break;
     case SC_ACT_HEAL: sim_net_heal(w); break;
     case SC_ACT_DNS_ADD: dns_change(w, a, true); break;
     case SC_ACT_DNS_REMOVE: dns_change(w, a, false); break;
@@ -172,9 +196,10 @@ void sim_timeline_handle(struct sim_world *w, const struct sim_event *ev)
 {
     const struct sc_action *a = &w->sc->actions[ev->id];
     if (ev->aux == PHASE_HEAL) {
+        const uint32_t *sides = ev->payload;
         sim_trace_event(&w->trace, w->now, NULL, "action", "\"action\":\"heal\",\"after\":\"%s\"",
                         sc_action_name(a->kind));
-        sim_net_heal(w);
+        sim_net_unpartition(w, sides + 2, sides[0], sides + 2 + sides[0], sides[1], a->oneway);
         return;
     }
     w->actions_pending--;
@@ -183,8 +208,6 @@ void sim_timeline_handle(struct sim_world *w, const struct sim_event *ev)
         return;
     apply(w, ev->id, set, set + w->node_count + 1);
     free(set);
-    if (a->kind == SC_ACT_PARTITION && a->duration > 0)
-        schedule_action(w, ev->id, w->now + a->duration, PHASE_HEAL);
     if (a->every > 0) {
         cs_time next = w->now + a->every;
         cs_time until = a->until > 0 ? a->until : w->sc->limits.duration;

@@ -141,10 +141,16 @@ bool sim_deliver(struct sim_world *w, uint32_t node, uint32_t incarnation, const
 
 /* ---- clocks ---- */
 
+/* The node's clock reading at virtual time t (not before its last rebase). */
+static cs_time clock_at(const struct sim_node *n, cs_time t)
+{
+    cs_time d = t - n->virt_base;
+    return n->local_base + d + (cs_time)((double)d * n->drift_ppm * 1e-6);
+}
+
 cs_time sim_node_clock(const struct sim_world *w, const struct sim_node *n)
 {
-    cs_time d = w->now - n->virt_base;
-    return n->local_base + d + (cs_time)((double)d * n->drift_ppm * 1e-6);
+    return clock_at(n, w->now);
 }
 
 cs_time sim_node_delay_to_virtual(const struct sim_node *n, cs_time delay)
@@ -178,12 +184,25 @@ void sim_node_clock_rate(struct sim_world *w, uint32_t node, double ppm)
 
 /* ---- timers ---- */
 
+/* The first virtual instant at which the node's clock has advanced by
+ * `delay`: rounding must never make a timer fire early on its own clock. */
+static cs_time timer_expiry(const struct sim_world *w, const struct sim_node *n, cs_time delay)
+{
+    cs_time start = clock_at(n, w->now);
+    cs_time t = w->now + sim_node_delay_to_virtual(n, delay);
+    while (t > w->now && clock_at(n, t - 1) - start >= delay)
+        t--;
+    while (clock_at(n, t) - start < delay)
+        t++;
+    return t;
+}
+
 cs_timer_id sim_timer_start(struct sim_world *w, uint32_t node, cs_time delay, uint64_t tag)
 {
     struct sim_node *n = &w->nodes[node];
     cs_timer_id id = ++w->next_timer_id;
     struct sim_event ev = {
-        .time = w->now + sim_node_delay_to_virtual(n, delay),
+        .time = timer_expiry(w, n, delay),
         .kind = SEV_TIMER, .node = node, .src = node, .incarnation = n->incarnation,
         .id = id, .tag = tag,
     };
@@ -229,7 +248,8 @@ static void service_record(struct sim_world *w, struct sim_node *n, bool add, cs
     if (!w->sc->dns.service[0])
         return;
     struct sim_event ev = {.time = w->now + delay, .kind = SEV_DNS_SERVICE, .node = n->index,
-                           .src = UINT32_MAX, .aux = add, .addr = n->addr};
+                           .src = UINT32_MAX, .incarnation = n->incarnation, .aux = add,
+                           .addr = n->addr};
     sim_schedule(w, &ev);
 }
 
@@ -354,8 +374,24 @@ static void node_come_back(struct sim_world *w, const struct sim_event *ev)
     sim_node_start(w, ev->node);
 }
 
+/* Whether a queued publication or withdrawal of a pod's record still
+ * applies: a pod that died or began stopping before it was ready is never
+ * published, and a withdrawal leaves alone the record of a successor that
+ * came back on the same address and is already published. */
+static bool service_change_applies(const struct sim_world *w, const struct sim_event *ev)
+{
+    const struct sim_node *n = &w->nodes[ev->node];
+    if (ev->aux)
+        return n->state == SIM_NODE_UP && n->incarnation == ev->incarnation;
+    bool successor = sim_node_alive(n) && n->incarnation != ev->incarnation &&
+                     cs_addr_compare(&n->addr, &ev->addr) == 0;
+    return !(successor && n->started_at + w->sc->dns.ready_delay < w->now);
+}
+
 static void dns_service_change(struct sim_world *w, const struct sim_event *ev)
 {
+    if (!service_change_applies(w, ev))
+        return;
     struct cs_dns_record rec;
     memset(&rec, 0, sizeof rec);
     rec.type = ev->addr.family == 6 ? CS_DNS_AAAA : CS_DNS_A;
