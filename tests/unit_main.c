@@ -8,6 +8,9 @@
 
 int main(void)
 {
+    /* cmocka writes progress to stderr and summaries to stdout: keep them in
+     * order when both go to one pipe, so the closing lines come last. */
+    setvbuf(stdout, NULL, _IONBF, 0);
     int failed = 0;
     failed += test_pcg_run();
     failed += test_evq_run();
