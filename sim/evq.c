@@ -31,9 +31,17 @@ void sim_evq_free(struct sim_evq *q)
     sim_evq_init(q);
 }
 
-static bool earlier(const struct sim_evq_entry *a, const struct sim_evq_entry *b)
+/* (time, key) as one unsigned 128-bit number, so that picking the earliest
+ * of four children is a run of branch-free compares. */
+static inline unsigned __int128 order_of(const struct sim_evq_entry *e)
 {
-    return a->time < b->time || (a->time == b->time && a->key < b->key);
+    uint64_t t = (uint64_t)e->time ^ (1ULL << 63); /* signed -> unsigned order */
+    return (unsigned __int128)t << 64 | e->key;
+}
+
+static inline bool earlier(const struct sim_evq_entry *a, const struct sim_evq_entry *b)
+{
+    return order_of(a) < order_of(b);
 }
 
 static int grow_slab(struct sim_evq *q)
@@ -100,9 +108,13 @@ bool sim_evq_pop(struct sim_evq *q, struct sim_event *out)
             break;
         size_t best = first;
         size_t end = first + ARITY < n ? first + ARITY : n;
-        for (size_t c = first + 1; c < end; c++)
-            if (earlier(&q->heap[c], &q->heap[best]))
-                best = c;
+        unsigned __int128 best_order = order_of(&q->heap[first]);
+        for (size_t c = first + 1; c < end; c++) {
+            unsigned __int128 o = order_of(&q->heap[c]);
+            bool less = o < best_order;
+            best = less ? c : best;
+            best_order = less ? o : best_order;
+        }
         if (!earlier(&q->heap[best], &last))
             break;
         q->heap[i] = q->heap[best];
