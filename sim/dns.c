@@ -8,9 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An answer in flight: the zone records it holds, by index.  Records are
+ * immutable once in the zone (removal only sets `removed`), so indices stay
+ * valid; the records themselves are copied out only at delivery, which keeps
+ * a thousand in-flight answers of a thousand records small. */
 struct dns_payload {
     struct cs_dns_answer answer;
-    struct cs_dns_record records[];
+    uint32_t idx[];
 };
 
 static int rr_push(struct sim_dns *dns, const char *name, const struct cs_dns_record *rec,
@@ -49,8 +53,8 @@ int sim_dns_init(struct sim_world *w)
 
 static void cache_entry_free(struct sim_dns_cache_entry *e)
 {
-    free(e->records);
-    e->records = NULL;
+    free(e->rrs);
+    e->rrs = NULL;
 }
 
 void sim_dns_free(struct sim_dns *dns, size_t node_count)
@@ -64,6 +68,7 @@ void sim_dns_free(struct sim_dns *dns, size_t node_count)
     }
     free(dns->caches);
     free(dns->rrs);
+    free(dns->scratch);
     free(dns->outages);
     memset(dns, 0, sizeof *dns);
 }
@@ -176,7 +181,7 @@ static struct dns_payload *zone_lookup(struct sim_world *w, const char *name, en
     }
     size_t limit = w->sc->dns.max_answers;
     size_t count = limit && total > limit ? limit : total;
-    struct dns_payload *p = calloc(1, sizeof *p + count * sizeof p->records[0]);
+    struct dns_payload *p = calloc(1, sizeof *p + count * sizeof p->idx[0]);
     if (!p)
         return NULL;
     p->answer.status = name_exists ? CS_DNS_OK : CS_DNS_NXDOMAIN;
@@ -192,7 +197,7 @@ static struct dns_payload *zone_lookup(struct sim_world *w, const char *name, en
             continue;
         size_t pos = (k + total - offset) % total; /* position in the rotated order */
         if (pos < count)
-            p->records[pos] = rr->rec;
+            p->idx[pos] = (uint32_t)i;
         k++;
     }
     return p;
@@ -213,8 +218,8 @@ static void cache_store(struct sim_world *w, uint32_t node, const char *name,
 {
     uint32_t ttl = UINT32_MAX;
     for (size_t i = 0; i < p->answer.count; i++)
-        if (p->records[i].ttl_s < ttl)
-            ttl = p->records[i].ttl_s;
+        if (w->dns.rrs[p->idx[i]].rec.ttl_s < ttl)
+            ttl = w->dns.rrs[p->idx[i]].rec.ttl_s;
     if (p->answer.status != CS_DNS_OK || p->answer.count == 0 || ttl == 0)
         return;
     struct sim_dns_cache *c = &w->dns.caches[node];
@@ -234,13 +239,13 @@ static void cache_store(struct sim_world *w, uint32_t node, const char *name,
         e->type = type;
     }
     cache_entry_free(e);
-    e->records = malloc(p->answer.count * sizeof *e->records);
-    if (!e->records) {
+    e->rrs = malloc(p->answer.count * sizeof *e->rrs);
+    if (!e->rrs) {
         e->count = 0;
         e->expires = 0;
         return;
     }
-    memcpy(e->records, p->records, p->answer.count * sizeof *e->records);
+    memcpy(e->rrs, p->idx, p->answer.count * sizeof *e->rrs);
     e->count = p->answer.count;
     e->truncated = p->answer.truncated;
     e->expires = w->now + CS_SEC(ttl);
@@ -248,7 +253,7 @@ static void cache_store(struct sim_world *w, uint32_t node, const char *name,
 
 static struct dns_payload *payload_new(size_t count)
 {
-    return calloc(1, sizeof(struct dns_payload) + count * sizeof(struct cs_dns_record));
+    return calloc(1, sizeof(struct dns_payload) + count * sizeof(uint32_t));
 }
 
 cs_query_id sim_dns_query(struct sim_world *w, uint32_t node, const char *name,
@@ -266,7 +271,7 @@ cs_query_id sim_dns_query(struct sim_world *w, uint32_t node, const char *name,
         p = payload_new(cached->count);
         if (!p)
             return 0;
-        memcpy(p->records, cached->records, cached->count * sizeof *p->records);
+        memcpy(p->idx, cached->rrs, cached->count * sizeof *p->idx);
         p->answer.count = cached->count;
         p->answer.truncated = cached->truncated;
         p->answer.status = CS_DNS_OK;
@@ -304,7 +309,17 @@ void sim_dns_handle(struct sim_world *w, const struct sim_event *ev)
     if (!sim_node_alive(n) || n->incarnation != ev->incarnation)
         return;
     struct dns_payload *p = ev->payload;
-    p->answer.records = p->records;
+    struct sim_dns *dns = &w->dns;
+    if (p->answer.count > dns->scratch_cap) {
+        struct cs_dns_record *r = realloc(dns->scratch, p->answer.count * sizeof *r);
+        if (!r)
+            return;
+        dns->scratch = r;
+        dns->scratch_cap = p->answer.count;
+    }
+    for (size_t i = 0; i < p->answer.count; i++)
+        dns->scratch[i] = dns->rrs[p->idx[i]].rec;
+    p->answer.records = dns->scratch;
     sim_trace_event(&w->trace, w->now, n->id, "dns_answer",
                     "\"query\":%u,\"status\":%d,\"count\":%zu,\"truncated\":%s", ev->id,
                     (int)p->answer.status, p->answer.count, p->answer.truncated ? "true" : "false");

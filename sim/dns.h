@@ -23,7 +23,7 @@ struct sim_dns_cache_entry {
     char name[CS_DNS_NAME_MAX];
     enum cs_dns_type type;
     cs_time expires;
-    struct cs_dns_record *records;
+    uint32_t *rrs;   /* indices into the zone (records are never rewritten) */
     size_t count;
     bool truncated;
 };
@@ -44,6 +44,8 @@ struct sim_dns {
     struct sim_dns_cache *caches; /* one per node */
     struct sim_dns_outage *outages;
     size_t outage_count, outage_capacity;
+    struct cs_dns_record *scratch; /* records of the answer being delivered */
+    size_t scratch_cap;
 };
 
 /* Allocates the model with the scenario's initial zone; -1 out of memory. */

@@ -3,6 +3,7 @@
  */
 #include "scenario.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ void scenario_defaults(struct scenario *sc)
     cs_addr_parse("10.0.0.0", &sc->cluster.pool);
     sc->cluster.protocol = SC_PROTO_PING;
     ping_config_defaults(&sc->cluster.ping);
+    cluster_config_defaults(&sc->cluster.cluster);
 
     sc->net.latency = sim_dist_fixed(CS_MSEC(1));
     sc->net.connect_time = sim_dist_fixed(CS_MSEC(2));
@@ -38,6 +40,7 @@ void scenario_free(struct scenario *sc)
 {
     free(sc->cluster.nodes);
     free(sc->cluster.ping_static);
+    free(sc->cluster.node_cluster);
     free(sc->dns.zone);
     for (size_t i = 0; i < sc->action_count; i++) {
         free(sc->actions[i].nodes.idx);
@@ -93,6 +96,24 @@ int scenario_assign_addresses(struct scenario *sc)
             scenario_pool_address(sc, &cl->pool_next, explicitly_taken, sc, &cl->nodes[i].addr) != 0)
             return -1;
     return 0;
+}
+
+void scenario_node_name(const struct scenario *sc, size_t idx, const struct cs_addr *addr, char *buf,
+                        size_t size)
+{
+    if (sc->cluster.naming == SC_NAMING_HOSTNAME)
+        snprintf(buf, size, "%s@%s.%s", sc->cluster.basename, sc->cluster.nodes[idx].id,
+                 sc->dns.service);
+    else
+        cs_node_name(sc->cluster.basename, addr, buf, size);
+}
+
+const void *scenario_node_config(const struct scenario *sc, size_t idx)
+{
+    if (sc->cluster.protocol == SC_PROTO_PING)
+        return &sc->cluster.ping;
+    return sc->cluster.node_cluster ? (const void *)&sc->cluster.node_cluster[idx]
+                                    : (const void *)&sc->cluster.cluster;
 }
 
 int scenario_node_index(const struct scenario *sc, const char *id)

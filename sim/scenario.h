@@ -9,6 +9,7 @@
 #define SIM_SCENARIO_H
 
 #include "../core/addr.h"
+#include "../core/cluster.h"
 #include "../core/ping.h"
 #include "dist.h"
 
@@ -24,10 +25,16 @@ struct sc_node {
     struct cs_addr addr;  /* first address; family 0 = taken from the pool */
     double drift_ppm;     /* clock rate error, parts per million */
     cs_time clock_offset; /* what the node's clock reads at virtual time 0 */
+    char secret[128];     /* protocol cluster: overrides the cluster secret */
+    bool has_secret;
     struct sc_pos pos;
 };
 
-enum sc_protocol { SC_PROTO_PING = 0 };
+enum sc_protocol { SC_PROTO_PING = 0, SC_PROTO_CLUSTER };
+
+/* How nodes are named: basename@ip, or basename@<id>.<dns service> (the
+ * stable host names a StatefulSet behind a headless service gets). */
+enum sc_naming { SC_NAMING_IP = 0, SC_NAMING_HOSTNAME };
 
 struct sc_cluster {
     char basename[64];
@@ -36,8 +43,12 @@ struct sc_cluster {
     struct cs_addr pool;  /* addresses are handed out after this one */
     uint32_t pool_next;   /* pool offset of the next address to hand out */
     enum sc_protocol protocol;
+    enum sc_naming naming;
     struct ping_config ping;
     struct cs_addr *ping_static; /* owned storage behind ping.static_peers */
+    struct cluster_config cluster;        /* protocol: cluster */
+    struct cluster_config *node_cluster;  /* per node, when some node overrides */
+    char patterns[2 * CONN_MAX_PATTERNS][128]; /* storage behind white/blacklists */
 };
 
 struct sc_network {
@@ -167,6 +178,13 @@ int scenario_assign_addresses(struct scenario *sc);
 int scenario_pool_address(const struct scenario *sc, uint32_t *offset,
                           bool (*taken)(void *ctx, const struct cs_addr *a), void *ctx,
                           struct cs_addr *out);
+
+/* Writes the name node `idx` has at address `addr` (see enum sc_naming). */
+void scenario_node_name(const struct scenario *sc, size_t idx, const struct cs_addr *addr, char *buf,
+                        size_t size);
+
+/* The protocol configuration node `idx` starts with. */
+const void *scenario_node_config(const struct scenario *sc, size_t idx);
 
 /* The index of the node with this id, or -1. */
 int scenario_node_index(const struct scenario *sc, const char *id);

@@ -24,7 +24,7 @@ static uint32_t addr_key(const struct cs_addr *a)
 static void assign_address(struct sim_world *w, struct sim_node *n, const struct cs_addr *addr)
 {
     n->addr = *addr;
-    cs_node_name(w->sc->cluster.basename, addr, n->name, sizeof n->name);
+    scenario_node_name(w->sc, n->index, addr, n->name, sizeof n->name);
 }
 
 static bool address_in_use(void *ctx, const struct cs_addr *a)
@@ -51,8 +51,9 @@ struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_opti
         return NULL;
     w->sc = sc;
     w->opt = *opt;
-    w->proto = opt->proto ? opt->proto : &ping_proto;
-    w->proto_config = opt->proto ? opt->proto_config : &sc->cluster.ping;
+    w->proto = opt->proto ? opt->proto
+               : sc->cluster.protocol == SC_PROTO_CLUSTER ? &cluster_proto : &ping_proto;
+    w->proto_config = opt->proto ? opt->proto_config : NULL; /* NULL: per node, from the scenario */
     sim_evq_init(&w->queue);
     cs_idmap_init(&w->addr_index);
     cs_idmap_init(&w->timers);
@@ -270,7 +271,8 @@ void sim_node_start(struct sim_world *w, uint32_t node)
     n->env.self_addr = n->addr;
     sim_trace_event(&w->trace, w->now, n->id, "node_start", "\"name\":\"%s\",\"inc\":%u", n->name,
                     n->incarnation);
-    n->instance = w->proto->create(&n->env, w->proto_config, n->name);
+    const void *config = w->proto_config ? w->proto_config : scenario_node_config(w->sc, n->index);
+    n->instance = w->proto->create(&n->env, config, n->name);
     if (!n->instance) {
         n->state = SIM_NODE_DOWN;
         return;
