@@ -22,7 +22,7 @@ void conn_config_defaults(struct conn_config *cfg)
 
 int conn_config_check(const struct conn_config *cfg, size_t *bad)
 {
-    const char *const *lists[2] = {cfg->whitelist, cfg->blacklist};
+    const char(*lists[2])[CONN_PATTERN_MAX] = {cfg->whitelist, cfg->blacklist};
     size_t counts[2] = {cfg->whitelist_count, cfg->blacklist_count};
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < counts[l]; i++) {
@@ -357,6 +357,10 @@ static void on_nok(struct conn *c, int32_t li, struct cs_reader *r)
 {
     unsigned reason = cs_get_u8(r);
     struct conn_link *l = &c->links[li];
+    if (reason == NOK_SIMULTANEOUS) { /* the peer's own dial is the link that stays */
+        conn_link_release(c, li, true);
+        return;
+    }
     cs_logf(c->env, CS_LOG_WARN, "[conn] %s refused the link: %s", l->peer[0] ? l->peer : "peer",
             nok_text(reason));
     if (l->outbound)

@@ -28,6 +28,7 @@
 
 #define CONN_PROTOCOL_VERSION 1
 #define CONN_MAX_PATTERNS 8
+#define CONN_PATTERN_MAX 128
 #define CONN_TAG_MODULE 1ULL /* timer tags: module in the top byte */
 
 enum conn_down_reason {
@@ -52,9 +53,9 @@ struct conn_config {
     cs_time tick_timeout;   /* default 60 s, like net_ticktime */
     cs_time setup_timeout;  /* default 7 s, like net_setuptime */
     uint16_t port;          /* the distribution port peers listen on */
-    const char *whitelist[CONN_MAX_PATTERNS]; /* POSIX extended regexes */
+    char whitelist[CONN_MAX_PATTERNS][CONN_PATTERN_MAX]; /* POSIX extended regexes */
     size_t whitelist_count;
-    const char *blacklist[CONN_MAX_PATTERNS];
+    char blacklist[CONN_MAX_PATTERNS][CONN_PATTERN_MAX];
     size_t blacklist_count;
 };
 

@@ -14,7 +14,7 @@
 
 static bool ld_node_spec(struct sc_load *ld, const yaml_node_t *n, struct sc_node *out)
 {
-    static const char *const keys[] = {"id", "address", "clock", NULL};
+    static const char *const keys[] = {"id", "address", "clock", "secret", NULL};
     if (n->type == YAML_SCALAR_NODE)
         return ld_string(ld, n, out->id, sizeof out->id);
     if (!ld_check_map(ld, n, "a node", keys))
@@ -28,6 +28,11 @@ static bool ld_node_spec(struct sc_load *ld, const yaml_node_t *n, struct sc_nod
         return false;
     if ((v = ld_get(ld, n, "address")) && !ld_address(ld, v, &out->addr))
         return false;
+    if ((v = ld_get(ld, n, "secret"))) {
+        if (!ld_string(ld, v, out->secret, sizeof out->secret))
+            return false;
+        out->has_secret = true;
+    }
     if ((v = ld_get(ld, n, "clock"))) {
         static const char *const ckeys[] = {"drift_ppm", "offset", NULL};
         if (!ld_check_map(ld, v, "clock", ckeys))
@@ -167,7 +172,8 @@ static bool ld_ping_peers(struct sc_load *ld, const yaml_node_t *peers)
 
 static bool ld_cluster(struct sc_load *ld, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"basename", "nodes", "address_pool", "protocol", "ping", NULL};
+    static const char *const keys[] = {"basename", "nodes", "address_pool", "protocol", "ping",
+                                       "naming", "membership", NULL};
     struct sc_cluster *cl = &ld->sc->cluster;
     if (!ld_check_map(ld, n, "cluster", keys))
         return false;
@@ -192,12 +198,33 @@ static bool ld_cluster(struct sc_load *ld, const yaml_node_t *n)
         ld_error(ld, v, "two nodes share an address, or the address pool is exhausted");
         return false;
     }
-    static const char *const protocols[] = {"ping", NULL};
+    static const char *const protocols[] = {"ping", "cluster", NULL};
     if ((v = ld_get(ld, n, "protocol"))) {
         int p = ld_enum(ld, v, "a protocol", protocols);
         if (p < 0)
             return false;
         cl->protocol = (enum sc_protocol)p;
+    }
+    static const char *const namings[] = {"ip", "hostname", NULL};
+    if ((v = ld_get(ld, n, "naming"))) {
+        int k = ld_enum(ld, v, "a naming scheme", namings);
+        if (k < 0)
+            return false;
+        cl->naming = (enum sc_naming)k;
+        if (cl->naming == SC_NAMING_HOSTNAME && !ld->sc->dns.service[0]) {
+            ld_error(ld, v, "naming: hostname needs a dns.service (hosts are <id>.<service>)");
+            return false;
+        }
+    }
+    if ((v = ld_get(ld, n, "membership"))) {
+        if (cl->protocol != SC_PROTO_CLUSTER) {
+            ld_error(ld, v, "'membership' needs 'protocol: cluster'");
+            return false;
+        }
+        if (!ld_membership(ld, v))
+            return false;
+    } else if (cl->protocol == SC_PROTO_CLUSTER && !ld_membership(ld, NULL)) {
+        return false;
     }
     yaml_node_t *peers = NULL;
     if ((v = ld_get(ld, n, "ping")) && !ld_ping(ld, v, &peers))
@@ -326,7 +353,7 @@ bool ld_dns_record(struct sc_load *ld, const yaml_node_t *n, struct sc_dns_entry
 
 static bool ld_service(struct sc_load *ld, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"name", "ready_delay", "removal_delay", NULL};
+    static const char *const keys[] = {"name", "ready_delay", "removal_delay", "srv", "port", NULL};
     struct sc_dns *dns = &ld->sc->dns;
     if (n->type == YAML_SCALAR_NODE)
         return ld_string(ld, n, dns->service, sizeof dns->service);
@@ -343,6 +370,14 @@ static bool ld_service(struct sc_load *ld, const yaml_node_t *n)
         return false;
     if ((v = ld_get(ld, n, "removal_delay")) && !ld_duration(ld, v, false, &dns->removal_delay))
         return false;
+    if ((v = ld_get(ld, n, "srv")) && !ld_bool(ld, v, &dns->service_srv))
+        return false;
+    uint64_t port;
+    if ((v = ld_get(ld, n, "port"))) {
+        if (!ld_uint(ld, v, 65535, &port))
+            return false;
+        dns->service_port = (uint16_t)port;
+    }
     return true;
 }
 

@@ -31,6 +31,7 @@ void scenario_defaults(struct scenario *sc)
     sc->dns.timeout = CS_SEC(5);
     sc->dns.ready_delay = 0;
     sc->dns.removal_delay = 0;
+    sc->dns.service_port = 4369;
 
     sc->limits.duration = CS_SEC(60);
     sc->limits.check_interval = CS_MSEC(100);

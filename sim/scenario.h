@@ -48,7 +48,6 @@ struct sc_cluster {
     struct cs_addr *ping_static; /* owned storage behind ping.static_peers */
     struct cluster_config cluster;        /* protocol: cluster */
     struct cluster_config *node_cluster;  /* per node, when some node overrides */
-    char patterns[2 * CONN_MAX_PATTERNS][128]; /* storage behind white/blacklists */
 };
 
 struct sc_network {
@@ -78,6 +77,8 @@ struct sc_dns {
     char service[CS_DNS_NAME_MAX]; /* headless service name, or "" */
     cs_time ready_delay;       /* pod start -> its record is published */
     cs_time removal_delay;     /* pod gone -> its record is withdrawn */
+    bool service_srv;          /* also an SRV record per pod -> <id>.<service> */
+    uint16_t service_port;     /* the SRV records' port */
 };
 
 /* A set of nodes named by an action: explicit indices, all, or k chosen at

@@ -9,6 +9,7 @@
 #include "check.h"
 #include "timeline.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,15 +395,33 @@ static void dns_service_change(struct sim_world *w, const struct sim_event *ev)
 {
     if (!service_change_applies(w, ev))
         return;
+    const struct sc_dns *d = &w->sc->dns;
     struct cs_dns_record rec;
     memset(&rec, 0, sizeof rec);
     rec.type = ev->addr.family == 6 ? CS_DNS_AAAA : CS_DNS_A;
-    rec.ttl_s = w->sc->dns.ttl_s;
+    rec.ttl_s = d->ttl_s;
     rec.addr = ev->addr;
-    if (ev->aux)
-        sim_dns_add(w, w->sc->dns.service, &rec);
-    else
-        sim_dns_remove(w, w->sc->dns.service, &rec);
+    void (*change)(struct sim_world *, const char *, const struct cs_dns_record *) =
+        ev->aux ? sim_dns_add : sim_dns_remove;
+    change(w, d->service, &rec);
+    if (!d->service_srv)
+        return;
+    /* A StatefulSet pod: <id>.<service> resolves to it, and the service's
+     * SRV records name that host. */
+    char host[CS_DNS_NAME_MAX];
+    snprintf(host, sizeof host, "%s.%s", w->nodes[ev->node].id, d->service);
+    change(w, host, &rec);
+    const struct sim_node *n = &w->nodes[ev->node];
+    if (!ev->aux && sim_node_alive(n) && n->incarnation != ev->incarnation &&
+        n->started_at + d->ready_delay < w->now)
+        return; /* the replacement pod already holds this host's SRV record */
+    struct cs_dns_record srv;
+    memset(&srv, 0, sizeof srv);
+    srv.type = CS_DNS_SRV;
+    srv.ttl_s = d->ttl_s;
+    srv.port = d->service_port;
+    snprintf(srv.target, sizeof srv.target, "%s", host);
+    change(w, d->service, &srv);
 }
 
 /* ---- the loop ---- */

@@ -63,7 +63,7 @@ static void *cx_create(struct cs_env *env, const void *config, const char *name)
     if (idx >= 0 && idx < CX_NODES && cfg->secret_of[idx])
         snprintf(cc.secret, sizeof cc.secret, "%s", cfg->secret_of[idx]);
     if (idx >= 0 && idx < CX_NODES && cfg->blacklist_of[idx]) {
-        cc.blacklist[0] = cfg->blacklist_of[idx];
+        snprintf(cc.blacklist[0], sizeof cc.blacklist[0], "%s", cfg->blacklist_of[idx]);
         cc.blacklist_count = 1;
     }
     struct conn_callbacks cb = {.ctx = n, .nodeup = cx_up, .nodedown = cx_down,
