@@ -89,6 +89,13 @@ static void cluster_view(void *instance, cs_name_sink sink, void *ctx)
     conn_each_up(mem_conn(n->mem), sink, ctx);
 }
 
+static void cluster_view_digest(void *instance, size_t *count, uint64_t *sum)
+{
+    const struct conn *c = mem_conn(((struct cluster_node *)instance)->mem);
+    *count = conn_up_count(c);
+    *sum = conn_up_digest(c);
+}
+
 struct dump_ctx {
     char *buf;
     size_t size, len;
@@ -126,6 +133,7 @@ const struct cs_proto cluster_proto = {
     .handle = cluster_handle,
     .settled = cluster_settled,
     .view = cluster_view,
+    .view_digest = cluster_view_digest,
     .timer_can_progress = NULL,
     .dump = cluster_dump,
 };

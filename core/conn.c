@@ -6,6 +6,8 @@
  * back into it.
  */
 #include "conn_internal.h"
+
+#include <xxhash.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +161,7 @@ void conn_link_release(struct conn *c, int32_t li, bool close_transport)
         if (c->peers[pi].up == li) {
             c->peers[pi].up = -1;
             c->up_count--;
+            c->up_digest -= XXH3_64bits(l->peer, strlen(l->peer));
         }
         if (c->peers[pi].dialling == li)
             c->peers[pi].dialling = -1;
@@ -336,6 +339,11 @@ void conn_each_up(const struct conn *c, void (*fn)(void *ctx, const char *peer),
 size_t conn_up_count(const struct conn *c)
 {
     return c->up_count;
+}
+
+uint64_t conn_up_digest(const struct conn *c)
+{
+    return c->up_digest;
 }
 
 void conn_shutdown(struct conn *c, bool announce)

@@ -110,6 +110,9 @@ bool conn_is_connecting(const struct conn *c, const char *peer);
 void conn_each_up(const struct conn *c, void (*fn)(void *ctx, const char *peer), void *ctx);
 /* Number of up peers. */
 size_t conn_up_count(const struct conn *c);
+/* The wrapping sum of XXH3-64 of the up peers' names (kept as peers come
+ * and go, so checkers can compare views in O(1)). */
+uint64_t conn_up_digest(const struct conn *c);
 /* Graceful stop: announce LEAVE to every up peer (if `announce`), close
  * every link, and refuse new ones. */
 void conn_shutdown(struct conn *c, bool announce);

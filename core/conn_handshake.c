@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <xxhash.h>
 
 void conn_send_hello(struct conn *c, struct conn_link *l)
 {
@@ -149,6 +150,7 @@ void conn_link_established(struct conn *c, int32_t li)
         c->peers[pi].dialling = -1;
     c->peers[pi].up = li;
     c->up_count++;
+    c->up_digest += XXH3_64bits(peer, strlen(peer));
     cs_tracef(c->env, "nodeup", "\"peer\":\"%s\"", peer);
     if (replaced && c->cb.nodedown)
         c->cb.nodedown(c->cb.ctx, peer, CONN_DOWN_REPLACED);

@@ -71,6 +71,7 @@ struct conn {
     struct cs_strmap peer_index; /* name -> index */
     struct cs_idmap query_peer;  /* query id -> peer index */
     size_t up_count;
+    uint64_t up_digest; /* sum of XXH3-64 of up peers' names */
     bool stopping;
     struct conn_stats stats;
 };

@@ -236,10 +236,14 @@ const struct mem_stats *mem_stats(const struct membership *m)
 
 bool mem_settled(const struct membership *m)
 {
+    /* Steady once no attempt is under way: every discovered node is either
+     * up or has failed its latest attempt (and will be retried next round). */
     for (size_t i = 0; i < m->topo_count; i++) {
         const struct name_set *d = &m->topos[i].discovered;
+        if (m->topos[i].waiting_for[0])
+            return false;
         for (size_t j = 0; j < d->count; j++)
-            if (strcmp(d->names[j], m->self) != 0 && !conn_is_up(m->conn, d->names[j]))
+            if (conn_is_connecting(m->conn, d->names[j]))
                 return false;
     }
     return true;

@@ -101,7 +101,7 @@ bool mem_handle(struct membership *m, const struct cs_event *ev);
 
 /* The connection layer, for sending to peers and listing them. */
 struct conn *mem_conn(struct membership *m);
-/* True when every node currently discovered by every topology is up. */
+/* True when no connection attempt to a discovered node is under way. */
 bool mem_settled(const struct membership *m);
 /* The counters. */
 const struct mem_stats *mem_stats(const struct membership *m);

@@ -35,6 +35,9 @@ struct cs_proto {
     /* Lists the names of the peers the instance believes are members (self
      * excluded), in any order. */
     void (*view)(void *instance, cs_name_sink sink, void *ctx);
+    /* Optional fast path of `view` for checkers: the number of peers in the
+     * view and the wrapping sum of XXH3-64 of their names. NULL: use view. */
+    void (*view_digest)(void *instance, size_t *count, uint64_t *sum);
     /* False when a timer with this tag cannot move an unsettled instance
      * forward (used by the stuck detector); NULL means every timer can. */
     bool (*timer_can_progress)(void *instance, uint64_t tag);

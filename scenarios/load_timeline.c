@@ -331,10 +331,66 @@ static bool ld_flag_true(struct sc_load *ld, const yaml_node_t *v, const char *k
     return b;
 }
 
+static bool ld_window(struct sc_load *ld, const yaml_node_t *v, const char *key, struct sc_expect *e)
+{
+    static const char *const wk[] = {"from", "to", NULL};
+    if (!ld_check_map(ld, v, key, wk))
+        return false;
+    yaml_node_t *from = ld_get(ld, v, "from"), *to = ld_get(ld, v, "to");
+    if (!from || !to) {
+        ld_error(ld, v, "expected 'from' and 'to' in %s", key);
+        return false;
+    }
+    if (!ld_duration(ld, from, false, &e->from) || !ld_duration(ld, to, false, &e->to))
+        return false;
+    if (e->to < e->from) {
+        ld_error(ld, to, "expected 'to' at or after 'from'");
+        return false;
+    }
+    if (e->to > ld->sc->limits.duration) {
+        ld_error(ld, to, "this window ends after the run limit (limits.duration)");
+        return false;
+    }
+    return true;
+}
+
+/* converged: T, or {within: T, excluding: nodes}. */
+static bool ld_converged(struct sc_load *ld, const yaml_node_t *v, struct sc_expect *e)
+{
+    e->kind = SC_EXP_CONVERGED;
+    if (v->type == YAML_SCALAR_NODE)
+        return ld_duration(ld, v, false, &e->within);
+    static const char *const ck[] = {"within", "excluding", NULL};
+    if (!ld_check_map(ld, v, "converged", ck))
+        return false;
+    yaml_node_t *w = ld_get(ld, v, "within"), *x = ld_get(ld, v, "excluding");
+    if (!w) {
+        ld_error(ld, v, "expected 'within' in converged");
+        return false;
+    }
+    if (!ld_duration(ld, w, false, &e->within))
+        return false;
+    if (!x)
+        return true;
+    if (ld->sc->excluded_count) {
+        ld_error(ld, x, "'excluding' may be given only once per scenario");
+        return false;
+    }
+    struct sc_nodeset set = {0};
+    bool ok = ld_nodeset(ld, x, &set);
+    if (ok && (set.all || set.random_count)) {
+        ld_error(ld, x, "expected node ids to exclude");
+        ok = false;
+    }
+    ld->sc->excluded = set.idx;
+    ld->sc->excluded_count = set.count;
+    return ok;
+}
+
 static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect *e)
 {
     static const char *const keys[] = {"converged", "stuck", "not_stuck", "no_duplicates",
-                                       "stuck_fraction", NULL};
+                                       "stuck_fraction", "stable", "unstable", "isolated", NULL};
     if (!ld_check_map(ld, n, "an expectation", keys))
         return false;
     if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1) {
@@ -345,19 +401,12 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     const char *key = (const char *)ld_node(ld, p->key)->data.scalar.value;
     yaml_node_t *v = ld_node(ld, p->value);
     e->pos = ld_pos(ld_node(ld, p->key));
-    if (!strcmp(key, "converged")) {
-        e->kind = SC_EXP_CONVERGED;
-        if (v->type == YAML_SCALAR_NODE)
-            return ld_duration(ld, v, false, &e->within);
-        static const char *const ck[] = {"within", NULL};
-        if (!ld_check_map(ld, v, "converged", ck))
-            return false;
-        yaml_node_t *w = ld_get(ld, v, "within");
-        if (!w) {
-            ld_error(ld, v, "expected 'within' in converged");
-            return false;
-        }
-        return ld_duration(ld, w, false, &e->within);
+    if (!strcmp(key, "converged"))
+        return ld_converged(ld, v, e);
+    if (!strcmp(key, "stable") || !strcmp(key, "unstable") || !strcmp(key, "isolated")) {
+        e->kind = !strcmp(key, "stable") ? SC_EXP_STABLE
+                  : !strcmp(key, "unstable") ? SC_EXP_UNSTABLE : SC_EXP_ISOLATED;
+        return ld_window(ld, v, key, e);
     }
     if (!strcmp(key, "stuck_fraction")) {
         static const char *const fk[] = {"min", "max", NULL};
@@ -377,8 +426,9 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     }
     e->kind = !strcmp(key, "stuck") ? SC_EXP_STUCK
               : !strcmp(key, "not_stuck") ? SC_EXP_NOT_STUCK : SC_EXP_NO_DUPLICATES;
-    if (e->kind == SC_EXP_NO_DUPLICATES && ld->sc->cluster.protocol == SC_PROTO_PING) {
-        ld_error(ld, v, "no_duplicates needs a protocol with a registry; 'ping' has none");
+    if (e->kind == SC_EXP_NO_DUPLICATES) {
+        ld_error(ld, v, "no_duplicates needs a protocol with a registry; '%s' has none",
+                 ld->sc->cluster.protocol == SC_PROTO_PING ? "ping" : "cluster (membership only)");
         return false;
     }
     return ld_flag_true(ld, v, key);

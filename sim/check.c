@@ -16,13 +16,44 @@ static bool needs_checks(const struct sim_world *w)
     return sc->expect_count > 0 || sc->limits.stop_when_settled;
 }
 
+static bool is_window(enum sc_expect_kind k)
+{
+    return k == SC_EXP_STABLE || k == SC_EXP_UNSTABLE || k == SC_EXP_ISOLATED;
+}
+
+enum { CHECK_PERIODIC = 0, CHECK_ONCE = 1 };
+
+static int schedule_check(struct sim_world *w, cs_time at, uint32_t once)
+{
+    struct sim_event ev = {.time = at, .kind = SEV_CHECK, .node = UINT32_MAX, .src = UINT32_MAX,
+                           .aux = once};
+    return sim_schedule(w, &ev) < 0 ? -1 : 0;
+}
+
 int sim_check_schedule(struct sim_world *w)
 {
+    const struct scenario *sc = w->sc;
     if (!needs_checks(w))
         return 0;
-    struct sim_event ev = {.time = w->last_fault, .kind = SEV_CHECK, .node = UINT32_MAX,
-                           .src = UINT32_MAX};
-    return sim_schedule(w, &ev) < 0 ? -1 : 0;
+    w->excluded = calloc(w->node_count ? w->node_count : 1, sizeof *w->excluded);
+    w->windows = calloc(sc->expect_count ? sc->expect_count : 1, sizeof *w->windows);
+    if (!w->excluded || !w->windows)
+        return -1;
+    for (size_t i = 0; i < sc->excluded_count; i++)
+        w->excluded[sc->excluded[i]] = true;
+    cs_time first = w->last_fault;
+    for (size_t i = 0; i < sc->expect_count; i++) {
+        const struct sc_expect *e = &sc->expects[i];
+        w->windows[i].first_miss = w->windows[i].first_hit = -1;
+        if (!is_window(e->kind))
+            continue;
+        /* A window shorter than the check interval still gets looked at. */
+        if (schedule_check(w, e->from, CHECK_ONCE) != 0 || schedule_check(w, e->to, CHECK_ONCE) != 0)
+            return -1;
+        if (e->from < first)
+            first = e->from;
+    }
+    return schedule_check(w, first, CHECK_PERIODIC);
 }
 
 struct view_sum {
@@ -42,13 +73,30 @@ static bool live(const struct sim_node *n)
     return n->state == SIM_NODE_UP;
 }
 
-/* Returns the first node that disagrees, or -1 when converged. */
+static bool included(const struct sim_world *w, size_t i)
+{
+    return !w->excluded || !w->excluded[i];
+}
+
+static struct view_sum view_of(struct sim_world *w, struct sim_node *n)
+{
+    struct view_sum v = {0, 0};
+    if (w->proto->view_digest)
+        w->proto->view_digest(n->instance, &v.count, &v.sum);
+    else
+        w->proto->view(n->instance, view_add, &v);
+    return v;
+}
+
+/* Returns the first node that disagrees, or -1 when converged: every live
+ * included node settled and seeing exactly the other live included nodes,
+ * every live excluded node seeing no one. */
 static int first_unconverged(struct sim_world *w, bool *unsettled)
 {
     uint64_t total = 0;
     size_t live_count = 0;
     for (size_t i = 0; i < w->node_count; i++)
-        if (live(&w->nodes[i])) {
+        if (live(&w->nodes[i]) && included(w, i)) {
             total += XXH3_64bits(w->nodes[i].name, strlen(w->nodes[i].name));
             live_count++;
         }
@@ -56,18 +104,30 @@ static int first_unconverged(struct sim_world *w, bool *unsettled)
         struct sim_node *n = &w->nodes[i];
         if (!live(n))
             continue;
+        struct view_sum v = view_of(w, n);
+        *unsettled = false;
+        if (!included(w, i)) {
+            if (v.count != 0)
+                return (int)i;
+            continue;
+        }
         if (!w->proto->settled(n->instance)) {
             *unsettled = true;
             return (int)i;
         }
-        struct view_sum v = {0, 0};
-        w->proto->view(n->instance, view_add, &v);
-        if (v.count != live_count - 1 || v.sum != total - XXH3_64bits(n->name, strlen(n->name))) {
-            *unsettled = false;
+        if (v.count != live_count - 1 || v.sum != total - XXH3_64bits(n->name, strlen(n->name)))
             return (int)i;
-        }
     }
     return -1;
+}
+
+/* True when no live node sees any peer. */
+static bool all_isolated(struct sim_world *w)
+{
+    for (size_t i = 0; i < w->node_count; i++)
+        if (live(&w->nodes[i]) && view_of(w, &w->nodes[i]).count != 0)
+            return false;
+    return true;
 }
 
 bool sim_check_converged(struct sim_world *w)
@@ -84,12 +144,14 @@ void sim_check_explain(struct sim_world *w, char *buf, size_t size)
         buf[0] = '\0';
         return;
     }
-    struct view_sum v = {0, 0};
-    w->proto->view(w->nodes[i].instance, view_add, &v);
+    struct view_sum v = view_of(w, &w->nodes[i]);
     size_t live_count = 0;
     for (size_t j = 0; j < w->node_count; j++)
-        live_count += live(&w->nodes[j]);
-    if (unsettled)
+        live_count += live(&w->nodes[j]) && included(w, j);
+    if (!included(w, (size_t)i))
+        snprintf(buf, size, "%s (%s) is excluded but sees %zu peers", w->nodes[i].id,
+                 w->nodes[i].name, v.count);
+    else if (unsettled)
         snprintf(buf, size, "%s (%s) is not settled", w->nodes[i].id, w->nodes[i].name);
     else
         snprintf(buf, size, "%s (%s) sees %zu peers, %zu other nodes are live", w->nodes[i].id,
@@ -150,17 +212,32 @@ size_t sim_check_stuck(struct sim_world *w, uint32_t *out)
     return n;
 }
 
-static void look(struct sim_world *w)
+/* Feeds one observation to the window expectations open now. */
+static void watch_windows(struct sim_world *w, bool converged)
 {
-    if (sim_check_converged(w)) {
-        if (w->converged_since < 0)
-            w->converged_since = w->now;
-        if (w->sc->limits.stop_when_settled && w->actions_pending == 0)
-            w->stop_requested = true;
-        return;
+    bool isolated_known = false, isolated = false;
+    for (size_t i = 0; i < w->sc->expect_count; i++) {
+        const struct sc_expect *e = &w->sc->expects[i];
+        struct sim_window *win = &w->windows[i];
+        if (!is_window(e->kind) || w->now < e->from || w->now > e->to)
+            continue;
+        if (!isolated_known) {
+            isolated = all_isolated(w);
+            isolated_known = true;
+        }
+        win->checks++;
+        win->converged += converged;
+        win->isolated += isolated;
+        if (!converged && win->first_miss < 0)
+            win->first_miss = w->now;
+        if (isolated && win->first_hit < 0)
+            win->first_hit = w->now;
     }
-    w->converged_since = -1;
-    if (w->actions_pending > 0 || w->ever_stuck)
+}
+
+static void look_for_stuck(struct sim_world *w)
+{
+    if (w->actions_pending > 0 || w->ever_stuck || w->now < w->last_fault)
         return;
     uint32_t *stuck = malloc((w->node_count ? w->node_count : 1) * sizeof *stuck);
     if (!stuck)
@@ -176,16 +253,39 @@ static void look(struct sim_world *w)
     free(stuck);
 }
 
+static bool windows_open(const struct sim_world *w)
+{
+    for (size_t i = 0; i < w->sc->expect_count; i++)
+        if (is_window(w->sc->expects[i].kind) && w->now <= w->sc->expects[i].to)
+            return true;
+    return false;
+}
+
+static void look(struct sim_world *w)
+{
+    w->checks++;
+    bool converged = sim_check_converged(w);
+    watch_windows(w, converged);
+    if (!converged) {
+        w->converged_since = -1;
+        look_for_stuck(w);
+        return;
+    }
+    if (w->converged_since < 0)
+        w->converged_since = w->now;
+    if (w->sc->limits.stop_when_settled && w->actions_pending == 0 && w->now >= w->last_fault &&
+        !windows_open(w))
+        w->stop_requested = true;
+}
+
 void sim_check_handle(struct sim_world *w, const struct sim_event *ev)
 {
-    (void)ev;
     look(w);
+    if (ev->aux == CHECK_ONCE)
+        return;
     cs_time next = w->now + w->sc->limits.check_interval;
-    if (!w->stop_requested && next <= w->sc->limits.duration) {
-        struct sim_event again = {.time = next, .kind = SEV_CHECK, .node = UINT32_MAX,
-                                  .src = UINT32_MAX};
-        sim_schedule(w, &again);
-    }
+    if (!w->stop_requested && next <= w->sc->limits.duration)
+        schedule_check(w, next, CHECK_PERIODIC);
 }
 
 void sim_check_finish(struct sim_world *w)

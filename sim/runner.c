@@ -14,7 +14,7 @@
 const char *sc_expect_name(enum sc_expect_kind kind)
 {
     static const char *const names[] = {"converged", "stuck", "not_stuck", "no_duplicates",
-                                        "stuck_fraction"};
+                                        "stuck_fraction", "stable", "unstable", "isolated"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
@@ -45,6 +45,44 @@ static void judge_converged(const struct run_result *res, const struct sc_expect
     snprintf(r->detail, sizeof r->detail, "converged %s after the last fault (limit %s)", took, within);
 }
 
+static void judge_window(const struct sc_expect *e, const struct sim_window *win,
+                         struct run_expect_result *r)
+{
+    char from[32], to[32];
+    sim_duration_format(e->from, from, sizeof from);
+    sim_duration_format(e->to, to, sizeof to);
+    if (win->checks == 0) {
+        snprintf(r->detail, sizeof r->detail, "no check ran in %s..%s (did the run end early?)", from, to);
+        return;
+    }
+    double share = 100.0 * (double)win->converged / (double)win->checks;
+    switch (e->kind) {
+    case SC_EXP_STABLE:
+        r->ok = win->first_miss < 0;
+        if (r->ok)
+            snprintf(r->detail, sizeof r->detail, "converged at all %zu checks in %s..%s", win->checks,
+                     from, to);
+        else
+            snprintf(r->detail, sizeof r->detail,
+                     "not converged at %.3fs; converged at %zu of %zu checks (%.0f%%) in %s..%s",
+                     (double)win->first_miss / 1e9, win->converged, win->checks, share, from, to);
+        break;
+    case SC_EXP_UNSTABLE:
+        r->ok = win->first_miss >= 0;
+        snprintf(r->detail, sizeof r->detail, "converged at %zu of %zu checks (%.0f%%) in %s..%s",
+                 win->converged, win->checks, share, from, to);
+        break;
+    default:
+        r->ok = win->first_hit >= 0;
+        if (r->ok)
+            snprintf(r->detail, sizeof r->detail, "every live node isolated from %.3fs (%zu of %zu checks)",
+                     (double)win->first_hit / 1e9, win->isolated, win->checks);
+        else
+            snprintf(r->detail, sizeof r->detail, "some node always had peers in %s..%s", from, to);
+        break;
+    }
+}
+
 static void judge(const struct scenario *sc, struct run_result *res)
 {
     res->pass = true;
@@ -71,6 +109,11 @@ static void judge(const struct scenario *sc, struct run_result *res)
         case SC_EXP_NO_DUPLICATES:
             r->ok = false; /* the loader only allows it for protocols with a registry */
             snprintf(r->detail, sizeof r->detail, "%s", "this protocol has no registry to check");
+            break;
+        case SC_EXP_STABLE:
+        case SC_EXP_UNSTABLE:
+        case SC_EXP_ISOLATED:
+            judge_window(e, &res->windows[i], r);
             break;
         case SC_EXP_STUCK_FRACTION:
             r->ok = true;
@@ -132,6 +175,8 @@ static void collect(struct sim_world *w, struct run_result *res)
         res->converged_after = w->now - w->last_fault;
     if (!res->converged)
         sim_check_explain(w, res->unconverged, sizeof res->unconverged);
+    for (size_t i = 0; w->windows && i < w->sc->expect_count && i < RUN_MAX_EXPECT; i++)
+        res->windows[i] = w->windows[i];
     res->stuck = w->ever_stuck;
     res->stuck_at = w->first_stuck_at;
     if (res->stuck)

@@ -48,6 +48,7 @@ struct run_result {
     struct sim_stats stats;
     size_t expect_count;
     struct run_expect_result expects[RUN_MAX_EXPECT];
+    struct sim_window windows[RUN_MAX_EXPECT]; /* what window expectations saw */
 };
 
 /* Runs `sc` once; fills `res` (free it with run_result_free). Returns 0, or

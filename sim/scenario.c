@@ -49,6 +49,7 @@ void scenario_free(struct scenario *sc)
     }
     free(sc->actions);
     free(sc->expects);
+    free(sc->excluded);
     memset(sc, 0, sizeof *sc);
 }
 

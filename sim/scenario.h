@@ -132,11 +132,15 @@ enum sc_expect_kind {
     SC_EXP_NOT_STUCK,     /* no live node is ever stuck */
     SC_EXP_NO_DUPLICATES, /* once converged, every name has one owner */
     SC_EXP_STUCK_FRACTION,/* over a seed range, the stuck fraction lies in [min, max] */
+    SC_EXP_STABLE,        /* converged at every check in [from, to] */
+    SC_EXP_UNSTABLE,      /* not converged at some check in [from, to] */
+    SC_EXP_ISOLATED,      /* at some check in [from, to] no live node sees any peer */
 };
 
 struct sc_expect {
     enum sc_expect_kind kind;
     cs_time within;
+    cs_time from, to;     /* window expectations */
     double min, max;
     struct sc_pos pos;
 };
@@ -160,6 +164,10 @@ struct scenario {
     size_t action_count;
     struct sc_expect *expects;
     size_t expect_count;
+    /* Nodes left out of convergence (e.g. one with the wrong secret): they
+     * must see no one and no one may see them. */
+    uint32_t *excluded;
+    size_t excluded_count;
     struct sc_limits limits;
 };
 

@@ -106,6 +106,8 @@ void sim_world_free(struct sim_world *w)
     sim_dns_free(&w->dns, w->node_count);
     sim_trace_free(&w->trace);
     free(w->nodes);
+    free(w->excluded);
+    free(w->windows);
     free(w);
 }
 

@@ -21,6 +21,13 @@ enum sim_node_state { SIM_NODE_DOWN = 0, SIM_NODE_UP, SIM_NODE_STOPPING };
 
 struct sim_world;
 
+/* What the checkers saw of one window expectation. */
+struct sim_window {
+    size_t checks, converged, isolated;
+    cs_time first_miss;   /* first check not converged, -1 */
+    cs_time first_hit;    /* first check isolated, -1 */
+};
+
 struct sim_node {
     uint32_t index;
     const char *id;              /* the scenario's pod id */
@@ -85,6 +92,9 @@ struct sim_world {
     cs_time converged_since;     /* -1 when not converged at the last check */
     cs_time first_stuck_at;      /* -1 when never stuck */
     bool ever_stuck;
+    bool *excluded;              /* per node: left out of convergence */
+    struct sim_window *windows;  /* per expectation (window kinds only) */
+    uint64_t checks;
 };
 
 /* Builds the world for one run of `sc` (which must outlive it); NULL when
