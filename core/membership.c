@@ -326,6 +326,7 @@ static void round_start(struct membership *m, size_t ti, int chain)
     t->round_active = true;
     t->round_chain = chain;
     t->round_failed = t->round_truncated = false;
+    t->truncated_retries = 0;
     name_set_clear(&t->answer);
     t->queries_pending = 0;
     m->stats.rounds++;
@@ -452,6 +453,13 @@ static bool on_dns_answer(struct membership *m, cs_query_id q, const struct cs_d
                 char name[CS_NODE_NAME_MAX];
                 node_name_for(t, &ans->records[r], name);
                 name_set_add(&t->answer, name);
+            }
+            /* fixed mode: a truncated answer is asked again (as a resolver
+             * would retry over TCP); the windows' union is the answer. */
+            if (ans->truncated && m->cfg.mode == MEM_FIXED && t->truncated_retries < MEM_TRUNCATED_RETRIES) {
+                t->truncated_retries++;
+                t->queries[k] = m->env->dns_query(m->env, t->cfg.query, ans->records[0].type);
+                return true;
             }
             if (--t->queries_pending == 0)
                 round_answered(m, ti);

@@ -14,7 +14,9 @@
  *   waiting for its outcome (up to the set-up timeout) before the next.
  * - MEM_FIXED (the default) keeps the previous view on a failed lookup,
  *   never prunes on a truncated answer (a node leaves only after it was
- *   missing from `absent_rounds` consecutive complete answers), polls once
+ *   missing from `absent_rounds` consecutive complete answers) and asks a
+ *   truncated query again up to 4 times per round, merging the answers (as a
+ *   resolver retries over TCP), polls once
  *   per interval, connects in parallel, and announces a graceful leave so
  *   peers drop a stopping node at once.
  *

@@ -11,6 +11,9 @@
 
 enum mem_timer { MT_POLL = 1, MT_GOSSIP, MT_SERIAL_GUARD };
 
+/* fixed mode: how often a truncated answer is asked again within a round. */
+#define MEM_TRUNCATED_RETRIES 4
+
 /* A set of node names with a per-name counter (absent rounds, or gossip
  * replay state), indexed by a string map. */
 struct name_set {
@@ -35,6 +38,7 @@ struct topo {
     cs_query_id queries[2];
     size_t queries_pending;
     bool round_failed, round_truncated;
+    uint32_t truncated_retries;
     struct name_set answer;
     /* libcluster mode: the serial connect queue of the round. */
     char (*serial)[CS_NODE_NAME_MAX];
