@@ -74,7 +74,10 @@ void conn_free(struct conn *c)
     cs_idmap_free(&c->query_peer);
     cs_strmap_free(&c->peer_index);
     free(c->links);
+    free(c->free_links);
     free(c->peers);
+    for (size_t i = 0; i < c->peer_count; i++)
+        free(c->peer_names[i]);
     free(c->peer_names);
     free(c);
 }
@@ -107,61 +110,72 @@ int32_t conn_peer_get(struct conn *c, const char *name)
         if (!p)
             return -1;
         c->peers = p;
-        char(*n)[CS_NODE_NAME_MAX] = realloc(c->peer_names, cap * sizeof *n);
+        char **n = realloc(c->peer_names, cap * sizeof *n);
         if (!n)
             return -1;
         c->peer_names = n;
         c->peer_cap = cap;
     }
     idx = (int32_t)c->peer_count;
-    if (cs_strmap_put(&c->peer_index, name, idx) != 0)
+    char *copy = strdup(name);
+    if (!copy || cs_strmap_put(&c->peer_index, name, idx) != 0) {
+        free(copy);
         return -1;
+    }
     c->peers[idx] = (struct conn_peer){.up = -1, .dialling = -1, .resolving = 0};
-    snprintf(c->peer_names[idx], CS_NODE_NAME_MAX, "%s", name);
+    c->peer_names[idx] = copy;
     c->peer_count++;
     return idx;
 }
 
-static int32_t link_new(struct conn *c, cs_link_id id, bool outbound, const char *peer)
+const char *conn_link_peer(const struct conn *c, const struct conn_link *l)
+{
+    return l->peer >= 0 ? c->peer_names[l->peer] : "";
+}
+
+static int32_t link_new(struct conn *c, cs_link_id id, bool outbound, int32_t peer)
 {
     size_t i;
-    for (i = 0; i < c->link_count && c->links[i].state != LS_FREE; i++)
-        ;
-    if (i == c->link_count) {
+    if (c->free_count > 0) {
+        i = (size_t)c->free_links[--c->free_count];
+    } else {
         if (c->link_count == c->link_cap) {
             size_t cap = c->link_cap ? c->link_cap * 2 : 16;
             struct conn_link *l = realloc(c->links, cap * sizeof *l);
             if (!l)
                 return -1;
             c->links = l;
+            int32_t *f = realloc(c->free_links, cap * sizeof *f);
+            if (!f)
+                return -1;
+            c->free_links = f;
             c->link_cap = cap;
         }
-        c->link_count++;
+        i = c->link_count++;
     }
     struct conn_link *l = &c->links[i];
     memset(l, 0, sizeof *l);
     l->state = outbound ? LS_CONNECTING : LS_WAIT_HELLO;
     l->id = id;
     l->outbound = outbound;
-    snprintf(l->peer, sizeof l->peer, "%s", peer ? peer : "");
+    l->peer = peer;
     l->last_heard = l->last_sent = c->env->now(c->env);
     l->setup_timer = c->env->timer_start(c->env, c->cfg.setup_timeout, TAG(TIMER_SETUP, id));
     cs_idmap_put(&c->link_index, id, (int32_t)i);
     return (int32_t)i;
 }
 
-/* Forgets a link record (and closes the transport when asked). */
 void conn_link_release(struct conn *c, int32_t li, bool close_transport)
 {
     struct conn_link *l = &c->links[li];
     if (l->setup_timer)
         c->env->timer_cancel(c->env, l->setup_timer);
-    int32_t pi = l->peer[0] ? conn_peer_find(c, l->peer) : -1;
+    int32_t pi = l->peer;
     if (pi >= 0) {
         if (c->peers[pi].up == li) {
             c->peers[pi].up = -1;
             c->up_count--;
-            c->up_digest -= XXH3_64bits(l->peer, strlen(l->peer));
+            c->up_digest -= XXH3_64bits(c->peer_names[pi], strlen(c->peer_names[pi]));
         }
         if (c->peers[pi].dialling == li)
             c->peers[pi].dialling = -1;
@@ -170,6 +184,7 @@ void conn_link_release(struct conn *c, int32_t li, bool close_transport)
     if (close_transport)
         c->env->link_close(c->env, l->id);
     l->state = LS_FREE;
+    c->free_links[c->free_count++] = li;
 }
 
 bool conn_name_allowed(const struct conn *c, const char *name)
@@ -212,8 +227,9 @@ void conn_reject(struct conn *c, int32_t li, enum nok_reason why, const char *de
     cs_put_u8(&w, F_NOK);
     cs_put_u8(&w, (uint8_t)why);
     conn_send_frame(c, l, &w);
-    cs_logf(c->env, CS_LOG_WARN, "[conn] closed link %u%s%s: %s%s%s", l->id, l->peer[0] ? " with " : "",
-            l->peer, nok_text(why), detail ? ": " : "", detail ? detail : "");
+    const char *peer = conn_link_peer(c, l);
+    cs_logf(c->env, CS_LOG_WARN, "[conn] closed link %u%s%s: %s%s%s", l->id, peer[0] ? " with " : "",
+            peer, nok_text(why), detail ? ": " : "", detail ? detail : "");
     conn_link_release(c, li, true);
 }
 
@@ -221,7 +237,7 @@ void conn_reject(struct conn *c, int32_t li, enum nok_reason why, const char *de
 void conn_fail_outbound(struct conn *c, int32_t li, enum conn_fail_reason why, bool close)
 {
     char peer[CS_NODE_NAME_MAX];
-    snprintf(peer, sizeof peer, "%s", c->links[li].peer);
+    snprintf(peer, sizeof peer, "%s", conn_link_peer(c, &c->links[li]));
     conn_link_release(c, li, close);
     if (c->cb.connect_failed)
         c->cb.connect_failed(c->cb.ctx, peer, why);
@@ -237,7 +253,7 @@ static void dial_address(struct conn *c, int32_t pi, const struct cs_addr *addr)
             c->cb.connect_failed(c->cb.ctx, c->peer_names[pi], CONN_FAIL_REFUSED);
         return;
     }
-    int32_t li = link_new(c, id, true, c->peer_names[pi]);
+    int32_t li = link_new(c, id, true, pi);
     if (li >= 0)
         c->peers[pi].dialling = li;
 }
@@ -369,7 +385,7 @@ static void on_nok(struct conn *c, int32_t li, struct cs_reader *r)
         conn_link_release(c, li, true);
         return;
     }
-    cs_logf(c->env, CS_LOG_WARN, "[conn] %s refused the link: %s", l->peer[0] ? l->peer : "peer",
+    cs_logf(c->env, CS_LOG_WARN, "[conn] %s refused the link: %s", l->peer >= 0 ? conn_link_peer(c, l) : "peer",
             nok_text(reason));
     if (l->outbound)
         conn_fail_outbound(c, li, reason == NOK_AUTH ? CONN_FAIL_AUTH : CONN_FAIL_REJECTED, true);
@@ -380,7 +396,7 @@ static void on_nok(struct conn *c, int32_t li, struct cs_reader *r)
 static void peer_lost(struct conn *c, int32_t li, enum conn_down_reason why)
 {
     char peer[CS_NODE_NAME_MAX];
-    snprintf(peer, sizeof peer, "%s", c->links[li].peer);
+    snprintf(peer, sizeof peer, "%s", conn_link_peer(c, &c->links[li]));
     conn_link_release(c, li, true);
     cs_tracef(c->env, "nodedown", "\"peer\":\"%s\",\"reason\":%d", peer, (int)why);
     if (c->cb.nodedown)
@@ -427,7 +443,7 @@ static void on_frame(struct conn *c, int32_t li, const uint8_t *data, size_t len
     case LS_UP:
         if (type == F_DATA) {
             if (c->cb.message)
-                c->cb.message(c->cb.ctx, l->peer, data + 1, len - 1);
+                c->cb.message(c->cb.ctx, conn_link_peer(c, l), data + 1, len - 1);
             return;
         }
         if (type == F_TICK && cs_reader_done(&r))
@@ -445,7 +461,7 @@ static void on_frame(struct conn *c, int32_t li, const uint8_t *data, size_t len
     char detail[48];
     snprintf(detail, sizeof detail, "unexpected frame type %u (%zu bytes)", type, len);
     if (l->state == LS_UP) {
-        cs_logf(c->env, CS_LOG_WARN, "[conn] closed link with %s: %s", l->peer, detail);
+        cs_logf(c->env, CS_LOG_WARN, "[conn] closed link with %s: %s", conn_link_peer(c, l), detail);
         peer_lost(c, li, CONN_DOWN_CLOSED);
     } else if (l->outbound) {
         cs_logf(c->env, CS_LOG_WARN, "[conn] closed link %u: %s", l->id, detail);
@@ -464,7 +480,7 @@ static void on_link_up(struct conn *c, cs_link_id id, bool inbound)
             c->env->link_close(c->env, id);
             return;
         }
-        link_new(c, id, false, NULL);
+        link_new(c, id, false, -1);
         return;
     }
     int32_t li = cs_idmap_get(&c->link_index, id);
@@ -495,7 +511,7 @@ static void on_setup_timeout(struct conn *c, cs_link_id id)
     c->links[li].setup_timer = 0;
     c->stats.setup_timeouts++;
     cs_logf(c->env, CS_LOG_WARN, "[conn] link %u%s%s not set up within the set-up timeout", id,
-            c->links[li].peer[0] ? " to " : "", c->links[li].peer);
+            c->links[li].peer >= 0 ? " to " : "", conn_link_peer(c, &c->links[li]));
     if (c->links[li].outbound)
         conn_fail_outbound(c, li, CONN_FAIL_TIMEOUT, true);
     else
@@ -512,7 +528,8 @@ static void on_tick(struct conn *c)
             continue;
         if (now - l->last_heard > c->cfg.tick_timeout) {
             c->stats.tick_timeouts++;
-            cs_logf(c->env, CS_LOG_WARN, "[conn] %s silent for more than the tick timeout", l->peer);
+            cs_logf(c->env, CS_LOG_WARN, "[conn] %s silent for more than the tick timeout",
+                    conn_link_peer(c, l));
             peer_lost(c, (int32_t)i, CONN_DOWN_TICK_TIMEOUT);
             continue;
         }

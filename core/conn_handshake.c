@@ -20,7 +20,7 @@ void conn_send_hello(struct conn *c, struct conn_link *l)
     cs_put_u8(&w, F_HELLO);
     cs_put_u16(&w, CONN_PROTOCOL_VERSION);
     cs_put_str(&w, c->self);
-    cs_put_str(&w, l->peer);
+    cs_put_str(&w, conn_link_peer(c, l));
     cs_put_u32(&w, c->creation);
     cs_put_u64(&w, l->my_challenge);
     conn_send_frame(c, l, &w);
@@ -107,7 +107,7 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
     if (c->peers[pi].dialling >= 0) /* we sort lower: give up our own attempt */
         conn_link_release(c, c->peers[pi].dialling, true);
     struct conn_link *l = &c->links[li];
-    snprintf(l->peer, sizeof l->peer, "%s", name);
+    l->peer = pi;
     l->peer_creation = creation;
     l->my_challenge = c->env->random_u64(c->env);
     uint8_t buf[512];
@@ -130,7 +130,7 @@ void conn_link_established(struct conn *c, int32_t li)
 {
     struct conn_link *l = &c->links[li];
     char peer[CS_NODE_NAME_MAX];
-    snprintf(peer, sizeof peer, "%s", l->peer);
+    snprintf(peer, sizeof peer, "%s", conn_link_peer(c, l));
     if (l->setup_timer) {
         c->env->timer_cancel(c->env, l->setup_timer);
         l->setup_timer = 0;
@@ -180,7 +180,7 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
         conn_reject(c, li, NOK_MALFORMED, oversized ? "oversized name" : "bad CHALLENGE");
         return;
     }
-    if (strcmp(name, l->peer) != 0) {
+    if (strcmp(name, conn_link_peer(c, l)) != 0) {
         c->stats.wrong_name++;
         conn_reject(c, li, NOK_WRONG_NAME, name);
         return;
@@ -188,7 +188,7 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
     if (!cs_auth_proof_ok(c->key, "accept", l->my_challenge, name, c->self, proof)) {
         c->stats.auth_failed++;
         char peer[CS_NODE_NAME_MAX];
-        snprintf(peer, sizeof peer, "%s", l->peer);
+        snprintf(peer, sizeof peer, "%s", conn_link_peer(c, l));
         conn_reject(c, li, NOK_AUTH, "the peer could not prove the cluster secret");
         if (c->cb.connect_failed)
             c->cb.connect_failed(c->cb.ctx, peer, CONN_FAIL_AUTH);
@@ -215,9 +215,9 @@ void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r)
         conn_reject(c, li, NOK_MALFORMED, "bad REPLY");
         return;
     }
-    if (!cs_auth_proof_ok(c->key, "dial", l->my_challenge, l->peer, c->self, proof)) {
+    if (!cs_auth_proof_ok(c->key, "dial", l->my_challenge, conn_link_peer(c, l), c->self, proof)) {
         c->stats.auth_failed++;
-        l->peer[0] = '\0'; /* the name was never proven: leave its record alone */
+        l->peer = -1; /* the name was never proven: leave its record alone */
         conn_reject(c, li, NOK_AUTH, "the peer could not prove the cluster secret");
         return;
     }

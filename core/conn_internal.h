@@ -40,7 +40,7 @@ struct conn_link {
     enum link_state state;
     cs_link_id id;
     bool outbound;
-    char peer[CS_NODE_NAME_MAX];
+    int32_t peer;          /* index into the peer table; -1 until known */
     uint32_t peer_creation;
     uint64_t my_challenge;
     cs_time last_heard, last_sent;
@@ -64,9 +64,11 @@ struct conn {
     size_t white_count, black_count;
     struct conn_link *links;
     size_t link_count, link_cap;
+    int32_t *free_links;   /* indices of LS_FREE slots, reused first */
+    size_t free_count;
     struct cs_idmap link_index; /* link id -> index */
     struct conn_peer *peers;
-    char (*peer_names)[CS_NODE_NAME_MAX];
+    char **peer_names;     /* owned copies */
     size_t peer_count, peer_cap;
     struct cs_strmap peer_index; /* name -> index */
     struct cs_idmap query_peer;  /* query id -> peer index */
@@ -77,6 +79,8 @@ struct conn {
 };
 
 /* Shared helpers (conn.c). */
+/* The name of the link's peer, or "" while it is unknown. */
+const char *conn_link_peer(const struct conn *c, const struct conn_link *l);
 int32_t conn_peer_find(const struct conn *c, const char *name);
 int32_t conn_peer_get(struct conn *c, const char *name);
 void conn_link_release(struct conn *c, int32_t li, bool close_transport);
