@@ -75,6 +75,7 @@ void conn_free(struct conn *c)
     cs_strmap_free(&c->peer_index);
     free(c->links);
     free(c->free_links);
+    free(c->setup_fifo);
     free(c->peers);
     for (size_t i = 0; i < c->peer_count; i++)
         free(c->peer_names[i]);
@@ -128,6 +129,29 @@ int32_t conn_peer_get(struct conn *c, const char *name)
     return idx;
 }
 
+/* Queues a link's set-up deadline and makes sure the timer runs. */
+static void setup_watch(struct conn *c, cs_link_id id, cs_time deadline)
+{
+    if (c->setup_count == c->setup_cap) {
+        size_t cap = c->setup_cap ? c->setup_cap * 2 : 16;
+        struct setup_deadline *f = malloc(cap * sizeof *f);
+        if (!f)
+            return;
+        for (size_t k = 0; k < c->setup_count; k++)
+            f[k] = c->setup_fifo[(c->setup_head + k) % c->setup_cap];
+        free(c->setup_fifo);
+        c->setup_fifo = f;
+        c->setup_head = 0;
+        c->setup_cap = cap;
+    }
+    c->setup_fifo[(c->setup_head + c->setup_count++) % c->setup_cap] =
+        (struct setup_deadline){id, deadline};
+    if (!c->setup_timer_armed) {
+        c->env->timer_start(c->env, c->cfg.setup_timeout, TAG(TIMER_SETUP, 0));
+        c->setup_timer_armed = true;
+    }
+}
+
 const char *conn_link_peer(const struct conn *c, const struct conn_link *l)
 {
     return l->peer >= 0 ? c->peer_names[l->peer] : "";
@@ -160,7 +184,7 @@ static int32_t link_new(struct conn *c, cs_link_id id, bool outbound, int32_t pe
     l->outbound = outbound;
     l->peer = peer;
     l->last_heard = l->last_sent = c->env->now(c->env);
-    l->setup_timer = c->env->timer_start(c->env, c->cfg.setup_timeout, TAG(TIMER_SETUP, id));
+    setup_watch(c, id, l->last_heard + c->cfg.setup_timeout);
     cs_idmap_put(&c->link_index, id, (int32_t)i);
     return (int32_t)i;
 }
@@ -168,8 +192,6 @@ static int32_t link_new(struct conn *c, cs_link_id id, bool outbound, int32_t pe
 void conn_link_release(struct conn *c, int32_t li, bool close_transport)
 {
     struct conn_link *l = &c->links[li];
-    if (l->setup_timer)
-        c->env->timer_cancel(c->env, l->setup_timer);
     int32_t pi = l->peer;
     if (pi >= 0) {
         if (c->peers[pi].up == li) {
@@ -503,12 +525,11 @@ static void on_link_down(struct conn *c, cs_link_id id)
     }
 }
 
-static void on_setup_timeout(struct conn *c, cs_link_id id)
+static void setup_expired(struct conn *c, cs_link_id id)
 {
     int32_t li = cs_idmap_get(&c->link_index, id);
     if (li < 0 || c->links[li].state == LS_UP)
-        return;
-    c->links[li].setup_timer = 0;
+        return; /* set up in time, or gone already */
     c->stats.setup_timeouts++;
     cs_logf(c->env, CS_LOG_WARN, "[conn] link %u%s%s not set up within the set-up timeout", id,
             c->links[li].peer >= 0 ? " to " : "", conn_link_peer(c, &c->links[li]));
@@ -516,6 +537,24 @@ static void on_setup_timeout(struct conn *c, cs_link_id id)
         conn_fail_outbound(c, li, CONN_FAIL_TIMEOUT, true);
     else
         conn_link_release(c, li, true);
+}
+
+/* The set-up timer: expire every due deadline, then wait for the next. */
+static void on_setup_timer(struct conn *c)
+{
+    c->setup_timer_armed = false;
+    cs_time now = c->env->now(c->env);
+    while (c->setup_count > 0) {
+        struct setup_deadline d = c->setup_fifo[c->setup_head];
+        if (d.deadline > now) {
+            c->env->timer_start(c->env, d.deadline - now, TAG(TIMER_SETUP, 0));
+            c->setup_timer_armed = true;
+            return;
+        }
+        c->setup_head = (c->setup_head + 1) % c->setup_cap;
+        c->setup_count--;
+        setup_expired(c, d.id);
+    }
 }
 
 static void on_tick(struct conn *c)
@@ -562,7 +601,7 @@ bool conn_handle(struct conn *c, const struct cs_event *ev)
         if (ev->u.timer.tag >> 56 != CONN_TAG_MODULE)
             return false;
         if ((ev->u.timer.tag >> 48 & 0xff) == TIMER_SETUP)
-            on_setup_timeout(c, (cs_link_id)(ev->u.timer.tag & 0xffffffffu));
+            on_setup_timer(c);
         else
             on_tick(c);
         return true;

@@ -131,10 +131,6 @@ void conn_link_established(struct conn *c, int32_t li)
     struct conn_link *l = &c->links[li];
     char peer[CS_NODE_NAME_MAX];
     snprintf(peer, sizeof peer, "%s", conn_link_peer(c, l));
-    if (l->setup_timer) {
-        c->env->timer_cancel(c->env, l->setup_timer);
-        l->setup_timer = 0;
-    }
     l->state = LS_UP;
     l->last_heard = c->env->now(c->env);
     int32_t pi = conn_peer_get(c, peer);

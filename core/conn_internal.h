@@ -44,7 +44,6 @@ struct conn_link {
     uint32_t peer_creation;
     uint64_t my_challenge;
     cs_time last_heard, last_sent;
-    cs_timer_id setup_timer;
 };
 
 struct conn_peer {
@@ -66,6 +65,11 @@ struct conn {
     size_t link_count, link_cap;
     int32_t *free_links;   /* indices of LS_FREE slots, reused first */
     size_t free_count;
+    /* Set-up deadlines in creation order, watched by a single timer (one
+     * timer per link would flood the timer queue in a join storm). */
+    struct setup_deadline { cs_link_id id; cs_time deadline; } *setup_fifo;
+    size_t setup_head, setup_count, setup_cap;
+    bool setup_timer_armed;
     struct cs_idmap link_index; /* link id -> index */
     struct conn_peer *peers;
     char **peer_names;     /* owned copies */
