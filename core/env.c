@@ -21,7 +21,7 @@ void cs_tracef(struct cs_env *env, const char *kind, const char *fmt, ...)
 
 void cs_logf(struct cs_env *env, enum cs_log_level level, const char *fmt, ...)
 {
-    if (!env->log)
+    if (!env->log || !env->log_enabled)
         return;
     char line[1024];
     va_list ap;

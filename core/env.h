@@ -123,6 +123,8 @@ struct cs_env {
     struct cs_addr self_addr;
     /* Non-zero when trace events are recorded; lets the core skip formatting. */
     int trace_enabled;
+    /* Non-zero when log lines go anywhere; lets the core skip formatting. */
+    int log_enabled;
 
     /* Monotonic time of this node's clock (may drift from other nodes'). */
     cs_time (*now)(struct cs_env *env);

@@ -20,6 +20,8 @@ void name_set_init(struct name_set *s)
 void name_set_free(struct name_set *s)
 {
     cs_strmap_free(&s->index);
+    for (size_t i = 0; i < s->count; i++)
+        free(s->names[i]);
     free(s->names);
     free(s->absent);
     free(s->creation);
@@ -30,9 +32,18 @@ void name_set_free(struct name_set *s)
 
 void name_set_clear(struct name_set *s)
 {
+    /* Drop everything, storage included: a thousand-name answer per node is
+     * not worth keeping between rounds. */
     for (size_t i = 0; i < s->count; i++)
-        cs_strmap_del(&s->index, s->names[i]);
-    s->count = 0;
+        free(s->names[i]);
+    free(s->names);
+    free(s->absent);
+    free(s->creation);
+    free(s->old_creation);
+    free(s->counter);
+    cs_strmap_free(&s->index);
+    memset(s, 0, sizeof *s);
+    cs_strmap_init(&s->index);
 }
 
 int32_t name_set_find(const struct name_set *s, const char *name)
@@ -47,7 +58,7 @@ int32_t name_set_add(struct name_set *s, const char *name)
         return i;
     if (s->count == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 8;
-        char(*n)[CS_NODE_NAME_MAX] = realloc(s->names, cap * sizeof *n);
+        char **n = realloc(s->names, cap * sizeof *n);
         uint32_t *a = n ? realloc(s->absent, cap * sizeof *a) : NULL;
         uint32_t *c = a ? realloc(s->creation, cap * sizeof *c) : NULL;
         uint32_t *o = c ? realloc(s->old_creation, cap * sizeof *o) : NULL;
@@ -66,9 +77,12 @@ int32_t name_set_add(struct name_set *s, const char *name)
         s->cap = cap;
     }
     i = (int32_t)s->count;
-    if (cs_strmap_put(&s->index, name, i) != 0)
+    char *copy = strdup(name);
+    if (!copy || cs_strmap_put(&s->index, name, i) != 0) {
+        free(copy);
         return -1;
-    snprintf(s->names[i], CS_NODE_NAME_MAX, "%s", name);
+    }
+    s->names[i] = copy;
     s->absent[i] = 0;
     s->creation[i] = 0;
     s->old_creation[i] = 0;
@@ -83,9 +97,10 @@ void name_set_remove(struct name_set *s, const char *name)
     if (i < 0)
         return;
     cs_strmap_del(&s->index, name);
+    free(s->names[i]);
     size_t last = --s->count;
     if ((size_t)i != last) { /* move the last entry into the hole */
-        memcpy(s->names[i], s->names[last], CS_NODE_NAME_MAX);
+        s->names[i] = s->names[last];
         s->absent[i] = s->absent[last];
         s->creation[i] = s->creation[last];
         s->old_creation[i] = s->old_creation[last];
@@ -299,7 +314,7 @@ void mem_connect_discovered(struct membership *m, struct topo *t)
     t->serial = malloc((d->count ? d->count : 1) * sizeof *t->serial);
     t->serial_count = t->serial_next = 0;
     for (size_t i = 0; t->serial && i < d->count; i++)
-        memcpy(t->serial[t->serial_count++], d->names[i], CS_NODE_NAME_MAX);
+        snprintf(t->serial[t->serial_count++], CS_NODE_NAME_MAX, "%s", d->names[i]);
     serial_advance(m, t);
 }
 
@@ -386,7 +401,7 @@ static void reconcile_libcluster(struct membership *m, struct topo *t)
         if (name_set_find(&t->answer, d->names[i]) >= 0)
             continue;
         char name[CS_NODE_NAME_MAX];
-        memcpy(name, d->names[i], sizeof name);
+        snprintf(name, sizeof name, "%s", d->names[i]);
         name_set_remove(d, name);
         disconnect_vanished(m, t, name);
     }
@@ -411,7 +426,7 @@ static void reconcile_fixed(struct membership *m, struct topo *t)
         if (name_set_find(&t->answer, d->names[i]) >= 0 || ++d->absent[i] < m->cfg.absent_rounds)
             continue;
         char name[CS_NODE_NAME_MAX];
-        memcpy(name, d->names[i], sizeof name);
+        snprintf(name, sizeof name, "%s", d->names[i]);
         name_set_remove(d, name);
         disconnect_vanished(m, t, name);
     }

@@ -18,7 +18,7 @@ enum mem_timer { MT_POLL = 1, MT_GOSSIP, MT_SERIAL_GUARD };
  * replay state), indexed by a string map. */
 struct name_set {
     struct cs_strmap index;
-    char (*names)[CS_NODE_NAME_MAX];
+    char **names;        /* owned copies */
     uint32_t *absent;
     uint32_t *creation;  /* gossip: the sender's incarnation */
     uint32_t *old_creation; /* gossip: its previous incarnation (replays refused) */

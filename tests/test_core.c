@@ -151,6 +151,7 @@ static void fake_init(struct fake_env *f)
     f->env.dgram_send = fk_dgram;
     f->env.random_u64 = fk_random;
     f->env.log = fk_log;
+    f->env.log_enabled = 1;
     cs_addr_parse("10.0.0.1", &f->env.self_addr);
 }
 

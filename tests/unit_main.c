@@ -20,6 +20,7 @@ int main(void)
     failed += test_dns_run();
     failed += test_world_run();
     failed += test_conn_run();
+    failed += test_membership_run();
     failed += test_scenarios_run();
     return failed;
 }

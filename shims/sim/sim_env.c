@@ -107,6 +107,7 @@ void sim_env_bind(struct sim_world *w, struct sim_node *node)
     struct cs_env *env = &node->env;
     env->impl = node;
     env->trace_enabled = w->trace.on;
+    env->log_enabled = w->trace.on || w->opt.verbose;
     env->now = env_now;
     env->timer_start = env_timer_start;
     env->timer_cancel = env_timer_cancel;
