@@ -58,9 +58,16 @@ int cmd_bench(int argc, char **argv, const char *self)
             return 1;
         }
         double rate = (double)r.events / r.wall_seconds;
-        printf("  run %d seed=%llu: %llu events in %.3fs wall = %.2f M events/s (virtual/wall %.0fx)\n",
+        printf("  run %d seed=%llu: %llu events in %.3fs wall = %.2f M events/s (virtual/wall %.0fx), "
+               "peak queue %llu\n",
                runs + 1, (unsigned long long)r.seed, (unsigned long long)r.events, r.wall_seconds,
-               rate / 1e6, (double)r.end_time / 1e9 / r.wall_seconds);
+               rate / 1e6, (double)r.end_time / 1e9 / r.wall_seconds,
+               (unsigned long long)r.stats.peak_queue);
+        if (r.converged_after >= 0)
+            printf("    full agreement (converged) %.3fs of virtual time after the last fault "
+                   "(at %.3fs)\n", (double)r.converged_after / 1e9, (double)r.last_fault / 1e9);
+        else
+            printf("    not converged by the end of the run\n");
         events += r.events;
         wall += r.wall_seconds;
         if (rate > best)

@@ -123,7 +123,7 @@ int32_t conn_peer_get(struct conn *c, const char *name)
         free(copy);
         return -1;
     }
-    c->peers[idx] = (struct conn_peer){.up = -1, .dialling = -1, .resolving = 0};
+    c->peers[idx] = (struct conn_peer){.up = -1, .dialling = -1, .accepting = -1, .resolving = 0};
     c->peer_names[idx] = copy;
     c->peer_count++;
     return idx;
@@ -201,6 +201,8 @@ void conn_link_release(struct conn *c, int32_t li, bool close_transport)
         }
         if (c->peers[pi].dialling == li)
             c->peers[pi].dialling = -1;
+        if (c->peers[pi].accepting == li)
+            c->peers[pi].accepting = -1;
     }
     cs_idmap_del(&c->link_index, l->id);
     if (close_transport)
@@ -294,8 +296,8 @@ int conn_connect(struct conn *c, const char *peer)
     if (pi < 0)
         return -1;
     struct conn_peer *p = &c->peers[pi];
-    if (p->up >= 0 || p->dialling >= 0 || p->resolving)
-        return 0;
+    if (p->up >= 0 || p->dialling >= 0 || p->accepting >= 0 || p->resolving)
+        return 0; /* up, or an attempt (ours or theirs) is under way */
     struct cs_addr addr;
     if (cs_addr_parse(at + 1, &addr) == 0) {
         dial_address(c, pi, &addr);
@@ -364,7 +366,8 @@ bool conn_is_up(const struct conn *c, const char *peer)
 bool conn_is_connecting(const struct conn *c, const char *peer)
 {
     int32_t pi = conn_peer_find(c, peer);
-    return pi >= 0 && (c->peers[pi].dialling >= 0 || c->peers[pi].resolving);
+    return pi >= 0 && (c->peers[pi].dialling >= 0 || c->peers[pi].accepting >= 0 ||
+                       c->peers[pi].resolving);
 }
 
 void conn_each_up(const struct conn *c, void (*fn)(void *ctx, const char *peer), void *ctx)
@@ -404,6 +407,12 @@ static void on_nok(struct conn *c, int32_t li, struct cs_reader *r)
     unsigned reason = cs_get_u8(r);
     struct conn_link *l = &c->links[li];
     if (reason == NOK_SIMULTANEOUS) { /* the peer's own dial is the link that stays */
+        conn_link_release(c, li, true);
+        return;
+    }
+    if (reason == NOK_DUPLICATE && l->outbound && l->peer >= 0 && c->peers[l->peer].up >= 0) {
+        /* The peer's own link to us came up while this dial was under way:
+         * we are connected, so this attempt did not fail. */
         conn_link_release(c, li, true);
         return;
     }

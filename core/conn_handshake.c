@@ -106,8 +106,11 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
         return;
     if (c->peers[pi].dialling >= 0) /* we sort lower: give up our own attempt */
         conn_link_release(c, c->peers[pi].dialling, true);
+    if (c->peers[pi].accepting >= 0 && c->peers[pi].accepting != li)
+        conn_link_release(c, c->peers[pi].accepting, true); /* a stale attempt of the peer's */
     struct conn_link *l = &c->links[li];
     l->peer = pi;
+    c->peers[pi].accepting = li;
     l->peer_creation = creation;
     l->my_challenge = c->env->random_u64(c->env);
     uint8_t buf[512];
@@ -138,12 +141,21 @@ void conn_link_established(struct conn *c, int32_t li)
         return;
     bool replaced = false;
     int32_t old = c->peers[pi].up;
-    if (old >= 0 && old != li) { /* the peer restarted: its old link is stale */
-        conn_link_release(c, old, true);
+    if (old >= 0 && old != li) {
+        if (c->links[old].peer_creation == l->peer_creation) {
+            /* A second link to the same incarnation finished: keep the one
+             * already in use, quietly drop this one. */
+            c->stats.duplicate++;
+            conn_link_release(c, li, true);
+            return;
+        }
+        conn_link_release(c, old, true); /* the peer restarted: its old link is stale */
         replaced = true;
     }
     if (c->peers[pi].dialling == li)
         c->peers[pi].dialling = -1;
+    if (c->peers[pi].accepting == li)
+        c->peers[pi].accepting = -1;
     c->peers[pi].up = li;
     c->up_count++;
     c->up_digest += XXH3_64bits(peer, strlen(peer));

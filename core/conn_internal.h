@@ -49,6 +49,7 @@ struct conn_link {
 struct conn_peer {
     int32_t up;       /* link index, or -1 */
     int32_t dialling; /* link index of our outbound attempt, or -1 */
+    int32_t accepting;/* link index of an inbound handshake from it, or -1 */
     cs_query_id resolving;
 };
 

@@ -113,7 +113,10 @@ void sim_world_free(struct sim_world *w)
 
 int64_t sim_schedule(struct sim_world *w, const struct sim_event *ev)
 {
-    return sim_evq_push(&w->queue, ev);
+    int64_t slot = sim_evq_push(&w->queue, ev);
+    if (w->queue.count > w->stats.peak_queue)
+        w->stats.peak_queue = w->queue.count;
+    return slot;
 }
 
 bool sim_node_alive(const struct sim_node *n)

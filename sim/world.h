@@ -65,6 +65,7 @@ struct sim_stats {
     uint64_t events, timers_fired, messages_delivered, messages_dropped;
     uint64_t dgrams_delivered, dgrams_lost, dgrams_duplicated, dns_queries;
     uint64_t links_opened, links_broken;
+    uint64_t peak_queue;   /* most events ever waiting at once */
 };
 
 struct sim_world {
