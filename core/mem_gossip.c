@@ -8,7 +8,10 @@
  *   "heartbeat::" creation:u32 counter:u64 name:str mac[32]
  * The MAC (HMAC-SHA-256 under the cluster key) covers everything before it,
  * so a node without the secret cannot forge one; the (creation, counter)
- * pair only grows per sender, so a captured heartbeat cannot be replayed.
+ * pair only grows per sender incarnation, so a captured heartbeat of the
+ * sender's current or previous incarnation cannot be replayed.  (One of an
+ * older incarnation may pass once, since incarnations are random, but it
+ * never makes the live incarnation's heartbeats look like replays.)
  */
 #include "membership_internal.h"
 
@@ -59,16 +62,22 @@ void mem_gossip_tick(struct membership *m, size_t ti)
     m->env->timer_start(m->env, next, MEM_TAG(MT_GOSSIP, ti, 0));
 }
 
-/* Replay check and bookkeeping: true when (creation, counter) is new. */
+/* Replay check and bookkeeping: true when (creation, counter) is new.  The
+ * current and the previous incarnation are remembered, each with the
+ * highest counter accepted from it. */
 static bool fresh(struct name_set *heard, int32_t k, uint32_t creation, uint64_t counter)
 {
     if (heard->creation[k] == creation)
         return counter > heard->counter[k];
-    /* A new incarnation of the sender (it restarted): accept it, and keep
-     * the previous one so that its captured heartbeats stay refused. */
-    if (heard->old_creation[k] == creation)
+    /* The previous incarnation: its captured heartbeats stay refused, but a
+     * higher counter means it is the live one (the incarnation that
+     * displaced it was a replay of an older one): switch back to it. */
+    if (heard->old_creation[k] == creation && counter <= heard->old_counter[k])
         return false;
+    /* Another incarnation of the sender (it restarted): accept it, and keep
+     * the one it replaces so that its captured heartbeats stay refused. */
     heard->old_creation[k] = heard->creation[k];
+    heard->old_counter[k] = heard->counter[k];
     return true;
 }
 

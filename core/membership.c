@@ -26,6 +26,7 @@ void name_set_free(struct name_set *s)
     free(s->absent);
     free(s->creation);
     free(s->old_creation);
+    free(s->old_counter);
     free(s->counter);
     memset(s, 0, sizeof *s);
 }
@@ -40,6 +41,7 @@ void name_set_clear(struct name_set *s)
     free(s->absent);
     free(s->creation);
     free(s->old_creation);
+    free(s->old_counter);
     free(s->counter);
     cs_strmap_free(&s->index);
     memset(s, 0, sizeof *s);
@@ -62,7 +64,8 @@ int32_t name_set_add(struct name_set *s, const char *name)
         uint32_t *a = n ? realloc(s->absent, cap * sizeof *a) : NULL;
         uint32_t *c = a ? realloc(s->creation, cap * sizeof *c) : NULL;
         uint32_t *o = c ? realloc(s->old_creation, cap * sizeof *o) : NULL;
-        uint64_t *k = o ? realloc(s->counter, cap * sizeof *k) : NULL;
+        uint64_t *q = o ? realloc(s->old_counter, cap * sizeof *q) : NULL;
+        uint64_t *k = q ? realloc(s->counter, cap * sizeof *k) : NULL;
         if (n)
             s->names = n;
         if (a)
@@ -71,6 +74,8 @@ int32_t name_set_add(struct name_set *s, const char *name)
             s->creation = c;
         if (o)
             s->old_creation = o;
+        if (q)
+            s->old_counter = q;
         if (!k)
             return -1;
         s->counter = k;
@@ -86,6 +91,7 @@ int32_t name_set_add(struct name_set *s, const char *name)
     s->absent[i] = 0;
     s->creation[i] = 0;
     s->old_creation[i] = 0;
+    s->old_counter[i] = 0;
     s->counter[i] = 0;
     s->count++;
     return i;
@@ -104,6 +110,7 @@ void name_set_remove(struct name_set *s, const char *name)
         s->absent[i] = s->absent[last];
         s->creation[i] = s->creation[last];
         s->old_creation[i] = s->old_creation[last];
+        s->old_counter[i] = s->old_counter[last];
         s->counter[i] = s->counter[last];
         cs_strmap_put(&s->index, s->names[i], i);
     }

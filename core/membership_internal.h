@@ -22,6 +22,7 @@ struct name_set {
     uint32_t *absent;
     uint32_t *creation;  /* gossip: the sender's incarnation */
     uint32_t *old_creation; /* gossip: its previous incarnation (replays refused) */
+    uint64_t *old_counter;  /* gossip: the highest counter accepted from old_creation */
     uint64_t *counter;   /* gossip: the highest counter accepted */
     size_t count, cap;
 };
