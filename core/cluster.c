@@ -1,7 +1,8 @@
 /*
  * core/cluster.c: the cluster node: routes every environment event to the
- * layer that owns it, handles graceful stop, and offers the observation
- * functions checkers use (settled, view, dump).
+ * layer that owns it (connection layer, membership, tracker), handles
+ * graceful stop, and offers the observation functions checkers use
+ * (settled, view, registry digest, dump).
  */
 #include "cluster.h"
 
@@ -14,6 +15,7 @@ struct cluster_node {
     struct cluster_config cfg;
     char self[CS_NODE_NAME_MAX];
     struct membership *mem;
+    struct tracker *trk;
     uint64_t commands_ignored;
 };
 
@@ -21,11 +23,45 @@ void cluster_config_defaults(struct cluster_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     mem_config_defaults(&cfg->mem);
+    trk_config_defaults(&cfg->trk);
 }
 
 struct membership *cluster_membership(void *instance)
 {
     return ((struct cluster_node *)instance)->mem;
+}
+
+struct tracker *cluster_tracker(void *instance)
+{
+    return ((struct cluster_node *)instance)->trk;
+}
+
+static void on_nodeup(void *ctx, const char *peer)
+{
+    struct cluster_node *n = ctx;
+    if (n->trk)
+        trk_nodeup(n->trk, peer);
+}
+
+static void on_nodedown(void *ctx, const char *peer, enum conn_down_reason why)
+{
+    struct cluster_node *n = ctx;
+    (void)why;
+    if (n->trk)
+        trk_nodedown(n->trk, peer);
+}
+
+static void on_message(void *ctx, const char *peer, const uint8_t *data, size_t len)
+{
+    struct cluster_node *n = ctx;
+    if (n->trk)
+        trk_message(n->trk, peer, data, len);
+}
+
+static int trk_send_to(void *ctx, const char *peer, const uint8_t *data, size_t len)
+{
+    struct cluster_node *n = ctx;
+    return conn_send(mem_conn(n->mem), peer, data, len);
 }
 
 static void *cluster_create(struct cs_env *env, const void *config, const char *node_name)
@@ -36,9 +72,15 @@ static void *cluster_create(struct cs_env *env, const void *config, const char *
     n->env = env;
     n->cfg = *(const struct cluster_config *)config;
     snprintf(n->self, sizeof n->self, "%s", node_name);
-    struct mem_callbacks cb = {.ctx = n};
+    struct mem_callbacks cb = {.ctx = n, .nodeup = on_nodeup, .nodedown = on_nodedown,
+                               .message = on_message};
     n->mem = mem_new(env, &n->cfg.mem, node_name, &cb);
-    if (!n->mem) {
+    if (n->mem && n->cfg.tracker) {
+        struct trk_host host = {.ctx = n, .send = trk_send_to};
+        n->trk = trk_new(env, &n->cfg.trk, node_name, (uint32_t)env->random_u64(env), &host);
+    }
+    if (!n->mem || (n->cfg.tracker && !n->trk)) {
+        mem_free(n->mem);
         free(n);
         return NULL;
     }
@@ -48,6 +90,7 @@ static void *cluster_create(struct cs_env *env, const void *config, const char *
 static void cluster_destroy(void *instance)
 {
     struct cluster_node *n = instance;
+    trk_free(n->trk);
     mem_free(n->mem);
     free(n);
 }
@@ -56,12 +99,16 @@ static void cluster_start(void *instance)
 {
     struct cluster_node *n = instance;
     mem_start(n->mem);
+    if (n->trk)
+        trk_start(n->trk);
 }
 
 static void cluster_handle(void *instance, const struct cs_event *ev)
 {
     struct cluster_node *n = instance;
     if (ev->type == CS_EV_STOP) {
+        if (n->trk)
+            trk_stop(n->trk); /* processes go first, while the links still work */
         mem_stop(n->mem);
         /* Fixed mode leaves at once; libcluster mode keeps polling and
          * reconnecting until the grace period runs out and it is killed. */
@@ -70,10 +117,16 @@ static void cluster_handle(void *instance, const struct cs_event *ev)
         return;
     }
     if (ev->type == CS_EV_COMMAND) {
+        if (n->trk) {
+            trk_command(n->trk, ev->u.command.cmd);
+            return;
+        }
         n->commands_ignored++;
-        cs_logf(n->env, CS_LOG_INFO, "[cluster] no registry yet: ignoring %s", ev->u.command.cmd->op);
+        cs_logf(n->env, CS_LOG_INFO, "[cluster] no registry: ignoring %s", ev->u.command.cmd->op);
         return;
     }
+    if (n->trk && trk_handle(n->trk, ev))
+        return;
     if (!mem_handle(n->mem, ev) && ev->type == CS_EV_DGRAM)
         cs_logf(n->env, CS_LOG_DEBUG, "[cluster] ignored a datagram of %zu bytes", ev->u.dgram.len);
 }
@@ -82,20 +135,58 @@ static bool cluster_settled(void *instance)
 {
     /* Membership alone has no state to wait for: whether the cluster formed
      * is judged on the views. (A connect attempt in flight is not a reason
-     * to call a node unsettled: libcluster retries failing nodes forever.) */
-    (void)instance;
-    return true;
+     * to call a node unsettled: libcluster retries failing nodes forever.)
+     * With the tracker, a node is settled once its tracker is tracking. */
+    struct cluster_node *n = instance;
+    return !n->trk || (trk_running(n->trk) && trk_state(n->trk) == TRK_TRACKING);
 }
 
 static void cluster_view(void *instance, cs_name_sink sink, void *ctx)
 {
     struct cluster_node *n = instance;
-    conn_each_up(mem_conn(n->mem), sink, ctx);
+    if (n->trk)
+        trk_each_node(n->trk, sink, ctx);
+    else
+        conn_each_up(mem_conn(n->mem), sink, ctx);
+}
+
+static void cluster_registry_digest(void *instance, size_t *count, uint64_t *sum)
+{
+    struct cluster_node *n = instance;
+    *count = 0;
+    *sum = 0;
+    if (n->trk)
+        trk_registry_digest(n->trk, count, sum);
+}
+
+static bool cluster_message_can_progress(void *instance, const uint8_t *data, size_t len)
+{
+    (void)instance;
+    return !conn_frame_is_tick(data, len);
+}
+
+static bool cluster_timer_can_progress(void *instance, uint64_t tag)
+{
+    struct cluster_node *n = instance;
+    if (!n->trk)
+        return true;
+    /* The connection layer's ticks and membership polls keep running in a
+     * deadlocked cluster without ever moving a tracker on. */
+    if (tag >> 56 == CONN_TAG_MODULE || tag >> 56 == MEM_TAG_MODULE)
+        return false;
+    return trk_timer_can_progress(n->trk, tag);
 }
 
 static void cluster_view_digest(void *instance, size_t *count, uint64_t *sum)
 {
-    const struct conn *c = mem_conn(((struct cluster_node *)instance)->mem);
+    struct cluster_node *n = instance;
+    if (n->trk) {
+        *count = 0;
+        *sum = 0;
+        trk_nodes_digest(n->trk, count, sum);
+        return;
+    }
+    const struct conn *c = mem_conn(n->mem);
     *count = conn_up_count(c);
     *sum = conn_up_digest(c);
 }
@@ -116,6 +207,8 @@ static void dump_name(void *ctx, const char *name)
 static int cluster_dump(void *instance, char *buf, size_t size)
 {
     struct cluster_node *n = instance;
+    if (n->trk)
+        return trk_dump(n->trk, buf, size);
     const struct mem_stats *st = mem_stats(n->mem);
     struct dump_ctx d = {buf, size, 0};
     d.len = (size_t)snprintf(buf, size, "{:membership, %%{self: :\"%s\", mode: :%s, nodes: [",
@@ -138,6 +231,8 @@ const struct cs_proto cluster_proto = {
     .settled = cluster_settled,
     .view = cluster_view,
     .view_digest = cluster_view_digest,
-    .timer_can_progress = NULL,
+    .timer_can_progress = cluster_timer_can_progress,
+    .registry_digest = cluster_registry_digest,
+    .message_can_progress = cluster_message_can_progress,
     .dump = cluster_dump,
 };

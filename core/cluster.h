@@ -9,9 +9,12 @@
 
 #include "membership.h"
 #include "proto.h"
+#include "tracker.h"
 
 struct cluster_config {
     struct mem_config mem;
+    bool tracker;            /* run the registry/tracker on top of membership */
+    struct trk_config trk;
 };
 
 /* The protocol's operations. */
@@ -22,5 +25,7 @@ void cluster_config_defaults(struct cluster_config *cfg);
 
 /* The membership of a node created by cluster_proto.create (tests). */
 struct membership *cluster_membership(void *instance);
+/* Its tracker, or NULL when the tracker is off. */
+struct tracker *cluster_tracker(void *instance);
 
 #endif

@@ -88,6 +88,11 @@ const struct conn_stats *conn_stats(const struct conn *c)
     return &c->stats;
 }
 
+bool conn_frame_is_tick(const uint8_t *data, size_t len)
+{
+    return len == 1 && data[0] == F_TICK;
+}
+
 void conn_start(struct conn *c)
 {
     c->env->timer_start(c->env, c->cfg.tick_timeout / 4, TAG(TIMER_TICK, 0));

@@ -124,4 +124,7 @@ bool conn_handle(struct conn *c, const struct cs_event *ev);
 /* The counters. */
 const struct conn_stats *conn_stats(const struct conn *c);
 
+/* True when a frame of this layer is only a keep-alive tick. */
+bool conn_frame_is_tick(const uint8_t *data, size_t len);
+
 #endif

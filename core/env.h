@@ -160,6 +160,10 @@ struct cs_env {
     void (*log)(struct cs_env *env, enum cs_log_level level, const char *line);
     /* Tells the environment a graceful stop has finished (see CS_EV_STOP). */
     void (*stopped)(struct cs_env *env);
+    /* Reports the outcome of a command (CS_EV_COMMAND) to whoever drives the
+     * node: a scenario's expectations, an operator's clusterctl. May be NULL. */
+    void (*reply)(struct cs_env *env, const char *op, const char *name, const char *status,
+                  const char *owner, int64_t value);
 };
 
 /* Formats and records a trace event when tracing is on. */

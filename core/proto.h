@@ -41,6 +41,14 @@ struct cs_proto {
     /* False when a timer with this tag cannot move an unsettled instance
      * forward (used by the stuck detector); NULL means every timer can. */
     bool (*timer_can_progress)(void *instance, uint64_t tag);
+    /* Optional: the node's registry as (count of names, wrapping sum of
+     * XXH3 over name, owner and handle); equal on all nodes means they
+     * agree, and then no name has two owners. NULL: no registry. */
+    void (*registry_digest)(void *instance, size_t *count, uint64_t *sum);
+    /* Optional, for the stuck detector: false when a link message with these
+     * bytes, on its way to or from the instance, cannot move it on (a
+     * keep-alive tick). NULL: every message can. */
+    bool (*message_can_progress)(void *instance, const uint8_t *data, size_t len);
     /* Writes a human-readable state dump; returns its length. */
     int (*dump)(void *instance, char *buf, size_t size);
 };

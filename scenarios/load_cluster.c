@@ -253,6 +253,58 @@ static bool ld_topologies(struct sc_load *ld, const yaml_node_t *n, struct mem_c
     return true;
 }
 
+bool ld_tracker(struct sc_load *ld, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"mode", "sync_nodes_timeout", "anti_entropy_interval",
+                                       "retry_interval", "retry_max", "start_delay", "start_jitter",
+                                       "static_quorum", "sync_timeout", NULL};
+    static const char *const modes[] = {"fixed", "swarm", NULL};
+    struct cluster_config *cc = &ld->sc->cluster.cluster;
+    cc->tracker = true;
+    if (!n || (n->type == YAML_SCALAR_NODE && !strcmp((char *)n->data.scalar.value, "on")))
+        return true;
+    if (!ld_check_map(ld, n, "cluster.tracker", keys))
+        return false;
+    struct trk_config *t = &cc->trk;
+    yaml_node_t *v;
+    if ((v = ld_get(ld, n, "mode"))) {
+        int m = ld_enum(ld, v, "a tracker mode", modes);
+        if (m < 0)
+            return false;
+        t->mode = (enum trk_mode)m;
+    }
+    struct { const char *key; cs_time *dst; bool positive; } durs[] = {
+        {"sync_nodes_timeout", &t->sync_nodes_timeout, false},
+        {"anti_entropy_interval", &t->anti_entropy_interval, false},
+        {"retry_interval", &t->retry_interval, true},
+        {"start_delay", &t->start_delay, false},
+        {"start_jitter", &t->start_jitter, false},
+        {"sync_timeout", &t->sync_timeout, true},
+    };
+    for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
+        if (!(v = ld_get(ld, n, durs[i].key)))
+            continue;
+        if (!ld_duration(ld, v, false, durs[i].dst))
+            return false;
+        if (durs[i].positive && *durs[i].dst == 0) {
+            ld_error(ld, v, "expected a positive %s", durs[i].key);
+            return false;
+        }
+    }
+    uint64_t u;
+    if ((v = ld_get(ld, n, "retry_max"))) {
+        if (!ld_uint(ld, v, 255, &u))
+            return false;
+        t->retry_max = (uint32_t)u;
+    }
+    if ((v = ld_get(ld, n, "static_quorum"))) {
+        if (!ld_uint(ld, v, SC_MAX_NODES, &u))
+            return false;
+        t->static_quorum = (uint32_t)u;
+    }
+    return true;
+}
+
 /* Nodes with their own secret get their own copy of the configuration. */
 static bool per_node_overrides(struct sc_load *ld)
 {

@@ -387,10 +387,61 @@ static bool ld_converged(struct sc_load *ld, const yaml_node_t *v, struct sc_exp
     return ok;
 }
 
+/* reply: {node, op, name, status, owner?, value?} */
+static bool ld_reply(struct sc_load *ld, const yaml_node_t *v, struct sc_expect *e)
+{
+    static const char *const rk[] = {"node", "op", "name", "status", "owner", "value", NULL};
+    if (!ld_check_map(ld, v, "reply", rk))
+        return false;
+    const char *need[] = {"node", "op", "name", "status"};
+    for (size_t i = 0; i < 4; i++)
+        if (!ld_get(ld, v, need[i])) {
+            ld_error(ld, v, "expected '%s' in reply", need[i]);
+            return false;
+        }
+    struct sc_nodeset set = {0};
+    bool ok = ld_nodeset(ld, ld_get(ld, v, "node"), &set);
+    if (ok && set.count != 1) {
+        ld_error(ld, ld_get(ld, v, "node"), "expected one node id");
+        ok = false;
+    }
+    e->node = ok ? set.idx[0] : 0;
+    free(set.idx);
+    if (!ok || !ld_string(ld, ld_get(ld, v, "op"), e->op, sizeof e->op) ||
+        !ld_string(ld, ld_get(ld, v, "name"), e->name, sizeof e->name) ||
+        !ld_string(ld, ld_get(ld, v, "status"), e->status, sizeof e->status))
+        return false;
+    e->owner = -1;
+    yaml_node_t *x;
+    if ((x = ld_get(ld, v, "owner"))) {
+        const char *id = ld_scalar(ld, x, "a node id");
+        if (!id)
+            return false;
+        if ((e->owner = scenario_node_index(ld->sc, id)) < 0) {
+            ld_error(ld, x, "node '%s' is not declared in cluster.nodes", id);
+            return false;
+        }
+    }
+    if ((x = ld_get(ld, v, "value"))) {
+        double d;
+        if (!ld_number(ld, x, &d))
+            return false;
+        e->has_value = true;
+        e->value = (int64_t)d;
+    }
+    return true;
+}
+
+static bool has_registry(const struct scenario *sc)
+{
+    return sc->cluster.protocol == SC_PROTO_CLUSTER && sc->cluster.cluster.tracker;
+}
+
 static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect *e)
 {
     static const char *const keys[] = {"converged", "stuck", "not_stuck", "no_duplicates",
-                                       "stuck_fraction", "stable", "unstable", "isolated", NULL};
+                                       "stuck_fraction", "stable", "unstable", "isolated",
+                                       "registered", "reply", NULL};
     if (!ld_check_map(ld, n, "an expectation", keys))
         return false;
     if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1) {
@@ -403,6 +454,18 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     e->pos = ld_pos(ld_node(ld, p->key));
     if (!strcmp(key, "converged"))
         return ld_converged(ld, v, e);
+    if ((!strcmp(key, "registered") || !strcmp(key, "reply")) && !has_registry(ld->sc)) {
+        ld_error(ld, v, "%s needs a registry: protocol cluster with a tracker section", key);
+        return false;
+    }
+    if (!strcmp(key, "registered")) {
+        e->kind = SC_EXP_REGISTERED;
+        return ld_uint(ld, v, UINT32_MAX, &e->count);
+    }
+    if (!strcmp(key, "reply")) {
+        e->kind = SC_EXP_REPLY;
+        return ld_reply(ld, v, e);
+    }
     if (!strcmp(key, "stable") || !strcmp(key, "unstable") || !strcmp(key, "isolated")) {
         e->kind = !strcmp(key, "stable") ? SC_EXP_STABLE
                   : !strcmp(key, "unstable") ? SC_EXP_UNSTABLE : SC_EXP_ISOLATED;
@@ -426,7 +489,7 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     }
     e->kind = !strcmp(key, "stuck") ? SC_EXP_STUCK
               : !strcmp(key, "not_stuck") ? SC_EXP_NOT_STUCK : SC_EXP_NO_DUPLICATES;
-    if (e->kind == SC_EXP_NO_DUPLICATES) {
+    if (e->kind == SC_EXP_NO_DUPLICATES && !has_registry(ld->sc)) {
         ld_error(ld, v, "no_duplicates needs a protocol with a registry; '%s' has none",
                  ld->sc->cluster.protocol == SC_PROTO_PING ? "ping" : "cluster (membership only)");
         return false;

@@ -67,6 +67,9 @@ bool ld_expectations(struct sc_load *ld, const yaml_node_t *n);
 /* The `membership` section of protocol cluster (load_cluster.c); `n` may be
  * NULL for all defaults.  Runs after cluster.nodes and dns are loaded. */
 bool ld_membership(struct sc_load *ld, const yaml_node_t *n);
+/* The `tracker` section of protocol cluster (load_cluster.c): turns the
+ * registry/tracker on; `n` NULL or "on" for the defaults. */
+bool ld_tracker(struct sc_load *ld, const yaml_node_t *n);
 /* One DNS record {name, type, address | target + port, ttl}. */
 bool ld_dns_record(struct sc_load *ld, const yaml_node_t *n, struct sc_dns_entry *out);
 

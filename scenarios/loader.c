@@ -173,7 +173,7 @@ static bool ld_ping_peers(struct sc_load *ld, const yaml_node_t *peers)
 static bool ld_cluster(struct sc_load *ld, const yaml_node_t *n)
 {
     static const char *const keys[] = {"basename", "nodes", "address_pool", "protocol", "ping",
-                                       "naming", "membership", NULL};
+                                       "naming", "membership", "tracker", NULL};
     struct sc_cluster *cl = &ld->sc->cluster;
     if (!ld_check_map(ld, n, "cluster", keys))
         return false;
@@ -225,6 +225,19 @@ static bool ld_cluster(struct sc_load *ld, const yaml_node_t *n)
             return false;
     } else if (cl->protocol == SC_PROTO_CLUSTER && !ld_membership(ld, NULL)) {
         return false;
+    }
+    if ((v = ld_get(ld, n, "tracker"))) {
+        if (cl->protocol != SC_PROTO_CLUSTER) {
+            ld_error(ld, v, "'tracker' needs 'protocol: cluster'");
+            return false;
+        }
+        if (!ld_tracker(ld, v))
+            return false;
+        /* per-node copies were made by ld_membership: refresh them */
+        for (size_t i = 0; cl->node_cluster && i < cl->node_count; i++) {
+            cl->node_cluster[i].tracker = cl->cluster.tracker;
+            cl->node_cluster[i].trk = cl->cluster.trk;
+        }
     }
     yaml_node_t *peers = NULL;
     if ((v = ld_get(ld, n, "ping")) && !ld_ping(ld, v, &peers))

@@ -177,6 +177,11 @@ static void mark_pending(void *ctx, const struct sim_event *ev)
         return;
     }
     case SEV_LINK_MSG:
+        if (w->proto->message_can_progress && ev->node < w->node_count &&
+            w->nodes[ev->node].instance &&
+            !w->proto->message_can_progress(w->nodes[ev->node].instance, ev->payload, ev->len))
+            return; /* a keep-alive cannot move either end */
+        /* fall through */
     case SEV_DGRAM:
         if (ev->src < w->node_count)
             s->busy[ev->src] = 1;

@@ -14,7 +14,8 @@
 const char *sc_expect_name(enum sc_expect_kind kind)
 {
     static const char *const names[] = {"converged", "stuck", "not_stuck", "no_duplicates",
-                                        "stuck_fraction", "stable", "unstable", "isolated"};
+                                        "stuck_fraction", "stable", "unstable", "isolated",
+                                        "registered", "reply"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
@@ -83,7 +84,55 @@ static void judge_window(const struct sc_expect *e, const struct sim_window *win
     }
 }
 
-static void judge(const struct scenario *sc, struct run_result *res)
+/* The last reply of a node to an op on a name. */
+static const struct sim_reply *last_reply(const struct sim_world *w, const struct sc_expect *e)
+{
+    for (size_t i = w->reply_count; i-- > 0;) {
+        const struct sim_reply *r = &w->replies[i];
+        if (r->node == e->node && !strcmp(r->op, e->op) && !strcmp(r->name, e->name))
+            return r;
+    }
+    return NULL;
+}
+
+static void judge_reply(const struct sim_world *w, const struct sc_expect *e,
+                        struct run_expect_result *r)
+{
+    const struct sim_reply *got = last_reply(w, e);
+    const char *id = w->nodes[e->node].id;
+    if (!got) {
+        snprintf(r->detail, sizeof r->detail, "%s never answered %s %s", id, e->op, e->name);
+        return;
+    }
+    const char *want_owner = e->owner >= 0 ? w->nodes[e->owner].name : NULL;
+    r->ok = !strcmp(got->status, e->status) && (!want_owner || !strcmp(got->owner, want_owner)) &&
+            (!e->has_value || got->value == e->value);
+    snprintf(r->detail, sizeof r->detail, "%s %s %s at %.3fs -> %s%s%s (%lld)%s", id, e->op, e->name,
+             (double)got->at / 1e9, got->status, got->owner[0] ? " on " : "", got->owner,
+             (long long)got->value, r->ok ? "" : ", not what was expected");
+}
+
+static void judge_registry(const struct sc_expect *e, const struct run_result *res,
+                           struct run_expect_result *r)
+{
+    if (!res->has_registry) {
+        snprintf(r->detail, sizeof r->detail, "%s", "this protocol has no registry to check");
+        return;
+    }
+    if (e->kind == SC_EXP_NO_DUPLICATES) {
+        r->ok = res->registries_agree;
+        snprintf(r->detail, sizeof r->detail, "%s (%zu..%zu names per live node)",
+                 r->ok ? "every live node holds the same owner for every name"
+                       : "live nodes disagree on owners (duplicates or missing names)",
+                 res->registry_min, res->registry_max);
+        return;
+    }
+    r->ok = res->registry_min == e->count && res->registry_max == e->count;
+    snprintf(r->detail, sizeof r->detail, "live nodes hold %zu..%zu names, expected %llu",
+             res->registry_min, res->registry_max, (unsigned long long)e->count);
+}
+
+static void judge(const struct scenario *sc, const struct sim_world *w, struct run_result *res)
 {
     res->pass = true;
     for (size_t i = 0; i < sc->expect_count && i < RUN_MAX_EXPECT; i++) {
@@ -107,8 +156,11 @@ static void judge(const struct scenario *sc, struct run_result *res)
                                                                    : "no node got stuck");
             break;
         case SC_EXP_NO_DUPLICATES:
-            r->ok = false; /* the loader only allows it for protocols with a registry */
-            snprintf(r->detail, sizeof r->detail, "%s", "this protocol has no registry to check");
+        case SC_EXP_REGISTERED:
+            judge_registry(e, res, r);
+            break;
+        case SC_EXP_REPLY:
+            judge_reply(w, e, r);
             break;
         case SC_EXP_STABLE:
         case SC_EXP_UNSTABLE:
@@ -159,8 +211,39 @@ static void report_stuck(struct sim_world *w, struct run_result *res)
     free(stuck);
 }
 
+static void collect_registries(struct sim_world *w, struct run_result *res)
+{
+    if (!w->proto->registry_digest)
+        return;
+    res->has_registry = true;
+    res->registries_agree = true;
+    res->registry_min = SIZE_MAX;
+    bool first = true;
+    uint64_t sum0 = 0;
+    size_t count0 = 0;
+    for (size_t i = 0; i < w->node_count; i++) {
+        if (w->nodes[i].state != SIM_NODE_UP)
+            continue;
+        size_t count;
+        uint64_t sum;
+        w->proto->registry_digest(w->nodes[i].instance, &count, &sum);
+        if (first) {
+            sum0 = sum;
+            count0 = count;
+            first = false;
+        } else if (sum != sum0 || count != count0) {
+            res->registries_agree = false;
+        }
+        res->registry_min = count < res->registry_min ? count : res->registry_min;
+        res->registry_max = count > res->registry_max ? count : res->registry_max;
+    }
+    if (first)
+        res->registry_min = 0;
+}
+
 static void collect(struct sim_world *w, struct run_result *res)
 {
+    collect_registries(w, res);
     res->events = w->stats.events;
     res->end_time = w->now;
     res->stats = w->stats;
@@ -199,7 +282,7 @@ int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, s
     sim_world_run(w);
     res->wall_seconds = wall_now() - start;
     collect(w, res);
-    judge(sc, res);
+    judge(sc, w, res);
     if (!res->pass || res->stuck) {
         const char *lines[SIM_TRACE_RING];
         size_t n = sim_trace_last(&w->trace, lines, 20);

@@ -45,6 +45,9 @@ struct run_result {
     char *stuck_report;    /* stuck nodes and their state dumps, or NULL */
     char *last_events;     /* the last trace lines when something failed, or NULL */
     char unconverged[256]; /* why not converged, or "" */
+    bool has_registry;     /* the protocol reports registries */
+    bool registries_agree; /* every live node holds the same registry */
+    size_t registry_min, registry_max; /* names per live node */
     struct sim_stats stats;
     size_t expect_count;
     struct run_expect_result expects[RUN_MAX_EXPECT];

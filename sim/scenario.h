@@ -135,12 +135,21 @@ enum sc_expect_kind {
     SC_EXP_STABLE,        /* converged at every check in [from, to] */
     SC_EXP_UNSTABLE,      /* not converged at some check in [from, to] */
     SC_EXP_ISOLATED,      /* at some check in [from, to] no live node sees any peer */
+    SC_EXP_REGISTERED,    /* at the end every live node holds exactly `count` names */
+    SC_EXP_REPLY,         /* a node's last reply to a command matches */
 };
 
 struct sc_expect {
     enum sc_expect_kind kind;
     cs_time within;
     cs_time from, to;     /* window expectations */
+    uint64_t count;       /* registered */
+    /* reply: the last reply of `node` to `op` on `name` */
+    uint32_t node;
+    char op[24], name[128], status[32];
+    int32_t owner;        /* expected owner node, -1: not checked */
+    bool has_value;
+    int64_t value;
     double min, max;
     struct sc_pos pos;
 };

@@ -107,6 +107,7 @@ void sim_world_free(struct sim_world *w)
     sim_trace_free(&w->trace);
     free(w->nodes);
     free(w->excluded);
+    free(w->replies);
     free(w->windows);
     free(w);
 }

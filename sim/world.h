@@ -21,6 +21,14 @@ enum sim_node_state { SIM_NODE_DOWN = 0, SIM_NODE_UP, SIM_NODE_STOPPING };
 
 struct sim_world;
 
+/* A command's outcome as a node reported it (env->reply). */
+struct sim_reply {
+    uint32_t node;
+    cs_time at;
+    char op[24], name[128], status[32], owner[128];
+    int64_t value;
+};
+
 /* What the checkers saw of one window expectation. */
 struct sim_window {
     size_t checks, converged, isolated;
@@ -94,6 +102,8 @@ struct sim_world {
     cs_time first_stuck_at;      /* -1 when never stuck */
     bool ever_stuck;
     bool *excluded;              /* per node: left out of convergence */
+    struct sim_reply *replies;   /* every command reply, in order */
+    size_t reply_count, reply_cap;
     struct sim_window *windows;  /* per expectation (window kinds only) */
     uint64_t checks;
 };

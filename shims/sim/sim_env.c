@@ -5,6 +5,7 @@
 #include "sim_env.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static struct sim_node *node_of(struct cs_env *env)
 {
@@ -96,6 +97,29 @@ static void env_log(struct cs_env *env, enum cs_log_level level, const char *lin
         fprintf(stderr, "%12.6f %-6s %s\n", (double)w->now / 1e9, n->id, line);
 }
 
+static void env_reply(struct cs_env *env, const char *op, const char *name, const char *status,
+                      const char *owner, int64_t value)
+{
+    struct sim_node *n = node_of(env);
+    struct sim_world *w = n->world;
+    if (w->reply_count == w->reply_cap) {
+        size_t cap = w->reply_cap ? w->reply_cap * 2 : 64;
+        struct sim_reply *r = realloc(w->replies, cap * sizeof *r);
+        if (!r)
+            return;
+        w->replies = r;
+        w->reply_cap = cap;
+    }
+    struct sim_reply *r = &w->replies[w->reply_count++];
+    r->node = n->index;
+    r->at = w->now;
+    snprintf(r->op, sizeof r->op, "%s", op);
+    snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+    snprintf(r->status, sizeof r->status, "%s", status);
+    snprintf(r->owner, sizeof r->owner, "%s", owner ? owner : "");
+    r->value = value;
+}
+
 static void env_stopped(struct cs_env *env)
 {
     struct sim_node *n = node_of(env);
@@ -121,4 +145,5 @@ void sim_env_bind(struct sim_world *w, struct sim_node *node)
     env->trace = env_trace;
     env->log = env_log;
     env->stopped = env_stopped;
+    env->reply = env_reply;
 }

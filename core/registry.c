@@ -1,0 +1,191 @@
+/*
+ * core/registry.c: entries in a slot array with a free list, found through
+ * an open-addressing table of slot numbers keyed by XXH3 of the name.
+ */
+#include "registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#define EMPTY 0u
+#define GONE UINT32_MAX
+
+void registry_init(struct registry *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+static void entry_clear(struct reg_entry *e)
+{
+    for (uint8_t i = 0; i < e->meta_count; i++)
+        free(e->meta[i]);
+    free(e->meta);
+    free(e->name);
+    memset(e, 0, sizeof *e);
+}
+
+void registry_free(struct registry *r)
+{
+    for (size_t i = 0; i < r->slot_count; i++)
+        if (r->slots[i].name)
+            entry_clear(&r->slots[i]);
+    free(r->slots);
+    free(r->free_slots);
+    free(r->table);
+    registry_init(r);
+}
+
+size_t registry_count(const struct registry *r)
+{
+    return r->live;
+}
+
+static size_t home(const char *name, size_t cap)
+{
+    return (size_t)XXH3_64bits(name, strlen(name)) & (cap - 1);
+}
+
+static size_t find_pos(const struct registry *r, const char *name)
+{
+    if (!r->table_cap)
+        return SIZE_MAX;
+    for (size_t p = home(name, r->table_cap);; p = (p + 1) & (r->table_cap - 1)) {
+        uint32_t v = r->table[p];
+        if (v == EMPTY)
+            return SIZE_MAX;
+        if (v != GONE && strcmp(r->slots[v - 1].name, name) == 0)
+            return p;
+    }
+}
+
+struct reg_entry *registry_get(const struct registry *r, const char *name)
+{
+    size_t p = find_pos(r, name);
+    return p == SIZE_MAX ? NULL : &r->slots[r->table[p] - 1];
+}
+
+static int rehash(struct registry *r, size_t cap)
+{
+    uint32_t *t = calloc(cap, sizeof *t);
+    if (!t)
+        return -1;
+    for (size_t i = 0; i < r->slot_count; i++) {
+        if (!r->slots[i].name)
+            continue;
+        size_t p = home(r->slots[i].name, cap);
+        while (t[p] != EMPTY)
+            p = (p + 1) & (cap - 1);
+        t[p] = (uint32_t)i + 1;
+    }
+    free(r->table);
+    r->table = t;
+    r->table_cap = cap;
+    r->used = r->live;
+    return 0;
+}
+
+static int32_t slot_new(struct registry *r)
+{
+    if (r->free_count)
+        return (int32_t)r->free_slots[--r->free_count];
+    if (r->slot_count == r->slot_cap) {
+        size_t cap = r->slot_cap ? r->slot_cap * 2 : 64;
+        struct reg_entry *s = realloc(r->slots, cap * sizeof *s);
+        if (!s)
+            return -1;
+        r->slots = s;
+        uint32_t *f = realloc(r->free_slots, cap * sizeof *f);
+        if (!f)
+            return -1;
+        r->free_slots = f;
+        r->slot_cap = cap;
+    }
+    return (int32_t)r->slot_count++;
+}
+
+struct reg_entry *registry_put(struct registry *r, const char *name, bool *created)
+{
+    *created = false;
+    struct reg_entry *e = registry_get(r, name);
+    if (e)
+        return e;
+    if ((r->used + 1) * 4 > r->table_cap * 3) {
+        size_t cap = r->table_cap ? r->table_cap : 64;
+        while ((r->live + 1) * 2 > cap)
+            cap *= 2;
+        if (rehash(r, cap) != 0)
+            return NULL;
+    }
+    int32_t slot = slot_new(r);
+    char *copy = slot >= 0 ? strdup(name) : NULL;
+    if (!copy) {
+        if (slot >= 0)
+            r->free_slots[r->free_count++] = (uint32_t)slot;
+        return NULL;
+    }
+    e = &r->slots[slot];
+    memset(e, 0, sizeof *e);
+    e->name = copy;
+    size_t p = home(name, r->table_cap);
+    while (r->table[p] != EMPTY && r->table[p] != GONE)
+        p = (p + 1) & (r->table_cap - 1);
+    if (r->table[p] == EMPTY)
+        r->used++;
+    r->table[p] = (uint32_t)slot + 1;
+    r->live++;
+    *created = true;
+    return e;
+}
+
+void registry_remove(struct registry *r, const char *name)
+{
+    size_t p = find_pos(r, name);
+    if (p == SIZE_MAX)
+        return;
+    uint32_t slot = r->table[p] - 1;
+    r->table[p] = GONE;
+    entry_clear(&r->slots[slot]);
+    r->free_slots[r->free_count++] = slot;
+    r->live--;
+}
+
+void registry_each(const struct registry *r, void (*fn)(void *ctx, struct reg_entry *e), void *ctx)
+{
+    for (size_t i = 0; i < r->slot_count; i++)
+        if (r->slots[i].name)
+            fn(ctx, &r->slots[i]);
+}
+
+bool reg_meta_has(const struct reg_entry *e, const char *key)
+{
+    for (uint8_t i = 0; i < e->meta_count; i++)
+        if (strcmp(e->meta[i], key) == 0)
+            return true;
+    return false;
+}
+
+int reg_meta_set(struct reg_entry *e, const char *key, bool on)
+{
+    for (uint8_t i = 0; i < e->meta_count; i++) {
+        if (strcmp(e->meta[i], key) != 0)
+            continue;
+        if (!on) {
+            free(e->meta[i]);
+            e->meta[i] = e->meta[--e->meta_count];
+        }
+        return 0;
+    }
+    if (!on)
+        return 0;
+    if (e->meta_count == REG_META_MAX || strlen(key) >= REG_META_KEY_MAX)
+        return -1;
+    char **m = realloc(e->meta, (e->meta_count + 1u) * sizeof *m);
+    if (!m)
+        return -1;
+    e->meta = m;
+    if (!(m[e->meta_count] = strdup(key)))
+        return -1;
+    e->meta_count++;
+    return 0;
+}

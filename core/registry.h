@@ -1,0 +1,67 @@
+/*
+ * core/registry.h: the name table every tracker holds in full: name ->
+ * entry {owner node, handle, metadata, clock, version}.  Owners are small
+ * indices into a per-tracker table of node names (so an entry stays a few
+ * dozen bytes), clocks are interval tree clocks kept encoded (core/itc.h).
+ * Iteration follows insertion slots, never addresses; callers that need a
+ * canonical order sort by name.
+ */
+#ifndef CS_REGISTRY_H
+#define CS_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REG_NAME_MAX 256      /* longer names are refused */
+#define REG_CLOCK_MAX 48      /* encoded ITC bytes kept per entry */
+#define REG_META_MAX 8        /* meta keys per entry (groups are meta keys) */
+#define REG_META_KEY_MAX 64
+
+enum reg_flags {
+    REG_STARTED = 1,   /* started through register_started: restartable */
+    REG_TOMBSTONE = 2, /* fixed mode: unregistered, kept so the deletion spreads */
+};
+
+struct reg_entry {
+    char *name;           /* owned; NULL marks a free slot */
+    uint32_t owner;       /* index into the tracker's node table */
+    uint32_t flags;
+    uint64_t handle;      /* the process: owner's creation << 32 | local number */
+    uint64_t version;     /* fixed mode: last-writer-wins counter */
+    int64_t spec;         /* start spec of started processes (counter: initial value) */
+    char **meta;          /* "key" strings (group memberships), meta_count of them */
+    uint8_t meta_count;
+    uint8_t clock_len;
+    uint8_t clock[REG_CLOCK_MAX];
+};
+
+struct registry {
+    struct reg_entry *slots;
+    size_t slot_count, slot_cap;
+    uint32_t *free_slots;
+    size_t free_count;
+    uint32_t *table;      /* open addressing: slot + 1, 0 empty, UINT32_MAX tombstone */
+    size_t table_cap, used, live;
+};
+
+/* Prepares an empty registry. */
+void registry_init(struct registry *r);
+/* Frees every entry. */
+void registry_free(struct registry *r);
+/* Number of entries (tombstones included). */
+size_t registry_count(const struct registry *r);
+/* The entry of `name`, or NULL. */
+struct reg_entry *registry_get(const struct registry *r, const char *name);
+/* Inserts or returns the entry of `name` (zeroed when new); NULL out of memory. */
+struct reg_entry *registry_put(struct registry *r, const char *name, bool *created);
+/* Removes the entry of `name` if present. */
+void registry_remove(struct registry *r, const char *name);
+/* Calls fn on every entry (slot order; fn may not add or remove). */
+void registry_each(const struct registry *r, void (*fn)(void *ctx, struct reg_entry *e), void *ctx);
+/* Sets or clears a meta key; -1 when full or out of memory. */
+int reg_meta_set(struct reg_entry *e, const char *key, bool on);
+/* True when the entry has the meta key. */
+bool reg_meta_has(const struct reg_entry *e, const char *key);
+
+#endif

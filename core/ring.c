@@ -1,0 +1,251 @@
+/*
+ * core/ring.c: the consistent hash ring.  Nodes live in an array of name
+ * copies sorted by strcmp; points live in one array sorted by (hash, node
+ * name).  Adding a node sorts its own points and merges them in from the
+ * back; removing one compacts its points out.  Each point refers to its
+ * node's name copy, which is compared by content for ordering and by identity
+ * only to find the points of a node being removed.
+ */
+#include "ring.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+struct ring_point {
+    uint64_t hash;
+    const char *node; /* the ring's copy of the node name */
+};
+
+struct ring {
+    uint32_t points_per_node;
+    uint32_t static_quorum;
+    char **nodes; /* sorted by strcmp */
+    size_t node_count, node_cap;
+    struct ring_point *points; /* sorted by point_cmp */
+    size_t point_count, point_cap;
+};
+
+struct ring *ring_new(uint32_t points_per_node, uint32_t static_quorum)
+{
+    struct ring *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->points_per_node = points_per_node ? points_per_node : RING_POINTS_DEFAULT;
+    r->static_quorum = static_quorum;
+    return r;
+}
+
+void ring_free(struct ring *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->node_count; i++)
+        free(r->nodes[i]);
+    free(r->nodes);
+    free(r->points);
+    free(r);
+}
+
+uint64_t ring_hash(const char *name)
+{
+    return XXH64(name, strlen(name), 0);
+}
+
+static int point_cmp(const struct ring_point *a, const struct ring_point *b)
+{
+    if (a->hash != b->hash)
+        return a->hash < b->hash ? -1 : 1;
+    return strcmp(a->node, b->node);
+}
+
+static int point_qsort_cmp(const void *a, const void *b)
+{
+    return point_cmp(a, b);
+}
+
+/* The index of node in r->nodes, or where it would be inserted (*found says
+ * which). */
+static size_t node_search(const struct ring *r, const char *node, bool *found)
+{
+    size_t lo = 0, hi = r->node_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(r->nodes[mid], node);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+bool ring_contains(const struct ring *r, const char *node)
+{
+    bool found;
+    node_search(r, node, &found);
+    return found;
+}
+
+size_t ring_node_count(const struct ring *r)
+{
+    return r->node_count;
+}
+
+int ring_add(struct ring *r, const char *node)
+{
+    bool found;
+    size_t at = node_search(r, node, &found);
+    if (found)
+        return 0;
+
+    size_t n = r->points_per_node;
+    if (r->point_count > SIZE_MAX / sizeof(struct ring_point) - n)
+        return -1;
+
+    /* Reserve everything first so that failure leaves the ring unchanged. */
+    size_t len = strlen(node);
+    if (len > SIZE_MAX - 6)
+        return -1;
+    char *copy = malloc(len + 1);
+    unsigned char *input = malloc(len + 5);
+    struct ring_point *fresh = malloc(n * sizeof *fresh);
+    if (!copy || !input || !fresh)
+        goto oom;
+    if (r->node_count == r->node_cap) {
+        size_t cap = r->node_cap ? r->node_cap * 2 : 8;
+        char **nodes = realloc(r->nodes, cap * sizeof *nodes);
+        if (!nodes)
+            goto oom;
+        r->nodes = nodes;
+        r->node_cap = cap;
+    }
+    if (r->point_count + n > r->point_cap) {
+        size_t need = r->point_count + n;
+        size_t cap = r->point_cap <= SIZE_MAX / 2 / sizeof(struct ring_point) ? r->point_cap * 2 : need;
+        if (cap < need)
+            cap = need;
+        struct ring_point *points = realloc(r->points, cap * sizeof *points);
+        if (!points)
+            goto oom;
+        r->points = points;
+        r->point_cap = cap;
+    }
+
+    memcpy(copy, node, len + 1);
+    memcpy(input, node, len);
+    input[len] = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t idx = (uint32_t)i;
+        input[len + 1] = (unsigned char)(idx & 0xff);
+        input[len + 2] = (unsigned char)((idx >> 8) & 0xff);
+        input[len + 3] = (unsigned char)((idx >> 16) & 0xff);
+        input[len + 4] = (unsigned char)((idx >> 24) & 0xff);
+        fresh[i].hash = XXH64(input, len + 5, 0);
+        fresh[i].node = copy;
+    }
+    free(input);
+    qsort(fresh, n, sizeof *fresh, point_qsort_cmp);
+
+    /* Merge from the back: old points at [0, point_count), new in fresh. */
+    size_t i = r->point_count, j = n, k = r->point_count + n;
+    while (j > 0) {
+        if (i > 0 && point_cmp(&r->points[i - 1], &fresh[j - 1]) > 0)
+            r->points[--k] = r->points[--i];
+        else
+            r->points[--k] = fresh[--j];
+    }
+    r->point_count += n;
+    free(fresh);
+
+    memmove(&r->nodes[at + 1], &r->nodes[at], (r->node_count - at) * sizeof *r->nodes);
+    r->nodes[at] = copy;
+    r->node_count++;
+    return 0;
+
+oom:
+    free(copy);
+    free(input);
+    free(fresh);
+    return -1;
+}
+
+void ring_remove(struct ring *r, const char *node)
+{
+    bool found;
+    size_t at = node_search(r, node, &found);
+    if (!found)
+        return;
+    char *copy = r->nodes[at];
+    size_t k = 0;
+    for (size_t i = 0; i < r->point_count; i++)
+        if (r->points[i].node != copy)
+            r->points[k++] = r->points[i];
+    r->point_count = k;
+    memmove(&r->nodes[at], &r->nodes[at + 1], (r->node_count - at - 1) * sizeof *r->nodes);
+    r->node_count--;
+    free(copy);
+}
+
+const char *ring_owner_hash(const struct ring *r, uint64_t h)
+{
+    if (r->node_count == 0 || r->node_count < r->static_quorum)
+        return NULL;
+    /* The first point whose hash is >= h; among equal hashes the array order
+     * (by node name) makes the lowest-sorted node win. */
+    size_t lo = 0, hi = r->point_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->points[mid].hash < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == r->point_count)
+        lo = 0;
+    return r->points[lo].node;
+}
+
+const char *ring_owner(const struct ring *r, const char *name)
+{
+    return ring_owner_hash(r, ring_hash(name));
+}
+
+void ring_each_node(const struct ring *r, void (*fn)(void *ctx, const char *node), void *ctx)
+{
+    for (size_t i = 0; i < r->node_count; i++)
+        fn(ctx, r->nodes[i]);
+}
+
+/* Appends s to buf (at most size bytes with the NUL), counting its full
+ * length in *len. */
+static void append(char *buf, size_t size, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + 1 < size) {
+        size_t room = size - 1 - *len;
+        memcpy(buf + *len, s, n < room ? n : room);
+    }
+    *len += n;
+}
+
+int ring_format(const struct ring *r, char *buf, size_t size)
+{
+    size_t len = 0;
+    append(buf, size, &len, "#<Ring[");
+    for (size_t i = 0; i < r->node_count; i++) {
+        if (i > 0)
+            append(buf, size, &len, ", ");
+        append(buf, size, &len, r->nodes[i]);
+    }
+    append(buf, size, &len, "]>");
+    if (size > 0)
+        buf[len < size ? len : size - 1] = '\0';
+    return len > (size_t)INT_MAX ? INT_MAX : (int)len;
+}

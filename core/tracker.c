@@ -1,0 +1,494 @@
+/*
+ * core/tracker.c: the tracker's frame: creation, interned node names, the
+ * `nodes` list and the ring, the tracker clock, event dispatch with Swarm's
+ * postpone rule, the remote "is the tracker running there?" check, and the
+ * observation functions (digest, dump).  The state machines are in
+ * tracker_swarm.c and tracker_fixed.c, registry operations in
+ * tracker_ops.c, merges and handoff in tracker_merge.c.
+ */
+#include "tracker_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+void trk_config_defaults(struct trk_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->mode = TRK_FIXED;
+    cfg->sync_nodes_timeout = CS_MSEC(5000);
+    cfg->anti_entropy_interval = CS_SEC(300);
+    cfg->retry_interval = CS_SEC(1);
+    cfg->retry_max = 10;
+    cfg->sync_timeout = CS_SEC(10);
+}
+
+struct tracker *trk_new(struct cs_env *env, const struct trk_config *cfg, const char *self,
+                        uint32_t creation, const struct trk_host *host)
+{
+    struct tracker *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->env = env;
+    t->cfg = *cfg;
+    t->host = *host;
+    snprintf(t->self, sizeof t->self, "%s", self);
+    t->creation = creation;
+    t->sync_node = -1;
+    cs_strmap_init(&t->name_index);
+    registry_init(&t->reg);
+    t->ring = ring_new(RING_POINTS_DEFAULT, cfg->static_quorum);
+    t->arena = itc_arena_new();
+    if (!t->ring || !t->arena || trk_name_index(t, self) != 0) {
+        trk_free(t);
+        return NULL;
+    }
+    ring_add(t->ring, self);
+    trk_clock_seed(t);
+    return t;
+}
+
+static void event_free(struct trk_event *e)
+{
+    free(e->peer);
+    free(e->data);
+    free(e->op);
+    free(e->name);
+    free(e->arg);
+}
+
+void trk_free(struct tracker *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->name_count; i++)
+        free(t->names[i]);
+    free(t->names);
+    cs_strmap_free(&t->name_index);
+    free(t->nodes);
+    free(t->pending);
+    ring_free(t->ring);
+    itc_arena_free(t->arena);
+    registry_free(&t->reg);
+    for (size_t i = 0; i < t->proc_count; i++)
+        free(t->procs[i].name);
+    free(t->procs);
+    for (size_t i = 0; i < t->postponed_count; i++)
+        event_free(&t->postponed[i]);
+    free(t->postponed);
+    free(t->requests);
+    free(t);
+}
+
+/* ---- names, nodes ---- */
+
+int32_t trk_name_index(struct tracker *t, const char *name)
+{
+    int32_t i = cs_strmap_get(&t->name_index, name);
+    if (i >= 0)
+        return i;
+    if (t->name_count == t->name_cap) {
+        size_t cap = t->name_cap ? t->name_cap * 2 : 8;
+        char **n = realloc(t->names, cap * sizeof *n);
+        if (!n)
+            return -1;
+        t->names = n;
+        t->name_cap = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy || cs_strmap_put(&t->name_index, name, (int32_t)t->name_count) != 0) {
+        free(copy);
+        return -1;
+    }
+    t->names[t->name_count] = copy;
+    return (int32_t)t->name_count++;
+}
+
+const char *trk_name(const struct tracker *t, uint32_t idx)
+{
+    return idx < t->name_count ? t->names[idx] : "?";
+}
+
+bool trk_is_node(const struct tracker *t, uint32_t idx)
+{
+    for (size_t i = 0; i < t->node_count; i++)
+        if (t->nodes[i] == idx)
+            return true;
+    return false;
+}
+
+void trk_add_node(struct tracker *t, uint32_t idx)
+{
+    if (idx == 0 || trk_is_node(t, idx))
+        return;
+    if (t->node_count == t->node_cap) {
+        size_t cap = t->node_cap ? t->node_cap * 2 : 8;
+        uint32_t *n = realloc(t->nodes, cap * sizeof *n);
+        if (!n)
+            return;
+        t->nodes = n;
+        t->node_cap = cap;
+    }
+    t->nodes[t->node_count++] = idx;
+    ring_add(t->ring, trk_name(t, idx));
+}
+
+void trk_remove_node(struct tracker *t, uint32_t idx)
+{
+    for (size_t i = 0; i < t->node_count; i++)
+        if (t->nodes[i] == idx) {
+            memmove(&t->nodes[i], &t->nodes[i + 1], (t->node_count - i - 1) * sizeof *t->nodes);
+            t->node_count--;
+            ring_remove(t->ring, trk_name(t, idx));
+            return;
+        }
+}
+
+uint32_t trk_random_node(struct tracker *t)
+{
+    return t->nodes[cs_random_below(t->env, t->node_count)];
+}
+
+/* ---- sending ---- */
+
+void trk_send(struct tracker *t, uint32_t peer, const struct cs_writer *w)
+{
+    if (w->overflow) {
+        cs_logf(t->env, CS_LOG_ERROR, "[swarm] message to %s too large, not sent", trk_name(t, peer));
+        return;
+    }
+    t->host.send(t->host.ctx, trk_name(t, peer), w->buf, w->len);
+}
+
+/* ---- the tracker clock (kept encoded) ---- */
+
+void trk_clock_seed(struct tracker *t)
+{
+    itc_arena_reset(t->arena);
+    int n = itc_encode(itc_seed(t->arena), t->clock, sizeof t->clock);
+    t->clock_len = n > 0 ? (size_t)n : 0;
+}
+
+void trk_clock_fork(struct tracker *t, uint8_t *other, size_t *other_len)
+{
+    itc_arena_reset(t->arena);
+    struct itc_stamp s, mine, theirs;
+    *other_len = 0;
+    if (itc_decode(t->arena, t->clock, t->clock_len, &s) != 0)
+        return;
+    itc_fork(t->arena, s, &mine, &theirs);
+    int a = itc_encode(mine, t->clock, sizeof t->clock);
+    int b = itc_encode(theirs, other, TRK_CLOCK_MAX);
+    if (a > 0)
+        t->clock_len = (size_t)a;
+    if (b > 0)
+        *other_len = (size_t)b;
+}
+
+void trk_clock_adopt(struct tracker *t, const uint8_t *clock, size_t len)
+{
+    itc_arena_reset(t->arena);
+    struct itc_stamp s;
+    if (len == 0 || len > sizeof t->clock || itc_decode(t->arena, clock, len, &s) != 0) {
+        t->stats.bad_clock++;
+        return;
+    }
+    memcpy(t->clock, clock, len);
+    t->clock_len = len;
+}
+
+/* ---- state changes and the postpone rule ---- */
+
+static const char *state_name(enum trk_state s)
+{
+    static const char *const n[] = {"cluster_wait", "syncing", "awaiting_sync_ack", "tracking"};
+    return n[s];
+}
+
+void trk_set_state(struct tracker *t, enum trk_state s)
+{
+    if (t->state == s)
+        return;
+    cs_tracef(t->env, "tracker_state", "\"from\":\"%s\",\"to\":\"%s\"", state_name(t->state),
+              state_name(s));
+    t->state = s;
+    t->state_changed = true;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+void trk_postpone(struct tracker *t, const struct trk_event *ev)
+{
+    if (t->postponed_count == t->postponed_cap) {
+        size_t cap = t->postponed_cap ? t->postponed_cap * 2 : 16;
+        struct trk_event *p = realloc(t->postponed, cap * sizeof *p);
+        if (!p)
+            return;
+        t->postponed = p;
+        t->postponed_cap = cap;
+    }
+    struct trk_event *c = &t->postponed[t->postponed_count++];
+    *c = *ev;
+    c->peer = dup_or_null(ev->peer);
+    c->op = dup_or_null(ev->op);
+    c->name = dup_or_null(ev->name);
+    c->arg = dup_or_null(ev->arg);
+    c->data = NULL;
+    if (ev->len) {
+        c->data = malloc(ev->len);
+        if (c->data)
+            memcpy(c->data, ev->data, ev->len);
+    }
+    t->stats.postponed++;
+}
+
+static void dispatch(struct tracker *t, const struct trk_event *ev)
+{
+    if (t->cfg.mode == TRK_SWARM)
+        trk_swarm_event(t, ev);
+    else
+        trk_fixed_event(t, ev);
+}
+
+/* Handles one event, then re-delivers postponed events after every state
+ * change, in their original order, as gen_statem does. */
+static void deliver(struct tracker *t, const struct trk_event *ev)
+{
+    dispatch(t, ev);
+    while (t->state_changed) {
+        t->state_changed = false;
+        struct trk_event *list = t->postponed;
+        size_t count = t->postponed_count;
+        t->postponed = NULL;
+        t->postponed_count = t->postponed_cap = 0;
+        for (size_t i = 0; i < count; i++) {
+            dispatch(t, &list[i]);
+            event_free(&list[i]);
+        }
+        free(list);
+    }
+}
+
+/* ---- entry points ---- */
+
+void trk_start(struct tracker *t)
+{
+    cs_time jitter = t->cfg.start_jitter > 0
+                         ? (cs_time)cs_random_below(t->env, (uint64_t)t->cfg.start_jitter + 1)
+                         : 0;
+    t->env->timer_start(t->env, t->cfg.start_delay + jitter, TRK_TAG(TT_START, 0));
+}
+
+void trk_nodeup(struct tracker *t, const char *peer)
+{
+    struct trk_event ev = {.kind = TE_NODEUP, .peer = (char *)peer};
+    if (t->running)
+        deliver(t, &ev);
+}
+
+void trk_nodedown(struct tracker *t, const char *peer)
+{
+    struct trk_event ev = {.kind = TE_NODEDOWN, .peer = (char *)peer};
+    if (t->running)
+        deliver(t, &ev);
+}
+
+void trk_message(struct tracker *t, const char *peer, const uint8_t *data, size_t len)
+{
+    if (len == 0) {
+        t->stats.malformed++;
+        return;
+    }
+    /* The remote check is answered by the node itself, tracker up or not. */
+    if (data[0] == M_CHECK) {
+        uint8_t buf[3] = {M_CHECK_REPLY, t->running && !t->stopping, len > 1 ? data[1] : 0};
+        t->host.send(t->host.ctx, peer, buf, sizeof buf);
+        return;
+    }
+    if (!t->running)
+        return;
+    struct trk_event ev = {.kind = TE_MESSAGE, .peer = (char *)peer, .data = (uint8_t *)data,
+                           .len = len};
+    deliver(t, &ev);
+}
+
+void trk_command(struct tracker *t, const struct cs_command *cmd)
+{
+    struct trk_event ev = {.kind = TE_COMMAND, .op = (char *)cmd->op, .name = (char *)cmd->name,
+                           .arg = (char *)cmd->arg, .value = cmd->value};
+    if (!t->running) {
+        trk_reply(t, cmd->op, cmd->name ? cmd->name : "", "not_running", "", 0);
+        return;
+    }
+    deliver(t, &ev);
+}
+
+bool trk_handle(struct tracker *t, const struct cs_event *ev)
+{
+    if (ev->type != CS_EV_TIMER || ev->u.timer.tag >> 56 != TRK_TAG_MODULE)
+        return false;
+    if ((ev->u.timer.tag >> 48 & 0xff) == TT_START) {
+        t->running = true;
+        struct trk_event start = {.kind = TE_TIMER, .tag = ev->u.timer.tag};
+        deliver(t, &start);
+        return true;
+    }
+    struct trk_event tev = {.kind = TE_TIMER, .tag = ev->u.timer.tag};
+    if (t->running)
+        deliver(t, &tev);
+    return true;
+}
+
+/* ---- the remote check ---- */
+
+void trk_start_check(struct tracker *t, uint32_t peer, uint32_t attempt)
+{
+    uint8_t buf[2] = {M_CHECK, (uint8_t)attempt};
+    struct cs_writer w = {.buf = buf, .cap = 2, .len = 2};
+    trk_send(t, peer, &w);
+}
+
+void trk_node_checked(struct tracker *t, uint32_t peer)
+{
+    if (t->cfg.mode == TRK_SWARM)
+        trk_swarm_node_checked(t, peer);
+    else
+        trk_fixed_node_checked(t, peer);
+}
+
+/* ---- observation ---- */
+
+enum trk_state trk_state(const struct tracker *t)
+{
+    return t->state;
+}
+
+bool trk_running(const struct tracker *t)
+{
+    return t->running;
+}
+
+void trk_each_node(const struct tracker *t, void (*fn)(void *ctx, const char *peer), void *ctx)
+{
+    for (size_t i = 0; i < t->node_count; i++)
+        fn(ctx, t->names[t->nodes[i]]);
+}
+
+size_t trk_node_count(const struct tracker *t)
+{
+    return t->node_count;
+}
+
+void trk_nodes_digest(const struct tracker *t, size_t *count, uint64_t *sum)
+{
+    *count = t->node_count;
+    *sum = 0;
+    for (size_t i = 0; i < t->node_count; i++)
+        *sum += XXH3_64bits(t->names[t->nodes[i]], strlen(t->names[t->nodes[i]]));
+}
+
+const struct trk_stats *trk_stats(const struct tracker *t)
+{
+    return &t->stats;
+}
+
+const struct trk_reply *trk_last_reply(const struct tracker *t)
+{
+    return &t->last_reply;
+}
+
+const char *trk_waiting_for(const struct tracker *t)
+{
+    if (t->state == TRK_TRACKING || t->sync_node < 0)
+        return NULL;
+    return t->names[t->sync_node];
+}
+
+struct digest_ctx {
+    const struct tracker *t;
+    size_t count;
+    uint64_t sum;
+};
+
+static void digest_entry(void *ctx, struct reg_entry *e)
+{
+    struct digest_ctx *d = ctx;
+    if (e->flags & REG_TOMBSTONE)
+        return;
+    char buf[REG_NAME_MAX + CS_NODE_NAME_MAX + 24];
+    const char *owner = trk_name(d->t, e->owner);
+    int n = snprintf(buf, sizeof buf, "%s%c%s%c%016llx", e->name, 0, owner, 0,
+                     (unsigned long long)e->handle);
+    d->sum += XXH3_64bits(buf, n > 0 ? (size_t)n : 0);
+    d->count++;
+}
+
+void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum)
+{
+    struct digest_ctx d = {t, 0, 0};
+    registry_each(&t->reg, digest_entry, &d);
+    *count = d.count;
+    *sum = d.sum;
+}
+
+void trk_reply(struct tracker *t, const char *op, const char *name, const char *status,
+               const char *owner, int64_t value)
+{
+    struct trk_reply *r = &t->last_reply;
+    snprintf(r->op, sizeof r->op, "%s", op);
+    snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+    snprintf(r->status, sizeof r->status, "%s", status);
+    snprintf(r->owner, sizeof r->owner, "%s", owner ? owner : "");
+    r->value = value;
+    cs_tracef(t->env, "reply", "\"op\":\"%s\",\"name\":\"%s\",\"status\":\"%s\",\"owner\":\"%s\",\"value\":%lld",
+              r->op, r->name, r->status, r->owner, (long long)value);
+    cs_logf(t->env, CS_LOG_INFO, "[swarm] %s %s -> %s%s%s (%lld)", r->op, r->name, r->status,
+            r->owner[0] ? " on " : "", r->owner, (long long)value);
+    if (t->env->reply)
+        t->env->reply(t->env, r->op, r->name, r->status, r->owner, value);
+}
+
+int trk_dump(const struct tracker *t, char *buf, size_t size)
+{
+    size_t len = 0;
+#define OUT(...) len += (size_t)snprintf(buf + len, len < size ? size - len : 0, __VA_ARGS__)
+    char clock[256] = "?";
+    struct itc_arena *a = itc_arena_new();
+    struct itc_stamp s;
+    if (a && itc_decode(a, t->clock, t->clock_len, &s) == 0)
+        itc_format(s, clock, sizeof clock);
+    itc_arena_free(a);
+    OUT("{:%s, %%TrackerState{clock: %s, nodes: [", state_name(t->state), clock);
+    for (size_t i = 0; i < t->node_count; i++)
+        OUT("%s:\"%s\"", i ? ", " : "", t->names[t->nodes[i]]);
+    OUT("], pending_sync_reqs: [");
+    for (size_t i = 0; i < t->pending_count; i++)
+        OUT("%s#PID<%s.Swarm.Tracker>", i ? ", " : "", t->names[t->pending[i]]);
+    OUT("], self: :\"%s\", strategy: ", t->self);
+    char ring[512];
+    ring_format(t->ring, ring, sizeof ring);
+    OUT("%s, sync_node: ", ring);
+    if (t->sync_node >= 0)
+        OUT(":\"%s\"", t->names[t->sync_node]);
+    else
+        OUT("nil");
+    OUT(", registered: %zu}}", registry_count(&t->reg));
+#undef OUT
+    return (int)(len < size ? len : size ? size - 1 : 0);
+}
+
+bool trk_timer_can_progress(const struct tracker *t, uint64_t tag)
+{
+    if (tag >> 56 != TRK_TAG_MODULE)
+        return true;
+    unsigned kind = (unsigned)(tag >> 48 & 0xff);
+    if (t->cfg.mode == TRK_FIXED || t->state == TRK_TRACKING || kind == TT_START)
+        return true;
+    /* Swarm: outside tracking only cluster_join (in cluster_wait) is
+     * handled; every other timer is postponed and cannot move the state. */
+    return kind == TT_CLUSTER_JOIN && t->state == TRK_CLUSTER_WAIT;
+}

@@ -1,0 +1,114 @@
+/*
+ * core/tracker.h: the cluster-wide registry and its tracker, in the spirit
+ * of the Elixir library Swarm (reference: shared/reference/swarm-tracker.md).
+ * Every node holds the full name table; the tracker keeps it in agreement
+ * over the links the membership brings up (nodeup / nodedown), places
+ * started processes on a consistent hash ring, hands them off when the ring
+ * changes and restarts them when their node dies.
+ *
+ * Two modes:
+ * - TRK_SWARM reproduces Swarm 3.4 faithfully, bugs included: the states
+ *   cluster_wait / syncing / awaiting_sync_ack / tracking, the postpone
+ *   rule, parked sync requests, the name tie-break, and with them the
+ *   syncing deadlocks A, B and C.
+ * - TRK_FIXED (the default) keeps the data model, API and vocabulary but no
+ *   state waits without a timeout, every parked request is answered,
+ *   departed nodes' requests are dropped, deletions propagate (tombstones)
+ *   and duplicates after a partition are always resolved.  Design and the
+ *   argument why it cannot deadlock: core/README.md.
+ *
+ * In C a "process" is a named handle owned by a node; the built-in process
+ * kind is a counter (start with a value, increment, read).
+ */
+#ifndef CS_TRACKER_H
+#define CS_TRACKER_H
+
+#include "env.h"
+
+enum trk_mode { TRK_FIXED = 0, TRK_SWARM };
+enum trk_state { TRK_CLUSTER_WAIT = 0, TRK_SYNCING, TRK_AWAITING_SYNC_ACK, TRK_TRACKING };
+
+struct trk_config {
+    enum trk_mode mode;
+    cs_time sync_nodes_timeout;    /* 5 s: cluster_wait -> cluster_join */
+    cs_time anti_entropy_interval; /* 300 s */
+    cs_time retry_interval;        /* 1 s between "is the tracker up there?" checks */
+    uint32_t retry_max;            /* 10 */
+    cs_time start_delay;           /* the tracker starts this long after the node */
+    cs_time start_jitter;          /* ... plus a uniform random extra up to this */
+    uint32_t static_quorum;        /* 0: plain Ring; else StaticQuorumRing */
+    cs_time sync_timeout;          /* fixed mode: no sync waits longer (10 s) */
+};
+
+/* Callbacks from the tracker to the node that hosts it. */
+struct trk_host {
+    void *ctx;
+    /* Sends a tracker message to a peer over its link; -1 if not up. */
+    int (*send)(void *ctx, const char *peer, const uint8_t *data, size_t len);
+};
+
+/* A command's outcome, reported through env->trace kind "reply" and kept as
+ * the tracker's last reply (for tests). */
+struct trk_reply {
+    char op[24];
+    char name[128];
+    char status[32];   /* ok, already_started, not_found, no_node_available, timeout, error */
+    char owner[128];   /* the owner node of the name, when known */
+    int64_t value;     /* counter value, member count, ... */
+};
+
+struct tracker;
+
+/* Swarm's defaults: mode fixed, timeouts as in Swarm, no start delay. */
+void trk_config_defaults(struct trk_config *cfg);
+
+/* Creates the tracker of node `self`; it starts after cfg->start_delay. */
+struct tracker *trk_new(struct cs_env *env, const struct trk_config *cfg, const char *self,
+                        uint32_t creation, const struct trk_host *host);
+/* Frees it. */
+void trk_free(struct tracker *t);
+/* Arms the start timer (call once the node runs). */
+void trk_start(struct tracker *t);
+/* The membership saw a peer come up / go down. */
+void trk_nodeup(struct tracker *t, const char *peer);
+void trk_nodedown(struct tracker *t, const char *peer);
+/* A tracker message from a peer. Malformed input is counted and logged. */
+void trk_message(struct tracker *t, const char *peer, const uint8_t *data, size_t len);
+/* Offers an event (its timers); true when it was the tracker's. */
+bool trk_handle(struct tracker *t, const struct cs_event *ev);
+/* A registry operation (register, register_started, unregister, whereis,
+ * send, call, join, leave, members, publish, multi_call). */
+void trk_command(struct tracker *t, const struct cs_command *cmd);
+/* Graceful stop: processes shut down first (Swarm: their names are
+ * untracked); fixed mode hands them to their next owners. */
+void trk_stop(struct tracker *t);
+
+/* Observation. */
+enum trk_state trk_state(const struct tracker *t);
+bool trk_running(const struct tracker *t);
+/* The peers the tracker believes run a tracker. */
+void trk_each_node(const struct tracker *t, void (*fn)(void *ctx, const char *peer), void *ctx);
+size_t trk_node_count(const struct tracker *t);
+/* The count and wrapping XXH3 sum of the names in `nodes` (view digests). */
+void trk_nodes_digest(const struct tracker *t, size_t *count, uint64_t *sum);
+/* Registry digest for agreement checks: count of live names and a wrapping
+ * sum of XXH3 over (name, owner, handle). */
+void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum);
+/* The state dump in Swarm's shape:
+ * {:syncing, %TrackerState{clock: {1, 0}, nodes: [...], pending_sync_reqs: [...], ...}} */
+int trk_dump(const struct tracker *t, char *buf, size_t size);
+/* The peer this tracker waits for (sync node), or NULL. */
+const char *trk_waiting_for(const struct tracker *t);
+/* True when a timer of this tag could move the tracker on in its state. */
+bool trk_timer_can_progress(const struct tracker *t, uint64_t tag);
+/* The last command reply. */
+const struct trk_reply *trk_last_reply(const struct tracker *t);
+
+/* Counters of refused input. */
+struct trk_stats {
+    uint64_t malformed, unknown_type, bad_clock, name_too_long, not_member, postponed;
+    uint64_t syncs_started, syncs_completed, restarts, handoffs, conflicts, tracked_remote;
+};
+const struct trk_stats *trk_stats(const struct tracker *t);
+
+#endif

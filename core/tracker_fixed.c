@@ -1,0 +1,118 @@
+/*
+ * core/tracker_fixed.c: the fixed tracker.  Same data model, API and
+ * message vocabulary as Swarm's, but no state ever waits for a peer: the
+ * registry is a last-writer-wins map with tombstones (tracker_merge.c), and
+ * trackers reconcile by pushing snapshots (sync_recv, answered by sync_ack)
+ * whenever a peer joins and on an anti-entropy timer.  cluster_wait ends on
+ * its own timer; commands and reads run in every state.  Why this cannot
+ * deadlock is argued in core/README.md.
+ */
+#include "tracker_internal.h"
+
+#include <string.h>
+
+static void push_to(struct tracker *t, uint32_t peer, enum trk_msg type)
+{
+    trk_send_snapshot(t, peer, type, t->clock, t->clock_len);
+}
+
+void trk_fixed_node_checked(struct tracker *t, uint32_t peer)
+{
+    bool known = trk_is_node(t, peer);
+    trk_add_node(t, peer);
+    if (!known)
+        push_to(t, peer, M_SYNC_RECV);
+    if (t->state == TRK_TRACKING)
+        trk_topology_change(t);
+}
+
+static void fixed_timer(struct tracker *t, uint64_t tag)
+{
+    switch ((unsigned)(tag >> 48 & 0xff)) {
+    case TT_START:
+        trk_set_state(t, TRK_CLUSTER_WAIT);
+        t->env->timer_start(t->env, t->cfg.sync_nodes_timeout, TRK_TAG(TT_CLUSTER_JOIN, 0));
+        break;
+    case TT_CLUSTER_JOIN:
+        trk_set_state(t, TRK_TRACKING);
+        for (size_t i = 0; i < t->node_count; i++)
+            push_to(t, t->nodes[i], M_SYNC_RECV);
+        trk_topology_change(t);
+        trk_arm_anti_entropy(t);
+        break;
+    case TT_ANTI_ENTROPY:
+        t->anti_entropy_armed = false;
+        if (t->node_count > 0)
+            push_to(t, trk_random_node(t), M_SYNC_RECV);
+        trk_arm_anti_entropy(t);
+        break;
+    case TT_RETRY_CHECK:
+        trk_start_check(t, (uint32_t)(tag >> 8 & 0xffffffffu), (uint32_t)(tag & 0xff));
+        break;
+    case TT_CALL_TIMEOUT:
+        trk_call_timeout(t, tag & 0xffffffffffffULL);
+        break;
+    default:
+        break;
+    }
+}
+
+static void fixed_message(struct tracker *t, const struct trk_event *ev)
+{
+    int32_t from = trk_name_index(t, ev->peer);
+    struct cs_reader r;
+    cs_reader_init(&r, ev->data, ev->len);
+    uint8_t type = cs_get_u8(&r);
+    if (from < 0 || trk_common_message(t, (uint32_t)from, type, &r))
+        return;
+    if (type == M_SYNC) {
+        push_to(t, (uint32_t)from, M_SYNC_RECV);
+        return;
+    }
+    if (type == M_SYNC_RECV || type == M_SYNC_ACK) {
+        char sender[CS_NODE_NAME_MAX];
+        uint8_t clock[TRK_CLOCK_MAX];
+        size_t len;
+        cs_get_str(&r, sender, sizeof sender);
+        if (!trk_get_clock(&r, clock, &len, sizeof clock)) {
+            t->stats.malformed++;
+            return;
+        }
+        trk_merge_snapshot(t, (uint32_t)from, &r);
+        t->stats.syncs_completed++;
+        if (type == M_SYNC_RECV)
+            push_to(t, (uint32_t)from, M_SYNC_ACK);
+        if (t->state == TRK_TRACKING)
+            trk_topology_change(t);
+        return;
+    }
+    if (type == M_SYNC_ERR)
+        return;
+    trk_tracking_message(t, (uint32_t)from, type, &r);
+}
+
+void trk_fixed_event(struct tracker *t, const struct trk_event *ev)
+{
+    int32_t peer;
+    switch (ev->kind) {
+    case TE_TIMER:
+        fixed_timer(t, ev->tag);
+        break;
+    case TE_NODEUP:
+        if ((peer = trk_name_index(t, ev->peer)) > 0)
+            trk_start_check(t, (uint32_t)peer, 0);
+        break;
+    case TE_NODEDOWN:
+        if ((peer = trk_name_index(t, ev->peer)) > 0) {
+            trk_remove_node(t, (uint32_t)peer);
+            trk_topology_change(t);
+        }
+        break;
+    case TE_MESSAGE:
+        fixed_message(t, ev);
+        break;
+    case TE_COMMAND:
+        trk_tracking_command(t, ev); /* reads and writes never wait for a sync */
+        break;
+    }
+}

@@ -1,0 +1,174 @@
+/*
+ * core/tracker_internal.h: the tracker's private state and the functions
+ * its files share: tracker.c (nodes, ring, clock, postponing, processes,
+ * registry operations and merges, dump), tracker_msg.c (the wire codec),
+ * tracker_swarm.c (Swarm 3.4's state machine) and tracker_fixed.c (the
+ * fixed mode).
+ */
+#ifndef CS_TRACKER_INTERNAL_H
+#define CS_TRACKER_INTERNAL_H
+
+#include "addr.h"
+#include "itc.h"
+#include "registry.h"
+#include "ring.h"
+#include "strmap.h"
+#include "tracker.h"
+#include "wire.h"
+
+#define TRK_TAG_MODULE 3ULL
+#define TRK_TAG(kind, arg) ((TRK_TAG_MODULE << 56) | ((uint64_t)(kind) << 48) | (uint64_t)(arg))
+#define TRK_CLOCK_MAX 512
+
+enum trk_timer {
+    TT_START = 1,       /* the tracker process starts */
+    TT_CLUSTER_JOIN,    /* sync_nodes_timeout elapsed in cluster_wait */
+    TT_ANTI_ENTROPY,
+    TT_RETRY_CHECK,     /* arg: name index << 8 | attempt */
+    TT_SYNC_TIMEOUT,    /* fixed mode: arg = sync epoch */
+    TT_CALL_TIMEOUT,    /* arg: request id */
+};
+
+enum trk_msg {
+    M_CHECK = 1, M_CHECK_REPLY, M_SYNC, M_SYNC_RECV, M_SYNC_ACK, M_SYNC_ERR,
+    M_TRACK, M_UNTRACK, M_UPDATE_META, M_HANDOFF, M_REQUEST, M_REPLY, M_SEND, M_KILL,
+};
+
+/* A decoded registry entry (owner by name) as it travels. */
+struct trk_wire_entry {
+    char name[REG_NAME_MAX];
+    char owner[CS_NODE_NAME_MAX];
+    uint64_t handle, version;
+    uint32_t flags;
+    int64_t spec;
+    uint8_t meta_count;
+    char meta[REG_META_MAX][REG_META_KEY_MAX];
+    uint8_t clock_len;
+    uint8_t clock[REG_CLOCK_MAX];
+};
+
+/* A postponed event (Swarm mode): re-delivered after the next state change. */
+struct trk_event {
+    enum { TE_NODEUP, TE_NODEDOWN, TE_MESSAGE, TE_TIMER, TE_COMMAND } kind;
+    char *peer;
+    uint8_t *data;
+    size_t len;
+    uint64_t tag;
+    char *op, *name, *arg;
+    int64_t value;
+};
+
+/* A process owned by this node. */
+struct trk_proc {
+    uint64_t handle;
+    char *name;   /* NULL: free slot */
+    int64_t value;/* the counter */
+};
+
+/* A request waiting for a peer's reply. */
+struct trk_request {
+    uint64_t id;
+    char op[24];
+    char name[128];
+    size_t waiting;   /* multi_call: replies still expected */
+    int64_t sum;      /* multi_call: members that answered */
+    size_t failures;
+};
+
+struct tracker {
+    struct cs_env *env;
+    struct trk_config cfg;
+    struct trk_host host;
+    char self[CS_NODE_NAME_MAX];
+    uint32_t creation;
+    bool running, stopping;
+    enum trk_state state;
+    bool state_changed;
+    /* Node names interned: index 0 is self; registry owners refer to them. */
+    char **names;
+    size_t name_count, name_cap;
+    struct cs_strmap name_index;
+    /* The peers believed to run a tracker (name indices), and the ring. */
+    uint32_t *nodes;
+    size_t node_count, node_cap;
+    struct ring *ring;
+    int32_t sync_node;            /* name index, -1 none */
+    uint32_t *pending;            /* parked sync requests (name indices) */
+    size_t pending_count, pending_cap;
+    uint8_t clock[TRK_CLOCK_MAX]; /* encoded ITC stamp */
+    size_t clock_len;
+    struct itc_arena *arena;
+    struct registry reg;
+    struct trk_proc *procs;
+    size_t proc_count, proc_cap;
+    uint32_t next_local;
+    struct trk_event *postponed;
+    size_t postponed_count, postponed_cap;
+    struct trk_request *requests;
+    size_t request_count, request_cap;
+    uint64_t next_request;
+    uint64_t version_clock;       /* fixed mode: Lamport counter for versions */
+    uint64_t sync_epoch;          /* fixed mode */
+    bool anti_entropy_armed;
+    struct trk_stats stats;
+    struct trk_reply last_reply;
+};
+
+/* ---- tracker.c ---- */
+int32_t trk_name_index(struct tracker *t, const char *name);  /* interns */
+const char *trk_name(const struct tracker *t, uint32_t idx);
+bool trk_is_node(const struct tracker *t, uint32_t idx);
+void trk_add_node(struct tracker *t, uint32_t idx);
+void trk_remove_node(struct tracker *t, uint32_t idx);
+uint32_t trk_random_node(struct tracker *t);
+void trk_set_state(struct tracker *t, enum trk_state s);
+void trk_postpone(struct tracker *t, const struct trk_event *ev);
+void trk_send(struct tracker *t, uint32_t peer, const struct cs_writer *w);
+void trk_clock_fork(struct tracker *t, uint8_t *other, size_t *other_len);
+void trk_clock_adopt(struct tracker *t, const uint8_t *clock, size_t len);
+void trk_clock_seed(struct tracker *t);
+void trk_send_sync(struct tracker *t, uint32_t peer);
+void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
+                       size_t clock_len);
+/* Merges a snapshot (Swarm rules in swarm mode, version rules in fixed). */
+void trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r);
+void trk_topology_change(struct tracker *t);
+void trk_arm_anti_entropy(struct tracker *t);
+void trk_reply(struct tracker *t, const char *op, const char *name, const char *status,
+               const char *owner, int64_t value);
+/* Handles a message every state handles (checks, requests, replies). */
+bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r);
+/* Tracking-state work: replicated events and API requests. */
+void trk_tracking_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r);
+void trk_tracking_command(struct tracker *t, const struct trk_event *ev);
+void trk_start_check(struct tracker *t, uint32_t peer, uint32_t attempt);
+/* The peer answered that its tracker runs: add it (mode-specific). */
+void trk_node_checked(struct tracker *t, uint32_t peer);
+void trk_swarm_node_checked(struct tracker *t, uint32_t peer);
+void trk_fixed_node_checked(struct tracker *t, uint32_t peer);
+
+/* ---- tracker_ops.c ---- */
+void trk_proc_kill(struct tracker *t, uint64_t handle);
+int64_t trk_proc_value(struct tracker *t, uint64_t handle, bool *found);
+uint64_t trk_proc_restart(struct tracker *t, const char *name, int64_t value);
+void trk_stamp_entry(struct tracker *t, struct reg_entry *e);
+void trk_broadcast_entry(struct tracker *t, uint8_t type, const struct reg_entry *e);
+struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64_t handle,
+                                     uint32_t flags, int64_t spec);
+void trk_unregister_local(struct tracker *t, struct reg_entry *e);
+void trk_call_timeout(struct tracker *t, uint64_t id);
+
+/* ---- tracker_merge.c ---- */
+void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r);
+
+/* ---- tracker_msg.c ---- */
+void trk_put_entry(struct tracker *t, struct cs_writer *w, const struct reg_entry *e);
+bool trk_get_entry(struct cs_reader *r, struct trk_wire_entry *out);
+void trk_put_clock(struct cs_writer *w, const uint8_t *clock, size_t len);
+bool trk_get_clock(struct cs_reader *r, uint8_t *clock, size_t *len, size_t cap);
+
+/* ---- tracker_swarm.c / tracker_fixed.c ---- */
+void trk_swarm_event(struct tracker *t, const struct trk_event *ev);
+void trk_fixed_event(struct tracker *t, const struct trk_event *ev);
+
+#endif

@@ -1,0 +1,336 @@
+/*
+ * core/tracker_merge.c: how a tracker takes in registry entries from peers
+ * (replicated events and sync snapshots), hands processes off when the ring
+ * changes, restarts the started processes of departed nodes, and shuts down
+ * on a graceful stop.
+ *
+ * Swarm mode applies Swarm 3.4's rules: a replicated `track` for a name held
+ * by another handle replaces the local copy if local <= remote (interval
+ * tree clocks), is ignored if remote <= local, and leaves both if they are
+ * concurrent (duplicates persist); during a sync the older of two ordered
+ * copies loses and equal or concurrent copies are settled by the ring owner;
+ * syncs never carry deletions.
+ * Fixed mode is a last-writer-wins map with tombstones: every change bumps
+ * a Lamport version, ties go to the larger handle, and a losing process is
+ * told to die, so every pair of nodes that exchanges state agrees.
+ */
+#include "tracker_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum itc_order compare_clocks(struct tracker *t, const uint8_t *a, size_t alen,
+                                     const uint8_t *b, size_t blen, bool *ok)
+{
+    itc_arena_reset(t->arena);
+    struct itc_stamp x, y;
+    *ok = itc_decode(t->arena, a, alen, &x) == 0 && itc_decode(t->arena, b, blen, &y) == 0;
+    return *ok ? itc_compare(x, y) : ITC_CONCURRENT;
+}
+
+static void tell_to_die(struct tracker *t, uint32_t owner, const char *name, uint64_t handle)
+{
+    t->stats.conflicts++;
+    if (owner == 0) {
+        trk_proc_kill(t, handle);
+        return;
+    }
+    uint8_t buf[REG_NAME_MAX + 32];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, M_KILL);
+    cs_put_str(&w, name);
+    cs_put_u64(&w, handle);
+    trk_send(t, owner, &w);
+}
+
+static void copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
+{
+    int32_t owner = trk_name_index(t, we->owner);
+    e->owner = owner < 0 ? 0 : (uint32_t)owner;
+    e->handle = we->handle;
+    e->version = we->version;
+    e->flags = we->flags;
+    e->spec = we->spec;
+    while (e->meta_count)
+        reg_meta_set(e, e->meta[0], false);
+    for (uint8_t i = 0; i < we->meta_count; i++)
+        reg_meta_set(e, we->meta[i], true);
+    e->clock_len = we->clock_len;
+    memcpy(e->clock, we->clock, we->clock_len);
+    if (we->version > t->version_clock)
+        t->version_clock = we->version;
+}
+
+/* Swarm: a replicated event or a synced entry for a name we hold. */
+static void swarm_apply(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we,
+                        bool from_sync)
+{
+    bool ok;
+    enum itc_order o = compare_clocks(t, e->clock, e->clock_len, we->clock, we->clock_len, &ok);
+    if (!ok) {
+        t->stats.bad_clock++;
+        return;
+    }
+    if (e->handle == we->handle) {
+        if (o != ITC_AFTER)
+            copy_in(t, e, we);
+        return;
+    }
+    uint32_t local_owner = e->owner;
+    uint64_t local_handle = e->handle;
+    bool remote_wins;
+    if (o == ITC_BEFORE || (o == ITC_EQUAL && !from_sync)) {
+        remote_wins = true;
+    } else if (o == ITC_AFTER) {
+        remote_wins = false;
+    } else if (!from_sync) {
+        cs_logf(t->env, CS_LOG_WARN, "[swarm] conflicting registrations of %s: keeping both", e->name);
+        return; /* concurrent replicated event: duplicates persist */
+    } else {
+        const char *ring = ring_owner(t->ring, e->name);
+        remote_wins = ring && strcmp(ring, we->owner) == 0;
+    }
+    if (remote_wins) {
+        copy_in(t, e, we);
+        tell_to_die(t, local_owner, e->name, local_handle);
+    } else {
+        int32_t loser = trk_name_index(t, we->owner);
+        if (loser >= 0)
+            tell_to_die(t, (uint32_t)loser, we->name, we->handle);
+    }
+}
+
+/* Fixed: last writer wins, ties to the larger handle; losers die. */
+static void fixed_apply(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
+{
+    bool remote_wins = we->version > e->version ||
+                       (we->version == e->version && we->handle > e->handle);
+    if (we->version > t->version_clock)
+        t->version_clock = we->version;
+    if (!remote_wins) {
+        if (we->handle != e->handle && !(we->flags & REG_TOMBSTONE)) {
+            int32_t loser = trk_name_index(t, we->owner);
+            if (loser >= 0)
+                tell_to_die(t, (uint32_t)loser, we->name, we->handle);
+        }
+        return;
+    }
+    if (e->handle != we->handle && !(e->flags & REG_TOMBSTONE))
+        tell_to_die(t, e->owner, e->name, e->handle);
+    else if (e->owner == 0 && (we->flags & REG_TOMBSTONE))
+        trk_proc_kill(t, e->handle);
+    copy_in(t, e, we);
+}
+
+/* Takes one entry from a peer. */
+static void apply_entry(struct tracker *t, const struct trk_wire_entry *we, bool from_sync)
+{
+    bool created;
+    if (t->cfg.mode == TRK_SWARM && (we->flags & REG_TOMBSTONE))
+        return;
+    struct reg_entry *e = registry_put(&t->reg, we->name, &created);
+    if (!e)
+        return;
+    t->stats.tracked_remote++;
+    if (created) {
+        copy_in(t, e, we);
+        return;
+    }
+    if (t->cfg.mode == TRK_SWARM)
+        swarm_apply(t, e, we, from_sync);
+    else
+        fixed_apply(t, e, we);
+}
+
+void trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
+{
+    uint32_t count = cs_get_u32(r);
+    struct trk_wire_entry *we = malloc(sizeof *we);
+    if (!we)
+        return;
+    for (uint32_t i = 0; i < count && !r->bad; i++)
+        if (trk_get_entry(r, we))
+            apply_entry(t, we, true);
+    if (!cs_reader_done(r)) {
+        t->stats.malformed++;
+        cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed snapshot from %s", trk_name(t, from));
+    }
+    free(we);
+}
+
+/* M_TRACK / M_UNTRACK / M_UPDATE_META / M_HANDOFF from a peer. */
+void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r)
+{
+    struct trk_wire_entry *we = malloc(sizeof *we);
+    if (!we)
+        return;
+    int64_t state = 0;
+    bool ok = trk_get_entry(r, we);
+    if (type == M_HANDOFF)
+        state = (int64_t)cs_get_u64(r);
+    if (!ok || !cs_reader_done(r)) {
+        t->stats.malformed++;
+        cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed %u from %s", type, trk_name(t, from));
+        free(we);
+        return;
+    }
+    if (type == M_HANDOFF) {
+        /* The process resumes here with the state it handed over. */
+        uint64_t handle = trk_proc_restart(t, we->name, state);
+        struct reg_entry *e = registry_get(&t->reg, we->name);
+        if (e)
+            e->flags |= REG_TOMBSTONE; /* let the local registration take the name */
+        if (handle)
+            trk_register_local(t, we->name, handle, REG_STARTED, we->spec);
+        t->stats.handoffs++;
+    } else if (type == M_UNTRACK && t->cfg.mode == TRK_SWARM) {
+        struct reg_entry *e = registry_get(&t->reg, we->name);
+        if (e && e->handle == we->handle)
+            registry_remove(&t->reg, we->name);
+    } else {
+        if (type == M_UNTRACK)
+            we->flags |= REG_TOMBSTONE;
+        apply_entry(t, we, false);
+    }
+    free(we);
+}
+
+/* ---- topology changes ---- */
+
+static void handoff(struct tracker *t, struct reg_entry *e, const char *to)
+{
+    int32_t peer = trk_name_index(t, to);
+    bool found;
+    int64_t state = trk_proc_value(t, e->handle, &found);
+    if (peer < 0 || !found)
+        return;
+    uint8_t buf[4096];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, M_HANDOFF);
+    trk_put_entry(t, &w, e);
+    cs_put_u64(&w, (uint64_t)state);
+    trk_send(t, (uint32_t)peer, &w);
+    trk_proc_kill(t, e->handle);
+    t->stats.handoffs++;
+}
+
+static void restart_here(struct tracker *t, struct reg_entry *e)
+{
+    uint64_t handle = trk_proc_restart(t, e->name, e->spec);
+    if (!handle)
+        return;
+    e->owner = 0;
+    e->handle = handle;
+    e->flags = REG_STARTED;
+    trk_stamp_entry(t, e);
+    trk_broadcast_entry(t, M_TRACK, e);
+    t->stats.restarts++;
+}
+
+/* One entry after the ring or the node list changed. */
+static void reconsider(struct tracker *t, struct reg_entry *e)
+{
+    if (e->flags & REG_TOMBSTONE)
+        return;
+    const char *ring = ring_owner(t->ring, e->name);
+    bool mine = e->owner == 0 && (uint32_t)(e->handle >> 32) == t->creation;
+    if (mine) {
+        if ((e->flags & REG_STARTED) && ring && strcmp(ring, t->self) != 0)
+            handoff(t, e, ring);
+        return;
+    }
+    bool departed = e->owner == 0 || !trk_is_node(t, e->owner);
+    if (!departed)
+        return;
+    if ((e->flags & REG_STARTED) && ring && strcmp(ring, t->self) == 0) {
+        restart_here(t, e);
+    } else if (!(e->flags & REG_STARTED)) {
+        if (t->cfg.mode == TRK_FIXED) {
+            e->flags |= REG_TOMBSTONE;
+            e->version = ++t->version_clock;
+        } else {
+            registry_remove(&t->reg, e->name);
+        }
+    }
+}
+
+struct names_ctx {
+    char **names;
+    size_t count;
+};
+
+static void collect_name(void *ctx, struct reg_entry *e)
+{
+    struct names_ctx *n = ctx;
+    n->names[n->count++] = e->name;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void trk_topology_change(struct tracker *t)
+{
+    size_t count = registry_count(&t->reg);
+    struct names_ctx n = {malloc((count ? count : 1) * sizeof(char *)), 0};
+    if (!n.names)
+        return;
+    registry_each(&t->reg, collect_name, &n);
+    for (size_t i = 0; i < n.count; i++) /* names may be freed while we go: copy */
+        n.names[i] = strdup(n.names[i]);
+    qsort(n.names, n.count, sizeof *n.names, by_name); /* a canonical order */
+    for (size_t i = 0; i < n.count; i++) {
+        struct reg_entry *e = n.names[i] ? registry_get(&t->reg, n.names[i]) : NULL;
+        if (e)
+            reconsider(t, e);
+        free(n.names[i]);
+    }
+    free(n.names);
+}
+
+/* ---- graceful stop ---- */
+
+static void stop_entry(struct tracker *t, struct reg_entry *e)
+{
+    if (e->owner != 0 || (e->flags & REG_TOMBSTONE))
+        return;
+    if (t->cfg.mode == TRK_SWARM) {
+        /* The process shuts down before the links close: peers see an
+         * ordinary DOWN and untrack the name.  It is not restarted. */
+        trk_proc_kill(t, e->handle);
+        trk_broadcast_entry(t, M_UNTRACK, e);
+        return;
+    }
+    const char *next = ring_owner(t->ring, e->name);
+    if ((e->flags & REG_STARTED) && next)
+        handoff(t, e, next);
+    else
+        trk_unregister_local(t, e);
+}
+
+void trk_stop(struct tracker *t)
+{
+    if (!t->running || t->stopping)
+        return;
+    t->stopping = true;
+    ring_remove(t->ring, t->self); /* fixed mode hands off to the ring without us */
+    size_t count = registry_count(&t->reg);
+    struct names_ctx n = {malloc((count ? count : 1) * sizeof(char *)), 0};
+    if (!n.names)
+        return;
+    registry_each(&t->reg, collect_name, &n);
+    for (size_t i = 0; i < n.count; i++)
+        n.names[i] = strdup(n.names[i]);
+    qsort(n.names, n.count, sizeof *n.names, by_name);
+    for (size_t i = 0; i < n.count; i++) {
+        struct reg_entry *e = n.names[i] ? registry_get(&t->reg, n.names[i]) : NULL;
+        if (e)
+            stop_entry(t, e);
+        free(n.names[i]);
+    }
+    free(n.names);
+}

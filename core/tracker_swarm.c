@@ -1,0 +1,291 @@
+/*
+ * core/tracker_swarm.c: Swarm 3.4's tracker state machine, reproduced with
+ * its bugs (shared/reference/swarm-tracker.md): cluster_wait, syncing,
+ * awaiting_sync_ack and tracking; every event a state does not handle is
+ * postponed until the next state change; `syncing` arms no timer, so a
+ * cycle of sync nodes (deadlock A), a parked request of the node one waits
+ * for (deadlock B) or a parked request never served (deadlock C) waits
+ * forever.
+ */
+#include "tracker_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int32_t peer_of(struct tracker *t, const struct trk_event *ev)
+{
+    return ev->peer ? trk_name_index(t, ev->peer) : -1;
+}
+
+static void park(struct tracker *t, uint32_t from)
+{
+    for (size_t i = 0; i < t->pending_count; i++)
+        if (t->pending[i] == from)
+            return; /* deduplicated */
+    if (t->pending_count == t->pending_cap) {
+        size_t cap = t->pending_cap ? t->pending_cap * 2 : 4;
+        uint32_t *p = realloc(t->pending, cap * sizeof *p);
+        if (!p)
+            return;
+        t->pending = p;
+        t->pending_cap = cap;
+    }
+    t->pending[t->pending_count++] = from;
+}
+
+/* Sends sync_recv with half of our clock and the registry, then waits. */
+static void lead_sync(struct tracker *t, uint32_t peer)
+{
+    uint8_t half[TRK_CLOCK_MAX];
+    size_t half_len;
+    trk_clock_fork(t, half, &half_len);
+    trk_send_snapshot(t, peer, M_SYNC_RECV, half, half_len);
+    t->sync_node = (int32_t)peer;
+    trk_set_state(t, TRK_AWAITING_SYNC_ACK);
+}
+
+/* cluster_join, or anti-entropy: sync to a random node, or track alone. */
+static void join_cluster(struct tracker *t)
+{
+    if (t->node_count == 0) {
+        trk_set_state(t, TRK_TRACKING); /* parked requests are NOT served */
+        trk_arm_anti_entropy(t);
+        return;
+    }
+    uint32_t peer = trk_random_node(t);
+    t->sync_node = (int32_t)peer;
+    t->stats.syncs_started++;
+    trk_send_sync(t, peer);
+    trk_set_state(t, TRK_SYNCING);
+}
+
+/* Serving the pending list, one request at a time, after a completed sync. */
+static void serve_pending(struct tracker *t)
+{
+    while (t->pending_count > 0) {
+        uint32_t head = t->pending[0];
+        memmove(t->pending, t->pending + 1, --t->pending_count * sizeof *t->pending);
+        if ((int32_t)head == t->sync_node)
+            continue; /* Swarm PR #118 */
+        if (trk_is_node(t, head)) {
+            lead_sync(t, head); /* awaiting -> awaiting: postponed events stay put */
+            return;
+        }
+    }
+    t->sync_node = -1;
+    trk_set_state(t, TRK_TRACKING);
+}
+
+static void on_sync_done(struct tracker *t, uint32_t from, struct cs_reader *r, bool reply)
+{
+    uint8_t clock[TRK_CLOCK_MAX];
+    size_t clock_len = 0;
+    cs_get_str(r, (char[CS_NODE_NAME_MAX]){0}, CS_NODE_NAME_MAX);
+    if (!trk_get_clock(r, clock, &clock_len, sizeof clock)) {
+        t->stats.malformed++;
+        return;
+    }
+    trk_merge_snapshot(t, from, r);
+    if (reply)
+        trk_send_snapshot(t, from, M_SYNC_ACK, clock, clock_len);
+    if (reply)
+        trk_clock_adopt(t, clock, clock_len);
+    t->stats.syncs_completed++;
+    serve_pending(t);
+}
+
+/* Handles sync(from) while waiting: the tie-break or parking. */
+static void sync_while_syncing(struct tracker *t, uint32_t from)
+{
+    if ((int32_t)from == t->sync_node) {
+        /* Both chose each other: clocks never advance, so the greater
+         * name leads and the smaller drops the request. */
+        if (strcmp(t->self, trk_name(t, from)) > 0)
+            lead_sync(t, from);
+        return;
+    }
+    park(t, from);
+}
+
+static void cluster_wait_message(struct tracker *t, uint32_t from, uint8_t type,
+                                 struct cs_reader *r, const struct trk_event *ev)
+{
+    if (type != M_SYNC) {
+        trk_postpone(t, ev);
+        return;
+    }
+    if (t->node_count == 1 && t->nodes[0] == from) {
+        lead_sync(t, from);
+        return;
+    }
+    (void)r;
+    park(t, from);
+}
+
+static void syncing_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r,
+                            const struct trk_event *ev)
+{
+    if (type == M_SYNC_RECV && (int32_t)from == t->sync_node) {
+        on_sync_done(t, from, r, true);
+    } else if (type == M_SYNC) {
+        sync_while_syncing(t, from);
+    } else if (type == M_SYNC_ERR && (int32_t)from == t->sync_node) {
+        t->sync_node = -1;
+        join_cluster(t);
+    } else {
+        trk_postpone(t, ev);
+    }
+}
+
+static void awaiting_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r,
+                             const struct trk_event *ev)
+{
+    if (type == M_SYNC_ACK && (int32_t)from == t->sync_node)
+        on_sync_done(t, from, r, false);
+    else
+        trk_postpone(t, ev);
+}
+
+static void tracking_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r)
+{
+    if (type == M_SYNC) {
+        /* Reply with their own clock echoed and our registry. */
+        cs_get_str(r, (char[CS_NODE_NAME_MAX]){0}, CS_NODE_NAME_MAX);
+        uint8_t clock[TRK_CLOCK_MAX];
+        size_t len = 0;
+        if (!trk_get_clock(r, clock, &len, sizeof clock)) {
+            t->stats.malformed++;
+            return;
+        }
+        trk_send_snapshot(t, from, M_SYNC_RECV, clock, len);
+        t->sync_node = (int32_t)from;
+        trk_set_state(t, TRK_AWAITING_SYNC_ACK);
+        return;
+    }
+    if (type == M_SYNC_RECV || type == M_SYNC_ACK || type == M_SYNC_ERR) {
+        cs_logf(t->env, CS_LOG_DEBUG, "[swarm] ignoring unrecognized cast %u from %s", type,
+                trk_name(t, from));
+        return; /* M3b: a stale sync_recv is dropped; its sender waits forever */
+    }
+    trk_tracking_message(t, from, type, r);
+}
+
+static void on_message(struct tracker *t, const struct trk_event *ev)
+{
+    int32_t from = peer_of(t, ev);
+    struct cs_reader r;
+    cs_reader_init(&r, ev->data, ev->len);
+    uint8_t type = cs_get_u8(&r);
+    if (from < 0 || trk_common_message(t, (uint32_t)from, type, &r))
+        return;
+    switch (t->state) {
+    case TRK_CLUSTER_WAIT: cluster_wait_message(t, (uint32_t)from, type, &r, ev); break;
+    case TRK_SYNCING: syncing_message(t, (uint32_t)from, type, &r, ev); break;
+    case TRK_AWAITING_SYNC_ACK: awaiting_message(t, (uint32_t)from, type, &r, ev); break;
+    case TRK_TRACKING: tracking_message(t, (uint32_t)from, type, &r); break;
+    }
+}
+
+static void on_nodedown(struct tracker *t, const struct trk_event *ev)
+{
+    int32_t peer = peer_of(t, ev);
+    if (peer < 0)
+        return;
+    bool was_sync_node = peer == t->sync_node;
+    switch (t->state) {
+    case TRK_CLUSTER_WAIT:
+        trk_remove_node(t, (uint32_t)peer);
+        break;
+    case TRK_SYNCING:
+        trk_remove_node(t, (uint32_t)peer);
+        /* The filter meant to drop the dead node's parked requests compares
+         * a pid with a node name: it never removes anything. */
+        if (was_sync_node)
+            join_cluster(t);
+        break;
+    case TRK_AWAITING_SYNC_ACK:
+        if (!was_sync_node) {
+            trk_postpone(t, ev);
+            return;
+        }
+        trk_remove_node(t, (uint32_t)peer);
+        serve_pending(t);
+        break;
+    case TRK_TRACKING:
+        trk_remove_node(t, (uint32_t)peer);
+        trk_topology_change(t);
+        break;
+    }
+}
+
+static void on_nodeup(struct tracker *t, const struct trk_event *ev)
+{
+    int32_t peer = peer_of(t, ev);
+    if (peer < 0)
+        return;
+    if (t->state == TRK_SYNCING || t->state == TRK_AWAITING_SYNC_ACK) {
+        trk_postpone(t, ev);
+        return;
+    }
+    trk_start_check(t, (uint32_t)peer, 0); /* the node is added when it answers */
+}
+
+static void on_timer(struct tracker *t, const struct trk_event *ev)
+{
+    unsigned kind = (unsigned)(ev->tag >> 48 & 0xff);
+    if (kind == TT_START) {
+        /* Take the connected peers; wait sync_nodes_timeout for more. */
+        trk_set_state(t, TRK_CLUSTER_WAIT);
+        t->env->timer_start(t->env, t->cfg.sync_nodes_timeout, TRK_TAG(TT_CLUSTER_JOIN, 0));
+        return;
+    }
+    if (kind == TT_CLUSTER_JOIN && t->state == TRK_CLUSTER_WAIT) {
+        join_cluster(t);
+        return;
+    }
+    if (t->state != TRK_TRACKING) {
+        trk_postpone(t, ev);
+        return;
+    }
+    if (kind == TT_ANTI_ENTROPY) {
+        t->anti_entropy_armed = false;
+        if (t->node_count > 0)
+            join_cluster(t);
+        trk_arm_anti_entropy(t);
+    } else if (kind == TT_RETRY_CHECK) {
+        uint32_t peer = (uint32_t)(ev->tag >> 8 & 0xffffffffu);
+        trk_start_check(t, peer, (uint32_t)(ev->tag & 0xff));
+    } else if (kind == TT_CALL_TIMEOUT) {
+        trk_call_timeout(t, ev->tag & 0xffffffffffffULL);
+    }
+}
+
+void trk_swarm_node_checked(struct tracker *t, uint32_t peer)
+{
+    if (trk_is_node(t, peer))
+        return;
+    bool alone = t->node_count == 0;
+    trk_add_node(t, peer);
+    if (t->state != TRK_TRACKING)
+        return;
+    if (alone)
+        join_cluster(t); /* nodeup when nodes was empty: a fresh cluster_join */
+    else
+        trk_topology_change(t);
+}
+
+void trk_swarm_event(struct tracker *t, const struct trk_event *ev)
+{
+    switch (ev->kind) {
+    case TE_MESSAGE: on_message(t, ev); break;
+    case TE_NODEUP: on_nodeup(t, ev); break;
+    case TE_NODEDOWN: on_nodedown(t, ev); break;
+    case TE_TIMER: on_timer(t, ev); break;
+    case TE_COMMAND:
+        if (t->state == TRK_TRACKING)
+            trk_tracking_command(t, ev);
+        else
+            trk_postpone(t, ev); /* API calls hang while the tracker syncs */
+        break;
+    }
+}
