@@ -175,7 +175,7 @@ void trk_clock_fork(struct tracker *t, uint8_t *other, size_t *other_len)
     itc_arena_reset(t->arena);
     struct itc_stamp s, mine, theirs;
     *other_len = 0;
-    if (itc_decode(t->arena, t->clock, t->clock_len, &s) != 0)
+    if (itc_decode(t->arena, t->clock, t->clock_len, &s) < 0)
         return;
     itc_fork(t->arena, s, &mine, &theirs);
     int a = itc_encode(mine, t->clock, sizeof t->clock);
@@ -190,7 +190,7 @@ void trk_clock_adopt(struct tracker *t, const uint8_t *clock, size_t len)
 {
     itc_arena_reset(t->arena);
     struct itc_stamp s;
-    if (len == 0 || len > sizeof t->clock || itc_decode(t->arena, clock, len, &s) != 0) {
+    if (len == 0 || len > sizeof t->clock || itc_decode(t->arena, clock, len, &s) < 0) {
         t->stats.bad_clock++;
         return;
     }
@@ -459,7 +459,7 @@ int trk_dump(const struct tracker *t, char *buf, size_t size)
     char clock[256] = "?";
     struct itc_arena *a = itc_arena_new();
     struct itc_stamp s;
-    if (a && itc_decode(a, t->clock, t->clock_len, &s) == 0)
+    if (a && itc_decode(a, t->clock, t->clock_len, &s) >= 0)
         itc_format(s, clock, sizeof clock);
     itc_arena_free(a);
     OUT("{:%s, %%TrackerState{clock: %s, nodes: [", state_name(t->state), clock);

@@ -25,7 +25,7 @@ static enum itc_order compare_clocks(struct tracker *t, const uint8_t *a, size_t
 {
     itc_arena_reset(t->arena);
     struct itc_stamp x, y;
-    *ok = itc_decode(t->arena, a, alen, &x) == 0 && itc_decode(t->arena, b, blen, &y) == 0;
+    *ok = itc_decode(t->arena, a, alen, &x) >= 0 && itc_decode(t->arena, b, blen, &y) >= 0;
     return *ok ? itc_compare(x, y) : ITC_CONCURRENT;
 }
 
@@ -177,9 +177,16 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
         return;
     }
     if (type == M_HANDOFF) {
+        struct reg_entry *e = registry_get(&t->reg, we->name);
+        if (e && !(e->flags & REG_TOMBSTONE) && e->owner == 0 && e->handle != we->handle) {
+            /* We already run this name (a copy from the other side of a
+             * healed partition): the copy on the ring owner wins. */
+            t->stats.conflicts++;
+            free(we);
+            return;
+        }
         /* The process resumes here with the state it handed over. */
         uint64_t handle = trk_proc_restart(t, we->name, state);
-        struct reg_entry *e = registry_get(&t->reg, we->name);
         if (e)
             e->flags |= REG_TOMBSTONE; /* let the local registration take the name */
         if (handle)
@@ -247,7 +254,13 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
         return;
     if ((e->flags & REG_STARTED) && ring && strcmp(ring, t->self) == 0) {
         restart_here(t, e);
-    } else if (!(e->flags & REG_STARTED)) {
+    } else if (e->flags & REG_STARTED) {
+        /* Its new owner restarts it and broadcasts the new registration;
+         * Swarm forgets the dead copy meanwhile, fixed mode lets the newer
+         * version replace it. */
+        if (t->cfg.mode == TRK_SWARM)
+            registry_remove(&t->reg, e->name);
+    } else {
         if (t->cfg.mode == TRK_FIXED) {
             e->flags |= REG_TOMBSTONE;
             e->version = ++t->version_clock;

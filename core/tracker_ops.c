@@ -139,7 +139,7 @@ void trk_stamp_entry(struct tracker *t, struct reg_entry *e)
 {
     itc_arena_reset(t->arena);
     struct itc_stamp s;
-    if (itc_decode(t->arena, t->clock, t->clock_len, &s) == 0) {
+    if (itc_decode(t->arena, t->clock, t->clock_len, &s) >= 0) {
         int n = itc_encode(itc_event(t->arena, s), e->clock, sizeof e->clock);
         e->clock_len = n > 0 ? (uint8_t)n : 0;
     }

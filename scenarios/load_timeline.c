@@ -11,8 +11,8 @@
 
 static const char *const action_keys[] = {
     "start", "kill", "stop", "restart", "partition", "heal", "clog", "dns_add", "dns_remove",
-    "dns_fail", "clock_jump", "clock_rate", "command", "register", "unregister", "send", "join",
-    "leave", "publish", NULL,
+    "dns_fail", "clock_jump", "clock_rate", "command", "register", "register_started",
+    "unregister", "whereis", "send", "call", "join", "leave", "members", "publish", "multi_call", NULL,
 };
 
 /* `key: nodeset` or `key: {nodes: set, ...}`; returns the map (or NULL when
@@ -258,7 +258,8 @@ static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action
             ld_error(ld, k, "unknown key '%s' in a timeline entry (expected at, every, until and "
                             "one action: start, kill, stop, restart, partition, heal, clog, "
                             "dns_add, dns_remove, dns_fail, clock_jump, clock_rate, register, "
-                            "unregister, send, join, leave, publish, command)", key);
+                            "register_started, unregister, whereis, send, call, join, leave, "
+                            "members, publish, multi_call, command)", key);
             return false;
         }
         if (action) {
@@ -441,7 +442,7 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
 {
     static const char *const keys[] = {"converged", "stuck", "not_stuck", "no_duplicates",
                                        "stuck_fraction", "stable", "unstable", "isolated",
-                                       "registered", "reply", NULL};
+                                       "registered", "reply", "duplicates", NULL};
     if (!ld_check_map(ld, n, "an expectation", keys))
         return false;
     if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1) {
@@ -460,7 +461,25 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     }
     if (!strcmp(key, "registered")) {
         e->kind = SC_EXP_REGISTERED;
-        return ld_uint(ld, v, UINT32_MAX, &e->count);
+        if (v->type == YAML_SCALAR_NODE) {
+            bool ok = ld_uint(ld, v, UINT32_MAX, &e->count);
+            e->count_max = e->count;
+            return ok;
+        }
+        static const char *const rk[] = {"min", "max", NULL};
+        if (!ld_check_map(ld, v, "registered", rk))
+            return false;
+        yaml_node_t *mn = ld_get(ld, v, "min"), *mx = ld_get(ld, v, "max");
+        e->count = 0;
+        e->count_max = UINT32_MAX;
+        if ((mn && !ld_uint(ld, mn, UINT32_MAX, &e->count)) ||
+            (mx && !ld_uint(ld, mx, UINT32_MAX, &e->count_max)))
+            return false;
+        if (e->count > e->count_max) {
+            ld_error(ld, v, "expected min <= max in registered");
+            return false;
+        }
+        return true;
     }
     if (!strcmp(key, "reply")) {
         e->kind = SC_EXP_REPLY;
@@ -488,8 +507,9 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
         return true;
     }
     e->kind = !strcmp(key, "stuck") ? SC_EXP_STUCK
-              : !strcmp(key, "not_stuck") ? SC_EXP_NOT_STUCK : SC_EXP_NO_DUPLICATES;
-    if (e->kind == SC_EXP_NO_DUPLICATES && !has_registry(ld->sc)) {
+              : !strcmp(key, "not_stuck") ? SC_EXP_NOT_STUCK
+              : !strcmp(key, "duplicates") ? SC_EXP_DUPLICATES : SC_EXP_NO_DUPLICATES;
+    if ((e->kind == SC_EXP_NO_DUPLICATES || e->kind == SC_EXP_DUPLICATES) && !has_registry(ld->sc)) {
         ld_error(ld, v, "no_duplicates needs a protocol with a registry; '%s' has none",
                  ld->sc->cluster.protocol == SC_PROTO_PING ? "ping" : "cluster (membership only)");
         return false;

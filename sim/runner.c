@@ -15,7 +15,7 @@ const char *sc_expect_name(enum sc_expect_kind kind)
 {
     static const char *const names[] = {"converged", "stuck", "not_stuck", "no_duplicates",
                                         "stuck_fraction", "stable", "unstable", "isolated",
-                                        "registered", "reply"};
+                                        "registered", "reply", "duplicates"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
@@ -119,17 +119,22 @@ static void judge_registry(const struct sc_expect *e, const struct run_result *r
         snprintf(r->detail, sizeof r->detail, "%s", "this protocol has no registry to check");
         return;
     }
-    if (e->kind == SC_EXP_NO_DUPLICATES) {
-        r->ok = res->registries_agree;
+    if (e->kind == SC_EXP_NO_DUPLICATES || e->kind == SC_EXP_DUPLICATES) {
+        r->ok = res->registries_agree == (e->kind == SC_EXP_NO_DUPLICATES);
         snprintf(r->detail, sizeof r->detail, "%s (%zu..%zu names per live node)",
                  r->ok ? "every live node holds the same owner for every name"
                        : "live nodes disagree on owners (duplicates or missing names)",
                  res->registry_min, res->registry_max);
         return;
     }
-    r->ok = res->registry_min == e->count && res->registry_max == e->count;
-    snprintf(r->detail, sizeof r->detail, "live nodes hold %zu..%zu names, expected %llu",
-             res->registry_min, res->registry_max, (unsigned long long)e->count);
+    r->ok = res->registry_min >= e->count && res->registry_max <= e->count_max;
+    if (e->count == e->count_max)
+        snprintf(r->detail, sizeof r->detail, "live nodes hold %zu..%zu names, expected %llu",
+                 res->registry_min, res->registry_max, (unsigned long long)e->count);
+    else
+        snprintf(r->detail, sizeof r->detail, "live nodes hold %zu..%zu names, expected %llu..%llu",
+                 res->registry_min, res->registry_max, (unsigned long long)e->count,
+                 (unsigned long long)e->count_max);
 }
 
 static void judge(const struct scenario *sc, const struct sim_world *w, struct run_result *res)
@@ -156,6 +161,7 @@ static void judge(const struct scenario *sc, const struct sim_world *w, struct r
                                                                    : "no node got stuck");
             break;
         case SC_EXP_NO_DUPLICATES:
+        case SC_EXP_DUPLICATES:
         case SC_EXP_REGISTERED:
             judge_registry(e, res, r);
             break;

@@ -137,13 +137,14 @@ enum sc_expect_kind {
     SC_EXP_ISOLATED,      /* at some check in [from, to] no live node sees any peer */
     SC_EXP_REGISTERED,    /* at the end every live node holds exactly `count` names */
     SC_EXP_REPLY,         /* a node's last reply to a command matches */
+    SC_EXP_DUPLICATES,    /* at the end live nodes disagree on owners (a bug reproduced) */
 };
 
 struct sc_expect {
     enum sc_expect_kind kind;
     cs_time within;
     cs_time from, to;     /* window expectations */
-    uint64_t count;       /* registered */
+    uint64_t count, count_max; /* registered: between count and count_max */
     /* reply: the last reply of `node` to `op` on `name` */
     uint32_t node;
     char op[24], name[128], status[32];

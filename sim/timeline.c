@@ -125,12 +125,33 @@ static void schedule_heal(struct sim_world *w, size_t index, const uint32_t *a, 
         free(sides);
 }
 
+/* Copies `text` replacing every "{n}" with the occurrence number. */
+static void expand(const char *text, uint64_t n, char *out, size_t size)
+{
+    size_t len = 0;
+    for (const char *p = text; *p && len + 1 < size; p++) {
+        if (p[0] == '{' && p[1] == 'n' && p[2] == '}') {
+            len += (size_t)snprintf(out + len, size - len, "%llu", (unsigned long long)n);
+            p += 2;
+        } else {
+            out[len++] = *p;
+        }
+    }
+    out[len < size ? len : size - 1] = '\0';
+}
+
 static void run_command(struct sim_world *w, const struct sc_action *a, uint32_t node)
 {
-    struct cs_command cmd = {.op = a->op, .name = a->name[0] ? a->name : NULL,
-                             .arg = a->arg[0] ? a->arg : NULL, .value = a->value};
+    /* In a repeated command, "{n}" counts the occurrences from 0, so one
+     * timeline entry can register thousands of distinct names. */
+    uint64_t n = a->every > 0 ? (uint64_t)((w->now - a->at) / a->every) : 0;
+    char name[sizeof a->name], arg[sizeof a->arg];
+    expand(a->name, n, name, sizeof name);
+    expand(a->arg, n, arg, sizeof arg);
+    struct cs_command cmd = {.op = a->op, .name = name[0] ? name : NULL,
+                             .arg = arg[0] ? arg : NULL, .value = a->value};
     sim_trace_event(&w->trace, w->now, w->nodes[node].id, "command", "\"op\":\"%s\",\"name\":\"%s\"",
-                    a->op, a->name);
+                    a->op, name);
     struct cs_event ce = {.type = CS_EV_COMMAND};
     ce.u.command.cmd = &cmd;
     sim_deliver(w, node, w->nodes[node].incarnation, &ce);

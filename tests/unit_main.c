@@ -14,6 +14,8 @@ int main(void)
     int failed = 0;
     failed += test_pcg_run();
     failed += test_evq_run();
+    failed += test_itc_run();
+    failed += test_ring_run();
     failed += test_core_run();
     failed += test_loader_run();
     failed += test_net_run();
