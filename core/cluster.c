@@ -159,6 +159,15 @@ static void cluster_registry_digest(void *instance, size_t *count, uint64_t *sum
         trk_registry_digest(n->trk, count, sum);
 }
 
+static void cluster_registry_digest_full(void *instance, size_t *count, uint64_t *sum)
+{
+    struct cluster_node *n = instance;
+    *count = 0;
+    *sum = 0;
+    if (n->trk)
+        trk_registry_digest_full(n->trk, count, sum);
+}
+
 static bool cluster_message_can_progress(void *instance, const uint8_t *data, size_t len)
 {
     (void)instance;
@@ -233,6 +242,7 @@ const struct cs_proto cluster_proto = {
     .view_digest = cluster_view_digest,
     .timer_can_progress = cluster_timer_can_progress,
     .registry_digest = cluster_registry_digest,
+    .registry_digest_full = cluster_registry_digest_full,
     .message_can_progress = cluster_message_can_progress,
     .dump = cluster_dump,
 };

@@ -45,6 +45,9 @@ struct cs_proto {
      * XXH3 over name, owner and handle); equal on all nodes means they
      * agree, and then no name has two owners. NULL: no registry. */
     void (*registry_digest)(void *instance, size_t *count, uint64_t *sum);
+    /* Optional: the same digest recomputed from scratch (the harness checks
+     * that the kept one never drifts). */
+    void (*registry_digest_full)(void *instance, size_t *count, uint64_t *sum);
     /* Optional, for the stuck detector: false when a link message with these
      * bytes, on its way to or from the instance, cannot move it on (a
      * keep-alive tick). NULL: every message can. */

@@ -408,6 +408,41 @@ const char *trk_waiting_for(const struct tracker *t)
     return t->names[t->sync_node];
 }
 
+static uint64_t entry_hash(const struct tracker *t, const struct reg_entry *e)
+{
+    char buf[REG_NAME_MAX + CS_NODE_NAME_MAX + 24];
+    int n = snprintf(buf, sizeof buf, "%s%c%s%c%016llx", e->name, 0, trk_name(t, e->owner), 0,
+                     (unsigned long long)e->handle);
+    return XXH3_64bits(buf, n > 0 ? (size_t)n : 0);
+}
+
+static bool counted(const struct reg_entry *e)
+{
+    return e->name && e->handle != 0 && !(e->flags & REG_TOMBSTONE);
+}
+
+void trk_digest_out(struct tracker *t, const struct reg_entry *e)
+{
+    if (!counted(e))
+        return;
+    t->digest_count--;
+    t->digest_sum -= entry_hash(t, e);
+}
+
+void trk_digest_in(struct tracker *t, const struct reg_entry *e)
+{
+    if (!counted(e))
+        return;
+    t->digest_count++;
+    t->digest_sum += entry_hash(t, e);
+}
+
+void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum)
+{
+    *count = t->digest_count;
+    *sum = t->digest_sum;
+}
+
 struct digest_ctx {
     const struct tracker *t;
     size_t count;
@@ -417,17 +452,13 @@ struct digest_ctx {
 static void digest_entry(void *ctx, struct reg_entry *e)
 {
     struct digest_ctx *d = ctx;
-    if (e->flags & REG_TOMBSTONE)
+    if (!counted(e))
         return;
-    char buf[REG_NAME_MAX + CS_NODE_NAME_MAX + 24];
-    const char *owner = trk_name(d->t, e->owner);
-    int n = snprintf(buf, sizeof buf, "%s%c%s%c%016llx", e->name, 0, owner, 0,
-                     (unsigned long long)e->handle);
-    d->sum += XXH3_64bits(buf, n > 0 ? (size_t)n : 0);
+    d->sum += entry_hash(d->t, e);
     d->count++;
 }
 
-void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum)
+void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *sum)
 {
     struct digest_ctx d = {t, 0, 0};
     registry_each(&t->reg, digest_entry, &d);

@@ -94,6 +94,8 @@ void trk_nodes_digest(const struct tracker *t, size_t *count, uint64_t *sum);
 /* Registry digest for agreement checks: count of live names and a wrapping
  * sum of XXH3 over (name, owner, handle). */
 void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum);
+/* The same digest recomputed from every entry (to verify the kept one). */
+void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *sum);
 /* The state dump in Swarm's shape:
  * {:syncing, %TrackerState{clock: {1, 0}, nodes: [...], pending_sync_reqs: [...], ...}} */
 int trk_dump(const struct tracker *t, char *buf, size_t size);

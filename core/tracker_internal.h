@@ -108,6 +108,8 @@ struct tracker {
     size_t request_count, request_cap;
     uint64_t next_request;
     uint64_t version_clock;       /* fixed mode: Lamport counter for versions */
+    size_t digest_count;          /* live entries, kept as entries change */
+    uint64_t digest_sum;          /* sum of XXH3 over (name, owner, handle) of live entries */
     uint64_t sync_epoch;          /* fixed mode */
     bool anti_entropy_armed;
     struct trk_stats stats;
@@ -115,6 +117,10 @@ struct tracker {
 };
 
 /* ---- tracker.c ---- */
+/* Take an entry out of / put it into the registry digest: call out before
+ * changing owner, handle or tombstone flag (or removing), in after. */
+void trk_digest_out(struct tracker *t, const struct reg_entry *e);
+void trk_digest_in(struct tracker *t, const struct reg_entry *e);
 int32_t trk_name_index(struct tracker *t, const char *name);  /* interns */
 const char *trk_name(const struct tracker *t, uint32_t idx);
 bool trk_is_node(const struct tracker *t, uint32_t idx);

@@ -47,6 +47,7 @@ static void tell_to_die(struct tracker *t, uint32_t owner, const char *name, uin
 
 static void copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
 {
+    trk_digest_out(t, e);
     int32_t owner = trk_name_index(t, we->owner);
     e->owner = owner < 0 ? 0 : (uint32_t)owner;
     e->handle = we->handle;
@@ -61,6 +62,7 @@ static void copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wir
     memcpy(e->clock, we->clock, we->clock_len);
     if (we->version > t->version_clock)
         t->version_clock = we->version;
+    trk_digest_in(t, e);
 }
 
 /* Swarm: a replicated event or a synced entry for a name we hold. */
@@ -187,15 +189,19 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
         }
         /* The process resumes here with the state it handed over. */
         uint64_t handle = trk_proc_restart(t, we->name, state);
-        if (e)
+        if (e) {
+            trk_digest_out(t, e);
             e->flags |= REG_TOMBSTONE; /* let the local registration take the name */
+        }
         if (handle)
             trk_register_local(t, we->name, handle, REG_STARTED, we->spec);
         t->stats.handoffs++;
     } else if (type == M_UNTRACK && t->cfg.mode == TRK_SWARM) {
         struct reg_entry *e = registry_get(&t->reg, we->name);
-        if (e && e->handle == we->handle)
+        if (e && e->handle == we->handle) {
+            trk_digest_out(t, e);
             registry_remove(&t->reg, we->name);
+        }
     } else {
         if (type == M_UNTRACK)
             we->flags |= REG_TOMBSTONE;
@@ -229,10 +235,12 @@ static void restart_here(struct tracker *t, struct reg_entry *e)
     uint64_t handle = trk_proc_restart(t, e->name, e->spec);
     if (!handle)
         return;
+    trk_digest_out(t, e);
     e->owner = 0;
     e->handle = handle;
     e->flags = REG_STARTED;
     trk_stamp_entry(t, e);
+    trk_digest_in(t, e);
     trk_broadcast_entry(t, M_TRACK, e);
     t->stats.restarts++;
 }
@@ -258,9 +266,12 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
         /* Its new owner restarts it and broadcasts the new registration;
          * Swarm forgets the dead copy meanwhile, fixed mode lets the newer
          * version replace it. */
-        if (t->cfg.mode == TRK_SWARM)
+        if (t->cfg.mode == TRK_SWARM) {
+            trk_digest_out(t, e);
             registry_remove(&t->reg, e->name);
+        }
     } else {
+        trk_digest_out(t, e);
         if (t->cfg.mode == TRK_FIXED) {
             e->flags |= REG_TOMBSTONE;
             e->version = ++t->version_clock;

@@ -167,11 +167,13 @@ struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64
         return NULL;
     if (!created && !(e->flags & REG_TOMBSTONE))
         return NULL;
+    trk_digest_out(t, e);
     e->owner = 0;
     e->handle = handle;
     e->flags = flags;
     e->spec = spec;
     trk_stamp_entry(t, e);
+    trk_digest_in(t, e);
     trk_broadcast_entry(t, M_TRACK, e);
     return e;
 }
@@ -372,6 +374,7 @@ void trk_unregister_local(struct tracker *t, struct reg_entry *e)
 {
     if (e->owner == 0)
         trk_proc_kill(t, e->handle);
+    trk_digest_out(t, e);
     if (t->cfg.mode == TRK_FIXED) {
         e->flags |= REG_TOMBSTONE;
         e->version = ++t->version_clock;

@@ -88,6 +88,32 @@ static struct view_sum view_of(struct sim_world *w, struct sim_node *n)
     return v;
 }
 
+/* Agreement of registries (protocols that have one): the first live
+ * included node whose registry differs from the first one's, or -1. */
+static int registries_disagree(struct sim_world *w)
+{
+    if (!w->proto->registry_digest)
+        return -1;
+    bool first = true;
+    size_t count0 = 0;
+    uint64_t sum0 = 0;
+    for (size_t i = 0; i < w->node_count; i++) {
+        if (!live(&w->nodes[i]) || !included(w, i))
+            continue;
+        size_t count;
+        uint64_t sum;
+        w->proto->registry_digest(w->nodes[i].instance, &count, &sum);
+        if (first) {
+            count0 = count;
+            sum0 = sum;
+            first = false;
+        } else if (count != count0 || sum != sum0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
 /* Returns the first node that disagrees, or -1 when converged: every live
  * included node settled and seeing exactly the other live included nodes,
  * every live excluded node seeing no one. */
@@ -118,7 +144,7 @@ static int first_unconverged(struct sim_world *w, bool *unsettled)
         if (v.count != live_count - 1 || v.sum != total - XXH3_64bits(n->name, strlen(n->name)))
             return (int)i;
     }
-    return -1;
+    return registries_disagree(w);
 }
 
 /* True when no live node sees any peer. */
@@ -148,9 +174,16 @@ void sim_check_explain(struct sim_world *w, char *buf, size_t size)
     size_t live_count = 0;
     for (size_t j = 0; j < w->node_count; j++)
         live_count += live(&w->nodes[j]) && included(w, j);
+    size_t reg_count = 0;
+    uint64_t reg_sum = 0;
+    if (w->proto->registry_digest)
+        w->proto->registry_digest(w->nodes[i].instance, &reg_count, &reg_sum);
     if (!included(w, (size_t)i))
         snprintf(buf, size, "%s (%s) is excluded but sees %zu peers", w->nodes[i].id,
                  w->nodes[i].name, v.count);
+    else if (!unsettled && v.count == live_count - 1 && w->proto->registry_digest)
+        snprintf(buf, size, "%s (%s) holds a registry of %zu names that differs from the others'",
+                 w->nodes[i].id, w->nodes[i].name, reg_count);
     else if (unsettled)
         snprintf(buf, size, "%s (%s) is not settled", w->nodes[i].id, w->nodes[i].name);
     else

@@ -233,6 +233,12 @@ static void collect_registries(struct sim_world *w, struct run_result *res)
         size_t count;
         uint64_t sum;
         w->proto->registry_digest(w->nodes[i].instance, &count, &sum);
+        if (w->proto->registry_digest_full) {
+            size_t full_count;
+            uint64_t full_sum;
+            w->proto->registry_digest_full(w->nodes[i].instance, &full_count, &full_sum);
+            res->digest_drift |= full_count != count || full_sum != sum;
+        }
         if (first) {
             sum0 = sum;
             count0 = count;

@@ -48,6 +48,7 @@ struct run_result {
     bool has_registry;     /* the protocol reports registries */
     bool registries_agree; /* every live node holds the same registry */
     size_t registry_min, registry_max; /* names per live node */
+    bool digest_drift;     /* a kept registry digest differs from a full recount */
     struct sim_stats stats;
     size_t expect_count;
     struct run_expect_result expects[RUN_MAX_EXPECT];
