@@ -33,6 +33,7 @@ void registry_free(struct registry *r)
     free(r->slots);
     free(r->free_slots);
     free(r->table);
+    free(r->tags);
     registry_init(r);
 }
 
@@ -41,22 +42,30 @@ size_t registry_count(const struct registry *r)
     return r->live;
 }
 
-static size_t home(const char *name, size_t cap)
+static uint64_t name_hash(const char *name)
 {
-    return (size_t)XXH3_64bits(name, strlen(name)) & (cap - 1);
+    return XXH3_64bits(name, strlen(name));
+}
+
+/* Probing compares the stored 32-bit tags first, so a lookup touches an
+ * entry's name only when the tags match. */
+static size_t find_pos_hashed(const struct registry *r, const char *name, uint64_t h)
+{
+    if (!r->table_cap)
+        return SIZE_MAX;
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (size_t p = (size_t)h & (r->table_cap - 1);; p = (p + 1) & (r->table_cap - 1)) {
+        uint32_t v = r->table[p];
+        if (v == EMPTY)
+            return SIZE_MAX;
+        if (v != GONE && r->tags[p] == tag && strcmp(r->slots[v - 1].name, name) == 0)
+            return p;
+    }
 }
 
 static size_t find_pos(const struct registry *r, const char *name)
 {
-    if (!r->table_cap)
-        return SIZE_MAX;
-    for (size_t p = home(name, r->table_cap);; p = (p + 1) & (r->table_cap - 1)) {
-        uint32_t v = r->table[p];
-        if (v == EMPTY)
-            return SIZE_MAX;
-        if (v != GONE && strcmp(r->slots[v - 1].name, name) == 0)
-            return p;
-    }
+    return find_pos_hashed(r, name, name_hash(name));
 }
 
 struct reg_entry *registry_get(const struct registry *r, const char *name)
@@ -68,18 +77,26 @@ struct reg_entry *registry_get(const struct registry *r, const char *name)
 static int rehash(struct registry *r, size_t cap)
 {
     uint32_t *t = calloc(cap, sizeof *t);
-    if (!t)
+    uint32_t *tags = calloc(cap, sizeof *tags);
+    if (!t || !tags) {
+        free(t);
+        free(tags);
         return -1;
+    }
     for (size_t i = 0; i < r->slot_count; i++) {
         if (!r->slots[i].name)
             continue;
-        size_t p = home(r->slots[i].name, cap);
+        uint64_t h = name_hash(r->slots[i].name);
+        size_t p = (size_t)h & (cap - 1);
         while (t[p] != EMPTY)
             p = (p + 1) & (cap - 1);
         t[p] = (uint32_t)i + 1;
+        tags[p] = (uint32_t)(h >> 32);
     }
     free(r->table);
+    free(r->tags);
     r->table = t;
+    r->tags = tags;
     r->table_cap = cap;
     r->used = r->live;
     return 0;
@@ -107,9 +124,11 @@ static int32_t slot_new(struct registry *r)
 struct reg_entry *registry_put(struct registry *r, const char *name, bool *created)
 {
     *created = false;
-    struct reg_entry *e = registry_get(r, name);
-    if (e)
-        return e;
+    uint64_t h = name_hash(name);
+    size_t found = find_pos_hashed(r, name, h);
+    if (found != SIZE_MAX)
+        return &r->slots[r->table[found] - 1];
+    struct reg_entry *e;
     if ((r->used + 1) * 4 > r->table_cap * 3) {
         size_t cap = r->table_cap ? r->table_cap : 64;
         while ((r->live + 1) * 2 > cap)
@@ -127,12 +146,13 @@ struct reg_entry *registry_put(struct registry *r, const char *name, bool *creat
     e = &r->slots[slot];
     memset(e, 0, sizeof *e);
     e->name = copy;
-    size_t p = home(name, r->table_cap);
+    size_t p = (size_t)h & (r->table_cap - 1);
     while (r->table[p] != EMPTY && r->table[p] != GONE)
         p = (p + 1) & (r->table_cap - 1);
     if (r->table[p] == EMPTY)
         r->used++;
     r->table[p] = (uint32_t)slot + 1;
+    r->tags[p] = (uint32_t)(h >> 32);
     r->live++;
     *created = true;
     return e;

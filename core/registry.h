@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define REG_NAME_MAX 256      /* longer names are refused */
-#define REG_CLOCK_MAX 48      /* encoded ITC bytes kept per entry */
+#define REG_CLOCK_MAX 22      /* encoded ITC bytes kept per entry */
 #define REG_META_MAX 8        /* meta keys per entry (groups are meta keys) */
 #define REG_META_KEY_MAX 64
 
@@ -42,6 +42,7 @@ struct registry {
     uint32_t *free_slots;
     size_t free_count;
     uint32_t *table;      /* open addressing: slot + 1, 0 empty, UINT32_MAX tombstone */
+    uint32_t *tags;       /* beside each table cell: 32 bits of the name's hash */
     size_t table_cap, used, live;
 };
 

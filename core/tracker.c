@@ -37,6 +37,7 @@ struct tracker *trk_new(struct cs_env *env, const struct trk_config *cfg, const 
     t->creation = creation;
     t->sync_node = -1;
     cs_strmap_init(&t->name_index);
+    cs_idmap_init(&t->proc_index);
     registry_init(&t->reg);
     t->ring = ring_new(RING_POINTS_DEFAULT, cfg->static_quorum);
     t->arena = itc_arena_new();
@@ -74,6 +75,8 @@ void trk_free(struct tracker *t)
     for (size_t i = 0; i < t->proc_count; i++)
         free(t->procs[i].name);
     free(t->procs);
+    free(t->free_procs);
+    cs_idmap_free(&t->proc_index);
     for (size_t i = 0; i < t->postponed_count; i++)
         event_free(&t->postponed[i]);
     free(t->postponed);
@@ -410,10 +413,10 @@ const char *trk_waiting_for(const struct tracker *t)
 
 static uint64_t entry_hash(const struct tracker *t, const struct reg_entry *e)
 {
-    char buf[REG_NAME_MAX + CS_NODE_NAME_MAX + 24];
-    int n = snprintf(buf, sizeof buf, "%s%c%s%c%016llx", e->name, 0, trk_name(t, e->owner), 0,
-                     (unsigned long long)e->handle);
-    return XXH3_64bits(buf, n > 0 ? (size_t)n : 0);
+    /* Independent of local numbering: the owner enters by its name. */
+    const char *owner = trk_name(t, e->owner);
+    uint64_t seed = XXH3_64bits(owner, strlen(owner)) ^ (e->handle * 0x9e3779b97f4a7c15ULL);
+    return XXH3_64bits_withSeed(e->name, strlen(e->name), seed);
 }
 
 static bool counted(const struct reg_entry *e)

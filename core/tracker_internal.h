@@ -9,6 +9,7 @@
 #define CS_TRACKER_INTERNAL_H
 
 #include "addr.h"
+#include "idmap.h"
 #include "itc.h"
 #include "registry.h"
 #include "ring.h"
@@ -101,6 +102,9 @@ struct tracker {
     struct registry reg;
     struct trk_proc *procs;
     size_t proc_count, proc_cap;
+    uint32_t *free_procs;         /* free slots of procs */
+    size_t free_proc_count;
+    struct cs_idmap proc_index;   /* handle's local number -> slot */
     uint32_t next_local;
     struct trk_event *postponed;
     size_t postponed_count, postponed_cap;

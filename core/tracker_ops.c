@@ -15,35 +15,46 @@
 
 /* ---- processes ---- */
 
+/* Processes are found by the local number in their handle's low bits. */
 static struct trk_proc *proc_find(struct tracker *t, uint64_t handle)
 {
-    for (size_t i = 0; i < t->proc_count; i++)
-        if (t->procs[i].name && t->procs[i].handle == handle)
-            return &t->procs[i];
-    return NULL;
+    if ((uint32_t)(handle >> 32) != t->creation)
+        return NULL;
+    int32_t i = cs_idmap_get(&t->proc_index, (uint32_t)handle);
+    return i >= 0 && t->procs[i].handle == handle ? &t->procs[i] : NULL;
 }
 
 static uint64_t proc_start(struct tracker *t, const char *name, int64_t value)
 {
     size_t i;
-    for (i = 0; i < t->proc_count && t->procs[i].name; i++)
-        ;
-    if (i == t->proc_count) {
+    if (t->free_proc_count) {
+        i = t->free_procs[--t->free_proc_count];
+    } else {
         if (t->proc_count == t->proc_cap) {
             size_t cap = t->proc_cap ? t->proc_cap * 2 : 16;
             struct trk_proc *p = realloc(t->procs, cap * sizeof *p);
             if (!p)
                 return 0;
             t->procs = p;
+            uint32_t *f = realloc(t->free_procs, cap * sizeof *f);
+            if (!f)
+                return 0;
+            t->free_procs = f;
             t->proc_cap = cap;
         }
-        t->proc_count++;
+        i = t->proc_count++;
     }
     struct trk_proc *p = &t->procs[i];
     p->name = strdup(name);
     p->handle = (uint64_t)t->creation << 32 | ++t->next_local;
     p->value = value;
-    return p->name ? p->handle : 0;
+    if (!p->name || cs_idmap_put(&t->proc_index, (uint32_t)p->handle, (int32_t)i) != 0) {
+        free(p->name);
+        p->name = NULL;
+        t->free_procs[t->free_proc_count++] = (uint32_t)i;
+        return 0;
+    }
+    return p->handle;
 }
 
 void trk_proc_kill(struct tracker *t, uint64_t handle)
@@ -51,8 +62,10 @@ void trk_proc_kill(struct tracker *t, uint64_t handle)
     struct trk_proc *p = proc_find(t, handle);
     if (!p)
         return;
+    cs_idmap_del(&t->proc_index, (uint32_t)handle);
     free(p->name);
     p->name = NULL;
+    t->free_procs[t->free_proc_count++] = (uint32_t)(p - t->procs);
 }
 
 int64_t trk_proc_value(struct tracker *t, uint64_t handle, bool *found)
