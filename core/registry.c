@@ -129,7 +129,7 @@ struct reg_entry *registry_put(struct registry *r, const char *name, bool *creat
     if (found != SIZE_MAX)
         return &r->slots[r->table[found] - 1];
     struct reg_entry *e;
-    if ((r->used + 1) * 4 > r->table_cap * 3) {
+    if ((r->used + 1) * 2 > r->table_cap) { /* at most half full: short probes */
         size_t cap = r->table_cap ? r->table_cap : 64;
         while ((r->live + 1) * 2 > cap)
             cap *= 2;

@@ -66,6 +66,7 @@ void trk_free(struct tracker *t)
     for (size_t i = 0; i < t->name_count; i++)
         free(t->names[i]);
     free(t->names);
+    free(t->name_hashes);
     cs_strmap_free(&t->name_index);
     free(t->nodes);
     free(t->pending);
@@ -97,6 +98,10 @@ int32_t trk_name_index(struct tracker *t, const char *name)
         if (!n)
             return -1;
         t->names = n;
+        uint64_t *h = realloc(t->name_hashes, cap * sizeof *h);
+        if (!h)
+            return -1;
+        t->name_hashes = h;
         t->name_cap = cap;
     }
     char *copy = strdup(name);
@@ -105,6 +110,7 @@ int32_t trk_name_index(struct tracker *t, const char *name)
         return -1;
     }
     t->names[t->name_count] = copy;
+    t->name_hashes[t->name_count] = XXH3_64bits(copy, strlen(copy));
     return (int32_t)t->name_count++;
 }
 
@@ -414,8 +420,8 @@ const char *trk_waiting_for(const struct tracker *t)
 static uint64_t entry_hash(const struct tracker *t, const struct reg_entry *e)
 {
     /* Independent of local numbering: the owner enters by its name. */
-    const char *owner = trk_name(t, e->owner);
-    uint64_t seed = XXH3_64bits(owner, strlen(owner)) ^ (e->handle * 0x9e3779b97f4a7c15ULL);
+    uint64_t owner = e->owner < t->name_count ? t->name_hashes[e->owner] : 0;
+    uint64_t seed = owner ^ (e->handle * 0x9e3779b97f4a7c15ULL);
     return XXH3_64bits_withSeed(e->name, strlen(e->name), seed);
 }
 

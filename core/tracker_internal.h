@@ -87,6 +87,7 @@ struct tracker {
     bool state_changed;
     /* Node names interned: index 0 is self; registry owners refer to them. */
     char **names;
+    uint64_t *name_hashes;        /* XXH3 of each name (registry digests) */
     size_t name_count, name_cap;
     struct cs_strmap name_index;
     /* The peers believed to run a tracker (name indices), and the ring. */

@@ -149,25 +149,21 @@ static void apply_entry(struct tracker *t, const struct trk_wire_entry *we, bool
 void trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
     uint32_t count = cs_get_u32(r);
-    struct trk_wire_entry *we = malloc(sizeof *we);
-    if (!we)
-        return;
+    struct trk_wire_entry we;
     for (uint32_t i = 0; i < count && !r->bad; i++)
-        if (trk_get_entry(r, we))
-            apply_entry(t, we, true);
+        if (trk_get_entry(r, &we))
+            apply_entry(t, &we, true);
     if (!cs_reader_done(r)) {
         t->stats.malformed++;
         cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed snapshot from %s", trk_name(t, from));
     }
-    free(we);
 }
 
 /* M_TRACK / M_UNTRACK / M_UPDATE_META / M_HANDOFF from a peer. */
 void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r)
 {
-    struct trk_wire_entry *we = malloc(sizeof *we);
-    if (!we)
-        return;
+    struct trk_wire_entry entry;
+    struct trk_wire_entry *we = &entry;
     int64_t state = 0;
     bool ok = trk_get_entry(r, we);
     if (type == M_HANDOFF)
@@ -175,7 +171,6 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
     if (!ok || !cs_reader_done(r)) {
         t->stats.malformed++;
         cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed %u from %s", type, trk_name(t, from));
-        free(we);
         return;
     }
     if (type == M_HANDOFF) {
@@ -184,7 +179,6 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
             /* We already run this name (a copy from the other side of a
              * healed partition): the copy on the ring owner wins. */
             t->stats.conflicts++;
-            free(we);
             return;
         }
         /* The process resumes here with the state it handed over. */
@@ -207,7 +201,6 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
             we->flags |= REG_TOMBSTONE;
         apply_entry(t, we, false);
     }
-    free(we);
 }
 
 /* ---- topology changes ---- */
