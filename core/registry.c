@@ -10,6 +10,34 @@
 
 #define EMPTY 0u
 #define GONE UINT32_MAX
+#define CHUNK_BYTES 65536
+
+struct reg_chunk {
+    struct reg_chunk *next;
+    size_t used, size;
+    char data[];
+};
+
+/* Copies a name into the arena. */
+static char *name_copy(struct registry *r, const char *name)
+{
+    size_t len = strlen(name) + 1;
+    struct reg_chunk *c = r->names;
+    if (!c || c->size - c->used < len) {
+        size_t size = len > CHUNK_BYTES ? len : CHUNK_BYTES;
+        c = malloc(sizeof *c + size);
+        if (!c)
+            return NULL;
+        c->next = r->names;
+        c->used = 0;
+        c->size = size;
+        r->names = c;
+    }
+    char *out = c->data + c->used;
+    memcpy(out, name, len);
+    c->used += len;
+    return out;
+}
 
 void registry_init(struct registry *r)
 {
@@ -21,7 +49,6 @@ static void entry_clear(struct reg_entry *e)
     for (uint8_t i = 0; i < e->meta_count; i++)
         free(e->meta[i]);
     free(e->meta);
-    free(e->name);
     memset(e, 0, sizeof *e);
 }
 
@@ -34,6 +61,11 @@ void registry_free(struct registry *r)
     free(r->free_slots);
     free(r->table);
     free(r->tags);
+    while (r->names) {
+        struct reg_chunk *next = r->names->next;
+        free(r->names);
+        r->names = next;
+    }
     registry_init(r);
 }
 
@@ -137,7 +169,7 @@ struct reg_entry *registry_put(struct registry *r, const char *name, bool *creat
             return NULL;
     }
     int32_t slot = slot_new(r);
-    char *copy = slot >= 0 ? strdup(name) : NULL;
+    char *copy = slot >= 0 ? name_copy(r, name) : NULL;
     if (!copy) {
         if (slot >= 0)
             r->free_slots[r->free_count++] = (uint32_t)slot;

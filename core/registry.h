@@ -24,7 +24,7 @@ enum reg_flags {
 };
 
 struct reg_entry {
-    char *name;           /* owned; NULL marks a free slot */
+    char *name;           /* in the registry's name arena; NULL marks a free slot */
     uint32_t owner;       /* index into the tracker's node table */
     uint32_t flags;
     uint64_t handle;      /* the process: owner's creation << 32 | local number */
@@ -36,6 +36,8 @@ struct reg_entry {
     uint8_t clock[REG_CLOCK_MAX];
 };
 
+struct reg_chunk;
+
 struct registry {
     struct reg_entry *slots;
     size_t slot_count, slot_cap;
@@ -43,6 +45,9 @@ struct registry {
     size_t free_count;
     uint32_t *table;      /* open addressing: slot + 1, 0 empty, UINT32_MAX tombstone */
     uint32_t *tags;       /* beside each table cell: 32 bits of the name's hash */
+    struct reg_chunk *names; /* names are packed into 64 KiB chunks (no per-name
+                                malloc); a removed name's bytes are reused only
+                                when the registry is freed */
     size_t table_cap, used, live;
 };
 
