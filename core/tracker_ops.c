@@ -219,6 +219,8 @@ static struct trk_request *request_new(struct tracker *t, const char *op, const 
     r->id = ++t->next_request;
     snprintf(r->op, sizeof r->op, "%s", op);
     snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+    if (strcmp(op, "multi_call") != 0) /* multi_call arms its own */
+        t->env->timer_start(t->env, CS_SEC(5), TRK_TAG(TT_CALL_TIMEOUT, r->id));
     return r;
 }
 
@@ -546,8 +548,12 @@ void trk_call_timeout(struct tracker *t, uint64_t id)
     struct trk_request *q = request_find(t, id);
     if (!q)
         return;
-    q->failures += q->waiting;
-    trk_reply(t, q->op, q->name, q->sum || q->failures ? "partial" : "timeout", "", q->sum);
+    if (strcmp(q->op, "multi_call") == 0) {
+        q->failures += q->waiting;
+        trk_reply(t, q->op, q->name, q->sum ? "partial" : "timeout", "", q->sum);
+    } else {
+        trk_reply(t, q->op, q->name, "timeout", "", 0);
+    }
     request_done(t, q);
 }
 
