@@ -92,6 +92,7 @@ demo: all
 bench: all
 	@$(BIN)/clustersim bench scenarios/bench/ping-100-faults.yaml --min-seconds 5
 	@$(BIN)/clustersim bench scenarios/bench/k8s-dns-1000.yaml --min-seconds 0
+	@$(BIN)/clustersim bench scenarios/bench/registry-1m.yaml --min-seconds 0
 
 clean:
 	rm -rf build $(BIN) reports-out
