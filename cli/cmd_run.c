@@ -165,7 +165,7 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
            r->pass ? "PASS" : "FAIL", sc->name, (unsigned long long)r->seed, conv,
            (unsigned long long)r->events, vt, r->wall_seconds * 1e3,
            (unsigned long long)r->trace_hash);
-    if (r->pass && !c->verbose)
+    if (r->pass && !c->verbose && !(r->stuck && !c->quiet))
         return;
     for (size_t i = 0; i < r->expect_count; i++) {
         const struct run_expect_result *e = &r->expects[i];
@@ -173,6 +173,8 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
             printf("     %s:%d:%d: %s: %s%s\n", sc->path, e->pos.line, e->pos.col,
                    sc_expect_name(e->kind), e->ok ? "" : "FAILED: ", e->detail);
     }
+    if (r->wait_for[0])
+        printf("     wait-for: %s\n", r->wait_for);
     if (r->stuck_report)
         printf("     stuck nodes:\n%s", r->stuck_report);
     if (r->last_events && !r->pass)

@@ -168,6 +168,12 @@ static void cluster_registry_digest_full(void *instance, size_t *count, uint64_t
         trk_registry_digest_full(n->trk, count, sum);
 }
 
+static const char *cluster_waiting_for(void *instance)
+{
+    struct cluster_node *n = instance;
+    return n->trk ? trk_waiting_for(n->trk) : NULL;
+}
+
 static bool cluster_message_can_progress(void *instance, const uint8_t *data, size_t len)
 {
     (void)instance;
@@ -244,5 +250,6 @@ const struct cs_proto cluster_proto = {
     .registry_digest = cluster_registry_digest,
     .registry_digest_full = cluster_registry_digest_full,
     .message_can_progress = cluster_message_can_progress,
+    .waiting_for = cluster_waiting_for,
     .dump = cluster_dump,
 };

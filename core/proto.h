@@ -52,6 +52,10 @@ struct cs_proto {
      * bytes, on its way to or from the instance, cannot move it on (a
      * keep-alive tick). NULL: every message can. */
     bool (*message_can_progress)(void *instance, const uint8_t *data, size_t len);
+    /* Optional: the name of the peer this instance is waiting for (a
+     * tracker's sync node while it syncs), or NULL; the stuck report draws
+     * the wait-for graph from it. */
+    const char *(*waiting_for)(void *instance);
     /* Writes a human-readable state dump; returns its length. */
     int (*dump)(void *instance, char *buf, size_t size);
 };

@@ -152,8 +152,11 @@ static void judge(const struct scenario *sc, const struct sim_world *w, struct r
             break;
         case SC_EXP_STUCK:
             r->ok = res->stuck;
-            snprintf(r->detail, sizeof r->detail, "%s", res->stuck ? "stuck, as expected"
-                                                                   : "no node got stuck");
+            if (res->stuck)
+                snprintf(r->detail, sizeof r->detail, "stuck, as expected%s%s",
+                         res->wait_for[0] ? "; waits: " : "", res->wait_for);
+            else
+                snprintf(r->detail, sizeof r->detail, "%s", "no node got stuck");
             break;
         case SC_EXP_NOT_STUCK:
             r->ok = !res->stuck;
@@ -198,6 +201,55 @@ static char *join_lines(const char *const *lines, size_t n)
     return out;
 }
 
+/* The node a stuck node waits for, by the protocol's own account. */
+static int waits_on(struct sim_world *w, uint32_t i)
+{
+    if (!w->proto->waiting_for || !w->nodes[i].instance)
+        return -1;
+    const char *peer = w->proto->waiting_for(w->nodes[i].instance);
+    for (size_t j = 0; peer && j < w->node_count; j++)
+        if (sim_node_alive(&w->nodes[j]) && strcmp(w->nodes[j].name, peer) == 0)
+            return (int)j;
+    return -1;
+}
+
+/* Follows the wait-for edges from each stuck node; writes the first cycle
+ * found ("n1 -> n2 -> n3 -> n1"), or the longest chain when there is none. */
+static void wait_for_graph(struct sim_world *w, const uint32_t *stuck, size_t n, char *out, size_t size)
+{
+    out[0] = '\0';
+    size_t best = 0;
+    for (size_t s = 0; s < n; s++) {
+        uint32_t path[64];
+        size_t len = 0;
+        int cur = (int)stuck[s];
+        int cycle_at = -1;
+        while (cur >= 0 && len < 64) {
+            for (size_t k = 0; k < len && cycle_at < 0; k++)
+                if (path[k] == (uint32_t)cur)
+                    cycle_at = (int)k;
+            if (cycle_at >= 0)
+                break;
+            path[len++] = (uint32_t)cur;
+            cur = waits_on(w, (uint32_t)cur);
+        }
+        if (len < 2 && cycle_at < 0)
+            continue;
+        size_t from = cycle_at >= 0 ? (size_t)cycle_at : 0;
+        if (cycle_at < 0 && (len <= best || best == SIZE_MAX))
+            continue;
+        size_t used = 0;
+        for (size_t k = from; k < len; k++)
+            used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s%s",
+                                     k > from ? " -> " : "", w->nodes[path[k]].id);
+        if (cycle_at >= 0) {
+            snprintf(out + used, used < size ? size - used : 0, " -> %s", w->nodes[path[from]].id);
+            return;
+        }
+        best = len;
+    }
+}
+
 static void report_stuck(struct sim_world *w, struct run_result *res)
 {
     uint32_t *stuck = malloc((w->node_count ? w->node_count : 1) * sizeof *stuck);
@@ -214,6 +266,7 @@ static void report_stuck(struct sim_world *w, struct run_result *res)
         len += (size_t)snprintf(text + len, cap - len, "  %s (%s): %s\n", node->id, node->name, dump);
     }
     res->stuck_report = text;
+    wait_for_graph(w, stuck, n, res->wait_for, sizeof res->wait_for);
     free(stuck);
 }
 

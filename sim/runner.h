@@ -43,6 +43,7 @@ struct run_result {
     bool stuck;
     cs_time stuck_at;
     char *stuck_report;    /* stuck nodes and their state dumps, or NULL */
+    char wait_for[512];    /* the wait-for cycle among stuck nodes ("n1 -> n2 -> n1"), or "" */
     char *last_events;     /* the last trace lines when something failed, or NULL */
     char unconverged[256]; /* why not converged, or "" */
     bool has_registry;     /* the protocol reports registries */
