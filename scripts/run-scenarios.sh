@@ -12,3 +12,5 @@ echo "scenarios: default seeds"
 "$bin" run scenarios/*.yaml --check-determinism --junit build/junit-default.xml --report build/reports
 echo "scenarios: seeds 1..5"
 "$bin" run scenarios/*.yaml --seeds 1..5 --check-determinism --quiet --junit build/junit-seeds.xml
+echo "scenarios: stuck fractions of simultaneous joins over seeds 1..2000"
+"$bin" run scenarios/frequency/*.yaml --seeds 1..2000 --quiet --junit build/junit-frequency.xml
