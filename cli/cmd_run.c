@@ -173,6 +173,8 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
             printf("     %s:%d:%d: %s: %s%s\n", sc->path, e->pos.line, e->pos.col,
                    sc_expect_name(e->kind), e->ok ? "" : "FAILED: ", e->detail);
     }
+    if (r->final_dumps && c->verbose)
+        printf("     state at the end:\n%s", r->final_dumps);
     if (r->wait_for[0])
         printf("     wait-for: %s\n", r->wait_for);
     if (r->stuck_report)

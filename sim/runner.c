@@ -270,6 +270,32 @@ static void report_stuck(struct sim_world *w, struct run_result *res)
     free(stuck);
 }
 
+/* Every live node's state dump at the end: into the trace (kind "dump")
+ * and, for verbose runs, into the result. */
+static void final_dumps(struct sim_world *w, struct run_result *res, bool keep)
+{
+    if (!w->proto->dump || (!w->trace.on && !keep))
+        return;
+    size_t cap = w->node_count * 1100 + 1, len = 0;
+    char *text = keep ? malloc(cap) : NULL;
+    if (text)
+        text[0] = '\0';
+    for (size_t i = 0; i < w->node_count; i++) {
+        struct sim_node *n = &w->nodes[i];
+        if (!sim_node_alive(n) || !n->instance)
+            continue;
+        char dump[1024], esc[2100];
+        w->proto->dump(n->instance, dump, sizeof dump);
+        if (w->trace.on) {
+            sim_json_escape(dump, esc, sizeof esc);
+            sim_trace_event(&w->trace, w->now, n->id, "dump", "\"state\":\"%s\"", esc);
+        }
+        if (text && len < cap)
+            len += (size_t)snprintf(text + len, cap - len, "  %s: %s\n", n->id, dump);
+    }
+    res->final_dumps = text;
+}
+
 static void collect_registries(struct sim_world *w, struct run_result *res)
 {
     if (!w->proto->registry_digest)
@@ -346,6 +372,7 @@ int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, s
         return -1;
     sim_world_run(w);
     res->wall_seconds = wall_now() - start;
+    final_dumps(w, res, opt->verbose);
     collect(w, res);
     judge(sc, w, res);
     if (!res->pass || res->stuck) {
@@ -361,6 +388,8 @@ void run_result_free(struct run_result *res)
 {
     free(res->stuck_report);
     free(res->last_events);
+    free(res->final_dumps);
     res->stuck_report = NULL;
     res->last_events = NULL;
+    res->final_dumps = NULL;
 }

@@ -45,6 +45,7 @@ struct run_result {
     char *stuck_report;    /* stuck nodes and their state dumps, or NULL */
     char wait_for[512];    /* the wait-for cycle among stuck nodes ("n1 -> n2 -> n1"), or "" */
     char *last_events;     /* the last trace lines when something failed, or NULL */
+    char *final_dumps;     /* every live node's state dump at the end (verbose runs), or NULL */
     char unconverged[256]; /* why not converged, or "" */
     bool has_registry;     /* the protocol reports registries */
     bool registries_agree; /* every live node holds the same registry */
