@@ -195,6 +195,15 @@ void trk_clock_fork(struct tracker *t, uint8_t *other, size_t *other_len)
         *other_len = (size_t)b;
 }
 
+bool trk_clock_valid(struct tracker *t, const uint8_t *clock, size_t len)
+{
+    if (len == 0)
+        return true;
+    itc_arena_reset(t->arena);
+    struct itc_stamp s;
+    return len <= TRK_CLOCK_MAX && itc_decode(t->arena, clock, len, &s) >= 0;
+}
+
 void trk_clock_adopt(struct tracker *t, const uint8_t *clock, size_t len)
 {
     itc_arena_reset(t->arena);
@@ -255,6 +264,22 @@ void trk_postpone(struct tracker *t, const struct trk_event *ev)
     t->stats.postponed++;
 }
 
+/* Moves an already postponed event to the end of the postponed list. */
+static void requeue(struct tracker *t, struct trk_event *ev)
+{
+    if (t->postponed_count == t->postponed_cap) {
+        size_t cap = t->postponed_cap ? t->postponed_cap * 2 : 16;
+        struct trk_event *p = realloc(t->postponed, cap * sizeof *p);
+        if (!p) {
+            event_free(ev);
+            return;
+        }
+        t->postponed = p;
+        t->postponed_cap = cap;
+    }
+    t->postponed[t->postponed_count++] = *ev;
+}
+
 static void dispatch(struct tracker *t, const struct trk_event *ev)
 {
     if (t->cfg.mode == TRK_SWARM)
@@ -274,10 +299,16 @@ static void deliver(struct tracker *t, const struct trk_event *ev)
         size_t count = t->postponed_count;
         t->postponed = NULL;
         t->postponed_count = t->postponed_cap = 0;
-        for (size_t i = 0; i < count; i++) {
+        size_t i = 0;
+        for (; i < count && !t->state_changed; i++) {
             dispatch(t, &list[i]);
             event_free(&list[i]);
         }
+        /* The state changed again half way: the events postponed again so
+         * far come first, then the ones not yet re-delivered (gen_statem
+         * puts postponed events back before the rest of the queue). */
+        for (; i < count; i++)
+            requeue(t, &list[i]);
         free(list);
     }
 }

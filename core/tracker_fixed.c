@@ -78,7 +78,12 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
             t->stats.malformed++;
             return;
         }
-        trk_merge_snapshot(t, (uint32_t)from, &r);
+        if (!trk_clock_valid(t, clock, len)) {
+            t->stats.bad_clock++;
+            return;
+        }
+        if (!trk_merge_snapshot(t, (uint32_t)from, &r))
+            return;
         t->stats.syncs_completed++;
         if (type == M_SYNC_RECV)
             push_to(t, (uint32_t)from, M_SYNC_ACK);

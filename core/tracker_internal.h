@@ -141,8 +141,13 @@ void trk_clock_seed(struct tracker *t);
 void trk_send_sync(struct tracker *t, uint32_t peer);
 void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
                        size_t clock_len);
-/* Merges a snapshot (Swarm rules in swarm mode, version rules in fixed). */
-void trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r);
+/* Merges a snapshot (Swarm rules in swarm mode, version rules in fixed);
+ * a malformed one (or one with an undecodable entry clock) is counted and
+ * changes nothing: false. */
+bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r);
+/* True when an encoded clock decodes; an empty one (a stamp too deep to be
+ * encoded travels empty) is accepted. */
+bool trk_clock_valid(struct tracker *t, const uint8_t *clock, size_t len);
 void trk_topology_change(struct tracker *t);
 void trk_arm_anti_entropy(struct tracker *t);
 void trk_reply(struct tracker *t, const char *op, const char *name, const char *status,

@@ -97,7 +97,7 @@ static void swarm_apply(struct tracker *t, struct reg_entry *e, const struct trk
     if (remote_wins) {
         copy_in(t, e, we);
         tell_to_die(t, local_owner, e->name, local_handle);
-    } else {
+    } else if (from_sync) { /* a replicated track with remote <= local is just ignored */
         int32_t loser = trk_name_index(t, we->owner);
         if (loser >= 0)
             tell_to_die(t, (uint32_t)loser, we->name, we->handle);
@@ -146,17 +146,29 @@ static void apply_entry(struct tracker *t, const struct trk_wire_entry *we, bool
         fixed_apply(t, e, we);
 }
 
-void trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
+bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
-    uint32_t count = cs_get_u32(r);
+    /* First check it all, so that a bad snapshot changes nothing. */
+    struct cs_reader check = *r;
+    uint32_t count = cs_get_u32(&check);
     struct trk_wire_entry we;
+    bool clocks_ok = true;
+    for (uint32_t i = 0; i < count && !check.bad; i++)
+        if (trk_get_entry(&check, &we))
+            clocks_ok = clocks_ok && trk_clock_valid(t, we.clock, we.clock_len);
+    if (!cs_reader_done(&check) || !clocks_ok) {
+        if (cs_reader_done(&check))
+            t->stats.bad_clock++;
+        else
+            t->stats.malformed++;
+        cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed snapshot from %s", trk_name(t, from));
+        return false;
+    }
+    count = cs_get_u32(r);
     for (uint32_t i = 0; i < count && !r->bad; i++)
         if (trk_get_entry(r, &we))
             apply_entry(t, &we, true);
-    if (!cs_reader_done(r)) {
-        t->stats.malformed++;
-        cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed snapshot from %s", trk_name(t, from));
-    }
+    return true;
 }
 
 /* M_TRACK / M_UNTRACK / M_UPDATE_META / M_HANDOFF from a peer. */
@@ -171,6 +183,11 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
     if (!ok || !cs_reader_done(r)) {
         t->stats.malformed++;
         cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed %u from %s", type, trk_name(t, from));
+        return;
+    }
+    if (!trk_clock_valid(t, we->clock, we->clock_len)) {
+        t->stats.bad_clock++;
+        cs_logf(t->env, CS_LOG_WARN, "[swarm] bad clock in %u from %s", type, trk_name(t, from));
         return;
     }
     if (type == M_HANDOFF) {

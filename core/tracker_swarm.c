@@ -85,7 +85,12 @@ static void on_sync_done(struct tracker *t, uint32_t from, struct cs_reader *r, 
         t->stats.malformed++;
         return;
     }
-    trk_merge_snapshot(t, from, r);
+    if (!trk_clock_valid(t, clock, clock_len)) {
+        t->stats.bad_clock++;
+        return;
+    }
+    if (!trk_merge_snapshot(t, from, r))
+        return; /* dropped whole: still waiting */
     if (reply)
         trk_send_snapshot(t, from, M_SYNC_ACK, clock, clock_len);
     if (reply)

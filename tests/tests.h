@@ -24,6 +24,7 @@ int test_world_run(void);
 int test_scenarios_run(void);
 int test_conn_run(void);
 int test_membership_run(void);
+int test_tracker_run(void);
 
 /* Loads a scenario from YAML text or fails the test with the loader's
  * message (tests/helpers.c). */

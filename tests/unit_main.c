@@ -23,6 +23,7 @@ int main(void)
     failed += test_world_run();
     failed += test_conn_run();
     failed += test_membership_run();
+    failed += test_tracker_run();
     failed += test_scenarios_run();
     return failed;
 }
