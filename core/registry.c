@@ -60,7 +60,6 @@ void registry_free(struct registry *r)
     free(r->slots);
     free(r->free_slots);
     free(r->table);
-    free(r->tags);
     while (r->names) {
         struct reg_chunk *next = r->names->next;
         free(r->names);
@@ -87,10 +86,10 @@ static size_t find_pos_hashed(const struct registry *r, const char *name, uint64
         return SIZE_MAX;
     uint32_t tag = (uint32_t)(h >> 32);
     for (size_t p = (size_t)h & (r->table_cap - 1);; p = (p + 1) & (r->table_cap - 1)) {
-        uint32_t v = r->table[p];
+        uint32_t v = r->table[p].slot;
         if (v == EMPTY)
             return SIZE_MAX;
-        if (v != GONE && r->tags[p] == tag && strcmp(r->slots[v - 1].name, name) == 0)
+        if (v != GONE && r->table[p].tag == tag && strcmp(r->slots[v - 1].name, name) == 0)
             return p;
     }
 }
@@ -103,32 +102,26 @@ static size_t find_pos(const struct registry *r, const char *name)
 struct reg_entry *registry_get(const struct registry *r, const char *name)
 {
     size_t p = find_pos(r, name);
-    return p == SIZE_MAX ? NULL : &r->slots[r->table[p] - 1];
+    return p == SIZE_MAX ? NULL : &r->slots[r->table[p].slot - 1];
 }
 
 static int rehash(struct registry *r, size_t cap)
 {
-    uint32_t *t = calloc(cap, sizeof *t);
-    uint32_t *tags = calloc(cap, sizeof *tags);
-    if (!t || !tags) {
-        free(t);
-        free(tags);
+    struct reg_cell *t = calloc(cap, sizeof *t);
+    if (!t)
         return -1;
-    }
     for (size_t i = 0; i < r->slot_count; i++) {
         if (!r->slots[i].name)
             continue;
         uint64_t h = name_hash(r->slots[i].name);
         size_t p = (size_t)h & (cap - 1);
-        while (t[p] != EMPTY)
+        while (t[p].slot != EMPTY)
             p = (p + 1) & (cap - 1);
-        t[p] = (uint32_t)i + 1;
-        tags[p] = (uint32_t)(h >> 32);
+        t[p].slot = (uint32_t)i + 1;
+        t[p].tag = (uint32_t)(h >> 32);
     }
     free(r->table);
-    free(r->tags);
     r->table = t;
-    r->tags = tags;
     r->table_cap = cap;
     r->used = r->live;
     return 0;
@@ -159,7 +152,7 @@ struct reg_entry *registry_put(struct registry *r, const char *name, bool *creat
     uint64_t h = name_hash(name);
     size_t found = find_pos_hashed(r, name, h);
     if (found != SIZE_MAX)
-        return &r->slots[r->table[found] - 1];
+        return &r->slots[r->table[found].slot - 1];
     struct reg_entry *e;
     if ((r->used + 1) * 2 > r->table_cap) { /* at most half full: short probes */
         size_t cap = r->table_cap ? r->table_cap : 64;
@@ -179,12 +172,12 @@ struct reg_entry *registry_put(struct registry *r, const char *name, bool *creat
     memset(e, 0, sizeof *e);
     e->name = copy;
     size_t p = (size_t)h & (r->table_cap - 1);
-    while (r->table[p] != EMPTY && r->table[p] != GONE)
+    while (r->table[p].slot != EMPTY && r->table[p].slot != GONE)
         p = (p + 1) & (r->table_cap - 1);
-    if (r->table[p] == EMPTY)
+    if (r->table[p].slot == EMPTY)
         r->used++;
-    r->table[p] = (uint32_t)slot + 1;
-    r->tags[p] = (uint32_t)(h >> 32);
+    r->table[p].slot = (uint32_t)slot + 1;
+    r->table[p].tag = (uint32_t)(h >> 32);
     r->live++;
     *created = true;
     return e;
@@ -195,8 +188,8 @@ void registry_remove(struct registry *r, const char *name)
     size_t p = find_pos(r, name);
     if (p == SIZE_MAX)
         return;
-    uint32_t slot = r->table[p] - 1;
-    r->table[p] = GONE;
+    uint32_t slot = r->table[p].slot - 1;
+    r->table[p].slot = GONE;
     entry_clear(&r->slots[slot]);
     r->free_slots[r->free_count++] = slot;
     r->live--;

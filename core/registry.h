@@ -43,8 +43,10 @@ struct registry {
     size_t slot_count, slot_cap;
     uint32_t *free_slots;
     size_t free_count;
-    uint32_t *table;      /* open addressing: slot + 1, 0 empty, UINT32_MAX tombstone */
-    uint32_t *tags;       /* beside each table cell: 32 bits of the name's hash */
+    struct reg_cell {     /* open addressing, one cache access per probe: */
+        uint32_t slot;    /* slot + 1; 0 empty, UINT32_MAX tombstone */
+        uint32_t tag;     /* 32 bits of the name's hash, compared first */
+    } *table;
     struct reg_chunk *names; /* names are packed into 64 KiB chunks (no per-name
                                 malloc); a removed name's bytes are reused only
                                 when the registry is freed */
