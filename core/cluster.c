@@ -58,6 +58,12 @@ static void on_message(void *ctx, const char *peer, const uint8_t *data, size_t 
         trk_message(n->trk, peer, data, len);
 }
 
+static void each_connected(void *ctx, void (*fn)(void *fctx, const char *peer), void *fctx)
+{
+    struct cluster_node *n = ctx;
+    conn_each_up(mem_conn(n->mem), fn, fctx);
+}
+
 static int trk_send_to(void *ctx, const char *peer, const uint8_t *data, size_t len)
 {
     struct cluster_node *n = ctx;
@@ -76,7 +82,7 @@ static void *cluster_create(struct cs_env *env, const void *config, const char *
                                .message = on_message};
     n->mem = mem_new(env, &n->cfg.mem, node_name, &cb);
     if (n->mem && n->cfg.tracker) {
-        struct trk_host host = {.ctx = n, .send = trk_send_to};
+        struct trk_host host = {.ctx = n, .send = trk_send_to, .each_peer = each_connected};
         n->trk = trk_new(env, &n->cfg.trk, node_name, (uint32_t)env->random_u64(env), &host);
     }
     if (!n->mem || (n->cfg.tracker && !n->trk)) {

@@ -392,6 +392,30 @@ void trk_start_check(struct tracker *t, uint32_t peer, uint32_t attempt)
     trk_send(t, peer, &w);
 }
 
+struct take_ctx {
+    struct tracker *t;
+    bool check;
+};
+
+static void take_peer(void *ctx, const char *peer)
+{
+    struct take_ctx *c = ctx;
+    int32_t idx = trk_name_index(c->t, peer);
+    if (idx <= 0)
+        return;
+    if (c->check)
+        trk_start_check(c->t, (uint32_t)idx, 0);
+    else
+        trk_add_node(c->t, (uint32_t)idx);
+}
+
+void trk_take_connected(struct tracker *t, bool check)
+{
+    struct take_ctx c = {t, check};
+    if (t->host.each_peer)
+        t->host.each_peer(t->host.ctx, take_peer, &c);
+}
+
 void trk_node_checked(struct tracker *t, uint32_t peer)
 {
     if (t->cfg.mode == TRK_SWARM)

@@ -45,6 +45,9 @@ struct trk_host {
     void *ctx;
     /* Sends a tracker message to a peer over its link; -1 if not up. */
     int (*send)(void *ctx, const char *peer, const uint8_t *data, size_t len);
+    /* Lists the peers connected now (what Erlang's Node.list() gives); the
+     * tracker takes them when it starts. May be NULL. */
+    void (*each_peer)(void *ctx, void (*fn)(void *fctx, const char *peer), void *fctx);
 };
 
 /* A command's outcome, reported through env->trace kind "reply" and kept as

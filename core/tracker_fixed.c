@@ -31,6 +31,7 @@ static void fixed_timer(struct tracker *t, uint64_t tag)
     switch ((unsigned)(tag >> 48 & 0xff)) {
     case TT_START:
         trk_set_state(t, TRK_CLUSTER_WAIT);
+        trk_take_connected(t, true);
         t->env->timer_start(t->env, t->cfg.sync_nodes_timeout, TRK_TAG(TT_CLUSTER_JOIN, 0));
         break;
     case TT_CLUSTER_JOIN:

@@ -158,6 +158,9 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
 void trk_tracking_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r);
 void trk_tracking_command(struct tracker *t, const struct trk_event *ev);
 void trk_start_check(struct tracker *t, uint32_t peer, uint32_t attempt);
+/* At start: takes the connected peers as nodes (Swarm, unchecked) or checks
+ * each of them (fixed). */
+void trk_take_connected(struct tracker *t, bool check);
 /* The peer answered that its tracker runs: add it (mode-specific). */
 void trk_node_checked(struct tracker *t, uint32_t peer);
 void trk_swarm_node_checked(struct tracker *t, uint32_t peer);

@@ -239,8 +239,10 @@ static void on_timer(struct tracker *t, const struct trk_event *ev)
 {
     unsigned kind = (unsigned)(ev->tag >> 48 & 0xff);
     if (kind == TT_START) {
-        /* Take the connected peers; wait sync_nodes_timeout for more. */
+        /* Take the connected peers (Node.list(), unchecked); wait
+         * sync_nodes_timeout for more. */
         trk_set_state(t, TRK_CLUSTER_WAIT);
+        trk_take_connected(t, false);
         t->env->timer_start(t->env, t->cfg.sync_nodes_timeout, TRK_TAG(TT_CLUSTER_JOIN, 0));
         return;
     }
