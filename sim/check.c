@@ -240,10 +240,18 @@ size_t sim_check_stuck(struct sim_world *w, uint32_t *out)
         return 0;
     struct pending_scan scan = {w, busy};
     sim_evq_each(&w->queue, mark_pending, &scan);
+    /* Stuck is a property of the whole cluster: while any live node still
+     * has something that can move it (a timer it would act on, a message to
+     * or from it), it may yet message a waiting node, so nobody is stuck.
+     * Keep-alive ticks and membership polls do not count (the protocol says
+     * so through timer_can_progress / message_can_progress). */
+    bool anyone_busy = false;
+    for (size_t i = 0; i < w->node_count && !anyone_busy; i++)
+        anyone_busy = live(&w->nodes[i]) && busy[i];
     size_t n = 0;
-    for (size_t i = 0; i < w->node_count; i++) {
+    for (size_t i = 0; i < w->node_count && !anyone_busy; i++) {
         struct sim_node *node = &w->nodes[i];
-        if (live(node) && !busy[i] && !w->proto->settled(node->instance))
+        if (live(node) && !w->proto->settled(node->instance))
             out[n++] = (uint32_t)i;
     }
     free(busy);

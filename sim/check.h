@@ -21,8 +21,9 @@ void sim_check_finish(struct sim_world *w);
  * nodes. */
 bool sim_check_converged(struct sim_world *w);
 
-/* Writes into `out` (room for node_count) the live nodes that are stuck now;
- * returns the count. */
+/* Writes into `out` (room for node_count) the live nodes that are stuck now:
+ * the unsettled ones, when no live node has anything pending that could move
+ * it (a timer it would act on, a message to or from it); returns the count. */
 size_t sim_check_stuck(struct sim_world *w, uint32_t *out);
 
 /* Describes why the cluster is not converged (first offending node) into
