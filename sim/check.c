@@ -21,7 +21,10 @@ static bool is_window(enum sc_expect_kind k)
     return k == SC_EXP_STABLE || k == SC_EXP_UNSTABLE || k == SC_EXP_ISOLATED;
 }
 
-enum { CHECK_PERIODIC = 0, CHECK_ONCE = 1 };
+/* CHECK_FIRST re-queues itself as the first periodic check at the same
+ * instant: scheduled at that moment, it runs after every event already
+ * queued for it (a restarted pod coming back at the last fault). */
+enum { CHECK_PERIODIC = 0, CHECK_ONCE = 1, CHECK_FIRST = 2 };
 
 static int schedule_check(struct sim_world *w, cs_time at, uint32_t once)
 {
@@ -53,7 +56,7 @@ int sim_check_schedule(struct sim_world *w)
         if (e->from < first)
             first = e->from;
     }
-    return schedule_check(w, first, CHECK_PERIODIC);
+    return schedule_check(w, first, CHECK_FIRST);
 }
 
 struct view_sum {
@@ -326,6 +329,10 @@ static void look(struct sim_world *w)
 
 void sim_check_handle(struct sim_world *w, const struct sim_event *ev)
 {
+    if (ev->aux == CHECK_FIRST) {
+        schedule_check(w, w->now, CHECK_PERIODIC);
+        return;
+    }
     look(w);
     if (ev->aux == CHECK_ONCE)
         return;
