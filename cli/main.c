@@ -21,7 +21,7 @@ static void usage(FILE *f)
             "      run each scenario on each seed and check its expectations\n"
             "  replay TRACE [--node ID] [--kind KIND] [--from T] [--to T] [--check]\n"
             "      print a recorded trace readably; --check re-runs it and compares hashes\n"
-            "  bench [FILE] [--min-seconds S] [--seed N]\n"
+            "  bench [FILE] [--min-seconds S] [--seed N] [--quiet]\n"
             "      simulated events per second of wall time (default: the 100-node\n"
             "      ping cluster with every network fault on)\n"
             "\n"
