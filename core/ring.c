@@ -60,9 +60,35 @@ static int point_cmp(const struct ring_point *a, const struct ring_point *b)
     return strcmp(a->node, b->node);
 }
 
-static int point_qsort_cmp(const void *a, const void *b)
+/* Heapsort of a node's new points: no allocation (glibc's qsort mallocs a
+ * buffer and dominated the cost of building small rings). */
+static void sift_down(struct ring_point *p, size_t root, size_t n)
 {
-    return point_cmp(a, b);
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && point_cmp(&p[child], &p[child + 1]) < 0)
+            child++;
+        if (point_cmp(&p[root], &p[child]) >= 0)
+            return;
+        struct ring_point t = p[root];
+        p[root] = p[child];
+        p[child] = t;
+        root = child;
+    }
+}
+
+static void sort_points(struct ring_point *p, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(p, i, n);
+    for (size_t end = n; end-- > 1;) {
+        struct ring_point t = p[0];
+        p[0] = p[end];
+        p[end] = t;
+        sift_down(p, 0, end);
+    }
 }
 
 /* The index of node in r->nodes, or where it would be inserted (*found says
@@ -151,7 +177,7 @@ int ring_add(struct ring *r, const char *node)
         fresh[i].node = copy;
     }
     free(input);
-    qsort(fresh, n, sizeof *fresh, point_qsort_cmp);
+    sort_points(fresh, n);
 
     /* Merge from the back: old points at [0, point_count), new in fresh. */
     size_t i = r->point_count, j = n, k = r->point_count + n;
