@@ -1,10 +1,8 @@
 /*
  * core/ring.c: the consistent hash ring.  Nodes live in an array of name
  * copies sorted by strcmp; points live in one array sorted by (hash, node
- * name).  Adding a node sorts its own points and merges them in from the
- * back; removing one compacts its points out.  Each point refers to its
- * node's name copy, which is compared by content for ordering and by identity
- * only to find the points of a node being removed.
+ * name), rebuilt from the nodes at the first lookup after a change.  Each
+ * point refers to its node's name copy.
  */
 #include "ring.h"
 
@@ -23,8 +21,9 @@ struct ring {
     uint32_t static_quorum;
     char **nodes; /* sorted by strcmp */
     size_t node_count, node_cap;
-    struct ring_point *points; /* sorted by point_cmp */
+    struct ring_point *points; /* sorted by point_cmp; a cache of the nodes */
     size_t point_count, point_cap;
+    bool stale;                /* nodes changed since the points were built */
 };
 
 struct ring *ring_new(uint32_t points_per_node, uint32_t static_quorum)
@@ -130,76 +129,24 @@ int ring_add(struct ring *r, const char *node)
     size_t at = node_search(r, node, &found);
     if (found)
         return 0;
-
-    size_t n = r->points_per_node;
-    if (r->point_count > SIZE_MAX / sizeof(struct ring_point) - n)
+    char *copy = strdup(node);
+    if (!copy)
         return -1;
-
-    /* Reserve everything first so that failure leaves the ring unchanged. */
-    size_t len = strlen(node);
-    if (len > SIZE_MAX - 6)
-        return -1;
-    char *copy = malloc(len + 1);
-    unsigned char *input = malloc(len + 5);
-    struct ring_point *fresh = malloc(n * sizeof *fresh);
-    if (!copy || !input || !fresh)
-        goto oom;
     if (r->node_count == r->node_cap) {
         size_t cap = r->node_cap ? r->node_cap * 2 : 8;
         char **nodes = realloc(r->nodes, cap * sizeof *nodes);
-        if (!nodes)
-            goto oom;
+        if (!nodes) {
+            free(copy);
+            return -1;
+        }
         r->nodes = nodes;
         r->node_cap = cap;
     }
-    if (r->point_count + n > r->point_cap) {
-        size_t need = r->point_count + n;
-        size_t cap = r->point_cap <= SIZE_MAX / 2 / sizeof(struct ring_point) ? r->point_cap * 2 : need;
-        if (cap < need)
-            cap = need;
-        struct ring_point *points = realloc(r->points, cap * sizeof *points);
-        if (!points)
-            goto oom;
-        r->points = points;
-        r->point_cap = cap;
-    }
-
-    memcpy(copy, node, len + 1);
-    memcpy(input, node, len);
-    input[len] = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t idx = (uint32_t)i;
-        input[len + 1] = (unsigned char)(idx & 0xff);
-        input[len + 2] = (unsigned char)((idx >> 8) & 0xff);
-        input[len + 3] = (unsigned char)((idx >> 16) & 0xff);
-        input[len + 4] = (unsigned char)((idx >> 24) & 0xff);
-        fresh[i].hash = XXH64(input, len + 5, 0);
-        fresh[i].node = copy;
-    }
-    free(input);
-    sort_points(fresh, n);
-
-    /* Merge from the back: old points at [0, point_count), new in fresh. */
-    size_t i = r->point_count, j = n, k = r->point_count + n;
-    while (j > 0) {
-        if (i > 0 && point_cmp(&r->points[i - 1], &fresh[j - 1]) > 0)
-            r->points[--k] = r->points[--i];
-        else
-            r->points[--k] = fresh[--j];
-    }
-    r->point_count += n;
-    free(fresh);
-
     memmove(&r->nodes[at + 1], &r->nodes[at], (r->node_count - at) * sizeof *r->nodes);
     r->nodes[at] = copy;
     r->node_count++;
+    r->stale = true; /* points are rebuilt at the next lookup */
     return 0;
-
-oom:
-    free(copy);
-    free(input);
-    free(fresh);
-    return -1;
 }
 
 void ring_remove(struct ring *r, const char *node)
@@ -208,20 +155,58 @@ void ring_remove(struct ring *r, const char *node)
     size_t at = node_search(r, node, &found);
     if (!found)
         return;
-    char *copy = r->nodes[at];
-    size_t k = 0;
-    for (size_t i = 0; i < r->point_count; i++)
-        if (r->points[i].node != copy)
-            r->points[k++] = r->points[i];
-    r->point_count = k;
+    free(r->nodes[at]);
     memmove(&r->nodes[at], &r->nodes[at + 1], (r->node_count - at - 1) * sizeof *r->nodes);
     r->node_count--;
-    free(copy);
+    r->stale = true;
+}
+
+/* Computes every node's points and sorts them. Done lazily, on the first
+ * lookup after a change: trackers that never place a name (a join storm)
+ * never pay for it, and a burst of joins costs one rebuild. */
+static int rebuild(struct ring *r)
+{
+    size_t n = r->points_per_node;
+    if (r->node_count > SIZE_MAX / sizeof(struct ring_point) / n)
+        return -1;
+    size_t need = r->node_count * n;
+    if (need > r->point_cap) {
+        struct ring_point *points = realloc(r->points, need * sizeof *points);
+        if (!points)
+            return -1;
+        r->points = points;
+        r->point_cap = need;
+    }
+    unsigned char input[1024];
+    size_t k = 0;
+    for (size_t node = 0; node < r->node_count; node++) {
+        size_t len = strlen(r->nodes[node]);
+        if (len + 5 > sizeof input)
+            len = sizeof input - 5; /* names are far shorter; stay bounded */
+        memcpy(input, r->nodes[node], len);
+        input[len] = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t idx = (uint32_t)i;
+            input[len + 1] = (unsigned char)(idx & 0xff);
+            input[len + 2] = (unsigned char)((idx >> 8) & 0xff);
+            input[len + 3] = (unsigned char)((idx >> 16) & 0xff);
+            input[len + 4] = (unsigned char)((idx >> 24) & 0xff);
+            r->points[k].hash = XXH64(input, len + 5, 0);
+            r->points[k].node = r->nodes[node];
+            k++;
+        }
+    }
+    sort_points(r->points, k);
+    r->point_count = k;
+    r->stale = false;
+    return 0;
 }
 
 const char *ring_owner_hash(const struct ring *r, uint64_t h)
 {
     if (r->node_count == 0 || r->node_count < r->static_quorum)
+        return NULL;
+    if (r->stale && rebuild((struct ring *)r) != 0) /* the points are a cache */
         return NULL;
     /* The first point whose hash is >= h; among equal hashes the array order
      * (by node name) makes the lowest-sorted node win. */
