@@ -93,6 +93,7 @@ bench: all
 	@$(BIN)/clustersim bench scenarios/bench/ping-100-faults.yaml --min-seconds 5
 	@$(BIN)/clustersim bench scenarios/bench/k8s-dns-1000.yaml --min-seconds 0
 	@$(BIN)/clustersim bench scenarios/bench/registry-1m.yaml --min-seconds 0
+	@$(BIN)/clustersim bench scenarios/frequency/join-storm-3-swarm.yaml --min-seconds 2 --quiet
 
 clean:
 	rm -rf build $(BIN) reports-out
