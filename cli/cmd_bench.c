@@ -16,6 +16,20 @@
 
 #define DEFAULT_BENCH "scenarios/bench/ping-100-faults.yaml"
 
+static void print_run(int index, const struct run_result *r, double rate)
+{
+    printf("  run %d seed=%llu: %llu events in %.3fs wall = %.2f M events/s (virtual/wall %.0fx), "
+           "peak queue %llu\n",
+           index + 1, (unsigned long long)r->seed, (unsigned long long)r->events, r->wall_seconds,
+           rate / 1e6, (double)r->end_time / 1e9 / r->wall_seconds,
+           (unsigned long long)r->stats.peak_queue);
+    if (r->converged_after >= 0)
+        printf("    full agreement (converged) %.3fs of virtual time after the last fault "
+               "(at %.3fs)\n", (double)r->converged_after / 1e9, (double)r->last_fault / 1e9);
+    else
+        printf("    not converged by the end of the run\n");
+}
+
 int cmd_bench(int argc, char **argv, const char *self)
 {
     (void)self;
@@ -61,25 +75,8 @@ int cmd_bench(int argc, char **argv, const char *self)
             return 1;
         }
         double rate = (double)r.events / r.wall_seconds;
-        if (quiet_runs && runs > 0) {
-            events += r.events;
-            wall += r.wall_seconds;
-            if (rate > best)
-                best = rate;
-            runs++;
-            run_result_free(&r);
-            continue;
-        }
-        printf("  run %d seed=%llu: %llu events in %.3fs wall = %.2f M events/s (virtual/wall %.0fx), "
-               "peak queue %llu\n",
-               runs + 1, (unsigned long long)r.seed, (unsigned long long)r.events, r.wall_seconds,
-               rate / 1e6, (double)r.end_time / 1e9 / r.wall_seconds,
-               (unsigned long long)r.stats.peak_queue);
-        if (r.converged_after >= 0)
-            printf("    full agreement (converged) %.3fs of virtual time after the last fault "
-                   "(at %.3fs)\n", (double)r.converged_after / 1e9, (double)r.last_fault / 1e9);
-        else
-            printf("    not converged by the end of the run\n");
+        if (!quiet_runs || runs == 0)
+            print_run(runs, &r, rate);
         events += r.events;
         wall += r.wall_seconds;
         if (rate > best)

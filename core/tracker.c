@@ -7,6 +7,7 @@
  * tracker_ops.c, merges and handoff in tracker_merge.c.
  */
 #include "tracker_internal.h"
+#include "grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,14 +132,8 @@ void trk_add_node(struct tracker *t, uint32_t idx)
 {
     if (idx == 0 || trk_is_node(t, idx))
         return;
-    if (t->node_count == t->node_cap) {
-        size_t cap = t->node_cap ? t->node_cap * 2 : 8;
-        uint32_t *n = realloc(t->nodes, cap * sizeof *n);
-        if (!n)
-            return;
-        t->nodes = n;
-        t->node_cap = cap;
-    }
+    if (cs_grow((void **)&t->nodes, &t->node_cap, t->node_count + 1, sizeof *t->nodes) != 0)
+        return;
     t->nodes[t->node_count++] = idx;
     ring_add(t->ring, trk_name(t, idx));
 }
@@ -241,14 +236,9 @@ static char *dup_or_null(const char *s)
 
 void trk_postpone(struct tracker *t, const struct trk_event *ev)
 {
-    if (t->postponed_count == t->postponed_cap) {
-        size_t cap = t->postponed_cap ? t->postponed_cap * 2 : 16;
-        struct trk_event *p = realloc(t->postponed, cap * sizeof *p);
-        if (!p)
-            return;
-        t->postponed = p;
-        t->postponed_cap = cap;
-    }
+    if (cs_grow((void **)&t->postponed, &t->postponed_cap, t->postponed_count + 1,
+                sizeof *t->postponed) != 0)
+        return;
     struct trk_event *c = &t->postponed[t->postponed_count++];
     *c = *ev;
     c->peer = dup_or_null(ev->peer);

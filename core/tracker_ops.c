@@ -8,6 +8,7 @@
  * `call get` reads it.
  */
 #include "tracker_internal.h"
+#include "grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,14 +207,9 @@ static struct reg_entry *live_entry(struct tracker *t, const char *name)
 
 static struct trk_request *request_new(struct tracker *t, const char *op, const char *name)
 {
-    if (t->request_count == t->request_cap) {
-        size_t cap = t->request_cap ? t->request_cap * 2 : 8;
-        struct trk_request *r = realloc(t->requests, cap * sizeof *r);
-        if (!r)
-            return NULL;
-        t->requests = r;
-        t->request_cap = cap;
-    }
+    if (cs_grow((void **)&t->requests, &t->request_cap, t->request_count + 1,
+                sizeof *t->requests) != 0)
+        return NULL;
     struct trk_request *r = &t->requests[t->request_count++];
     memset(r, 0, sizeof *r);
     r->id = ++t->next_request;

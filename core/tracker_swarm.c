@@ -8,6 +8,7 @@
  * forever.
  */
 #include "tracker_internal.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +23,8 @@ static void park(struct tracker *t, uint32_t from)
     for (size_t i = 0; i < t->pending_count; i++)
         if (t->pending[i] == from)
             return; /* deduplicated */
-    if (t->pending_count == t->pending_cap) {
-        size_t cap = t->pending_cap ? t->pending_cap * 2 : 4;
-        uint32_t *p = realloc(t->pending, cap * sizeof *p);
-        if (!p)
-            return;
-        t->pending = p;
-        t->pending_cap = cap;
-    }
+    if (cs_grow((void **)&t->pending, &t->pending_cap, t->pending_count + 1, sizeof *t->pending) != 0)
+        return;
     t->pending[t->pending_count++] = from;
 }
 

@@ -4,6 +4,7 @@
  * zone as it was at t - propagation.
  */
 #include "world.h"
+#include "../core/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +21,8 @@ struct dns_payload {
 static int rr_push(struct sim_dns *dns, const char *name, const struct cs_dns_record *rec,
                    cs_time added)
 {
-    if (dns->rr_count == dns->rr_capacity) {
-        size_t cap = dns->rr_capacity ? dns->rr_capacity * 2 : 64;
-        struct sim_dns_rr *r = realloc(dns->rrs, cap * sizeof *r);
-        if (!r)
-            return -1;
-        dns->rrs = r;
-        dns->rr_capacity = cap;
-    }
+    if (cs_grow((void **)&dns->rrs, &dns->rr_capacity, dns->rr_count + 1, sizeof *dns->rrs) != 0)
+        return -1;
     struct sim_dns_rr *rr = &dns->rrs[dns->rr_count++];
     memset(rr, 0, sizeof *rr);
     snprintf(rr->name, sizeof rr->name, "%s", name);
@@ -126,14 +121,9 @@ void sim_dns_remove(struct sim_world *w, const char *name, const struct cs_dns_r
 void sim_dns_outage(struct sim_world *w, enum cs_dns_status mode, cs_time duration)
 {
     struct sim_dns *dns = &w->dns;
-    if (dns->outage_count == dns->outage_capacity) {
-        size_t cap = dns->outage_capacity ? dns->outage_capacity * 2 : 8;
-        struct sim_dns_outage *o = realloc(dns->outages, cap * sizeof *o);
-        if (!o)
-            return;
-        dns->outages = o;
-        dns->outage_capacity = cap;
-    }
+    if (cs_grow((void **)&dns->outages, &dns->outage_capacity, dns->outage_count + 1,
+                sizeof *dns->outages) != 0)
+        return;
     cs_time until = duration > 0 ? w->now + duration : CS_TIME_NEVER;
     dns->outages[dns->outage_count++] = (struct sim_dns_outage){w->now, until, mode};
     sim_trace_event(&w->trace, w->now, NULL, "dns_outage", "\"mode\":%d,\"until\":%lld", (int)mode,

@@ -4,6 +4,7 @@
  * reordering, multicast groups), partitions and clogs.
  */
 #include "world.h"
+#include "../core/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -394,14 +395,8 @@ void sim_net_heal(struct sim_world *w)
 void sim_net_clog(struct sim_world *w, uint32_t from, uint32_t to, cs_time until)
 {
     struct sim_net *net = &w->net;
-    if (net->clog_count == net->clog_capacity) {
-        size_t cap = net->clog_capacity ? net->clog_capacity * 2 : 16;
-        struct sim_clog *c = realloc(net->clogs, cap * sizeof *c);
-        if (!c)
-            return;
-        net->clogs = c;
-        net->clog_capacity = cap;
-    }
+    if (cs_grow((void **)&net->clogs, &net->clog_capacity, net->clog_count + 1, sizeof *net->clogs) != 0)
+        return;
     net->clogs[net->clog_count++] = (struct sim_clog){from, to, until};
 }
 

@@ -3,6 +3,7 @@
  * is traced by the model it lands in; this file only routes.
  */
 #include "sim_env.h"
+#include "../../core/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,14 +114,8 @@ static void env_reply(struct cs_env *env, const char *op, const char *name, cons
     }
     if (!wanted)
         return;
-    if (w->reply_count == w->reply_cap) {
-        size_t cap = w->reply_cap ? w->reply_cap * 2 : 64;
-        struct sim_reply *r = realloc(w->replies, cap * sizeof *r);
-        if (!r)
-            return;
-        w->replies = r;
-        w->reply_cap = cap;
-    }
+    if (cs_grow((void **)&w->replies, &w->reply_cap, w->reply_count + 1, sizeof *w->replies) != 0)
+        return;
     struct sim_reply *r = &w->replies[w->reply_count++];
     r->node = n->index;
     r->at = w->now;
