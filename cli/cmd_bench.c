@@ -87,7 +87,7 @@ int cmd_bench(int argc, char **argv, const char *self)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("bench result: %d runs, %llu events, %.3fs wall: %.2f M events/s (best run %.2f M/s), "
-           "%.0f runs (seeds) per second, peak RSS %.1f MiB\n",
+           "%.1f runs (seeds) per second, peak RSS %.1f MiB\n",
            runs, (unsigned long long)events, wall, (double)events / wall / 1e6, best / 1e6,
            runs / wall, (double)ru.ru_maxrss / 1024.0);
     scenario_free(&sc);
