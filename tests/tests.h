@@ -23,8 +23,13 @@ int test_dns_run(void);
 int test_world_run(void);
 int test_scenarios_run(void);
 int test_conn_run(void);
-int test_membership_run(void);
-int test_tracker_run(void);
+int test_membership_discovery_run(void);
+int test_membership_libcluster_run(void);
+int test_membership_gossip_run(void);
+int test_tracker_swarm_run(void);
+int test_tracker_swarm_events_run(void);
+int test_tracker_fixed_run(void);
+int test_tracker_input_run(void);
 
 /* Loads a scenario from YAML text or fails the test with the loader's
  * message (tests/helpers.c). */

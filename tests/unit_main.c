@@ -22,8 +22,13 @@ int main(void)
     failed += test_dns_run();
     failed += test_world_run();
     failed += test_conn_run();
-    failed += test_membership_run();
-    failed += test_tracker_run();
+    failed += test_membership_discovery_run();
+    failed += test_membership_libcluster_run();
+    failed += test_membership_gossip_run();
+    failed += test_tracker_swarm_run();
+    failed += test_tracker_swarm_events_run();
+    failed += test_tracker_fixed_run();
+    failed += test_tracker_input_run();
     failed += test_scenarios_run();
     return failed;
 }

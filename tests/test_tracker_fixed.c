@@ -1,0 +1,200 @@
+/*
+ * tests/test_tracker_fixed.c: the fixed mode's promises (group
+ * "tracker-fixed"), on the harness of tracker_harness.h: no waiting without
+ * a timeout, every parked request answered (start-up always reaches
+ * tracking), duplicates resolved in either delivery order, deletions
+ * propagate (a tombstone beats a stale snapshot), and a restarted node gets
+ * the registry back.
+ */
+#include "tests.h"
+#include "tracker_harness.h"
+
+/* ==== fixed mode ============================================================ */
+
+/* 12a. Fixed start-up.  Three trackers in cluster_wait know one another
+ * (each new peer gets a snapshot push).  A register in cluster_wait is
+ * answered at once; cluster_join always leads to tracking; every armed
+ * timer can progress; nothing is ever parked; all converge. */
+static void test_fixed_start(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    h_start_all_connected(h, 3);
+    h_cmd(h, 0, "register", "a", NULL, 3);
+    assert_int_equal(h->n[0].reply_count, 1);
+    assert_string_equal(h_last_reply(h, 0)->status, "ok");
+    h_cmd(h, 0, "call", "a", NULL, 0);
+    assert_string_equal(h_last_reply(h, 0)->status, "ok");
+    assert_int_equal(h_last_reply(h, 0)->value, 3);
+    assert_int_equal(trk_state(T(0)), TRK_CLUSTER_WAIT);
+    h_settle(h); /* snapshots and the track, all in cluster_wait */
+    for (int i = 0; i < 3; i++) {
+        h_fire(h, i, TT_CLUSTER_JOIN);
+        assert_int_equal(trk_state(T(i)), TRK_TRACKING);
+        assert_null(trk_waiting_for(T(i)));
+        assert_int_equal(h_armed(h, i, TT_ANTI_ENTROPY), 1);
+        for (size_t k = 0; k < h->n[i].timer_count; k++)
+            if (h->n[i].timers[k].armed)
+                assert_true(trk_timer_can_progress(T(i), h->n[i].timers[k].tag));
+        for (unsigned kind = TT_CLUSTER_JOIN; kind <= TT_CALL_TIMEOUT; kind++)
+            assert_true(trk_timer_can_progress(T(i), TRK_TAG(kind, 0)));
+    }
+    h_settle(h);
+    h_run_until(h, h->now + CS_SEC(700)); /* anti-entropy rounds */
+    h_settle(h);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(trk_state(T(i)), TRK_TRACKING);
+        assert_pending(h, i, "");
+        assert_string_equal(h_owner(h, i, "a"), NAME[0]);
+        assert_same_registry(h, 0, i);
+    }
+}
+
+/* 12b. Duplicates resolved: A and B track apart and both register x (one
+ * write each, so equal versions: the larger handle, B's, wins); then they
+ * connect and exchange snapshots, A's messages first or B's first.  Both
+ * orders end with one owner everywhere and one live process; the loser's
+ * process is killed, and a call reaches the winner's counter. */
+static void test_fixed_duplicates_converge(void **state)
+{
+    (void)state;
+    for (int order = 0; order < 2; order++) {
+        struct harness *h = h_new(TRK_FIXED, 2);
+        h_start_alone(h, 0);
+        h_start_alone(h, 1);
+        h_cmd(h, 0, "register", "x", NULL, 10);
+        h_cmd(h, 1, "register", "x", NULL, 20);
+        uint64_t h0 = h_proc_handle(h, 0, "x"), h1 = h_proc_handle(h, 1, "x");
+        assert_true(h1 > h0);
+        h_link(h, 0, 1);
+        h_settle_pref(h, order);
+        for (int i = 0; i < 2; i++) {
+            assert_string_equal(h_owner(h, i, "x"), NAME[1]);
+            assert_true(h_entry(h, i, "x")->handle == h1);
+        }
+        assert_same_registry(h, 0, 1);
+        assert_int_equal(h_procs(h, 0, "x"), 0);
+        assert_int_equal(h_procs(h, 1, "x"), 1);
+        assert_true(trk_stats(T(0))->conflicts + trk_stats(T(1))->conflicts > 0);
+        h_cmd(h, 0, "call", "x", NULL, 0);
+        h_settle(h);
+        assert_string_equal(h_last_reply(h, 0)->status, "ok");
+        assert_int_equal(h_last_reply(h, 0)->value, 20);
+        h_free(h);
+        H = NULL;
+    }
+}
+
+/* 12c. Deletions propagate.  Three fixed trackers; A registers u, all
+ * learn it; A unregisters u: B gets the untrack, C's copy is lost.  C's
+ * anti-entropy pushes its stale snapshot (u live) to B: B does not revive
+ * u, and B's answer carries the tombstone, which removes u at C. */
+static void test_fixed_unregister_propagates(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    h_cluster(h, 3);
+    h_cmd(h, 0, "register", "u", NULL, 1);
+    h_settle(h);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(h_owner(h, i, "u"), NAME[0]);
+    h_cmd(h, 0, "unregister", "u", NULL, 0);
+    assert_string_equal(h_last_reply(h, 0)->status, "ok");
+    assert_int_equal(h_procs(h, 0, "u"), 0);
+    assert_int_equal(h_deliver(h, 0, 1), M_UNTRACK);
+    h_drop(h, 0, 2);
+    assert_null(h_entry(h, 1, "u"));
+    assert_non_null(h_entry(h, 2, "u"));
+    h_pick(h, 2, 1);
+    h_fire(h, 2, TT_ANTI_ENTROPY);
+    assert_int_equal(h_deliver(h, 2, 1), M_SYNC_RECV);
+    assert_null(h_entry(h, 1, "u"));
+    assert_int_equal(h_deliver(h, 1, 2), M_SYNC_ACK);
+    assert_null(h_entry(h, 2, "u"));
+    h_settle(h);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(h_count(h, i), 0);
+        assert_same_registry(h, 0, i);
+    }
+}
+
+/* 12d. A restarted node gets the registry back.  A and B track together;
+ * B registers r, A registers q and starts s on the ring.  A crashes: B
+ * drops q (A's plain registration) and keeps s running (restarted on B if
+ * A owned it).  A comes back with a new creation, connects, syncs: it
+ * holds B's registry again, and s runs exactly once. */
+static void test_fixed_restart_gets_registry(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    h_cmd(h, 1, "register", "r", NULL, 5);
+    h_cmd(h, 0, "register", "q", NULL, 6);
+    char s[32];
+    const int both[2] = {0, 1};
+    name_owned_by(h, both, 2, 0, "s", s, sizeof s);
+    h_cmd(h, 0, "register_started", s, NULL, 7);
+    h_settle(h);
+    assert_same_registry(h, 0, 1);
+    assert_int_equal(h_count(h, 1), 3);
+
+    h_crash(h, 0);
+    trk_nodedown(T(1), NAME[0]);
+    h_settle(h);
+    assert_null(h_entry(h, 1, "q"));
+    assert_string_equal(h_owner(h, 1, s), NAME[1]);
+    assert_int_equal(h_procs(h, 1, s), 1);
+
+    h_restart(h, 0, 42);
+    h_start(h, 0);
+    h_link(h, 0, 1);
+    h_settle(h);
+    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_settle(h);
+    assert_int_equal(trk_state(T(0)), TRK_TRACKING);
+    assert_string_equal(h_owner(h, 0, "r"), NAME[1]);
+    assert_null(h_entry(h, 0, "q"));
+    assert_same_registry(h, 0, 1);
+    assert_int_equal(h_count(h, 0), 2);
+    assert_int_equal(h_procs(h, 0, s) + h_procs(h, 1, s), 1);
+    const char *owner = h_owner(h, 0, s);
+    assert_non_null(owner);
+    assert_int_equal(h_procs(h, h_index(h, owner), s), 1);
+    h_cmd(h, 0, "whereis", "r", NULL, 0);
+    assert_string_equal(h_last_reply(h, 0)->status, "ok");
+    assert_string_equal(h_last_reply(h, 0)->owner, NAME[1]);
+}
+
+/* 12e. No waiting without a timeout: a call forwarded to the owner whose
+ * answer never comes (the request is lost) is answered with a timeout. */
+static void test_fixed_forwarded_call_times_out(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    h_cmd(h, 1, "register", "r", NULL, 5);
+    h_settle(h);
+    h_cmd(h, 0, "call", "r", NULL, 0);
+    assert_int_equal(h_pending_type(h, 0, 1, M_REQUEST), 1);
+    size_t replies = h->n[0].reply_count;
+    h_drop(h, 0, 1);
+    h_run_until(h, h->now + CS_SEC(60));
+    h_settle(h);
+    assert_int_equal(h->n[0].reply_count, replies + 1);
+    assert_string_equal(h_last_reply(h, 0)->op, "call");
+    assert_string_equal(h_last_reply(h, 0)->status, "timeout");
+}
+
+/* ---- the group ------------------------------------------------------------- */
+
+int test_tracker_fixed_run(void)
+{
+    const struct CMUnitTest tests[] = {
+        T_(test_fixed_start),
+        T_(test_fixed_duplicates_converge),
+        T_(test_fixed_unregister_propagates),
+        T_(test_fixed_restart_gets_registry),
+        T_(test_fixed_forwarded_call_times_out),
+    };
+    return cmocka_run_group_tests_name("tracker-fixed", tests, NULL, NULL);
+}
