@@ -12,6 +12,9 @@
 int cmd_run(int argc, char **argv, const char *self);
 /* `clustersim replay TRACE [filters] [--check]`. */
 int cmd_replay(int argc, char **argv, const char *self);
+/* `clustersim explore FILE [--max-depth N] [--budget RUNS] [--out DIR]`, or
+ * `--replay SCHEDULE` to re-run a stuck schedule it wrote. */
+int cmd_explore(int argc, char **argv, const char *self);
 /* `clustersim bench [FILE] [options]`. */
 int cmd_bench(int argc, char **argv, const char *self);
 

@@ -21,6 +21,11 @@ static void usage(FILE *f)
             "      run each scenario on each seed and check its expectations\n"
             "  replay TRACE [--node ID] [--kind KIND] [--from T] [--to T] [--check]\n"
             "      print a recorded trace readably; --check re-runs it and compares hashes\n"
+            "  explore FILE [--from T] [--max-depth N] [--budget RUNS] [--out DIR]\n"
+            "      every delivery order and every protocol choice of a small scenario;\n"
+            "      prints the stuck states with a replayable schedule each\n"
+            "  explore FILE [--from T] --replay SCHEDULE [--trace FILE]\n"
+            "      re-runs one schedule and prints the final states\n"
             "  bench [FILE] [--min-seconds S] [--seed N] [--quiet]\n"
             "      simulated events per second of wall time (default: the 100-node\n"
             "      ping cluster with every network fault on)\n"
@@ -77,6 +82,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2, argv[0]);
     if (!strcmp(argv[1], "replay"))
         return cmd_replay(argc - 2, argv + 2, argv[0]);
+    if (!strcmp(argv[1], "explore"))
+        return cmd_explore(argc - 2, argv + 2, argv[0]);
     if (!strcmp(argv[1], "bench"))
         return cmd_bench(argc - 2, argv + 2, argv[0]);
     fprintf(stderr, "clustersim: unknown command '%s'\n\n", argv[1]);

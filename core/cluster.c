@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int cluster_dump(void *instance, char *buf, size_t size);
+
 struct cluster_node {
     struct cs_env *env;
     struct cluster_config cfg;
@@ -180,6 +182,14 @@ static const char *cluster_waiting_for(void *instance)
     return n->trk ? trk_waiting_for(n->trk) : NULL;
 }
 
+static int cluster_state_key(void *instance, char *buf, size_t size)
+{
+    struct cluster_node *n = instance;
+    if (n->trk)
+        return trk_state_key(n->trk, buf, size);
+    return cluster_dump(instance, buf, size);
+}
+
 static bool cluster_message_can_progress(void *instance, const uint8_t *data, size_t len)
 {
     (void)instance;
@@ -257,5 +267,6 @@ const struct cs_proto cluster_proto = {
     .registry_digest_full = cluster_registry_digest_full,
     .message_can_progress = cluster_message_can_progress,
     .waiting_for = cluster_waiting_for,
+    .state_key = cluster_state_key,
     .dump = cluster_dump,
 };

@@ -43,3 +43,12 @@ uint64_t cs_random_below(struct cs_env *env, uint64_t bound)
             return r % bound;
     }
 }
+
+uint64_t cs_choose(struct cs_env *env, uint64_t bound)
+{
+    if (bound <= 1)
+        return 0;
+    if (env->choose)
+        return env->choose(env, bound) % bound;
+    return cs_random_below(env, bound);
+}

@@ -152,6 +152,10 @@ struct cs_env {
 
     /* 64 random bits from the environment's generator. */
     uint64_t (*random_u64)(struct cs_env *env);
+    /* Optional: a choice among `bound` alternatives (a protocol decision such
+     * as a sync node pick). An exhaustive explorer answers it to enumerate
+     * every alternative; NULL means draw it from random_u64. */
+    uint64_t (*choose)(struct cs_env *env, uint64_t bound);
 
     /* Records a structured trace event: `fields` is a JSON object body such
      * as `"peer":"app@10.0.0.2","seq":4` (possibly empty). */
@@ -177,5 +181,10 @@ void cs_logf(struct cs_env *env, enum cs_log_level level, const char *fmt, ...)
 /* A uniformly distributed integer in [0, bound) drawn from env->random_u64
  * without modulo bias; 0 when bound is 0. */
 uint64_t cs_random_below(struct cs_env *env, uint64_t bound);
+
+/* A protocol decision among `bound` alternatives (which peer to sync with):
+ * env->choose when the environment enumerates them (exploration), else
+ * cs_random_below. */
+uint64_t cs_choose(struct cs_env *env, uint64_t bound);
 
 #endif

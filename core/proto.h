@@ -56,6 +56,11 @@ struct cs_proto {
      * tracker's sync node while it syncs), or NULL; the stuck report draws
      * the wait-for graph from it. */
     const char *(*waiting_for)(void *instance);
+    /* Optional, for exhaustive exploration: writes the part of the state
+     * that decides what the instance does next (no incidental values such
+     * as clock stamps or random challenges), so equal decisions compare
+     * equal; returns its length. NULL: the dump is used. */
+    int (*state_key)(void *instance, char *buf, size_t size);
     /* Writes a human-readable state dump; returns its length. */
     int (*dump)(void *instance, char *buf, size_t size);
 };

@@ -151,7 +151,7 @@ void trk_remove_node(struct tracker *t, uint32_t idx)
 
 uint32_t trk_random_node(struct tracker *t)
 {
-    return t->nodes[cs_random_below(t->env, t->node_count)];
+    return t->nodes[cs_choose(t->env, t->node_count)];
 }
 
 /* ---- sending ---- */
@@ -563,6 +563,26 @@ int trk_dump(const struct tracker *t, char *buf, size_t size)
         OUT("nil");
     OUT(", registered: %zu}}", registry_count(&t->reg));
 #undef OUT
+    return (int)(len < size ? len : size ? size - 1 : 0);
+}
+
+int trk_state_key(const struct tracker *t, char *buf, size_t size)
+{
+    size_t len = (size_t)snprintf(buf, size, "%d/%d/%d|", (int)t->running, (int)t->state,
+                                  (int)t->sync_node);
+    /* nodes and parked requests as name indices would differ between paths
+     * (indices are handed out in arrival order): write the names. */
+    for (size_t i = 0; i < t->node_count && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s,", t->names[t->nodes[i]]);
+    if (len < size)
+        len += (size_t)snprintf(buf + len, size - len, "|");
+    for (size_t i = 0; i < t->pending_count && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s,", t->names[t->pending[i]]);
+    if (len < size)
+        len += (size_t)snprintf(buf + len, size - len, "|%s|%zu|%zu/%016llx",
+                                t->sync_node >= 0 ? t->names[t->sync_node] : "-",
+                                t->postponed_count, t->digest_count,
+                                (unsigned long long)t->digest_sum);
     return (int)(len < size ? len : size ? size - 1 : 0);
 }
 

@@ -102,6 +102,9 @@ void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *
 /* The state dump in Swarm's shape:
  * {:syncing, %TrackerState{clock: {1, 0}, nodes: [...], pending_sync_reqs: [...], ...}} */
 int trk_dump(const struct tracker *t, char *buf, size_t size);
+/* The control state (state, nodes, parked requests, sync node, postponed
+ * count, registry digest) without clock stamps, for state hashing. */
+int trk_state_key(const struct tracker *t, char *buf, size_t size);
 /* The peer this tracker waits for (sync node), or NULL. */
 const char *trk_waiting_for(const struct tracker *t);
 /* True when a timer of this tag could move the tracker on in its state. */

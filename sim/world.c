@@ -7,6 +7,7 @@
 #include "world.h"
 
 #include "check.h"
+#include "explore.h"
 #include "timeline.h"
 
 #include <stdio.h>
@@ -432,7 +433,7 @@ static void dns_service_change(struct sim_world *w, const struct sim_event *ev)
 
 /* ---- the loop ---- */
 
-static void dispatch(struct sim_world *w, const struct sim_event *ev)
+void sim_dispatch(struct sim_world *w, const struct sim_event *ev)
 {
     switch (ev->kind) {
     case SEV_NONE:
@@ -487,7 +488,7 @@ void sim_world_run_until(struct sim_world *w, cs_time t)
         sim_evq_pop(&w->queue, &ev);
         w->now = ev.time;
         w->stats.events++;
-        dispatch(w, &ev);
+        sim_dispatch(w, &ev);
         free(ev.payload);
     }
     if (!w->stop_requested && w->now < t)
@@ -496,6 +497,10 @@ void sim_world_run_until(struct sim_world *w, cs_time t)
 
 uint64_t sim_world_run(struct sim_world *w)
 {
+    if (w->opt.explore) {
+        sim_explore_run(w);
+        return w->stats.events;
+    }
     sim_world_run_until(w, w->sc->limits.duration);
     sim_check_finish(w);
     return w->stats.events;

@@ -67,6 +67,8 @@ struct sim_options {
     const void *proto_config;
     /* Binds a node's environment to the world (the sim shim). */
     void (*bind_env)(struct sim_world *w, struct sim_node *node);
+    /* Explored run: choices instead of time order (sim/explore.h), or NULL. */
+    struct sim_explore *explore;
 };
 
 struct sim_stats {
@@ -115,6 +117,9 @@ struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_opti
 /* Runs until the run limit, the event limit, or an early stop; returns the
  * number of events processed. */
 uint64_t sim_world_run(struct sim_world *w);
+
+/* Carries out one event popped from the queue (the run loop's step). */
+void sim_dispatch(struct sim_world *w, const struct sim_event *ev);
 
 /* Runs the events due up to and including virtual time `t`. */
 void sim_world_run_until(struct sim_world *w, cs_time t);

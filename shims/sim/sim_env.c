@@ -3,6 +3,8 @@
  * is traced by the model it lands in; this file only routes.
  */
 #include "sim_env.h"
+
+#include "../../sim/explore.h"
 #include "../../core/grow.h"
 
 #include <stdio.h>
@@ -126,6 +128,12 @@ static void env_reply(struct cs_env *env, const char *op, const char *name, cons
     r->value = value;
 }
 
+static uint64_t env_choose(struct cs_env *env, uint64_t bound)
+{
+    struct sim_node *n = node_of(env);
+    return sim_explore_choose(n->world, bound);
+}
+
 static void env_stopped(struct cs_env *env)
 {
     struct sim_node *n = node_of(env);
@@ -152,4 +160,5 @@ void sim_env_bind(struct sim_world *w, struct sim_node *node)
     env->log = env_log;
     env->stopped = env_stopped;
     env->reply = env_reply;
+    env->choose = w->opt.explore ? env_choose : NULL;
 }

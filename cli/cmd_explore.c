@@ -1,0 +1,379 @@
+/*
+ * cli/cmd_explore.c: `clustersim explore`: exhaustive exploration of a small
+ * scenario.  A depth-first search over schedules: each run replays a prefix
+ * of choices (sim/explore.h) and continues with first choices; a state seen
+ * before (by hash) ends the run early, so each state's subtree is explored
+ * once.  Leaves where some live node is unsettled with nothing left that
+ * could move anyone are stuck states; for each distinct one the shortest
+ * schedule found is kept and written as a replayable schedule file.
+ */
+#include "cli.h"
+
+#include "../scenarios/loader.h"
+#include "../shims/sim/sim_env.h"
+#include "../sim/check.h"
+#include "../sim/explore.h"
+#include "../sim/world.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- a set of state hashes ---- */
+
+struct hash_set {
+    uint64_t *cells; /* 0 = empty (a real 0 hash is stored as 1) */
+    size_t cap, count;
+};
+
+static bool set_add(struct hash_set *s, uint64_t h)
+{
+    h = h ? h : 1;
+    if ((s->count + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        uint64_t *cells = calloc(cap, sizeof *cells);
+        if (!cells)
+            return false;
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->cells[i]) {
+                size_t p = s->cells[i] & (cap - 1);
+                while (cells[p])
+                    p = (p + 1) & (cap - 1);
+                cells[p] = s->cells[i];
+            }
+        free(s->cells);
+        s->cells = cells;
+        s->cap = cap;
+    }
+    size_t p = h & (s->cap - 1);
+    while (s->cells[p]) {
+        if (s->cells[p] == h)
+            return true; /* seen */
+        p = (p + 1) & (s->cap - 1);
+    }
+    s->cells[p] = h;
+    s->count++;
+    return false;
+}
+
+static bool seen_cb(void *ctx, uint64_t h)
+{
+    return set_add(ctx, h);
+}
+
+/* ---- stuck states found ---- */
+
+struct stuck_state {
+    uint64_t hash;
+    uint32_t *schedule;
+    size_t len;
+    char wait_for[256];
+    char *dumps;
+};
+
+struct explorer {
+    const char *path;
+    struct scenario sc;
+    size_t max_depth;
+    uint64_t budget;
+    int64_t from;
+    const char *out_dir;
+    struct hash_set visited;
+    struct stuck_state *stuck;
+    size_t stuck_count;
+    uint64_t runs, steps, depth_limited;
+};
+
+/* Describes the stuck nodes of a finished run: wait-for chain and dumps. */
+static void describe(struct sim_world *w, const uint32_t *stuck, size_t n, char *wait_for,
+                     size_t wsize, char **dumps)
+{
+    size_t cap = 256 + n * 1100, len = 0;
+    char *text = malloc(cap);
+    wait_for[0] = '\0';
+    size_t wl = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct sim_node *node = &w->nodes[stuck[i]];
+        char dump[1024] = "";
+        if (w->proto->dump)
+            w->proto->dump(node->instance, dump, sizeof dump);
+        if (text)
+            len += (size_t)snprintf(text + len, cap - len, "    %s: %s\n", node->id, dump);
+        const char *peer = w->proto->waiting_for ? w->proto->waiting_for(node->instance) : NULL;
+        for (size_t j = 0; peer && j < w->node_count; j++)
+            if (!strcmp(w->nodes[j].name, peer))
+                wl += (size_t)snprintf(wait_for + wl, wl < wsize ? wsize - wl : 0, "%s%s->%s",
+                                       wl ? ", " : "", node->id, w->nodes[j].id);
+    }
+    *dumps = text;
+}
+
+static void note_stuck(struct explorer *e, struct sim_world *w, const struct sim_explore *ex)
+{
+    uint32_t *stuck = malloc((w->node_count ? w->node_count : 1) * sizeof *stuck);
+    size_t n = stuck ? sim_check_stuck(w, stuck) : 0;
+    if (n == 0) {
+        free(stuck);
+        return;
+    }
+    struct stuck_state *s = NULL;
+    for (size_t i = 0; i < e->stuck_count && !s; i++)
+        if (e->stuck[i].hash == ex->final_hash)
+            s = &e->stuck[i];
+    if (s && s->len <= ex->depth) {
+        free(stuck);
+        return;
+    }
+    if (!s) {
+        struct stuck_state *grown = realloc(e->stuck, (e->stuck_count + 1) * sizeof *grown);
+        if (!grown) {
+            free(stuck);
+            return;
+        }
+        e->stuck = grown;
+        s = &e->stuck[e->stuck_count++];
+        memset(s, 0, sizeof *s);
+        s->hash = ex->final_hash;
+    }
+    free(s->schedule);
+    free(s->dumps);
+    s->schedule = malloc((ex->depth ? ex->depth : 1) * sizeof *s->schedule);
+    if (s->schedule)
+        memcpy(s->schedule, ex->choices, ex->depth * sizeof *s->schedule);
+    s->len = ex->depth;
+    describe(w, stuck, n, s->wait_for, sizeof s->wait_for, &s->dumps);
+    free(stuck);
+}
+
+/* One run along `prefix`; returns the recorded path in *ex. */
+static int run_prefix(struct explorer *e, const uint32_t *prefix, size_t len, struct sim_explore *ex,
+                      bool use_visited, FILE *trace, bool verbose, struct sim_world **keep)
+{
+    memset(ex, 0, sizeof *ex);
+    ex->prefix = prefix;
+    ex->prefix_len = len;
+    ex->max_depth = e->max_depth;
+    ex->from = e->from;
+    ex->seen = use_visited ? seen_cb : NULL;
+    ex->ctx = &e->visited;
+    struct sim_options o = {.seed = e->sc.seed, .trace_file = trace, .trace_hash = trace != NULL,
+                            .verbose = verbose, .bind_env = sim_env_bind, .explore = ex};
+    struct sim_world *w = sim_world_new(&e->sc, &o);
+    if (!w)
+        return -1;
+    sim_world_run(w);
+    e->runs++;
+    e->steps += ex->steps;
+    if (ex->end == SIM_EXPLORE_LEAF)
+        note_stuck(e, w, ex);
+    e->depth_limited += ex->end == SIM_EXPLORE_DEPTH;
+    if (keep)
+        *keep = w;
+    else
+        sim_world_free(w);
+    return 0;
+}
+
+/* The next prefix of the depth-first search, or false when done. */
+static bool backtrack(const struct sim_explore *ex, uint32_t **prefix, size_t *len)
+{
+    for (size_t i = ex->depth; i-- > 0;) {
+        if (ex->choices[i] + 1 < ex->branching[i]) {
+            uint32_t *p = realloc(*prefix, (i + 1) * sizeof *p);
+            if (!p)
+                return false;
+            memcpy(p, ex->choices, i * sizeof *p);
+            p[i] = ex->choices[i] + 1;
+            *prefix = p;
+            *len = i + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void write_schedule(const struct explorer *e, size_t index, char *path, size_t size)
+{
+    const struct stuck_state *s = &e->stuck[index];
+    snprintf(path, size, "%s/stuck-%zu.schedule", e->out_dir, index + 1);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(path, size, "(cannot write %s/stuck-%zu.schedule)", e->out_dir, index + 1);
+        return;
+    }
+    fprintf(f, "# clustersim explore schedule: replay with\n#   clustersim explore %s --from %lldns --replay %s\n",
+            e->path, (long long)e->from, path);
+    fprintf(f, "scenario: %s\nseed: %llu\nfrom: %lldns\nchoices:", e->path,
+            (unsigned long long)e->sc.seed, (long long)e->from);
+    for (size_t i = 0; i < s->len; i++)
+        fprintf(f, " %u", s->schedule[i]);
+    fprintf(f, "\n");
+    fclose(f);
+}
+
+static int read_schedule(const char *path, uint32_t **choices, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[1 << 16];
+    *choices = NULL;
+    *len = 0;
+    int rc = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "choices:", 8) != 0)
+            continue;
+        rc = 0;
+        for (char *p = line + 8; *p;) {
+            char *end;
+            unsigned long v = strtoul(p, &end, 10);
+            if (end == p)
+                break;
+            uint32_t *c = realloc(*choices, (*len + 1) * sizeof *c);
+            if (!c)
+                break;
+            *choices = c;
+            (*choices)[(*len)++] = (uint32_t)v;
+            p = end;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static int replay(struct explorer *e, const char *schedule, const char *trace_path)
+{
+    uint32_t *choices;
+    size_t len;
+    if (read_schedule(schedule, &choices, &len) != 0) {
+        fprintf(stderr, "clustersim explore: cannot read a schedule from %s\n", schedule);
+        return 2;
+    }
+    FILE *trace = trace_path ? fopen(trace_path, "w") : NULL;
+    struct sim_explore ex;
+    struct sim_world *w = NULL;
+    e->max_depth = len + 1000;
+    int rc = run_prefix(e, choices, len, &ex, false, trace, true, &w);
+    if (trace)
+        fclose(trace);
+    if (rc == 0) {
+        printf("replayed %zu choices, %llu events\n", len, (unsigned long long)ex.steps);
+        for (size_t i = 0; i < w->node_count; i++) {
+            char dump[1024] = "";
+            if (sim_node_alive(&w->nodes[i]) && w->proto->dump)
+                w->proto->dump(w->nodes[i].instance, dump, sizeof dump);
+            printf("  %s: %s\n", w->nodes[i].id, dump);
+        }
+        uint32_t stuck[256];
+        size_t n = w->node_count <= 256 ? sim_check_stuck(w, stuck) : 0;
+        printf("%s\n", n ? "STUCK: no node can move any more" : "not stuck");
+        sim_world_free(w);
+    }
+    sim_explore_free(&ex);
+    free(choices);
+    return rc == 0 ? 0 : 1;
+}
+
+static int parse(struct explorer *e, int argc, char **argv, const char **schedule, const char **trace)
+{
+    e->max_depth = 400;
+    e->budget = 2000000;
+    e->out_dir = "build/explore";
+    for (int i = 0; i < argc; i++) {
+        bool v = i + 1 < argc;
+        if (!strcmp(argv[i], "--max-depth") && v) {
+            e->max_depth = (size_t)strtoull(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--budget") && v) {
+            e->budget = strtoull(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--from") && v) {
+            if (sc_parse_duration(argv[++i], &e->from) != 0 || e->from < 0) {
+                fprintf(stderr, "clustersim explore: --from expects a duration such as 4900ms\n");
+                return -1;
+            }
+        } else if (!strcmp(argv[i], "--out") && v) {
+            e->out_dir = argv[++i];
+        } else if (!strcmp(argv[i], "--replay") && v) {
+            *schedule = argv[++i];
+        } else if (!strcmp(argv[i], "--trace") && v) {
+            *trace = argv[++i];
+        } else if (argv[i][0] != '-' && !e->path) {
+            e->path = argv[i];
+        } else {
+            fprintf(stderr, "clustersim explore: unexpected argument '%s'\n", argv[i]);
+            return -1;
+        }
+    }
+    if (!e->path || e->max_depth == 0 || e->budget == 0) {
+        fprintf(stderr, "clustersim explore: usage: explore FILE [--from T] [--max-depth N] "
+                        "[--budget RUNS] [--out DIR] [--replay SCHEDULE [--trace FILE]]\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void report(struct explorer *e, bool complete)
+{
+    printf("explored %s: %zu distinct states, %llu schedules (runs), %llu steps, %llu runs cut at "
+           "depth %zu; search %s\n",
+           e->path, e->visited.count, (unsigned long long)e->runs, (unsigned long long)e->steps,
+           (unsigned long long)e->depth_limited, e->max_depth,
+           complete ? "complete" : "stopped at the budget");
+    printf("stuck states: %zu\n", e->stuck_count);
+    if (e->stuck_count && mkdir(e->out_dir, 0755) != 0 && errno != EEXIST)
+        fprintf(stderr, "clustersim explore: cannot create %s\n", e->out_dir);
+    for (size_t i = 0; i < e->stuck_count; i++) {
+        char path[600];
+        write_schedule(e, i, path, sizeof path);
+        printf("  stuck state %zu: reached in %zu choices; waits: %s\n    schedule: %s\n%s", i + 1,
+               e->stuck[i].len, e->stuck[i].wait_for[0] ? e->stuck[i].wait_for : "(none)", path,
+               e->stuck[i].dumps ? e->stuck[i].dumps : "");
+    }
+}
+
+int cmd_explore(int argc, char **argv, const char *self)
+{
+    (void)self;
+    struct explorer e;
+    memset(&e, 0, sizeof e);
+    const char *schedule = NULL, *trace = NULL;
+    if (parse(&e, argc, argv, &schedule, &trace) != 0)
+        return 2;
+    char err[1024];
+    if (scenario_load_file(e.path, &e.sc, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    int status = 0;
+    if (schedule) {
+        status = replay(&e, schedule, trace);
+    } else {
+        uint32_t *prefix = NULL;
+        size_t len = 0;
+        bool complete = false;
+        struct sim_explore ex;
+        while (e.runs < e.budget) {
+            if (run_prefix(&e, prefix, len, &ex, true, NULL, false, NULL) != 0) {
+                status = 1;
+                break;
+            }
+            bool more = backtrack(&ex, &prefix, &len);
+            sim_explore_free(&ex);
+            if (!more) {
+                complete = true;
+                break;
+            }
+        }
+        free(prefix);
+        report(&e, complete);
+    }
+    for (size_t i = 0; i < e.stuck_count; i++) {
+        free(e.stuck[i].schedule);
+        free(e.stuck[i].dumps);
+    }
+    free(e.stuck);
+    free(e.visited.cells);
+    scenario_free(&e.sc);
+    return status;
+}
