@@ -79,6 +79,7 @@ struct explorer {
     size_t max_depth;
     uint64_t budget;
     int64_t from;
+    bool no_reduce;
     const char *out_dir;
     struct hash_set visited;
     struct stuck_state *stuck;
@@ -156,6 +157,7 @@ static int run_prefix(struct explorer *e, const uint32_t *prefix, size_t len, st
     ex->prefix_len = len;
     ex->max_depth = e->max_depth;
     ex->from = e->from;
+    ex->reduce = !e->no_reduce;
     ex->seen = use_visited ? seen_cb : NULL;
     ex->ctx = &e->visited;
     struct sim_options o = {.seed = e->sc.seed, .trace_file = trace, .trace_hash = trace != NULL,
@@ -292,6 +294,8 @@ static int parse(struct explorer *e, int argc, char **argv, const char **schedul
                 fprintf(stderr, "clustersim explore: --from expects a duration such as 4900ms\n");
                 return -1;
             }
+        } else if (!strcmp(argv[i], "--no-reduction")) {
+            e->no_reduce = true;
         } else if (!strcmp(argv[i], "--out") && v) {
             e->out_dir = argv[++i];
         } else if (!strcmp(argv[i], "--replay") && v) {
@@ -315,9 +319,10 @@ static int parse(struct explorer *e, int argc, char **argv, const char **schedul
 
 static void report(struct explorer *e, bool complete)
 {
-    printf("explored %s: %zu distinct states, %llu schedules (runs), %llu steps, %llu runs cut at "
-           "depth %zu; search %s\n",
-           e->path, e->visited.count, (unsigned long long)e->runs, (unsigned long long)e->steps,
+    printf("explored %s%s: %zu distinct states, %llu schedules (runs), %llu steps, %llu runs cut "
+           "at depth %zu; search %s\n",
+           e->path, e->no_reduce ? "" : " (partial-order reduction)", e->visited.count,
+           (unsigned long long)e->runs, (unsigned long long)e->steps,
            (unsigned long long)e->depth_limited, e->max_depth,
            complete ? "complete" : "stopped at the budget");
     printf("stuck states: %zu\n", e->stuck_count);

@@ -161,6 +161,38 @@ static void sort_by_seq(struct candidates *c)
     }
 }
 
+/* Partial-order reduction.  A message (or datagram, or DNS answer) is local
+ * to the node it is delivered to: it changes only that node and can only add
+ * events elsewhere, never disable or reorder them (links stay FIFO per
+ * direction).  Timers are not local in this scheduler: they are offered in
+ * time order, so firing one moves the clock and can change which others are
+ * offered.  So when only messages are offered, those of different nodes
+ * commute and taking the messages of one node (a persistent set) reaches
+ * every state where the run can end, stuck ones included; when a timer or a
+ * world event (timeline action, connection set-up touching both ends) is
+ * offered, everything is offered. */
+static bool local_event(enum sim_ev_kind k)
+{
+    return k == SEV_LINK_MSG || k == SEV_LINK_DOWN || k == SEV_DGRAM || k == SEV_DNS_ANSWER;
+}
+
+static void reduce(struct candidates *c)
+{
+    uint32_t node = UINT32_MAX;
+    for (size_t i = 0; i < c->count; i++) {
+        const struct sim_event *ev = &c->w->queue.slab[c->slots[i]];
+        if (!local_event(ev->kind))
+            return; /* a world event is enabled: offer everything */
+        if (ev->node < node)
+            node = ev->node;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < c->count; i++)
+        if (c->w->queue.slab[c->slots[i]].node == node)
+            c->slots[k++] = c->slots[i];
+    c->count = k;
+}
+
 static uint64_t state_hash(struct sim_world *w, uint64_t pending)
 {
     uint64_t h = pending * 0xff51afd7ed558ccdULL;
@@ -210,6 +242,8 @@ void sim_explore_run(struct sim_world *w)
             ex->end = SIM_EXPLORE_PRUNED;
             break;
         }
+        if (ex->reduce)
+            reduce(&c);
         sort_by_seq(&c);
         uint32_t pick = next_choice(ex, (uint32_t)c.count);
         struct sim_event *body = &w->queue.slab[c.slots[pick]];

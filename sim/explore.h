@@ -32,6 +32,7 @@ struct sim_explore {
     size_t prefix_len;
     size_t max_depth;         /* choice points per run */
     int64_t from;             /* virtual time at which choices start (warm-up before) */
+    bool reduce;              /* partial-order reduction (see sim_explore_run) */
     uint32_t *choices;        /* what this run chose (owned, grown) */
     uint32_t *branching;      /* how many alternatives each choice point had */
     size_t depth, cap;
