@@ -76,6 +76,9 @@ test-plain: build-bins check-core
 # shipped scenario) under ASan and UBSan.
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build-bins
+	@ASAN_OPTIONS=detect_leaks=1 build/asan/clustersim explore scenarios/explore/join-3-crash-swarm.yaml \
+		--from 4900ms --out build/asan/explore > build/asan/explore.txt || { cat build/asan/explore.txt; exit 1; }
+	@grep -E "^(explored|ok|FAIL)" build/asan/explore.txt
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit-tests
 
 test: deps

@@ -337,6 +337,34 @@ static void report(struct explorer *e, bool complete)
     }
 }
 
+/* Checks the scenario's `stuck` / `not_stuck` expectations against the search:
+ * `stuck` needs at least one stuck state; `not_stuck` needs none and a search
+ * that was complete and never cut at the depth limit.  Returns 0 when all hold. */
+static int check_expectations(const struct explorer *e, bool complete)
+{
+    int failed = 0;
+    for (size_t i = 0; i < e->sc.expect_count; i++) {
+        const struct sc_expect *x = &e->sc.expects[i];
+        if (x->kind == SC_EXP_STUCK && e->stuck_count == 0) {
+            printf("FAIL %s:%d:%d: stuck expected, but no schedule reached a stuck state\n", e->path,
+                   x->pos.line, x->pos.col);
+            failed = 1;
+        } else if (x->kind == SC_EXP_NOT_STUCK && e->stuck_count > 0) {
+            printf("FAIL %s:%d:%d: not_stuck expected, but %zu stuck states were reached\n", e->path,
+                   x->pos.line, x->pos.col, e->stuck_count);
+            failed = 1;
+        } else if (x->kind == SC_EXP_NOT_STUCK && (!complete || e->depth_limited > 0)) {
+            printf("FAIL %s:%d:%d: not_stuck not proven: the search %s\n", e->path, x->pos.line,
+                   x->pos.col, complete ? "cut runs at the depth limit" : "stopped at the budget");
+            failed = 1;
+        } else if (x->kind == SC_EXP_STUCK || x->kind == SC_EXP_NOT_STUCK) {
+            printf("ok   %s:%d:%d: %s\n", e->path, x->pos.line, x->pos.col,
+                   x->kind == SC_EXP_STUCK ? "stuck" : "not_stuck (over every schedule)");
+        }
+    }
+    return failed;
+}
+
 int cmd_explore(int argc, char **argv, const char *self)
 {
     (void)self;
@@ -372,6 +400,8 @@ int cmd_explore(int argc, char **argv, const char *self)
         }
         free(prefix);
         report(&e, complete);
+        if (status == 0 && check_expectations(&e, complete) != 0)
+            status = 1;
     }
     for (size_t i = 0; i < e.stuck_count; i++) {
         free(e.stuck[i].schedule);

@@ -18,3 +18,18 @@ mapfile -t any_seed < <(grep -L "^  - stuck: true" scenarios/*.yaml)
 "$bin" run "${any_seed[@]}" --seeds 1..5 --check-determinism --quiet --junit build/junit-seeds.xml
 echo "scenarios: stuck fractions of simultaneous joins over seeds 1..2000"
 "$bin" run scenarios/frequency/*.yaml --seeds 1..2000 --quiet --junit build/junit-frequency.xml
+# Exhaustive exploration of every delivery, timer and sync-node order after
+# the links are up: Swarm mode must reach a stuck state, fixed mode must
+# reach none over a complete search (see scenarios/explore/).
+echo "scenarios: exhaustive exploration of 3-node joins"
+for f in scenarios/explore/join-3*.yaml; do
+    "$bin" explore "$f" --from 4900ms --out build/explore | grep -E "^(explored|ok|FAIL)"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "explore failed: $f"; exit 1; }
+done
+# The explorer must fail when a deadlock it finds was not expected.
+sed 's/- stuck: true/- not_stuck: true/' scenarios/explore/join-3-swarm.yaml > build/explore-negated.yaml
+if "$bin" explore build/explore-negated.yaml --from 4900ms --out build/explore > build/explore-negated.txt; then
+    echo "explore passed a Swarm join that deadlocks under not_stuck"; exit 1
+fi
+grep -q "^FAIL build/explore-negated.yaml:27:5: not_stuck expected" build/explore-negated.txt
+echo "ok   explore fails Swarm's join-3 under not_stuck, as it must"
