@@ -41,7 +41,7 @@ UNIT       := $(BUILD)/unit-tests
 
 all: deps
 	@$(MAKE) --no-print-directory build-bins
-	@mkdir -p $(BIN) && cp $(CLUSTERSIM) $(BIN)/clustersim
+	@mkdir -p $(BIN) && cp -f $(CLUSTERSIM) $(BIN)/clustersim
 
 .PHONY: build-bins
 build-bins: $(CLUSTERSIM) $(UNIT)
@@ -87,7 +87,7 @@ test: deps
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build-bins
-	@mkdir -p $(BIN) && cp build/asan/clustersim $(BIN)/clustersim-asan
+	@mkdir -p $(BIN) && cp -f build/asan/clustersim $(BIN)/clustersim-asan
 
 demo: all
 	@scripts/demo.sh $(BIN)/clustersim

@@ -70,7 +70,15 @@ struct stuck_state {
     uint32_t *schedule;
     size_t len;
     char wait_for[256];
+    const char *shape;
     char *dumps;
+};
+
+enum { SHAPE_CYCLE3, SHAPE_CYCLE2, SHAPE_CHAIN, SHAPE_COUNT };
+static const char *const shape_names[SHAPE_COUNT] = {
+    "a cycle of 3 or more sync targets (M1, deadlock A)",
+    "a two-node cycle around a parked request (M2, deadlock B)",
+    "waits on a node that will never answer it (M3a/M3b, or deadlock C)",
 };
 
 struct explorer {
@@ -87,10 +95,34 @@ struct explorer {
     uint64_t runs, steps, depth_limited;
 };
 
-/* Describes the stuck nodes of a finished run: wait-for chain and dumps. */
-static void describe(struct sim_world *w, const uint32_t *stuck, size_t n, char *wait_for,
-                     size_t wsize, char **dumps)
+/* Classifies a wait-for graph (next[i]: the node i waits for, or -1) by its
+ * longest cycle: 3 or more, 2, or none (chains ending at a settled node). */
+static int classify(const int *next, size_t count)
 {
+    size_t longest = 0;
+    for (size_t start = 0; start < count; start++) {
+        int at = (int)start;
+        size_t steps = 0;
+        while (at >= 0 && steps <= count) {
+            at = next[at];
+            steps++;
+            if (at == (int)start)
+                break;
+        }
+        if (at == (int)start && steps > longest)
+            longest = steps;
+    }
+    return longest >= 3 ? SHAPE_CYCLE3 : longest == 2 ? SHAPE_CYCLE2 : SHAPE_CHAIN;
+}
+
+/* Describes the stuck nodes of a finished run: wait-for chain, its shape and
+ * the dumps. */
+static void describe(struct sim_world *w, const uint32_t *stuck, size_t n, char *wait_for,
+                     size_t wsize, const char **shape, char **dumps)
+{
+    int *next = malloc((w->node_count ? w->node_count : 1) * sizeof *next);
+    for (size_t j = 0; next && j < w->node_count; j++)
+        next[j] = -1;
     size_t cap = 256 + n * 1100, len = 0;
     char *text = malloc(cap);
     wait_for[0] = '\0';
@@ -104,10 +136,15 @@ static void describe(struct sim_world *w, const uint32_t *stuck, size_t n, char 
             len += (size_t)snprintf(text + len, cap - len, "    %s: %s\n", node->id, dump);
         const char *peer = w->proto->waiting_for ? w->proto->waiting_for(node->instance) : NULL;
         for (size_t j = 0; peer && j < w->node_count; j++)
-            if (!strcmp(w->nodes[j].name, peer))
+            if (!strcmp(w->nodes[j].name, peer)) {
                 wl += (size_t)snprintf(wait_for + wl, wl < wsize ? wsize - wl : 0, "%s%s->%s",
                                        wl ? ", " : "", node->id, w->nodes[j].id);
+                if (next)
+                    next[stuck[i]] = (int)j;
+            }
     }
+    *shape = next ? shape_names[classify(next, w->node_count)] : "unknown";
+    free(next);
     *dumps = text;
 }
 
@@ -144,7 +181,7 @@ static void note_stuck(struct explorer *e, struct sim_world *w, const struct sim
     if (s->schedule)
         memcpy(s->schedule, ex->choices, ex->depth * sizeof *s->schedule);
     s->len = ex->depth;
-    describe(w, stuck, n, s->wait_for, sizeof s->wait_for, &s->dumps);
+    describe(w, stuck, n, s->wait_for, sizeof s->wait_for, &s->shape, &s->dumps);
     free(stuck);
 }
 
@@ -326,14 +363,21 @@ static void report(struct explorer *e, bool complete)
            (unsigned long long)e->depth_limited, e->max_depth,
            complete ? "complete" : "stopped at the budget");
     printf("stuck states: %zu\n", e->stuck_count);
+    for (int k = 0; k < SHAPE_COUNT; k++) {
+        size_t of_shape = 0;
+        for (size_t i = 0; i < e->stuck_count; i++)
+            of_shape += e->stuck[i].shape == shape_names[k];
+        if (of_shape)
+            printf("  %zu of them: %s\n", of_shape, shape_names[k]);
+    }
     if (e->stuck_count && mkdir(e->out_dir, 0755) != 0 && errno != EEXIST)
         fprintf(stderr, "clustersim explore: cannot create %s\n", e->out_dir);
     for (size_t i = 0; i < e->stuck_count; i++) {
         char path[600];
         write_schedule(e, i, path, sizeof path);
-        printf("  stuck state %zu: reached in %zu choices; waits: %s\n    schedule: %s\n%s", i + 1,
-               e->stuck[i].len, e->stuck[i].wait_for[0] ? e->stuck[i].wait_for : "(none)", path,
-               e->stuck[i].dumps ? e->stuck[i].dumps : "");
+        printf("  stuck state %zu: reached in %zu choices; waits: %s\n    shape: %s\n    schedule: %s\n%s",
+               i + 1, e->stuck[i].len, e->stuck[i].wait_for[0] ? e->stuck[i].wait_for : "(none)",
+               e->stuck[i].shape, path, e->stuck[i].dumps ? e->stuck[i].dumps : "");
     }
 }
 
