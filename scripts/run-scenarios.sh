@@ -21,8 +21,8 @@ echo "scenarios: stuck fractions of simultaneous joins over seeds 1..2000"
 # Exhaustive exploration of every delivery, timer and sync-node order after
 # the links are up: Swarm mode must reach a stuck state, fixed mode must
 # reach none over a complete search (see scenarios/explore/).
-echo "scenarios: exhaustive exploration of 3-node joins"
-for f in scenarios/explore/join-3*.yaml; do
+echo "scenarios: exhaustive exploration of 3- and 4-node joins"
+for f in scenarios/explore/join-*.yaml; do
     out=build/explore-$(basename "$f" .yaml).txt
     "$bin" explore "$f" --from 4900ms --out build/explore > "$out" || { cat "$out"; echo "explore failed: $f"; exit 1; }
     grep -E "^(explored|ok|FAIL|  [0-9]+ of them)" "$out"

@@ -67,6 +67,7 @@ struct candidates {
     uint32_t *slots;
     size_t count, cap;
     cs_time first_timed;   /* earliest time among time-bound events */
+    cs_time first_due;     /* earliest due time among messages in flight */
     uint64_t pending_hash; /* multiset hash of every offered event */
 };
 
@@ -88,12 +89,17 @@ static bool offered(const struct sim_world *w, const struct sim_event *ev)
     return !w->proto->timer_can_progress || w->proto->timer_can_progress(n->instance, ev->tag);
 }
 
-/* Earliest time among offered time-bound events. */
+/* Earliest time among offered time-bound events, and earliest due time of
+ * the messages in flight. */
 static void scan_first(void *ctx, const struct sim_event *ev)
 {
     struct candidates *c = ctx;
-    if (offered(c->w, ev) && time_bound(ev->kind) && ev->time < c->first_timed)
+    if (!offered(c->w, ev))
+        return;
+    if (time_bound(ev->kind) && ev->time < c->first_timed)
         c->first_timed = ev->time;
+    if (!time_bound(ev->kind) && ev->time < c->first_due)
+        c->first_due = ev->time;
 }
 
 /* True when another pending event of the same link direction was sent
@@ -129,7 +135,11 @@ static void collect(void *ctx, const struct sim_event *ev)
     struct candidates *c = ctx;
     if (!offered(c->w, ev))
         return;
-    if (time_bound(ev->kind) && ev->time != c->first_timed)
+    /* Time-bound events go in time order, and never past the due time of a
+     * message in flight: delays are bounded by the network model, so a
+     * timeout cannot always win against the reply it waits for.  Messages
+     * may arrive in any order, earlier than due. */
+    if (time_bound(ev->kind) && (ev->time != c->first_timed || ev->time > c->first_due))
         return;
     if (behind(c->w, ev))
         return;
@@ -178,6 +188,11 @@ static bool local_event(enum sim_ev_kind k)
 
 static void reduce(struct candidates *c)
 {
+    /* A pending time-bound event may become offered by a delivery (the one
+     * whose due time held it back) and blocked again by a message that
+     * delivery sends: deliveries do not commute with it, so no reduction. */
+    if (c->first_timed != CS_TIME_NEVER)
+        return;
     uint32_t node = UINT32_MAX;
     for (size_t i = 0; i < c->count; i++) {
         const struct sim_event *ev = &c->w->queue.slab[c->slots[i]];
@@ -228,6 +243,7 @@ void sim_explore_run(struct sim_world *w)
         c.count = 0;
         c.pending_hash = 0;
         c.first_timed = CS_TIME_NEVER;
+        c.first_due = CS_TIME_NEVER;
         sim_evq_each(&w->queue, scan_first, &c);
         sim_evq_each(&w->queue, collect, &c);
         uint64_t h = state_hash(w, c.pending_hash);
