@@ -15,6 +15,9 @@ int cmd_replay(int argc, char **argv, const char *self);
 /* `clustersim explore FILE [--max-depth N] [--budget RUNS] [--out DIR]`, or
  * `--replay SCHEDULE` to re-run a stuck schedule it wrote. */
 int cmd_explore(int argc, char **argv, const char *self);
+/* `clustersim shrink FILE [--seed N] [-o OUT]`: drops timeline items and
+ * nodes while the seed still gets stuck, and writes the smaller scenario. */
+int cmd_shrink(int argc, char **argv, const char *self);
 /* `clustersim bench [FILE] [options]`. */
 int cmd_bench(int argc, char **argv, const char *self);
 

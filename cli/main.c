@@ -26,6 +26,9 @@ static void usage(FILE *f)
             "      prints the stuck states with a replayable schedule each\n"
             "  explore FILE [--from T] --replay SCHEDULE [--trace FILE]\n"
             "      re-runs one schedule and prints the final states\n"
+            "  shrink FILE [--seed N] [-o OUT.yaml]\n"
+            "      reduce a stuck run to fewer timeline items, nodes and seconds that\n"
+            "      still get stuck on the seed, and write it as YAML\n"
             "  bench [FILE] [--min-seconds S] [--seed N] [--quiet]\n"
             "      simulated events per second of wall time (default: the 100-node\n"
             "      ping cluster with every network fault on)\n"
@@ -84,6 +87,8 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 2, argv + 2, argv[0]);
     if (!strcmp(argv[1], "explore"))
         return cmd_explore(argc - 2, argv + 2, argv[0]);
+    if (!strcmp(argv[1], "shrink"))
+        return cmd_shrink(argc - 2, argv + 2, argv[0]);
     if (!strcmp(argv[1], "bench"))
         return cmd_bench(argc - 2, argv + 2, argv[0]);
     fprintf(stderr, "clustersim: unknown command '%s'\n\n", argv[1]);

@@ -38,3 +38,16 @@ if "$bin" explore build/explore-negated.yaml --from 4900ms --out build/explore >
 fi
 grep -q "^FAIL build/explore-negated.yaml:27:5: not_stuck expected" build/explore-negated.txt
 echo "ok   explore fails Swarm's join-3 under not_stuck, as it must"
+# Shrinking: a stuck 6-node storm becomes a smaller scenario that still gets
+# stuck when run as written; a run that is not stuck has nothing to shrink.
+echo "scenarios: shrinking stuck runs"
+"$bin" shrink scenarios/frequency/join-storm-6-swarm.yaml --seed 1 -o build/shrunk-6.yaml > build/shrunk-6.txt
+nodes=$(sed -n 's/^  nodes: \([0-9]*\)$/\1/p' build/shrunk-6.yaml)
+[ -n "$nodes" ] && [ "$nodes" -lt 6 ] || { cat build/shrunk-6.txt; echo "shrink kept all 6 nodes"; exit 1; }
+"$bin" run build/shrunk-6.yaml | grep -q "stuck at" || { echo "the shrunk scenario is not stuck"; exit 1; }
+"$bin" shrink scenarios/seed-setup-swarm.yaml -o build/shrunk-seed.yaml > /dev/null
+"$bin" run build/shrunk-seed.yaml | grep -q "stuck at" || { echo "the shrunk seed set-up is not stuck"; exit 1; }
+if "$bin" shrink scenarios/deadlock-a-fixed.yaml -o build/shrunk-fixed.yaml 2> /dev/null; then
+    echo "shrink accepted a run that is not stuck"; exit 1
+fi
+echo "ok   shrink: 6 nodes -> $nodes, still stuck; the seed set-up shrunk and still stuck"
