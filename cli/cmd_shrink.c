@@ -120,7 +120,19 @@ static size_t timeline_items(const struct text *t, size_t *starts, size_t max, s
     return count;
 }
 
-/* Writes the candidate to `path`, with the overrides applied. */
+/* The line after the block that starts at top-level line `head`. */
+static size_t block_end(const struct text *t, size_t head)
+{
+    for (size_t i = head + 1; i < t->count; i++)
+        if (!is_blank_or_comment(t->lines[i]) && indent_of(t->lines[i]) == 0 &&
+            t->lines[i][0] != '-')
+            return i;
+    return t->count;
+}
+
+/* Writes the candidate to `path`, with the overrides applied.  Its only
+ * expectation is the deadlock itself (`stuck: true`): the original's, such as
+ * a stuck fraction over seeds, do not describe a witness. */
 static int write_candidate(const struct shrink *s, const char *path, const char *header)
 {
     FILE *f = fopen(path, "w");
@@ -131,11 +143,15 @@ static int write_candidate(const struct shrink *s, const char *path, const char 
     long nodes_line = in_block(&s->src, top_level(&s->src, "cluster"), "nodes");
     long dur_line = in_block(&s->src, top_level(&s->src, "limits"), "duration");
     long seed_line = top_level(&s->src, "seed");
+    long expect_line = top_level(&s->src, "expect");
+    size_t expect_end = expect_line >= 0 ? block_end(&s->src, (size_t)expect_line) : 0;
     if (seed_line < 0)
         fprintf(f, "seed: %llu\n", (unsigned long long)s->seed);
     for (size_t i = 0; i < s->src.count; i++) {
         const char *l = s->src.lines[i];
-        if (!s->keep[i])
+        if ((long)i == expect_line)
+            fputs("expect:\n  - stuck: true\n", f);
+        if (!s->keep[i] || (expect_line >= 0 && i >= (size_t)expect_line && i < expect_end))
             continue;
         if ((long)i == seed_line)
             fprintf(f, "seed: %llu\n", (unsigned long long)s->seed);
@@ -146,6 +162,8 @@ static int write_candidate(const struct shrink *s, const char *path, const char 
         else
             fputs(l, f);
     }
+    if (expect_line < 0)
+        fputs("expect:\n  - stuck: true\n", f);
     return fclose(f);
 }
 

@@ -44,9 +44,9 @@ echo "scenarios: shrinking stuck runs"
 "$bin" shrink scenarios/frequency/join-storm-6-swarm.yaml --seed 1 -o build/shrunk-6.yaml > build/shrunk-6.txt
 nodes=$(sed -n 's/^  nodes: \([0-9]*\)$/\1/p' build/shrunk-6.yaml)
 [ -n "$nodes" ] && [ "$nodes" -lt 6 ] || { cat build/shrunk-6.txt; echo "shrink kept all 6 nodes"; exit 1; }
-"$bin" run build/shrunk-6.yaml | grep -q "stuck at" || { echo "the shrunk scenario is not stuck"; exit 1; }
+"$bin" run build/shrunk-6.yaml > build/shrunk-6.run; grep -q "stuck at" build/shrunk-6.run || { echo "the shrunk scenario is not stuck"; exit 1; }
 "$bin" shrink scenarios/seed-setup-swarm.yaml -o build/shrunk-seed.yaml > /dev/null
-"$bin" run build/shrunk-seed.yaml | grep -q "stuck at" || { echo "the shrunk seed set-up is not stuck"; exit 1; }
+"$bin" run build/shrunk-seed.yaml > build/shrunk-seed.run; grep -q "stuck at" build/shrunk-seed.run || { echo "the shrunk seed set-up is not stuck"; exit 1; }
 if "$bin" shrink scenarios/deadlock-a-fixed.yaml -o build/shrunk-fixed.yaml 2> /dev/null; then
     echo "shrink accepted a run that is not stuck"; exit 1
 fi
