@@ -23,6 +23,10 @@ int cmd_bench(int argc, char **argv, const char *self);
 
 /* Parses "N" or "A..B" (inclusive); 0 on success. */
 int cli_parse_seeds(const char *text, uint64_t *first, uint64_t *last);
+struct scenario;
+/* Loads a scenario file; on failure prints the file:line:column error on
+ * stderr and returns -1. */
+int cli_load_scenario(const char *path, struct scenario *sc);
 
 /* The Wilson score interval at 95 % for k successes in n trials. */
 void cli_wilson(uint64_t k, uint64_t n, double *lo, double *hi);

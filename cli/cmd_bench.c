@@ -56,11 +56,8 @@ int cmd_bench(int argc, char **argv, const char *self)
         }
     }
     struct scenario sc;
-    char err[1024];
-    if (scenario_load_file(file, &sc, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
+    if (cli_load_scenario(file, &sc) != 0)
         return 2;
-    }
     printf("bench: %s (%zu nodes, %.0fs virtual per run), trace recording off\n", file,
            sc.cluster.node_count, (double)sc.limits.duration / 1e9);
     uint64_t events = 0;

@@ -417,11 +417,8 @@ int cmd_explore(int argc, char **argv, const char *self)
     const char *schedule = NULL, *trace = NULL;
     if (parse(&e, argc, argv, &schedule, &trace) != 0)
         return 2;
-    char err[1024];
-    if (scenario_load_file(e.path, &e.sc, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
+    if (cli_load_scenario(e.path, &e.sc) != 0)
         return 2;
-    }
     int status = 0;
     if (schedule) {
         status = replay(&e, schedule, trace);

@@ -255,10 +255,8 @@ static int parse(int argc, char **argv, const char **file, const char **out, uin
     for (int i = 0; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--seed") && v) {
-            char *endp;
-            errno = 0;
-            *seed = strtoull(v, &endp, 10);
-            if (errno || *endp || !isdigit((unsigned char)v[0])) {
+            uint64_t last;
+            if (cli_parse_seeds(v, seed, &last) != 0 || last != *seed) {
                 fprintf(stderr, "clustersim shrink: --seed expects a number, got '%s'\n", v);
                 return -1;
             }
@@ -293,11 +291,8 @@ int cmd_shrink(int argc, char **argv, const char *self)
     if (parse(argc, argv, &file, &out, &seed, &has_seed, &search) != 0)
         return 2;
     struct scenario sc;
-    char err[1024];
-    if (scenario_load_file(file, &sc, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
+    if (cli_load_scenario(file, &sc) != 0)
         return 2;
-    }
     size_t nodes0 = sc.cluster.node_count;
     cs_time duration0 = sc.limits.duration;
     uint64_t file_seed = sc.seed;

@@ -3,6 +3,7 @@
  * prints the usage.
  */
 #include "cli.h"
+#include "../scenarios/loader.h"
 
 #include <errno.h>
 #include <math.h>
@@ -56,6 +57,16 @@ int cli_parse_seeds(const char *text, uint64_t *first, uint64_t *last)
         return -1;
     *first = a;
     *last = b;
+    return 0;
+}
+
+int cli_load_scenario(const char *path, struct scenario *sc)
+{
+    char err[1024];
+    if (scenario_load_file(path, sc, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
     return 0;
 }
 
