@@ -591,6 +591,8 @@ bool trk_timer_can_progress(const struct tracker *t, uint64_t tag)
     if (tag >> 56 != TRK_TAG_MODULE)
         return true;
     unsigned kind = (unsigned)(tag >> 48 & 0xff);
+    if (t->cfg.mode == TRK_SWARM && t->state == TRK_TRACKING && kind == TT_ANTI_ENTROPY)
+        return t->node_count > 0; /* with no nodes the tick only re-arms itself */
     if (t->cfg.mode == TRK_FIXED || t->state == TRK_TRACKING || kind == TT_START)
         return true;
     /* Swarm: outside tracking only cluster_join (in cluster_wait) is

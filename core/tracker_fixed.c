@@ -66,6 +66,12 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
     uint8_t type = cs_get_u8(&r);
     if (from < 0 || trk_common_message(t, (uint32_t)from, type, &r))
         return;
+    /* A sync message proves the sender's tracker runs: take it as a node
+     * even when every check of it was answered "not running" (Swarm's
+     * deadlock C starts from such a peer missing in `nodes`). */
+    if ((type == M_SYNC || type == M_SYNC_RECV || type == M_SYNC_ACK) &&
+        !trk_is_node(t, (uint32_t)from))
+        trk_fixed_node_checked(t, (uint32_t)from);
     if (type == M_SYNC) {
         push_to(t, (uint32_t)from, M_SYNC_RECV);
         return;

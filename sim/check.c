@@ -223,6 +223,11 @@ static void mark_pending(void *ctx, const struct sim_event *ev)
             s->busy[ev->src] = 1;
         /* fall through */
     case SEV_LINK_SETUP:
+        /* Polling a dead pod's address moves nothing: it cannot come back
+         * while no timeline action is pending (stuck looks wait for that). */
+        if (!sim_net_setup_may_succeed(w, ev))
+            return;
+        /* fall through */
     case SEV_LINK_DOWN:
     case SEV_DNS_ANSWER:
     case SEV_STOP_EXPIRED:

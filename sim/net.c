@@ -141,6 +141,17 @@ static bool setup_wait_timeout(struct sim_world *w, const struct sim_event *ev)
     return late.time > w->now && sim_schedule(w, &late) >= 0;
 }
 
+bool sim_net_setup_may_succeed(struct sim_world *w, const struct sim_event *ev)
+{
+    const struct sim_link *l = link_get(w, ev->id);
+    if (!l || ev->aux == CS_LINK_REFUSED)
+        return false; /* nobody at that address */
+    if (ev->aux != SETUP_OK)
+        return true; /* cut now; a partition may heal */
+    const struct sim_node *t = &w->nodes[l->end_node[1]];
+    return sim_node_alive(t) && t->incarnation == l->end_inc[1];
+}
+
 static void link_setup_done(struct sim_world *w, const struct sim_event *ev)
 {
     struct sim_link *l = link_get(w, ev->id);

@@ -48,6 +48,10 @@ void sim_net_free(struct sim_net *net);
 
 /* Opens a link from `node` to `peer` (see cs_env.link_connect). */
 cs_link_id sim_net_connect(struct sim_world *w, uint32_t node, const struct cs_addr *peer);
+
+/* For a pending link set-up event: false when it can only fail (the address
+ * is free, or the node there has died since), so it cannot bring a peer up. */
+bool sim_net_setup_may_succeed(struct sim_world *w, const struct sim_event *ev);
 /* Sends a message on a link from `node` (see cs_env.link_send). */
 int sim_net_send(struct sim_world *w, uint32_t node, cs_link_id link, const void *data, size_t len);
 /* Closes `node`'s end of a link (see cs_env.link_close). */
