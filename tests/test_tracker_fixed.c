@@ -15,6 +15,35 @@
  * (each new peer gets a snapshot push).  A register in cluster_wait is
  * answered at once; cluster_join always leads to tracking; every armed
  * timer can progress; nothing is ever parked; all converge. */
+/* Deadlock C's set-up in fixed mode: X (0) checked Y (1) before Y's tracker
+ * ran and, with retry_max 1, never checks again.  Y's snapshot push proves
+ * its tracker runs, so X takes Y as a node and answers it. */
+static void test_fixed_sync_adopts_unchecked_peer(void **state)
+{
+    (void)state;
+    struct trk_config cfg;
+    trk_config_defaults(&cfg);
+    cfg.mode = TRK_FIXED;
+    cfg.retry_max = 1;
+    struct harness *h = h_new_cfg(&cfg, 2);
+    h_start(h, 0);
+    h_learn(h, 0, 1); /* fails: 1 not running yet */
+    assert_int_equal(trk_node_count(T(0)), 0);
+    assert_int_equal(h_armed(h, 0, TT_RETRY_CHECK), 0);
+    h_start(h, 1);
+    h_learn(h, 1, 0);
+    h_settle(h);
+    assert_int_equal(trk_node_count(T(1)), 1);
+    h_fire(h, 1, TT_CLUSTER_JOIN); /* pushes its snapshot to X */
+    h_settle(h);
+    assert_true(h_knows(h, 0, 1));
+    assert_true(h_knows(h, 1, 0));
+    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_settle(h);
+    assert_int_equal(trk_state(T(0)), TRK_TRACKING);
+    assert_int_equal(trk_state(T(1)), TRK_TRACKING);
+}
+
 static void test_fixed_start(void **state)
 {
     (void)state;
@@ -191,6 +220,7 @@ int test_tracker_fixed_run(void)
 {
     const struct CMUnitTest tests[] = {
         T_(test_fixed_start),
+        T_(test_fixed_sync_adopts_unchecked_peer),
         T_(test_fixed_duplicates_converge),
         T_(test_fixed_unregister_propagates),
         T_(test_fixed_restart_gets_registry),

@@ -56,6 +56,8 @@ static void test_swarm_start_alone(void **state)
     h_fire(h, 0, TT_ANTI_ENTROPY); /* no nodes: nothing to sync with */
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_int_equal(h_armed(h, 0, TT_ANTI_ENTROPY), 1);
+    /* An anti-entropy tick with no nodes only re-arms: not progress. */
+    assert_false(trk_timer_can_progress(T(0), h_timer(h, 0, TT_ANTI_ENTROPY)->tag));
     assert_int_equal(h->qlen, 0);
 
     h_cmd(h, 0, "register", "a", NULL, 1);
