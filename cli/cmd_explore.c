@@ -252,42 +252,61 @@ static void write_schedule(const struct explorer *e, size_t index, char *path, s
     fclose(f);
 }
 
+/* Reads the `choices:` line of a schedule file; a token that is not a
+ * number is reported with its line and column. */
 static int read_schedule(const char *path, uint32_t **choices, size_t *len)
 {
     FILE *f = fopen(path, "r");
-    if (!f)
+    if (!f) {
+        fprintf(stderr, "clustersim explore: cannot read a schedule from %s\n", path);
         return -1;
+    }
     char line[1 << 16];
     *choices = NULL;
     *len = 0;
-    int rc = -1;
-    while (fgets(line, sizeof line, f)) {
+    int rc = -1, line_no = 0;
+    bool found = false;
+    while (fgets(line, sizeof line, f) && !found) {
+        line_no++;
         if (strncmp(line, "choices:", 8) != 0)
             continue;
+        found = true;
         rc = 0;
-        for (char *p = line + 8; *p;) {
+        for (char *p = line + 8; rc == 0;) {
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == '\0' || *p == '\n')
+                break;
             char *end;
+            errno = 0;
             unsigned long v = strtoul(p, &end, 10);
-            if (end == p)
-                break;
-            uint32_t *c = realloc(*choices, (*len + 1) * sizeof *c);
-            if (!c)
-                break;
-            *choices = c;
-            (*choices)[(*len)++] = (uint32_t)v;
-            p = end;
+            uint32_t *c = NULL;
+            if (end == p || errno || v > UINT32_MAX || (*end && *end != ' ' && *end != '\n')) {
+                fprintf(stderr, "%s:%d:%d: expected a choice number\n", path, line_no,
+                        (int)(p - line) + 1);
+                rc = -1;
+            } else if (!(c = realloc(*choices, (*len + 1) * sizeof *c))) {
+                rc = -1;
+            } else {
+                *choices = c;
+                (*choices)[(*len)++] = (uint32_t)v;
+                p = end;
+            }
         }
     }
     fclose(f);
+    if (!found)
+        fprintf(stderr, "%s: no `choices:` line: not a schedule written by clustersim explore\n",
+                path);
     return rc;
 }
 
 static int replay(struct explorer *e, const char *schedule, const char *trace_path)
 {
-    uint32_t *choices;
-    size_t len;
+    uint32_t *choices = NULL;
+    size_t len = 0;
     if (read_schedule(schedule, &choices, &len) != 0) {
-        fprintf(stderr, "clustersim explore: cannot read a schedule from %s\n", schedule);
+        free(choices);
         return 2;
     }
     FILE *trace = trace_path ? fopen(trace_path, "w") : NULL;
@@ -297,7 +316,13 @@ static int replay(struct explorer *e, const char *schedule, const char *trace_pa
     int rc = run_prefix(e, choices, len, &ex, false, trace, true, &w);
     if (trace)
         fclose(trace);
-    if (rc == 0) {
+    if (rc == 0 && ex.stale_at) {
+        fprintf(stderr, "%s: choice %zu is %u, but only %u events could come next there: the "
+                        "schedule was written for another scenario or --from\n",
+                schedule, ex.stale_at, choices[ex.stale_at - 1], ex.stale_branching);
+        sim_world_free(w);
+        rc = 2;
+    } else if (rc == 0) {
         printf("replayed %zu choices, %llu events\n", len, (unsigned long long)ex.steps);
         for (size_t i = 0; i < w->node_count; i++) {
             char dump[1024] = "";
@@ -312,7 +337,7 @@ static int replay(struct explorer *e, const char *schedule, const char *trace_pa
     }
     sim_explore_free(&ex);
     free(choices);
-    return rc == 0 ? 0 : 1;
+    return rc == 0 ? 0 : rc == 2 ? 2 : 1;
 }
 
 static int parse(struct explorer *e, int argc, char **argv, const char **schedule, const char **trace)

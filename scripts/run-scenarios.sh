@@ -51,3 +51,18 @@ if "$bin" shrink scenarios/deadlock-a-fixed.yaml -o build/shrunk-fixed.yaml 2> /
     echo "shrink accepted a run that is not stuck"; exit 1
 fi
 echo "ok   shrink: 6 nodes -> $nodes, still stuck; the seed set-up shrunk and still stuck"
+# Bad schedules get a clear error and exit status 2, never a wrong replay.
+printf 'choices: 0 1 x\n' > build/bad-token.schedule
+printf 'choices: 9 9 9\n' > build/bad-range.schedule
+printf 'seed: 1\n' > build/bad-empty.schedule
+for b in token range empty; do
+    set +e
+    "$bin" explore scenarios/explore/join-3-swarm.yaml --from 4900ms \
+        --replay "build/bad-$b.schedule" > /dev/null 2> "build/bad-$b.err"
+    rc=$?
+    set -e
+    [ "$rc" -eq 2 ] || { echo "bad schedule ($b) gave exit status $rc"; exit 1; }
+done
+grep -q "bad-token.schedule:1:14: expected a choice number" build/bad-token.err
+grep -q "only 3 events could come next" build/bad-range.err
+echo "ok   bad schedules: line:column errors, exit status 2"

@@ -38,8 +38,13 @@ static int record(struct sim_explore *ex, uint32_t choice, uint32_t branching)
 static uint32_t next_choice(struct sim_explore *ex, uint32_t branching)
 {
     uint32_t c = ex->depth < ex->prefix_len ? ex->prefix[ex->depth] : 0;
-    if (c >= branching)
-        c = 0; /* a stale prefix (the scenario changed): take the first */
+    if (c >= branching) { /* a stale prefix (the scenario changed): take the first */
+        if (!ex->stale_at) {
+            ex->stale_at = ex->depth + 1;
+            ex->stale_branching = branching;
+        }
+        c = 0;
+    }
     record(ex, c, branching);
     return c;
 }

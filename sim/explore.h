@@ -42,6 +42,10 @@ struct sim_explore {
     void *ctx;
     uint64_t final_hash;      /* the state hash where the run ended */
     uint64_t steps;
+    /* The first prefix choice that was out of range (1-based; 0: none), and
+     * how many alternatives there were: a schedule from another scenario. */
+    size_t stale_at;
+    uint32_t stale_branching;
 };
 
 /* Runs the world under exploration until a leaf, a known state or the depth
