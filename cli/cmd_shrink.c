@@ -263,7 +263,11 @@ static int parse(int argc, char **argv, const char **file, const char **out, uin
             *has_seed = true;
             i++;
         } else if (!strcmp(argv[i], "--search-seeds") && v) {
-            *search = strtoull(v, NULL, 10);
+            uint64_t last;
+            if (cli_parse_seeds(v, search, &last) != 0 || last != *search) {
+                fprintf(stderr, "clustersim shrink: --search-seeds expects a number, got '%s'\n", v);
+                return -1;
+            }
             i++;
         } else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) && v) {
             *out = v;

@@ -35,17 +35,7 @@ void name_set_clear(struct name_set *s)
 {
     /* Drop everything, storage included: a thousand-name answer per node is
      * not worth keeping between rounds. */
-    for (size_t i = 0; i < s->count; i++)
-        free(s->names[i]);
-    free(s->names);
-    free(s->absent);
-    free(s->creation);
-    free(s->old_creation);
-    free(s->old_counter);
-    free(s->counter);
-    cs_strmap_free(&s->index);
-    memset(s, 0, sizeof *s);
-    cs_strmap_init(&s->index);
+    name_set_free(s);
 }
 
 int32_t name_set_find(const struct name_set *s, const char *name)
