@@ -176,6 +176,13 @@ static void cluster_registry_digest_full(void *instance, size_t *count, uint64_t
         trk_registry_digest_full(n->trk, count, sum);
 }
 
+static void cluster_registry_each(void *instance, cs_entry_sink fn, void *ctx)
+{
+    struct cluster_node *n = instance;
+    if (n->trk)
+        trk_each_entry(n->trk, fn, ctx);
+}
+
 static const char *cluster_waiting_for(void *instance)
 {
     struct cluster_node *n = instance;
@@ -265,6 +272,7 @@ const struct cs_proto cluster_proto = {
     .timer_can_progress = cluster_timer_can_progress,
     .registry_digest = cluster_registry_digest,
     .registry_digest_full = cluster_registry_digest_full,
+    .registry_each = cluster_registry_each,
     .message_can_progress = cluster_message_can_progress,
     .waiting_for = cluster_waiting_for,
     .state_key = cluster_state_key,

@@ -13,6 +13,9 @@
 
 /* Receives one member name from a view listing. */
 typedef void (*cs_name_sink)(void *ctx, const char *name);
+/* Receives one registry entry from a registry listing. */
+typedef void (*cs_entry_sink)(void *ctx, const char *name, const char *owner, bool started,
+                              const char *ring_owner);
 
 struct cs_proto {
     const char *name;
@@ -48,6 +51,11 @@ struct cs_proto {
     /* Optional: the same digest recomputed from scratch (the harness checks
      * that the kept one never drifts). */
     void (*registry_digest_full)(void *instance, size_t *count, uint64_t *sum);
+    /* Optional, for the invariant checkers: calls fn on every live registry
+     * entry with its owner's node name, whether it was started through
+     * register_started, and the node the instance's own ring assigns the
+     * name to (NULL when the ring has no owner). NULL: no registry. */
+    void (*registry_each)(void *instance, cs_entry_sink fn, void *ctx);
     /* Optional, for the stuck detector: false when a link message with these
      * bytes, on its way to or from the instance, cannot move it on (a
      * keep-alive tick). NULL: every message can. */

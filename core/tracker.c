@@ -520,6 +520,30 @@ void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *
     *sum = d.sum;
 }
 
+struct each_entry_ctx {
+    const struct tracker *t;
+    void (*fn)(void *ctx, const char *name, const char *owner, bool started, const char *ring_owner);
+    void *ctx;
+};
+
+static void each_entry(void *ctx, struct reg_entry *e)
+{
+    struct each_entry_ctx *c = ctx;
+    if (e->flags & REG_TOMBSTONE)
+        return;
+    c->fn(c->ctx, e->name, trk_name(c->t, e->owner), (e->flags & REG_STARTED) != 0,
+          c->t->ring ? ring_owner(c->t->ring, e->name) : NULL);
+}
+
+void trk_each_entry(const struct tracker *t,
+                    void (*fn)(void *ctx, const char *name, const char *owner, bool started,
+                               const char *ring_owner),
+                    void *ctx)
+{
+    struct each_entry_ctx c = {t, fn, ctx};
+    registry_each(&t->reg, each_entry, &c);
+}
+
 void trk_reply(struct tracker *t, const char *op, const char *name, const char *status,
                const char *owner, int64_t value)
 {

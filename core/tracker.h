@@ -99,6 +99,13 @@ void trk_nodes_digest(const struct tracker *t, size_t *count, uint64_t *sum);
 void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum);
 /* The same digest recomputed from every entry (to verify the kept one). */
 void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *sum);
+/* Calls fn on every live entry (not tombstones) with its owner's name,
+ * whether it is a started process, and the owner this tracker's ring gives
+ * the name (NULL: none), in slot order. */
+void trk_each_entry(const struct tracker *t,
+                    void (*fn)(void *ctx, const char *name, const char *owner, bool started,
+                               const char *ring_owner),
+                    void *ctx);
 /* The state dump in Swarm's shape:
  * {:syncing, %TrackerState{clock: {1, 0}, nodes: [...], pending_sync_reqs: [...], ...}} */
 int trk_dump(const struct tracker *t, char *buf, size_t size);

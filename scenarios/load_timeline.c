@@ -442,7 +442,7 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
 {
     static const char *const keys[] = {"converged", "stuck", "not_stuck", "no_duplicates",
                                        "stuck_fraction", "stable", "unstable", "isolated",
-                                       "registered", "reply", "duplicates", NULL};
+                                       "registered", "reply", "duplicates", "no_loss", "placement", NULL};
     if (!ld_check_map(ld, n, "an expectation", keys))
         return false;
     if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1) {
@@ -455,7 +455,9 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     e->pos = ld_pos(ld_node(ld, p->key));
     if (!strcmp(key, "converged"))
         return ld_converged(ld, v, e);
-    if ((!strcmp(key, "registered") || !strcmp(key, "reply")) && !has_registry(ld->sc)) {
+    bool needs_registry = !strcmp(key, "registered") || !strcmp(key, "reply") ||
+                          !strcmp(key, "no_loss") || !strcmp(key, "placement");
+    if (needs_registry && !has_registry(ld->sc)) {
         ld_error(ld, v, "%s needs a registry: protocol cluster with a tracker section", key);
         return false;
     }
@@ -505,6 +507,10 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
             return false;
         }
         return true;
+    }
+    if (!strcmp(key, "no_loss") || !strcmp(key, "placement")) {
+        e->kind = !strcmp(key, "no_loss") ? SC_EXP_NO_LOSS : SC_EXP_PLACEMENT;
+        return ld_flag_true(ld, v, key);
     }
     e->kind = !strcmp(key, "stuck") ? SC_EXP_STUCK
               : !strcmp(key, "not_stuck") ? SC_EXP_NOT_STUCK

@@ -138,6 +138,8 @@ enum sc_expect_kind {
     SC_EXP_REGISTERED,    /* at the end every live node holds exactly `count` names */
     SC_EXP_REPLY,         /* a node's last reply to a command matches */
     SC_EXP_DUPLICATES,    /* at the end live nodes disagree on owners (a bug reproduced) */
+    SC_EXP_NO_LOSS,       /* at the end no registration is lost and no deletion undone */
+    SC_EXP_PLACEMENT,     /* at the end every started process lives on its ring owner */
 };
 
 struct sc_expect {

@@ -23,7 +23,7 @@ struct sim_world;
 
 /* A command's outcome as a node reported it (env->reply). */
 struct sim_reply {
-    uint32_t node;
+    uint32_t node, incarnation;
     cs_time at;
     char op[24], name[128], status[32], owner[128];
     int64_t value;

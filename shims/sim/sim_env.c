@@ -5,6 +5,7 @@
 #include "sim_env.h"
 
 #include "../../sim/explore.h"
+#include "../../sim/invariants.h"
 #include "../../core/grow.h"
 
 #include <stdio.h>
@@ -111,8 +112,9 @@ static void env_reply(struct cs_env *env, const char *op, const char *name, cons
     bool wanted = false;
     for (size_t i = 0; i < w->sc->expect_count && !wanted; i++) {
         const struct sc_expect *e = &w->sc->expects[i];
-        wanted = e->kind == SC_EXP_REPLY && e->node == n->index && !strcmp(e->op, op) &&
-                 !strcmp(e->name, name ? name : "");
+        wanted = (e->kind == SC_EXP_REPLY && e->node == n->index && !strcmp(e->op, op) &&
+                  !strcmp(e->name, name ? name : "")) ||
+                 (e->kind == SC_EXP_NO_LOSS && sim_reply_changes_registry(op));
     }
     if (!wanted)
         return;
@@ -120,6 +122,7 @@ static void env_reply(struct cs_env *env, const char *op, const char *name, cons
         return;
     struct sim_reply *r = &w->replies[w->reply_count++];
     r->node = n->index;
+    r->incarnation = n->incarnation;
     r->at = w->now;
     snprintf(r->op, sizeof r->op, "%s", op);
     snprintf(r->name, sizeof r->name, "%s", name ? name : "");

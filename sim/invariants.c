@@ -1,0 +1,181 @@
+/*
+ * sim/invariants.c: the no-loss and placement invariants (see
+ * invariants.h).  The history of each name is folded from the recorded
+ * replies in one pass; the registry is read through the protocol's
+ * registry_each hook.
+ */
+#include "invariants.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/grow.h"
+#include "../core/strmap.h"
+
+bool sim_reply_changes_registry(const char *op)
+{
+    return !strcmp(op, "register") || !strcmp(op, "register_started") || !strcmp(op, "unregister");
+}
+
+/* What the replies say about one name. */
+struct name_history {
+    const char *name;
+    bool unregister_seen;      /* some unregister was answered (any status) */
+    cs_time last_unregister_ok; /* -1: none */
+    cs_time last_register;     /* last register reply of any status, -1: none */
+    bool started_ok;           /* some register_started answered ok */
+    bool registrant_gone;      /* a plain registrant is no longer the same live process */
+    bool registered_ok;        /* some plain register answered ok */
+};
+
+struct histories {
+    struct name_history *items;
+    size_t count, cap;
+    struct cs_strmap index;
+};
+
+static struct name_history *history_of(struct histories *h, const char *name)
+{
+    int32_t i = cs_strmap_get(&h->index, name);
+    if (i >= 0)
+        return &h->items[i];
+    if (cs_grow((void **)&h->items, &h->cap, h->count + 1, sizeof *h->items) != 0 ||
+        cs_strmap_put(&h->index, name, (int32_t)h->count) != 0)
+        return NULL;
+    struct name_history *n = &h->items[h->count++];
+    *n = (struct name_history){.name = name, .last_unregister_ok = -1, .last_register = -1};
+    return n;
+}
+
+static bool same_process_lives(const struct sim_world *w, const struct sim_reply *r)
+{
+    const struct sim_node *n = &w->nodes[r->node];
+    return n->state == SIM_NODE_UP && n->incarnation == r->incarnation;
+}
+
+static int fold_replies(const struct sim_world *w, struct histories *h)
+{
+    for (size_t i = 0; i < w->reply_count; i++) {
+        const struct sim_reply *r = &w->replies[i];
+        if (!sim_reply_changes_registry(r->op))
+            continue;
+        struct name_history *n = history_of(h, r->name);
+        if (!n)
+            return -1;
+        bool ok = !strcmp(r->status, "ok");
+        if (!strcmp(r->op, "unregister")) {
+            n->unregister_seen = true;
+            if (ok)
+                n->last_unregister_ok = r->at;
+            continue;
+        }
+        n->last_register = r->at;
+        if (ok && !strcmp(r->op, "register_started"))
+            n->started_ok = true;
+        if (ok && !strcmp(r->op, "register")) {
+            n->registered_ok = true;
+            if (!same_process_lives(w, r))
+                n->registrant_gone = true;
+        }
+    }
+    return 0;
+}
+
+static void collect_name(void *ctx, const char *name, const char *owner, bool started,
+                         const char *ring_owner)
+{
+    (void)owner, (void)started, (void)ring_owner;
+    cs_strmap_put(ctx, name, 1);
+}
+
+static const struct sim_node *first_live(const struct sim_world *w)
+{
+    for (size_t i = 0; i < w->node_count; i++)
+        if (w->nodes[i].state == SIM_NODE_UP && w->nodes[i].instance)
+            return &w->nodes[i];
+    return NULL;
+}
+
+/* Why the name's presence is wrong, or NULL. */
+static const char *judge_name(const struct name_history *n, bool present)
+{
+    if (!n->unregister_seen) {
+        if (!present && n->started_ok)
+            return "was started through register_started and never unregistered, but is gone";
+        if (!present && n->registered_ok && !n->registrant_gone)
+            return "was registered by processes that still live and never unregistered, but is gone";
+        return NULL;
+    }
+    if (present && n->last_unregister_ok >= 0 && n->last_register < n->last_unregister_ok)
+        return "was unregistered (ok) with no register after it, but is back";
+    return NULL;
+}
+
+bool sim_check_no_loss(struct sim_world *w, char *detail, size_t size)
+{
+    detail[0] = '\0';
+    const struct sim_node *ref = first_live(w);
+    if (!ref || !w->proto->registry_each)
+        return true;
+    struct histories h = {0};
+    struct cs_strmap present;
+    cs_strmap_init(&h.index);
+    cs_strmap_init(&present);
+    bool ok = fold_replies(w, &h) == 0;
+    if (!ok)
+        snprintf(detail, size, "out of memory while folding the replies");
+    w->proto->registry_each(ref->instance, collect_name, &present);
+    for (size_t i = 0; ok && i < h.count; i++) {
+        const char *why = judge_name(&h.items[i], cs_strmap_get(&present, h.items[i].name) >= 0);
+        if (why) {
+            snprintf(detail, size, "'%s' %s (registry of %s)", h.items[i].name, why, ref->id);
+            ok = false;
+        }
+    }
+    if (ok)
+        snprintf(detail, size, "%zu names with a history judged on %s: none lost or resurrected",
+                 h.count, ref->id);
+    free(h.items);
+    cs_strmap_free(&h.index);
+    cs_strmap_free(&present);
+    return ok;
+}
+
+struct placement_ctx {
+    const struct sim_node *holder;
+    char *detail;
+    size_t size;
+    bool ok;
+    size_t started;
+};
+
+static void check_placement(void *ctx, const char *name, const char *owner, bool started,
+                            const char *ring_owner)
+{
+    struct placement_ctx *c = ctx;
+    if (!started || !c->ok)
+        return;
+    c->started++;
+    if (ring_owner && strcmp(owner, ring_owner) != 0) {
+        snprintf(c->detail, c->size, "started process '%s' lives on %s but %s's ring assigns it to %s",
+                 name, owner, c->holder->id, ring_owner);
+        c->ok = false;
+    }
+}
+
+bool sim_check_placement(struct sim_world *w, char *detail, size_t size)
+{
+    detail[0] = '\0';
+    struct placement_ctx c = {.detail = detail, .size = size, .ok = true};
+    for (size_t i = 0; w->proto->registry_each && c.ok && i < w->node_count; i++) {
+        if (w->nodes[i].state != SIM_NODE_UP || !w->nodes[i].instance)
+            continue;
+        c.holder = &w->nodes[i];
+        w->proto->registry_each(w->nodes[i].instance, check_placement, &c);
+    }
+    if (c.ok)
+        snprintf(detail, size, "%zu started entries (summed over live nodes) on their ring owners",
+                 c.started);
+    return c.ok;
+}

@@ -1,0 +1,34 @@
+/*
+ * sim/invariants.h: the registry safety invariants of shared/DESIGN.md that
+ * need the history of commands, judged on a converged cluster:
+ * - no loss: a name registered and never unregistered is present while the
+ *   processes that registered it live (plain registrations), or in any case
+ *   (started processes, which are restarted elsewhere); a name whose last
+ *   successful command was an unregister, with no register after it, is
+ *   absent (deletions are not undone);
+ * - placement: every started process lives on the node the ring of the
+ *   converged membership assigns its name to.
+ * The history is the world's recorded replies (kept when the scenario
+ * expects `no_loss`).
+ */
+#ifndef SIM_INVARIANTS_H
+#define SIM_INVARIANTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "world.h"
+
+/* True for the command ops whose replies the no-loss check needs. */
+bool sim_reply_changes_registry(const char *op);
+
+/* Judges no loss on the first live node's registry (the converged
+ * registries agree). Returns true when it holds; otherwise writes the first
+ * offending name and why into `detail`. */
+bool sim_check_no_loss(struct sim_world *w, char *detail, size_t size);
+
+/* Judges placement on every live node's registry: each started entry's
+ * owner is the node the holder's ring assigns. Writes the first offence. */
+bool sim_check_placement(struct sim_world *w, char *detail, size_t size);
+
+#endif
