@@ -18,6 +18,8 @@ int cmd_explore(int argc, char **argv, const char *self);
 /* `clustersim shrink FILE [--seed N] [-o OUT]`: drops timeline items and
  * nodes while the seed still gets stuck, and writes the smaller scenario. */
 int cmd_shrink(int argc, char **argv, const char *self);
+/* `clustersim fuzz [options]` or `fuzz --merge OUT FILES...`. */
+int cmd_fuzz(int argc, char **argv, const char *self);
 /* `clustersim bench [FILE] [options]`. */
 int cmd_bench(int argc, char **argv, const char *self);
 

@@ -27,9 +27,16 @@ static void usage(FILE *f)
             "      prints the stuck states with a replayable schedule each\n"
             "  explore FILE [--from T] --replay SCHEDULE [--trace FILE]\n"
             "      re-runs one schedule and prints the final states\n"
-            "  shrink FILE [--seed N] [-o OUT.yaml]\n"
-            "      reduce a stuck run to fewer timeline items, nodes and seconds that\n"
-            "      still get stuck on the seed, and write it as YAML\n"
+            "  shrink FILE [--seed N] [--invariant KIND] [-o OUT.yaml]\n"
+            "      reduce a stuck run (or one failing KIND) to fewer timeline items,\n"
+            "      nodes, settings and seconds that still fail, and write it as YAML\n"
+            "  fuzz [--seeds A..B | --time T] [--nodes A..B] [--profile NAME]\n"
+            "       [--mode swarm|fixed] [--jobs N] [--out DIR] [--shard i/N]\n"
+            "       [--shrink K] [--print SEED] [--list-profiles] [--quiet]\n"
+            "      generated scenarios with random faults and registry traffic; every\n"
+            "      failing seed is written as YAML with its trace, and shrunk\n"
+            "  fuzz --merge OUT.json SUMMARY.json...\n"
+            "      merge the summaries of shards into one\n"
             "  bench [FILE] [--min-seconds S] [--seed N] [--quiet]\n"
             "      simulated events per second of wall time (default: the 100-node\n"
             "      ping cluster with every network fault on)\n"
@@ -98,6 +105,8 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 2, argv + 2, argv[0]);
     if (!strcmp(argv[1], "explore"))
         return cmd_explore(argc - 2, argv + 2, argv[0]);
+    if (!strcmp(argv[1], "fuzz"))
+        return cmd_fuzz(argc - 2, argv + 2, argv[0]);
     if (!strcmp(argv[1], "shrink"))
         return cmd_shrink(argc - 2, argv + 2, argv[0]);
     if (!strcmp(argv[1], "bench"))

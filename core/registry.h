@@ -21,6 +21,8 @@
 enum reg_flags {
     REG_STARTED = 1,   /* started through register_started: restartable */
     REG_TOMBSTONE = 2, /* fixed mode: unregistered, kept so the deletion spreads */
+    REG_DEPARTED = 4,  /* fixed mode, with REG_TOMBSTONE: removed because a peer saw the
+                          owner depart, not unregistered; a live owner refutes it */
 };
 
 struct reg_entry {

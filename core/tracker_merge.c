@@ -104,13 +104,51 @@ static void swarm_apply(struct tracker *t, struct reg_entry *e, const struct trk
     }
 }
 
-/* Fixed: last writer wins, ties to the larger handle; losers die. */
+/* Copies of one name are ordered by version, then handle, then kind: an
+ * unregister's tombstone above a live entry above a departure tombstone.
+ * A total order, so any two nodes that swap copies keep the same one. */
+static int copy_rank(uint32_t flags)
+{
+    if (!(flags & REG_TOMBSTONE))
+        return 1;
+    return (flags & REG_DEPARTED) ? 0 : 2;
+}
+
+static bool fixed_newer(uint64_t va, uint64_t ha, uint32_t fa, uint64_t vb, uint64_t hb, uint32_t fb)
+{
+    if (va != vb)
+        return va > vb;
+    if (ha != hb)
+        return ha > hb;
+    return copy_rank(fa) > copy_rank(fb);
+}
+
+/* True when `we` is a departure tombstone for the process this node runs
+ * under `e` now: a peer lost sight of us (a partition, a slow link), we
+ * did not die. */
+static bool departure_of_live_process(const struct tracker *t, const struct reg_entry *e,
+                                      const struct trk_wire_entry *we)
+{
+    return (we->flags & REG_TOMBSTONE) && (we->flags & REG_DEPARTED) && e->owner == 0 &&
+           !(e->flags & REG_TOMBSTONE) && e->handle == we->handle &&
+           (uint32_t)(e->handle >> 32) == t->creation;
+}
+
+/* Fixed: last writer wins, ties to the larger handle; losers die.  The one
+ * exception: a live owner refutes a departure tombstone of its own process
+ * by re-registering it with a newer version (as SWIM members refute a
+ * suspicion), so a partition never deletes a registration whose process
+ * lives. */
 static void fixed_apply(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
 {
-    bool remote_wins = we->version > e->version ||
-                       (we->version == e->version && we->handle > e->handle);
+    bool remote_wins = fixed_newer(we->version, we->handle, we->flags, e->version, e->handle, e->flags);
     if (we->version > t->version_clock)
         t->version_clock = we->version;
+    if (remote_wins && departure_of_live_process(t, e, we)) {
+        e->version = ++t->version_clock;
+        trk_broadcast_entry(t, M_TRACK, e);
+        return;
+    }
     if (!remote_wins) {
         if (we->handle != e->handle && !(we->flags & REG_TOMBSTONE)) {
             int32_t loser = trk_name_index(t, we->owner);
@@ -283,7 +321,7 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
     } else {
         trk_digest_out(t, e);
         if (t->cfg.mode == TRK_FIXED) {
-            e->flags |= REG_TOMBSTONE;
+            e->flags |= REG_TOMBSTONE | REG_DEPARTED;
             e->version = ++t->version_clock;
         } else {
             registry_remove(&t->reg, e->name);

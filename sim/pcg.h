@@ -42,6 +42,7 @@ enum pcg_purpose {
     PCG_STREAM_FAULTS,
     PCG_STREAM_NODE,     /* index = node index */
     PCG_STREAM_SCHEDULE, /* timeline choices such as "random node" */
+    PCG_STREAM_GENERATOR, /* clustersim fuzz: the scenario generator */
 };
 
 /* Seeds `rng` as the stream for (seed, purpose, index): the state and the

@@ -290,13 +290,39 @@ static void report_stuck(struct sim_world *w, struct run_result *res)
     free(stuck);
 }
 
+struct entry_list {
+    char *buf;
+    size_t size, len, count;
+};
+
+static void list_entry(void *ctx, const char *name, const char *owner, bool started, const char *ring_owner)
+{
+    struct entry_list *l = ctx;
+    (void)ring_owner;
+    if (l->count++ < 16 && l->len < l->size)
+        l->len += (size_t)snprintf(l->buf + l->len, l->size - l->len, "%s%s on %s%s", l->count > 1 ? ", " : "",
+                                   name, owner, started ? " (started)" : "");
+}
+
+/* The first names of a node's registry, for verbose end states. */
+static void list_registry(struct sim_world *w, struct sim_node *n, char *buf, size_t size)
+{
+    struct entry_list l = {buf, size, 0, 0};
+    buf[0] = '\0';
+    if (w->proto->registry_each)
+        w->proto->registry_each(n->instance, list_entry, &l);
+    if (l.count > 16 && l.len < size)
+        snprintf(buf + l.len, size - l.len, ", ... (%zu names)", l.count);
+}
+
 /* Every live node's state dump at the end: into the trace (kind "dump")
- * and, for verbose runs, into the result. */
+ * and, for verbose runs, into the result (with the first names of its
+ * registry). */
 static void final_dumps(struct sim_world *w, struct run_result *res, bool keep)
 {
     if (!w->proto->dump || (!w->trace.on && !keep))
         return;
-    size_t cap = w->node_count * 1100 + 1, len = 0;
+    size_t cap = w->node_count * 2200 + 1, len = 0;
     char *text = keep ? malloc(cap) : NULL;
     if (text)
         text[0] = '\0';
@@ -312,6 +338,10 @@ static void final_dumps(struct sim_world *w, struct run_result *res, bool keep)
         }
         if (text && len < cap)
             len += (size_t)snprintf(text + len, cap - len, "  %s: %s\n", n->id, dump);
+        char names[1024];
+        list_registry(w, n, names, sizeof names);
+        if (text && len < cap && names[0])
+            len += (size_t)snprintf(text + len, cap - len, "      registry: %s\n", names);
     }
     res->final_dumps = text;
 }
