@@ -170,9 +170,17 @@ void trk_fixed_node_checked(struct tracker *t, uint32_t peer);
 void trk_proc_kill(struct tracker *t, uint64_t handle);
 int64_t trk_proc_value(struct tracker *t, uint64_t handle, bool *found);
 uint64_t trk_proc_restart(struct tracker *t, const char *name, int64_t value);
-void trk_stamp_entry(struct tracker *t, struct reg_entry *e);
+void trk_stamp_entry(struct tracker *t, struct reg_entry *e, uint64_t version);
+/* Fixed-mode versions: the high bits count writes (register, unregister,
+ * group changes), the low TRK_GEN_BITS count continuations of a write
+ * (restart, handoff, departure, refutation).  A write is newer than every
+ * version seen; a continuation is newer than the copy it continues but
+ * older than any later write, so a restart never undoes an unregister. */
+#define TRK_GEN_BITS 20
+uint64_t trk_version_write(struct tracker *t);
+uint64_t trk_version_continue(struct tracker *t, uint64_t version);
 void trk_broadcast_entry(struct tracker *t, uint8_t type, const struct reg_entry *e);
-struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64_t handle,
+struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64_t handle, uint64_t version,
                                      uint32_t flags, int64_t spec);
 void trk_unregister_local(struct tracker *t, struct reg_entry *e);
 void trk_call_timeout(struct tracker *t, uint64_t id);

@@ -145,7 +145,7 @@ static void fixed_apply(struct tracker *t, struct reg_entry *e, const struct trk
     if (we->version > t->version_clock)
         t->version_clock = we->version;
     if (remote_wins && departure_of_live_process(t, e, we)) {
-        e->version = ++t->version_clock;
+        e->version = trk_version_continue(t, we->version);
         trk_broadcast_entry(t, M_TRACK, e);
         return;
     }
@@ -243,7 +243,8 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
             e->flags |= REG_TOMBSTONE; /* let the local registration take the name */
         }
         if (handle)
-            trk_register_local(t, we->name, handle, REG_STARTED, we->spec);
+            trk_register_local(t, we->name, handle, trk_version_continue(t, we->version), REG_STARTED,
+                               we->spec);
         t->stats.handoffs++;
     } else if (type == M_UNTRACK && t->cfg.mode == TRK_SWARM) {
         struct reg_entry *e = registry_get(&t->reg, we->name);
@@ -287,7 +288,7 @@ static void restart_here(struct tracker *t, struct reg_entry *e)
     e->owner = 0;
     e->handle = handle;
     e->flags = REG_STARTED;
-    trk_stamp_entry(t, e);
+    trk_stamp_entry(t, e, trk_version_continue(t, e->version));
     trk_digest_in(t, e);
     trk_broadcast_entry(t, M_TRACK, e);
     t->stats.restarts++;
@@ -322,7 +323,7 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
         trk_digest_out(t, e);
         if (t->cfg.mode == TRK_FIXED) {
             e->flags |= REG_TOMBSTONE | REG_DEPARTED;
-            e->version = ++t->version_clock;
+            e->version = trk_version_continue(t, e->version);
         } else {
             registry_remove(&t->reg, e->name);
         }

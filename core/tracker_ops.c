@@ -148,8 +148,21 @@ void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, cons
 
 /* ---- local registrations ---- */
 
+uint64_t trk_version_write(struct tracker *t)
+{
+    t->version_clock = ((t->version_clock >> TRK_GEN_BITS) + 1) << TRK_GEN_BITS;
+    return t->version_clock;
+}
+
+uint64_t trk_version_continue(struct tracker *t, uint64_t version)
+{
+    if (version + 1 > t->version_clock)
+        t->version_clock = version + 1;
+    return version + 1;
+}
+
 /* Gives a new or re-owned entry its clock (Swarm) and version (fixed). */
-void trk_stamp_entry(struct tracker *t, struct reg_entry *e)
+void trk_stamp_entry(struct tracker *t, struct reg_entry *e, uint64_t version)
 {
     itc_arena_reset(t->arena);
     struct itc_stamp s;
@@ -157,7 +170,7 @@ void trk_stamp_entry(struct tracker *t, struct reg_entry *e)
         int n = itc_encode(itc_event(t->arena, s), e->clock, sizeof e->clock);
         e->clock_len = n > 0 ? (uint8_t)n : 0;
     }
-    e->version = ++t->version_clock;
+    e->version = version;
 }
 
 void trk_broadcast_entry(struct tracker *t, uint8_t type, const struct reg_entry *e)
@@ -172,7 +185,7 @@ void trk_broadcast_entry(struct tracker *t, uint8_t type, const struct reg_entry
 }
 
 /* Registers a process of this node under `name`; NULL if taken. */
-struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64_t handle,
+struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64_t handle, uint64_t version,
                                      uint32_t flags, int64_t spec)
 {
     bool created;
@@ -186,7 +199,7 @@ struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64
     e->handle = handle;
     e->flags = flags;
     e->spec = spec;
-    trk_stamp_entry(t, e);
+    trk_stamp_entry(t, e, version);
     trk_digest_in(t, e);
     trk_broadcast_entry(t, M_TRACK, e);
     return e;
@@ -340,7 +353,7 @@ static void cmd_register(struct tracker *t, const char *name, int64_t value)
         return;
     }
     uint64_t handle = proc_start(t, name, value);
-    if (!handle || !trk_register_local(t, name, handle, 0, value)) {
+    if (!handle || !trk_register_local(t, name, handle, trk_version_write(t), 0, value)) {
         trk_proc_kill(t, handle);
         trk_reply(t, "register", name, "error", "", 0);
         return;
@@ -357,7 +370,7 @@ static const char *start_here(struct tracker *t, const char *name, int64_t spec,
         return "already_started";
     }
     *handle = proc_start(t, name, spec);
-    if (!*handle || !trk_register_local(t, name, *handle, REG_STARTED, spec))
+    if (!*handle || !trk_register_local(t, name, *handle, trk_version_write(t), REG_STARTED, spec))
         return "error";
     return "ok";
 }
@@ -388,7 +401,7 @@ void trk_unregister_local(struct tracker *t, struct reg_entry *e)
     trk_digest_out(t, e);
     if (t->cfg.mode == TRK_FIXED) {
         e->flags |= REG_TOMBSTONE;
-        e->version = ++t->version_clock;
+        e->version = trk_version_write(t);
         trk_broadcast_entry(t, M_UNTRACK, e);
     } else {
         trk_broadcast_entry(t, M_UNTRACK, e);
@@ -490,7 +503,7 @@ static void cmd_group(struct tracker *t, const char *op, const char *group, cons
         trk_reply(t, op, name, "error", "", 0);
         return;
     }
-    e->version = ++t->version_clock;
+    e->version = trk_version_write(t);
     trk_broadcast_entry(t, M_UPDATE_META, e);
     trk_reply(t, op, name, "ok", owner_of(t, e), 0);
 }
