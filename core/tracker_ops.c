@@ -416,8 +416,10 @@ static void cmd_unregister(struct tracker *t, const char *name)
         trk_reply(t, "unregister", name, "not_found", "", 0);
         return;
     }
+    const char *owner = owner_of(t, e); /* interned: outlives the entry */
+    int64_t handle = (int64_t)e->handle;
     trk_unregister_local(t, e);
-    trk_reply(t, "unregister", name, "ok", "", 0);
+    trk_reply(t, "unregister", name, "ok", owner, handle); /* which process lost the name */
 }
 
 static void cmd_whereis(struct tracker *t, const char *name)

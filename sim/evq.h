@@ -23,6 +23,7 @@ enum sim_ev_kind {
     SEV_DNS_SERVICE,  /* a node's service record is published or withdrawn */
     SEV_CHECK,        /* a periodic checker tick */
     SEV_NODE_EXIT,    /* a stopping node finished its shutdown */
+    SEV_OBSERVE,      /* the no-loss checker notes who holds which started name */
 };
 
 struct sim_event {

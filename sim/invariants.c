@@ -13,6 +13,118 @@
 #include "../core/grow.h"
 #include "../core/strmap.h"
 
+/* The nodes (and incarnations) seen holding one started name. */
+struct holder_set {
+    uint32_t *nodes, *incarnations;
+    size_t count, cap, cap2;
+};
+
+struct sim_holders {
+    struct cs_strmap index;
+    struct holder_set *sets;
+    size_t count, cap;
+};
+
+static bool expects_no_loss(const struct sim_world *w)
+{
+    for (size_t i = 0; i < w->sc->expect_count; i++)
+        if (w->sc->expects[i].kind == SC_EXP_NO_LOSS)
+            return true;
+    return false;
+}
+
+static int schedule_observe(struct sim_world *w, cs_time at)
+{
+    struct sim_event ev = {.time = at, .kind = SEV_OBSERVE, .node = UINT32_MAX, .src = UINT32_MAX};
+    return sim_schedule(w, &ev) < 0 ? -1 : 0;
+}
+
+int sim_observe_schedule(struct sim_world *w)
+{
+    if (!expects_no_loss(w) || !w->proto->registry_each)
+        return 0;
+    w->holders = calloc(1, sizeof *w->holders);
+    if (!w->holders)
+        return -1;
+    cs_strmap_init(&w->holders->index);
+    return schedule_observe(w, 0);
+}
+
+struct observe_ctx {
+    struct sim_holders *h;
+    uint32_t node, incarnation;
+};
+
+static void note_holder(void *ctx, const char *name, const char *owner, bool started, const char *ring_owner)
+{
+    (void)owner, (void)ring_owner;
+    struct observe_ctx *c = ctx;
+    if (!started)
+        return;
+    struct sim_holders *h = c->h;
+    int32_t i = cs_strmap_get(&h->index, name);
+    if (i < 0) {
+        if (cs_grow((void **)&h->sets, &h->cap, h->count + 1, sizeof *h->sets) != 0 ||
+            cs_strmap_put(&h->index, name, (int32_t)h->count) != 0)
+            return;
+        i = (int32_t)h->count++;
+        h->sets[i] = (struct holder_set){0};
+    }
+    struct holder_set *set = &h->sets[i];
+    for (size_t k = 0; k < set->count; k++)
+        if (set->nodes[k] == c->node && set->incarnations[k] == c->incarnation)
+            return;
+    if (cs_grow((void **)&set->nodes, &set->cap, set->count + 1, sizeof *set->nodes) != 0 ||
+        cs_grow((void **)&set->incarnations, &set->cap2, set->count + 1, sizeof *set->incarnations) != 0)
+        return;
+    set->nodes[set->count] = c->node;
+    set->incarnations[set->count++] = c->incarnation;
+}
+
+void sim_observe_handle(struct sim_world *w, const struct sim_event *ev)
+{
+    (void)ev;
+    for (size_t i = 0; i < w->node_count; i++) {
+        struct sim_node *n = &w->nodes[i];
+        if (n->state != SIM_NODE_UP || !n->instance)
+            continue;
+        struct observe_ctx c = {w->holders, n->index, n->incarnation};
+        w->proto->registry_each(n->instance, note_holder, &c);
+    }
+    schedule_observe(w, w->now + w->sc->limits.check_interval);
+}
+
+void sim_holders_free(struct sim_holders *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->count; i++) {
+        free(h->sets[i].nodes);
+        free(h->sets[i].incarnations);
+    }
+    free(h->sets);
+    cs_strmap_free(&h->index);
+    free(h);
+}
+
+/* True when a node seen holding the started name still runs the same
+ * incarnation (so the name had a survivor to keep it). */
+static bool holder_survives(const struct sim_world *w, const char *name)
+{
+    if (!w->holders)
+        return false;
+    int32_t i = cs_strmap_get(&w->holders->index, name);
+    if (i < 0)
+        return false;
+    const struct holder_set *set = &w->holders->sets[i];
+    for (size_t k = 0; k < set->count; k++) {
+        const struct sim_node *n = &w->nodes[set->nodes[k]];
+        if (n->state == SIM_NODE_UP && n->incarnation == set->incarnations[k])
+            return true;
+    }
+    return false;
+}
+
 bool sim_reply_changes_registry(const char *op)
 {
     return !strcmp(op, "register") || !strcmp(op, "register_started") || !strcmp(op, "unregister");
@@ -24,9 +136,12 @@ struct name_history {
     bool unregister_seen;      /* some unregister was answered (any status) */
     cs_time last_unregister_ok; /* -1: none */
     cs_time last_register;     /* last register reply of any status, -1: none */
+    int64_t last_registered;   /* handle of the last ok register / register_started */
+    int64_t last_unregistered; /* handle the last ok unregister removed */
     bool started_ok;           /* some register_started answered ok */
     bool registrant_gone;      /* a plain registrant is no longer the same live process */
     bool registered_ok;        /* some plain register answered ok */
+    bool held_by_survivor;     /* started: a node that held it still runs */
 };
 
 struct histories {
@@ -66,11 +181,15 @@ static int fold_replies(const struct sim_world *w, struct histories *h)
         bool ok = !strcmp(r->status, "ok");
         if (!strcmp(r->op, "unregister")) {
             n->unregister_seen = true;
-            if (ok)
+            if (ok) {
                 n->last_unregister_ok = r->at;
+                n->last_unregistered = r->value;
+            }
             continue;
         }
         n->last_register = r->at;
+        if (ok)
+            n->last_registered = r->value;
         if (ok && !strcmp(r->op, "register_started"))
             n->started_ok = true;
         if (ok && !strcmp(r->op, "register")) {
@@ -101,14 +220,19 @@ static const struct sim_node *first_live(const struct sim_world *w)
 static const char *judge_name(const struct name_history *n, bool present)
 {
     if (!n->unregister_seen) {
-        if (!present && n->started_ok)
-            return "was started through register_started and never unregistered, but is gone";
+        if (!present && n->started_ok && n->held_by_survivor)
+            return "was started through register_started, never unregistered, held by a node that "
+                   "still runs, but is gone";
         if (!present && n->registered_ok && !n->registrant_gone)
             return "was registered by processes that still live and never unregistered, but is gone";
         return NULL;
     }
-    if (present && n->last_unregister_ok >= 0 && n->last_register < n->last_unregister_ok)
-        return "was unregistered (ok) with no register after it, but is back";
+    /* Only an unregister that removed the latest registration counts: one
+     * that removed an older copy (its side of a partition) races the
+     * newer registration, and either may win. */
+    if (present && n->last_unregister_ok >= 0 && n->last_register < n->last_unregister_ok &&
+        n->last_unregistered == n->last_registered)
+        return "was unregistered (ok, the latest registration) with no register after it, but is back";
     return NULL;
 }
 
@@ -127,6 +251,7 @@ bool sim_check_no_loss(struct sim_world *w, char *detail, size_t size)
         snprintf(detail, size, "out of memory while folding the replies");
     w->proto->registry_each(ref->instance, collect_name, &present);
     for (size_t i = 0; ok && i < h.count; i++) {
+        h.items[i].held_by_survivor = holder_survives(w, h.items[i].name);
         const char *why = judge_name(&h.items[i], cs_strmap_get(&present, h.items[i].name) >= 0);
         if (why) {
             snprintf(detail, size, "'%s' %s (registry of %s)", h.items[i].name, why, ref->id);

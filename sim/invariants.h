@@ -2,10 +2,12 @@
  * sim/invariants.h: the registry safety invariants of shared/DESIGN.md that
  * need the history of commands, judged on a converged cluster:
  * - no loss: a name registered and never unregistered is present while the
- *   processes that registered it live (plain registrations), or in any case
- *   (started processes, which are restarted elsewhere); a name whose last
- *   successful command was an unregister, with no register after it, is
- *   absent (deletions are not undone);
+ *   processes that registered it live (plain registrations), or while some
+ *   node seen holding it still runs (started processes, which are restarted
+ *   elsewhere when their node dies); a name whose last
+ *   successful command was an unregister that removed the latest
+ *   registration (same handle), with no register after it, is absent
+ *   (deletions are not undone by stale copies or restarts);
  * - placement: every started process lives on the node the ring of the
  *   converged membership assigns its name to.
  * The history is the world's recorded replies (kept when the scenario
@@ -18,6 +20,18 @@
 #include <stddef.h>
 
 #include "world.h"
+
+struct sim_holders;
+
+/* Queues the first observation at time 0 when the scenario expects
+ * no_loss: every check_interval the checker notes which live node
+ * (incarnation) holds which started name, since a started name may only be
+ * lost once every node that held it has died. */
+int sim_observe_schedule(struct sim_world *w);
+/* Runs one observation and queues the next. */
+void sim_observe_handle(struct sim_world *w, const struct sim_event *ev);
+/* Frees the observations (NULL is fine). */
+void sim_holders_free(struct sim_holders *h);
 
 /* True for the command ops whose replies the no-loss check needs. */
 bool sim_reply_changes_registry(const char *op);

@@ -5,6 +5,7 @@
  * checkers live in their own files and are called from the dispatcher here.
  */
 #include "world.h"
+#include "invariants.h"
 
 #include "check.h"
 #include "explore.h"
@@ -86,7 +87,7 @@ struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_opti
         assign_address(w, n, &spec->addr); /* the loader assigned every address */
     }
     w->last_fault = scenario_last_fault(sc);
-    if (sim_timeline_schedule(w) != 0 || sim_check_schedule(w) != 0) {
+    if (sim_timeline_schedule(w) != 0 || sim_check_schedule(w) != 0 || sim_observe_schedule(w) != 0) {
         sim_world_free(w);
         return NULL;
     }
@@ -110,6 +111,7 @@ void sim_world_free(struct sim_world *w)
     free(w->excluded);
     free(w->replies);
     free(w->windows);
+    sim_holders_free(w->holders);
     free(w);
 }
 
@@ -469,6 +471,9 @@ void sim_dispatch(struct sim_world *w, const struct sim_event *ev)
         break;
     case SEV_CHECK:
         sim_check_handle(w, ev);
+        break;
+    case SEV_OBSERVE:
+        sim_observe_handle(w, ev);
         break;
     case SEV_NODE_EXIT:
         node_exit_now(w, ev);

@@ -107,6 +107,7 @@ struct sim_world {
     struct sim_reply *replies;   /* every command reply, in order */
     size_t reply_count, reply_cap;
     struct sim_window *windows;  /* per expectation (window kinds only) */
+    struct sim_holders *holders; /* no-loss checker: who held which started name */
     uint64_t checks;
 };
 
