@@ -212,16 +212,16 @@ bool reg_meta_has(const struct reg_entry *e, const char *key)
 
 int reg_meta_set(struct reg_entry *e, const char *key, bool on)
 {
-    for (uint8_t i = 0; i < e->meta_count; i++) {
-        if (strcmp(e->meta[i], key) != 0)
-            continue;
-        if (!on) {
-            free(e->meta[i]);
-            e->meta[i] = e->meta[--e->meta_count];
-        }
-        return 0;
+    uint8_t at = 0; /* keys are kept sorted, so equal sets are equal lists */
+    while (at < e->meta_count && strcmp(e->meta[at], key) < 0)
+        at++;
+    bool present = at < e->meta_count && strcmp(e->meta[at], key) == 0;
+    if (present && !on) {
+        free(e->meta[at]);
+        memmove(&e->meta[at], &e->meta[at + 1], (size_t)(e->meta_count - at - 1) * sizeof *e->meta);
+        e->meta_count--;
     }
-    if (!on)
+    if (present || !on)
         return 0;
     if (e->meta_count == REG_META_MAX || strlen(key) >= REG_META_KEY_MAX)
         return -1;
@@ -229,8 +229,11 @@ int reg_meta_set(struct reg_entry *e, const char *key, bool on)
     if (!m)
         return -1;
     e->meta = m;
-    if (!(m[e->meta_count] = strdup(key)))
+    char *copy = strdup(key);
+    if (!copy)
         return -1;
+    memmove(&m[at + 1], &m[at], (size_t)(e->meta_count - at) * sizeof *m);
+    m[at] = copy;
     e->meta_count++;
     return 0;
 }

@@ -30,7 +30,8 @@ struct reg_entry {
     uint32_t owner;       /* index into the tracker's node table */
     uint32_t flags;
     uint64_t handle;      /* the process: owner's creation << 32 | local number */
-    uint64_t version;     /* fixed mode: last-writer-wins counter */
+    uint64_t version;     /* fixed mode: last-writer-wins counter of the registration */
+    uint64_t meta_version;/* fixed mode: last-writer-wins counter of the meta keys */
     int64_t spec;         /* start spec of started processes (counter: initial value) */
     char **meta;          /* "key" strings (group memberships), meta_count of them */
     uint8_t meta_count;
@@ -69,7 +70,7 @@ struct reg_entry *registry_put(struct registry *r, const char *name, bool *creat
 void registry_remove(struct registry *r, const char *name);
 /* Calls fn on every entry (slot order; fn may not add or remove). */
 void registry_each(const struct registry *r, void (*fn)(void *ctx, struct reg_entry *e), void *ctx);
-/* Sets or clears a meta key; -1 when full or out of memory. */
+/* Sets or clears a meta key (keys stay sorted); -1 when full or out of memory. */
 int reg_meta_set(struct reg_entry *e, const char *key, bool on);
 /* True when the entry has the meta key. */
 bool reg_meta_has(const struct reg_entry *e, const char *key);

@@ -39,7 +39,7 @@ enum trk_msg {
 struct trk_wire_entry {
     char name[REG_NAME_MAX];
     char owner[CS_NODE_NAME_MAX];
-    uint64_t handle, version;
+    uint64_t handle, version, meta_version;
     uint32_t flags;
     int64_t spec;
     uint8_t meta_count;

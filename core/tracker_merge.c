@@ -52,6 +52,7 @@ static void copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wir
     e->owner = owner < 0 ? 0 : (uint32_t)owner;
     e->handle = we->handle;
     e->version = we->version;
+    e->meta_version = we->meta_version;
     e->flags = we->flags;
     e->spec = we->spec;
     while (e->meta_count)
@@ -62,6 +63,8 @@ static void copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wir
     memcpy(e->clock, we->clock, we->clock_len);
     if (we->version > t->version_clock)
         t->version_clock = we->version;
+    if (we->meta_version > t->version_clock)
+        t->version_clock = we->meta_version;
     trk_digest_in(t, e);
 }
 
@@ -123,6 +126,40 @@ static bool fixed_newer(uint64_t va, uint64_t ha, uint32_t fa, uint64_t vb, uint
     return copy_rank(fa) > copy_rank(fb);
 }
 
+/* Both copies name the same running process. */
+static bool same_live_process(const struct reg_entry *e, const struct trk_wire_entry *we)
+{
+    return e->handle == we->handle && !(e->flags & REG_TOMBSTONE) && !(we->flags & REG_TOMBSTONE);
+}
+
+/* Meta keys are last-writer-wins by their own version; equal versions
+ * (concurrent changes stamped alike on two nodes) go to the larger list,
+ * compared key by key, so every node keeps the same one. */
+static bool meta_newer(uint64_t version, const char (*meta)[REG_META_KEY_MAX], uint8_t count,
+                       const struct reg_entry *e)
+{
+    if (version != e->meta_version)
+        return version > e->meta_version;
+    if (count != e->meta_count)
+        return count > e->meta_count;
+    for (uint8_t i = 0; i < count; i++) {
+        int c = strcmp(meta[i], e->meta[i]);
+        if (c)
+            return c > 0;
+    }
+    return false;
+}
+
+static void take_meta(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
+{
+    (void)t;
+    while (e->meta_count)
+        reg_meta_set(e, e->meta[0], false);
+    for (uint8_t i = 0; i < we->meta_count; i++)
+        reg_meta_set(e, we->meta[i], true);
+    e->meta_version = we->meta_version;
+}
+
 /* True when `we` is a departure tombstone for the process this node runs
  * under `e` now: a peer lost sight of us (a partition, a slow link), we
  * did not die. */
@@ -149,6 +186,12 @@ static void fixed_apply(struct tracker *t, struct reg_entry *e, const struct trk
         trk_broadcast_entry(t, M_TRACK, e);
         return;
     }
+    if (we->meta_version > t->version_clock)
+        t->version_clock = we->meta_version;
+    if (!remote_wins && same_live_process(e, we) && meta_newer(we->meta_version, we->meta, we->meta_count, e)) {
+        take_meta(t, e, we);
+        return;
+    }
     if (!remote_wins) {
         if (we->handle != e->handle && !(we->flags & REG_TOMBSTONE)) {
             int32_t loser = trk_name_index(t, we->owner);
@@ -161,7 +204,18 @@ static void fixed_apply(struct tracker *t, struct reg_entry *e, const struct trk
         tell_to_die(t, e->owner, e->name, e->handle);
     else if (e->owner == 0 && (we->flags & REG_TOMBSTONE))
         trk_proc_kill(t, e->handle);
+    bool keep_meta = same_live_process(e, we) && !meta_newer(we->meta_version, we->meta, we->meta_count, e) &&
+                     we->meta_version != e->meta_version;
+    struct trk_wire_entry mine;
+    if (keep_meta) {
+        mine.meta_version = e->meta_version;
+        mine.meta_count = e->meta_count;
+        for (uint8_t i = 0; i < e->meta_count; i++)
+            snprintf(mine.meta[i], sizeof mine.meta[i], "%s", e->meta[i]);
+    }
     copy_in(t, e, we);
+    if (keep_meta)
+        take_meta(t, e, &mine);
 }
 
 /* Takes one entry from a peer. */

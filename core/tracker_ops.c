@@ -505,7 +505,9 @@ static void cmd_group(struct tracker *t, const char *op, const char *group, cons
         trk_reply(t, op, name, "error", "", 0);
         return;
     }
-    e->version = trk_version_write(t);
+    /* The meta keys have their own version: a group change is not a new
+     * registration, so it cannot revive a name unregistered meanwhile. */
+    e->meta_version = trk_version_write(t);
     trk_broadcast_entry(t, M_UPDATE_META, e);
     trk_reply(t, op, name, "ok", owner_of(t, e), 0);
 }
