@@ -329,7 +329,12 @@ static void handoff(struct tracker *t, struct reg_entry *e, const char *to)
     trk_put_entry(t, &w, e);
     cs_put_u64(&w, (uint64_t)state);
     trk_send(t, (uint32_t)peer, &w);
-    trk_proc_kill(t, e->handle);
+    /* Swarm's process exits as it hands off.  Fixed mode keeps it until the
+     * new owner's registration (a newer version) replaces ours and tells it
+     * to die: a handoff lost on a breaking link is retried at the next
+     * topology change instead of leaving a name on a dead process. */
+    if (t->cfg.mode == TRK_SWARM)
+        trk_proc_kill(t, e->handle);
     t->stats.handoffs++;
 }
 
