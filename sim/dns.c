@@ -210,7 +210,9 @@ static void cache_store(struct sim_world *w, uint32_t node, const char *name,
     for (size_t i = 0; i < p->answer.count; i++)
         if (w->dns.rrs[p->idx[i]].rec.ttl_s < ttl)
             ttl = w->dns.rrs[p->idx[i]].rec.ttl_s;
-    if (p->answer.status != CS_DNS_OK || p->answer.count == 0 || ttl == 0)
+    /* Truncated answers are not cached: a caching resolver retries them
+     * (over TCP) instead of serving a partial view for a whole TTL. */
+    if (p->answer.status != CS_DNS_OK || p->answer.count == 0 || ttl == 0 || p->answer.truncated)
         return;
     struct sim_dns_cache *c = &w->dns.caches[node];
     struct sim_dns_cache_entry *e = cache_find(w, node, name, type);
