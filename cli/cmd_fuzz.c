@@ -136,7 +136,7 @@ static void report(struct campaign *c, const struct fuzz_seed_result *r)
         return;
     printf("  seed %llu: FAIL %s%s%s (%u nodes): %s\n", (unsigned long long)r->seed,
            fuzz_invariant_name(r->invariant), r->invariant == FI_STUCK ? ", deadlock " : "",
-           r->invariant == FI_STUCK ? fuzz_deadlock_name(r->deadlock) : "", r->nodes, r->detail);
+           r->invariant == FI_STUCK ? deadlock_class_name(r->deadlock) : "", r->nodes, r->detail);
     if (r->file[0])
         printf("      scenario %s\n", r->file);
     if (r->shrunk[0])

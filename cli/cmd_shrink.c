@@ -110,8 +110,8 @@ int cmd_shrink(int argc, char **argv, const char *self)
            out.trials, out.items_after, out.items_before, out.nodes_after, out.nodes_before,
            (unsigned long long)out.seed);
     if (spec.goal_stuck)
-        printf("# still stuck at %.3f s with wait-for %s\n", out.failed_at,
-               out.wait_for[0] ? out.wait_for : "(none)");
+        printf("# still stuck at %.3f s with wait-for %s (deadlock class %s)\n", out.failed_at,
+               out.wait_for[0] ? out.wait_for : "(none)", deadlock_class_name(out.deadlock));
     else
         printf("# still fails: %s\n", out.detail);
     printf("written to %s\n", spec.out_path);

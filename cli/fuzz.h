@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "../sim/fuzzgen.h"
+#include "shrinker.h"
 
 /* What a failing seed broke, most telling first. */
 enum fuzz_invariant {
@@ -25,11 +26,7 @@ enum fuzz_invariant {
     FI_COUNT,
 };
 
-/* Deadlock classes of stuck runs (reference/swarm-tracker.md). */
-enum fuzz_deadlock { FD_NONE = 0, FD_A, FD_B, FD_C, FD_OTHER, FD_COUNT };
-
 const char *fuzz_invariant_name(enum fuzz_invariant inv);
-const char *fuzz_deadlock_name(enum fuzz_deadlock d);
 /* The invariant written `name`, or -1. */
 int fuzz_invariant_find(const char *name);
 
@@ -44,7 +41,7 @@ struct fuzz_seed_result {
     uint64_t seed;
     bool pass;
     enum fuzz_invariant invariant; /* when failing */
-    enum fuzz_deadlock deadlock;
+    enum deadlock_class deadlock;
     uint32_t nodes, faults;
     uint64_t events;
     double virtual_seconds, wall_seconds;
@@ -57,7 +54,7 @@ struct fuzz_seed_result {
 
 /* Per-worker memory of what was shrunk already. */
 struct fuzz_shrink_budget {
-    unsigned used[FI_COUNT][FD_COUNT];
+    unsigned used[FI_COUNT][DL_COUNT];
 };
 
 /* Generates, runs and judges one seed; on failure writes the scenario, its
@@ -80,7 +77,7 @@ struct fuzz_summary {
     uint64_t seeds, passed, events;
     double virtual_seconds, wall_seconds;
     uint64_t by_invariant[FI_COUNT];
-    uint64_t deadlocks[FD_COUNT];
+    uint64_t deadlocks[DL_COUNT];
     struct fuzz_seed_result *failures; /* every failing seed */
     size_t failure_count, failure_cap;
 };

@@ -17,16 +17,10 @@
 
 static const char *const invariant_names[FI_COUNT] = {
     "not_stuck", "no_duplicates", "no_loss", "placement", "converged", "crash", "generator"};
-static const char *const deadlock_names[FD_COUNT] = {"-", "A", "B", "C", "other"};
 
 const char *fuzz_invariant_name(enum fuzz_invariant inv)
 {
     return (unsigned)inv < FI_COUNT ? invariant_names[inv] : "?";
-}
-
-const char *fuzz_deadlock_name(enum fuzz_deadlock d)
-{
-    return (unsigned)d < FD_COUNT ? deadlock_names[d] : "?";
 }
 
 int fuzz_invariant_find(const char *name)
@@ -49,29 +43,6 @@ static enum sc_expect_kind expect_of(enum fuzz_invariant inv)
     }
 }
 
-/* Deadlock A is a wait-for cycle of three or more trackers, B a cycle of
- * two, C a chain that ends at a tracker that is not stuck (it went to
- * tracking and dropped the parked request). */
-static enum fuzz_deadlock classify(const struct run_result *res)
-{
-    const char *w = res->wait_for;
-    if (!*w)
-        return FD_OTHER;
-    size_t arrows = 0;
-    for (const char *p = strstr(w, " -> "); p; p = strstr(p + 4, " -> "))
-        arrows++;
-    const char *last = strrchr(w, ' ');
-    last = last ? last + 1 : w;
-    size_t first_len = strcspn(w, " ");
-    bool cycle = strlen(last) == first_len && !strncmp(w, last, first_len);
-    if (cycle)
-        return arrows >= 3 ? FD_A : FD_B;
-    char needle[64];
-    snprintf(needle, sizeof needle, "  %s (", last);
-    bool end_stuck = res->stuck_report && strstr(res->stuck_report, needle);
-    return end_stuck ? FD_OTHER : FD_C;
-}
-
 static void judge(const struct run_result *res, struct fuzz_seed_result *out)
 {
     out->pass = res->pass;
@@ -88,7 +59,7 @@ static void judge(const struct run_result *res, struct fuzz_seed_result *out)
             out->invariant = as[k];
             snprintf(out->detail, sizeof out->detail, "%s", e->detail);
             if (as[k] == FI_STUCK)
-                out->deadlock = classify(res);
+                out->deadlock = deadlock_class_of(res);
             return;
         }
 }
@@ -266,13 +237,13 @@ int fuzz_result_decode(const char *line, struct fuzz_seed_result *r)
                &r->nodes, &r->faults, &events, &r->virtual_seconds, &r->wall_seconds, &r->shrunk_nodes,
                &r->shrunk_items, &used) != 11 || !used)
         return -1;
-    if (inv < 0 || inv >= FI_COUNT || dl < 0 || dl >= FD_COUNT)
+    if (inv < 0 || inv >= FI_COUNT || dl < 0 || dl >= DL_COUNT)
         return -1;
     r->seed = seed;
     r->events = events;
     r->pass = pass != 0;
     r->invariant = (enum fuzz_invariant)inv;
-    r->deadlock = (enum fuzz_deadlock)dl;
+    r->deadlock = (enum deadlock_class)dl;
     const char *p = field(line + used, r->detail, sizeof r->detail);
     p = field(p, r->file, sizeof r->file);
     field(p, r->shrunk, sizeof r->shrunk);

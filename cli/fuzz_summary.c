@@ -30,7 +30,7 @@ void fuzz_summary_add(struct fuzz_summary *s, const struct fuzz_seed_result *r)
 static json_t *failure_json(const struct fuzz_seed_result *r)
 {
     json_t *o = json_pack("{s:I, s:s, s:s, s:i, s:s}", "seed", (json_int_t)r->seed, "invariant",
-                          fuzz_invariant_name(r->invariant), "deadlock", fuzz_deadlock_name(r->deadlock),
+                          fuzz_invariant_name(r->invariant), "deadlock", deadlock_class_name(r->deadlock),
                           "nodes", (int)r->nodes, "detail", r->detail);
     char kinds[200];
     fuzz_fault_names(r->faults, kinds, sizeof kinds);
@@ -51,8 +51,8 @@ int fuzz_summary_write(const struct fuzz_summary *s, const char *path)
     for (int i = 0; i < FI_COUNT; i++)
         json_object_set_new(inv, fuzz_invariant_name((enum fuzz_invariant)i),
                             json_integer((json_int_t)s->by_invariant[i]));
-    for (int d = FD_A; d < FD_COUNT; d++)
-        json_object_set_new(dl, fuzz_deadlock_name((enum fuzz_deadlock)d), json_integer((json_int_t)s->deadlocks[d]));
+    for (int d = DL_A; d < DL_COUNT; d++)
+        json_object_set_new(dl, deadlock_class_name((enum deadlock_class)d), json_integer((json_int_t)s->deadlocks[d]));
     for (size_t i = 0; i < s->failure_count; i++)
         json_array_append_new(fails, failure_json(&s->failures[i]));
     json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o}", "profile", s->profile,
@@ -79,9 +79,9 @@ static int merge_failures(struct fuzz_summary *s, json_t *fails)
         r.seed = (uint64_t)seed;
         r.nodes = (uint32_t)nodes;
         r.invariant = (enum fuzz_invariant)fuzz_invariant_find(inv);
-        for (int d = 0; d < FD_COUNT; d++)
-            if (!strcmp(fuzz_deadlock_name((enum fuzz_deadlock)d), dl))
-                r.deadlock = (enum fuzz_deadlock)d;
+        for (int d = 0; d < DL_COUNT; d++)
+            if (!strcmp(deadlock_class_name((enum deadlock_class)d), dl))
+                r.deadlock = (enum deadlock_class)d;
         snprintf(r.detail, sizeof r.detail, "%s", detail);
         json_t *file = json_object_get(f, "file"), *shrunk = json_object_get(f, "shrunk");
         snprintf(r.file, sizeof r.file, "%s", json_is_string(file) ? json_string_value(file) : "");
@@ -131,8 +131,8 @@ int fuzz_summary_merge_file(struct fuzz_summary *s, const char *path, char *err,
         json_t *v = json_object_get(inv, fuzz_invariant_name((enum fuzz_invariant)i));
         s->by_invariant[i] += json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
     }
-    for (int d = FD_A; d < FD_COUNT; d++) {
-        json_t *v = json_object_get(dl, fuzz_deadlock_name((enum fuzz_deadlock)d));
+    for (int d = DL_A; d < DL_COUNT; d++) {
+        json_t *v = json_object_get(dl, deadlock_class_name((enum deadlock_class)d));
         s->deadlocks[d] += json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
     }
     rc = json_is_array(fails) ? merge_failures(s, fails) : -1;
@@ -158,10 +158,12 @@ void fuzz_summary_print(const struct fuzz_summary *s, FILE *f)
             fprintf(f, " %s %llu", fuzz_invariant_name((enum fuzz_invariant)i),
                     (unsigned long long)s->by_invariant[i]);
     fprintf(f, "\n");
-    if (s->by_invariant[FI_STUCK])
-        fprintf(f, "  deadlocks: A %llu, B %llu, C %llu, other %llu\n", (unsigned long long)s->deadlocks[FD_A],
-                (unsigned long long)s->deadlocks[FD_B], (unsigned long long)s->deadlocks[FD_C],
-                (unsigned long long)s->deadlocks[FD_OTHER]);
+    if (!s->by_invariant[FI_STUCK])
+        return;
+    fprintf(f, "  deadlocks:");
+    for (int d = DL_A; d < DL_COUNT; d++)
+        fprintf(f, " %s %llu", deadlock_class_name((enum deadlock_class)d), (unsigned long long)s->deadlocks[d]);
+    fprintf(f, "\n");
 }
 
 void fuzz_summary_free(struct fuzz_summary *s)

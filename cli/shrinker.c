@@ -38,6 +38,7 @@ struct shrink {
     char scratch[600];   /* where candidates are written */
     unsigned trials;
     struct run_result last; /* result of the last failing trial */
+    enum deadlock_class deadlock; /* stuck goals: the witness's class, kept */
 };
 
 static int read_lines(const char *path, struct text *t)
@@ -177,10 +178,55 @@ static int write_candidate(const struct shrink *s, const char *path, const char 
     return fclose(f);
 }
 
-bool shrink_goal_failed(const struct shrink_spec *spec, const struct run_result *res)
+const char *deadlock_class_name(enum deadlock_class d)
 {
+    static const char *const names[DL_COUNT] = {"-", "A", "B", "C", "M3a", "M3b", "other"};
+    return (unsigned)d < DL_COUNT ? names[d] : "?";
+}
+
+enum deadlock_class deadlock_class_of(const struct run_result *res)
+{
+    const char *w = res->wait_for;
+    if (!res->stuck)
+        return DL_NONE;
+    if (!*w)
+        return DL_OTHER;
+    size_t arrows = 0;
+    for (const char *p = strstr(w, " -> "); p; p = strstr(p + 4, " -> "))
+        arrows++;
+    const char *last = strrchr(w, ' ');
+    last = last ? last + 1 : w;
+    size_t first_len = strcspn(w, " ");
+    if (strlen(last) == first_len && !strncmp(w, last, first_len))
+        return arrows >= 3 ? DL_A : DL_B;
+    char needle[64];
+    snprintf(needle, sizeof needle, "  %s (", last);
+    if ((res->stuck_report && strstr(res->stuck_report, needle)) || !res->wait_tail[0])
+        return DL_OTHER; /* the chain ends at a stuck node */
+    if (!strncmp(res->wait_head, "{:awaiting_sync_ack", 19))
+        return DL_M3B;
+    /* Does the waited-on tracker still hold the waiter's parked request?
+     * The waiter's name is the `self:` of its dump. */
+    const char *self = strstr(res->wait_head, "self: :\"");
+    const char *pending = strstr(res->wait_tail, "pending_sync_reqs: [");
+    if (self && pending) {
+        char who[160];
+        snprintf(who, sizeof who, "#PID<%.*s.", (int)strcspn(self + 8, "\""), self + 8);
+        const char *end = strchr(pending, ']');
+        const char *hit = strstr(pending, who);
+        if (hit && end && hit < end)
+            return DL_C;
+    }
+    return DL_M3A;
+}
+
+/* True when a run fails the goal: stuck in the class of the first witness,
+ * or the goal expectation failing. */
+static bool goal_failed(const struct shrink *s, const struct run_result *res)
+{
+    const struct shrink_spec *spec = s->spec;
     if (spec->goal_stuck)
-        return res->stuck;
+        return res->stuck && (s->deadlock == DL_NONE || deadlock_class_of(res) == s->deadlock);
     for (size_t i = 0; i < res->expect_count; i++)
         if (res->expects[i].kind == spec->goal_kind && res->expects[i].per_seed && !res->expects[i].ok)
             return true;
@@ -195,7 +241,7 @@ static bool fails_on(struct shrink *s, const struct scenario *sc, uint64_t seed)
     struct run_options opt = {.seed = seed};
     struct run_result res;
     memset(&res, 0, sizeof res);
-    bool failed = sim_run_scenario(sc, &opt, &res) == 0 && shrink_goal_failed(s->spec, &res);
+    bool failed = sim_run_scenario(sc, &opt, &res) == 0 && goal_failed(s, &res);
     if (failed) {
         run_result_free(&s->last);
         s->last = res;
@@ -481,6 +527,7 @@ static void describe(struct shrink *s, struct shrink_outcome *out)
     out->seed = s->seed;
     out->failed_at = (double)s->last.stuck_at / 1e9;
     snprintf(out->wait_for, sizeof out->wait_for, "%s", s->last.wait_for);
+    out->deadlock = deadlock_class_of(&s->last);
     for (size_t i = 0; i < s->last.expect_count; i++)
         if (!s->last.expects[i].ok && s->last.expects[i].per_seed) {
             snprintf(out->detail, sizeof out->detail, "%s: %s", sc_expect_name(s->last.expects[i].kind),
@@ -531,6 +578,8 @@ int shrink_scenario(const struct shrink_spec *spec, struct shrink_outcome *out)
     out->nodes_before = nodes0;
     int status = 0;
     out->reproduced = still_fails(&s); /* the given seed itself: seed_search is 0 */
+    if (out->reproduced && spec->goal_stuck)
+        s.deadlock = deadlock_class_of(&s.last); /* shrinking must not trade C for A */
     if (!out->reproduced) {
         status = 1;
     } else {
@@ -541,10 +590,11 @@ int shrink_scenario(const struct shrink_spec *spec, struct shrink_outcome *out)
         snprintf(header, sizeof header,
                  "# Shrunk by `%s` in %u trials:\n"
                  "# %zu of %zu timeline items kept, %ld of %ld nodes; on seed %llu it still fails:\n"
-                 "#   %s\n# Run it with: clustersim run THIS_FILE\n",
+                 "#   %s%s%s\n# Run it with: clustersim run THIS_FILE\n",
                  spec->command ? spec->command : "clustersim shrink", s.trials, out->items_after,
                  out->items_before, out->nodes_after, nodes0, (unsigned long long)s.seed,
-                 spec->goal_stuck ? (out->wait_for[0] ? out->wait_for : "stuck") : out->detail);
+                 spec->goal_stuck ? (out->wait_for[0] ? out->wait_for : "stuck") : out->detail,
+                 spec->goal_stuck ? ", deadlock class " : "", spec->goal_stuck ? deadlock_class_name(out->deadlock) : "");
         if (write_candidate(&s, spec->out_path, header) != 0)
             status = 2;
     }
