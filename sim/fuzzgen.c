@@ -25,7 +25,7 @@ static const struct fuzz_profile profiles[] = {
     {"partitions", "3-8 nodes: partitions of every shape, clogs and swizzle-clogs", 3, 8,
      FZ_PARTITION | FZ_CLOG | FZ_TRAFFIC, true, 60 * SEC, 30 * SEC, 20 * SEC},
     {"sync-faults", "3-4 nodes: clogs and crashes while trackers sync, few tracker retries", 3, 4,
-     FZ_CLOG | FZ_CRASH | FZ_STAGGER | FZ_TRAFFIC, true, 40 * SEC, 15 * SEC, 20 * SEC},
+     FZ_CLOG | FZ_CRASH | FZ_STAGGER | FZ_TRAFFIC, true, 30 * SEC, 8 * SEC, 20 * SEC},
 };
 
 const struct fuzz_profile *fuzz_profile_find(const char *name)

@@ -288,11 +288,14 @@ static void report_stuck(struct sim_world *w, struct run_result *res)
     res->stuck_report = text;
     wait_for_graph(w, stuck, n, res->wait_for, sizeof res->wait_for);
     free(stuck);
-    /* The two ends of the wait-for graph, for classifying the deadlock. */
+    /* The last edge of the wait-for graph (waiter -> waited on), for
+     * classifying the deadlock. */
     char head[32] = "", tail[32] = "";
     const char *last = strrchr(res->wait_for, ' ');
-    snprintf(head, sizeof head, "%.*s", (int)strcspn(res->wait_for, " "), res->wait_for);
     snprintf(tail, sizeof tail, "%s", last ? last + 1 : "");
+    for (const char *p = res->wait_for, *next; (next = strstr(p, " -> ")); p = next + 4)
+        if (!strcmp(next + 4, tail))
+            snprintf(head, sizeof head, "%.*s", (int)(next - p), p);
     for (size_t i = 0; w->proto->dump && i < w->node_count; i++) {
         struct sim_node *node = &w->nodes[i];
         if (!node->instance || !sim_node_alive(node))

@@ -44,8 +44,8 @@ struct run_result {
     cs_time stuck_at;
     char *stuck_report;    /* stuck nodes and their state dumps, or NULL */
     char wait_for[512];    /* the wait-for cycle among stuck nodes ("n1 -> n2 -> n1"), or "" */
-    char wait_head[1024];  /* state dump of the first node of wait_for, or "" */
-    char wait_tail[1024];  /* state dump of its last node (the one waited on), or "" */
+    char wait_head[1024];  /* state dump of the last waiter in wait_for, or "" */
+    char wait_tail[1024];  /* state dump of the node it waits on (the last one), or "" */
     char *last_events;     /* the last trace lines when something failed, or NULL */
     char *final_dumps;     /* every live node's state dump at the end (verbose runs), or NULL */
     char unconverged[256]; /* why not converged, or "" */
