@@ -138,6 +138,7 @@ struct name_history {
     cs_time last_register;     /* last register reply of any status, -1: none */
     int64_t last_registered;   /* handle of the last ok register / register_started */
     int64_t last_unregistered; /* handle the last ok unregister removed */
+    bool unregisterer_lives;   /* the node that answered it still runs that incarnation */
     bool started_ok;           /* some register_started answered ok */
     bool registrant_gone;      /* a plain registrant is no longer the same live process */
     bool registered_ok;        /* some plain register answered ok */
@@ -184,6 +185,7 @@ static int fold_replies(const struct sim_world *w, struct histories *h)
             if (ok) {
                 n->last_unregister_ok = r->at;
                 n->last_unregistered = r->value;
+                n->unregisterer_lives = same_process_lives(w, r);
             }
             continue;
         }
@@ -229,9 +231,11 @@ static const char *judge_name(const struct name_history *n, bool present)
     }
     /* Only an unregister that removed the latest registration counts: one
      * that removed an older copy (its side of a partition) races the
-     * newer registration, and either may win. */
+     * newer registration, and either may win.  And only while the node
+     * that took it still runs: one that died before telling anyone took
+     * the deletion with it (as a registration dies with its only holder). */
     if (present && n->last_unregister_ok >= 0 && n->last_register < n->last_unregister_ok &&
-        n->last_unregistered == n->last_registered)
+        n->last_unregistered == n->last_registered && n->unregisterer_lives)
         return "was unregistered (ok, the latest registration) with no register after it, but is back";
     return NULL;
 }

@@ -6,8 +6,9 @@
  *   node seen holding it still runs (started processes, which are restarted
  *   elsewhere when their node dies); a name whose last
  *   successful command was an unregister that removed the latest
- *   registration (same handle), with no register after it, is absent
- *   (deletions are not undone by stale copies or restarts);
+ *   registration (same handle), with no register after it, is absent while
+ *   the node that took the unregister runs (deletions are not undone by
+ *   stale copies or restarts);
  * - placement: every started process lives on the node the ring of the
  *   converged membership assigns its name to.
  * The history is the world's recorded replies (kept when the scenario
