@@ -68,6 +68,8 @@ void trk_free(struct tracker *t)
         free(t->names[i]);
     free(t->names);
     free(t->name_hashes);
+    free(t->met);
+    free(t->unknown_since);
     cs_strmap_free(&t->name_index);
     free(t->nodes);
     free(t->pending);
@@ -103,6 +105,14 @@ int32_t trk_name_index(struct tracker *t, const char *name)
         if (!h)
             return -1;
         t->name_hashes = h;
+        bool *met = realloc(t->met, cap * sizeof *met);
+        if (!met)
+            return -1;
+        t->met = met;
+        cs_time *since = realloc(t->unknown_since, cap * sizeof *since);
+        if (!since)
+            return -1;
+        t->unknown_since = since;
         t->name_cap = cap;
     }
     char *copy = strdup(name);
@@ -112,6 +122,8 @@ int32_t trk_name_index(struct tracker *t, const char *name)
     }
     t->names[t->name_count] = copy;
     t->name_hashes[t->name_count] = XXH3_64bits(copy, strlen(copy));
+    t->met[t->name_count] = false;
+    t->unknown_since[t->name_count] = -1;
     return (int32_t)t->name_count++;
 }
 
@@ -135,6 +147,7 @@ void trk_add_node(struct tracker *t, uint32_t idx)
     if (cs_grow((void **)&t->nodes, &t->node_cap, t->node_count + 1, sizeof *t->nodes) != 0)
         return;
     t->nodes[t->node_count++] = idx;
+    t->met[idx] = true;
     ring_add(t->ring, trk_name(t, idx));
 }
 

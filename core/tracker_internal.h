@@ -28,6 +28,7 @@ enum trk_timer {
     TT_RETRY_CHECK,     /* arg: name index << 8 | attempt */
     TT_SYNC_TIMEOUT,    /* fixed mode: arg = sync epoch */
     TT_CALL_TIMEOUT,    /* arg: request id */
+    TT_ORPHANS,         /* fixed mode: owners never met may now count as gone */
 };
 
 enum trk_msg {
@@ -88,6 +89,9 @@ struct tracker {
     /* Node names interned: index 0 is self; registry owners refer to them. */
     char **names;
     uint64_t *name_hashes;        /* XXH3 of each name (registry digests) */
+    bool *met;                    /* fixed mode: the name was once in `nodes` */
+    cs_time *unknown_since;       /* fixed mode: since when an entry names it as owner
+                                     while it was never met (-1: not yet) */
     size_t name_count, name_cap;
     struct cs_strmap name_index;
     /* The peers believed to run a tracker (name indices), and the ring. */
@@ -117,6 +121,7 @@ struct tracker {
     uint64_t digest_sum;          /* sum of XXH3 over (name, owner, handle) of live entries */
     uint64_t sync_epoch;          /* fixed mode */
     bool anti_entropy_armed;
+    bool orphan_check_armed;
     struct trk_stats stats;
     struct trk_reply last_reply;
 };

@@ -284,10 +284,23 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
     }
     if (type == M_HANDOFF) {
         struct reg_entry *e = registry_get(&t->reg, we->name);
-        if (e && !(e->flags & REG_TOMBSTONE) && e->owner == 0 && e->handle != we->handle) {
+        if (e && !(e->flags & REG_TOMBSTONE) && e->owner == 0 && e->handle != we->handle &&
+            (uint32_t)(e->handle >> 32) == t->creation) {
             /* We already run this name (a copy from the other side of a
-             * healed partition): the copy on the ring owner wins. */
+             * healed partition, or our own process handed away and not yet
+             * replaced): the copy on the ring owner wins.  Fixed mode makes
+             * it win everywhere with a newer version when we are the ring
+             * owner, so the sender's copy loses and its process is told to
+             * die (a node that is not the owner bumps nothing: two of them
+             * would outbid each other). */
             t->stats.conflicts++;
+            const char *ring = ring_owner(t->ring, we->name);
+            if (t->cfg.mode == TRK_FIXED && ring && !strcmp(ring, t->self)) {
+                trk_digest_out(t, e);
+                e->version = trk_version_continue(t, e->version > we->version ? e->version : we->version);
+                trk_digest_in(t, e);
+                trk_broadcast_entry(t, M_TRACK, e);
+            }
             return;
         }
         /* The process resumes here with the state it handed over. */
@@ -329,6 +342,7 @@ static void handoff(struct tracker *t, struct reg_entry *e, const char *to)
     trk_put_entry(t, &w, e);
     cs_put_u64(&w, (uint64_t)state);
     trk_send(t, (uint32_t)peer, &w);
+    cs_logf(t->env, CS_LOG_INFO, "[swarm] [tracker:handle_topology_change] handing off %s to %s", e->name, to);
     /* Swarm's process exits as it hands off.  Fixed mode keeps it until the
      * new owner's registration (a newer version) replaces ours and tells it
      * to die: a handoff lost on a breaking link is retried at the next
@@ -350,7 +364,31 @@ static void restart_here(struct tracker *t, struct reg_entry *e)
     trk_stamp_entry(t, e, trk_version_continue(t, e->version));
     trk_digest_in(t, e);
     trk_broadcast_entry(t, M_TRACK, e);
+    cs_logf(t->env, CS_LOG_INFO, "[swarm] [tracker:handle_topology_change] restarted %s here", e->name);
     t->stats.restarts++;
+}
+
+/* Whether an entry's owner is gone.  Swarm: whoever is not in `nodes`.
+ * Fixed: a node that was in `nodes` and left; one never met (a new node
+ * with a partial view) only after sync_timeout without meeting it, so a
+ * newcomer does not restart the processes of owners it has not reached yet
+ * (a timer looks again then). */
+static bool owner_gone(struct tracker *t, uint32_t owner)
+{
+    if (trk_is_node(t, owner))
+        return false;
+    if (t->cfg.mode == TRK_SWARM || t->met[owner])
+        return true;
+    cs_time now = t->env->now(t->env);
+    if (t->unknown_since[owner] < 0)
+        t->unknown_since[owner] = now;
+    if (now - t->unknown_since[owner] >= t->cfg.sync_timeout)
+        return true;
+    if (!t->orphan_check_armed) {
+        t->orphan_check_armed = true;
+        t->env->timer_start(t->env, t->cfg.sync_timeout, TRK_TAG(TT_ORPHANS, 0));
+    }
+    return false;
 }
 
 /* One entry after the ring or the node list changed. */
@@ -365,11 +403,19 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
             handoff(t, e, ring);
         return;
     }
-    bool departed = e->owner == 0 || !trk_is_node(t, e->owner);
+    /* owner 0 and not mine: a process of an earlier incarnation of ours,
+     * dead for sure. */
+    bool departed = e->owner == 0 || owner_gone(t, e->owner);
     if (!departed)
         return;
-    if ((e->flags & REG_STARTED) && ring && strcmp(ring, t->self) == 0) {
+    bool stale_own = e->owner == 0 && t->cfg.mode == TRK_FIXED;
+    if ((e->flags & REG_STARTED) && ring && (strcmp(ring, t->self) == 0 || stale_own)) {
+        /* Fixed mode restarts a stale process of its own at once (only this
+         * node knows it died when it came back under the same name), then
+         * hands it to the ring owner. */
         restart_here(t, e);
+        if (stale_own && strcmp(ring, t->self) != 0)
+            handoff(t, e, ring);
     } else if (e->flags & REG_STARTED) {
         /* Its new owner restarts it and broadcasts the new registration;
          * Swarm forgets the dead copy meanwhile, fixed mode lets the newer

@@ -328,7 +328,12 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
         cs_get_str(r, name, sizeof name);
         uint64_t handle = cs_get_u64(r);
         if (cs_reader_done(r)) {
-            trk_proc_kill(t, handle);
+            /* Fixed mode: a kill decided on an older copy is stale when our
+             * registry still holds this process (we re-asserted it since);
+             * if it really lost, the winning copy reaches us and kills it. */
+            struct reg_entry *e = t->cfg.mode == TRK_FIXED ? registry_get(&t->reg, name) : NULL;
+            if (!e || (e->flags & REG_TOMBSTONE) || e->handle != handle)
+                trk_proc_kill(t, handle);
             t->stats.conflicts++;
         } else {
             t->stats.malformed++;
