@@ -21,7 +21,7 @@ struct ring {
     uint32_t static_quorum;
     char **nodes; /* sorted by strcmp */
     size_t node_count, node_cap;
-    struct ring_point *points; /* sorted by point_cmp; a cache of the nodes */
+    struct ring_point *points; /* sorted by (hash, node name); a cache of the nodes */
     size_t point_count, point_cap;
     bool stale;                /* nodes changed since the points were built */
 };
@@ -52,41 +52,23 @@ uint64_t ring_hash(const char *name)
     return XXH64(name, strlen(name), 0);
 }
 
-static int point_cmp(const struct ring_point *a, const struct ring_point *b)
+/* Sorts points by hash with a stable least-significant-digit radix sort
+ * (eight passes of a byte).  Points arrive grouped by node in name order,
+ * so stability keeps equal hashes in node-name order.
+ * `tmp` has room for n points. */
+static void sort_points(struct ring_point *p, struct ring_point *tmp, size_t n)
 {
-    if (a->hash != b->hash)
-        return a->hash < b->hash ? -1 : 1;
-    return strcmp(a->node, b->node);
-}
-
-/* Heapsort of a node's new points: no allocation (glibc's qsort mallocs a
- * buffer and dominated the cost of building small rings). */
-static void sift_down(struct ring_point *p, size_t root, size_t n)
-{
-    for (;;) {
-        size_t child = 2 * root + 1;
-        if (child >= n)
-            return;
-        if (child + 1 < n && point_cmp(&p[child], &p[child + 1]) < 0)
-            child++;
-        if (point_cmp(&p[root], &p[child]) >= 0)
-            return;
-        struct ring_point t = p[root];
-        p[root] = p[child];
-        p[child] = t;
-        root = child;
-    }
-}
-
-static void sort_points(struct ring_point *p, size_t n)
-{
-    for (size_t i = n / 2; i-- > 0;)
-        sift_down(p, i, n);
-    for (size_t end = n; end-- > 1;) {
-        struct ring_point t = p[0];
-        p[0] = p[end];
-        p[end] = t;
-        sift_down(p, 0, end);
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((p[i].hash >> shift) & 0xff) + 1]++;
+        if (count[((p[0].hash >> shift) & 0xff) + 1] == n)
+            continue; /* every key shares this byte */
+        for (size_t b = 1; b < 257; b++)
+            count[b] += count[b - 1];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(p[i].hash >> shift) & 0xff]++] = p[i];
+        memcpy(p, tmp, n * sizeof *p);
     }
 }
 
@@ -171,10 +153,10 @@ static int rebuild(struct ring *r)
         return -1;
     size_t need = r->node_count * n;
     if (need > r->point_cap) {
-        struct ring_point *points = realloc(r->points, need * sizeof *points);
+        struct ring_point *points = realloc(r->points, 2 * need * sizeof *points);
         if (!points)
             return -1;
-        r->points = points;
+        r->points = points; /* the second half is the sort's scratch */
         r->point_cap = need;
     }
     unsigned char input[1024];
@@ -196,7 +178,8 @@ static int rebuild(struct ring *r)
             k++;
         }
     }
-    sort_points(r->points, k);
+    if (k)
+        sort_points(r->points, r->points + r->point_cap, k);
     r->point_count = k;
     r->stale = false;
     return 0;
