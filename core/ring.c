@@ -20,6 +20,7 @@ struct ring {
     uint32_t points_per_node;
     uint32_t static_quorum;
     char **nodes; /* sorted by strcmp */
+    uint64_t **hashes; /* per node, its points_per_node point hashes */
     size_t node_count, node_cap;
     struct ring_point *points; /* sorted by (hash, node name); a cache of the nodes */
     size_t point_count, point_cap;
@@ -40,9 +41,12 @@ void ring_free(struct ring *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->node_count; i++)
+    for (size_t i = 0; i < r->node_count; i++) {
         free(r->nodes[i]);
+        free(r->hashes[i]);
+    }
     free(r->nodes);
+    free(r->hashes);
     free(r->points);
     free(r);
 }
@@ -105,6 +109,30 @@ size_t ring_node_count(const struct ring *r)
     return r->node_count;
 }
 
+/* The hashes of a node's points: XXH64 of the name, a NUL and the point's
+ * index in four little-endian bytes. */
+static uint64_t *point_hashes(const char *node, size_t n)
+{
+    uint64_t *h = malloc(n * sizeof *h);
+    if (!h)
+        return NULL;
+    unsigned char input[1024];
+    size_t len = strlen(node);
+    if (len + 5 > sizeof input)
+        len = sizeof input - 5; /* names are far shorter; stay bounded */
+    memcpy(input, node, len);
+    input[len] = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t idx = (uint32_t)i;
+        input[len + 1] = (unsigned char)(idx & 0xff);
+        input[len + 2] = (unsigned char)((idx >> 8) & 0xff);
+        input[len + 3] = (unsigned char)((idx >> 16) & 0xff);
+        input[len + 4] = (unsigned char)((idx >> 24) & 0xff);
+        h[i] = XXH64(input, len + 5, 0);
+    }
+    return h;
+}
+
 int ring_add(struct ring *r, const char *node)
 {
     bool found;
@@ -112,20 +140,29 @@ int ring_add(struct ring *r, const char *node)
     if (found)
         return 0;
     char *copy = strdup(node);
-    if (!copy)
+    uint64_t *hashes = copy ? point_hashes(node, r->points_per_node) : NULL;
+    if (!hashes) {
+        free(copy);
         return -1;
+    }
     if (r->node_count == r->node_cap) {
         size_t cap = r->node_cap ? r->node_cap * 2 : 8;
         char **nodes = realloc(r->nodes, cap * sizeof *nodes);
-        if (!nodes) {
+        uint64_t **h = nodes ? realloc(r->hashes, cap * sizeof *h) : NULL;
+        if (nodes)
+            r->nodes = nodes;
+        if (!h) {
             free(copy);
+            free(hashes);
             return -1;
         }
-        r->nodes = nodes;
+        r->hashes = h;
         r->node_cap = cap;
     }
     memmove(&r->nodes[at + 1], &r->nodes[at], (r->node_count - at) * sizeof *r->nodes);
+    memmove(&r->hashes[at + 1], &r->hashes[at], (r->node_count - at) * sizeof *r->hashes);
     r->nodes[at] = copy;
+    r->hashes[at] = hashes;
     r->node_count++;
     r->stale = true; /* points are rebuilt at the next lookup */
     return 0;
@@ -138,7 +175,9 @@ void ring_remove(struct ring *r, const char *node)
     if (!found)
         return;
     free(r->nodes[at]);
+    free(r->hashes[at]);
     memmove(&r->nodes[at], &r->nodes[at + 1], (r->node_count - at - 1) * sizeof *r->nodes);
+    memmove(&r->hashes[at], &r->hashes[at + 1], (r->node_count - at - 1) * sizeof *r->hashes);
     r->node_count--;
     r->stale = true;
 }
@@ -159,25 +198,12 @@ static int rebuild(struct ring *r)
         r->points = points; /* the second half is the sort's scratch */
         r->point_cap = need;
     }
-    unsigned char input[1024];
     size_t k = 0;
-    for (size_t node = 0; node < r->node_count; node++) {
-        size_t len = strlen(r->nodes[node]);
-        if (len + 5 > sizeof input)
-            len = sizeof input - 5; /* names are far shorter; stay bounded */
-        memcpy(input, r->nodes[node], len);
-        input[len] = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint32_t idx = (uint32_t)i;
-            input[len + 1] = (unsigned char)(idx & 0xff);
-            input[len + 2] = (unsigned char)((idx >> 8) & 0xff);
-            input[len + 3] = (unsigned char)((idx >> 16) & 0xff);
-            input[len + 4] = (unsigned char)((idx >> 24) & 0xff);
-            r->points[k].hash = XXH64(input, len + 5, 0);
+    for (size_t node = 0; node < r->node_count; node++)
+        for (size_t i = 0; i < n; i++, k++) {
+            r->points[k].hash = r->hashes[node][i];
             r->points[k].node = r->nodes[node];
-            k++;
         }
-    }
     if (k)
         sort_points(r->points, r->points + r->point_cap, k);
     r->point_count = k;
