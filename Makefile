@@ -70,6 +70,7 @@ check-core: $(CORE_OBJ)
 test-plain: build-bins check-core
 	@scripts/run-scenarios.sh $(CLUSTERSIM)
 	@scripts/check-invalid.sh $(CLUSTERSIM)
+	@scripts/check-fuzz.sh $(CLUSTERSIM)
 	@$(UNIT)
 
 # The sanitizer variant runs the same unit tests (which include every

@@ -82,6 +82,10 @@ static void write_all(int fd, const char *buf, size_t len)
 static void worker_main(const struct campaign *c, uint32_t j, uint64_t k, int fd)
 {
     struct fuzz_shrink_budget budget = {0};
+    /* Self-test hook of the harness (make test): a worker that reaches this
+     * seed aborts as a core crash would, to exercise crash capture. */
+    const char *abort_at = getenv("CLUSTERSIM_FUZZ_ABORT_SEED");
+    uint64_t abort_seed = abort_at ? strtoull(abort_at, NULL, 10) : 0;
     uint64_t seed;
     char line[2048];
     for (; seed_of(c, j, k, &seed); k++) {
@@ -89,6 +93,8 @@ static void worker_main(const struct campaign *c, uint32_t j, uint64_t k, int fd
             break;
         int n = snprintf(line, sizeof line, "B\t%llu\n", (unsigned long long)seed);
         write_all(fd, line, (size_t)n);
+        if (abort_seed && seed == abort_seed)
+            abort();
         struct fuzz_seed_result res;
         if (fuzz_run_seed(&c->cfg, seed, &budget, &res) != 0)
             _exit(3);
@@ -165,8 +171,11 @@ static void worker_ended(struct campaign *c, struct worker *w)
     mkdir(dir, 0755);
     snprintf(r.file, sizeof r.file, "%s/seed-%llu-crash.yaml", dir, (unsigned long long)r.seed);
     FILE *f = fopen(r.file, "w");
-    if (!f || fuzz_write_seed_scenario(&c->cfg, r.seed, f) != 0)
+    struct fuzz_shape shape = {0};
+    if (!f || fuzz_write_seed_scenario(&c->cfg, r.seed, f, &shape) != 0)
         r.file[0] = '\0';
+    r.nodes = shape.nodes;
+    r.faults = shape.faults;
     if (f)
         fclose(f);
     report(c, &r);
@@ -374,7 +383,7 @@ int cmd_fuzz(int argc, char **argv, const char *self)
     if (c.cfg.req.min_nodes && c.cfg.req.min_nodes > c.cfg.req.max_nodes)
         return usage_error("%s", "--nodes: A must not exceed B");
     if (print_seed)
-        return fuzz_write_seed_scenario(&c.cfg, print_seed, stdout) == 0 ? 0 : 2;
+        return fuzz_write_seed_scenario(&c.cfg, print_seed, stdout, NULL) == 0 ? 0 : 2;
     if (c.deadline > 0) {
         c.deadline += wall_now();
         c.last = UINT64_MAX - 1;

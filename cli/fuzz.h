@@ -63,8 +63,9 @@ struct fuzz_shrink_budget {
 int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_shrink_budget *budget,
                   struct fuzz_seed_result *res);
 
-/* Writes the scenario YAML of one seed (what fuzz_run_seed runs) to f. */
-int fuzz_write_seed_scenario(const struct fuzz_config *cfg, uint64_t seed, FILE *f);
+/* Writes the scenario YAML of one seed (what fuzz_run_seed runs) to f; its
+ * shape into *shape when not NULL. */
+int fuzz_write_seed_scenario(const struct fuzz_config *cfg, uint64_t seed, FILE *f, struct fuzz_shape *shape);
 
 /* Encodes / decodes a seed result as one tab-separated line (the pipe from
  * a worker to the parent). */

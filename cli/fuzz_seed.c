@@ -145,10 +145,10 @@ static char *generate(const struct fuzz_config *cfg, uint64_t seed, size_t *len,
     return fuzz_generate(&req, &e, len, shape);
 }
 
-int fuzz_write_seed_scenario(const struct fuzz_config *cfg, uint64_t seed, FILE *f)
+int fuzz_write_seed_scenario(const struct fuzz_config *cfg, uint64_t seed, FILE *f, struct fuzz_shape *shape)
 {
     size_t len;
-    char *text = generate(cfg, seed, &len, NULL);
+    char *text = generate(cfg, seed, &len, shape);
     if (!text)
         return -1;
     fwrite(text, 1, len, f);

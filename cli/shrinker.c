@@ -227,7 +227,17 @@ static bool goal_failed(const struct shrink *s, const struct run_result *res)
     const struct shrink_spec *spec = s->spec;
     if (spec->goal_stuck)
         return res->stuck && (s->deadlock == DL_NONE || deadlock_class_of(res) == s->deadlock);
-    for (size_t i = 0; i < res->expect_count; i++)
+    /* The goal must be the most telling failure, in the order the fuzzer
+     * names failures: a run that got stuck instead fails differently. */
+    static const enum sc_expect_kind order[] = {SC_EXP_NOT_STUCK, SC_EXP_NO_DUPLICATES, SC_EXP_NO_LOSS,
+                                                SC_EXP_PLACEMENT, SC_EXP_CONVERGED};
+    if (res->stuck)
+        return false;
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        for (size_t i = 0; i < res->expect_count; i++)
+            if (res->expects[i].kind == order[k] && res->expects[i].per_seed && !res->expects[i].ok)
+                return order[k] == spec->goal_kind;
+    for (size_t i = 0; i < res->expect_count; i++) /* another kind of expectation */
         if (res->expects[i].kind == spec->goal_kind && res->expects[i].per_seed && !res->expects[i].ok)
             return true;
     return false;
@@ -529,7 +539,8 @@ static void describe(struct shrink *s, struct shrink_outcome *out)
     snprintf(out->wait_for, sizeof out->wait_for, "%s", s->last.wait_for);
     out->deadlock = deadlock_class_of(&s->last);
     for (size_t i = 0; i < s->last.expect_count; i++)
-        if (!s->last.expects[i].ok && s->last.expects[i].per_seed) {
+        if (!s->last.expects[i].ok && s->last.expects[i].per_seed &&
+            (s->spec->goal_stuck || s->last.expects[i].kind == s->spec->goal_kind)) {
             snprintf(out->detail, sizeof out->detail, "%s: %s", sc_expect_name(s->last.expects[i].kind),
                      s->last.expects[i].detail);
             break;
