@@ -32,6 +32,7 @@ TEST_SRC := $(wildcard tests/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+CLI_LIB_OBJ := $(addprefix $(BUILD)/cli/,fuzz_seed.o fuzz_summary.o shrinker.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
 CLUSTERSIM := $(BUILD)/clustersim
@@ -58,7 +59,7 @@ $(CLUSTERSIM): $(CORE_OBJ) $(SIM_OBJ) $(CLI_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -o $@
 
-$(UNIT): $(CORE_OBJ) $(SIM_OBJ) $(TEST_OBJ)
+$(UNIT): $(CORE_OBJ) $(SIM_OBJ) $(CLI_LIB_OBJ) $(TEST_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) $(CMOCKA_LIBS) -o $@
 
