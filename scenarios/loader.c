@@ -467,10 +467,47 @@ static bool ld_limits(struct sc_load *ld, const yaml_node_t *n)
     return true;
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* `entropy: "0a1b..."`: recorded draws in lower-case hex (what the
+ * coverage-guided fuzzer writes), at most 1 MiB of bytes. */
+static bool ld_entropy(struct sc_load *ld, const yaml_node_t *v)
+{
+    if (v->type != YAML_SCALAR_NODE) {
+        ld_error(ld, v, "expected entropy as a string of hex digits");
+        return false;
+    }
+    const char *hex = (const char *)v->data.scalar.value;
+    size_t n = v->data.scalar.length;
+    if (n % 2 || n > 2u << 20) {
+        ld_error(ld, v, "expected an even number of hex digits (at most 2097152) in entropy");
+        return false;
+    }
+    uint8_t *bytes = malloc(n / 2 + 1);
+    if (!bytes)
+        return false;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(bytes);
+            ld_error(ld, v, "expected lower-case hex digits in entropy, found '%c'", hi < 0 ? hex[i] : hex[i + 1]);
+            return false;
+        }
+        bytes[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    free(ld->sc->entropy);
+    ld->sc->entropy = bytes;
+    ld->sc->entropy_len = n / 2;
+    return true;
+}
+
 static bool ld_top(struct sc_load *ld, const yaml_node_t *root)
 {
-    static const char *const keys[] = {"name", "description", "seed", "cluster", "network", "dns",
-                                       "timeline", "expect", "limits", NULL};
+    static const char *const keys[] = {"name", "description", "seed", "entropy", "cluster", "network",
+                                       "dns", "timeline", "expect", "limits", NULL};
     struct scenario *sc = ld->sc;
     if (!ld_check_map(ld, root, "the scenario", keys))
         return false;
@@ -481,6 +518,8 @@ static bool ld_top(struct sc_load *ld, const yaml_node_t *root)
         !ld_string(ld, v, sc->description, sizeof sc->description))
         return false;
     if ((v = ld_get(ld, root, "seed")) && !ld_uint(ld, v, UINT64_MAX, &sc->seed))
+        return false;
+    if ((v = ld_get(ld, root, "entropy")) && !ld_entropy(ld, v))
         return false;
     /* Order matters: limits bound the timeline, DNS feeds the cluster's
      * defaults, the cluster declares the node ids the timeline names. */

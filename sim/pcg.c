@@ -9,6 +9,7 @@
 
 void pcg32_seed(struct pcg32 *rng, uint64_t initstate, uint64_t initseq)
 {
+    rng->bytes = NULL;
     rng->state = 0;
     rng->inc = (initseq << 1) | 1;
     pcg32_next(rng);
@@ -16,8 +17,18 @@ void pcg32_seed(struct pcg32 *rng, uint64_t initstate, uint64_t initseq)
     pcg32_next(rng);
 }
 
+static uint32_t bytes_next(struct pcg_bytes *b)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v |= (uint32_t)(b->pos < b->len ? b->data[b->pos++] : 0) << (8 * i);
+    return v;
+}
+
 uint32_t pcg32_next(struct pcg32 *rng)
 {
+    if (rng->bytes)
+        return bytes_next(rng->bytes);
     uint64_t old = rng->state;
     rng->state = old * PCG_MULTIPLIER + rng->inc;
     uint32_t xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
@@ -35,6 +46,8 @@ uint32_t pcg32_below(struct pcg32 *rng, uint32_t bound)
 {
     if (bound == 0)
         return 0;
+    if (rng->bytes) /* no rejection: used-up bytes read as zeros forever */
+        return pcg32_next(rng) % bound;
     uint32_t threshold = (0u - bound) % bound;
     for (;;) {
         uint32_t r = pcg32_next(rng);
@@ -47,6 +60,8 @@ uint64_t pcg32_below64(struct pcg32 *rng, uint64_t bound)
 {
     if (bound <= UINT32_MAX)
         return pcg32_below(rng, (uint32_t)bound);
+    if (rng->bytes)
+        return pcg32_next64(rng) % bound;
     uint64_t threshold = (0 - bound) % bound;
     for (;;) {
         uint64_t r = pcg32_next64(rng);

@@ -8,11 +8,21 @@
 #ifndef SIM_PCG_H
 #define SIM_PCG_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* Recorded entropy: draws taken from bytes (a coverage-guided fuzzer's
+ * input, or a scenario's `entropy:`) instead of the generator; zeros once
+ * the bytes are used up.  Every stream of a run shares one cursor. */
+struct pcg_bytes {
+    const uint8_t *data;
+    size_t len, pos;
+};
 
 struct pcg32 {
     uint64_t state;
     uint64_t inc; /* always odd */
+    struct pcg_bytes *bytes; /* when set, draws come from here instead */
 };
 
 /* Seeds exactly as the reference pcg32_srandom_r(initstate, initseq). */

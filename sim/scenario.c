@@ -50,6 +50,7 @@ void scenario_free(struct scenario *sc)
     free(sc->actions);
     free(sc->expects);
     free(sc->excluded);
+    free(sc->entropy);
     memset(sc, 0, sizeof *sc);
 }
 

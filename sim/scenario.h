@@ -169,6 +169,8 @@ struct scenario {
     char name[128];
     char description[512];
     uint64_t seed; /* default seed when none is given on the command line */
+    uint8_t *entropy;     /* recorded entropy (`entropy:` hex): replaces PCG draws */
+    size_t entropy_len;
     struct sc_cluster cluster;
     struct sc_network net;
     struct sc_dns dns;

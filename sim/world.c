@@ -67,6 +67,11 @@ struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_opti
     pcg32_stream(&w->rng_dns, opt->seed, PCG_STREAM_DNS, 0);
     pcg32_stream(&w->rng_faults, opt->seed, PCG_STREAM_FAULTS, 0);
     pcg32_stream(&w->rng_schedule, opt->seed, PCG_STREAM_SCHEDULE, 0);
+    if (sc->entropy_len) { /* recorded entropy drives every choice instead */
+        w->entropy = (struct pcg_bytes){.data = sc->entropy, .len = sc->entropy_len};
+        w->rng_network.bytes = w->rng_dgram.bytes = w->rng_dns.bytes = &w->entropy;
+        w->rng_faults.bytes = w->rng_schedule.bytes = &w->entropy;
+    }
     w->node_count = sc->cluster.node_count;
     w->nodes = calloc(w->node_count ? w->node_count : 1, sizeof *w->nodes);
     if (!w->nodes || sim_net_init(&w->net, w->node_count) != 0 ||
@@ -274,6 +279,8 @@ void sim_node_start(struct sim_world *w, uint32_t node)
     n->started_at = w->now;
     n->group_count = 0;
     pcg32_stream(&n->rng, w->opt.seed, PCG_STREAM_NODE, (uint64_t)node << 32 | n->incarnation);
+    if (w->entropy.len)
+        n->rng.bytes = &w->entropy;
     cs_idmap_put(&w->addr_index, addr_key(&n->addr), (int32_t)node);
     memset(&n->env, 0, sizeof n->env);
     if (w->opt.bind_env)

@@ -92,6 +92,7 @@ struct sim_world {
     struct cs_idmap timers;      /* timer id -> queue slot */
     uint32_t next_timer_id, next_query_id;
     struct pcg32 rng_network, rng_dgram, rng_dns, rng_faults, rng_schedule;
+    struct pcg_bytes entropy;    /* the scenario's recorded entropy, if any */
     struct sim_net net;
     struct sim_dns dns;
     struct sim_trace trace;
