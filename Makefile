@@ -13,7 +13,12 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow \
                -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation -g
-ifeq ($(SAN),1)
+ifeq ($(FUZZER),1)
+  # Coverage-guided fuzz targets (make fuzz): clang's libFuzzer with ASan and UBSan.
+  CFLAGS_OPT := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+                -Wno-unknown-warning-option
+  LDFLAGS_SAN := -fsanitize=address,undefined
+else ifeq ($(SAN),1)
   CFLAGS_OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
   LDFLAGS_SAN := -fsanitize=address,undefined
 else
@@ -34,11 +39,14 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 CLI_LIB_OBJ := $(addprefix $(BUILD)/cli/,fuzz_seed.o fuzz_summary.o shrinker.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+FUZZ_OBJ := $(FUZZ_SRC:%.c=$(BUILD)/%.o)
+FUZZ_TARGETS := $(addprefix $(BUILD)/,fuzz_loader fuzz_wire fuzz_sim)
 
 CLUSTERSIM := $(BUILD)/clustersim
 UNIT       := $(BUILD)/unit-tests
 
-.PHONY: all deps test test-plain test-asan unit scenarios check-core asan demo bench clean
+.PHONY: all deps test test-plain test-asan unit scenarios check-core asan demo bench clean fuzz fuzz-targets
 
 all: deps
 	@$(MAKE) --no-print-directory build-bins
@@ -63,12 +71,21 @@ $(UNIT): $(CORE_OBJ) $(SIM_OBJ) $(CLI_LIB_OBJ) $(TEST_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) $(CMOCKA_LIBS) -o $@
 
+# One target per surface; FUZZ_LINK is -fsanitize=fuzzer (libFuzzer) or the
+# AFL++ driver flags.
+FUZZ_LINK ?= -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/null_env.o $(CORE_OBJ) $(SIM_OBJ)
+	@echo "  LINK    $@"
+	@$(CC) $(FUZZ_LINK) $^ $(LDLIBS) -o $@
+
+fuzz-targets: $(FUZZ_TARGETS)
+
 check-core: $(CORE_OBJ)
 	@scripts/check-core.sh $(CORE_OBJ)
 
 # The plain variant: purity check, scenario regressions through the CLI,
 # rejection of malformed scenarios, then the unit tests.
-test-plain: build-bins check-core
+test-plain: build-bins check-core $(FUZZ_OBJ)
 	@scripts/run-scenarios.sh $(CLUSTERSIM)
 	@scripts/check-invalid.sh $(CLUSTERSIM)
 	@scripts/check-fuzz.sh $(CLUSTERSIM)
@@ -100,7 +117,13 @@ bench: all
 	@$(BIN)/clustersim bench scenarios/bench/registry-1m.yaml --min-seconds 0
 	@$(BIN)/clustersim bench scenarios/frequency/join-storm-3-swarm.yaml --min-seconds 2 --quiet
 
+# The long campaigns: coverage-guided targets (libFuzzer, and AFL++ when it
+# installs), then seeded campaigns.  FUZZ_TIME (s) per libFuzzer target,
+# FUZZ_SEEDS for the fixed-mode campaign; see scripts/fuzz.sh.
+fuzz: all
+	@scripts/fuzz.sh $(BIN)/clustersim
+
 clean:
 	rm -rf build $(BIN) reports-out
 
--include $(CORE_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

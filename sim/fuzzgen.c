@@ -148,16 +148,18 @@ static void format_set(uint32_t mask, uint32_t nodes, char *buf, size_t size)
         snprintf(buf + used, size - used, "]");
 }
 
-/* A random subset of `k` nodes. */
+/* A random subset of `k` nodes: each pick is an index among the nodes not
+ * yet chosen, so it ends even when the entropy has run dry (all zeros). */
 static uint32_t subset(struct gen *g, uint32_t k)
 {
     uint32_t mask = 0;
-    for (uint32_t chosen = 0; chosen < k && chosen < g->nodes;) {
-        uint32_t i = below(g, g->nodes);
-        if (!((mask >> i) & 1)) {
-            mask |= 1u << i;
-            chosen++;
-        }
+    for (uint32_t chosen = 0; chosen < k && chosen < g->nodes; chosen++) {
+        uint32_t skip = below(g, g->nodes - chosen);
+        for (uint32_t i = 0; i < g->nodes; i++)
+            if (!((mask >> i) & 1) && skip-- == 0) {
+                mask |= 1u << i;
+                break;
+            }
     }
     return mask;
 }

@@ -27,7 +27,7 @@ static uint32_t bytes_next(struct pcg_bytes *b)
 
 uint32_t pcg32_next(struct pcg32 *rng)
 {
-    if (rng->bytes)
+    if (rng->bytes && rng->bytes->pos < rng->bytes->len)
         return bytes_next(rng->bytes);
     uint64_t old = rng->state;
     rng->state = old * PCG_MULTIPLIER + rng->inc;
@@ -46,8 +46,6 @@ uint32_t pcg32_below(struct pcg32 *rng, uint32_t bound)
 {
     if (bound == 0)
         return 0;
-    if (rng->bytes) /* no rejection: used-up bytes read as zeros forever */
-        return pcg32_next(rng) % bound;
     uint32_t threshold = (0u - bound) % bound;
     for (;;) {
         uint32_t r = pcg32_next(rng);
@@ -60,8 +58,6 @@ uint64_t pcg32_below64(struct pcg32 *rng, uint64_t bound)
 {
     if (bound <= UINT32_MAX)
         return pcg32_below(rng, (uint32_t)bound);
-    if (rng->bytes)
-        return pcg32_next64(rng) % bound;
     uint64_t threshold = (0 - bound) % bound;
     for (;;) {
         uint64_t r = pcg32_next64(rng);

@@ -12,8 +12,10 @@
 #include <stdint.h>
 
 /* Recorded entropy: draws taken from bytes (a coverage-guided fuzzer's
- * input, or a scenario's `entropy:`) instead of the generator; zeros once
- * the bytes are used up.  Every stream of a run shares one cursor. */
+ * input, or a scenario's `entropy:`) instead of the generator; once the
+ * bytes are used up each stream goes on with its own PCG sequence (never a
+ * constant, which would spin rejection loops forever).  Every stream of a
+ * run shares one cursor. */
 struct pcg_bytes {
     const uint8_t *data;
     size_t len, pos;
