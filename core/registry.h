@@ -32,6 +32,7 @@ struct reg_entry {
     uint64_t handle;      /* the process: owner's creation << 32 | local number */
     uint64_t version;     /* fixed mode: last-writer-wins counter of the registration */
     uint64_t meta_version;/* fixed mode: last-writer-wins counter of the meta keys */
+    uint64_t origin;      /* fixed mode: handle of the write this copy descends from */
     int64_t spec;         /* start spec of started processes (counter: initial value) */
     char **meta;          /* "key" strings (group memberships), meta_count of them */
     uint8_t meta_count;

@@ -40,7 +40,7 @@ enum trk_msg {
 struct trk_wire_entry {
     char name[REG_NAME_MAX];
     char owner[CS_NODE_NAME_MAX];
-    uint64_t handle, version, meta_version;
+    uint64_t handle, version, meta_version, origin;
     uint32_t flags;
     int64_t spec;
     uint8_t meta_count;
@@ -186,6 +186,7 @@ uint64_t trk_version_write(struct tracker *t);
 uint64_t trk_version_continue(struct tracker *t, uint64_t version);
 void trk_broadcast_entry(struct tracker *t, uint8_t type, const struct reg_entry *e);
 struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64_t handle, uint64_t version,
+                                     uint64_t origin,
                                      uint32_t flags, int64_t spec);
 void trk_unregister_local(struct tracker *t, struct reg_entry *e);
 void trk_call_timeout(struct tracker *t, uint64_t id);

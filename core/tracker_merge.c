@@ -53,6 +53,7 @@ static void copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wir
     e->handle = we->handle;
     e->version = we->version;
     e->meta_version = we->meta_version;
+    e->origin = we->origin;
     e->flags = we->flags;
     e->spec = we->spec;
     while (e->meta_count)
@@ -107,9 +108,13 @@ static void swarm_apply(struct tracker *t, struct reg_entry *e, const struct trk
     }
 }
 
-/* Copies of one name are ordered by version, then handle, then kind: an
+/* Copies of one name are ordered by the write they descend from (its write
+ * number, then its origin handle), then by how far they continued it
+ * (restarts, handoffs, departures), then by handle, then by kind: an
  * unregister's tombstone above a live entry above a departure tombstone.
- * A total order, so any two nodes that swap copies keep the same one. */
+ * A total order, so any two nodes that swap copies keep the same one; and a
+ * continuation of a write that lost (a departure noted on a copy already
+ * beaten) still loses to the write that beat it. */
 static int copy_rank(uint32_t flags)
 {
     if (!(flags & REG_TOMBSTONE))
@@ -117,13 +122,23 @@ static int copy_rank(uint32_t flags)
     return (flags & REG_DEPARTED) ? 0 : 2;
 }
 
-static bool fixed_newer(uint64_t va, uint64_t ha, uint32_t fa, uint64_t vb, uint64_t hb, uint32_t fb)
+struct copy_key {
+    uint64_t version, origin, handle;
+    uint32_t flags;
+};
+
+static bool fixed_newer(struct copy_key a, struct copy_key b)
 {
-    if (va != vb)
-        return va > vb;
-    if (ha != hb)
-        return ha > hb;
-    return copy_rank(fa) > copy_rank(fb);
+    uint64_t wa = a.version >> TRK_GEN_BITS, wb = b.version >> TRK_GEN_BITS;
+    if (wa != wb)
+        return wa > wb;
+    if (a.origin != b.origin)
+        return a.origin > b.origin;
+    if (a.version != b.version)
+        return a.version > b.version;
+    if (a.handle != b.handle)
+        return a.handle > b.handle;
+    return copy_rank(a.flags) > copy_rank(b.flags);
 }
 
 /* Both copies name the same running process. */
@@ -178,7 +193,8 @@ static bool departure_of_live_process(const struct tracker *t, const struct reg_
  * lives. */
 static void fixed_apply(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
 {
-    bool remote_wins = fixed_newer(we->version, we->handle, we->flags, e->version, e->handle, e->flags);
+    bool remote_wins = fixed_newer((struct copy_key){we->version, we->origin, we->handle, we->flags},
+                                   (struct copy_key){e->version, e->origin, e->handle, e->flags});
     if (we->version > t->version_clock)
         t->version_clock = we->version;
     if (remote_wins && departure_of_live_process(t, e, we)) {
@@ -310,7 +326,7 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
             e->flags |= REG_TOMBSTONE; /* let the local registration take the name */
         }
         if (handle)
-            trk_register_local(t, we->name, handle, trk_version_continue(t, we->version), REG_STARTED,
+            trk_register_local(t, we->name, handle, trk_version_continue(t, we->version), we->origin, REG_STARTED,
                                we->spec);
         t->stats.handoffs++;
     } else if (type == M_UNTRACK && t->cfg.mode == TRK_SWARM) {

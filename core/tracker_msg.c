@@ -2,7 +2,8 @@
  * core/tracker_msg.c: how registry entries and clocks travel between
  * trackers.  Every tracker message is one DATA frame of the connection
  * layer: type:u8, then the fields of that type.  An entry is
- *   name:str owner:str handle:u64 version:u64 meta_version:u64 flags:u32 spec:i64
+ *   name:str owner:str handle:u64 version:u64 meta_version:u64 origin:u64
+ *   flags:u32 spec:i64
  *   meta_count:u8 meta:str* clock_len:u8 clock[clock_len]
  * Decoding never trusts a length: oversized names, too many meta keys or a
  * clock longer than an entry can hold mark the input malformed.
@@ -36,6 +37,7 @@ void trk_put_entry(struct tracker *t, struct cs_writer *w, const struct reg_entr
     cs_put_u64(w, e->handle);
     cs_put_u64(w, e->version);
     cs_put_u64(w, e->meta_version);
+    cs_put_u64(w, e->origin);
     cs_put_u32(w, e->flags);
     cs_put_u64(w, (uint64_t)e->spec);
     cs_put_u8(w, e->meta_count);
@@ -52,6 +54,7 @@ bool trk_get_entry(struct cs_reader *r, struct trk_wire_entry *out)
     out->handle = cs_get_u64(r);
     out->version = cs_get_u64(r);
     out->meta_version = cs_get_u64(r);
+    out->origin = cs_get_u64(r);
     out->flags = cs_get_u32(r);
     out->spec = (int64_t)cs_get_u64(r);
     out->meta_count = cs_get_u8(r);

@@ -186,7 +186,7 @@ void trk_broadcast_entry(struct tracker *t, uint8_t type, const struct reg_entry
 
 /* Registers a process of this node under `name`; NULL if taken. */
 struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64_t handle, uint64_t version,
-                                     uint32_t flags, int64_t spec)
+                                     uint64_t origin, uint32_t flags, int64_t spec)
 {
     bool created;
     struct reg_entry *e = registry_put(&t->reg, name, &created);
@@ -199,6 +199,7 @@ struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64
     e->handle = handle;
     e->flags = flags;
     e->spec = spec;
+    e->origin = origin ? origin : handle;
     trk_stamp_entry(t, e, version);
     trk_digest_in(t, e);
     trk_broadcast_entry(t, M_TRACK, e);
@@ -358,7 +359,7 @@ static void cmd_register(struct tracker *t, const char *name, int64_t value)
         return;
     }
     uint64_t handle = proc_start(t, name, value);
-    if (!handle || !trk_register_local(t, name, handle, trk_version_write(t), 0, value)) {
+    if (!handle || !trk_register_local(t, name, handle, trk_version_write(t), 0, 0, value)) {
         trk_proc_kill(t, handle);
         trk_reply(t, "register", name, "error", "", 0);
         return;
@@ -375,7 +376,7 @@ static const char *start_here(struct tracker *t, const char *name, int64_t spec,
         return "already_started";
     }
     *handle = proc_start(t, name, spec);
-    if (!*handle || !trk_register_local(t, name, *handle, trk_version_write(t), REG_STARTED, spec))
+    if (!*handle || !trk_register_local(t, name, *handle, trk_version_write(t), 0, REG_STARTED, spec))
         return "error";
     return "ok";
 }

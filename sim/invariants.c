@@ -125,10 +125,28 @@ static bool holder_survives(const struct sim_world *w, const char *name)
     return false;
 }
 
+void sim_note_command(struct sim_world *w, uint32_t node, const char *op, const char *name)
+{
+    if (!w->holders || !sim_reply_changes_registry(op))
+        return;
+    if (cs_grow((void **)&w->replies, &w->reply_cap, w->reply_count + 1, sizeof *w->replies) != 0)
+        return;
+    struct sim_reply *r = &w->replies[w->reply_count++];
+    memset(r, 0, sizeof *r);
+    r->node = node;
+    r->incarnation = w->nodes[node].incarnation;
+    r->at = w->now;
+    snprintf(r->op, sizeof r->op, "%s", op);
+    snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+    snprintf(r->status, sizeof r->status, "sent");
+}
+
 bool sim_reply_changes_registry(const char *op)
 {
     return !strcmp(op, "register") || !strcmp(op, "register_started") || !strcmp(op, "unregister");
 }
+
+#define HANDLES_MAX 16
 
 /* What the replies say about one name. */
 struct name_history {
@@ -136,9 +154,11 @@ struct name_history {
     bool unregister_seen;      /* some unregister was answered (any status) */
     cs_time last_unregister_ok; /* -1: none */
     cs_time last_register;     /* last register reply of any status, -1: none */
-    int64_t last_registered;   /* handle of the last ok register / register_started */
-    int64_t last_unregistered; /* handle the last ok unregister removed */
-    bool unregisterer_lives;   /* the node that answered it still runs that incarnation */
+    int64_t registered[HANDLES_MAX];   /* handles of ok register / register_started */
+    int64_t unregistered[HANDLES_MAX]; /* handles removed by an ok unregister whose node
+                                          still runs (it kept the deletion) */
+    uint8_t registered_count, unregistered_count;
+    bool too_many;             /* more handles than kept: not judged */
     bool started_ok;           /* some register_started answered ok */
     bool registrant_gone;      /* a plain registrant is no longer the same live process */
     bool registered_ok;        /* some plain register answered ok */
@@ -170,6 +190,30 @@ static bool same_process_lives(const struct sim_world *w, const struct sim_reply
     return n->state == SIM_NODE_UP && n->incarnation == r->incarnation;
 }
 
+static void add_handle(int64_t *set, uint8_t *count, int64_t handle, bool *overflow)
+{
+    for (uint8_t i = 0; i < *count; i++)
+        if (set[i] == handle)
+            return;
+    if (*count == HANDLES_MAX)
+        *overflow = true;
+    else
+        set[(*count)++] = handle;
+}
+
+/* True when every registered handle was removed by a kept unregister. */
+static bool all_unregistered(const struct name_history *n)
+{
+    for (uint8_t i = 0; i < n->registered_count; i++) {
+        bool removed = false;
+        for (uint8_t j = 0; j < n->unregistered_count && !removed; j++)
+            removed = n->unregistered[j] == n->registered[i];
+        if (!removed)
+            return false;
+    }
+    return n->registered_count > 0;
+}
+
 static int fold_replies(const struct sim_world *w, struct histories *h)
 {
     for (size_t i = 0; i < w->reply_count; i++) {
@@ -180,18 +224,25 @@ static int fold_replies(const struct sim_world *w, struct histories *h)
         if (!n)
             return -1;
         bool ok = !strcmp(r->status, "ok");
+        if (!strcmp(r->status, "sent")) { /* issued: may take effect unanswered */
+            if (!strcmp(r->op, "unregister"))
+                n->unregister_seen = true;
+            else if (r->at > n->last_register)
+                n->last_register = r->at;
+            continue;
+        }
         if (!strcmp(r->op, "unregister")) {
             n->unregister_seen = true;
             if (ok) {
                 n->last_unregister_ok = r->at;
-                n->last_unregistered = r->value;
-                n->unregisterer_lives = same_process_lives(w, r);
+                if (same_process_lives(w, r))
+                    add_handle(n->unregistered, &n->unregistered_count, r->value, &n->too_many);
             }
             continue;
         }
         n->last_register = r->at;
         if (ok)
-            n->last_registered = r->value;
+            add_handle(n->registered, &n->registered_count, r->value, &n->too_many);
         if (ok && !strcmp(r->op, "register_started"))
             n->started_ok = true;
         if (ok && !strcmp(r->op, "register")) {
@@ -229,14 +280,15 @@ static const char *judge_name(const struct name_history *n, bool present)
             return "was registered by processes that still live and never unregistered, but is gone";
         return NULL;
     }
-    /* Only an unregister that removed the latest registration counts: one
-     * that removed an older copy (its side of a partition) races the
-     * newer registration, and either may win.  And only while the node
-     * that took it still runs: one that died before telling anyone took
-     * the deletion with it (as a registration dies with its only holder). */
-    if (present && n->last_unregister_ok >= 0 && n->last_register < n->last_unregister_ok &&
-        n->last_unregistered == n->last_registered && n->unregisterer_lives)
-        return "was unregistered (ok, the latest registration) with no register after it, but is back";
+    /* Absent only when every registration of the name was removed by an
+     * unregister: one that removed the copy on its side of a partition
+     * says nothing of a concurrent registration on the other side.  And an
+     * unregister counts only while the node that took it still runs: one
+     * that died before telling anyone took the deletion with it (as a
+     * registration dies with its only holder). */
+    if (present && !n->too_many && n->last_unregister_ok >= 0 && n->last_register < n->last_unregister_ok &&
+        all_unregistered(n))
+        return "had every registration unregistered (ok), with no register after, but is back";
     return NULL;
 }
 

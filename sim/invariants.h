@@ -4,11 +4,11 @@
  * - no loss: a name registered and never unregistered is present while the
  *   processes that registered it live (plain registrations), or while some
  *   node seen holding it still runs (started processes, which are restarted
- *   elsewhere when their node dies); a name whose last
- *   successful command was an unregister that removed the latest
- *   registration (same handle), with no register after it, is absent while
- *   the node that took the unregister runs (deletions are not undone by
- *   stale copies or restarts);
+ *   elsewhere when their node dies); a name whose every successful
+ *   registration (by handle) was removed by a successful unregister, with
+ *   no register attempted after, is absent while the nodes that took the
+ *   unregisters run (deletions are not undone by stale copies or
+ *   restarts);
  * - placement: every started process lives on the node the ring of the
  *   converged membership assigns its name to.
  * The history is the world's recorded replies (kept when the scenario
@@ -33,6 +33,11 @@ int sim_observe_schedule(struct sim_world *w);
 void sim_observe_handle(struct sim_world *w, const struct sim_event *ev);
 /* Frees the observations (NULL is fine). */
 void sim_holders_free(struct sim_holders *h);
+
+/* Notes a registry command as issued to a node (a reply may never come if
+ * the node dies, yet the command may take effect): kept with the replies
+ * as status "sent" when the scenario expects no_loss. */
+void sim_note_command(struct sim_world *w, uint32_t node, const char *op, const char *name);
 
 /* True for the command ops whose replies the no-loss check needs. */
 bool sim_reply_changes_registry(const char *op);

@@ -5,6 +5,7 @@
  * (timed clogs and outages carry their own end time).
  */
 #include "timeline.h"
+#include "invariants.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,8 @@ static void run_command(struct sim_world *w, const struct sc_action *a, uint32_t
                     a->op, name);
     struct cs_event ce = {.type = CS_EV_COMMAND};
     ce.u.command.cmd = &cmd;
+    if (w->nodes[node].instance)
+        sim_note_command(w, node, a->op, name);
     sim_deliver(w, node, w->nodes[node].incarnation, &ce);
 }
 

@@ -652,6 +652,7 @@ static void put_fentry(struct cs_writer *w, const struct fentry *e)
     cs_put_u64(w, e->handle);
     cs_put_u64(w, e->version);
     cs_put_u64(w, 0); /* meta_version */
+    cs_put_u64(w, e->handle); /* origin: the copy's own write */
     cs_put_u32(w, e->flags);
     cs_put_u64(w, 0); /* spec */
     cs_put_u8(w, 0);  /* no meta */
