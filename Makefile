@@ -32,6 +32,8 @@ CORE_SRC := $(wildcard core/*.c)
 SIM_SRC  := $(wildcard sim/*.c) $(wildcard shims/sim/*.c) $(wildcard scenarios/*.c) \
             $(wildcard reports/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
+POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c
+POSIX_OBJ := $(POSIX_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -44,16 +46,17 @@ FUZZ_OBJ := $(FUZZ_SRC:%.c=$(BUILD)/%.o)
 FUZZ_TARGETS := $(addprefix $(BUILD)/,fuzz_loader fuzz_wire fuzz_sim)
 
 CLUSTERSIM := $(BUILD)/clustersim
+CLUSTERD   := $(BUILD)/clusterd
 UNIT       := $(BUILD)/unit-tests
 
 .PHONY: all deps test test-plain test-asan unit scenarios check-core asan demo bench clean fuzz fuzz-targets
 
 all: deps
 	@$(MAKE) --no-print-directory build-bins
-	@mkdir -p $(BIN) && cp -f $(CLUSTERSIM) $(BIN)/clustersim
+	@mkdir -p $(BIN) && cp -f $(CLUSTERSIM) $(BIN)/clustersim && cp -f $(CLUSTERD) $(BIN)/clusterd
 
 .PHONY: build-bins
-build-bins: $(CLUSTERSIM) $(UNIT)
+build-bins: $(CLUSTERSIM) $(CLUSTERD) $(UNIT)
 
 deps:
 	@scripts/deps.sh
@@ -64,6 +67,11 @@ $(BUILD)/%.o: %.c
 	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(CLUSTERSIM): $(CORE_OBJ) $(SIM_OBJ) $(CLI_OBJ)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -o $@
+
+# The node daemon: the same core on real sockets.
+$(CLUSTERD): $(CORE_OBJ) $(POSIX_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -o $@
 
@@ -129,4 +137,4 @@ fuzz: all
 clean:
 	rm -rf build $(BIN) reports-out
 
--include $(CORE_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
+-include $(POSIX_OBJ:.o=.d) $(CORE_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

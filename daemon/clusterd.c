@@ -1,0 +1,154 @@
+/*
+ * daemon/clusterd.c: the node daemon: the production cluster core
+ * (core/cluster.h: connection layer, membership, registry and tracker) on
+ * real sockets (shims/posix).  Configured by flags and environment
+ * variables for now:
+ *
+ *   clusterd --name app@10.0.0.7 [--port 4369] [--secret S | --secret-file F]
+ *            [--static app@10.0.0.8,app@10.0.0.9] [--tracker fixed|swarm|off]
+ *            [--grace 30s] [--log-level debug|info|warn|error]
+ *
+ * CLUSTERD_NAME and CLUSTERD_SECRET stand in for --name and --secret (a
+ * Kubernetes pod sets them from the downward API and a Secret).  SIGTERM
+ * leaves gracefully: the tracker hands its processes off, the connection
+ * layer announces the leave, then the daemon exits.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/cluster.h"
+#include "../shims/posix/px_node.h"
+
+static int usage(const char *why)
+{
+    fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--port N] [--secret S | --secret-file F]\n"
+                    "                [--static NAME,NAME...] [--tracker fixed|swarm|off] [--grace 30s]\n"
+                    "                [--log-level debug|info|warn|error]\n", why);
+    return 2;
+}
+
+static int read_secret(const char *path, char *out, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(out, 1, size - 1, f);
+    fclose(f);
+    out[n] = '\0';
+    while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        out[--n] = '\0';
+    return n ? 0 : -1;
+}
+
+static int add_static(struct cluster_config *cfg, const char *list)
+{
+    struct mem_topology_config *t = &cfg->mem.topologies[0];
+    mem_topology_defaults(t, MEM_STATIC);
+    snprintf(t->name, sizeof t->name, "epmd");
+    t->polling_interval = CS_SEC(1); /* retry peers that are not up yet */
+    cfg->mem.topology_count = 1;
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", list);
+    for (char *save, *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        if (t->host_count == MEM_MAX_STATIC || strlen(name) >= CS_NODE_NAME_MAX)
+            return -1;
+        snprintf(t->hosts[t->host_count++], CS_NODE_NAME_MAX, "%s", name);
+    }
+    return 0;
+}
+
+/* "30s", "500ms" or "2m" (whole numbers). */
+static int parse_duration(const char *text, cs_time *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || v <= 0)
+        return -1;
+    if (!strcmp(end, "ms"))
+        *out = CS_MSEC(v);
+    else if (!strcmp(end, "s"))
+        *out = CS_SEC(v);
+    else if (!strcmp(end, "m"))
+        *out = CS_SEC(v * 60);
+    else
+        return -1;
+    return 0;
+}
+
+static int level_of(const char *text)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(text, names[i]))
+            return i;
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct cluster_config cfg;
+    cluster_config_defaults(&cfg);
+    cfg.tracker = true;
+    trk_config_defaults(&cfg.trk);
+    struct px_options opt = {.proto = &cluster_proto, .config = &cfg, .port = 4369, .grace = CS_SEC(30),
+                             .log_level = CS_LOG_INFO, .name = getenv("CLUSTERD_NAME")};
+    const char *secret = getenv("CLUSTERD_SECRET");
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
+            return usage("every option needs a value");
+        if (!strcmp(argv[i], "--name")) {
+            opt.name = v;
+        } else if (!strcmp(argv[i], "--port")) {
+            char *end;
+            long port = strtol(v, &end, 10);
+            if (*end || port < 1 || port > 65535)
+                return usage("--port expects 1..65535");
+            opt.port = (uint16_t)port;
+        } else if (!strcmp(argv[i], "--secret")) {
+            secret = v;
+        } else if (!strcmp(argv[i], "--secret-file")) {
+            static char buf[128];
+            if (read_secret(v, buf, sizeof buf) != 0)
+                return usage("cannot read a non-empty secret from --secret-file");
+            secret = buf;
+        } else if (!strcmp(argv[i], "--static")) {
+            if (add_static(&cfg, v) != 0)
+                return usage("--static: too many or too long names");
+        } else if (!strcmp(argv[i], "--tracker")) {
+            if (!strcmp(v, "off"))
+                cfg.tracker = false;
+            else if (!strcmp(v, "fixed") || !strcmp(v, "swarm"))
+                cfg.trk.mode = !strcmp(v, "swarm") ? TRK_SWARM : TRK_FIXED;
+            else
+                return usage("--tracker expects fixed, swarm or off");
+        } else if (!strcmp(argv[i], "--grace")) {
+            if (parse_duration(v, &opt.grace) != 0)
+                return usage("--grace expects a duration such as 30s");
+        } else if (!strcmp(argv[i], "--log-level")) {
+            if ((opt.log_level = level_of(v)) < 0)
+                return usage("--log-level expects debug, info, warn or error");
+        } else {
+            return usage("unknown option");
+        }
+        i++;
+    }
+    if (!opt.name)
+        return usage("--name (or CLUSTERD_NAME) is required");
+    if (secret && strlen(secret) >= sizeof cfg.mem.conn.secret)
+        return usage("the secret is too long (at most 127 bytes)");
+    snprintf(cfg.mem.conn.secret, sizeof cfg.mem.conn.secret, "%s", secret ? secret : "");
+    cfg.mem.conn.port = opt.port;
+    char err[512] = "";
+    struct px_node *n = px_node_new(&opt, err, sizeof err);
+    if (!n) {
+        fprintf(stderr, "clusterd: %s\n", err);
+        return 1;
+    }
+    int rc = px_node_run(n);
+    px_node_free(n);
+    return rc == 0 ? 0 : 1;
+}

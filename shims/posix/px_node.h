@@ -1,0 +1,52 @@
+/*
+ * shims/posix/px_node.h: the real-socket binding of the environment seam
+ * (core/env.h): one node of a core protocol driven by an epoll loop with the
+ * monotonic clock, timers, TCP links carrying length-prefixed frames, and
+ * getrandom.  The same core that runs in the simulator runs here unchanged.
+ *
+ * Not yet bound: datagrams (gossip) and DNS queries answer as unavailable,
+ * links are not yet encrypted (the handshake already proves the secret).
+ */
+#ifndef SHIMS_POSIX_PX_NODE_H
+#define SHIMS_POSIX_PX_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../core/proto.h"
+
+/* Frames longer than this close the link (a counted, logged reason). */
+#define PX_FRAME_MAX (16u << 20)
+
+struct px_node;
+
+struct px_options {
+    const struct cs_proto *proto;
+    const void *config;        /* the protocol's configuration */
+    const char *name;          /* basename@address */
+    uint16_t port;             /* the port the node listens on (and dials) */
+    cs_time grace;             /* graceful stop budget on SIGTERM */
+    int log_level;             /* enum cs_log_level: lines below it are dropped */
+};
+
+/* Counters of what the transport refused, by reason. */
+struct px_stats {
+    uint64_t frames_in, frames_out, oversized_frames, links_accepted, links_refused;
+};
+
+/* Binds the listening socket and builds the node; NULL with a message in
+ * `err` on failure (address in use, bad name). */
+struct px_node *px_node_new(const struct px_options *opt, char *err, size_t errlen);
+
+/* Starts the protocol and runs the loop until the node stops (after SIGTERM
+ * or SIGINT and a graceful stop, or a second signal); returns 0, or -1 on a
+ * fatal loop error. */
+int px_node_run(struct px_node *n);
+
+/* The transport's counters. */
+const struct px_stats *px_node_stats(const struct px_node *n);
+
+/* Closes every socket and frees the node and its protocol instance. */
+void px_node_free(struct px_node *n);
+
+#endif
