@@ -97,6 +97,7 @@ test-plain: build-bins check-core $(FUZZ_OBJ)
 	@scripts/run-scenarios.sh $(CLUSTERSIM)
 	@scripts/check-invalid.sh $(CLUSTERSIM)
 	@scripts/check-fuzz.sh $(CLUSTERSIM)
+	@scripts/check-daemon.sh $(CLUSTERD)
 	@$(UNIT)
 
 # The sanitizer variant runs the same unit tests (which include every
@@ -106,6 +107,7 @@ test-asan:
 	@ASAN_OPTIONS=detect_leaks=1 build/asan/clustersim explore scenarios/explore/join-3-crash-swarm.yaml \
 		--from 4900ms --out build/asan/explore > build/asan/explore.txt || { cat build/asan/explore.txt; exit 1; }
 	@grep -E "^(explored|ok|FAIL)" build/asan/explore.txt
+	@ASAN_OPTIONS=detect_leaks=1 scripts/check-daemon.sh build/asan/clusterd
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit-tests
 
 test: deps
