@@ -32,7 +32,7 @@ CORE_SRC := $(wildcard core/*.c)
 SIM_SRC  := $(wildcard sim/*.c) $(wildcard shims/sim/*.c) $(wildcard scenarios/*.c) \
             $(wildcard reports/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
-POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c
+POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c daemon/clusterctl.c
 POSIX_OBJ := $(POSIX_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)
 
@@ -47,16 +47,17 @@ FUZZ_TARGETS := $(addprefix $(BUILD)/,fuzz_loader fuzz_wire fuzz_sim)
 
 CLUSTERSIM := $(BUILD)/clustersim
 CLUSTERD   := $(BUILD)/clusterd
+CLUSTERCTL := $(BUILD)/clusterctl
 UNIT       := $(BUILD)/unit-tests
 
 .PHONY: all deps test test-plain test-asan unit scenarios check-core asan demo bench clean fuzz fuzz-targets
 
 all: deps
 	@$(MAKE) --no-print-directory build-bins
-	@mkdir -p $(BIN) && cp -f $(CLUSTERSIM) $(BIN)/clustersim && cp -f $(CLUSTERD) $(BIN)/clusterd
+	@mkdir -p $(BIN) && cp -f $(CLUSTERSIM) $(BIN)/clustersim && cp -f $(CLUSTERD) $(BIN)/clusterd && cp -f $(CLUSTERCTL) $(BIN)/clusterctl
 
 .PHONY: build-bins
-build-bins: $(CLUSTERSIM) $(CLUSTERD) $(UNIT)
+build-bins: $(CLUSTERSIM) $(CLUSTERD) $(CLUSTERCTL) $(UNIT)
 
 deps:
 	@scripts/deps.sh
@@ -70,8 +71,12 @@ $(CLUSTERSIM): $(CORE_OBJ) $(SIM_OBJ) $(CLI_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -o $@
 
-# The node daemon: the same core on real sockets.
-$(CLUSTERD): $(CORE_OBJ) $(POSIX_OBJ)
+# The node daemon: the same core on real sockets; and its client.
+$(CLUSTERCTL): $(BUILD)/daemon/clusterctl.o
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ -o $@
+
+$(CLUSTERD): $(CORE_OBJ) $(filter-out $(BUILD)/daemon/clusterctl.o,$(POSIX_OBJ))
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -o $@
 

@@ -6,7 +6,7 @@
  *
  *   clusterd --name app@10.0.0.7 [--port 4369] [--secret S | --secret-file F]
  *            [--static app@10.0.0.8,app@10.0.0.9] [--tracker fixed|swarm|off]
- *            [--grace 30s] [--log-level debug|info|warn|error]
+ *            [--grace 30s] [--log-level debug|info|warn|error] [--control PATH]
  *
  * CLUSTERD_NAME and CLUSTERD_SECRET stand in for --name and --secret (a
  * Kubernetes pod sets them from the downward API and a Secret).  SIGTERM
@@ -25,7 +25,7 @@ static int usage(const char *why)
 {
     fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--port N] [--secret S | --secret-file F]\n"
                     "                [--static NAME,NAME...] [--tracker fixed|swarm|off] [--grace 30s]\n"
-                    "                [--log-level debug|info|warn|error]\n", why);
+                    "                [--log-level debug|info|warn|error] [--control PATH]\n", why);
     return 2;
 }
 
@@ -128,6 +128,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--grace")) {
             if (parse_duration(v, &opt.grace) != 0)
                 return usage("--grace expects a duration such as 30s");
+        } else if (!strcmp(argv[i], "--control")) {
+            opt.control_path = v;
         } else if (!strcmp(argv[i], "--log-level")) {
             if ((opt.log_level = level_of(v)) < 0)
                 return usage("--log-level expects debug, info, warn or error");
@@ -138,6 +140,11 @@ int main(int argc, char **argv)
     }
     if (!opt.name)
         return usage("--name (or CLUSTERD_NAME) is required");
+    static char control[108];
+    if (!opt.control_path) { /* clusterctl -n NAME finds it here */
+        snprintf(control, sizeof control, "/tmp/clusterd-%s.sock", opt.name);
+        opt.control_path = control;
+    }
     if (secret && strlen(secret) >= sizeof cfg.mem.conn.secret)
         return usage("the secret is too long (at most 127 bytes)");
     snprintf(cfg.mem.conn.secret, sizeof cfg.mem.conn.secret, "%s", secret ? secret : "");

@@ -2,13 +2,17 @@
 # scripts/check-daemon.sh CLUSTERD: real-socket smoke test of the node daemon
 # on loopback addresses (127.0.0.1..4, one free port), run by `make test`:
 #   1. three daemons with static discovery form a full mesh;
-#   2. a daemon with the wrong secret is refused by all and joins no one;
-#   3. kill -9 of one daemon: the others see it go; restarted on the same
+#   2. the seed walkthrough through clusterctl: register my_proc on n1,
+#      the same on n2 answers already_started with n1's handle, increment
+#      from n3, read 1 from n2;
+#   3. a daemon with the wrong secret is refused by all and joins no one;
+#   4. kill -9 of one daemon: the others see it go; restarted on the same
 #      address, it is connected again;
-#   4. SIGTERM: every daemon leaves gracefully and exits within 5 s.
+#   5. SIGTERM: every daemon leaves gracefully and exits within 5 s.
 # Every process it starts is killed on exit, even on failure.
 set -u
-bin=${1:?usage: check-daemon.sh CLUSTERD}
+bin=${1:?usage: check-daemon.sh CLUSTERD [CLUSTERCTL]}
+ctl=${2:-$(dirname "$bin")/clusterctl}
 dir=build/daemon-check
 rm -rf "$dir"
 mkdir -p "$dir"
@@ -20,6 +24,7 @@ fail() { echo "FAIL check-daemon: $*"; for f in "$dir"/*.log; do echo "--- $f"; 
 peers=app@127.0.0.1,app@127.0.0.2,app@127.0.0.3
 start() { # index secret log
     "$bin" --name "app@127.0.0.$1" --port "$port" --secret "$2" --static "$peers" --grace 5s \
+        --control "$dir/n$1.sock" \
         >> "$dir/$3.log" 2>&1 &
     pids+=($!)
     disown $!
@@ -44,6 +49,31 @@ start 2 s3cret n2
 start 3 s3cret n3
 wait_for 15 mesh || fail "no full mesh within 15 s"
 echo "ok   full mesh"
+
+tracking() { "$ctl" -s "$dir/n$1.sock" status | grep -q '^{:tracking'; }
+wait_for 15 bash -c "$(declare -f tracking); ctl=$ctl dir=$dir; tracking 1 && tracking 2 && tracking 3" \
+    || fail "the trackers did not reach tracking"
+r1=$("$ctl" -s "$dir/n1.sock" register my_proc --counter 0) || fail "register on n1: $r1"
+handle=$(echo "$r1" | sed -n 's/^ok on app@127.0.0.1 (\([0-9-]*\))$/\1/p')
+[ -n "$handle" ] || fail "register on n1 answered: $r1"
+sleep 0.5
+r2=$("$ctl" -s "$dir/n2.sock" register my_proc --counter 0)
+[ "$r2" = "already_started on app@127.0.0.1 ($handle)" ] || fail "register on n2 answered: $r2"
+"$ctl" -s "$dir/n3.sock" call my_proc increment > /dev/null || fail "increment from n3 failed"
+sleep 0.5
+r3=$("$ctl" -s "$dir/n2.sock" call my_proc value)
+[ "$r3" = "ok on app@127.0.0.1 (1)" ] || fail "the value read from n2 is: $r3"
+# A malformed control request gets an error line; the daemon keeps serving.
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect(sys.argv[1])
+s.sendall(b"register\tx\t\tnot-a-number\n")
+assert b"\"error\"" in s.recv(4096)
+' "$dir/n1.sock" || fail "a malformed control request was not refused with an error"
+"$ctl" -s "$dir/n1.sock" whereis my_proc > /dev/null || fail "the control socket stopped serving"
+echo "ok   counter walkthrough: n1 registers, n2 gets already_started, n3 increments, n2 reads 1"
 
 start 4 wrong-secret n4
 sleep 3

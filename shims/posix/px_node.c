@@ -25,6 +25,7 @@
 
 #include "../../core/addr.h"
 #include "../../core/grow.h"
+#include "px_control.h"
 #include "px_timers.h"
 
 enum { KEY_LISTEN = 1, KEY_SIGNAL = 2, KEY_LINK_BASE = 16 };
@@ -52,6 +53,7 @@ struct px_node {
     bool stopping, stopped;
     cs_time stop_deadline;
     struct px_stats stats;
+    struct px_control *control;
     char name[CS_NODE_NAME_MAX];
 };
 
@@ -326,8 +328,11 @@ static void env_stopped(struct cs_env *env)
 static void env_reply(struct cs_env *env, const char *op, const char *name, const char *status,
                       const char *owner, int64_t value)
 {
-    plog(node_of(env), CS_LOG_INFO, "reply %s %s -> %s %s (%lld)", op, name ? name : "", status,
-         owner ? owner : "", (long long)value);
+    struct px_node *n = node_of(env);
+    plog(n, CS_LOG_DEBUG, "reply %s %s -> %s %s (%lld)", op, name ? name : "", status, owner ? owner : "",
+         (long long)value);
+    if (n->control)
+        px_control_reply(n->control, op, name, status, owner, value);
 }
 
 static void bind_env(struct px_node *n)
@@ -382,6 +387,41 @@ static int open_signals(struct px_node *n)
     return n->sig_fd < 0 ? -1 : watch(n, n->sig_fd, EPOLLIN, KEY_SIGNAL, EPOLL_CTL_ADD);
 }
 
+static void control_command(void *ctx, const struct cs_command *cmd)
+{
+    struct px_node *n = ctx;
+    struct cs_event ev = {.type = CS_EV_COMMAND};
+    ev.u.command.cmd = cmd;
+    n->opt.proto->handle(n->instance, &ev);
+}
+
+static int control_dump(void *ctx, char *buf, size_t size)
+{
+    struct px_node *n = ctx;
+    return n->opt.proto->dump ? n->opt.proto->dump(n->instance, buf, size) : snprintf(buf, size, "%s", "");
+}
+
+struct view_buf {
+    char *buf;
+    size_t size, len;
+};
+
+static void view_name(void *ctx, const char *name)
+{
+    struct view_buf *v = ctx;
+    if (v->len < v->size)
+        v->len += (size_t)snprintf(v->buf + v->len, v->size - v->len, "%s\"%s\"", v->len ? "," : "", name);
+}
+
+static int control_view(void *ctx, char *buf, size_t size)
+{
+    struct px_node *n = ctx;
+    struct view_buf v = {buf, size, 0};
+    buf[0] = '\0';
+    n->opt.proto->view(n->instance, view_name, &v);
+    return (int)(v.len < size ? v.len : size - 1);
+}
+
 struct px_node *px_node_new(const struct px_options *opt, char *err, size_t errlen)
 {
     struct px_node *n = calloc(1, sizeof *n);
@@ -409,6 +449,11 @@ struct px_node *px_node_new(const struct px_options *opt, char *err, size_t errl
     n->instance = opt->proto->create(&n->env, opt->config, opt->name);
     if (!n->instance) {
         snprintf(err, errlen, "the protocol could not be created (bad configuration or out of memory)");
+        px_node_free(n);
+        return NULL;
+    }
+    struct px_control_host host = {n, control_command, control_dump, control_view};
+    if (opt->control_path && !(n->control = px_control_new(n->epfd, opt->control_path, &host, err, errlen))) {
         px_node_free(n);
         return NULL;
     }
@@ -628,6 +673,8 @@ int px_node_run(struct px_node *n)
                 accept_links(n);
             else if (key == KEY_SIGNAL)
                 on_signal(n);
+            else if (key >= PX_CONTROL_KEY_BASE && n->control)
+                px_control_event(n->control, key, evs[i].events);
             else
                 on_link_event(n, (cs_link_id)(key - KEY_LINK_BASE), evs[i].events);
         }
@@ -657,6 +704,7 @@ void px_node_free(struct px_node *n)
 {
     if (!n)
         return;
+    px_control_free(n->control);
     if (n->instance)
         n->opt.proto->destroy(n->instance);
     while (n->link_count)

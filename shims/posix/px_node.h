@@ -27,6 +27,7 @@ struct px_options {
     uint16_t port;             /* the port the node listens on (and dials) */
     cs_time grace;             /* graceful stop budget on SIGTERM */
     int log_level;             /* enum cs_log_level: lines below it are dropped */
+    const char *control_path;  /* the control socket (px_control.h), or NULL */
 };
 
 /* Counters of what the transport refused, by reason. */

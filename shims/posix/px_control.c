@@ -1,0 +1,275 @@
+/*
+ * shims/posix/px_control.c: the control socket (see px_control.h).
+ */
+#define _GNU_SOURCE
+#include "px_control.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../../core/grow.h"
+
+#define LINE_MAX_BYTES 4096
+
+struct client {
+    uint32_t id;
+    int fd;
+    char buf[LINE_MAX_BYTES];
+    size_t len;
+    bool waiting;
+    uint64_t asked;            /* request order, to answer the oldest first */
+    char op[32], name[128];
+};
+
+struct px_control {
+    int epfd, fd;
+    char path[108];
+    struct px_control_host host;
+    struct client *clients;
+    size_t count, cap;
+    uint32_t next_id;
+    uint64_t next_ask, refused;
+};
+
+static void json_escape(const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+    for (; *in && o + 7 < size; in++) {
+        unsigned char ch = (unsigned char)*in;
+        if (ch == '"' || ch == '\\')
+            o += (size_t)snprintf(out + o, size - o, "\\%c", ch);
+        else if (ch < 0x20)
+            o += (size_t)snprintf(out + o, size - o, "\\u%04x", ch);
+        else
+            out[o++] = (char)ch;
+    }
+    out[o] = '\0';
+}
+
+static void send_line(int fd, const char *line)
+{
+    size_t len = strlen(line);
+    while (len) {
+        ssize_t w = send(fd, line, len, MSG_NOSIGNAL);
+        if (w <= 0)
+            return;
+        line += w;
+        len -= (size_t)w;
+    }
+}
+
+static void drop_client(struct px_control *c, size_t i)
+{
+    epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->clients[i].fd, NULL);
+    close(c->clients[i].fd);
+    c->clients[i] = c->clients[--c->count];
+}
+
+struct px_control *px_control_new(int epfd, const char *path, const struct px_control_host *host, char *err,
+                                  size_t errlen)
+{
+    struct px_control *c = calloc(1, sizeof *c);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (!c || strlen(path) >= sizeof sa.sun_path) {
+        snprintf(err, errlen, "the control socket path is too long: %s", path);
+        free(c);
+        return NULL;
+    }
+    c->epfd = epfd;
+    c->host = *host;
+    snprintf(c->path, sizeof c->path, "%s", path);
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    unlink(path);
+    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = PX_CONTROL_KEY_BASE};
+    if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(c->fd, 16) != 0 ||
+        epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+        snprintf(err, errlen, "cannot listen on the control socket %s: %s", path, strerror(errno));
+        if (c->fd >= 0)
+            close(c->fd);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void accept_clients(struct px_control *c)
+{
+    for (;;) {
+        int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        if (cs_grow((void **)&c->clients, &c->cap, c->count + 1, sizeof *c->clients) != 0) {
+            close(fd);
+            continue;
+        }
+        struct client *cl = &c->clients[c->count];
+        memset(cl, 0, sizeof *cl);
+        cl->fd = fd;
+        cl->id = ++c->next_id;
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = PX_CONTROL_KEY_BASE + cl->id};
+        if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            close(fd);
+            continue;
+        }
+        c->count++;
+    }
+}
+
+static void refuse(struct px_control *c, struct client *cl, const char *why)
+{
+    char line[256];
+    c->refused++;
+    snprintf(line, sizeof line, "{\"error\":\"%s\"}\n", why);
+    send_line(cl->fd, line);
+}
+
+/* Splits "op\tname\targ\tvalue"; false when malformed. */
+static bool parse(char *line, struct cs_command *cmd, char **fields)
+{
+    size_t n = 0;
+    for (char *p = line; n < 4;) {
+        fields[n++] = p;
+        char *tab = strchr(p, '\t');
+        if (!tab)
+            break;
+        *tab = '\0';
+        p = tab + 1;
+    }
+    if (n == 4 && strchr(fields[3], '\t'))
+        return false;
+    for (size_t i = n; i < 4; i++)
+        fields[i] = "";
+    char *end;
+    errno = 0;
+    long long value = fields[3][0] ? strtoll(fields[3], &end, 10) : 0;
+    if (!fields[0][0] || strlen(fields[0]) >= 32 || strlen(fields[1]) >= 128 || strlen(fields[2]) >= 256 ||
+        (fields[3][0] && (*end || errno)))
+        return false;
+    *cmd = (struct cs_command){.op = fields[0], .name = fields[1][0] ? fields[1] : NULL,
+                               .arg = fields[2][0] ? fields[2] : NULL, .value = value};
+    return true;
+}
+
+static void request(struct px_control *c, size_t i, char *line)
+{
+    struct client *cl = &c->clients[i];
+    struct cs_command cmd;
+    char *fields[4];
+    if (!parse(line, &cmd, fields)) {
+        refuse(c, cl, "malformed request: expected OP<TAB>NAME<TAB>ARG<TAB>VALUE");
+        return;
+    }
+    static char big[65536], esc[131072];
+    if (!strcmp(cmd.op, "dump") || !strcmp(cmd.op, "view")) {
+        bool dump = !strcmp(cmd.op, "dump");
+        int n = dump ? c->host.dump(c->host.ctx, big, sizeof big) : c->host.view(c->host.ctx, big, sizeof big);
+        if (n < 0)
+            big[0] = '\0';
+        if (dump)
+            json_escape(big, esc, sizeof esc);
+        char *out = malloc(strlen(dump ? esc : big) + 32);
+        if (!out)
+            return;
+        sprintf(out, dump ? "{\"dump\":\"%s\"}\n" : "{\"view\":[%s]}\n", dump ? esc : big);
+        send_line(cl->fd, out);
+        free(out);
+        return;
+    }
+    if (cl->waiting) {
+        refuse(c, cl, "one request at a time");
+        return;
+    }
+    cl->waiting = true;
+    cl->asked = ++c->next_ask;
+    snprintf(cl->op, sizeof cl->op, "%s", cmd.op);
+    snprintf(cl->name, sizeof cl->name, "%s", cmd.name ? cmd.name : "");
+    c->host.command(c->host.ctx, &cmd); /* may answer at once, through px_control_reply */
+}
+
+static void client_readable(struct px_control *c, uint32_t id)
+{
+    for (size_t i = 0; i < c->count; i++) {
+        if (c->clients[i].id != id)
+            continue;
+        struct client *cl = &c->clients[i];
+        ssize_t r = recv(cl->fd, cl->buf + cl->len, sizeof cl->buf - cl->len, 0);
+        if (r <= 0) {
+            if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+            drop_client(c, i);
+            return;
+        }
+        cl->len += (size_t)r;
+        char *nl;
+        while ((cl = &c->clients[i])->len && (nl = memchr(cl->buf, '\n', cl->len))) {
+            char line[LINE_MAX_BYTES];
+            size_t n = (size_t)(nl - cl->buf);
+            memcpy(line, cl->buf, n);
+            line[n] = '\0';
+            memmove(cl->buf, nl + 1, cl->len - n - 1);
+            cl->len -= n + 1;
+            request(c, i, line);
+        }
+        if (c->clients[i].len == sizeof c->clients[i].buf) {
+            refuse(c, &c->clients[i], "request line too long");
+            drop_client(c, i);
+        }
+        return;
+    }
+}
+
+void px_control_event(struct px_control *c, uint64_t key, uint32_t events)
+{
+    (void)events;
+    if (key == PX_CONTROL_KEY_BASE)
+        accept_clients(c);
+    else
+        client_readable(c, (uint32_t)(key - PX_CONTROL_KEY_BASE));
+}
+
+void px_control_reply(struct px_control *c, const char *op, const char *name, const char *status,
+                      const char *owner, int64_t value)
+{
+    struct client *best = NULL;
+    for (size_t i = 0; i < c->count; i++) {
+        struct client *cl = &c->clients[i];
+        if (cl->waiting && !strcmp(cl->op, op) && !strcmp(cl->name, name ? name : "") &&
+            (!best || cl->asked < best->asked))
+            best = cl;
+    }
+    if (!best)
+        return;
+    char e_name[300], e_owner[300], line[1024];
+    json_escape(name ? name : "", e_name, sizeof e_name);
+    json_escape(owner ? owner : "", e_owner, sizeof e_owner);
+    snprintf(line, sizeof line, "{\"op\":\"%s\",\"name\":\"%s\",\"status\":\"%s\",\"owner\":\"%s\",\"value\":%" PRId64 "}\n",
+             op, e_name, status, e_owner, value);
+    best->waiting = false;
+    send_line(best->fd, line);
+}
+
+uint64_t px_control_refused(const struct px_control *c)
+{
+    return c->refused;
+}
+
+void px_control_free(struct px_control *c)
+{
+    if (!c)
+        return;
+    while (c->count)
+        drop_client(c, 0);
+    free(c->clients);
+    epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    unlink(c->path);
+    free(c);
+}

@@ -1,0 +1,48 @@
+/*
+ * shims/posix/px_control.h: the control socket of a real-socket node: a
+ * Unix stream socket where clients (clusterctl) send one request per line,
+ * tab-separated `OP NAME ARG VALUE` (empty fields allowed), and get one JSON
+ * line back.  `dump` and `view` are answered by the shim from the protocol's
+ * observation functions; every other op becomes a command (CS_EV_COMMAND)
+ * whose reply (env->reply) goes to the oldest client waiting for that op and
+ * name.  Malformed requests get {"error": ...} and are counted.
+ */
+#ifndef SHIMS_POSIX_PX_CONTROL_H
+#define SHIMS_POSIX_PX_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../core/env.h"
+
+#define PX_CONTROL_KEY_BASE (1ULL << 40) /* epoll keys at or above belong here */
+
+struct px_control;
+
+/* What the control socket needs from the node that hosts it. */
+struct px_control_host {
+    void *ctx;
+    /* Feeds a command to the protocol. */
+    void (*command)(void *ctx, const struct cs_command *cmd);
+    /* Writes the protocol's state dump; its length. */
+    int (*dump)(void *ctx, char *buf, size_t size);
+    /* Writes the view (peer names) as a JSON array body; its length. */
+    int (*view)(void *ctx, char *buf, size_t size);
+};
+
+/* Listens at `path` (an old socket file there is replaced) and registers
+ * with the epoll set; NULL with a message on failure. */
+struct px_control *px_control_new(int epfd, const char *path, const struct px_control_host *host, char *err,
+                                  size_t errlen);
+/* Handles an epoll event whose key is >= PX_CONTROL_KEY_BASE. */
+void px_control_event(struct px_control *c, uint64_t key, uint32_t events);
+/* A command reply from the protocol: answers the oldest waiting client. */
+void px_control_reply(struct px_control *c, const char *op, const char *name, const char *status,
+                      const char *owner, int64_t value);
+/* Requests refused as malformed so far. */
+uint64_t px_control_refused(const struct px_control *c);
+/* Closes the socket and its clients, removes the socket file. */
+void px_control_free(struct px_control *c);
+
+#endif
