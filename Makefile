@@ -78,7 +78,7 @@ $(CLUSTERCTL): $(BUILD)/daemon/clusterctl.o
 
 $(CLUSTERD): $(CORE_OBJ) $(filter-out $(BUILD)/daemon/clusterctl.o,$(POSIX_OBJ))
 	@echo "  LINK    $@"
-	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -o $@
+	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -lcares -o $@
 
 $(UNIT): $(CORE_OBJ) $(SIM_OBJ) $(CLI_LIB_OBJ) $(TEST_OBJ)
 	@echo "  LINK    $@"

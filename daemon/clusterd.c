@@ -5,7 +5,8 @@
  * variables for now:
  *
  *   clusterd --name app@10.0.0.7 [--port 4369] [--secret S | --secret-file F]
- *            [--static app@10.0.0.8,app@10.0.0.9] [--tracker fixed|swarm|off]
+ *            [--static app@10.0.0.8,app@10.0.0.9 | --dns-service NAME [--dns-poll 5s]]
+ *            [--nameserver IP:PORT] [--tracker fixed|swarm|off]
  *            [--grace 30s] [--log-level debug|info|warn|error] [--control PATH]
  *
  * CLUSTERD_NAME and CLUSTERD_SECRET stand in for --name and --secret (a
@@ -24,7 +25,8 @@
 static int usage(const char *why)
 {
     fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--port N] [--secret S | --secret-file F]\n"
-                    "                [--static NAME,NAME...] [--tracker fixed|swarm|off] [--grace 30s]\n"
+                    "                [--static NAME,NAME... | --dns-service NAME [--dns-poll 5s]] [--nameserver IP:PORT]\n"
+                    "                [--tracker fixed|swarm|off] [--grace 30s]\n"
                     "                [--log-level debug|info|warn|error] [--control PATH]\n", why);
     return 2;
 }
@@ -78,6 +80,18 @@ static int parse_duration(const char *text, cs_time *out)
     return 0;
 }
 
+/* Kubernetes DNS discovery: the headless service's A records are the
+ * peers, named basename@ip. */
+static void use_dns(struct cluster_config *cfg, const char *service, const char *node_name)
+{
+    struct mem_topology_config *t = &cfg->mem.topologies[0];
+    mem_topology_defaults(t, MEM_K8S_DNS);
+    snprintf(t->name, sizeof t->name, "k8s");
+    snprintf(t->query, sizeof t->query, "%s", service);
+    snprintf(t->app_name, sizeof t->app_name, "%.*s", (int)strcspn(node_name, "@"), node_name);
+    cfg->mem.topology_count = 1;
+}
+
 static int level_of(const char *text)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};
@@ -96,6 +110,8 @@ int main(int argc, char **argv)
     struct px_options opt = {.proto = &cluster_proto, .config = &cfg, .port = 4369, .grace = CS_SEC(30),
                              .log_level = CS_LOG_INFO, .name = getenv("CLUSTERD_NAME")};
     const char *secret = getenv("CLUSTERD_SECRET");
+    const char *service = NULL;
+    cs_time dns_poll = CS_SEC(5);
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
@@ -128,6 +144,13 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--grace")) {
             if (parse_duration(v, &opt.grace) != 0)
                 return usage("--grace expects a duration such as 30s");
+        } else if (!strcmp(argv[i], "--dns-service")) {
+            service = v;
+        } else if (!strcmp(argv[i], "--dns-poll")) {
+            if (parse_duration(v, &dns_poll) != 0)
+                return usage("--dns-poll expects a duration such as 5s");
+        } else if (!strcmp(argv[i], "--nameserver")) {
+            opt.dns_servers = v;
         } else if (!strcmp(argv[i], "--control")) {
             opt.control_path = v;
         } else if (!strcmp(argv[i], "--log-level")) {
@@ -145,6 +168,12 @@ int main(int argc, char **argv)
         snprintf(control, sizeof control, "/tmp/clusterd-%s.sock", opt.name);
         opt.control_path = control;
     }
+    if (service) {
+        use_dns(&cfg, service, opt.name);
+        cfg.mem.topologies[0].polling_interval = dns_poll;
+    }
+    if (!cfg.mem.topology_count)
+        return usage("a discovery is required: --static NAMES or --dns-service NAME");
     if (secret && strlen(secret) >= sizeof cfg.mem.conn.secret)
         return usage("the secret is too long (at most 127 bytes)");
     snprintf(cfg.mem.conn.secret, sizeof cfg.mem.conn.secret, "%s", secret ? secret : "");

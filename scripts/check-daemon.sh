@@ -8,7 +8,11 @@
 #   3. a daemon with the wrong secret is refused by all and joins no one;
 #   4. kill -9 of one daemon: the others see it go; restarted on the same
 #      address, it is connected again;
-#   5. SIGTERM: every daemon leaves gracefully and exits within 5 s.
+#   5. SIGTERM: every daemon leaves gracefully and exits within 5 s;
+#   6. Kubernetes DNS discovery against a real dnsmasq answering the headless
+#      service with one A record per pod: full mesh; kill -9 of a pod whose
+#      record is replaced by a new address: the replacement joins and a
+#      started process is still registered.
 # Every process it starts is killed on exit, even on failure.
 set -u
 bin=${1:?usage: check-daemon.sh CLUSTERD [CLUSTERCTL]}
@@ -98,6 +102,47 @@ gone() { ! kill -0 "$pid1" 2> /dev/null && ! kill -0 "$pid2" 2> /dev/null && ! k
 wait_for 5 gone || fail "daemons still running 5 s after SIGTERM"
 grep -q "stopped" "$dir/n1.log" || fail "n1 did not log its stop"
 echo "ok   SIGTERM: all three left and exited"
+
+# Kubernetes DNS discovery against a real dnsmasq: the headless service name
+# has one A record per live pod; records change during the test.
+echo "daemon: DNS discovery through dnsmasq"
+dns_port=$((port + 1))
+service=app-headless.default.svc.cluster.local
+records() { : > "$dir/hosts"; for a in "$@"; do echo "127.0.0.$a $service" >> "$dir/hosts"; done; }
+records 1 2 3
+dnsmasq --no-daemon --port=$dns_port --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
+    --addn-hosts="$dir/hosts" --local-ttl=1 > "$dir/dnsmasq.log" 2>&1 &
+dnsmasq_pid=$!
+pids+=($dnsmasq_pid)
+disown $dnsmasq_pid
+for f in n1 n2 n3 n4; do mv "$dir/$f.log" "$dir/$f-static.log" 2> /dev/null; done
+start_dns() { # index log
+    "$bin" --name "app@127.0.0.$1" --port "$port" --secret s3cret --dns-service $service --dns-poll 1s \
+        --nameserver 127.0.0.1:$dns_port --grace 5s --control "$dir/n$1.sock" >> "$dir/$2.log" 2>&1 &
+    pids+=($!)
+    disown $!
+    eval "pid$1=$!"
+}
+start_dns 1 n1
+start_dns 2 n2
+start_dns 3 n3
+sees() { "$ctl" -s "$dir/n$1.sock" members 2> /dev/null | grep -q "\"app@127.0.0.$2\""; }
+view_mesh() { sees 1 2 && sees 1 3 && sees 2 1 && sees 2 3 && sees 3 1 && sees 3 2; }
+wait_for 15 view_mesh || fail "no full mesh through DNS within 15 s"
+r=$("$ctl" -s "$dir/n1.sock" register-started dns_proc --counter 5) || fail "register-started: $r"
+echo "ok   full mesh from the service's A records"
+kill -9 "$pid3"
+records 1 2 4
+kill -HUP $dnsmasq_pid
+start_dns 4 n4
+joined() { sees 1 4 && sees 2 4 && sees 4 1 && sees 4 2 && ! sees 1 3; }
+wait_for 20 joined || fail "the views are not n1, n2 and the replacement 127.0.0.4"
+found() { "$ctl" -s "$dir/n4.sock" whereis dns_proc | grep -q '^ok on'; }
+wait_for 15 found || fail "dns_proc is not registered after the replacement"
+echo "ok   kill -9, record swapped for a new address: the replacement joined, dns_proc registered ($("$ctl" -s "$dir/n4.sock" whereis dns_proc))"
+kill -TERM "$pid1" "$pid2" "$pid4"
+gone() { ! kill -0 "$pid1" 2> /dev/null && ! kill -0 "$pid2" 2> /dev/null && ! kill -0 "$pid4" 2> /dev/null; }
+wait_for 5 gone || fail "daemons still running 5 s after SIGTERM"
 if grep -l "AddressSanitizer\|LeakSanitizer\|runtime error" "$dir"/*.log; then
     fail "a sanitizer reported an error (see the logs above)"
 fi

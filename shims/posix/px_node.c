@@ -26,6 +26,7 @@
 #include "../../core/addr.h"
 #include "../../core/grow.h"
 #include "px_control.h"
+#include "px_dns.h"
 #include "px_timers.h"
 
 enum { KEY_LISTEN = 1, KEY_SIGNAL = 2, KEY_LINK_BASE = 16 };
@@ -48,16 +49,19 @@ struct px_node {
     struct px_link *links;
     size_t link_count, link_cap;
     cs_link_id next_link;
-    struct cs_event *deferred; /* events caused during a handle call */
+    struct deferred {
+        struct cs_event ev;
+        void *owned;           /* freed after delivery (a DNS answer) */
+    } *deferred;               /* events caused during a handle call */
     size_t deferred_count, deferred_cap;
+    struct px_dns *dns;
+    cs_query_id next_query;
     bool stopping, stopped;
     cs_time stop_deadline;
     struct px_stats stats;
     struct px_control *control;
     char name[CS_NODE_NAME_MAX];
 };
-
-static const struct cs_dns_answer no_resolver = {.status = CS_DNS_SERVFAIL};
 
 static struct px_node *node_of(struct cs_env *env)
 {
@@ -97,10 +101,17 @@ static void plog(struct px_node *n, enum cs_log_level level, const char *fmt, ..
             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, names[level & 3], n->name, line);
 }
 
-static void defer(struct px_node *n, const struct cs_event *ev)
+static void defer_owned(struct px_node *n, const struct cs_event *ev, void *owned)
 {
     if (cs_grow((void **)&n->deferred, &n->deferred_cap, n->deferred_count + 1, sizeof *n->deferred) == 0)
-        n->deferred[n->deferred_count++] = *ev;
+        n->deferred[n->deferred_count++] = (struct deferred){*ev, owned};
+    else
+        free(owned);
+}
+
+static void defer(struct px_node *n, const struct cs_event *ev)
+{
+    defer_owned(n, ev, NULL);
 }
 
 static struct px_link *link_find(struct px_node *n, cs_link_id id)
@@ -280,14 +291,30 @@ static int env_dgram_join(struct cs_env *env, const struct cs_addr *group)
 static cs_query_id env_dns_query(struct cs_env *env, const char *name, enum cs_dns_type type)
 {
     struct px_node *n = node_of(env);
-    (void)type;
-    static cs_query_id next;
+    cs_query_id id = ++n->next_query;
+    if (!id)
+        id = ++n->next_query;
+    px_dns_query(n->dns, id, name, type);
+    return id;
+}
+
+/* An answer from c-ares: copied, and delivered by the loop. */
+static void dns_done(void *ctx, cs_query_id id, const struct cs_dns_answer *answer)
+{
+    struct px_node *n = ctx;
+    struct {
+        struct cs_dns_answer a;
+        struct cs_dns_record r[];
+    } *copy = malloc(sizeof *copy + answer->count * sizeof copy->r[0]);
+    if (!copy)
+        return;
+    copy->a = *answer;
+    memcpy(copy->r, answer->records, answer->count * sizeof copy->r[0]);
+    copy->a.records = copy->r;
     struct cs_event ev = {.type = CS_EV_DNS};
-    ev.u.dns.query = ++next;
-    ev.u.dns.answer = &no_resolver;
-    defer(n, &ev);
-    plog(n, CS_LOG_WARN, "no resolver bound yet: lookup of %s fails", name);
-    return next;
+    ev.u.dns.query = id;
+    ev.u.dns.answer = &copy->a;
+    defer_owned(n, &ev, copy);
 }
 
 static cs_time env_now(struct cs_env *env)
@@ -449,6 +476,10 @@ struct px_node *px_node_new(const struct px_options *opt, char *err, size_t errl
     n->instance = opt->proto->create(&n->env, opt->config, opt->name);
     if (!n->instance) {
         snprintf(err, errlen, "the protocol could not be created (bad configuration or out of memory)");
+        px_node_free(n);
+        return NULL;
+    }
+    if (!(n->dns = px_dns_new(n->epfd, opt->dns_servers, dns_done, n, err, errlen))) {
         px_node_free(n);
         return NULL;
     }
@@ -638,9 +669,10 @@ static void on_signal(struct px_node *n)
 static void run_deferred(struct px_node *n)
 {
     while (n->deferred_count && !n->stopped) {
-        struct cs_event ev = n->deferred[0];
+        struct deferred d = n->deferred[0];
         memmove(n->deferred, n->deferred + 1, --n->deferred_count * sizeof *n->deferred);
-        deliver(n, &ev);
+        deliver(n, &d.ev);
+        free(d.owned);
     }
 }
 
@@ -651,10 +683,13 @@ static int wait_ms(struct px_node *n)
     cs_time next = px_timers_next(&n->timers);
     if (n->stopping && (next < 0 || n->stop_deadline < next))
         next = n->stop_deadline;
-    if (next < 0)
-        return 1000;
-    cs_time left = next - mono_now();
-    return left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+    int dns = px_dns_wait_ms(n->dns);
+    int ms = 1000;
+    if (next >= 0) {
+        cs_time left = next - mono_now();
+        ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+    }
+    return dns >= 0 && dns < ms ? dns : ms;
 }
 
 int px_node_run(struct px_node *n)
@@ -673,11 +708,14 @@ int px_node_run(struct px_node *n)
                 accept_links(n);
             else if (key == KEY_SIGNAL)
                 on_signal(n);
+            else if (key >= PX_DNS_KEY_BASE)
+                px_dns_event(n->dns, key, evs[i].events);
             else if (key >= PX_CONTROL_KEY_BASE && n->control)
                 px_control_event(n->control, key, evs[i].events);
             else
                 on_link_event(n, (cs_link_id)(key - KEY_LINK_BASE), evs[i].events);
         }
+        px_dns_timeouts(n->dns);
         struct px_timer t;
         cs_time now = mono_now();
         while (!n->stopped && px_timers_pop_due(&n->timers, now, &t)) {
@@ -710,7 +748,10 @@ void px_node_free(struct px_node *n)
     while (n->link_count)
         link_forget(n, &n->links[0]);
     free(n->links);
+    for (size_t i = 0; i < n->deferred_count; i++)
+        free(n->deferred[i].owned);
     free(n->deferred);
+    px_dns_free(n->dns);
     px_timers_free(&n->timers);
     if (n->listen_fd >= 0)
         close(n->listen_fd);

@@ -4,8 +4,9 @@
  * monotonic clock, timers, TCP links carrying length-prefixed frames, and
  * getrandom.  The same core that runs in the simulator runs here unchanged.
  *
- * Not yet bound: datagrams (gossip) and DNS queries answer as unavailable,
- * links are not yet encrypted (the handshake already proves the secret).
+ * DNS queries go to c-ares (px_dns.h).  Not yet bound: datagrams (gossip
+ * fails to send); links are not yet encrypted (the handshake already proves
+ * the secret).
  */
 #ifndef SHIMS_POSIX_PX_NODE_H
 #define SHIMS_POSIX_PX_NODE_H
@@ -28,6 +29,7 @@ struct px_options {
     cs_time grace;             /* graceful stop budget on SIGTERM */
     int log_level;             /* enum cs_log_level: lines below it are dropped */
     const char *control_path;  /* the control socket (px_control.h), or NULL */
+    const char *dns_servers;   /* c-ares CSV "ip:port,..." or NULL for the system's */
 };
 
 /* Counters of what the transport refused, by reason. */
