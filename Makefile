@@ -32,7 +32,7 @@ CORE_SRC := $(wildcard core/*.c)
 SIM_SRC  := $(wildcard sim/*.c) $(wildcard shims/sim/*.c) $(wildcard scenarios/*.c) \
             $(wildcard reports/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
-POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c daemon/clusterctl.c
+POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c daemon/http.c daemon/clusterctl.c
 POSIX_OBJ := $(POSIX_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)
 
@@ -78,7 +78,7 @@ $(CLUSTERCTL): $(BUILD)/daemon/clusterctl.o
 
 $(CLUSTERD): $(CORE_OBJ) $(filter-out $(BUILD)/daemon/clusterctl.o,$(POSIX_OBJ))
 	@echo "  LINK    $@"
-	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -lcares -o $@
+	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -lcares -lmicrohttpd -o $@
 
 $(UNIT): $(CORE_OBJ) $(SIM_OBJ) $(CLI_LIB_OBJ) $(TEST_OBJ)
 	@echo "  LINK    $@"

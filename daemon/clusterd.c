@@ -8,6 +8,7 @@
  *            [--static app@10.0.0.8,app@10.0.0.9 | --dns-service NAME [--dns-poll 5s]]
  *            [--nameserver IP:PORT] [--tracker fixed|swarm|off]
  *            [--grace 30s] [--log-level debug|info|warn|error] [--control PATH]
+ *            [--http-port N]   (/healthz, /metrics, /state)
  *
  * CLUSTERD_NAME and CLUSTERD_SECRET stand in for --name and --secret (a
  * Kubernetes pod sets them from the downward API and a Secret).  SIGTERM
@@ -21,13 +22,14 @@
 
 #include "../core/cluster.h"
 #include "../shims/posix/px_node.h"
+#include "http.h"
 
 static int usage(const char *why)
 {
     fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--port N] [--secret S | --secret-file F]\n"
                     "                [--static NAME,NAME... | --dns-service NAME [--dns-poll 5s]] [--nameserver IP:PORT]\n"
                     "                [--tracker fixed|swarm|off] [--grace 30s]\n"
-                    "                [--log-level debug|info|warn|error] [--control PATH]\n", why);
+                    "                [--log-level debug|info|warn|error] [--control PATH] [--http-port N]\n", why);
     return 2;
 }
 
@@ -111,6 +113,7 @@ int main(int argc, char **argv)
                              .log_level = CS_LOG_INFO, .name = getenv("CLUSTERD_NAME")};
     const char *secret = getenv("CLUSTERD_SECRET");
     const char *service = NULL;
+    long http_port = 0;
     cs_time dns_poll = CS_SEC(5);
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -151,6 +154,11 @@ int main(int argc, char **argv)
                 return usage("--dns-poll expects a duration such as 5s");
         } else if (!strcmp(argv[i], "--nameserver")) {
             opt.dns_servers = v;
+        } else if (!strcmp(argv[i], "--http-port")) {
+            char *end;
+            http_port = strtol(v, &end, 10);
+            if (*end || http_port < 1 || http_port > 65535)
+                return usage("--http-port expects 1..65535");
         } else if (!strcmp(argv[i], "--control")) {
             opt.control_path = v;
         } else if (!strcmp(argv[i], "--log-level")) {
@@ -184,7 +192,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "clusterd: %s\n", err);
         return 1;
     }
+    struct clusterd_http *http = NULL;
+    if (http_port && !(http = clusterd_http_start(n, (uint16_t)http_port, err, sizeof err))) {
+        fprintf(stderr, "clusterd: %s\n", err);
+        px_node_free(n);
+        return 1;
+    }
     int rc = px_node_run(n);
+    clusterd_http_stop(http);
     px_node_free(n);
     return rc == 0 ? 0 : 1;
 }

@@ -28,7 +28,7 @@ fail() { echo "FAIL check-daemon: $*"; for f in "$dir"/*.log; do echo "--- $f"; 
 peers=app@127.0.0.1,app@127.0.0.2,app@127.0.0.3
 start() { # index secret log
     "$bin" --name "app@127.0.0.$1" --port "$port" --secret "$2" --static "$peers" --grace 5s \
-        --control "$dir/n$1.sock" \
+        --control "$dir/n$1.sock" --http-port $((port + 10 + $1)) \
         >> "$dir/$3.log" 2>&1 &
     pids+=($!)
     disown $!
@@ -78,6 +78,35 @@ assert b"\"error\"" in s.recv(4096)
 ' "$dir/n1.sock" || fail "a malformed control request was not refused with an error"
 "$ctl" -s "$dir/n1.sock" whereis my_proc > /dev/null || fail "the control socket stopped serving"
 echo "ok   counter walkthrough: n1 registers, n2 gets already_started, n3 increments, n2 reads 1"
+
+# HTTP: /healthz, /metrics, /state; bad requests get an error, the daemon
+# keeps serving.
+python3 - $((port + 11)) <<'PY' || fail "the HTTP endpoints did not answer as expected"
+import http.client, socket, sys
+port = int(sys.argv[1])
+def get(path, method="GET"):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+    c.request(method, path)
+    r = c.getresponse()
+    return r.status, r.read().decode()
+assert get("/healthz") == (200, "ok\n"), get("/healthz")
+status, body = get("/metrics")
+assert status == 200 and "clusterd_links 2" in body and 'clusterd_tracker_state{state="tracking"} 1' in body, body
+assert "clusterd_registrations 1" in body, body
+status, body = get("/state")
+assert status == 200 and body.startswith("{:tracking, %TrackerState{"), body
+assert get("/nope")[0] == 404
+assert get("/healthz", "POST")[0] == 405
+s = socket.create_connection(("127.0.0.1", port), timeout=3)
+s.sendall(b"GARBAGE\r\n\r\n")
+reply = s.recv(4096)
+assert reply == b"" or reply.startswith(b"HTTP/1.1 4"), reply
+s = socket.create_connection(("127.0.0.1", port), timeout=3)
+s.sendall(b"GET /healthz HTTP/9.9\r\n\r\n")
+assert s.recv(4096).startswith(b"HTTP/1.1 505"), "a bad version is not refused"
+assert get("/healthz")[0] == 200
+PY
+echo "ok   HTTP: /healthz 200 once tracking, /metrics and /state answer, bad requests refused"
 
 start 4 wrong-secret n4
 sleep 3

@@ -29,7 +29,7 @@
 #include "px_dns.h"
 #include "px_timers.h"
 
-enum { KEY_LISTEN = 1, KEY_SIGNAL = 2, KEY_LINK_BASE = 16 };
+enum { KEY_LISTEN = 1, KEY_SIGNAL = 2, KEY_EXTRA = 3, KEY_LINK_BASE = 16 };
 
 struct px_link {
     cs_link_id id;
@@ -60,6 +60,11 @@ struct px_node {
     cs_time stop_deadline;
     struct px_stats stats;
     struct px_control *control;
+    struct {
+        void (*ready)(void *ctx);
+        int (*wait_ms)(void *ctx);
+        void *ctx;
+    } extra;
     char name[CS_NODE_NAME_MAX];
 };
 
@@ -684,6 +689,9 @@ static int wait_ms(struct px_node *n)
     if (n->stopping && (next < 0 || n->stop_deadline < next))
         next = n->stop_deadline;
     int dns = px_dns_wait_ms(n->dns);
+    int extra = n->extra.wait_ms ? n->extra.wait_ms(n->extra.ctx) : -1;
+    if (extra >= 0 && (dns < 0 || extra < dns))
+        dns = extra;
     int ms = 1000;
     if (next >= 0) {
         cs_time left = next - mono_now();
@@ -708,6 +716,8 @@ int px_node_run(struct px_node *n)
                 accept_links(n);
             else if (key == KEY_SIGNAL)
                 on_signal(n);
+            else if (key == KEY_EXTRA && n->extra.ready)
+                n->extra.ready(n->extra.ctx);
             else if (key >= PX_DNS_KEY_BASE)
                 px_dns_event(n->dns, key, evs[i].events);
             else if (key >= PX_CONTROL_KEY_BASE && n->control)
@@ -731,6 +741,24 @@ int px_node_run(struct px_node *n)
     }
     plog(n, CS_LOG_INFO, "stopped");
     return 0;
+}
+
+int px_node_watch(struct px_node *n, int fd, void (*ready)(void *ctx), int (*bound_ms)(void *ctx), void *ctx)
+{
+    n->extra.ready = ready;
+    n->extra.wait_ms = bound_ms;
+    n->extra.ctx = ctx;
+    return watch(n, fd, EPOLLIN, KEY_EXTRA, EPOLL_CTL_ADD);
+}
+
+void *px_node_instance(struct px_node *n)
+{
+    return n->instance;
+}
+
+bool px_node_stopping(const struct px_node *n)
+{
+    return n->stopping;
 }
 
 const struct px_stats *px_node_stats(const struct px_node *n)

@@ -11,6 +11,7 @@
 #ifndef SHIMS_POSIX_PX_NODE_H
 #define SHIMS_POSIX_PX_NODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,17 @@ struct px_node *px_node_new(const struct px_options *opt, char *err, size_t errl
  * or SIGINT and a graceful stop, or a second signal); returns 0, or -1 on a
  * fatal loop error. */
 int px_node_run(struct px_node *n);
+
+/* Watches an extra file descriptor (an HTTP server's epoll set, say): `ready`
+ * runs in the loop when it is readable; `wait_ms`, when not NULL, bounds how
+ * long the loop sleeps (-1: no bound).  One extra watcher per node. */
+int px_node_watch(struct px_node *n, int fd, void (*ready)(void *ctx), int (*bound_ms)(void *ctx), void *ctx);
+
+/* The protocol instance the node runs (for observers such as /metrics). */
+void *px_node_instance(struct px_node *n);
+
+/* True once a graceful stop began. */
+bool px_node_stopping(const struct px_node *n);
 
 /* The transport's counters. */
 const struct px_stats *px_node_stats(const struct px_node *n);
