@@ -376,6 +376,8 @@ bool trk_handle(struct tracker *t, const struct cs_event *ev)
         return false;
     if ((ev->u.timer.tag >> 48 & 0xff) == TT_START) {
         t->running = true;
+        cs_logf(t->env, CS_LOG_INFO, "[swarm on %s] [tracker:init] started (%s mode)", t->self,
+                t->cfg.mode == TRK_SWARM ? "swarm" : "fixed");
         struct trk_event start = {.kind = TE_TIMER, .tag = ev->u.timer.tag};
         deliver(t, &start);
         return true;
