@@ -108,6 +108,46 @@ assert get("/healthz")[0] == 200
 PY
 echo "ok   HTTP: /healthz 200 once tracking, /metrics and /state answer, bad requests refused"
 
+# Bad input on the peer port: an oversized frame, garbage frames, a frame cut
+# short; each link is closed with a counted reason, the cluster goes on.
+python3 - "$port" $((port + 11)) <<'PY' || fail "bad input on the peer port was not refused and counted"
+import http.client, socket, struct, sys, time
+peer, http_port = int(sys.argv[1]), int(sys.argv[2])
+def metric(name):
+    c = http.client.HTTPConnection("127.0.0.1", http_port, timeout=3)
+    c.request("GET", "/metrics")
+    for line in c.getresponse().read().decode().splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise AssertionError("no metric " + name)
+def closed(s):
+    s.settimeout(3)
+    try:
+        while s.recv(4096):
+            pass
+        return True
+    except (ConnectionResetError, socket.timeout):
+        return False
+oversized = 'clusterd_rejected_frames_total{reason="oversized_frame"}'
+malformed = 'clusterd_rejected_frames_total{reason="malformed"}'
+before_o, before_m = metric(oversized), metric(malformed)
+s = socket.create_connection(("127.0.0.1", peer))
+s.sendall(struct.pack(">I", 0x7FFFFFFF) + b"x" * 16)
+assert closed(s), "an oversized frame did not close the link"
+s = socket.create_connection(("127.0.0.1", peer))
+s.sendall(struct.pack(">I", 5) + b"\xff\xfe\xfd\xfc\xfb")
+assert closed(s), "a garbage frame did not close the link"
+s = socket.create_connection(("127.0.0.1", peer))
+s.sendall(struct.pack(">I", 100) + b"short")
+s.close()
+time.sleep(0.3)
+assert metric(oversized) == before_o + 1, "the oversized frame was not counted"
+assert metric(malformed) >= before_m + 1, "the garbage frame was not counted"
+assert metric("clusterd_links") == 2, "the cluster lost its links"
+PY
+"$ctl" -s "$dir/n1.sock" call my_proc value | grep -q "(1)" || fail "the daemon stopped serving after bad input"
+echo "ok   peer port: oversized, garbage and truncated frames closed and counted; the cluster keeps serving"
+
 start 4 wrong-secret n4
 sleep 3
 grep -q "connected to" "$dir/n4.log" && fail "the daemon with the wrong secret joined"
