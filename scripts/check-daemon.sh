@@ -12,7 +12,9 @@
 #   6. Kubernetes DNS discovery against a real dnsmasq answering the headless
 #      service with one A record per pod: full mesh; kill -9 of a pod whose
 #      record is replaced by a new address: the replacement joins and a
-#      started process is still registered.
+#      started process is still registered;
+#   7. 20 simultaneous 3-node start-ups per tracker mode: fixed never gets
+#      stuck; swarm deadlocks at least once and /state shows it.
 # Every process it starts is killed on exit, even on failure.
 set -u
 bin=${1:?usage: check-daemon.sh CLUSTERD [CLUSTERCTL]}
@@ -212,6 +214,50 @@ echo "ok   kill -9, record swapped for a new address: the replacement joined, dn
 kill -TERM "$pid1" "$pid2" "$pid4"
 gone() { ! kill -0 "$pid1" 2> /dev/null && ! kill -0 "$pid2" 2> /dev/null && ! kill -0 "$pid4" 2> /dev/null; }
 wait_for 5 gone || fail "daemons still running 5 s after SIGTERM"
+
+# The syncing deadlock for real: 20 simultaneous 3-node start-ups (each trio
+# on its own loopback /24, static discovery, sync_nodes_timeout 1 s).  Fixed
+# mode: every tracker reaches tracking.  Swarm mode: some trio deadlocks,
+# and /state shows a tracker stuck in syncing with a parked request.
+storm() { # mode
+    local mode=$1 t i
+    for t in $(seq 1 20); do
+        for i in 1 2 3; do
+            "$bin" --name "app@127.0.$((t + 10)).$i" --port "$port" --tracker "$mode" --sync-nodes-timeout 1s \
+                --static "app@127.0.$((t + 10)).1,app@127.0.$((t + 10)).2,app@127.0.$((t + 10)).3" \
+                --control "$dir/$mode-$t-$i.sock" --http-port $((port + 100 + t * 3 + i)) --log-level warn \
+                >> "$dir/$mode-$t-$i.log" 2>&1 &
+            pids+=($!)
+            disown $!
+        done
+    done
+    sleep 6
+    stuck=0 stuck_http=
+    for t in $(seq 1 20); do
+        for i in 1 2 3; do
+            if ! "$ctl" -s "$dir/$mode-$t-$i.sock" status | grep -q '^{:tracking'; then
+                stuck=$((stuck + 1))
+                stuck_http=$((port + 100 + t * 3 + i))
+            fi
+        done
+    done
+    stuck_state=
+    if [ -n "$stuck_http" ]; then
+        stuck_state=$(python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:%s/state" % sys.argv[1], timeout=3).read().decode())' "$stuck_http")
+    fi
+    pkill -f -- "--sync-nodes-timeout 1s" 2> /dev/null
+    sleep 0.5
+}
+echo "daemon: 20 simultaneous 3-node start-ups per tracker mode"
+storm fixed
+[ "$stuck" = 0 ] || fail "fixed mode: $stuck trackers not tracking after 20 start-ups"
+storm swarm
+[ "$stuck" -gt 0 ] || fail "swarm mode: no deadlock in 20 start-ups"
+echo "$stuck_state" | grep -Eq '^\{:(syncing|awaiting_sync_ack), %TrackerState\{.*pending_sync_reqs: ' \
+    || fail "/state of a stuck node does not show the deadlock: $stuck_state"
+echo "ok   fixed mode: all 60 trackers tracking; swarm mode: $stuck of 60 stuck (the syncing deadlock, for real)"
+echo "     /state: $(echo "$stuck_state" | cut -c1-150)..."
 if grep -l "AddressSanitizer\|LeakSanitizer\|runtime error" "$dir"/*.log; then
     fail "a sanitizer reported an error (see the logs above)"
 fi
