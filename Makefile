@@ -103,6 +103,7 @@ test-plain: build-bins check-core $(FUZZ_OBJ)
 	@scripts/check-invalid.sh $(CLUSTERSIM)
 	@scripts/check-fuzz.sh $(CLUSTERSIM)
 	@scripts/check-daemon.sh $(CLUSTERD)
+	@scripts/check-netns.sh $(CLUSTERD)
 	@$(UNIT)
 
 # The sanitizer variant runs the same unit tests (which include every

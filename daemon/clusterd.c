@@ -9,6 +9,7 @@
  *            [--nameserver IP:PORT] [--tracker fixed|swarm|off]
  *            [--grace 30s] [--log-level debug|info|warn|error] [--control PATH]
  *            [--http-port N]   (/healthz, /metrics, /state) [--sync-nodes-timeout 5s]
+ *            [--tick-timeout 60s]
  *
  * CLUSTERD_NAME and CLUSTERD_SECRET stand in for --name and --secret (a
  * Kubernetes pod sets them from the downward API and a Secret).  SIGTERM
@@ -28,7 +29,8 @@ static int usage(const char *why)
 {
     fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--port N] [--secret S | --secret-file F]\n"
                     "                [--static NAME,NAME... | --dns-service NAME [--dns-poll 5s]] [--nameserver IP:PORT]\n"
-                    "                [--tracker fixed|swarm|off] [--sync-nodes-timeout 5s] [--grace 30s]\n"
+                    "                [--tracker fixed|swarm|off] [--sync-nodes-timeout 5s] [--tick-timeout 60s]\n"
+                    "                [--grace 30s]\n"
                     "                [--log-level debug|info|warn|error] [--control PATH] [--http-port N]\n", why);
     return 2;
 }
@@ -154,6 +156,9 @@ int main(int argc, char **argv)
                 return usage("--dns-poll expects a duration such as 5s");
         } else if (!strcmp(argv[i], "--nameserver")) {
             opt.dns_servers = v;
+        } else if (!strcmp(argv[i], "--tick-timeout")) {
+            if (parse_duration(v, &cfg.mem.conn.tick_timeout) != 0)
+                return usage("--tick-timeout expects a duration such as 60s");
         } else if (!strcmp(argv[i], "--sync-nodes-timeout")) {
             if (parse_duration(v, &cfg.trk.sync_nodes_timeout) != 0)
                 return usage("--sync-nodes-timeout expects a duration such as 5s");
