@@ -229,11 +229,26 @@ bool conn_name_allowed(const struct conn *c, const char *name)
     return false;
 }
 
+/* Sends a frame on a link, sealed when the link is; -1 when it cannot. */
+static int send_raw(struct conn *c, struct conn_link *l, const uint8_t *frame, size_t len)
+{
+    if (!l->sealed)
+        return c->env->link_send(c->env, l->id, frame, len);
+    uint8_t small[2048 + CONN_SEAL_OVERHEAD];
+    uint8_t *out = len + CONN_SEAL_OVERHEAD <= sizeof small ? small : malloc(len + CONN_SEAL_OVERHEAD);
+    if (!out)
+        return -1;
+    int rc = c->env->link_send(c->env, l->id, out, conn_seal(l, frame, len, out));
+    if (out != small)
+        free(out);
+    return rc;
+}
+
 void conn_send_frame(struct conn *c, struct conn_link *l, const struct cs_writer *w)
 {
     if (w->overflow)
         return;
-    c->env->link_send(c->env, l->id, w->buf, w->len);
+    send_raw(c, l, w->buf, w->len);
     l->last_sent = c->env->now(c->env);
     c->stats.frames_out++;
 }
@@ -354,7 +369,7 @@ int conn_send(struct conn *c, const char *peer, const uint8_t *data, size_t len)
         return -1;
     buf[0] = F_DATA;
     memcpy(buf + 1, data, len);
-    int rc = c->env->link_send(c->env, l->id, buf, len + 1);
+    int rc = send_raw(c, l, buf, len + 1);
     l->last_sent = c->env->now(c->env);
     c->stats.frames_out++;
     if (buf != small)
@@ -401,7 +416,7 @@ void conn_shutdown(struct conn *c, bool announce)
             continue;
         if (l->state == LS_UP && announce) {
             uint8_t f = F_LEAVE;
-            c->env->link_send(c->env, l->id, &f, 1);
+            send_raw(c, l, &f, 1);
         }
         conn_link_release(c, (int32_t)i, true);
     }
@@ -439,7 +454,32 @@ static void peer_lost(struct conn *c, int32_t li, enum conn_down_reason why)
         c->cb.nodedown(c->cb.ctx, peer, why);
 }
 
+static void handle_frame(struct conn *c, int32_t li, const uint8_t *data, size_t len);
+
+/* A frame from the transport: opened first on a sealed link. */
 static void on_frame(struct conn *c, int32_t li, const uint8_t *data, size_t len)
+{
+    struct conn_link *l = &c->links[li];
+    if (!l->sealed) {
+        handle_frame(c, li, data, len);
+        return;
+    }
+    uint8_t small[2048];
+    uint8_t *inner = len <= sizeof small ? small : malloc(len);
+    size_t inner_len = 0;
+    if (inner && conn_open(l, data, len, inner, &inner_len)) {
+        handle_frame(c, li, inner, inner_len);
+    } else if (inner) {
+        c->stats.bad_mac++;
+        cs_logf(c->env, CS_LOG_WARN, "[conn] closed link with %s: a frame failed authentication (%zu bytes)",
+                conn_link_peer(c, l), len);
+        peer_lost(c, li, CONN_DOWN_CLOSED);
+    }
+    if (inner != small)
+        free(inner);
+}
+
+static void handle_frame(struct conn *c, int32_t li, const uint8_t *data, size_t len)
 {
     struct cs_reader r;
     cs_reader_init(&r, data, len);

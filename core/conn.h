@@ -50,6 +50,8 @@ enum conn_fail_reason {
 
 struct conn_config {
     char secret[128];
+    bool encrypt;           /* seal every frame after the handshake (AEAD, keys from the
+                               secret and both handshake challenges); default off */
     cs_time tick_timeout;   /* default 60 s, like net_ticktime */
     cs_time setup_timeout;  /* default 7 s, like net_setuptime */
     uint16_t port;          /* the distribution port peers listen on */
@@ -74,6 +76,7 @@ struct conn_stats {
     uint64_t malformed, bad_version, oversized_name, wrong_name, auth_failed, not_allowed;
     uint64_t simultaneous, duplicate, setup_timeouts, tick_timeouts, refused, leaves_received;
     uint64_t frames_in, frames_out;
+    uint64_t bad_mac;       /* sealed frames that failed to open (tampering, injection) */
 };
 
 struct conn;

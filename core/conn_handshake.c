@@ -112,6 +112,7 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
     l->peer = pi;
     c->peers[pi].accepting = li;
     l->peer_creation = creation;
+    l->their_challenge = their_challenge;
     l->my_challenge = c->env->random_u64(c->env);
     uint8_t buf[512];
     struct cs_writer w;
@@ -136,6 +137,8 @@ void conn_link_established(struct conn *c, int32_t li)
     snprintf(peer, sizeof peer, "%s", conn_link_peer(c, l));
     l->state = LS_UP;
     l->last_heard = c->env->now(c->env);
+    if (c->cfg.encrypt)
+        conn_seal_keys(c, l); /* from now on every frame is sealed */
     int32_t pi = conn_peer_get(c, peer);
     if (pi < 0)
         return;
@@ -203,6 +206,7 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
         return;
     }
     l->peer_creation = creation;
+    l->their_challenge = their_challenge;
     uint8_t buf[64];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);

@@ -17,6 +17,7 @@
 
 enum frame_type {
     F_HELLO = 1, F_CHALLENGE, F_REPLY, F_ACK, F_NOK, F_TICK, F_DATA, F_LEAVE,
+    F_SEALED,          /* an encrypted frame on an up link: AEAD(inner frame) */
 };
 
 enum nok_reason {
@@ -42,8 +43,11 @@ struct conn_link {
     bool outbound;
     int32_t peer;          /* index into the peer table; -1 until known */
     uint32_t peer_creation;
-    uint64_t my_challenge;
+    uint64_t my_challenge, their_challenge;
     cs_time last_heard, last_sent;
+    bool sealed;           /* frames are encrypted (cfg.encrypt, once up) */
+    uint64_t seal_out, seal_in; /* per-direction nonce counters */
+    uint8_t key_out[32], key_in[32];
 };
 
 struct conn_peer {
@@ -100,5 +104,13 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r);
 void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r);
 void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r);
 void conn_link_established(struct conn *c, int32_t li);
+
+/* Sealing (conn_seal.c): derives the link's two directional keys from the
+ * cluster key and both challenges; seals a frame for sending; opens one
+ * (false when its tag does not verify or the counter is off). */
+void conn_seal_keys(struct conn *c, struct conn_link *l);
+size_t conn_seal(struct conn_link *l, const uint8_t *frame, size_t len, uint8_t *out);
+bool conn_open(struct conn_link *l, const uint8_t *sealed, size_t len, uint8_t *out, size_t *out_len);
+#define CONN_SEAL_OVERHEAD 17 /* type byte + 16-byte tag */
 
 #endif

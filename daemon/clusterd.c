@@ -9,7 +9,10 @@
  *            [--nameserver IP:PORT] [--tracker fixed|swarm|off]
  *            [--grace 30s] [--log-level debug|info|warn|error] [--control PATH]
  *            [--http-port N]   (/healthz, /metrics, /state) [--sync-nodes-timeout 5s]
- *            [--tick-timeout 60s]
+ *            [--tick-timeout 60s] [--plaintext]
+ *
+ * Links are encrypted (ChaCha20-Poly1305, keys from the secret and the
+ * handshake's challenges) unless --plaintext is given.
  *
  * CLUSTERD_NAME and CLUSTERD_SECRET stand in for --name and --secret (a
  * Kubernetes pod sets them from the downward API and a Secret).  SIGTERM
@@ -30,7 +33,7 @@ static int usage(const char *why)
     fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--port N] [--secret S | --secret-file F]\n"
                     "                [--static NAME,NAME... | --dns-service NAME [--dns-poll 5s]] [--nameserver IP:PORT]\n"
                     "                [--tracker fixed|swarm|off] [--sync-nodes-timeout 5s] [--tick-timeout 60s]\n"
-                    "                [--grace 30s]\n"
+                    "                [--grace 30s] [--plaintext]\n"
                     "                [--log-level debug|info|warn|error] [--control PATH] [--http-port N]\n", why);
     return 2;
 }
@@ -111,6 +114,7 @@ int main(int argc, char **argv)
     cluster_config_defaults(&cfg);
     cfg.tracker = true;
     trk_config_defaults(&cfg.trk);
+    cfg.mem.conn.encrypt = true; /* sealed links (core/conn_seal.c); --plaintext turns it off */
     struct px_options opt = {.proto = &cluster_proto, .config = &cfg, .port = 4369, .grace = CS_SEC(30),
                              .log_level = CS_LOG_INFO, .name = getenv("CLUSTERD_NAME")};
     const char *secret = getenv("CLUSTERD_SECRET");
@@ -119,6 +123,10 @@ int main(int argc, char **argv)
     cs_time dns_poll = CS_SEC(5);
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--plaintext")) { /* for debugging with a packet capture only */
+            cfg.mem.conn.encrypt = false;
+            continue;
+        }
         if (!v)
             return usage("every option needs a value");
         if (!strcmp(argv[i], "--name")) {

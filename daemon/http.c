@@ -60,6 +60,7 @@ static size_t metrics(struct clusterd_http *h, char *buf, size_t size)
     const struct { const char *reason; uint64_t v; } rej[] = {
         {"malformed", cs->malformed}, {"bad_version", cs->bad_version}, {"oversized_name", cs->oversized_name},
         {"wrong_name", cs->wrong_name}, {"auth_failed", cs->auth_failed}, {"not_allowed", cs->not_allowed},
+        {"bad_mac", cs->bad_mac},
         {"oversized_frame", ps->oversized_frames}};
     for (size_t i = 0; i < sizeof rej / sizeof rej[0]; i++)
         u = put(buf, size, u, "clusterd_rejected_frames_total{reason=\"%s\"} %llu\n", rej[i].reason,

@@ -9,6 +9,7 @@
  * only the offending link and is counted.
  */
 #include "tests.h"
+#include "../core/conn_internal.h"
 
 #include "../core/conn.h"
 #include "../core/wire.h"
@@ -34,6 +35,8 @@ struct cx_node {
     enum conn_fail_reason last_fail;
     cs_time last_down_at;
     int raw_link_downs;
+    int messages;
+    char last_message[64];
 };
 
 static void cx_up(void *ctx, const char *peer) { (void)peer; ((struct cx_node *)ctx)->ups++; }
@@ -44,6 +47,13 @@ static void cx_down(void *ctx, const char *peer, enum conn_down_reason why)
     n->downs++;
     n->last_down = why;
     n->last_down_at = n->env->now(n->env);
+}
+static void cx_message(void *ctx, const char *peer, const uint8_t *data, size_t len)
+{
+    (void)peer;
+    struct cx_node *n = ctx;
+    n->messages++;
+    snprintf(n->last_message, sizeof n->last_message, "%.*s", (int)len, (const char *)data);
 }
 static void cx_fail(void *ctx, const char *peer, enum conn_fail_reason why)
 {
@@ -67,7 +77,7 @@ static void *cx_create(struct cs_env *env, const void *config, const char *name)
         cc.blacklist_count = 1;
     }
     struct conn_callbacks cb = {.ctx = n, .nodeup = cx_up, .nodedown = cx_down,
-                                .connect_failed = cx_fail};
+                                .connect_failed = cx_fail, .message = cx_message};
     n->env = env;
     n->conn = conn_new(env, &cc, name, (uint32_t)env->random_u64(env), &cb);
     return n;
@@ -395,6 +405,47 @@ static void test_forged_reply_is_refused(void **state)
     assert_int_equal(node(t, 0)->raw_link_downs, 1);
 }
 
+/* Sealed links: messages arrive intact; a frame that does not open (forged,
+ * or plaintext on a sealed link) closes the link with bad_mac counted, and
+ * the nodes connect again. */
+static void test_sealed_link_refuses_forged_frames(void **state)
+{
+    struct fx *t = *state;
+    struct cx_config cfg = cx_defaults();
+    cfg.base.encrypt = true;
+    fx_open_proto(t, two_nodes, 1, &cx_proto, &cfg);
+    fx_start_all(t);
+    conn_connect(node(t, 0)->conn, "app@10.0.0.2");
+    fx_run(t, CS_SEC(1));
+    assert_true(conn_is_up(node(t, 1)->conn, "app@10.0.0.1"));
+    assert_int_equal(conn_send(node(t, 0)->conn, "app@10.0.0.2", (const uint8_t *)"hello", 5), 0);
+    fx_run(t, CS_SEC(2));
+    assert_int_equal(node(t, 1)->messages, 1);
+    assert_string_equal(node(t, 1)->last_message, "hello");
+    /* Forge on node 0's side of the up link, bypassing its sealing. */
+    struct conn *c0 = node(t, 0)->conn;
+    int32_t pi = conn_peer_find(c0, "app@10.0.0.2");
+    cs_link_id link = c0->links[c0->peers[pi].up].id;
+    const uint8_t forged[] = {F_SEALED, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18};
+    node(t, 0)->env->link_send(node(t, 0)->env, link, forged, sizeof forged);
+    fx_run(t, CS_SEC(3));
+    const struct conn_stats *st = conn_stats(node(t, 1)->conn);
+    assert_int_equal(st->bad_mac, 1);
+    assert_int_equal(node(t, 1)->downs, 1);
+    assert_int_equal(node(t, 1)->messages, 1);
+    /* A plaintext DATA frame on the new sealed link fails the same way. */
+    conn_connect(node(t, 0)->conn, "app@10.0.0.2");
+    fx_run(t, CS_SEC(5));
+    assert_true(conn_is_up(node(t, 0)->conn, "app@10.0.0.2"));
+    pi = conn_peer_find(c0, "app@10.0.0.2");
+    link = c0->links[c0->peers[pi].up].id;
+    const uint8_t plain[] = {F_DATA, 'x'};
+    node(t, 0)->env->link_send(node(t, 0)->env, link, plain, sizeof plain);
+    fx_run(t, CS_SEC(6));
+    assert_int_equal(st->bad_mac, 2);
+    assert_int_equal(node(t, 1)->messages, 1);
+}
+
 int test_conn_run(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +458,7 @@ int test_conn_run(void)
         cmocka_unit_test_setup_teardown(test_leave_drops_peer_at_once, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_closes_only_that_link, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_forged_reply_is_refused, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_link_refuses_forged_frames, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }
