@@ -36,14 +36,7 @@ start() { # index secret log
     disown $!
     eval "pid$1=$!"
 }
-# wait_for SECONDS CONDITION...: polls every 0.2 s
-wait_for() {
-    local deadline=$((SECONDS + $1)); shift
-    while ! "$@"; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.2
-    done
-}
+. "$(dirname "$0")/wait-for.sh"
 connected() { # log peer-index: the log says it connected to that peer (after the last restart)
     grep -q "connected to app@127.0.0.$2\$" "$dir/$1.log"
 }

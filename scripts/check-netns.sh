@@ -41,13 +41,7 @@ for i in 1 2 3; do
     pids+=($!)
     disown $!
 done
-wait_for() {
-    local deadline=$((SECONDS + $1)); shift
-    while ! "$@"; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.2
-    done
-}
+. "$(dirname "$0")/wait-for.sh"
 sees() { "$ctl" -s "$dir/n$1.sock" members 2> /dev/null | grep -q "\"app@10.77.0.$2\""; }
 mesh() { sees 1 2 && sees 1 3 && sees 2 1 && sees 2 3 && sees 3 1 && sees 3 2; }
 wait_for 15 mesh || fail "no full mesh across the namespaces"

@@ -503,6 +503,15 @@ static void deliver(struct px_node *n, const struct cs_event *ev)
     n->opt.proto->handle(n->instance, ev);
 }
 
+/* Tells the core a link went, from the loop (not from inside a core call). */
+static void deliver_down(struct px_node *n, cs_link_id id, enum cs_link_down_reason why)
+{
+    struct cs_event ev = {.type = CS_EV_LINK_DOWN};
+    ev.u.link_down.link = id;
+    ev.u.link_down.reason = why;
+    deliver(n, &ev);
+}
+
 static void accept_links(struct px_node *n)
 {
     for (;;) {
@@ -538,10 +547,7 @@ static void link_connected(struct px_node *n, struct px_link *l)
     cs_link_id id = l->id;
     if (error) {
         link_forget(n, l);
-        struct cs_event ev = {.type = CS_EV_LINK_DOWN};
-        ev.u.link_down.link = id;
-        ev.u.link_down.reason = CS_LINK_REFUSED;
-        deliver(n, &ev);
+        deliver_down(n, id, CS_LINK_REFUSED);
         return;
     }
     l->connecting = false;
@@ -573,10 +579,7 @@ static bool take_frames(struct px_node *n, cs_link_id id)
             n->stats.oversized_frames++;
             plog(n, CS_LOG_WARN, "closing a link: a frame of %u bytes (limit %u)", len, PX_FRAME_MAX);
             link_forget(n, l);
-            struct cs_event ev = {.type = CS_EV_LINK_DOWN};
-            ev.u.link_down.link = id;
-            ev.u.link_down.reason = CS_LINK_BROKEN;
-            deliver(n, &ev);
+            deliver_down(n, id, CS_LINK_BROKEN);
             return false;
         }
         if (l->rlen < 4 + (size_t)len)
@@ -616,10 +619,7 @@ static void link_readable(struct px_node *n, struct px_link *l)
             take_frames(n, id);
             if ((l = link_find(n, id)))
                 link_forget(n, l);
-            struct cs_event ev = {.type = CS_EV_LINK_DOWN};
-            ev.u.link_down.link = id;
-            ev.u.link_down.reason = why;
-            deliver(n, &ev);
+            deliver_down(n, id, why);
             return;
         }
         l->rlen += (size_t)r;
@@ -641,10 +641,7 @@ static void on_link_event(struct px_node *n, cs_link_id id, uint32_t events)
     if (events & EPOLLOUT) {
         if (!flush(n, l)) {
             link_forget(n, l);
-            struct cs_event ev = {.type = CS_EV_LINK_DOWN};
-            ev.u.link_down.link = id;
-            ev.u.link_down.reason = CS_LINK_BROKEN;
-            deliver(n, &ev);
+            deliver_down(n, id, CS_LINK_BROKEN);
             return;
         }
     }
