@@ -1,0 +1,83 @@
+/*
+ * shims/posix/px_internal.h: the real-socket node's private state, shared by
+ * px_node.c (the loop, the environment, signals, the node's life) and
+ * px_links.c (TCP links: connect, accept, frames, flushing).
+ */
+#ifndef SHIMS_POSIX_PX_INTERNAL_H
+#define SHIMS_POSIX_PX_INTERNAL_H
+
+#include <sys/socket.h>
+
+#include "../../core/addr.h"
+#include "px_control.h"
+#include "px_dns.h"
+#include "px_node.h"
+#include "px_timers.h"
+
+enum { KEY_LISTEN = 1, KEY_SIGNAL = 2, KEY_EXTRA = 3, KEY_LINK_BASE = 16 };
+
+struct px_link {
+    cs_link_id id;
+    int fd;
+    bool connecting;
+    struct cs_addr peer;
+    uint8_t *rbuf, *wbuf;
+    size_t rlen, rcap, wlen, wcap, woff;
+};
+
+struct px_node {
+    struct px_options opt;
+    struct cs_env env;
+    void *instance;
+    int epfd, listen_fd, sig_fd;
+    struct px_timers timers;
+    struct px_link *links;
+    size_t link_count, link_cap;
+    cs_link_id next_link;
+    struct deferred {
+        struct cs_event ev;
+        void *owned;           /* freed after delivery (a DNS answer) */
+    } *deferred;               /* events caused during a handle call */
+    size_t deferred_count, deferred_cap;
+    struct px_dns *dns;
+    cs_query_id next_query;
+    bool stopping, stopped;
+    cs_time stop_deadline;
+    struct px_stats stats;
+    struct px_control *control;
+    struct {
+        void (*ready)(void *ctx);
+        int (*wait_ms)(void *ctx);
+        void *ctx;
+    } extra;
+    char name[CS_NODE_NAME_MAX];
+};
+
+/* px_node.c */
+struct px_node *px_node_of(struct cs_env *env);
+cs_time px_mono_now(void);
+void px_plog(struct px_node *n, enum cs_log_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Queues an event caused while the core handles one; `owned` is freed after delivery. */
+void px_defer_owned(struct px_node *n, const struct cs_event *ev, void *owned);
+void px_defer(struct px_node *n, const struct cs_event *ev);
+/* Adds, changes or removes an epoll watch of the node's loop. */
+int px_watch(struct px_node *n, int fd, uint32_t events, uint64_t key, int op);
+/* Hands an event to the protocol (from the loop only). */
+void px_deliver(struct px_node *n, const struct cs_event *ev);
+void px_deliver_down(struct px_node *n, cs_link_id id, enum cs_link_down_reason why);
+
+/* px_links.c */
+socklen_t px_to_sockaddr(const struct cs_addr *a, struct sockaddr_storage *ss);
+void px_from_sockaddr(const struct sockaddr_storage *ss, struct cs_addr *a);
+/* The environment's link functions. */
+cs_link_id px_env_link_connect(struct cs_env *env, const struct cs_addr *peer);
+int px_env_link_send(struct cs_env *env, cs_link_id link, const void *data, size_t len);
+void px_env_link_close(struct cs_env *env, cs_link_id link);
+/* Accepts every pending inbound connection. */
+void px_accept_links(struct px_node *n);
+/* An epoll event on a link. */
+void px_on_link_event(struct px_node *n, cs_link_id id, uint32_t events);
+/* Closes a link's socket and forgets it (no event to the core). */
+void px_link_forget(struct px_node *n, struct px_link *l);
+
+#endif
