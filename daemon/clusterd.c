@@ -5,7 +5,8 @@
  * variables for now:
  *
  *   clusterd --name app@10.0.0.7 [--port 4369] [--secret S | --secret-file F]
- *            [--static app@10.0.0.8,app@10.0.0.9 | --dns-service NAME [--dns-poll 5s]]
+ *            [--static app@10.0.0.8,app@10.0.0.9 | --dns-service NAME [--dns-poll 5s]
+ *             | --gossip GROUP|default]
  *            [--nameserver IP:PORT] [--tracker fixed|swarm|off]
  *            [--grace 30s] [--log-level debug|info|warn|error] [--control PATH]
  *            [--http-port N]   (/healthz, /metrics, /state) [--sync-nodes-timeout 5s]
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/addr.h"
 #include "../core/cluster.h"
 #include "../shims/posix/px_node.h"
 #include "http.h"
@@ -31,7 +33,8 @@
 static int usage(const char *why)
 {
     fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--port N] [--secret S | --secret-file F]\n"
-                    "                [--static NAME,NAME... | --dns-service NAME [--dns-poll 5s]] [--nameserver IP:PORT]\n"
+                    "                [--static NAME,NAME... | --dns-service NAME [--dns-poll 5s] | --gossip GROUP|default]\n"
+                    "                [--nameserver IP:PORT]\n"
                     "                [--tracker fixed|swarm|off] [--sync-nodes-timeout 5s] [--tick-timeout 60s]\n"
                     "                [--grace 30s] [--plaintext]\n"
                     "                [--log-level debug|info|warn|error] [--control PATH] [--http-port N]\n", why);
@@ -84,6 +87,18 @@ static int parse_duration(const char *text, cs_time *out)
         *out = CS_SEC(v * 60);
     else
         return -1;
+    return 0;
+}
+
+/* Gossip discovery: authenticated multicast heartbeats on the group. */
+static int use_gossip(struct cluster_config *cfg, const char *group)
+{
+    struct mem_topology_config *t = &cfg->mem.topologies[0];
+    mem_topology_defaults(t, MEM_GOSSIP);
+    snprintf(t->name, sizeof t->name, "gossip");
+    if (strcmp(group, "default") != 0 && (cs_addr_parse(group, &t->multicast) != 0 || !cs_addr_is_multicast(&t->multicast)))
+        return -1;
+    cfg->mem.topology_count = 1;
     return 0;
 }
 
@@ -157,6 +172,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--grace")) {
             if (parse_duration(v, &opt.grace) != 0)
                 return usage("--grace expects a duration such as 30s");
+        } else if (!strcmp(argv[i], "--gossip")) {
+            if (use_gossip(&cfg, v) != 0)
+                return usage("--gossip expects a multicast group address or 'default'");
         } else if (!strcmp(argv[i], "--dns-service")) {
             service = v;
         } else if (!strcmp(argv[i], "--dns-poll")) {
@@ -197,7 +215,7 @@ int main(int argc, char **argv)
         cfg.mem.topologies[0].polling_interval = dns_poll;
     }
     if (!cfg.mem.topology_count)
-        return usage("a discovery is required: --static NAMES or --dns-service NAME");
+        return usage("a discovery is required: --static NAMES, --dns-service NAME or --gossip GROUP");
     if (secret && strlen(secret) >= sizeof cfg.mem.conn.secret)
         return usage("the secret is too long (at most 127 bytes)");
     snprintf(cfg.mem.conn.secret, sizeof cfg.mem.conn.secret, "%s", secret ? secret : "");

@@ -3,7 +3,7 @@
 # daemons, each in its own network namespace (veth pairs on a bridge,
 # 10.77.0.1-3), run by `make test`.  While n3 is cut off, n1 and n3 both
 # register the name `conflict`; after the heal exactly one owner remains on
-# every node.  Skipped, with a message, where namespaces cannot be made (no
+# every node.  Then gossip discovery over UDP multicast forms a full mesh.  Skipped, with a message, where namespaces cannot be made (no
 # root, no CAP_NET_ADMIN).  Everything it creates is removed on exit.
 set -u
 bin=${1:?usage: check-netns.sh CLUSTERD [CLUSTERCTL]}
@@ -32,7 +32,8 @@ for i in 1 2 3; do
         ip link add "$tag-v$i" type veth peer name eth0 netns "$tag-$i" &&
         ip link set "$tag-v$i" master "$tag-br" && ip link set "$tag-v$i" up &&
         ip -n "$tag-$i" addr add "10.77.0.$i/24" dev eth0 && ip -n "$tag-$i" link set eth0 up &&
-        ip -n "$tag-$i" link set lo up || fail "cannot set up namespace $i"
+        ip -n "$tag-$i" link set lo up && ip -n "$tag-$i" route add 224.0.0.0/4 dev eth0 ||
+        fail "cannot set up namespace $i"
 done
 peers=app@10.77.0.1,app@10.77.0.2,app@10.77.0.3
 for i in 1 2 3; do
@@ -65,3 +66,16 @@ wait_for 15 agree || fail "after the heal the nodes disagree on the owner of 'co
 owner=$("$ctl" -s "$dir/n1.sock" whereis conflict)
 value=$("$ctl" -s "$dir/n2.sock" call conflict value) || fail "the surviving 'conflict' does not answer: $value"
 echo "ok   healed: one owner everywhere ($owner), it answers ($value)"
+
+# Gossip discovery: authenticated UDP multicast heartbeats across the bridge.
+for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
+pids=()
+sleep 0.3
+for i in 1 2 3; do
+    ip netns exec "$tag-$i" "$bin" --name "app@10.77.0.$i" --secret s3cret --gossip default --tick-timeout 2s \
+        --control "$dir/n$i.sock" > "$dir/gossip-n$i.log" 2>&1 &
+    pids+=($!)
+    disown $!
+done
+wait_for 20 mesh || fail "no full mesh from gossip heartbeats"
+echo "ok   gossip: three daemons found each other through UDP multicast heartbeats"

@@ -14,7 +14,7 @@
 #include "px_node.h"
 #include "px_timers.h"
 
-enum { KEY_LISTEN = 1, KEY_SIGNAL = 2, KEY_EXTRA = 3, KEY_LINK_BASE = 16 };
+enum { KEY_LISTEN = 1, KEY_SIGNAL = 2, KEY_EXTRA = 3, PX_KEY_DGRAM = 4, KEY_LINK_BASE = 16 };
 
 struct px_link {
     cs_link_id id;
@@ -29,7 +29,7 @@ struct px_node {
     struct px_options opt;
     struct cs_env env;
     void *instance;
-    int epfd, listen_fd, sig_fd;
+    int epfd, listen_fd, sig_fd, dgram_fd;
     struct px_timers timers;
     struct px_link *links;
     size_t link_count, link_cap;
@@ -79,5 +79,12 @@ void px_accept_links(struct px_node *n);
 void px_on_link_event(struct px_node *n, cs_link_id id, uint32_t events);
 /* Closes a link's socket and forgets it (no event to the core). */
 void px_link_forget(struct px_node *n, struct px_link *l);
+
+/* px_dgram.c */
+int px_env_dgram_send(struct cs_env *env, const struct cs_addr *to, const void *data, size_t len);
+int px_env_dgram_join(struct cs_env *env, const struct cs_addr *group);
+/* Delivers every waiting datagram. */
+void px_dgram_readable(struct px_node *n);
+void px_dgram_close(struct px_node *n);
 
 #endif

@@ -81,18 +81,6 @@ void px_defer(struct px_node *n, const struct cs_event *ev)
     px_defer_owned(n, ev, NULL);
 }
 
-static int env_dgram_send(struct cs_env *env, const struct cs_addr *to, const void *data, size_t len)
-{
-    (void)env, (void)to, (void)data, (void)len;
-    return -1; /* not bound yet */
-}
-
-static int env_dgram_join(struct cs_env *env, const struct cs_addr *group)
-{
-    (void)env, (void)group;
-    return -1;
-}
-
 static cs_query_id env_dns_query(struct cs_env *env, const char *name, enum cs_dns_type type)
 {
     struct px_node *n = px_node_of(env);
@@ -178,8 +166,8 @@ static void bind_env(struct px_node *n)
     e->link_connect = px_env_link_connect;
     e->link_send = px_env_link_send;
     e->link_close = px_env_link_close;
-    e->dgram_send = env_dgram_send;
-    e->dgram_join = env_dgram_join;
+    e->dgram_send = px_env_dgram_send;
+    e->dgram_join = px_env_dgram_join;
     e->dns_query = env_dns_query;
     e->random_u64 = env_random;
     e->trace = env_trace;
@@ -262,7 +250,7 @@ struct px_node *px_node_new(const struct px_options *opt, char *err, size_t errl
         return NULL;
     }
     n->opt = *opt;
-    n->listen_fd = n->sig_fd = -1;
+    n->listen_fd = n->sig_fd = n->dgram_fd = -1;
     snprintf(n->name, sizeof n->name, "%s", opt->name);
     px_timers_init(&n->timers);
     bind_env(n);
@@ -376,6 +364,8 @@ int px_node_run(struct px_node *n)
                 px_accept_links(n);
             else if (key == KEY_SIGNAL)
                 on_signal(n);
+            else if (key == PX_KEY_DGRAM)
+                px_dgram_readable(n);
             else if (key == KEY_EXTRA && n->extra.ready)
                 n->extra.ready(n->extra.ctx);
             else if (key >= PX_DNS_KEY_BASE)
@@ -435,6 +425,7 @@ void px_node_free(struct px_node *n)
         n->opt.proto->destroy(n->instance);
     while (n->link_count)
         px_link_forget(n, &n->links[0]);
+    px_dgram_close(n);
     free(n->links);
     for (size_t i = 0; i < n->deferred_count; i++)
         free(n->deferred[i].owned);

@@ -4,9 +4,8 @@
  * monotonic clock, timers, TCP links carrying length-prefixed frames, and
  * getrandom.  The same core that runs in the simulator runs here unchanged.
  *
- * DNS queries go to c-ares (px_dns.h).  Not yet bound: datagrams (gossip
- * fails to send); links are not yet encrypted (the handshake already proves
- * the secret).
+ * DNS queries go to c-ares (px_dns.h); datagrams (gossip) to a UDP
+ * multicast socket (px_dgram.c).
  */
 #ifndef SHIMS_POSIX_PX_NODE_H
 #define SHIMS_POSIX_PX_NODE_H
