@@ -10,7 +10,7 @@
  *            [--nameserver IP:PORT] [--tracker fixed|swarm|off]
  *            [--grace 30s] [--log-level debug|info|warn|error] [--control PATH]
  *            [--http-port N]   (/healthz, /metrics, /state) [--sync-nodes-timeout 5s]
- *            [--tick-timeout 60s] [--plaintext]
+ *            [--tick-timeout 60s] [--setup-timeout 7s] [--plaintext]
  *
  * Links are encrypted (ChaCha20-Poly1305, keys from the secret and the
  * handshake's challenges) unless --plaintext is given.
@@ -36,7 +36,7 @@ static int usage(const char *why)
                     "                [--static NAME,NAME... | --dns-service NAME [--dns-poll 5s] | --gossip GROUP|default]\n"
                     "                [--nameserver IP:PORT]\n"
                     "                [--tracker fixed|swarm|off] [--sync-nodes-timeout 5s] [--tick-timeout 60s]\n"
-                    "                [--grace 30s] [--plaintext]\n"
+                    "                [--setup-timeout 7s] [--grace 30s] [--plaintext]\n"
                     "                [--log-level debug|info|warn|error] [--control PATH] [--http-port N]\n", why);
     return 2;
 }
@@ -182,6 +182,9 @@ int main(int argc, char **argv)
                 return usage("--dns-poll expects a duration such as 5s");
         } else if (!strcmp(argv[i], "--nameserver")) {
             opt.dns_servers = v;
+        } else if (!strcmp(argv[i], "--setup-timeout")) {
+            if (parse_duration(v, &cfg.mem.conn.setup_timeout) != 0)
+                return usage("--setup-timeout expects a duration such as 7s");
         } else if (!strcmp(argv[i], "--tick-timeout")) {
             if (parse_duration(v, &cfg.mem.conn.tick_timeout) != 0)
                 return usage("--tick-timeout expects a duration such as 60s");

@@ -65,6 +65,9 @@ static size_t metrics(struct clusterd_http *h, char *buf, size_t size)
     for (size_t i = 0; i < sizeof rej / sizeof rej[0]; i++)
         u = put(buf, size, u, "clusterd_rejected_frames_total{reason=\"%s\"} %llu\n", rej[i].reason,
                 (unsigned long long)rej[i].v);
+    u = put(buf, size, u, "# HELP clusterd_setup_timeouts_total Links closed because their handshake did not finish.\n"
+                          "# TYPE clusterd_setup_timeouts_total counter\nclusterd_setup_timeouts_total %llu\n",
+            (unsigned long long)cs->setup_timeouts);
     u = put(buf, size, u, "# TYPE clusterd_frames_total counter\nclusterd_frames_total{direction=\"in\"} %llu\n"
                           "clusterd_frames_total{direction=\"out\"} %llu\n",
             (unsigned long long)ps->frames_in, (unsigned long long)ps->frames_out);

@@ -30,7 +30,7 @@ fail() { echo "FAIL check-daemon: $*"; for f in "$dir"/*.log; do echo "--- $f"; 
 peers=app@127.0.0.1,app@127.0.0.2,app@127.0.0.3
 start() { # index secret log
     "$bin" --name "app@127.0.0.$1" --port "$port" --secret "$2" --static "$peers" --grace 5s \
-        --control "$dir/n$1.sock" --http-port $((port + 10 + $1)) \
+        --control "$dir/n$1.sock" --http-port $((port + 10 + $1)) --setup-timeout 2s \
         >> "$dir/$3.log" 2>&1 &
     pids+=($!)
     disown $!
@@ -141,7 +141,28 @@ assert metric(malformed) >= before_m + 1, "the garbage frame was not counted"
 assert metric("clusterd_links") == 2, "the cluster lost its links"
 PY
 "$ctl" -s "$dir/n1.sock" call my_proc value | grep -q "(1)" || fail "the daemon stopped serving after bad input"
-echo "ok   peer port: oversized, garbage and truncated frames closed and counted; the cluster keeps serving"
+# Slow loris: a connection that starts a frame and never finishes its
+# handshake is closed at the set-up timeout (2 s here), counted.
+python3 - "$port" $((port + 11)) <<'PY' || fail "a stalled handshake was not closed at the set-up timeout"
+import http.client, socket, sys, time
+peer, http_port = int(sys.argv[1]), int(sys.argv[2])
+def metric(name):
+    c = http.client.HTTPConnection("127.0.0.1", http_port, timeout=3)
+    c.request("GET", "/metrics")
+    for line in c.getresponse().read().decode().splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+before = metric("clusterd_setup_timeouts_total")
+s = socket.create_connection(("127.0.0.1", peer))
+s.sendall(b"\x00\x00")            # half a length prefix, then nothing
+s.settimeout(6)
+start = time.time()
+assert s.recv(1) == b"", "the daemon sent something to a stalled peer"
+took = time.time() - start
+assert took < 5, "closed only after %.1f s" % took
+assert metric("clusterd_setup_timeouts_total") == before + 1, "the set-up timeout was not counted"
+PY
+echo "ok   peer port: oversized, garbage and truncated frames closed and counted; a stalled handshake closed at the set-up timeout"
 
 start 4 wrong-secret n4
 sleep 3
