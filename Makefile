@@ -76,7 +76,9 @@ $(CLUSTERCTL): $(BUILD)/daemon/clusterctl.o
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ -o $@
 
-$(CLUSTERD): $(CORE_OBJ) $(filter-out $(BUILD)/daemon/clusterctl.o,$(POSIX_OBJ))
+# (the scenario loader reads --config files)
+$(CLUSTERD): $(CORE_OBJ) $(filter-out $(BUILD)/daemon/clusterctl.o,$(POSIX_OBJ)) \
+             $(filter $(BUILD)/scenarios/%,$(SIM_OBJ)) $(BUILD)/sim/scenario.o $(BUILD)/sim/dist.o $(BUILD)/sim/pcg.o
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -lcares -lmicrohttpd -o $@
 

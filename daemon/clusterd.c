@@ -4,7 +4,7 @@
  * real sockets (shims/posix).  Configured by flags and environment
  * variables for now:
  *
- *   clusterd --name app@10.0.0.7 [--port 4369] [--secret S | --secret-file F]
+ *   clusterd --name app@10.0.0.7 [--config FILE] [--port 4369] [--secret S | --secret-file F]
  *            [--static app@10.0.0.8,app@10.0.0.9 | --dns-service NAME [--dns-poll 5s]
  *             | --gossip GROUP|default]
  *            [--nameserver IP:PORT] [--tracker fixed|swarm|off]
@@ -15,6 +15,9 @@
  * Links are encrypted (ChaCha20-Poly1305, keys from the secret and the
  * handshake's challenges) unless --plaintext is given.
  *
+ * --config FILE takes the cluster section of a YAML file in the scenario
+ * schema (scenarios/README.md): membership, topologies, secret, tracker;
+ * flags override it.
  * CLUSTERD_NAME and CLUSTERD_SECRET stand in for --name and --secret (a
  * Kubernetes pod sets them from the downward API and a Secret).  SIGTERM
  * leaves gracefully: the tracker hands its processes off, the connection
@@ -27,12 +30,13 @@
 
 #include "../core/addr.h"
 #include "../core/cluster.h"
+#include "../scenarios/loader.h"
 #include "../shims/posix/px_node.h"
 #include "http.h"
 
 static int usage(const char *why)
 {
-    fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--port N] [--secret S | --secret-file F]\n"
+    fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--config FILE] [--port N] [--secret S | --secret-file F]\n"
                     "                [--static NAME,NAME... | --dns-service NAME [--dns-poll 5s] | --gossip GROUP|default]\n"
                     "                [--nameserver IP:PORT]\n"
                     "                [--tracker fixed|swarm|off] [--sync-nodes-timeout 5s] [--tick-timeout 60s]\n"
@@ -123,6 +127,27 @@ static int level_of(const char *text)
     return -1;
 }
 
+/* --config FILE: a YAML file in the scenario schema; its cluster section
+ * (membership with its topologies and secret, tracker) is this daemon's
+ * configuration.  Errors name file:line:column. */
+static int load_config(const char *path, struct cluster_config *cfg)
+{
+    struct scenario sc;
+    char err[1024];
+    if (scenario_load_file(path, &sc, err, sizeof err) != 0) {
+        fprintf(stderr, "clusterd: %s\n", err);
+        return -1;
+    }
+    if (sc.cluster.protocol != SC_PROTO_CLUSTER) {
+        fprintf(stderr, "clusterd: %s: expected `protocol: cluster` in the cluster section\n", path);
+        scenario_free(&sc);
+        return -1;
+    }
+    *cfg = sc.cluster.cluster;
+    scenario_free(&sc);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct cluster_config cfg;
@@ -136,8 +161,19 @@ int main(int argc, char **argv)
     const char *service = NULL;
     long http_port = 0;
     cs_time dns_poll = CS_SEC(5);
+    /* The configuration file first, so that every flag overrides it. */
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--config")) {
+            if (load_config(argv[i + 1], &cfg) != 0)
+                return 2;
+            cfg.mem.conn.encrypt = true;
+        }
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (v && !strcmp(argv[i], "--config")) {
+            i++;
+            continue;
+        }
         if (!strcmp(argv[i], "--plaintext")) { /* for debugging with a packet capture only */
             cfg.mem.conn.encrypt = false;
             continue;
@@ -221,7 +257,8 @@ int main(int argc, char **argv)
         return usage("a discovery is required: --static NAMES, --dns-service NAME or --gossip GROUP");
     if (secret && strlen(secret) >= sizeof cfg.mem.conn.secret)
         return usage("the secret is too long (at most 127 bytes)");
-    snprintf(cfg.mem.conn.secret, sizeof cfg.mem.conn.secret, "%s", secret ? secret : "");
+    if (secret) /* else the configuration file's, if any */
+        snprintf(cfg.mem.conn.secret, sizeof cfg.mem.conn.secret, "%s", secret);
     cfg.mem.conn.port = opt.port;
     char err[512] = "";
     struct px_node *n = px_node_new(&opt, err, sizeof err);

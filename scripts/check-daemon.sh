@@ -188,6 +188,35 @@ wait_for 5 gone || fail "daemons still running 5 s after SIGTERM"
 grep -q "stopped" "$dir/n1.log" || fail "n1 did not log its stop"
 echo "ok   SIGTERM: all three left and exited"
 
+# Configuration files: the cluster section of the scenario schema; a bad one
+# is refused with file:line:column and exit status 2.
+printf 'cluster:\n  nodes: 3\n  protocol: cluster\n  membership:\n    tick_timeout: 5x\n' > "$dir/bad.yaml"
+"$bin" --name app@127.0.0.1 --config "$dir/bad.yaml" > "$dir/bad.txt" 2>&1
+[ $? -eq 2 ] && grep -q "bad.yaml:5:19: expected a duration" "$dir/bad.txt" || fail "a bad config file: $(cat "$dir/bad.txt")"
+cat > "$dir/good.yaml" <<EOF
+cluster:
+  nodes: 3
+  protocol: cluster
+  membership:
+    secret: from-the-file
+    topologies:
+      - {strategy: static, hosts: [$peers], polling_interval: 1s}
+  tracker: {mode: fixed, sync_nodes_timeout: 1s}
+EOF
+for i in 1 2 3; do
+    "$bin" --name "app@127.0.0.$i" --port "$port" --config "$dir/good.yaml" --control "$dir/n$i.sock" \
+        > "$dir/config-n$i.log" 2>&1 &
+    pids+=($!)
+    disown $!
+    eval "pid$i=$!"
+done
+sees() { "$ctl" -s "$dir/n$1.sock" members 2> /dev/null | grep -q "\"app@127.0.0.$2\""; }
+view_mesh() { sees 1 2 && sees 1 3 && sees 2 1 && sees 2 3 && sees 3 1 && sees 3 2; }
+wait_for 15 view_mesh || fail "no full mesh from a configuration file"
+kill -TERM "$pid1" "$pid2" "$pid3"
+wait_for 5 gone || fail "daemons still running 5 s after SIGTERM"
+echo "ok   config files: a bad one refused with file:line:column (exit 2); a good one forms the mesh"
+
 # Kubernetes DNS discovery against a real dnsmasq: the headless service name
 # has one A record per live pod; records change during the test.
 echo "daemon: DNS discovery through dnsmasq"
@@ -211,8 +240,6 @@ start_dns() { # index log
 start_dns 1 n1
 start_dns 2 n2
 start_dns 3 n3
-sees() { "$ctl" -s "$dir/n$1.sock" members 2> /dev/null | grep -q "\"app@127.0.0.$2\""; }
-view_mesh() { sees 1 2 && sees 1 3 && sees 2 1 && sees 2 3 && sees 3 1 && sees 3 2; }
 wait_for 15 view_mesh || fail "no full mesh through DNS within 15 s"
 r=$("$ctl" -s "$dir/n1.sock" register-started dns_proc --counter 5) || fail "register-started: $r"
 echo "ok   full mesh from the service's A records"
