@@ -48,6 +48,7 @@ FUZZ_TARGETS := $(addprefix $(BUILD)/,fuzz_loader fuzz_wire fuzz_sim)
 CLUSTERSIM := $(BUILD)/clustersim
 CLUSTERD   := $(BUILD)/clusterd
 CLUSTERCTL := $(BUILD)/clusterctl
+BENCH_REGISTRY := $(BUILD)/bench-registry
 UNIT       := $(BUILD)/unit-tests
 
 .PHONY: all deps test test-plain test-asan unit scenarios check-core asan demo bench clean fuzz fuzz-targets
@@ -57,7 +58,7 @@ all: deps
 	@mkdir -p $(BIN) && cp -f $(CLUSTERSIM) $(BIN)/clustersim && cp -f $(CLUSTERD) $(BIN)/clusterd && cp -f $(CLUSTERCTL) $(BIN)/clusterctl
 
 .PHONY: build-bins
-build-bins: $(CLUSTERSIM) $(CLUSTERD) $(CLUSTERCTL) $(UNIT)
+build-bins: $(CLUSTERSIM) $(CLUSTERD) $(CLUSTERCTL) $(BENCH_REGISTRY) $(UNIT)
 
 deps:
 	@scripts/deps.sh
@@ -94,6 +95,11 @@ $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/null_env.o $(C
 	@$(CC) $(FUZZ_LINK) $^ $(LDLIBS) -o $@
 
 fuzz-targets: $(FUZZ_TARGETS)
+
+# The in-process registry benchmark (make bench).
+$(BENCH_REGISTRY): $(BUILD)/tests/bench/bench_registry.o $(BUILD)/tests/fuzz/null_env.o $(CORE_OBJ)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -o $@
 
 check-core: $(CORE_OBJ)
 	@scripts/check-core.sh $(CORE_OBJ)
@@ -147,4 +153,4 @@ fuzz: all
 clean:
 	rm -rf build $(BIN) reports-out
 
--include $(POSIX_OBJ:.o=.d) $(CORE_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
+-include $(BUILD)/tests/bench/bench_registry.d $(POSIX_OBJ:.o=.d) $(CORE_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

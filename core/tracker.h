@@ -116,6 +116,10 @@ int trk_state_key(const struct tracker *t, char *buf, size_t size);
 const char *trk_waiting_for(const struct tracker *t);
 /* True when a timer of this tag could move the tracker on in its state. */
 bool trk_timer_can_progress(const struct tracker *t, uint64_t tag);
+/* The C API's read path: looks `name` up in this node's table (no message,
+ * no reply, no allocation); true with its owner's node name and handle when
+ * it is registered. */
+bool trk_lookup(const struct tracker *t, const char *name, const char **owner, uint64_t *handle);
 /* The last command reply. */
 const struct trk_reply *trk_last_reply(const struct tracker *t);
 

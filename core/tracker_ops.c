@@ -217,6 +217,18 @@ static struct reg_entry *live_entry(struct tracker *t, const char *name)
     return e && !(e->flags & REG_TOMBSTONE) ? e : NULL;
 }
 
+bool trk_lookup(const struct tracker *t, const char *name, const char **owner, uint64_t *handle)
+{
+    const struct reg_entry *e = name ? registry_get(&t->reg, name) : NULL;
+    if (!e || (e->flags & REG_TOMBSTONE))
+        return false;
+    if (owner)
+        *owner = trk_name(t, e->owner);
+    if (handle)
+        *handle = e->handle;
+    return true;
+}
+
 /* ---- requests and replies between trackers ---- */
 
 static struct trk_request *request_new(struct tracker *t, const char *op, const char *name)

@@ -1,0 +1,81 @@
+/*
+ * tests/bench/bench_registry.c: the in-process benchmark of the registry's
+ * C API on one node: registers N counters (default 1,000,000) through the
+ * tracker's command path, then times whereis lookups through trk_lookup
+ * (the C API's read path), and reports the process's peak memory.  A
+ * measurement, not a test: it prints figures and exits 0.
+ *   build/plain/bench-registry [N]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "../../core/tracker.h"
+#include "../fuzz/null_env.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int host_send(void *ctx, const char *peer, const uint8_t *data, size_t len)
+{
+    (void)ctx, (void)peer, (void)data, (void)len;
+    return 0;
+}
+
+static void handle(void *t, const struct cs_event *ev)
+{
+    trk_handle(t, ev);
+}
+
+int main(int argc, char **argv)
+{
+    size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
+    struct null_env env;
+    null_env_init(&env, "10.0.0.1");
+    struct trk_config cfg;
+    trk_config_defaults(&cfg);
+    struct trk_host host = {.send = host_send};
+    struct tracker *t = trk_new(&env.env, &cfg, "app@10.0.0.1", 1, &host);
+    trk_start(t);
+    null_env_fire(&env, CS_SEC(10), handle, t); /* alone: cluster_wait, then tracking */
+    char name[32];
+    double t0 = now_s();
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "proc-%zu", i);
+        struct cs_command cmd = {.op = "register", .name = name, .value = 0};
+        struct cs_event ev = {.type = CS_EV_COMMAND};
+        ev.u.command.cmd = &cmd;
+        trk_command(t, &cmd);
+        (void)ev;
+    }
+    double t1 = now_s();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    /* Lookups in a scrambled order (a multiplicative walk), names prepared
+     * up front so the loop times the lookup alone. */
+    size_t lookups = n < 10000000 ? 10000000 : n;
+    char (*names)[24] = malloc(65536 * sizeof *names);
+    for (size_t i = 0; i < 65536; i++)
+        snprintf(names[i], sizeof names[i], "proc-%zu", (i * 2654435761u) % n);
+    size_t found = 0;
+    double t2 = now_s();
+    for (size_t i = 0; i < lookups; i++) {
+        uint64_t handle;
+        found += trk_lookup(t, names[i & 65535], NULL, &handle);
+    }
+    double t3 = now_s();
+    printf("registry, one node, %zu counters: %.0f registrations/s through the command path (%.2f s)\n", n,
+           (double)n / (t1 - t0), t1 - t0);
+    printf("whereis through the C API (trk_lookup): %.1f M lookups/s (%zu lookups, %zu found, %.2f s)\n",
+           (double)lookups / (t3 - t2) / 1e6, lookups, found, t3 - t2);
+    printf("peak memory with %zu names: %.1f MiB (maxrss of this process)\n", n, (double)ru.ru_maxrss / 1024.0);
+    free(names);
+    trk_free(t);
+    return found == lookups ? 0 : 1;
+}
