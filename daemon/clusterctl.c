@@ -11,6 +11,7 @@
  *     unregister NAME | whereis NAME
  *     call NAME increment|value    add 1 to the counter / read it
  *     join GROUP NAME | leave GROUP NAME | publish GROUP MSG
+ *     bench register|whereis N [PREFIX] [DEPTH]   pipelined load, prints the rate
  *
  * -n NODE uses /tmp/clusterd-NODE.sock (clusterd's default).  Output is one
  * readable line, or the daemon's JSON with --json.  Exit status: 0 when the
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static int usage(const char *why)
@@ -33,7 +35,8 @@ static int usage(const char *why)
                     "usage: clusterctl [-n NODE | -s SOCKET] [--json] [--timeout S] COMMAND [ARGS]\n"
                     "  status | members [GROUP] | register NAME [--counter N] | register-started NAME [--counter N]\n"
                     "  unregister NAME | whereis NAME | call NAME increment|value\n"
-                    "  join GROUP NAME | leave GROUP NAME | publish GROUP MSG\n", why);
+                    "  join GROUP NAME | leave GROUP NAME | publish GROUP MSG\n"
+                    "  bench register|whereis N [PREFIX] [DEPTH]\n", why);
     return 2;
 }
 
@@ -87,6 +90,59 @@ static void field(const char *json, const char *key, char *out, size_t size)
     }
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* `bench register|whereis N [PREFIX] [DEPTH]`: N pipelined requests on
+ * names PREFIX0 .. PREFIX(N-1), at most DEPTH in flight; prints the rate. */
+static int bench(int fd, int argc, char **argv)
+{
+    if (argc < 3 || (strcmp(argv[1], "register") && strcmp(argv[1], "whereis")))
+        return usage("bench register|whereis N [PREFIX] [DEPTH]");
+    long n = atol(argv[2]), depth = argc > 4 ? atol(argv[4]) : 256;
+    const char *prefix = argc > 3 ? argv[3] : "bench-";
+    if (n <= 0 || depth <= 0)
+        return usage("bench: N and DEPTH must be positive");
+    static char in[1 << 16];
+    size_t in_len = 0;
+    long sent = 0, answered = 0, ok = 0;
+    double start = now_s();
+    while (answered < n) {
+        char out[1 << 15];
+        size_t out_len = 0;
+        while (sent < n && sent - answered < depth && out_len + 200 < sizeof out)
+            out_len += (size_t)snprintf(out + out_len, sizeof out - out_len, "%s\t%s%ld\n", argv[1], prefix, sent++);
+        for (size_t off = 0; off < out_len;) {
+            ssize_t w = write(fd, out + off, out_len - off);
+            if (w <= 0)
+                return 2;
+            off += (size_t)w;
+        }
+        ssize_t r = read(fd, in + in_len, sizeof in - in_len);
+        if (r <= 0) {
+            fprintf(stderr, "clusterctl: the daemon closed the connection after %ld answers\n", answered);
+            return 1;
+        }
+        in_len += (size_t)r;
+        char *line = in, *nl;
+        while ((nl = memchr(line, '\n', in_len - (size_t)(line - in)))) {
+            answered++;
+            ok += strstr(line, "\"status\":\"ok\"") && strstr(line, "\"status\":\"ok\"") < nl;
+            line = nl + 1;
+        }
+        in_len -= (size_t)(line - in);
+        memmove(in, line, in_len);
+    }
+    double took = now_s() - start;
+    printf("bench %s: %ld requests, %ld ok, %.3f s, %.0f requests/s (pipelined, %ld in flight)\n", argv[1], n, ok,
+           took, (double)n / took, depth);
+    return ok == n ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *socket_path = NULL, *node = NULL;
@@ -108,7 +164,8 @@ int main(int argc, char **argv)
     if (i >= argc)
         return usage("a command is required");
     char request[1024], path[108];
-    if (build_request(argc - i, argv + i, request, sizeof request) < 0)
+    bool benching = !strcmp(argv[i], "bench");
+    if (!benching && build_request(argc - i, argv + i, request, sizeof request) < 0)
         return usage("unknown command or missing arguments");
     if (!socket_path) {
         if (!node)
@@ -123,6 +180,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "clusterctl: no daemon at %s: %s\n", socket_path, strerror(errno));
         return 2;
     }
+    if (benching)
+        return bench(fd, argc - i, argv + i);
     if (write(fd, request, strlen(request)) != (ssize_t)strlen(request)) {
         fprintf(stderr, "clusterctl: cannot send the request\n");
         return 2;

@@ -23,8 +23,12 @@ struct client {
     int fd;
     char buf[LINE_MAX_BYTES];
     size_t len;
-    bool waiting;
-    uint64_t asked;            /* request order, to answer the oldest first */
+};
+
+/* A request waiting for the protocol's reply: clients may pipeline, and
+ * replies go to the oldest request with the same op and name. */
+struct pending {
+    uint32_t client;
     char op[32], name[128];
 };
 
@@ -34,8 +38,10 @@ struct px_control {
     struct px_control_host host;
     struct client *clients;
     size_t count, cap;
+    struct pending *pending;   /* oldest first */
+    size_t pending_count, pending_cap;
     uint32_t next_id;
-    uint64_t next_ask, refused;
+    uint64_t refused;
 };
 
 static void json_escape(const char *in, char *out, size_t size)
@@ -183,14 +189,15 @@ static void request(struct px_control *c, size_t i, char *line)
         free(out);
         return;
     }
-    if (cl->waiting) {
-        refuse(c, cl, "one request at a time");
+    if (c->pending_count >= 65536 ||
+        cs_grow((void **)&c->pending, &c->pending_cap, c->pending_count + 1, sizeof *c->pending) != 0) {
+        refuse(c, cl, "too many requests in flight");
         return;
     }
-    cl->waiting = true;
-    cl->asked = ++c->next_ask;
-    snprintf(cl->op, sizeof cl->op, "%s", cmd.op);
-    snprintf(cl->name, sizeof cl->name, "%s", cmd.name ? cmd.name : "");
+    struct pending *p = &c->pending[c->pending_count++];
+    p->client = cl->id;
+    snprintf(p->op, sizeof p->op, "%s", cmd.op);
+    snprintf(p->name, sizeof p->name, "%s", cmd.name ? cmd.name : "");
     c->host.command(c->host.ctx, &cmd); /* may answer at once, through px_control_reply */
 }
 
@@ -238,22 +245,26 @@ void px_control_event(struct px_control *c, uint64_t key, uint32_t events)
 void px_control_reply(struct px_control *c, const char *op, const char *name, const char *status,
                       const char *owner, int64_t value)
 {
-    struct client *best = NULL;
-    for (size_t i = 0; i < c->count; i++) {
-        struct client *cl = &c->clients[i];
-        if (cl->waiting && !strcmp(cl->op, op) && !strcmp(cl->name, name ? name : "") &&
-            (!best || cl->asked < best->asked))
-            best = cl;
-    }
-    if (!best)
+    size_t i = 0;
+    while (i < c->pending_count && (strcmp(c->pending[i].op, op) || strcmp(c->pending[i].name, name ? name : "")))
+        i++;
+    if (i == c->pending_count)
         return;
+    uint32_t id = c->pending[i].client;
+    memmove(&c->pending[i], &c->pending[i + 1], (c->pending_count - i - 1) * sizeof *c->pending);
+    c->pending_count--;
+    struct client *cl = NULL;
+    for (size_t k = 0; k < c->count && !cl; k++)
+        if (c->clients[k].id == id)
+            cl = &c->clients[k];
+    if (!cl)
+        return; /* the client left meanwhile */
     char e_name[300], e_owner[300], line[1024];
     json_escape(name ? name : "", e_name, sizeof e_name);
     json_escape(owner ? owner : "", e_owner, sizeof e_owner);
     snprintf(line, sizeof line, "{\"op\":\"%s\",\"name\":\"%s\",\"status\":\"%s\",\"owner\":\"%s\",\"value\":%" PRId64 "}\n",
              op, e_name, status, e_owner, value);
-    best->waiting = false;
-    send_line(best->fd, line);
+    send_line(cl->fd, line);
 }
 
 uint64_t px_control_refused(const struct px_control *c)
@@ -268,6 +279,7 @@ void px_control_free(struct px_control *c)
     while (c->count)
         drop_client(c, 0);
     free(c->clients);
+    free(c->pending);
     epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     unlink(c->path);

@@ -4,8 +4,8 @@
  * tab-separated `OP NAME ARG VALUE` (empty fields allowed), and get one JSON
  * line back.  `dump` and `view` are answered by the shim from the protocol's
  * observation functions; every other op becomes a command (CS_EV_COMMAND)
- * whose reply (env->reply) goes to the oldest client waiting for that op and
- * name.  Malformed requests get {"error": ...} and are counted.
+ * whose reply (env->reply) goes to the oldest request waiting for that op
+ * and name; clients may pipeline.  Malformed requests get {"error": ...} and are counted.
  */
 #ifndef SHIMS_POSIX_PX_CONTROL_H
 #define SHIMS_POSIX_PX_CONTROL_H
@@ -37,7 +37,8 @@ struct px_control *px_control_new(int epfd, const char *path, const struct px_co
                                   size_t errlen);
 /* Handles an epoll event whose key is >= PX_CONTROL_KEY_BASE. */
 void px_control_event(struct px_control *c, uint64_t key, uint32_t events);
-/* A command reply from the protocol: answers the oldest waiting client. */
+/* A command reply from the protocol: answers the oldest request waiting
+ * for that op and name. */
 void px_control_reply(struct px_control *c, const char *op, const char *name, const char *status,
                       const char *owner, int64_t value);
 /* Requests refused as malformed so far. */
