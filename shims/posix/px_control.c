@@ -23,6 +23,8 @@ struct client {
     int fd;
     char buf[LINE_MAX_BYTES];
     size_t len;
+    char *out;                 /* answers not yet written (flushed once per loop turn) */
+    size_t out_len, out_cap;
 };
 
 /* A request waiting for the protocol's reply: clients may pipeline, and
@@ -59,15 +61,31 @@ static void json_escape(const char *in, char *out, size_t size)
     out[o] = '\0';
 }
 
-static void send_line(int fd, const char *line)
+/* Queues an answer line; px_control_flush writes them, many per call. */
+static void send_line(struct client *cl, const char *line)
 {
     size_t len = strlen(line);
-    while (len) {
-        ssize_t w = send(fd, line, len, MSG_NOSIGNAL);
-        if (w <= 0)
-            return;
-        line += w;
-        len -= (size_t)w;
+    if (cs_grow((void **)&cl->out, &cl->out_cap, cl->out_len + len, 1) != 0)
+        return;
+    memcpy(cl->out + cl->out_len, line, len);
+    cl->out_len += len;
+}
+
+void px_control_flush(struct px_control *c)
+{
+    for (size_t i = 0; c && i < c->count; i++) {
+        struct client *cl = &c->clients[i];
+        size_t off = 0;
+        while (off < cl->out_len) {
+            ssize_t w = send(cl->fd, cl->out + off, cl->out_len - off, MSG_NOSIGNAL);
+            if (w <= 0)
+                break; /* a client that does not read: what is left waits for the next turn */
+            off += (size_t)w;
+        }
+        if (off) {
+            memmove(cl->out, cl->out + off, cl->out_len - off);
+            cl->out_len -= off;
+        }
     }
 }
 
@@ -75,6 +93,7 @@ static void drop_client(struct px_control *c, size_t i)
 {
     epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->clients[i].fd, NULL);
     close(c->clients[i].fd);
+    free(c->clients[i].out);
     c->clients[i] = c->clients[--c->count];
 }
 
@@ -134,7 +153,8 @@ static void refuse(struct px_control *c, struct client *cl, const char *why)
     char line[256];
     c->refused++;
     snprintf(line, sizeof line, "{\"error\":\"%s\"}\n", why);
-    send_line(cl->fd, line);
+    send_line(cl, line);
+    px_control_flush(c);
 }
 
 /* Splits "op\tname\targ\tvalue"; false when malformed. */
@@ -185,7 +205,7 @@ static void request(struct px_control *c, size_t i, char *line)
         if (!out)
             return;
         sprintf(out, dump ? "{\"dump\":\"%s\"}\n" : "{\"view\":[%s]}\n", dump ? esc : big);
-        send_line(cl->fd, out);
+        send_line(cl, out);
         free(out);
         return;
     }
@@ -240,6 +260,7 @@ void px_control_event(struct px_control *c, uint64_t key, uint32_t events)
         accept_clients(c);
     else
         client_readable(c, (uint32_t)(key - PX_CONTROL_KEY_BASE));
+    px_control_flush(c);
 }
 
 void px_control_reply(struct px_control *c, const char *op, const char *name, const char *status,
@@ -264,7 +285,7 @@ void px_control_reply(struct px_control *c, const char *op, const char *name, co
     json_escape(owner ? owner : "", e_owner, sizeof e_owner);
     snprintf(line, sizeof line, "{\"op\":\"%s\",\"name\":\"%s\",\"status\":\"%s\",\"owner\":\"%s\",\"value\":%" PRId64 "}\n",
              op, e_name, status, e_owner, value);
-    send_line(cl->fd, line);
+    send_line(cl, line);
 }
 
 uint64_t px_control_refused(const struct px_control *c)

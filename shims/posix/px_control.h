@@ -41,6 +41,8 @@ void px_control_event(struct px_control *c, uint64_t key, uint32_t events);
  * for that op and name. */
 void px_control_reply(struct px_control *c, const char *op, const char *name, const char *status,
                       const char *owner, int64_t value);
+/* Writes the queued answers (the node's loop calls it once per turn). */
+void px_control_flush(struct px_control *c);
 /* Requests refused as malformed so far. */
 uint64_t px_control_refused(const struct px_control *c);
 /* Closes the socket and its clients, removes the socket file. */

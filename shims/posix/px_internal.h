@@ -77,6 +77,8 @@ void px_env_link_close(struct cs_env *env, cs_link_id link);
 void px_accept_links(struct px_node *n);
 /* An epoll event on a link. */
 void px_on_link_event(struct px_node *n, cs_link_id id, uint32_t events);
+/* Writes every link's queued frames (once per turn of the loop). */
+void px_links_flush(struct px_node *n);
 /* Closes a link's socket and forgets it (no event to the core). */
 void px_link_forget(struct px_node *n, struct px_link *l);
 

@@ -155,12 +155,28 @@ int px_env_link_send(struct cs_env *env, cs_link_id link, const void *data, size
     memcpy(l->wbuf + l->wlen + 4, data, len);
     l->wlen += 4 + len;
     n->stats.frames_out++;
-    if (!l->connecting && !flush(n, l)) {
+    /* Written at the end of the loop's turn (px_links_flush), so the frames
+     * one event causes go out in one system call; a large queue goes now. */
+    if (!l->connecting && l->wlen - l->woff >= (256u << 10) && !flush(n, l)) {
         cs_link_id id = l->id;
         px_link_forget(n, l);
         defer_down(n, id, CS_LINK_BROKEN);
     }
     return 0;
+}
+
+void px_links_flush(struct px_node *n)
+{
+    for (size_t i = 0; i < n->link_count;) {
+        struct px_link *l = &n->links[i];
+        if (l->connecting || l->wlen == l->woff || flush(n, l)) {
+            i++;
+            continue;
+        }
+        cs_link_id id = l->id;
+        px_link_forget(n, l); /* the slot now holds another link: look at i again */
+        px_deliver_down(n, id, CS_LINK_BROKEN);
+    }
 }
 
 void px_env_link_close(struct cs_env *env, cs_link_id link)

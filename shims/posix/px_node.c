@@ -354,6 +354,8 @@ int px_node_run(struct px_node *n)
     px_plog(n, CS_LOG_INFO, "listening on port %u", n->opt.port);
     while (!n->stopped) {
         run_deferred(n);
+        px_links_flush(n);
+        px_control_flush(n->control);
         struct epoll_event evs[64];
         int count = epoll_wait(n->epfd, evs, 64, wait_ms(n));
         if (count < 0 && errno != EINTR)
