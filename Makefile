@@ -143,6 +143,7 @@ bench: all
 	@echo "fuzz seeds per second, default profile, 8 nodes, 60 s of virtual time each: 1 job, then 2"
 	@$(BIN)/clustersim fuzz --seeds 1..1000 --nodes 8..8 --jobs 1 --shrink 0 --quiet --out build/bench-fuzz-1 | grep "fuzz result"
 	@$(BIN)/clustersim fuzz --seeds 1..2000 --nodes 8..8 --jobs 2 --shrink 0 --quiet --out build/bench-fuzz-2 | grep "fuzz result"
+	@scripts/bench-daemon.sh $(BUILD)
 
 # The long campaigns: coverage-guided targets (libFuzzer, and AFL++ when it
 # installs), then seeded campaigns.  FUZZ_TIME (s) per libFuzzer target,

@@ -1,0 +1,44 @@
+#!/bin/bash
+# scripts/bench-daemon.sh BINDIR: the real-socket benchmark (make bench):
+# three clusterd on 127.0.0.1-3, each loaded through its control socket by
+# `clusterctl bench` (pipelined); registrations per second cluster-wide
+# (until every node holds every name), whereis per second through one
+# control socket, peak memory per node with 1,000,000 names in all; then
+# the in-process C API figures (bench-registry).
+set -u
+d=${1:?usage: bench-daemon.sh BINDIR}
+dir=build/bench-daemon
+rm -rf "$dir"; mkdir -p "$dir"
+port=$((45000 + $$ % 5000))
+pids=()
+trap 'for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done' EXIT
+for i in 1 2 3; do
+    "$d/clusterd" --name "app@127.0.0.$i" --port $port --secret bench --sync-nodes-timeout 1s --log-level warn \
+        --static app@127.0.0.1,app@127.0.0.2,app@127.0.0.3 --control "$dir/n$i.sock" > "$dir/n$i.log" 2>&1 &
+    pids+=($!)
+done
+sleep 3
+names() { "$d/clusterctl" -s "$dir/n$1.sock" status | sed -n 's/.*registered: \([0-9]*\)}}$/\1/p'; }
+per=$((1000000 / 3 + 1))
+start=$(date +%s.%N)
+loaders=()
+for i in 1 2 3; do
+    "$d/clusterctl" -s "$dir/n$i.sock" bench register $per "n$i-" > "$dir/bench-$i.txt" &
+    loaders+=($!)
+done
+wait "${loaders[@]}"
+answered=$(date +%s.%N)
+total=$((per * 3))
+until [ "$(names 1)" = "$total" ] && [ "$(names 2)" = "$total" ] && [ "$(names 3)" = "$total" ]; do sleep 0.05; done
+agreed=$(date +%s.%N)
+python3 - "$start" "$answered" "$agreed" "$total" <<'PY'
+import sys
+s, a, g, n = map(float, sys.argv[1:5])
+print("real sockets, 3 nodes on loopback: %d registrations answered in %.2f s (%.0f/s cluster-wide),"
+      " on every node after %.2f s (%.0f/s)" % (n, a - s, n / (a - s), g - s, n / (g - s)))
+PY
+"$d/clusterctl" -s "$dir/n2.sock" bench whereis 300000 n1- | sed 's/^/real sockets, /'
+for i in 1 2 3; do
+    echo "peak memory of node $i with $total names: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' /proc/${pids[$((i-1))]}/status)"
+done
+"$d/bench-registry" 1000000
