@@ -89,7 +89,7 @@ static size_t find_pos_hashed(const struct registry *r, const char *name, uint64
         uint32_t v = r->table[p].slot;
         if (v == EMPTY)
             return SIZE_MAX;
-        if (v != GONE && r->table[p].tag == tag && strcmp(r->slots[v - 1].name, name) == 0)
+        if (v != GONE && r->table[p].tag == tag && strcmp(r->table[p].name, name) == 0)
             return p;
     }
 }
@@ -119,6 +119,7 @@ static int rehash(struct registry *r, size_t cap)
             p = (p + 1) & (cap - 1);
         t[p].slot = (uint32_t)i + 1;
         t[p].tag = (uint32_t)(h >> 32);
+        t[p].name = r->slots[i].name;
     }
     free(r->table);
     r->table = t;
@@ -178,6 +179,7 @@ struct reg_entry *registry_put(struct registry *r, const char *name, bool *creat
         r->used++;
     r->table[p].slot = (uint32_t)slot + 1;
     r->table[p].tag = (uint32_t)(h >> 32);
+    r->table[p].name = copy;
     r->live++;
     *created = true;
     return e;

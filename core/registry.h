@@ -50,6 +50,9 @@ struct registry {
     struct reg_cell {     /* open addressing, one cache access per probe: */
         uint32_t slot;    /* slot + 1; 0 empty, UINT32_MAX tombstone */
         uint32_t tag;     /* 32 bits of the name's hash, compared first */
+        const char *name; /* the entry's name: compared without first
+                             loading the entry, so a hit costs two
+                             independent memory accesses, not three */
     } *table;
     struct reg_chunk *names; /* names are packed into 64 KiB chunks (no per-name
                                 malloc); a removed name's bytes are reused only
