@@ -51,7 +51,7 @@ CLUSTERCTL := $(BUILD)/clusterctl
 BENCH_REGISTRY := $(BUILD)/bench-registry
 UNIT       := $(BUILD)/unit-tests
 
-.PHONY: all deps test test-plain test-asan unit scenarios check-core asan demo bench clean fuzz fuzz-targets
+.PHONY: all deps test test-plain test-asan unit scenarios check-core asan demo bench bench-baseline clean fuzz fuzz-targets
 
 all: deps
 	@$(MAKE) --no-print-directory build-bins
@@ -110,6 +110,8 @@ test-plain: build-bins check-core $(FUZZ_OBJ)
 	@scripts/run-scenarios.sh $(CLUSTERSIM)
 	@scripts/check-invalid.sh $(CLUSTERSIM)
 	@scripts/check-fuzz.sh $(CLUSTERSIM)
+	@scripts/check-report.sh $(BUILD)
+	@scripts/check-browser.sh $(BUILD)
 	@scripts/check-daemon.sh $(CLUSTERD)
 	@scripts/check-netns.sh $(CLUSTERD)
 	@$(UNIT)
@@ -121,6 +123,7 @@ test-asan:
 	@ASAN_OPTIONS=detect_leaks=1 build/asan/clustersim explore scenarios/explore/join-3-crash-swarm.yaml \
 		--from 4900ms --out build/asan/explore > build/asan/explore.txt || { cat build/asan/explore.txt; exit 1; }
 	@grep -E "^(explored|ok|FAIL)" build/asan/explore.txt
+	@ASAN_OPTIONS=detect_leaks=1 scripts/check-report.sh build/asan
 	@ASAN_OPTIONS=detect_leaks=1 scripts/check-daemon.sh build/asan/clusterd
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit-tests
 
@@ -135,15 +138,15 @@ asan: deps
 demo: all
 	@scripts/demo.sh $(BIN)/clustersim
 
+# Every benchmark, one table: build/bench/results.md and results.json, each
+# figure compared with bench/baseline.json; fails when one is more than 30 %
+# worse (BENCH_NO_FAIL=1: report only).  make bench-baseline records the
+# last results as the new baseline.
 bench: all
-	@$(BIN)/clustersim bench scenarios/bench/ping-100-faults.yaml --min-seconds 5
-	@$(BIN)/clustersim bench scenarios/bench/k8s-dns-1000.yaml --min-seconds 0
-	@$(BIN)/clustersim bench scenarios/bench/registry-1m.yaml --min-seconds 0
-	@$(BIN)/clustersim bench scenarios/frequency/join-storm-3-swarm.yaml --min-seconds 2 --quiet
-	@echo "fuzz seeds per second, default profile, 8 nodes, 60 s of virtual time each: 1 job, then 2"
-	@$(BIN)/clustersim fuzz --seeds 1..1000 --nodes 8..8 --jobs 1 --shrink 0 --quiet --out build/bench-fuzz-1 | grep "fuzz result"
-	@$(BIN)/clustersim fuzz --seeds 1..2000 --nodes 8..8 --jobs 2 --shrink 0 --quiet --out build/bench-fuzz-2 | grep "fuzz result"
-	@scripts/bench-daemon.sh $(BUILD)
+	@scripts/bench.sh $(BUILD) $(BIN)
+
+bench-baseline:
+	@scripts/bench.sh --record
 
 # The long campaigns: coverage-guided targets (libFuzzer, and AFL++ when it
 # installs), then seeded campaigns.  FUZZ_TIME (s) per libFuzzer target,

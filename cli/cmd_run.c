@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include "../reports/junit.h"
+#include "../reports/report.h"
 #include "../reports/summary.h"
 #include "../scenarios/loader.h"
 #include "../sim/runner.h"
@@ -24,7 +25,7 @@ struct run_cli {
     bool have_seeds;
     uint64_t seed_first, seed_last;
     const char *junit_path, *report_dir, *trace_path;
-    bool check_determinism, quiet, verbose;
+    bool check_determinism, quiet, verbose, report_all, single;
     struct junit_writer *junit;
     json_t *report;
     size_t runs, passed, failed;
@@ -52,6 +53,8 @@ static int parse_args(struct run_cli *c, int argc, char **argv)
             c->report_dir = argv[++i];
         } else if (!strcmp(a, "--trace") && has_value) {
             c->trace_path = argv[++i];
+        } else if (!strcmp(a, "--report-all")) {
+            c->report_all = true;
         } else if (!strcmp(a, "--check-determinism")) {
             c->check_determinism = true;
         } else if (!strcmp(a, "--quiet")) {
@@ -74,21 +77,6 @@ static int parse_args(struct run_cli *c, int argc, char **argv)
         return -1;
     }
     return 0;
-}
-
-static int make_dirs(const char *path)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* FILE for one run, or FILE with "-<scenario>-<seed>" before its extension. */
@@ -119,32 +107,14 @@ static void replay_command(const struct run_cli *c, const struct scenario *sc, u
 static int run_once(const struct run_cli *c, const struct scenario *sc, uint64_t seed,
                     const char *trace_file, struct run_result *res)
 {
-    FILE *f = NULL;
-    if (trace_file) {
-        f = fopen(trace_file, "w");
-        if (!f) {
-            fprintf(stderr, "clustersim run: cannot write trace %s\n", trace_file);
-            return -1;
-        }
-        fprintf(f, "{\"t\":0,\"node\":\"-\",\"kind\":\"run\",\"format\":1,\"scenario\":\"%s\","
-                   "\"file\":\"%s\",\"seed\":%llu}\n",
-                sc->name, sc->path, (unsigned long long)seed);
-    }
-    struct run_options opt = {.seed = seed, .trace_file = f, .trace_hash = true, .verbose = c->verbose};
-    int rc = sim_run_scenario(sc, &opt, res);
-    if (f) {
-        if (rc == 0)
-            fprintf(f, "{\"t\":%lld,\"node\":\"-\",\"kind\":\"end\",\"events\":%llu,\"lines\":%llu,"
-                       "\"hash\":\"%016llx\"}\n",
-                    (long long)res->end_time, (unsigned long long)res->events,
-                    (unsigned long long)res->trace_lines, (unsigned long long)res->trace_hash);
-        fclose(f);
-    }
+    int rc = report_traced_run(sc, seed, trace_file, 0, c->verbose, res);
+    if (rc != 0 && trace_file)
+        fprintf(stderr, "clustersim run: cannot write trace %s\n", trace_file);
     return rc;
 }
 
 static void print_run(const struct run_cli *c, const struct scenario *sc, const struct run_result *r,
-                      const char *replay)
+                      const char *replay, const char *report)
 {
     if (c->quiet && r->pass)
         return;
@@ -165,6 +135,8 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
            r->pass ? "PASS" : "FAIL", sc->name, (unsigned long long)r->seed, conv,
            (unsigned long long)r->events, vt, r->wall_seconds * 1e3,
            (unsigned long long)r->trace_hash);
+    if (report[0])
+        printf("     report: %s\n", report);
     if (r->pass && !c->verbose && !(r->stuck && !c->quiet))
         return;
     for (size_t i = 0; i < r->expect_count; i++) {
@@ -183,31 +155,37 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
         printf("     last events:\n%s", r->last_events);
     if (!r->pass)
         printf("     replay: %s\n", replay);
+
 }
 
-static void write_run_report(struct run_cli *c, const struct scenario *sc,
-                             const struct run_result *r, const char *replay)
+/* The JSON summary of every run, and a full report directory (HTML, plots,
+ * traces) for a failing run, a single run, or every run with --report-all;
+ * `report` gets the path of index.html, or "" when none was written. */
+static void write_run_report(struct run_cli *c, const struct scenario *sc, const struct run_result *r,
+                             const char *replay, char *report, size_t report_size)
 {
     char dir[1024], path[1200];
+    report[0] = '\0';
     snprintf(dir, sizeof dir, "%s/%s", c->report_dir, sc->name);
-    if (make_dirs(dir) != 0) {
+    if (report_make_dirs(dir) != 0) {
         fprintf(stderr, "clustersim run: cannot create %s\n", dir);
         return;
     }
     json_t *o = summary_run_json(sc, r, replay);
     snprintf(path, sizeof path, "%s/seed-%llu.json", dir, (unsigned long long)r->seed);
     summary_write(path, o);
-    json_array_append_new(json_object_get(c->report, "runs"),
-                          json_pack("{s:s, s:I, s:s, s:s}", "scenario", sc->name, "seed",
-                                    (json_int_t)r->seed, "result", r->pass ? "pass" : "fail",
-                                    "summary", path));
     json_decref(o);
-    if (!r->pass) { /* keep the evidence: the failing run's full trace */
-        struct run_result again;
-        snprintf(path, sizeof path, "%s/seed-%llu.trace.jsonl", dir, (unsigned long long)r->seed);
-        if (run_once(c, sc, r->seed, path, &again) == 0)
-            run_result_free(&again);
+    json_t *entry = json_pack("{s:s, s:I, s:s, s:s}", "scenario", sc->name, "seed", (json_int_t)r->seed,
+                              "result", r->pass ? "pass" : "fail", "summary", path);
+    if (!r->pass || c->single || c->report_all) {
+        char err[1400];
+        snprintf(path, sizeof path, "%s/seed-%llu", dir, (unsigned long long)r->seed);
+        if (report_run(path, sc, r->seed, replay, err, sizeof err) != 0)
+            fprintf(stderr, "clustersim run: report: %s\n", err);
+        snprintf(report, report_size, "%s/index.html", path);
+        json_object_set_new(entry, "report", json_string(report));
     }
+    json_array_append_new(json_object_get(c->report, "runs"), entry);
 }
 
 /* Runs one seed (twice with --check-determinism); returns pass. */
@@ -239,11 +217,12 @@ static bool run_seed(struct run_cli *c, const struct scenario *sc, uint64_t seed
             run_result_free(&again);
         }
     }
-    print_run(c, sc, &r, replay);
-    if (c->junit)
-        junit_add_case(c->junit, sc, &r, replay);
+    char report[1400] = "";
     if (c->report)
-        write_run_report(c, sc, &r, replay);
+        write_run_report(c, sc, &r, replay, report, sizeof report);
+    print_run(c, sc, &r, replay, report);
+    if (c->junit)
+        junit_add_case(c->junit, sc, &r, replay, report[0] ? report : NULL);
     c->runs++;
     *stuck = r.stuck;
     bool pass = r.pass;
@@ -334,10 +313,11 @@ int cmd_run(int argc, char **argv, const char *self)
         fprintf(stderr, "clustersim run: cannot prepare %s\n", c.junit_path);
     if (c.report_dir) {
         c.report = json_pack("{s:[]}", "runs");
-        if (make_dirs(c.report_dir) != 0)
+        if (report_make_dirs(c.report_dir) != 0)
             fprintf(stderr, "clustersim run: cannot create %s\n", c.report_dir);
     }
     bool single = c.file_count == 1 && (!c.have_seeds || c.seed_first == c.seed_last);
+    c.single = single;
     for (size_t i = 0; i < c.file_count; i++)
         run_scenario(&c, &scs[i], single);
     printf("runs: %zu passed, %zu failed\n", c.passed, c.failed);

@@ -1,8 +1,8 @@
 /*
  * cli/fuzz_seed.c: one seed of a fuzz campaign: generate the scenario, run
  * it, name the invariant it broke (and the deadlock class of a stuck run),
- * and for a failure write the scenario, its trace and its shrunk form under
- * OUT/failures/.
+ * and for a failure write the scenario, its run report (with the trace)
+ * and its shrunk form under OUT/failures/.
  */
 #include "fuzz.h"
 #include "shrinker.h"
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../reports/report.h"
 #include "../scenarios/loader.h"
 #include "../sim/runner.h"
 
@@ -78,17 +79,14 @@ static int write_text(const char *path, const char *text, size_t len)
     return fclose(f);
 }
 
-/* Re-runs the failing scenario with a trace file beside it. */
-static void write_trace(const struct scenario *sc, uint64_t seed, const char *path)
+/* Re-runs the failing scenario into a report directory beside it
+ * (index.html, plots, trace, Perfetto JSON: reports/report.h). */
+static void write_report(const struct scenario *sc, uint64_t seed, const char *yaml, const char *dir)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return;
-    struct run_options opt = {.seed = seed, .trace_file = f};
-    struct run_result res;
-    if (sim_run_scenario(sc, &opt, &res) == 0)
-        run_result_free(&res);
-    fclose(f);
+    char replay[1600], err[1600];
+    snprintf(replay, sizeof replay, "clustersim run %s --seed %llu", yaml, (unsigned long long)seed);
+    if (report_run(dir, sc, seed, replay, err, sizeof err) != 0)
+        fprintf(stderr, "clustersim fuzz: report: %s\n", err);
 }
 
 static void shrink_failure(const struct fuzz_config *cfg, const char *base, struct fuzz_seed_result *res)
@@ -126,9 +124,9 @@ static void record_failure(const struct fuzz_config *cfg, const struct scenario 
         res->file[0] = '\0';
         return;
     }
-    char trace[720];
-    snprintf(trace, sizeof trace, "%s.trace.jsonl", base);
-    write_trace(sc, res->seed, trace);
+    char report[720];
+    snprintf(report, sizeof report, "%s.report", base);
+    write_report(sc, res->seed, res->file, report);
     unsigned *used = &budget->used[res->invariant][res->deadlock];
     if (*used < cfg->shrink_per_kind) {
         (*used)++;

@@ -169,13 +169,33 @@ uint32_t trk_random_node(struct tracker *t)
 
 /* ---- sending ---- */
 
+const char *trk_msg_name(unsigned type)
+{
+    static const char *const names[] = {
+        [M_CHECK] = "check", [M_CHECK_REPLY] = "check_reply", [M_SYNC] = "sync",
+        [M_SYNC_RECV] = "sync_recv", [M_SYNC_ACK] = "sync_ack", [M_SYNC_ERR] = "sync_err",
+        [M_TRACK] = "track", [M_UNTRACK] = "untrack", [M_UPDATE_META] = "update_meta",
+        [M_HANDOFF] = "handoff", [M_REQUEST] = "request", [M_REPLY] = "reply", [M_SEND] = "send",
+        [M_KILL] = "kill"};
+    return type < sizeof names / sizeof *names && names[type] ? names[type] : "unknown";
+}
+
+/* Every tracker message goes out here; with tracing on, a `trk_send`
+ * record names its type just before the link layer records the bytes. */
+static void send_raw(struct tracker *t, const char *peer, const uint8_t *data, size_t len)
+{
+    cs_tracef(t->env, "trk_send", "\"to\":\"%s\",\"type\":\"%s\"", peer,
+              trk_msg_name(len ? data[0] : 0));
+    t->host.send(t->host.ctx, peer, data, len);
+}
+
 void trk_send(struct tracker *t, uint32_t peer, const struct cs_writer *w)
 {
     if (w->overflow) {
         cs_logf(t->env, CS_LOG_ERROR, "[swarm] message to %s too large, not sent", trk_name(t, peer));
         return;
     }
-    t->host.send(t->host.ctx, trk_name(t, peer), w->buf, w->len);
+    send_raw(t, trk_name(t, peer), w->buf, w->len);
 }
 
 /* ---- the tracker clock (kept encoded) ---- */
@@ -349,7 +369,7 @@ void trk_message(struct tracker *t, const char *peer, const uint8_t *data, size_
     /* The remote check is answered by the node itself, tracker up or not. */
     if (data[0] == M_CHECK) {
         uint8_t buf[3] = {M_CHECK_REPLY, t->running && !t->stopping, len > 1 ? data[1] : 0};
-        t->host.send(t->host.ctx, peer, buf, sizeof buf);
+        send_raw(t, peer, buf, sizeof buf);
         return;
     }
     if (!t->running)

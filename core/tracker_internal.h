@@ -36,6 +36,9 @@ enum trk_msg {
     M_TRACK, M_UNTRACK, M_UPDATE_META, M_HANDOFF, M_REQUEST, M_REPLY, M_SEND, M_KILL,
 };
 
+/* The wire name of a message type ("sync_recv"), "unknown" when out of range. */
+const char *trk_msg_name(unsigned type);
+
 /* A decoded registry entry (owner by name) as it travels. */
 struct trk_wire_entry {
     char name[REG_NAME_MAX];

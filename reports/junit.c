@@ -96,13 +96,22 @@ static void case_open(struct junit_writer *j, const char *classname, const char 
 }
 
 void junit_add_case(struct junit_writer *j, const struct scenario *sc, const struct run_result *r,
-                    const char *replay)
+                    const char *replay, const char *report)
 {
     char name[64];
     snprintf(name, sizeof name, "seed=%llu", (unsigned long long)r->seed);
     case_open(j, sc->name, name, r->wall_seconds);
     if (!r->pass) {
         j->suite_failures++;
+        sb_printf(&j->suite, "      <properties>\n        <property name=\"replay\" value=\"");
+        sb_xml(&j->suite, replay);
+        sb_printf(&j->suite, "\"/>\n");
+        if (report) {
+            sb_printf(&j->suite, "        <property name=\"report\" value=\"");
+            sb_xml(&j->suite, report);
+            sb_printf(&j->suite, "\"/>\n");
+        }
+        sb_printf(&j->suite, "      </properties>\n");
         sb_printf(&j->suite, "      <failure message=\"");
         for (size_t i = 0; i < r->expect_count; i++)
             if (r->expects[i].per_seed && !r->expects[i].ok) {
@@ -129,6 +138,10 @@ void junit_add_case(struct junit_writer *j, const struct scenario *sc, const str
         }
         sb_printf(&j->suite, "replay: ");
         sb_xml(&j->suite, replay);
+        if (report) {
+            sb_printf(&j->suite, "\nreport: ");
+            sb_xml(&j->suite, report);
+        }
         sb_printf(&j->suite, "\n</failure>\n");
     }
     sb_printf(&j->suite, "    </testcase>\n");

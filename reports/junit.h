@@ -14,9 +14,11 @@ struct junit_writer;
 struct junit_writer *junit_open(const char *path);
 /* Opens a suite for one scenario file. */
 void junit_begin_suite(struct junit_writer *j, const struct scenario *sc);
-/* Adds one run as a test case; `replay` is the command that reproduces it. */
+/* Adds one run as a test case; `replay` is the command that reproduces it
+ * and `report` the path of its run report (index.html) or NULL.  A failing
+ * case carries both in its failure body and as testcase properties. */
 void junit_add_case(struct junit_writer *j, const struct scenario *sc, const struct run_result *r,
-                    const char *replay);
+                    const char *replay, const char *report);
 /* Adds a failing case that is not a single run (a seed-range expectation). */
 void junit_add_aggregate(struct junit_writer *j, const struct scenario *sc, const char *name,
                          bool ok, const char *detail);

@@ -24,6 +24,7 @@ enum sim_ev_kind {
     SEV_CHECK,        /* a periodic checker tick */
     SEV_NODE_EXIT,    /* a stopping node finished its shutdown */
     SEV_OBSERVE,      /* the no-loss checker notes who holds which started name */
+    SEV_SAMPLE,       /* the report sampler (sim/sampler.h); not counted as an event */
 };
 
 struct sim_event {

@@ -84,7 +84,8 @@ static bool time_bound(enum sim_ev_kind k)
 
 static bool offered(const struct sim_world *w, const struct sim_event *ev)
 {
-    if (ev->kind == SEV_NONE || ev->kind == SEV_CHECK || ev->kind == SEV_OBSERVE)
+    if (ev->kind == SEV_NONE || ev->kind == SEV_CHECK || ev->kind == SEV_OBSERVE ||
+        ev->kind == SEV_SAMPLE)
         return false;
     if (ev->kind != SEV_TIMER)
         return true;

@@ -430,7 +430,7 @@ int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, s
     res->seed = opt->seed;
     struct sim_options so = {
         .seed = opt->seed, .trace_file = opt->trace_file, .trace_hash = opt->trace_hash,
-        .verbose = opt->verbose, .proto = opt->proto, .proto_config = opt->proto_config,
+        .verbose = opt->verbose, .sample_every = opt->sample_every, .proto = opt->proto, .proto_config = opt->proto_config,
         .bind_env = sim_env_bind,
     };
     double start = wall_now();

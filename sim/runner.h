@@ -18,6 +18,7 @@ struct run_options {
     FILE *trace_file;  /* every event as JSON lines, or NULL */
     bool trace_hash;   /* compute the trace hash (on by default in the CLI) */
     bool verbose;      /* core log lines on stderr */
+    cs_time sample_every; /* report samples into trace_file this often (0: none) */
     const struct cs_proto *proto; /* override the scenario's protocol (tests) */
     const void *proto_config;
 };

@@ -86,7 +86,9 @@ static size_t complement(const struct sim_world *w, const uint32_t *a, size_t na
     return n;
 }
 
-static void trace_set(struct sim_world *w, const char *kind, const uint32_t *set, size_t n,
+/* The action record; timed faults (partition, clog, DNS outage) carry the
+ * virtual time they end at as `until`. */
+static void trace_set(struct sim_world *w, const struct sc_action *a, const uint32_t *set, size_t n,
                       const uint32_t *peers, size_t np)
 {
     if (!w->trace.on)
@@ -103,8 +105,13 @@ static void trace_set(struct sim_world *w, const char *kind, const uint32_t *set
         plen += (size_t)snprintf(pbuf + plen, sizeof pbuf - plen, "%s\"%s\"", i ? "," : "",
                                  w->nodes[peers[i]].id);
     buf[len] = '\0';
-    sim_trace_event(&w->trace, w->now, NULL, "action", "\"action\":\"%s\",\"nodes\":[%s],\"peers\":[%s]",
-                    kind, buf, pbuf);
+    bool timed = a->duration > 0 && (a->kind == SC_ACT_PARTITION || a->kind == SC_ACT_CLOG ||
+                                     a->kind == SC_ACT_DNS_FAIL);
+    char until[40] = "";
+    if (timed)
+        snprintf(until, sizeof until, ",\"until\":%lld", (long long)(w->now + a->duration));
+    sim_trace_event(&w->trace, w->now, NULL, "action", "\"action\":\"%s\",\"nodes\":[%s],\"peers\":[%s]%s",
+                    sc_action_name(a->kind), buf, pbuf, until);
 }
 
 /* Queues the heal of a timed partition; it removes this cut only. */
@@ -178,7 +185,7 @@ static void apply(struct sim_world *w, size_t index, uint32_t *set, uint32_t *pe
                  ? resolve_set(w, &a->peers, a->kind, peers)
                  : complement(w, set, n, peers);
     }
-    trace_set(w, sc_action_name(a->kind), set, n, peers, np);
+    trace_set(w, a, set, n, peers, np);
     for (size_t i = 0; i < n; i++) {
         uint32_t node = set[i];
         switch (a->kind) {

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "explore.h"
+#include "sampler.h"
 #include "timeline.h"
 
 #include <stdio.h>
@@ -92,7 +93,8 @@ struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_opti
         assign_address(w, n, &spec->addr); /* the loader assigned every address */
     }
     w->last_fault = scenario_last_fault(sc);
-    if (sim_timeline_schedule(w) != 0 || sim_check_schedule(w) != 0 || sim_observe_schedule(w) != 0) {
+    if (sim_timeline_schedule(w) != 0 || sim_check_schedule(w) != 0 || sim_observe_schedule(w) != 0 ||
+        sim_sampler_schedule(w) != 0) {
         sim_world_free(w);
         return NULL;
     }
@@ -482,6 +484,9 @@ void sim_dispatch(struct sim_world *w, const struct sim_event *ev)
     case SEV_OBSERVE:
         sim_observe_handle(w, ev);
         break;
+    case SEV_SAMPLE:
+        sim_sampler_handle(w, ev);
+        break;
     case SEV_NODE_EXIT:
         node_exit_now(w, ev);
         break;
@@ -499,7 +504,8 @@ void sim_world_run_until(struct sim_world *w, cs_time t)
         }
         sim_evq_pop(&w->queue, &ev);
         w->now = ev.time;
-        w->stats.events++;
+        if (ev.kind != SEV_SAMPLE)
+            w->stats.events++;
         sim_dispatch(w, &ev);
         free(ev.payload);
     }

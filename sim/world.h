@@ -67,6 +67,8 @@ struct sim_options {
     const void *proto_config;
     /* Binds a node's environment to the world (the sim shim). */
     void (*bind_env)(struct sim_world *w, struct sim_node *node);
+    /* Report samples (sim/sampler.h) this often into trace_file; 0: none. */
+    cs_time sample_every;
     /* Explored run: choices instead of time order (sim/explore.h), or NULL. */
     struct sim_explore *explore;
 };
