@@ -2,10 +2,15 @@
  * cli/cmd_replay.c: `clustersim replay`: prints a recorded trace (JSON
  * lines, docs/trace-format.md) readably, with filters by node, kind and time
  * window; `--check` re-runs the scenario and seed named in the trace header
- * and compares the hash of the new trace with the one recorded at its end.
+ * and compares the hash of the new trace with the one recorded at its end;
+ * `--sequence` draws the messages as a text sequence chart
+ * (reports/sequence.h) and `--perfetto OUT.json` exports the trace for
+ * ui.perfetto.dev (reports/perfetto.h).
  */
 #include "cli.h"
 
+#include "../reports/perfetto.h"
+#include "../reports/sequence.h"
 #include "../scenarios/loader.h"
 #include "../sim/runner.h"
 
@@ -15,10 +20,39 @@
 #include <string.h>
 
 struct replay_cli {
-    const char *path, *node, *kind;
+    const char *path, *node, *kind, *perfetto;
     cs_time from, to;
-    bool check;
+    bool check, sequence, limit_given;
+    size_t limit;
 };
+
+/* Checks the combinations of options; 0 when they make sense together. */
+static int check_modes(const struct replay_cli *c)
+{
+    const char *why = NULL;
+    if (c->check && (c->sequence || c->perfetto))
+        why = "--check cannot be combined with --sequence or --perfetto";
+    else if (c->sequence && c->kind)
+        why = "--kind does not apply to --sequence (use --node, --from, --to)";
+    else if (c->limit_given && !c->sequence)
+        why = "--limit applies to --sequence only";
+    if (why)
+        fprintf(stderr, "clustersim replay: %s\n", why);
+    return why ? -1 : 0;
+}
+
+static int parse_limit(struct replay_cli *c, const char *v)
+{
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (!*v || *end || v[0] == '-' || n == 0) {
+        fprintf(stderr, "clustersim replay: --limit expects a positive number of messages\n");
+        return -1;
+    }
+    c->limit = (size_t)n;
+    c->limit_given = true;
+    return 0;
+}
 
 static int parse_args(struct replay_cli *c, int argc, char **argv)
 {
@@ -40,6 +74,13 @@ static int parse_args(struct replay_cli *c, int argc, char **argv)
             *(!strcmp(a, "--from") ? &c->from : &c->to) = t;
         } else if (!strcmp(a, "--check")) {
             c->check = true;
+        } else if (!strcmp(a, "--sequence")) {
+            c->sequence = true;
+        } else if (!strcmp(a, "--limit") && v) {
+            if (parse_limit(c, argv[++i]) != 0)
+                return -1;
+        } else if (!strcmp(a, "--perfetto") && v) {
+            c->perfetto = argv[++i];
         } else if (a[0] == '-' || c->path) {
             fprintf(stderr, "clustersim replay: unexpected argument '%s'\n", a);
             return -1;
@@ -51,7 +92,7 @@ static int parse_args(struct replay_cli *c, int argc, char **argv)
         fprintf(stderr, "clustersim replay: no trace file given\n");
         return -1;
     }
-    return 0;
+    return check_modes(c);
 }
 
 static void print_value(json_t *v)
@@ -113,12 +154,35 @@ static int check_trace(json_t *header, json_t *end)
     return rc;
 }
 
+/* --perfetto and --sequence, in that order; 0 when both went well. */
+static int export_views(const struct replay_cli *c)
+{
+    char err[1024];
+    if (c->perfetto) {
+        if (perfetto_export(c->path, c->perfetto, err, sizeof err) != 0) {
+            fprintf(stderr, "clustersim replay: %s\n", err);
+            return 2;
+        }
+        printf("perfetto: wrote %s (open it in https://ui.perfetto.dev)\n", c->perfetto);
+    }
+    if (c->sequence) {
+        struct sequence_options opt = {.node = c->node, .from = c->from, .to = c->to, .limit = c->limit};
+        if (sequence_print(c->path, stdout, &opt, err, sizeof err) != 0) {
+            fprintf(stderr, "clustersim replay: %s\n", err);
+            return 2;
+        }
+    }
+    return 0;
+}
+
 int cmd_replay(int argc, char **argv, const char *self)
 {
     (void)self;
     struct replay_cli c = {0};
     if (parse_args(&c, argc, argv) != 0)
         return 2;
+    if (c.perfetto || c.sequence)
+        return export_views(&c);
     FILE *f = fopen(c.path, "r");
     if (!f) {
         fprintf(stderr, "clustersim replay: cannot open %s\n", c.path);

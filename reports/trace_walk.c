@@ -7,6 +7,8 @@
  */
 #include "trace_walk.h"
 
+#include "../core/grow.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +34,7 @@ struct trace_walk {
     char *path;
     char *line;
     size_t cap, lineno;
-    json_t *cur;
+    json_t *cur, *header, *end;
     json_t *nodes, *node_list, *strings;
     struct tw_pending *pool;
     size_t pool_len, pool_cap;
@@ -46,6 +48,16 @@ struct trace_walk {
     int64_t prev_trk_t;
     const char *prev_trk_type;
 };
+
+json_t *trace_walk_header(const struct trace_walk *w)
+{
+    return w->header;
+}
+
+json_t *trace_walk_end(const struct trace_walk *w)
+{
+    return w->end;
+}
 
 int64_t tw_int(const json_t *o, const char *key, int64_t dflt)
 {
@@ -103,6 +115,8 @@ void trace_walk_close(struct trace_walk *w)
     if (w->f)
         fclose(w->f);
     json_decref(w->cur);
+    json_decref(w->header);
+    json_decref(w->end);
     json_decref(w->nodes);
     json_decref(w->node_list);
     json_decref(w->strings);
@@ -198,16 +212,9 @@ static uint32_t pending_alloc(struct trace_walk *w)
         w->free_head = w->pool[e - 1].next;
         return e;
     }
-    if (w->pool_len == w->pool_cap) {
-        size_t cap = w->pool_cap ? w->pool_cap * 2 : 256;
-        if (cap > UINT32_MAX - 1)
-            return 0;
-        struct tw_pending *p = realloc(w->pool, cap * sizeof *p);
-        if (!p)
-            return 0;
-        w->pool = p;
-        w->pool_cap = cap;
-    }
+    if (w->pool_len >= UINT32_MAX - 1 ||
+        cs_grow((void **)&w->pool, &w->pool_cap, w->pool_len + 1, sizeof *w->pool) != 0)
+        return 0;
     return (uint32_t)++w->pool_len;
 }
 
@@ -292,6 +299,10 @@ static int parse_record(struct trace_walk *w, size_t n, struct tw_record *rec, c
                               .node_index = -1, .line = w->lineno};
     if (strcmp(node, "-") != 0)
         rec->node_index = (long)trace_walk_node(w, node);
+    else if (!strcmp(kind, "run") && !w->header)
+        w->header = json_incref(o);
+    else if (!strcmp(kind, "end"))
+        w->end = (json_decref(w->end), json_incref(o));
     return 0;
 }
 

@@ -63,6 +63,11 @@ const char *trace_walk_intern(struct trace_walk *w, const char *s);
 /* Closes the file and frees everything, interned strings included. */
 void trace_walk_close(struct trace_walk *w);
 
+/* The run header record (kind "run") and the last end record seen so far,
+ * or NULL (borrowed; valid until trace_walk_close). */
+json_t *trace_walk_header(const struct trace_walk *w);
+json_t *trace_walk_end(const struct trace_walk *w);
+
 /* The integer field `key` of `o`, or `dflt` when absent or not an integer. */
 int64_t tw_int(const json_t *o, const char *key, int64_t dflt);
 
