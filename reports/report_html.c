@@ -256,8 +256,8 @@ static void node_table(FILE *f, const struct rep_model *m)
 
 static const char script[] =
     "<script>\n"
-    "/* Marks the page for automated checks: data-report=\"loaded\" once every\n"
-    "   image decoded and no script error happened, else the errors. */\n"
+    "/* Marks the body for automated checks once every image decoded and no\n"
+    "   script error happened (loaded), or with the errors. */\n"
     "(function(){var errors=[];window.addEventListener('error',function(e){errors.push(e.message||"
     "(e.target&&e.target.src)||'error');},true);\n"
     "window.addEventListener('load',function(){var imgs=document.images;for(var i=0;i<imgs.length;"

@@ -40,8 +40,15 @@ flags=(--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-
        --user-data-dir="$out/profile" --hide-scrollbars --virtual-time-budget=5000)
 timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$page" >"$out/dom.html" 2>"$out/dom.err" ||
   fail "$browser --dump-dom failed: $(tail -3 "$out/dom.err")"
-grep -q 'data-report="loaded"' "$out/dom.html" ||
-  fail "the page did not load cleanly: $(grep -o 'data-report="[^"]*"' "$out/dom.html" || echo 'no marker (script did not run)')"
+grep -q '<body data-report="loaded">' "$out/dom.html" ||
+  fail "the page did not load cleanly: $(grep -o '<body data-report="[^"]*"' "$out/dom.html" || echo 'no marker (script did not run)')"
+# The check can fail: the same page with one image missing must be refused.
+if grep -q 'src="timeline.png"' "$page"; then
+  sed 's/src="timeline.png"/src="missing.png"/' "$page" >"${page%/*}/broken.html"
+  timeout 120 "$browser" "${flags[@]}" --dump-dom "file://${page%/*}/broken.html" >"$out/broken.html" 2>/dev/null || true
+  grep -q '<body data-report="errors: [^"]*missing.png' "$out/broken.html" ||
+    fail "a page with a missing image was not caught: $(grep -o '<body[^>]*>' "$out/broken.html")"
+fi
 timeout 120 "$browser" "${flags[@]}" --window-size=1280,2400 --screenshot="$(pwd)/$out/report.png" \
   "file://$page" >"$out/shot.log" 2>&1 || fail "$browser --screenshot failed: $(tail -3 "$out/shot.log")"
 python3 - "$out/report.png" <<'EOF' || fail "the screenshot is not a valid non-blank PNG"
