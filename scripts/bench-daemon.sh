@@ -4,14 +4,16 @@
 # `clusterctl bench` (pipelined); registrations per second cluster-wide
 # (until every node holds every name), whereis per second through one
 # control socket, peak memory per node with 1,000,000 names in all; then
-# the in-process C API figures (bench-registry).
+# the in-process C API figures (bench-registry).  Run by scripts/bench.sh;
+# BENCH_DAEMON_DIR (default build/bench-daemon) holds the sockets and logs.
 set -u
 d=${1:?usage: bench-daemon.sh BINDIR}
-dir=build/bench-daemon
+dir=${BENCH_DAEMON_DIR:-build/bench-daemon}
 rm -rf "$dir"; mkdir -p "$dir"
 port=$((45000 + $$ % 5000))
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done' EXIT
+trap 'exit 143' TERM INT
 for i in 1 2 3; do
     "$d/clusterd" --name "app@127.0.0.$i" --port $port --secret bench --sync-nodes-timeout 1s --log-level warn \
         --static app@127.0.0.1,app@127.0.0.2,app@127.0.0.3 --control "$dir/n$i.sock" > "$dir/n$i.log" 2>&1 &
@@ -26,10 +28,16 @@ for i in 1 2 3; do
     "$d/clusterctl" -s "$dir/n$i.sock" bench register $per "n$i-" > "$dir/bench-$i.txt" &
     loaders+=($!)
 done
-wait "${loaders[@]}"
+for i in 1 2 3; do
+    wait "${loaders[$((i-1))]}" || { echo "bench-daemon: clusterctl bench register on node $i failed:"; cat "$dir/bench-$i.txt"; exit 1; }
+done
 answered=$(date +%s.%N)
 total=$((per * 3))
-until [ "$(names 1)" = "$total" ] && [ "$(names 2)" = "$total" ] && [ "$(names 3)" = "$total" ]; do sleep 0.05; done
+deadline=$((SECONDS + 120))
+until [ "$(names 1)" = "$total" ] && [ "$(names 2)" = "$total" ] && [ "$(names 3)" = "$total" ]; do
+    [ $SECONDS -lt $deadline ] || { echo "bench-daemon: the nodes hold $(names 1), $(names 2), $(names 3) names, not $total, after 120 s"; exit 1; }
+    sleep 0.05
+done
 agreed=$(date +%s.%N)
 python3 - "$start" "$answered" "$agreed" "$total" <<'PY'
 import sys
