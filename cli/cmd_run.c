@@ -8,6 +8,8 @@
 
 #include "../reports/junit.h"
 #include "../reports/report.h"
+#include "../reports/report_html.h"
+#include "../reports/report_index.h"
 #include "../reports/summary.h"
 #include "../scenarios/loader.h"
 #include "../sim/runner.h"
@@ -175,8 +177,15 @@ static void write_run_report(struct run_cli *c, const struct scenario *sc, const
     snprintf(path, sizeof path, "%s/seed-%llu.json", dir, (unsigned long long)r->seed);
     summary_write(path, o);
     json_decref(o);
-    json_t *entry = json_pack("{s:s, s:I, s:s, s:s}", "scenario", sc->name, "seed", (json_int_t)r->seed,
-                              "result", r->pass ? "pass" : "fail", "summary", path);
+    char outcome[400], failed[512] = "";
+    rep_outcome_text(r, outcome, sizeof outcome);
+    for (size_t i = 0, len = 0; i < r->expect_count && len < sizeof failed - 40; i++)
+        if (r->expects[i].per_seed && !r->expects[i].ok)
+            len += (size_t)snprintf(failed + len, sizeof failed - len, "%s%s", len ? ", " : "",
+                                    sc_expect_name(r->expects[i].kind));
+    json_t *entry = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "scenario", sc->name, "seed",
+                              (json_int_t)r->seed, "result", r->pass ? "pass" : "fail", "summary", path,
+                              "outcome", outcome, "failed", failed);
     if (!r->pass || c->single || c->report_all) {
         char err[1400];
         snprintf(path, sizeof path, "%s/seed-%llu", dir, (unsigned long long)r->seed);
@@ -329,6 +338,8 @@ int cmd_run(int argc, char **argv, const char *self)
         json_object_set_new(c.report, "failed", json_integer((json_int_t)c.failed));
         snprintf(path, sizeof path, "%s/summary.json", c.report_dir);
         summary_write(path, c.report);
+        if (report_index_write(c.report_dir, c.report) != 0)
+            fprintf(stderr, "clustersim run: cannot write %s/index.html\n", c.report_dir);
         json_decref(c.report);
     }
     for (size_t i = 0; i < c.file_count; i++)

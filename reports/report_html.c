@@ -67,7 +67,7 @@ static void head(FILE *f, const struct rep_page *p)
     fprintf(f, " &middot; seed %llu</h1>\n", (unsigned long long)p->res->seed);
 }
 
-static void outcome_text(const struct run_result *r, char *buf, size_t size)
+void rep_outcome_text(const struct run_result *r, char *buf, size_t size)
 {
     char a[32];
     if (r->stuck)
@@ -83,7 +83,7 @@ static void summary(FILE *f, const struct rep_page *p)
     const struct run_result *r = p->res;
     char mode[128], out[400], a[32];
     rep_mode_text(p->sc, mode, sizeof mode);
-    outcome_text(r, out, sizeof out);
+    rep_outcome_text(r, out, sizeof out);
     fprintf(f, "<h2>Summary</h2>\n<table id=\"summary\">\n<tr><th>scenario</th><td>");
     esc(f, p->sc->name);
     fprintf(f, " (<code>");

@@ -28,6 +28,9 @@ struct rep_page {
 /* Writes the page to `out`. */
 void rep_html_write(FILE *out, const struct rep_page *page);
 
+/* The run's outcome in words ("stuck at 7s (virtual time)"). */
+void rep_outcome_text(const struct run_result *r, char *buf, size_t size);
+
 /* The run's mode in words ("cluster, tracker swarm, membership fixed"). */
 void rep_mode_text(const struct scenario *sc, char *buf, size_t size);
 

@@ -5,7 +5,7 @@
 #     index.html, plots, trace, Perfetto JSON and summary; the page names the
 #     wait-for cycle, the stuck nodes' dumps and the replay command; plots
 #     are valid PNG/SVG when gnuplot is installed; the JUnit case carries the
-#     replay command and the report path.
+#     replay command and the report path; DIR/index.html links the report.
 #  2. Without gnuplot (CLUSTERSIM_GNUPLOT=none) the page says plots were
 #     skipped and still renders its tables.
 #  3. Sampling for a report does not change the run: same trace hash.
@@ -55,6 +55,11 @@ assert props.get("replay") == sys.argv[3], props
 body = cases[0].find("failure").text
 assert "report: " + sys.argv[2] in body and "replay: " + sys.argv[3] in body, body
 EOF
+
+# The entry page of the report directory links the failing run's report.
+grep -qF 'href="swarm-storm-expects-convergence/seed-1/index.html"' "$out/run/index.html" ||
+  fail "$out/run/index.html does not link the failing run's report"
+grep -qF 'not_stuck, converged' "$out/run/index.html" || fail "$out/run/index.html does not list the failed expectations"
 
 # 2. No gnuplot: tables, no images, a note.
 CLUSTERSIM_GNUPLOT=none "$bin" run scenarios/deadlock-a-swarm.yaml --report "$out/noplot" >"$out/noplot.log"
