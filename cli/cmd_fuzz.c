@@ -87,7 +87,7 @@ static void worker_main(const struct campaign *c, uint32_t j, uint64_t k, int fd
     const char *abort_at = getenv("CLUSTERSIM_FUZZ_ABORT_SEED");
     uint64_t abort_seed = abort_at ? strtoull(abort_at, NULL, 10) : 0;
     uint64_t seed;
-    char line[2048];
+    char line[4096];
     for (; seed_of(c, j, k, &seed); k++) {
         if (c->deadline > 0 && wall_now() >= c->deadline)
             break;
@@ -145,6 +145,8 @@ static void report(struct campaign *c, const struct fuzz_seed_result *r)
            r->invariant == FI_STUCK ? deadlock_class_name(r->deadlock) : "", r->nodes, r->detail);
     if (r->file[0])
         printf("      scenario %s\n", r->file);
+    if (r->report[0])
+        printf("      report %s\n", r->report);
     if (r->shrunk[0])
         printf("      shrunk to %ld nodes, %zu timeline items: %s\n", r->shrunk_nodes, r->shrunk_items,
                r->shrunk);

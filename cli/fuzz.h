@@ -48,6 +48,7 @@ struct fuzz_seed_result {
     char detail[256];
     char file[512];             /* the failing scenario, or "" */
     char shrunk[512];           /* its shrunk form, or "" */
+    char report[512];           /* its run report (index.html), or "" */
     long shrunk_nodes;
     size_t shrunk_items;
 };

@@ -81,12 +81,14 @@ static int write_text(const char *path, const char *text, size_t len)
 
 /* Re-runs the failing scenario into a report directory beside it
  * (index.html, plots, trace, Perfetto JSON: reports/report.h). */
-static void write_report(const struct scenario *sc, uint64_t seed, const char *yaml, const char *dir)
+static int write_report(const struct scenario *sc, uint64_t seed, const char *yaml, const char *dir)
 {
     char replay[1600], err[1600];
     snprintf(replay, sizeof replay, "clustersim run %s --seed %llu", yaml, (unsigned long long)seed);
-    if (report_run(dir, sc, seed, replay, err, sizeof err) != 0)
-        fprintf(stderr, "clustersim fuzz: report: %s\n", err);
+    if (report_run(dir, sc, seed, replay, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "clustersim fuzz: report: %s\n", err);
+    return -1;
 }
 
 static void shrink_failure(const struct fuzz_config *cfg, const char *base, struct fuzz_seed_result *res)
@@ -126,7 +128,8 @@ static void record_failure(const struct fuzz_config *cfg, const struct scenario 
     }
     char report[720];
     snprintf(report, sizeof report, "%s.report", base);
-    write_report(sc, res->seed, res->file, report);
+    if (write_report(sc, res->seed, res->file, report) == 0)
+        snprintf(res->report, sizeof res->report, "%s/index.html", report);
     unsigned *used = &budget->used[res->invariant][res->deadlock];
     if (*used < cfg->shrink_per_kind) {
         (*used)++;
@@ -209,11 +212,12 @@ void fuzz_result_encode(const struct fuzz_seed_result *r, char *buf, size_t size
     clean(c.detail);
     clean(c.file);
     clean(c.shrunk);
-    snprintf(buf, size, "R\t%llu\t%d\t%d\t%d\t%u\t%u\t%llu\t%.6f\t%.6f\t%ld\t%zu\t%s\t%s\t%s\n",
+    clean(c.report);
+    snprintf(buf, size, "R\t%llu\t%d\t%d\t%d\t%u\t%u\t%llu\t%.6f\t%.6f\t%ld\t%zu\t%s\t%s\t%s\t%s\n",
              (unsigned long long)c.seed, c.pass, (int)c.invariant, (int)c.deadlock, c.nodes, c.faults,
              (unsigned long long)c.events, c.virtual_seconds, c.wall_seconds, c.shrunk_nodes,
              c.shrunk_items, c.detail[0] ? c.detail : "-", c.file[0] ? c.file : "-",
-             c.shrunk[0] ? c.shrunk : "-");
+             c.shrunk[0] ? c.shrunk : "-", c.report[0] ? c.report : "-");
 }
 
 /* Copies the next tab-separated field (a "-" reads as empty). */
@@ -244,6 +248,7 @@ int fuzz_result_decode(const char *line, struct fuzz_seed_result *r)
     r->deadlock = (enum deadlock_class)dl;
     const char *p = field(line + used, r->detail, sizeof r->detail);
     p = field(p, r->file, sizeof r->file);
-    field(p, r->shrunk, sizeof r->shrunk);
+    p = field(p, r->shrunk, sizeof r->shrunk);
+    field(p, r->report, sizeof r->report);
     return 0;
 }

@@ -37,6 +37,8 @@ static json_t *failure_json(const struct fuzz_seed_result *r)
     json_object_set_new(o, "faults", json_string(kinds));
     if (r->file[0])
         json_object_set_new(o, "file", json_string(r->file));
+    if (r->report[0])
+        json_object_set_new(o, "report", json_string(r->report));
     if (r->shrunk[0]) {
         json_object_set_new(o, "shrunk", json_string(r->shrunk));
         json_object_set_new(o, "shrunk_nodes", json_integer(r->shrunk_nodes));
@@ -84,6 +86,8 @@ static int merge_failures(struct fuzz_summary *s, json_t *fails)
                 r.deadlock = (enum deadlock_class)d;
         snprintf(r.detail, sizeof r.detail, "%s", detail);
         json_t *file = json_object_get(f, "file"), *shrunk = json_object_get(f, "shrunk");
+        json_t *report = json_object_get(f, "report");
+        snprintf(r.report, sizeof r.report, "%s", json_is_string(report) ? json_string_value(report) : "");
         snprintf(r.file, sizeof r.file, "%s", json_is_string(file) ? json_string_value(file) : "");
         snprintf(r.shrunk, sizeof r.shrunk, "%s", json_is_string(shrunk) ? json_string_value(shrunk) : "");
         if (cs_grow((void **)&s->failures, &s->failure_cap, s->failure_count + 1, sizeof *s->failures) != 0)

@@ -229,7 +229,8 @@ static void test_result_line_roundtrip(void **state)
                                  .shrunk_nodes = 3, .shrunk_items = 2};
     snprintf(r.detail, sizeof r.detail, "a node\tgot stuck\nhere");
     snprintf(r.file, sizeof r.file, "out/failures/seed-1.yaml");
-    char line[2048];
+    snprintf(r.report, sizeof r.report, "out/failures/seed-1.report/index.html");
+    char line[4096];
     fuzz_result_encode(&r, line, sizeof line);
     assert_int_equal(strchr(line, '\n') - line, (long)strlen(line) - 1); /* one line */
     struct fuzz_seed_result back;
@@ -241,6 +242,7 @@ static void test_result_line_roundtrip(void **state)
     assert_string_equal(back.detail, "a node got stuck here");
     assert_string_equal(back.file, r.file);
     assert_string_equal(back.shrunk, "");
+    assert_string_equal(back.report, r.report);
     assert_int_equal(fuzz_result_decode("R\t1\t0\t99\t0\t3\t0\t1\t1\t1\t0\t0\t-\t-\t-\n", &back), -1);
     assert_int_equal(fuzz_result_decode("garbage", &back), -1);
 }
