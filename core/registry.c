@@ -105,6 +105,34 @@ struct reg_entry *registry_get(const struct registry *r, const char *name)
     return p == SIZE_MAX ? NULL : &r->slots[r->table[p].slot - 1];
 }
 
+#define GET_GROUP 16
+
+void registry_get_many(const struct registry *r, const char *const *names, size_t n,
+                       struct reg_entry **out)
+{
+    uint64_t h[GET_GROUP];
+    size_t mask = r->table_cap - 1;
+    for (size_t base = 0; base < n; base += GET_GROUP) {
+        size_t k = n - base < GET_GROUP ? n - base : GET_GROUP;
+        for (size_t i = 0; i < k; i++) {
+            h[i] = name_hash(names[base + i]);
+            if (r->table_cap)
+                __builtin_prefetch(&r->table[h[i] & mask]);
+        }
+        for (size_t i = 0; i < k && r->table_cap; i++) { /* the likely hit's name and entry */
+            const struct reg_cell *c = &r->table[h[i] & mask];
+            if (c->slot != EMPTY && c->slot != GONE && c->tag == (uint32_t)(h[i] >> 32)) {
+                __builtin_prefetch(c->name);
+                __builtin_prefetch(&r->slots[c->slot - 1]);
+            }
+        }
+        for (size_t i = 0; i < k; i++) {
+            size_t p = find_pos_hashed(r, names[base + i], h[i]);
+            out[base + i] = p == SIZE_MAX ? NULL : &r->slots[r->table[p].slot - 1];
+        }
+    }
+}
+
 static int rehash(struct registry *r, size_t cap)
 {
     struct reg_cell *t = calloc(cap, sizeof *t);

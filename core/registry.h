@@ -68,6 +68,11 @@ void registry_free(struct registry *r);
 size_t registry_count(const struct registry *r);
 /* The entry of `name`, or NULL. */
 struct reg_entry *registry_get(const struct registry *r, const char *name);
+/* Looks up n names at once: out[i] is the entry of names[i] or NULL.  The
+ * hash cells of a group of names are prefetched together, then their names
+ * and entries, so the memory misses of one group overlap. */
+void registry_get_many(const struct registry *r, const char *const *names, size_t n,
+                       struct reg_entry **out);
 /* Inserts or returns the entry of `name` (zeroed when new); NULL out of memory. */
 struct reg_entry *registry_put(struct registry *r, const char *name, bool *created);
 /* Removes the entry of `name` if present. */

@@ -120,6 +120,11 @@ bool trk_timer_can_progress(const struct tracker *t, uint64_t tag);
  * no reply, no allocation); true with its owner's node name and handle when
  * it is registered. */
 bool trk_lookup(const struct tracker *t, const char *name, const char **owner, uint64_t *handle);
+/* trk_lookup for n names at once, their memory accesses overlapped (see
+ * registry_get_many): owners[i] / handles[i] are set for found names (NULL
+ * / 0 otherwise; either array may be NULL).  Returns how many were found. */
+size_t trk_lookup_many(const struct tracker *t, const char *const *names, size_t n, const char **owners,
+                       uint64_t *handles);
 /* The last command reply. */
 const struct trk_reply *trk_last_reply(const struct tracker *t);
 

@@ -229,6 +229,26 @@ bool trk_lookup(const struct tracker *t, const char *name, const char **owner, u
     return true;
 }
 
+size_t trk_lookup_many(const struct tracker *t, const char *const *names, size_t n, const char **owners,
+                       uint64_t *handles)
+{
+    struct reg_entry *found[64];
+    size_t hits = 0;
+    for (size_t base = 0; base < n; base += 64) {
+        size_t k = n - base < 64 ? n - base : 64;
+        registry_get_many(&t->reg, names + base, k, found);
+        for (size_t i = 0; i < k; i++) {
+            const struct reg_entry *e = found[i] && !(found[i]->flags & REG_TOMBSTONE) ? found[i] : NULL;
+            if (owners)
+                owners[base + i] = e ? trk_name(t, e->owner) : NULL;
+            if (handles)
+                handles[base + i] = e ? e->handle : 0;
+            hits += e != NULL;
+        }
+    }
+    return hits;
+}
+
 /* ---- requests and replies between trackers ---- */
 
 static struct trk_request *request_new(struct tracker *t, const char *op, const char *name)

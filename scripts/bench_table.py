@@ -210,7 +210,14 @@ def p_daemon(text, row, out):
     cold = one(r"^whereis through the C API \(trk_lookup\), every name once, scrambled: " + F
                + r" M lookups/s \(" + I + r" lookups, " + I + r" found, " + F + r" s\)$", text, b,
                "the cold walk line")
-    for w, g in (("64 K working set", hot), ("cold walk", cold)):
+    bhot = one(r"^whereis through the C API \(trk_lookup_many, 64 a call\), a scrambled 64 K-name working set: "
+               + F + r" M lookups/s \(" + I + r" lookups, " + I + r" found, " + F + r" s\)$", text, b,
+               "the batched 64 K working set line")
+    bcold = one(r"^whereis through the C API \(trk_lookup_many, 64 a call\), every name once, scrambled: " + F
+                + r" M lookups/s \(" + I + r" lookups, " + I + r" found, " + F + r" s\)$", text, b,
+                "the batched cold walk line")
+    for w, g in (("64 K working set", hot), ("cold walk", cold), ("batched 64 K working set", bhot),
+                 ("batched cold walk", bcold)):
         if g[1] != g[2]:
             raise ParseError("%s: trk_lookup %s: %s of %s names found" % (b, w, g[2], g[1]))
     cpeak, = one(r"^peak memory with [0-9]+ names: " + F + r" MiB \(maxrss of this process\)$", text, b,
@@ -241,6 +248,13 @@ def p_daemon(text, row, out):
             figure("capi-whereis-cold", api + ": whereis (`trk_lookup`), every name once in scrambled order",
                    num(cold[0]), "M lookups/s", "higher", "%s lookups in %s s" % (format(int(cold[1]), ","), cold[3]),
                    ("10 M/s", ">=", 10.0), cold_note, capi),
+            figure("capi-whereis-batch-hot", api + ": whereis through `trk_lookup_many` (64 names a call, "
+                   "memory accesses overlapped), scrambled 64 K-name working set", num(bhot[0]), "M lookups/s",
+                   "higher", "%s lookups in %s s" % (format(int(bhot[1]), ","), bhot[3]), ("10 M/s", ">=", 10.0),
+                   None, capi),
+            figure("capi-whereis-batch-cold", api + ": whereis through `trk_lookup_many` (64 names a call), "
+                   "every name once in scrambled order", num(bcold[0]), "M lookups/s", "higher",
+                   "%s lookups in %s s" % (format(int(bcold[1]), ","), bcold[3]), ("10 M/s", ">=", 10.0), None, capi),
             figure("capi-memory", api + ": peak memory", num(cpeak), "MiB", "lower",
                    "maxrss of bench-registry after the registrations", command=capi)]
 

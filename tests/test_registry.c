@@ -1,0 +1,123 @@
+/*
+ * tests/test_registry.c: the registry's name table (core/registry.h).
+ * Inserting, finding and removing many names across table growth and
+ * tombstones; the batched lookup registry_get_many answers exactly what
+ * registry_get answers, name by name, for present, removed and never-seen
+ * names, in batches of every size around its group boundaries.
+ */
+#include "tests.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/registry.h"
+
+#define NAMES 5000
+
+static void name_of(size_t i, char *buf, size_t size)
+{
+    snprintf(buf, size, "proc-%zu", i);
+}
+
+/* Names 0..NAMES-1 inserted with handle i; every third one removed again. */
+static void fill(struct registry *r)
+{
+    char name[32];
+    for (size_t i = 0; i < NAMES; i++) {
+        bool created;
+        name_of(i, name, sizeof name);
+        struct reg_entry *e = registry_put(r, name, &created);
+        assert_non_null(e);
+        assert_true(created);
+        e->handle = i;
+    }
+    for (size_t i = 0; i < NAMES; i += 3) {
+        name_of(i, name, sizeof name);
+        registry_remove(r, name);
+    }
+}
+
+static void test_registry_put_get_remove(void **state)
+{
+    (void)state;
+    struct registry r;
+    registry_init(&r);
+    fill(&r);
+    assert_int_equal(registry_count(&r), NAMES - (NAMES + 2) / 3);
+    char name[32];
+    for (size_t i = 0; i < NAMES; i++) {
+        name_of(i, name, sizeof name);
+        struct reg_entry *e = registry_get(&r, name);
+        if (i % 3 == 0) {
+            assert_null(e);
+        } else {
+            assert_non_null(e);
+            assert_int_equal(e->handle, i);
+            assert_string_equal(e->name, name);
+        }
+    }
+    bool created;
+    struct reg_entry *again = registry_put(&r, "proc-1", &created);
+    assert_false(created);
+    assert_int_equal(again->handle, 1);
+    registry_free(&r);
+}
+
+static void test_registry_get_many_matches_get(void **state)
+{
+    (void)state;
+    struct registry r;
+    registry_init(&r);
+    fill(&r);
+    /* Present, removed and never-seen names, in a scrambled order. */
+    size_t total = NAMES + 1000;
+    char (*names)[32] = calloc(total, sizeof *names);
+    const char **ptrs = calloc(total, sizeof *ptrs);
+    struct reg_entry **out = calloc(total, sizeof *out);
+    assert_true(names && ptrs && out);
+    for (size_t i = 0; i < total; i++) {
+        name_of((i * 7919) % total, names[i], sizeof names[i]);
+        ptrs[i] = names[i];
+    }
+    size_t sizes[] = {0, 1, 15, 16, 17, 33, total};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        memset(out, 0xff, total * sizeof *out);
+        registry_get_many(&r, ptrs, sizes[s], out);
+        for (size_t i = 0; i < sizes[s]; i++)
+            assert_ptr_equal(out[i], registry_get(&r, ptrs[i]));
+        if (sizes[s] < total)
+            assert_ptr_equal(out[sizes[s]], (void *)~(uintptr_t)0); /* nothing past n written */
+    }
+    size_t found = 0;
+    for (size_t i = 0; i < total; i++)
+        found += out[i] != NULL;
+    assert_int_equal(found, registry_count(&r));
+    free(names);
+    free(ptrs);
+    free(out);
+    registry_free(&r);
+}
+
+static void test_registry_get_many_empty_table(void **state)
+{
+    (void)state;
+    struct registry r;
+    registry_init(&r);
+    const char *names[] = {"a", "b"};
+    struct reg_entry *out[2] = {(void *)1, (void *)1};
+    registry_get_many(&r, names, 2, out);
+    assert_null(out[0]);
+    assert_null(out[1]);
+    registry_free(&r);
+}
+
+int test_registry_run(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry_put_get_remove),
+        cmocka_unit_test(test_registry_get_many_matches_get),
+        cmocka_unit_test(test_registry_get_many_empty_table),
+    };
+    return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
+}
