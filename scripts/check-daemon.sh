@@ -74,6 +74,43 @@ assert b"\"error\"" in s.recv(4096)
 "$ctl" -s "$dir/n1.sock" whereis my_proc > /dev/null || fail "the control socket stopped serving"
 echo "ok   counter walkthrough: n1 registers, n2 gets already_started, n3 increments, n2 reads 1"
 
+# A control client that pipelines 1,000,000 requests and reads nothing for a
+# while: the daemon stops reading it (backpressure) instead of buffering its
+# answers without bound, keeps serving other clients, and delivers every
+# answer once the client reads.
+python3 - "$dir/n1.sock" "$pid1" "$ctl" <<'PY' || fail "a control client that does not read stalled or bloated the daemon"
+import socket, subprocess, sys, threading, time
+path, pid, ctl = sys.argv[1], sys.argv[2], sys.argv[3]
+def rss_mib():
+    for line in open("/proc/%s/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+n = 1000000
+before = rss_mib()
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+sender = threading.Thread(target=s.sendall, args=(b"whereis\tmy_proc\t\t0\n" * n,))
+sender.start()
+time.sleep(2)
+t0 = time.time()
+other = subprocess.run([ctl, "-s", path, "whereis", "my_proc"], capture_output=True, timeout=10)
+waited = time.time() - t0
+assert other.returncode == 0, other
+assert waited < 2, "another client waited %.1f s" % waited
+grown = rss_mib() - before
+assert grown < 24, "the daemon grew by %.0f MiB holding answers nobody reads" % grown
+s.settimeout(20)
+got = 0
+while got < n:
+    chunk = s.recv(1 << 20)
+    assert chunk, "the daemon closed the connection after %d answers" % got
+    got += chunk.count(b"\n")
+sender.join()
+assert got == n, got
+print("     (grew %.1f MiB while unread; other client answered in %.3f s)" % (grown, waited))
+PY
+echo "ok   a control client that reads nothing: backpressure, other clients served, all 1,000,000 answers delivered"
+
 # HTTP: /healthz, /metrics, /state; bad requests get an error, the daemon
 # keeps serving.
 python3 - $((port + 11)) <<'PY' || fail "the HTTP endpoints did not answer as expected"

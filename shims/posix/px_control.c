@@ -17,6 +17,9 @@
 #include "../../core/grow.h"
 
 #define LINE_MAX_BYTES 4096
+/* A client with this many answer bytes unread is not read from until it
+ * catches up (its requests wait in the kernel: backpressure, no growth). */
+#define OUT_PAUSE_BYTES (1u << 20)
 
 struct client {
     uint32_t id;
@@ -25,6 +28,7 @@ struct client {
     size_t len;
     char *out;                 /* answers not yet written (flushed once per loop turn) */
     size_t out_len, out_cap;
+    uint32_t interest;         /* the epoll events asked for: EPOLLIN and/or EPOLLOUT */
 };
 
 /* A request waiting for the protocol's reply: clients may pipeline, and
@@ -71,6 +75,19 @@ static void send_line(struct client *cl, const char *line)
     cl->out_len += len;
 }
 
+/* Asks epoll for writability while answers wait (so they go out as soon as
+ * the client reads, with no other event needed), and stops reading a client
+ * that has not read OUT_PAUSE_BYTES of answers. */
+static void update_interest(struct px_control *c, struct client *cl)
+{
+    uint32_t want = (cl->out_len < OUT_PAUSE_BYTES ? EPOLLIN : 0) | (cl->out_len ? EPOLLOUT : 0);
+    if (want == cl->interest)
+        return;
+    struct epoll_event ev = {.events = want, .data.u64 = PX_CONTROL_KEY_BASE + cl->id};
+    if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev) == 0)
+        cl->interest = want;
+}
+
 void px_control_flush(struct px_control *c)
 {
     for (size_t i = 0; c && i < c->count; i++) {
@@ -79,13 +96,14 @@ void px_control_flush(struct px_control *c)
         while (off < cl->out_len) {
             ssize_t w = send(cl->fd, cl->out + off, cl->out_len - off, MSG_NOSIGNAL);
             if (w <= 0)
-                break; /* a client that does not read: what is left waits for the next turn */
+                break; /* a client that does not read: the rest waits for EPOLLOUT */
             off += (size_t)w;
         }
         if (off) {
             memmove(cl->out, cl->out + off, cl->out_len - off);
             cl->out_len -= off;
         }
+        update_interest(c, cl);
     }
 }
 
@@ -140,6 +158,7 @@ static void accept_clients(struct px_control *c)
         cl->fd = fd;
         cl->id = ++c->next_id;
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = PX_CONTROL_KEY_BASE + cl->id};
+        cl->interest = EPOLLIN;
         if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
             close(fd);
             continue;
@@ -255,11 +274,11 @@ static void client_readable(struct px_control *c, uint32_t id)
 
 void px_control_event(struct px_control *c, uint64_t key, uint32_t events)
 {
-    (void)events;
     if (key == PX_CONTROL_KEY_BASE)
         accept_clients(c);
-    else
+    else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
         client_readable(c, (uint32_t)(key - PX_CONTROL_KEY_BASE));
+    /* EPOLLOUT alone: the loop's px_control_flush writes what waits */
     px_control_flush(c);
 }
 
