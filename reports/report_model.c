@@ -1,9 +1,9 @@
 /*
  * reports/report_model.c: reads a trace back into the report model, one
- * JSON line at a time (jansson).  Node states come from lifecycle and
- * `tracker_state` records, sizes from `sample` records, message types from
- * the `trk_send` record the tracker writes just before the link layer's
- * `msg_send`, fault windows from timeline `action` records.
+ * record at a time through reports/trace_walk.h (which also names each
+ * message by the tracker's `trk_send` record before it).  Node states come
+ * from lifecycle and `tracker_state` records, sizes from `sample` records,
+ * fault windows from timeline `action` records.
  */
 #include "report_model.h"
 
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../core/grow.h"
+#include "trace_walk.h"
 
 /* A message seen in the trace, bucketed once the end time is known. */
 struct msg_seen {
@@ -25,21 +26,17 @@ struct loader {
     struct rep_model *m;
     struct msg_seen *msgs;
     size_t msg_count, msg_cap;
-    char (*pending)[REP_LABEL]; /* per node: type of the trk_send awaiting its msg_send */
-    size_t pending_cap;
     cs_time last_t;
 };
 
 static const char *str_of(json_t *o, const char *key)
 {
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
+    return tw_str(o, key, "");
 }
 
 static cs_time time_of(json_t *o, const char *key)
 {
-    json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? (cs_time)json_integer_value(v) : -1;
+    return tw_int(o, key, -1);
 }
 
 static int node_index(struct loader *L, const char *id)
@@ -48,13 +45,11 @@ static int node_index(struct loader *L, const char *id)
     for (size_t i = 0; i < m->node_count; i++)
         if (!strcmp(m->nodes[i].id, id))
             return (int)i;
-    if (cs_grow((void **)&m->nodes, &m->node_cap, m->node_count + 1, sizeof *m->nodes) != 0 ||
-        cs_grow((void **)&L->pending, &L->pending_cap, m->node_count + 1, sizeof *L->pending) != 0)
+    if (cs_grow((void **)&m->nodes, &m->node_cap, m->node_count + 1, sizeof *m->nodes) != 0)
         return -1;
     struct rep_node *n = &m->nodes[m->node_count];
     memset(n, 0, sizeof *n);
     snprintf(n->id, sizeof n->id, "%s", id);
-    L->pending[m->node_count][0] = '\0';
     if (cs_grow((void **)&n->spans, &n->span_cap, 1, sizeof *n->spans) != 0)
         return -1;
     n->spans[0] = (struct rep_span){.from = 0, .to = -1, .state = "down"};
@@ -176,13 +171,13 @@ static int world_record(struct loader *L, json_t *o, const char *kind, cs_time t
     return 0;
 }
 
-static int node_record(struct loader *L, json_t *o, const char *id, const char *kind, cs_time t)
+static int node_record(struct loader *L, const struct tw_record *rec, const char *kind, cs_time t)
 {
-    int i = node_index(L, id);
+    json_t *o = rec->json;
+    int i = node_index(L, rec->node);
     if (i < 0)
         return -1;
     struct rep_node *n = &L->m->nodes[i];
-    char *pending = L->pending[i];
     if (!strcmp(kind, "node_start")) {
         snprintf(n->name, sizeof n->name, "%s", str_of(o, "name"));
         n->links = 0;
@@ -216,15 +211,8 @@ static int node_record(struct loader *L, json_t *o, const char *id, const char *
         L->m->errors += !strcmp(level, "error");
         return 0;
     }
-    if (!strcmp(kind, "trk_send")) {
-        snprintf(pending, REP_LABEL, "%s", str_of(o, "type"));
-        return 0;
-    }
-    if (!strcmp(kind, "msg_send")) {
-        int rc = message(L, t, pending[0] ? pending : "link");
-        pending[0] = '\0';
-        return rc;
-    }
+    if (!strcmp(kind, "msg_send"))
+        return message(L, t, rec->msg ? rec->msg->type : "link");
     if (!strcmp(kind, "dgram_send"))
         return message(L, t, "gossip");
     return 0;
@@ -245,19 +233,15 @@ static int header_or_end(struct rep_model *m, json_t *o, const char *kind, cs_ti
     return 0;
 }
 
-static int record(struct loader *L, json_t *o)
+static int record(struct loader *L, const struct tw_record *rec)
 {
-    cs_time t = time_of(o, "t");
-    const char *node = str_of(o, "node"), *kind = str_of(o, "kind");
-    if (t < 0 || !node[0] || !kind[0])
-        return 1;
-    if (t > L->last_t)
-        L->last_t = t;
-    if (!strcmp(kind, "run") || !strcmp(kind, "end"))
-        return header_or_end(L->m, o, kind, t);
-    if (!strcmp(node, "-"))
-        return world_record(L, o, kind, t);
-    return node_record(L, o, node, kind, t);
+    if (rec->t > L->last_t)
+        L->last_t = rec->t;
+    if (!strcmp(rec->kind, "run") || !strcmp(rec->kind, "end"))
+        return header_or_end(L->m, rec->json, rec->kind, rec->t);
+    if (!strcmp(rec->node, "-"))
+        return world_record(L, rec->json, rec->kind, rec->t);
+    return node_record(L, rec, rec->kind, rec->t);
 }
 
 /* Node ids in natural order: n2 before n10. */
@@ -288,56 +272,31 @@ static void finish(struct loader *L)
     }
 }
 
-static int load_lines(struct loader *L, FILE *f, const char *path, char *err, size_t err_size)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    size_t number = 0;
-    int rc = 0;
-    bool header = false;
-    while (rc == 0 && getline(&line, &cap, f) > 0) {
-        number++;
-        json_error_t jerr;
-        json_t *o = json_loads(line, 0, &jerr);
-        if (!json_is_object(o)) {
-            snprintf(err, err_size, "%s:%zu:%d: not a trace record (%s)", path, number, jerr.column,
-                     o ? "not an object" : jerr.text);
-            rc = -1;
-        } else {
-            header |= !strcmp(str_of(o, "kind"), "run");
-            int r = record(L, o);
-            if (r > 0)
-                snprintf(err, err_size, "%s:%zu: a record without t, node and kind", path, number);
-            else if (r < 0)
-                snprintf(err, err_size, "%s:%zu: out of memory", path, number);
-            rc = r ? -1 : 0;
-        }
-        json_decref(o);
-    }
-    free(line);
-    if (rc == 0 && !header) {
-        snprintf(err, err_size, "%s:1: no run header record (is this a clustersim trace?)", path);
-        rc = -1;
-    }
-    return rc;
-}
-
 int rep_model_load(const char *path, struct rep_model *m, char *err, size_t err_size)
 {
     memset(m, 0, sizeof *m);
     m->stuck_at = -1;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+    struct trace_walk *walk = trace_walk_open(path, err, err_size);
+    if (!walk)
         return -1;
-    }
     struct loader L = {.m = m};
-    int rc = load_lines(&L, f, path, err, err_size);
-    fclose(f);
+    struct tw_record rec;
+    int r, rc = 0;
+    while (rc == 0 && (r = trace_walk_next(walk, &rec, err, err_size)) != 0) {
+        if (r < 0 || record(&L, &rec) != 0) {
+            if (r > 0)
+                snprintf(err, err_size, "%s:%zu: out of memory", path, rec.line);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && !trace_walk_header(walk)) {
+        snprintf(err, err_size, "%s:1: no run header record (is this a clustersim trace?)", path);
+        rc = -1;
+    }
+    trace_walk_close(walk);
     if (rc == 0)
         finish(&L);
     free(L.msgs);
-    free(L.pending);
     if (rc != 0)
         rep_model_free(m);
     return rc;

@@ -33,6 +33,7 @@ int test_tracker_fixed_run(void);
 int test_tracker_input_run(void);
 int test_fuzz_run(void);
 int test_perfetto_run(void);
+int test_report_run(void);
 
 /* Loads a scenario from YAML text or fails the test with the loader's
  * message (tests/helpers.c). */

@@ -32,6 +32,7 @@ int main(void)
     failed += test_tracker_input_run();
     failed += test_fuzz_run();
     failed += test_perfetto_run();
+    failed += test_report_run();
     failed += test_scenarios_run();
     return failed;
 }
