@@ -319,6 +319,18 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
             }
             return;
         }
+        if (t->cfg.mode == TRK_FIXED && e && (e->flags & REG_TOMBSTONE) && !(e->flags & REG_DEPARTED) &&
+            fixed_newer((struct copy_key){e->version, e->origin, e->handle, e->flags},
+                        (struct copy_key){we->version, we->origin, we->handle, we->flags})) {
+            /* The name was unregistered after the registration handed off
+             * here (the handoff crossed the unregister): the deletion
+             * stands, and the sender's process, kept until replaced, is
+             * told to die. */
+            cs_logf(t->env, CS_LOG_INFO, "[swarm] handoff of %s from %s refused: unregistered since",
+                    we->name, trk_name(t, from));
+            tell_to_die(t, from, we->name, we->handle);
+            return;
+        }
         /* The process resumes here with the state it handed over. */
         uint64_t handle = trk_proc_restart(t, we->name, state);
         if (e) {

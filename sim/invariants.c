@@ -163,6 +163,10 @@ struct name_history {
     bool registrant_gone;      /* a plain registrant is no longer the same live process */
     bool registered_ok;        /* some plain register answered ok */
     bool held_by_survivor;     /* started: a node that held it still runs */
+    /* Registers issued and not (yet) answered, by the requesting node and
+     * incarnation: one never answered may take effect at any later time. */
+    uint64_t asked[HANDLES_MAX];
+    uint8_t asked_count[HANDLES_MAX], asked_slots;
 };
 
 struct histories {
@@ -214,6 +218,36 @@ static bool all_unregistered(const struct name_history *n)
     return n->registered_count > 0;
 }
 
+/* Counts an issued (+1) or answered (-1) register of the requester. */
+static void note_asked(struct name_history *n, const struct sim_reply *r, int delta)
+{
+    uint64_t who = (uint64_t)r->node << 32 | r->incarnation;
+    for (uint8_t i = 0; i < n->asked_slots; i++)
+        if (n->asked[i] == who) {
+            if (delta > 0 || n->asked_count[i] > 0)
+                n->asked_count[i] = (uint8_t)(n->asked_count[i] + delta);
+            return;
+        }
+    if (delta < 0)
+        return;
+    if (n->asked_slots == HANDLES_MAX) {
+        n->too_many = true;
+        return;
+    }
+    n->asked[n->asked_slots] = who;
+    n->asked_count[n->asked_slots++] = 1;
+}
+
+/* True when some register was issued and never answered: its outcome is
+ * unknown, so it may have taken effect after every unregister. */
+static bool register_unanswered(const struct name_history *n)
+{
+    for (uint8_t i = 0; i < n->asked_slots; i++)
+        if (n->asked_count[i])
+            return true;
+    return false;
+}
+
 static int fold_replies(const struct sim_world *w, struct histories *h)
 {
     for (size_t i = 0; i < w->reply_count; i++) {
@@ -225,10 +259,13 @@ static int fold_replies(const struct sim_world *w, struct histories *h)
             return -1;
         bool ok = !strcmp(r->status, "ok");
         if (!strcmp(r->status, "sent")) { /* issued: may take effect unanswered */
-            if (!strcmp(r->op, "unregister"))
+            if (!strcmp(r->op, "unregister")) {
                 n->unregister_seen = true;
-            else if (r->at > n->last_register)
-                n->last_register = r->at;
+            } else {
+                note_asked(n, r, +1);
+                if (r->at > n->last_register)
+                    n->last_register = r->at;
+            }
             continue;
         }
         if (!strcmp(r->op, "unregister")) {
@@ -241,6 +278,7 @@ static int fold_replies(const struct sim_world *w, struct histories *h)
             continue;
         }
         n->last_register = r->at;
+        note_asked(n, r, -1);
         if (ok)
             add_handle(n->registered, &n->registered_count, r->value, &n->too_many);
         if (ok && !strcmp(r->op, "register_started"))
@@ -287,7 +325,7 @@ static const char *judge_name(const struct name_history *n, bool present)
      * that died before telling anyone took the deletion with it (as a
      * registration dies with its only holder). */
     if (present && !n->too_many && n->last_unregister_ok >= 0 && n->last_register < n->last_unregister_ok &&
-        all_unregistered(n))
+        !register_unanswered(n) && all_unregistered(n))
         return "had every registration unregistered (ok), with no register after, but is back";
     return NULL;
 }
