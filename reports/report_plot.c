@@ -71,13 +71,21 @@ static void write_states(const struct rep_model *m, FILE *f)
         }
 }
 
+/* A registry plot is worth drawing when a tracker ran (a tracker state was
+ * recorded) or some node held names; a membership-only run has neither. */
 static bool has_registry(const struct rep_model *m)
 {
-    for (size_t i = 0; i < m->node_count; i++)
-        for (size_t s = 0; s < m->nodes[i].sample_count; s++)
-            if (m->nodes[i].samples[s].registry >= 0)
-                return true;
-    return false;
+    bool sampled = false, tracker = false;
+    for (size_t i = 0; i < m->node_count; i++) {
+        for (size_t s = 0; s < m->nodes[i].sample_count; s++) {
+            sampled |= m->nodes[i].samples[s].registry >= 0;
+            tracker |= m->nodes[i].samples[s].registry > 0;
+        }
+        for (size_t s = 0; s < m->nodes[i].span_count; s++)
+            tracker |= strcmp(m->nodes[i].spans[s].state, "up") && strcmp(m->nodes[i].spans[s].state, "down") &&
+                       strcmp(m->nodes[i].spans[s].state, "stopping");
+    }
+    return sampled && tracker;
 }
 
 static size_t sample_total(const struct rep_model *m)
