@@ -11,13 +11,15 @@
 #   3. a table of executions and figures in build/fuzz/results.md.
 # Knobs (environment): FUZZ_TIME seconds per libFuzzer target for the loader
 # and the decoders (600), FUZZ_SIM_TIME for fuzz_sim (300), AFL_TIME per
-# AFL++ target (120), FUZZ_SEEDS (100000), FUZZ_JOBS (the core count).
+# AFL++ target (120), FUZZ_SEEDS (100000), FUZZ_PROFILE_SEEDS (60000 per other
+# profile, fixed mode), FUZZ_JOBS (the core count).
 set -u
 bin=${1:?usage: fuzz.sh BINARY}
 FUZZ_TIME=${FUZZ_TIME:-600}
 FUZZ_SIM_TIME=${FUZZ_SIM_TIME:-300}
 AFL_TIME=${AFL_TIME:-120}
 FUZZ_SEEDS=${FUZZ_SEEDS:-100000}
+FUZZ_PROFILE_SEEDS=${FUZZ_PROFILE_SEEDS:-60000}
 FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)}
 out=build/fuzz
 status=0
@@ -96,6 +98,14 @@ echo "fuzz: $FUZZ_SEEDS seeds of the default profile, fixed mode, $FUZZ_JOBS job
 line=$(grep "fuzz result" $out/fixed.txt)
 echo "     $line"
 echo "| default profile, fixed mode | clustersim fuzz | $FUZZ_SEEDS seeds | ${line#fuzz result: } | $(grep 'failures by' $out/fixed.txt || echo none) |" >> $results
+for profile in join-storm churn partitions sync-faults; do
+    echo "fuzz: $FUZZ_PROFILE_SEEDS seeds of $profile, fixed mode, $FUZZ_JOBS jobs"
+    "$bin" fuzz --profile $profile --seeds 1..$FUZZ_PROFILE_SEEDS --jobs $FUZZ_JOBS --out $out/fixed-$profile \
+        --quiet > $out/fixed-$profile.txt 2>&1 || status=1
+    line=$(grep "fuzz result" $out/fixed-$profile.txt)
+    echo "     $line"
+    echo "| $profile profile, fixed mode | clustersim fuzz | $FUZZ_PROFILE_SEEDS seeds | ${line#fuzz result: } | $(grep 'failures by' $out/fixed-$profile.txt || echo none) |" >> $results
+done
 for profile in join-storm sync-faults; do
     echo "fuzz: 5000 seeds of $profile, swarm mode"
     "$bin" fuzz --profile $profile --mode swarm --seeds 1..5000 --jobs $FUZZ_JOBS --shrink 1 \
