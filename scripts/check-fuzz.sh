@@ -21,9 +21,15 @@ echo "fuzz: regression corpus"
 "$bin" run tests/regressions/*.yaml --quiet > "$out/regressions.txt" || { cat "$out/regressions.txt"; fail "a regression scenario failed"; }
 echo "ok   $(ls tests/regressions/*.yaml | wc -l) regression scenarios pass"
 
-echo "fuzz: 2000 seeds, default profile, fixed mode"
+echo "fuzz: fixed mode: 2000 seeds of the default profile, 20000 of sync-faults, 2000 of churn and of partitions"
 "$bin" fuzz --seeds 1..2000 --jobs 2 --mode fixed --out "$out/fixed" > "$out/fixed.txt" || { cat "$out/fixed.txt"; fail "fixed mode broke an invariant"; }
 grep "fuzz result" "$out/fixed.txt"
+for profile in sync-faults churn partitions; do
+    seeds=$([ $profile = sync-faults ] && echo 20000 || echo 2000)
+    "$bin" fuzz --profile $profile --seeds 1..$seeds --jobs 2 --mode fixed --quiet --out "$out/fixed-$profile" \
+        > "$out/fixed-$profile.txt" || { cat "$out/fixed-$profile.txt"; fail "fixed mode broke an invariant ($profile)"; }
+    grep "fuzz result" "$out/fixed-$profile.txt"
+done
 
 summary_field() { # file key (top-level number or deadlocks.X)
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); k=sys.argv[2].split('.'); v=d
