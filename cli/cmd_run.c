@@ -153,6 +153,8 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
         printf("     wait-for: %s\n", r->wait_for);
     if (r->stuck_report)
         printf("     stuck nodes:\n%s", r->stuck_report);
+    if (r->registry_diff && !r->pass)
+        printf("     registries disagree on:\n%s", r->registry_diff);
     if (r->last_events && !r->pass)
         printf("     last events:\n%s", r->last_events);
     if (!r->pass)

@@ -132,6 +132,10 @@ void junit_add_case(struct junit_writer *j, const struct scenario *sc, const str
             sb_printf(&j->suite, "stuck nodes:\n");
             sb_xml(&j->suite, r->stuck_report);
         }
+        if (r->registry_diff) {
+            sb_printf(&j->suite, "registries disagree on:\n");
+            sb_xml(&j->suite, r->registry_diff);
+        }
         if (r->last_events) {
             sb_printf(&j->suite, "last events:\n");
             sb_xml(&j->suite, r->last_events);

@@ -125,6 +125,17 @@ static void expectations(FILE *f, const struct rep_page *p)
     fprintf(f, "</table>\n");
 }
 
+static void registry_section(FILE *f, const struct rep_page *p)
+{
+    if (!p->res->registry_diff)
+        return;
+    fprintf(f, "<h2>Registries disagree</h2>\n<p>The names the live nodes disagree on at the end, with "
+               "each node's owner (<code>-</code>: the node does not hold the name):</p>\n"
+               "<pre id=\"registry-diff\">");
+    esc(f, p->res->registry_diff);
+    fprintf(f, "</pre>\n");
+}
+
 static void stuck_section(FILE *f, const struct rep_page *p)
 {
     const struct run_result *r = p->res;
@@ -272,6 +283,7 @@ void rep_html_write(FILE *f, const struct rep_page *p)
     summary(f, p);
     expectations(f, p);
     stuck_section(f, p);
+    registry_section(f, p);
     strip(f, p->model);
     plots(f, p->plots);
     messages(f, p->model);

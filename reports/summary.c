@@ -48,6 +48,8 @@ json_t *summary_run_json(const struct scenario *sc, const struct run_result *r, 
     if (r->stuck_report)
         json_object_set_new(o, "stuck_nodes", json_string(r->stuck_report));
     json_object_set_new(o, "expectations", expectations_json(sc, r));
+    if (r->registry_diff)
+        json_object_set_new(o, "registry_diff", json_string(r->registry_diff));
     json_object_set_new(o, "replay", json_string(replay));
     return o;
 }

@@ -7,6 +7,7 @@
 #include "../shims/sim/sim_env.h"
 #include "check.h"
 #include "invariants.h"
+#include "registry_diff.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,8 @@ static void collect_registries(struct sim_world *w, struct run_result *res)
 static void collect(struct sim_world *w, struct run_result *res)
 {
     collect_registries(w, res);
+    if (res->has_registry && !res->registries_agree)
+        res->registry_diff = sim_registry_diff(w, 20);
     res->events = w->stats.events;
     res->end_time = w->now;
     res->stats = w->stats;
@@ -456,6 +459,8 @@ void run_result_free(struct run_result *res)
     free(res->stuck_report);
     free(res->last_events);
     free(res->final_dumps);
+    free(res->registry_diff);
+    res->registry_diff = NULL;
     res->stuck_report = NULL;
     res->last_events = NULL;
     res->final_dumps = NULL;

@@ -54,6 +54,7 @@ struct run_result {
     bool registries_agree; /* every live node holds the same registry */
     size_t registry_min, registry_max; /* names per live node */
     bool digest_drift;     /* a kept registry digest differs from a full recount */
+    char *registry_diff;   /* when registries disagree: the names, with each live node's owner */
     struct sim_stats stats;
     size_t expect_count;
     struct run_expect_result expects[RUN_MAX_EXPECT];
