@@ -9,7 +9,7 @@
 
 #include "../sim/dist.h"
 
-static void esc(FILE *f, const char *s)
+void rep_html_escape(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -58,12 +58,12 @@ static const char style[] =
 static void head(FILE *f, const struct rep_page *p)
 {
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
-    esc(f, p->sc->name);
+    rep_html_escape(f, p->sc->name);
     fprintf(f, " seed %llu: %s</title>\n<style>%s</style>\n</head>\n<body>\n",
             (unsigned long long)p->res->seed, p->res->pass ? "PASS" : "FAIL", style);
     fprintf(f, "<h1><span class=\"%s\">%s</span> ", p->res->pass ? "pass" : "fail",
             p->res->pass ? "PASS" : "FAIL");
-    esc(f, p->sc->name);
+    rep_html_escape(f, p->sc->name);
     fprintf(f, " &middot; seed %llu</h1>\n", (unsigned long long)p->res->seed);
 }
 
@@ -85,15 +85,15 @@ static void summary(FILE *f, const struct rep_page *p)
     rep_mode_text(p->sc, mode, sizeof mode);
     rep_outcome_text(r, out, sizeof out);
     fprintf(f, "<h2>Summary</h2>\n<table id=\"summary\">\n<tr><th>scenario</th><td>");
-    esc(f, p->sc->name);
+    rep_html_escape(f, p->sc->name);
     fprintf(f, " (<code>");
-    esc(f, p->sc->path);
+    rep_html_escape(f, p->sc->path);
     fprintf(f, "</code>)</td></tr>\n<tr><th>seed</th><td>%llu</td></tr>\n<tr><th>mode</th><td>",
             (unsigned long long)r->seed);
-    esc(f, mode);
+    rep_html_escape(f, mode);
     fprintf(f, "</td></tr>\n<tr><th>nodes</th><td>%zu</td></tr>\n", p->sc->cluster.node_count);
     fprintf(f, "<tr><th>outcome</th><td>");
-    esc(f, out);
+    rep_html_escape(f, out);
     fprintf(f, "</td></tr>\n<tr><th>virtual time</th><td>%s</td></tr>\n", dur(r->end_time, a, sizeof a));
     fprintf(f, "<tr><th>events</th><td>%llu (trace hash <code>%016llx</code>)</td></tr>\n",
             (unsigned long long)r->events, (unsigned long long)r->trace_hash);
@@ -101,7 +101,7 @@ static void summary(FILE *f, const struct rep_page *p)
         fprintf(f, "<tr><th>registries</th><td>%zu..%zu names per live node, %s</td></tr>\n",
                 r->registry_min, r->registry_max, r->registries_agree ? "all agree" : "they DISAGREE");
     fprintf(f, "</table>\n<h2>Replay</h2>\n<pre id=\"replay\">");
-    esc(f, p->replay);
+    rep_html_escape(f, p->replay);
     fprintf(f, "</pre>\n");
 }
 
@@ -113,11 +113,11 @@ static void expectations(FILE *f, const struct rep_page *p)
     for (size_t i = 0; i < r->expect_count; i++) {
         const struct run_expect_result *e = &r->expects[i];
         fprintf(f, "<tr><td>");
-        esc(f, p->sc->path);
+        rep_html_escape(f, p->sc->path);
         fprintf(f, ":%d:%d</td><td>%s</td><td class=\"%s\">%s</td><td>", e->pos.line, e->pos.col,
                 sc_expect_name(e->kind), !e->per_seed ? "note" : e->ok ? "ok" : "bad",
                 !e->per_seed ? "over seeds" : e->ok ? "holds" : "FAILED");
-        esc(f, e->detail);
+        rep_html_escape(f, e->detail);
         fprintf(f, "</td></tr>\n");
     }
     if (!r->expect_count)
@@ -132,7 +132,7 @@ static void registry_section(FILE *f, const struct rep_page *p)
     fprintf(f, "<h2>Registries disagree</h2>\n<p>The names the live nodes disagree on at the end, with "
                "each node's owner (<code>-</code>: the node does not hold the name):</p>\n"
                "<pre id=\"registry-diff\">");
-    esc(f, p->res->registry_diff);
+    rep_html_escape(f, p->res->registry_diff);
     fprintf(f, "</pre>\n");
 }
 
@@ -144,21 +144,21 @@ static void stuck_section(FILE *f, const struct rep_page *p)
     fprintf(f, "<h2>Stuck: the wait-for cycle</h2>\n");
     if (r->wait_for[0]) {
         fprintf(f, "<p>Each node waits on the next; none can make progress:</p>\n<pre id=\"wait-for\">");
-        esc(f, r->wait_for);
+        rep_html_escape(f, r->wait_for);
         fprintf(f, "</pre>\n");
     } else {
         fprintf(f, "<p class=\"note\">stuck, but no wait-for cycle was found among the stuck nodes</p>\n");
     }
     if (r->wait_head[0]) {
         fprintf(f, "<p>The last waiter in the cycle:</p>\n<pre>");
-        esc(f, r->wait_head);
+        rep_html_escape(f, r->wait_head);
         fprintf(f, "</pre>\n<p>The node it waits on:</p>\n<pre>");
-        esc(f, r->wait_tail);
+        rep_html_escape(f, r->wait_tail);
         fprintf(f, "</pre>\n");
     }
     if (r->stuck_report) {
         fprintf(f, "<p>State dumps of the stuck nodes:</p>\n<pre id=\"dumps\">");
-        esc(f, r->stuck_report);
+        rep_html_escape(f, r->stuck_report);
         fprintf(f, "</pre>\n");
     }
 }
@@ -196,7 +196,7 @@ static void plots(FILE *f, const struct rep_plots *pl)
     fprintf(f, "<h2>Plots</h2>\n");
     if (!pl->drawn) {
         fprintf(f, "<p class=\"note\" id=\"plots-skipped\">");
-        esc(f, pl->why_not);
+        rep_html_escape(f, pl->why_not);
         fprintf(f, "</p>\n");
         return;
     }
@@ -232,7 +232,7 @@ static void faults(FILE *f, const struct rep_model *m)
         char a[32], b[32];
         fprintf(f, "<tr><td>%s</td><td>%s</td><td>", dur(m->faults[i].from, a, sizeof a),
                 m->faults[i].to > m->faults[i].from ? dur(m->faults[i].to, b, sizeof b) : "(instant)");
-        esc(f, m->faults[i].what);
+        rep_html_escape(f, m->faults[i].what);
         fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</table>\n");
@@ -245,7 +245,7 @@ static void node_table(FILE *f, const struct rep_model *m)
     for (size_t i = 0; i < m->node_count; i++) {
         const struct rep_node *n = &m->nodes[i];
         fprintf(f, "<tr><td>%s</td><td>", n->id);
-        esc(f, n->name);
+        rep_html_escape(f, n->name);
         fprintf(f, "</td><td>");
         for (size_t s = 0; s < n->span_count && s < 40; s++) {
             char a[32];
@@ -259,7 +259,7 @@ static void node_table(FILE *f, const struct rep_model *m)
                 fprintf(f, ", %ld names", s->registry);
         }
         fprintf(f, "</td><td><code>");
-        esc(f, n->last_dump);
+        rep_html_escape(f, n->last_dump);
         fprintf(f, "</code></td></tr>\n");
     }
     fprintf(f, "</table>\n");
@@ -291,7 +291,7 @@ void rep_html_write(FILE *f, const struct rep_page *p)
     node_table(f, p->model);
     if (p->res->last_events) {
         fprintf(f, "<h2>Last events</h2>\n<pre>");
-        esc(f, p->res->last_events);
+        rep_html_escape(f, p->res->last_events);
         fprintf(f, "</pre>\n");
     }
     fprintf(f, "<h2>Files</h2>\n<ul>\n");

@@ -28,6 +28,9 @@ struct rep_page {
 /* Writes the page to `out`. */
 void rep_html_write(FILE *out, const struct rep_page *page);
 
+/* Writes `s` with <, >, & and " escaped for HTML text and attributes. */
+void rep_html_escape(FILE *f, const char *s);
+
 /* The run's outcome in words ("stuck at 7s (virtual time)"). */
 void rep_outcome_text(const struct run_result *r, char *buf, size_t size);
 

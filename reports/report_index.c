@@ -3,23 +3,11 @@
  * should point at: a table of every run, failing runs first.
  */
 #include "report_index.h"
+#include "report_html.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-
-static void esc(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
 
 /* `path` without the leading "dir/", for links that survive moving DIR. */
 static const char *relative(const char *dir, const char *path)
@@ -35,20 +23,20 @@ static void row(FILE *f, const char *dir, const json_t *run)
     const char *summary = json_string_value(json_object_get(run, "summary"));
     bool failed = result && !strcmp(result, "fail");
     fprintf(f, "<tr><td class=\"%s\">%s</td><td>", failed ? "bad" : "ok", failed ? "FAIL" : "pass");
-    esc(f, json_string_value(json_object_get(run, "scenario")));
+    rep_html_escape(f, json_string_value(json_object_get(run, "scenario")));
     fprintf(f, "</td><td>%lld</td><td>", (long long)json_integer_value(json_object_get(run, "seed")));
-    esc(f, json_string_value(json_object_get(run, "outcome")));
+    rep_html_escape(f, json_string_value(json_object_get(run, "outcome")));
     fprintf(f, "</td><td>");
-    esc(f, json_string_value(json_object_get(run, "failed")));
+    rep_html_escape(f, json_string_value(json_object_get(run, "failed")));
     fprintf(f, "</td><td>");
     if (report) {
         fprintf(f, "<a href=\"");
-        esc(f, relative(dir, report));
+        rep_html_escape(f, relative(dir, report));
         fprintf(f, "\">report</a> ");
     }
     if (summary) {
         fprintf(f, "<a href=\"");
-        esc(f, relative(dir, summary));
+        rep_html_escape(f, relative(dir, summary));
         fprintf(f, "\">json</a>");
     }
     fprintf(f, "</td></tr>\n");
