@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #define MAX_MARKS 200 /* fault windows and instants drawn per plot */
+#define MAX_SERIES 16 /* more nodes than this: sizes drawn as a min..max band */
 
 static const struct {
     const char *state, *color;
@@ -111,6 +112,41 @@ static void write_sizes(const struct rep_model *m, FILE *f)
     }
 }
 
+static int by_time(const void *a, const void *b)
+{
+    cs_time x = ((const struct rep_sample *)a)->t, y = ((const struct rep_sample *)b)->t;
+    return x < y ? -1 : x > y;
+}
+
+/* For large clusters: per sample time, the least and most members and
+ * names over the live nodes (the sampler samples every node at once). */
+static void write_size_range(const struct rep_model *m, FILE *f)
+{
+    size_t total = 0, k = 0;
+    for (size_t i = 0; i < m->node_count; i++)
+        total += m->nodes[i].sample_count;
+    struct rep_sample *all = malloc((total ? total : 1) * sizeof *all);
+    if (!all)
+        return;
+    for (size_t i = 0; i < m->node_count; i++)
+        for (size_t s = 0; s < m->nodes[i].sample_count; s++)
+            all[k++] = m->nodes[i].samples[s];
+    qsort(all, total, sizeof *all, by_time);
+    for (size_t a = 0; a < total;) {
+        long lo_m = all[a].members, hi_m = lo_m, lo_r = all[a].registry, hi_r = lo_r;
+        size_t b = a;
+        for (; b < total && all[b].t == all[a].t; b++) {
+            lo_m = all[b].members < lo_m ? all[b].members : lo_m;
+            hi_m = all[b].members > hi_m ? all[b].members : hi_m;
+            lo_r = all[b].registry < lo_r ? all[b].registry : lo_r;
+            hi_r = all[b].registry > hi_r ? all[b].registry : hi_r;
+        }
+        fprintf(f, "%.9f %ld %ld %ld %ld\n", secs(all[a].t), lo_m, hi_m, lo_r, hi_r);
+        a = b;
+    }
+    free(all);
+}
+
 static void write_messages(const struct rep_model *m, FILE *f)
 {
     fprintf(f, "time");
@@ -171,6 +207,14 @@ static void write_size_plot(const struct rep_model *m, FILE *f, const char *name
         }
     fprintf(f, "set output \"%s.\".ext\nset title \"%s\"\nset key outside right top\n"
                "set yrange [0:%ld]\nplot ", name, title, top + top / 10 + 1);
+    if (m->node_count > MAX_SERIES) {
+        int lo = column == 2 ? 2 : 4;
+        fprintf(f, "\"sizes-range.dat\" using 1:%d:%d with filledcurves fs transparent solid 0.3 "
+                   "lc rgb \"#4c72b0\" title \"range over the %zu nodes\", \"\" using 1:%d with steps lw 1 "
+                   "lc rgb \"#c44e52\" title \"least\", \"\" using 1:%d with steps lw 1 lc rgb \"#4c72b0\" "
+                   "title \"most\"\nset yrange [*:*]\n", lo, lo + 1, m->node_count, lo, lo + 1);
+        return;
+    }
     for (size_t i = 0; i < m->node_count; i++)
         fprintf(f, "%s\"sizes.dat\" index %zu using 1:%d with steps lw 1.5 title \"%s\"", i ? ", " : "", i,
                 column, m->nodes[i].id);
@@ -265,6 +309,7 @@ int rep_plots_draw(const struct rep_model *m, const char *dir, struct rep_plots 
     memset(out, 0, sizeof *out);
     if (write_file(dir, "states.dat", m, write_states) != 0 ||
         write_file(dir, "sizes.dat", m, write_sizes) != 0 ||
+        write_file(dir, "sizes-range.dat", m, write_size_range) != 0 ||
         write_file(dir, "messages.dat", m, write_messages) != 0)
         return -1;
     FILE *f = open_in(dir, "plots.gp");
