@@ -43,7 +43,7 @@ CLI_LIB_OBJ := $(addprefix $(BUILD)/cli/,fuzz_seed.o fuzz_summary.o shrinker.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 FUZZ_OBJ := $(FUZZ_SRC:%.c=$(BUILD)/%.o)
-FUZZ_TARGETS := $(addprefix $(BUILD)/,fuzz_loader fuzz_wire fuzz_sim)
+FUZZ_TARGETS := $(addprefix $(BUILD)/,fuzz_loader fuzz_wire fuzz_sim fuzz_trace)
 
 CLUSTERSIM := $(BUILD)/clustersim
 CLUSTERD   := $(BUILD)/clusterd

@@ -4,19 +4,23 @@
 #      fuzz_loader (scenario files), fuzz_wire (link frames, gossip datagrams,
 #      tracker messages in both modes), fuzz_sim (input bytes drive the
 #      generator and every draw of the simulator; fixed mode must hold every
-#      expectation), then fuzz_wire and fuzz_sim again under AFL++;
+#      expectation), fuzz_trace (trace files through the report model, the
+#      Perfetto export and the sequence chart), then fuzz_wire and fuzz_sim
+#      again under AFL++;
 #   2. seeded campaigns: FUZZ_SEEDS seeds of the default profile in fixed mode
 #      (must pass), and swarm mode on the join-storm and sync-faults profiles
 #      (deadlocks counted by class, first witnesses shrunk);
 #   3. a table of executions and figures in build/fuzz/results.md.
 # Knobs (environment): FUZZ_TIME seconds per libFuzzer target for the loader
-# and the decoders (600), FUZZ_SIM_TIME for fuzz_sim (300), AFL_TIME per
+# and the decoders (600), FUZZ_SIM_TIME for fuzz_sim (300), FUZZ_TRACE_TIME
+# for fuzz_trace (300), AFL_TIME per
 # AFL++ target (120), FUZZ_SEEDS (100000), FUZZ_PROFILE_SEEDS (60000 per other
 # profile, fixed mode), FUZZ_JOBS (the core count).
 set -u
 bin=${1:?usage: fuzz.sh BINARY}
 FUZZ_TIME=${FUZZ_TIME:-600}
 FUZZ_SIM_TIME=${FUZZ_SIM_TIME:-300}
+FUZZ_TRACE_TIME=${FUZZ_TRACE_TIME:-300}
 AFL_TIME=${AFL_TIME:-120}
 FUZZ_SEEDS=${FUZZ_SEEDS:-100000}
 FUZZ_PROFILE_SEEDS=${FUZZ_PROFILE_SEEDS:-60000}
@@ -27,8 +31,14 @@ results=$out/results.md
 
 scripts/deps.sh clang libclang-rt-14-dev afl++ || exit 2
 make --no-print-directory BUILD=$out FUZZER=1 CC=clang fuzz-targets || exit 2
-mkdir -p $out/corpus-loader $out/corpus-wire $out/corpus-sim $out/artifacts build/fuzz-sim
+mkdir -p $out/corpus-loader $out/corpus-wire $out/corpus-sim $out/corpus-trace $out/artifacts build/fuzz-sim
 cp scenarios/*.yaml scenarios/invalid/*.yaml tests/regressions/*.yaml $out/corpus-loader/
+# Traces of a few shipped scenarios (with samples, from a report's re-run).
+for sc in deadlock-a-swarm ping-clog k8s-partition-heal-fixed counter-walkthrough-fixed; do
+    make --no-print-directory -s build/plain/clustersim > /dev/null &&
+        build/plain/clustersim run scenarios/$sc.yaml --report $out/trace-seeds > /dev/null 2>&1
+    cp $out/trace-seeds/$sc/seed-*/trace.jsonl $out/corpus-trace/$sc.jsonl 2>/dev/null
+done
 # A few inputs per surface of the wire target (selector byte, then
 # length-prefixed messages) and a few byte strings for the simulator.
 python3 - "$out" <<'EOF'
@@ -71,6 +81,7 @@ run_libfuzzer() { # target seconds
 run_libfuzzer fuzz_loader $FUZZ_TIME
 run_libfuzzer fuzz_wire $FUZZ_TIME
 run_libfuzzer fuzz_sim $FUZZ_SIM_TIME
+run_libfuzzer fuzz_trace $FUZZ_TRACE_TIME
 
 # AFL++ drives the same targets through its libFuzzer-compatible driver.
 if command -v afl-clang-fast > /dev/null; then
