@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/check-browser.sh BUILD: opens a run report in headless Chromium
 # (run by `make test`).  Installs Chromium from Debian when it is missing;
-# where no browser can be installed it says so and skips (exit 0).
+# where no browser can be installed, or the installed one cannot start even
+# on a trivial page, it says so and skips (exit 0).
 # Checks: the page loads with every image decoded and no script error (the
 # page's own marker, data-report="loaded", read back from the DOM Chromium
 # dumps), and a screenshot is a valid, non-blank PNG of the page.
@@ -30,14 +31,24 @@ if [ -z "$browser" ]; then
   exit 0
 fi
 
-"$bin" run tests/reports/swarm-storm-expects-convergence.yaml --report "$out/run" >"$out/run.log" 2>&1 || true
-page=$(pwd)/$out/run/swarm-storm-expects-convergence/seed-1/index.html
-[ -s "$page" ] || fail "no report at $page"
-
 # A throwaway profile; --virtual-time-budget lets the load handlers run
 # before the DOM is dumped.
 flags=(--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run
        --user-data-dir="$out/profile" --hide-scrollbars --virtual-time-budget=5000)
+# Can this browser run here at all?  A trivial page first: a browser that
+# cannot start on this machine is skipped like a missing one (with its
+# error); every failure on the report itself is a failure.
+printf '<html><body><p id="x">browser works</p></body></html>' >"$out/smoke.html"
+if ! timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$(pwd)/$out/smoke.html" >"$out/smoke.dom" 2>"$out/smoke.err" ||
+   ! grep -q "browser works" "$out/smoke.dom"; then
+  echo "check-browser: SKIPPED: $browser cannot run here: $(tail -2 "$out/smoke.err" | tr '\n' ' ')"
+  exit 0
+fi
+
+"$bin" run tests/reports/swarm-storm-expects-convergence.yaml --report "$out/run" >"$out/run.log" 2>&1 || true
+page=$(pwd)/$out/run/swarm-storm-expects-convergence/seed-1/index.html
+[ -s "$page" ] || fail "no report at $page"
+
 timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$page" >"$out/dom.html" 2>"$out/dom.err" ||
   fail "$browser --dump-dom failed: $(tail -3 "$out/dom.err")"
 grep -q '<body data-report="loaded">' "$out/dom.html" ||
