@@ -14,7 +14,9 @@
 #include "trace_walk.h"
 
 #define PF_PID 1
-#define PF_WORLD_TID 0
+/* The world track's tid: above every node's (1 + node index), and not 0,
+ * which older Perfetto trace processors merged with tid 1. */
+#define PF_WORLD_TID 1000000
 #define PF_SLOT 2         /* ns between message slices of one node at one time */
 #define PF_MSG_DUR 1000   /* ns a message slice lasts unless the next one starts sooner */
 

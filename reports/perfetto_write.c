@@ -20,7 +20,7 @@ static void write_metadata(struct pf *p)
     metadata(p, "process_name", PF_WORLD_TID, "name",
              json_string(tw_str(trace_walk_header(p->w), "scenario", "clustersim trace")));
     metadata(p, "thread_name", PF_WORLD_TID, "name", json_string("world"));
-    metadata(p, "thread_sort_index", PF_WORLD_TID, "sort_index", json_integer(PF_WORLD_TID));
+    metadata(p, "thread_sort_index", PF_WORLD_TID, "sort_index", json_integer(0)); /* listed first */
     size_t count = trace_walk_node_count(p->w);
     for (size_t i = 0; i < count; i++) {
         const char *id = trace_walk_node_id(p->w, i);

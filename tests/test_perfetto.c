@@ -19,6 +19,8 @@
 #include "../reports/perfetto.h"
 #include "../reports/sequence.h"
 #include "../scenarios/loader.h"
+
+#define WORLD 1000000L /* the world track's tid (reports/perfetto_internal.h) */
 #include "../sim/runner.h"
 
 /* ---- helpers ---- */
@@ -206,7 +208,8 @@ static void test_export_swarm_deadlock(void **state)
     assert_int_equal(json_integer_value(json_object_get(other, "seed")), 1);
     /* three node tracks and the world */
     assert_int_equal(count(root, "M", "thread_name", -1), 4);
-    assert_string_equal(track_name(root, 0), "world");
+    assert_string_equal(track_name(root, WORLD), "world");
+    assert_null(track_name(root, 0));
     assert_string_equal(track_name(root, 1), "n1 app@10.0.0.1");
     assert_string_equal(track_name(root, 3), "n3 app@10.0.0.3");
     for (long tid = 1; tid <= 3; tid++) {
@@ -218,7 +221,7 @@ static void test_export_swarm_deadlock(void **state)
     json_t *sync = find(root, "X", "syncing", 1);
     assert_int_equal(ev_ns(sync, "ts"), 5000000000LL);
     assert_int_equal(ev_ns(sync, "ts") + ev_ns(sync, "dur"), 5100000000LL);
-    assert_int_equal(count(root, "i", "stuck", 0), 1);
+    assert_int_equal(count(root, "i", "stuck", WORLD), 1);
     /* every message is delivered: 3 syncs among link frames and checks */
     size_t flows = assert_matched_flows(root);
     assert_int_equal(flows, other_int(root, "flows"));
@@ -239,14 +242,15 @@ static void test_export_partition_windows(void **state)
     record_run("scenarios/k8s-partition-heal-fixed.yaml", trace);
     json_t *root = export_json(trace, PERFETTO_MAX_FLOWS);
     assert_int_equal(count(root, "M", "thread_name", -1), 6);
-    json_t *cut = find(root, "X", "partition", 0);
+    json_t *cut = find(root, "X", "partition", WORLD);
     assert_non_null(cut);
     assert_int_equal(ev_ns(cut, "ts"), 20000000000LL);
     assert_int_equal(ev_ns(cut, "dur"), 30000000000LL); /* from its `until` */
-    assert_int_equal(count(root, "i", "heal after partition", 0), 1);
+    assert_int_equal(count(root, "i", "heal after partition", WORLD), 1);
     assert_true(other_int(root, "messages_dropped") > 0);
     assert_matched_flows(root);
-    for (long tid = 0; tid <= 5; tid++)
+    assert_proper_nesting(root, WORLD);
+    for (long tid = 1; tid <= 5; tid++)
         assert_proper_nesting(root, tid);
     json_decref(root);
     remove(trace);
@@ -305,12 +309,12 @@ static void test_export_hand_made(void **state)
     assert_int_equal(other_int(root, "messages_dropped"), 1);
     assert_int_equal(other_int(root, "unmatched_arrivals"), 1);
     /* fault windows: the partition by its until, the clog by heal-all */
-    json_t *cut = find(root, "X", "partition", 0);
+    json_t *cut = find(root, "X", "partition", WORLD);
     assert_int_equal(ev_ns(cut, "ts"), 1000);
     assert_int_equal(ev_ns(cut, "dur"), 4000);
-    json_t *clog = find(root, "b", "clog", 0);
+    json_t *clog = find(root, "b", "clog", WORLD);
     assert_non_null(clog); /* it overlaps the partition without nesting in it */
-    json_t *clog_end = find(root, "e", "clog", 0);
+    json_t *clog_end = find(root, "e", "clog", WORLD);
     assert_int_equal(ev_ns(clog_end, "ts"), 6000);
     /* warnings only, counters per node */
     assert_int_equal(count(root, "i", "something odd", 2), 1);
@@ -326,7 +330,8 @@ static void test_export_hand_made(void **state)
         if (!strcmp(ev_str(ev, "ph"), "X") && ev_tid(ev) == 1 && json_integer_value(json_object_get(args, "link")) == 8)
             assert_int_equal(ev_ns(ev, "ts") + ev_ns(ev, "dur"), 4000);
     }
-    for (long tid = 0; tid <= 2; tid++)
+    assert_proper_nesting(root, WORLD);
+    for (long tid = 1; tid <= 2; tid++)
         assert_proper_nesting(root, tid);
     json_decref(root);
     remove(trace);
