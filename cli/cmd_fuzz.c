@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,13 @@ static int parse_option(struct campaign *c, const char *opt, const char *v, uint
         if (parse_range(v, &a, &b) != 0 || a != b)
             return usage_error("--shrink expects a number of failures per kind, got '%s'", v);
         c->cfg.shrink_per_kind = (unsigned)a;
+    } else if (!strcmp(opt, "--reports")) {
+        if (!strcmp(v, "all"))
+            c->cfg.reports_per_kind = UINT_MAX;
+        else if (parse_range(v, &a, &b) != 0 || a != b)
+            return usage_error("--reports expects a number of failures per kind or 'all', got '%s'", v);
+        else
+            c->cfg.reports_per_kind = (unsigned)a;
     } else if (!strcmp(opt, "--shrink-trials")) {
         if (parse_range(v, &a, &b) != 0 || a != b || a == 0)
             return usage_error("--shrink-trials expects a positive number, got '%s'", v);
@@ -360,7 +368,8 @@ int cmd_fuzz(int argc, char **argv, const char *self)
         return merge_summaries(argc - 1, argv + 1);
     struct campaign c = {.first = 1, .last = 100, .shards = 1, .jobs = 1};
     c.cfg = (struct fuzz_config){.req = {.profile = fuzz_profile_find("default")}, .out_dir = "build/fuzz",
-                                 .shrink_per_kind = 2, .shrink_trials = 300};
+                                 .shrink_per_kind = 2, .shrink_trials = 300,
+                                 .reports_per_kind = 10};
     uint64_t print_seed = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--list-profiles")) {
@@ -376,7 +385,7 @@ int cmd_fuzz(int argc, char **argv, const char *self)
         if (i + 1 >= argc)
             return usage_error("'%s' needs a value (usage: clustersim fuzz [--seeds A..B | --time T] "
                                "[--nodes A..B] [--profile NAME] [--mode swarm|fixed] [--jobs N] [--out DIR] "
-                               "[--shard i/N] [--shrink K] [--print SEED] | --merge OUT FILES...)", argv[i]);
+                               "[--shard i/N] [--shrink K] [--reports K|all] [--print SEED] | --merge OUT FILES...)", argv[i]);
         int rc = parse_option(&c, argv[i], argv[i + 1], &print_seed);
         if (rc != 0)
             return rc;

@@ -35,6 +35,8 @@ struct fuzz_config {
     const char *out_dir;        /* failures go to OUT/failures/ */
     unsigned shrink_per_kind;   /* shrink the first this many failures per kind (per worker) */
     unsigned shrink_trials;     /* trial budget of each shrink */
+    unsigned reports_per_kind;  /* write a run report for the first this many failures per kind
+                                   (per worker); UINT_MAX: every failure */
 };
 
 struct fuzz_seed_result {
@@ -53,9 +55,10 @@ struct fuzz_seed_result {
     size_t shrunk_items;
 };
 
-/* Per-worker memory of what was shrunk already. */
+/* Per-worker memory of what was shrunk and reported already. */
 struct fuzz_shrink_budget {
     unsigned used[FI_COUNT][DL_COUNT];
+    unsigned reported[FI_COUNT][DL_COUNT];
 };
 
 /* Generates, runs and judges one seed; on failure writes the scenario, its

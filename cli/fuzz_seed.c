@@ -128,8 +128,11 @@ static void record_failure(const struct fuzz_config *cfg, const struct scenario 
     }
     char report[720];
     snprintf(report, sizeof report, "%s.report", base);
-    if (write_report(sc, res->seed, res->file, report) == 0)
+    unsigned *reported = &budget->reported[res->invariant][res->deadlock];
+    if (*reported < cfg->reports_per_kind && write_report(sc, res->seed, res->file, report) == 0) {
+        (*reported)++;
         snprintf(res->report, sizeof res->report, "%s/index.html", report);
+    }
     unsigned *used = &budget->used[res->invariant][res->deadlock];
     if (*used < cfg->shrink_per_kind) {
         (*used)++;

@@ -83,7 +83,7 @@ CLUSTERSIM_FUZZ_ABORT_SEED=3 "$bin" fuzz --seeds 1..6 --out "$out/crash" > "$out
 echo "ok   seed 3 crashed (signal), its scenario written, seeds 4..6 still ran"
 
 echo "fuzz: bad arguments"
-for args in "--profile nope" "--nodes 1..40" "--shard 3/2" "--jobs 0" "--mode raft" "--seeds 9..1" "--time 5x"; do
+for args in "--profile nope" "--nodes 1..40" "--shard 3/2" "--jobs 0" "--mode raft" "--seeds 9..1" "--time 5x" "--reports lots"; do
     "$bin" fuzz $args --out "$out/bad" > /dev/null 2> "$out/bad.txt"
     [ $? -eq 2 ] && [ -s "$out/bad.txt" ] || fail "fuzz $args was not refused with a message"
 done

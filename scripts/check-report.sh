@@ -87,6 +87,16 @@ for r in "$out"/fuzz/failures/*.report; do
   validate "$r" --nodes "$n" $plots --text "FAIL" --text "clustersim run" "${extra[@]}"
 done
 [ "${dups:-0}" -ge 1 ] || fail "no no_duplicates failure among the fuzz reports to check the registry diff on"
+# The report budget: --reports 1 writes one report per kind of failure.
+"$bin" fuzz --mode swarm --profile join-storm --seeds 1..40 --shrink 0 --reports 1 --quiet --out "$out/fuzz-budget" >/dev/null || true
+python3 - "$out/fuzz-budget/summary.json" <<'EOF2' || fail "--reports 1 did not write exactly one report per kind of failure"
+import json, sys
+failures = json.load(open(sys.argv[1]))["failures"]
+kinds = {(f["invariant"], f["deadlock"]) for f in failures}
+reported = [(f["invariant"], f["deadlock"]) for f in failures if f.get("report")]
+assert len(failures) > len(kinds), "too few failures to test the budget"
+assert sorted(reported) == sorted(kinds), (reported, kinds)
+EOF2
 
 # 5. Replay views of the same trace.
 "$bin" replay "$dir/trace.jsonl" --perfetto "$out/replay.perfetto.json" >/dev/null
