@@ -16,10 +16,13 @@ peer to sync with. Here the picks form a cycle: n1 syncs to n2, n2 to n3,
 n3 to n1. Each tracker then gets a sync request from a node that is not the
 one it waits for, parks it, and waits -- forever: no timer runs in `syncing`.
 EOF
-"$bin" run scenarios/deadlock-a-swarm.yaml --trace "$out/deadlock-a.jsonl" || true
+"$bin" run scenarios/deadlock-a-swarm.yaml --trace "$out/deadlock-a.jsonl" --report "$out/reports" || true
 echo
-echo "The state dumps above are what production showed. Replay the run event by event with:"
-echo "  $bin replay $out/deadlock-a.jsonl --from 5s"
+echo "The state dumps above are what production showed. The messages, as a sequence chart:"
+"$bin" replay "$out/deadlock-a.jsonl" --sequence --from 5s | grep -v -- "--link"
+echo "Replay the run event by event with:  $bin replay $out/deadlock-a.jsonl --from 5s"
+echo "Open the run report (plots, wait-for cycle, dumps):  $out/reports/deadlock-a-swarm/seed-1/index.html"
+echo "or its trace in ui.perfetto.dev:  $out/reports/deadlock-a-swarm/seed-1/trace.perfetto.json"
 
 say "2. The same start with the fixed tracker (scenarios/deadlock-a-fixed.yaml)"
 echo "Same seed, same timing; the fixed tracker never waits for a peer."
