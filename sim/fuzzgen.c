@@ -87,7 +87,7 @@ uint32_t fuzz_below(struct fuzz_entropy *e, uint32_t bound)
 struct item {
     int64_t at;
     size_t order;
-    char text[200];
+    char text[768]; /* a partition of 32 nodes lists them all: about 250 characters */
 };
 
 struct gen {

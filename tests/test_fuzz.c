@@ -55,6 +55,31 @@ static void test_generated_scenarios_load(void **state)
     }
 }
 
+/* The largest clusters --nodes allows (32): node lists of partitions and
+ * clogs run long, and every item must still be whole YAML (items were once
+ * cut at 200 characters). */
+static void test_generated_large_clusters_load(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 120; seed++) {
+        struct fuzz_request req = {.profile = fuzz_profile_find(seed % 3 ? "default" : "partitions"),
+                                   .mode = FZ_MODE_FIXED, .min_nodes = 32, .max_nodes = 32, .seed = seed};
+        struct fuzz_entropy e;
+        fuzz_entropy_seed(&e, seed);
+        size_t len;
+        struct fuzz_shape shape;
+        char *text = fuzz_generate(&req, &e, &len, &shape);
+        assert_non_null(text);
+        struct scenario sc;
+        char err[1024];
+        if (scenario_load_string(text, len, "generated.yaml", &sc, err, sizeof err) != 0)
+            fail_msg("32 nodes, seed %llu does not load: %s", (unsigned long long)seed, err);
+        assert_int_equal(sc.cluster.node_count, 32);
+        scenario_free(&sc);
+        free(text);
+    }
+}
+
 static void test_generation_is_deterministic(void **state)
 {
     (void)state;
@@ -287,6 +312,7 @@ int test_fuzz_run(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated_scenarios_load),
+        cmocka_unit_test(test_generated_large_clusters_load),
         cmocka_unit_test(test_generation_is_deterministic),
         cmocka_unit_test(test_swarm_testing_varies_fault_kinds),
         cmocka_unit_test(test_byte_entropy),
