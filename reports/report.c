@@ -93,9 +93,8 @@ static int build(const char *dir, const struct scenario *sc, const struct run_re
     rc |= summary_write(path, summary);
     json_decref(summary);
     struct rep_page page = {.sc = sc, .res = res, .replay = replay, .model = &model, .plots = &plots,
-                            .files = {"summary.json", "trace.jsonl", "trace.perfetto.json", "plots.gp"}};
-    if (!perfetto)
-        page.files[2] = "plots.gp", page.files[3] = NULL;
+                            .files = {"summary.json", "trace.jsonl", "plots.gp",
+                                      perfetto ? "trace.perfetto.json" : NULL}};
     rc |= write_page(dir, &page);
     rep_model_free(&model);
     if (rc != 0)

@@ -180,7 +180,6 @@ static int node_record(struct loader *L, const struct tw_record *rec, const char
     struct rep_node *n = &L->m->nodes[i];
     if (!strcmp(kind, "node_start")) {
         snprintf(n->name, sizeof n->name, "%s", str_of(o, "name"));
-        n->links = 0;
         return set_state(n, t, "up");
     }
     if (!strcmp(kind, "tracker_state")) {
@@ -196,10 +195,6 @@ static int node_record(struct loader *L, const struct tw_record *rec, const char
         return set_state(n, t, "down");
     if (!strcmp(kind, "sample"))
         return add_sample(n, o, t);
-    if (!strcmp(kind, "nodeup") || !strcmp(kind, "nodedown")) {
-        n->links += kind[4] == 'u' ? 1 : -1;
-        return 0;
-    }
     if (!strcmp(kind, "dump")) {
         free(n->last_dump);
         n->last_dump = strdup(str_of(o, "state"));

@@ -37,7 +37,6 @@ struct rep_node {
     size_t span_count, span_cap;
     struct rep_sample *samples;
     size_t sample_count, sample_cap;
-    long links;                  /* nodeup minus nodedown in this incarnation */
     char *last_dump;             /* the last `dump` record's state, or NULL */
 };
 

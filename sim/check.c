@@ -91,6 +91,11 @@ static struct view_sum view_of(struct sim_world *w, struct sim_node *n)
     return v;
 }
 
+size_t sim_check_view_size(struct sim_world *w, struct sim_node *n)
+{
+    return view_of(w, n).count;
+}
+
 /* Agreement of registries (protocols that have one): the first live
  * included node whose registry differs from the first one's, or -1. */
 static int registries_disagree(struct sim_world *w)

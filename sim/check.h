@@ -26,6 +26,9 @@ bool sim_check_converged(struct sim_world *w);
  * it (a timer it would act on, a message to or from it); returns the count. */
 size_t sim_check_stuck(struct sim_world *w, uint32_t *out);
 
+/* How many peers node n sees (its protocol's view; n must be live). */
+size_t sim_check_view_size(struct sim_world *w, struct sim_node *n);
+
 /* Describes why the cluster is not converged (first offending node) into
  * buf; empty when converged. */
 void sim_check_explain(struct sim_world *w, char *buf, size_t size);

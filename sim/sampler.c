@@ -6,6 +6,8 @@
  */
 #include "sampler.h"
 
+#include "check.h"
+
 #include <stdio.h>
 
 static int schedule_at(struct sim_world *w, cs_time at)
@@ -21,23 +23,6 @@ int sim_sampler_schedule(struct sim_world *w)
     return schedule_at(w, 0);
 }
 
-static void count_name(void *ctx, const char *name)
-{
-    (void)name;
-    (*(size_t *)ctx)++;
-}
-
-static size_t members_of(struct sim_world *w, struct sim_node *n)
-{
-    size_t count = 0;
-    uint64_t sum = 0;
-    if (w->proto->view_digest)
-        w->proto->view_digest(n->instance, &count, &sum);
-    else if (w->proto->view)
-        w->proto->view(n->instance, count_name, &count);
-    return count;
-}
-
 void sim_sampler_handle(struct sim_world *w, const struct sim_event *ev)
 {
     (void)ev;
@@ -47,7 +32,7 @@ void sim_sampler_handle(struct sim_world *w, const struct sim_event *ev)
         if (!sim_node_alive(n) || !n->instance)
             continue;
         fprintf(f, "{\"t\":%lld,\"node\":\"%s\",\"kind\":\"sample\",\"members\":%zu", (long long)w->now,
-                n->id, members_of(w, n));
+                n->id, sim_check_view_size(w, n));
         if (w->proto->registry_digest) {
             size_t count = 0;
             uint64_t sum = 0;
