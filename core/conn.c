@@ -49,7 +49,7 @@ struct conn *conn_new(struct cs_env *env, const struct conn_config *cfg, const c
     c->cb = *cb;
     snprintf(c->self, sizeof c->self, "%s", self);
     c->creation = creation;
-    cs_auth_key(cfg->secret, c->key);
+    cs_auth_key(cfg->secret, &c->key);
     cs_idmap_init(&c->link_index);
     cs_idmap_init(&c->query_peer);
     cs_strmap_init(&c->peer_index);

@@ -8,7 +8,7 @@
  *   REPLY(proof of B)                                          ->
  *       <- ACK                          (both sides: nodeup)
  *
- * A proof is an HMAC of the challenge, a direction tag and both names under
+ * A proof is a MAC (keyed BLAKE2b) of the challenge, a direction tag and both names under
  * a key derived from the cluster secret (core/auth.h): a node without the
  * secret never becomes a member and the secret never crosses the wire.  The
  * acceptor only answers when the dialled name is its own name.  When two

@@ -123,7 +123,7 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
     cs_put_u32(&w, c->creation);
     cs_put_u64(&w, l->my_challenge);
     uint8_t proof[CS_AUTH_MAC_LEN];
-    cs_auth_proof(c->key, "accept", their_challenge, c->self, name, proof);
+    cs_auth_proof(&c->key, "accept", their_challenge, c->self, name, proof);
     cs_put_bytes(&w, proof, sizeof proof);
     conn_send_frame(c, l, &w);
     l->state = LS_WAIT_REPLY;
@@ -196,7 +196,7 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
         conn_reject(c, li, NOK_WRONG_NAME, name);
         return;
     }
-    if (!cs_auth_proof_ok(c->key, "accept", l->my_challenge, name, c->self, proof)) {
+    if (!cs_auth_proof_ok(&c->key, "accept", l->my_challenge, name, c->self, proof)) {
         c->stats.auth_failed++;
         char peer[CS_NODE_NAME_MAX];
         snprintf(peer, sizeof peer, "%s", conn_link_peer(c, l));
@@ -211,7 +211,7 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
     cs_put_u8(&w, F_REPLY);
-    cs_auth_proof(c->key, "dial", their_challenge, c->self, name, proof);
+    cs_auth_proof(&c->key, "dial", their_challenge, c->self, name, proof);
     cs_put_bytes(&w, proof, sizeof proof);
     conn_send_frame(c, l, &w);
     l->state = LS_WAIT_ACK;
@@ -227,7 +227,7 @@ void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r)
         conn_reject(c, li, NOK_MALFORMED, "bad REPLY");
         return;
     }
-    if (!cs_auth_proof_ok(c->key, "dial", l->my_challenge, conn_link_peer(c, l), c->self, proof)) {
+    if (!cs_auth_proof_ok(&c->key, "dial", l->my_challenge, conn_link_peer(c, l), c->self, proof)) {
         c->stats.auth_failed++;
         l->peer = -1; /* the name was never proven: leave its record alone */
         conn_reject(c, li, NOK_AUTH, "the peer could not prove the cluster secret");

@@ -63,7 +63,7 @@ struct conn {
     struct conn_callbacks cb;
     char self[CS_NODE_NAME_MAX];
     uint32_t creation;
-    uint8_t key[CS_AUTH_KEY_LEN];
+    struct cs_mac_key key;
     regex_t white[CONN_MAX_PATTERNS], black[CONN_MAX_PATTERNS];
     size_t white_count, black_count;
     struct conn_link *links;

@@ -1,6 +1,6 @@
 /*
  * core/conn_seal.c: encrypted links.  After the handshake proved the
- * secret, each direction of a link gets its own key, HMAC-SHA-256 under the
+ * secret, each direction of a link gets its own key, keyed BLAKE2b under the
  * cluster key of ("seal", dialler's challenge, acceptor's challenge,
  * direction); every frame then travels as F_SEALED || ChaCha20-Poly1305
  * (IETF) of the inner frame, the nonce being the direction's frame counter.
@@ -22,7 +22,7 @@ static void derive(struct conn *c, uint64_t dialler, uint64_t acceptor, char dir
         msg[12 + i] = (uint8_t)(acceptor >> (8 * i));
     }
     msg[20] = (uint8_t)direction;
-    cs_auth_mac(c->key, msg, sizeof msg, out);
+    cs_auth_mac(&c->key, msg, sizeof msg, out);
 }
 
 void conn_seal_keys(struct conn *c, struct conn_link *l)

@@ -5,9 +5,10 @@
  * Gossip never disconnects anyone.
  *
  * Heartbeat datagram:
- *   "heartbeat::" creation:u32 counter:u64 name:str mac[32]
- * The MAC (HMAC-SHA-256 under the cluster key) covers everything before it,
- * so a node without the secret cannot forge one; the (creation, counter)
+ *   "heartbeat::" creation:u32 counter:u64 name:str tag[16]
+ * The tag (SipHash-2-4-128 under a key derived from the cluster key, see
+ * auth.h) covers everything before it, so a node without the secret cannot
+ * forge one; the (creation, counter)
  * pair only grows per sender incarnation, so a captured heartbeat of the
  * sender's current or previous incarnation cannot be replayed.  (One of an
  * older incarnation may pass once, since incarnations are random, but it
@@ -30,7 +31,9 @@ void mem_gossip_start(struct membership *m, size_t ti)
     group.port = t->cfg.gossip_port;
     if (m->env->dgram_join)
         m->env->dgram_join(m->env, &group);
-    cs_auth_key(m->cfg.conn.secret, m->gossip_key);
+    struct cs_mac_key cluster_key;
+    cs_auth_key(m->cfg.conn.secret, &cluster_key);
+    cs_auth_tag_key(&cluster_key, "libcluster gossip heartbeat", &m->gossip_key);
     cs_time span = t->cfg.gossip_max - t->cfg.gossip_min;
     cs_time first = t->cfg.gossip_min + (cs_time)cs_random_below(m->env, (uint64_t)span + 1);
     m->env->timer_start(m->env, first, MEM_TAG(MT_GOSSIP, ti, 0));
@@ -46,9 +49,9 @@ void mem_gossip_tick(struct membership *m, size_t ti)
     cs_put_u32(&w, m->creation);
     cs_put_u64(&w, ++t->gossip_counter);
     cs_put_str(&w, m->self);
-    uint8_t mac[CS_AUTH_MAC_LEN];
-    cs_auth_mac(m->gossip_key, buf, w.len, mac);
-    cs_put_bytes(&w, mac, sizeof mac);
+    uint8_t tag[CS_AUTH_TAG_LEN];
+    cs_auth_tag(&m->gossip_key, buf, w.len, tag);
+    cs_put_bytes(&w, tag, sizeof tag);
     if (!w.overflow) {
         struct cs_addr group = t->cfg.multicast;
         group.port = t->cfg.gossip_port;
@@ -89,14 +92,14 @@ bool mem_gossip_datagram(struct membership *m, const uint8_t *data, size_t len)
     if (ti == m->topo_count)
         return false;
     struct topo *t = &m->topos[ti];
-    if (len < MAGIC_LEN + CS_AUTH_MAC_LEN || memcmp(data, MAGIC, MAGIC_LEN) != 0) {
+    if (len < MAGIC_LEN + CS_AUTH_TAG_LEN || memcmp(data, MAGIC, MAGIC_LEN) != 0) {
         m->stats.gossip_malformed++;
         cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] ignored a malformed heartbeat (%zu bytes)",
                 t->cfg.name, len);
         return true;
     }
-    size_t body = len - CS_AUTH_MAC_LEN;
-    if (!cs_auth_mac_ok(m->gossip_key, data, body, data + body)) {
+    size_t body = len - CS_AUTH_TAG_LEN;
+    if (!cs_auth_tag_ok(&m->gossip_key, data, body, data + body)) {
         m->stats.gossip_bad_mac++;
         cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] rejected a heartbeat with a bad MAC", t->cfg.name);
         return true;

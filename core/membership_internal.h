@@ -6,6 +6,7 @@
 #ifndef CS_MEMBERSHIP_INTERNAL_H
 #define CS_MEMBERSHIP_INTERNAL_H
 
+#include "auth.h"
 #include "membership.h"
 #include "strmap.h"
 
@@ -59,7 +60,7 @@ struct membership {
     struct conn *conn;
     struct topo topos[MEM_MAX_TOPOLOGIES];
     size_t topo_count;
-    uint8_t gossip_key[32];
+    struct cs_tag_key gossip_key;
     bool stopping;
     struct mem_stats stats;
 };

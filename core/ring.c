@@ -1,8 +1,10 @@
 /*
  * core/ring.c: the consistent hash ring.  Nodes live in an array of name
- * copies sorted by strcmp; points live in one array sorted by (hash, node
- * name), rebuilt from the nodes at the first lookup after a change.  Each
- * point refers to its node's name copy.
+ * copies sorted by strcmp, each with its point hashes sorted; points live in
+ * one array sorted by (hash, node name).  A change to a ring whose points
+ * are built merges the node's points in (or filters them out) in one pass;
+ * otherwise the points are rebuilt at the first lookup after a change.
+ * Each point refers to its node's name copy.
  */
 #include "ring.h"
 
@@ -109,7 +111,81 @@ size_t ring_node_count(const struct ring *r)
     return r->node_count;
 }
 
-/* The hashes of a node's points: XXH64 of the name, a NUL and the point's
+/* Sorts a node's point hashes: a counting pass on the top byte, then an
+ * insertion sort that only has to order the few keys sharing a bucket
+ * (hashes are uniform), far cheaper than qsort's calls for 128 keys. */
+static void sort_hashes(uint64_t *h, uint64_t *tmp, size_t n)
+{
+    size_t count[257] = {0};
+    for (size_t i = 0; i < n; i++)
+        count[(h[i] >> 56) + 1]++;
+    for (size_t b = 1; b < 257; b++)
+        count[b] += count[b - 1];
+    for (size_t i = 0; i < n; i++)
+        tmp[count[h[i] >> 56]++] = h[i];
+    for (size_t i = 1; i < n; i++) {
+        uint64_t key = tmp[i];
+        size_t j = i;
+        for (; j > 0 && tmp[j - 1] > key; j--)
+            tmp[j] = tmp[j - 1];
+        tmp[j] = key;
+    }
+    memcpy(h, tmp, n * sizeof *h);
+}
+
+/* Point order: by hash, equal hashes by node name. */
+static bool point_before(uint64_t hash, const char *node, const struct ring_point *p)
+{
+    return hash < p->hash || (hash == p->hash && strcmp(node, p->node) < 0);
+}
+
+/* Makes room for `need` points (and as many again of sort scratch). */
+static int reserve_points(struct ring *r, size_t need)
+{
+    if (need <= r->point_cap)
+        return 0;
+    struct ring_point *points = realloc(r->points, 2 * need * sizeof *points);
+    if (!points)
+        return -1;
+    r->points = points; /* the second half is scratch */
+    r->point_cap = need;
+    return 0;
+}
+
+/* Merges a new node's sorted hashes into built points, through the
+ * scratch half; marks the points stale when there is no room for it. */
+static void merge_node(struct ring *r, const char *node, const uint64_t *hashes)
+{
+    size_t n = r->points_per_node, total = r->point_count + n;
+    if (reserve_points(r, total) != 0) {
+        r->stale = true;
+        return;
+    }
+    struct ring_point *out = r->points + r->point_cap;
+    size_t a = 0, b = 0, k = 0;
+    while (a < r->point_count || b < n) {
+        if (b < n && (a == r->point_count || point_before(hashes[b], node, &r->points[a]))) {
+            out[k].hash = hashes[b++];
+            out[k++].node = node;
+        } else {
+            out[k++] = r->points[a++];
+        }
+    }
+    memcpy(r->points, out, total * sizeof *out);
+    r->point_count = total;
+}
+
+/* Drops a departing node's points from built points, keeping their order. */
+static void filter_node(struct ring *r, const char *node)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->point_count; i++)
+        if (r->points[i].node != node)
+            r->points[k++] = r->points[i];
+    r->point_count = k;
+}
+
+/* The hashes of a node's points (sorted): XXH64 of the name, a NUL and the point's
  * index in four little-endian bytes. */
 static uint64_t *point_hashes(const char *node, size_t n)
 {
@@ -130,6 +206,13 @@ static uint64_t *point_hashes(const char *node, size_t n)
         input[len + 4] = (unsigned char)((idx >> 24) & 0xff);
         h[i] = XXH64(input, len + 5, 0);
     }
+    uint64_t *tmp = malloc(n * sizeof *tmp);
+    if (!tmp) {
+        free(h);
+        return NULL;
+    }
+    sort_hashes(h, tmp, n);
+    free(tmp);
     return h;
 }
 
@@ -164,7 +247,10 @@ int ring_add(struct ring *r, const char *node)
     r->nodes[at] = copy;
     r->hashes[at] = hashes;
     r->node_count++;
-    r->stale = true; /* points are rebuilt at the next lookup */
+    if (r->stale || r->node_count == 1)
+        r->stale = true; /* points are rebuilt at the next lookup */
+    else
+        merge_node(r, copy, hashes);
     return 0;
 }
 
@@ -174,12 +260,13 @@ void ring_remove(struct ring *r, const char *node)
     size_t at = node_search(r, node, &found);
     if (!found)
         return;
+    if (!r->stale)
+        filter_node(r, r->nodes[at]);
     free(r->nodes[at]);
     free(r->hashes[at]);
     memmove(&r->nodes[at], &r->nodes[at + 1], (r->node_count - at - 1) * sizeof *r->nodes);
     memmove(&r->hashes[at], &r->hashes[at + 1], (r->node_count - at - 1) * sizeof *r->hashes);
     r->node_count--;
-    r->stale = true;
 }
 
 /* Computes every node's points and sorts them. Done lazily, on the first
@@ -191,13 +278,8 @@ static int rebuild(struct ring *r)
     if (r->node_count > SIZE_MAX / sizeof(struct ring_point) / n)
         return -1;
     size_t need = r->node_count * n;
-    if (need > r->point_cap) {
-        struct ring_point *points = realloc(r->points, 2 * need * sizeof *points);
-        if (!points)
-            return -1;
-        r->points = points; /* the second half is the sort's scratch */
-        r->point_cap = need;
-    }
+    if (reserve_points(r, need) != 0)
+        return -1;
     size_t k = 0;
     for (size_t node = 0; node < r->node_count; node++)
         for (size_t i = 0; i < n; i++, k++) {
