@@ -109,11 +109,35 @@ int cs_addr_parse(const char *text, struct cs_addr *out)
     return 0;
 }
 
+/* Dotted quad without printf (names are formatted for every DNS record of
+ * every polling round): as snprintf would, it returns the full length and
+ * writes at most size bytes with the NUL. */
+static int format_ipv4(const uint8_t ip[4], char *buf, size_t size)
+{
+    char text[16];
+    size_t len = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = ip[i];
+        if (i)
+            text[len++] = '.';
+        if (v >= 100)
+            text[len++] = (char)('0' + v / 100);
+        if (v >= 10)
+            text[len++] = (char)('0' + v / 10 % 10);
+        text[len++] = (char)('0' + v % 10);
+    }
+    if (size) {
+        size_t n = len < size - 1 ? len : size - 1;
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+    }
+    return (int)len;
+}
+
 int cs_addr_format(const struct cs_addr *addr, char *buf, size_t size)
 {
     if (addr->family == 4)
-        return snprintf(buf, size, "%u.%u.%u.%u", addr->ip[0], addr->ip[1], addr->ip[2],
-                        addr->ip[3]);
+        return format_ipv4(addr->ip, buf, size);
     if (addr->family != 6)
         return snprintf(buf, size, "-");
     /* Find the longest run of zero groups (length >= 2) to compress. */

@@ -378,7 +378,14 @@ static void node_name_for(const struct topo *t, const struct cs_dns_record *r, c
     } else {
         cs_addr_format(&r->addr, host, sizeof host);
     }
-    snprintf(out, CS_NODE_NAME_MAX, "%s@%s", t->cfg.app_name, host);
+    size_t app = strlen(t->cfg.app_name), n = strlen(host);
+    if (app + 1 + n >= CS_NODE_NAME_MAX) { /* too long to be a name: truncated, as before */
+        snprintf(out, CS_NODE_NAME_MAX, "%s@%s", t->cfg.app_name, host);
+        return;
+    }
+    memcpy(out, t->cfg.app_name, app);
+    out[app] = '@';
+    memcpy(out + app + 1, host, n + 1);
 }
 
 static void disconnect_vanished(struct membership *m, struct topo *t, const char *name)

@@ -185,27 +185,16 @@ static void filter_node(struct ring *r, const char *node)
     r->point_count = k;
 }
 
-/* The hashes of a node's points (sorted): XXH64 of the name, a NUL and the point's
- * index in four little-endian bytes. */
+/* The hashes of a node's points (sorted): XXH3 of the name seeded with the
+ * point's index. */
 static uint64_t *point_hashes(const char *node, size_t n)
 {
     uint64_t *h = malloc(n * sizeof *h);
     if (!h)
         return NULL;
-    unsigned char input[1024];
     size_t len = strlen(node);
-    if (len + 5 > sizeof input)
-        len = sizeof input - 5; /* names are far shorter; stay bounded */
-    memcpy(input, node, len);
-    input[len] = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t idx = (uint32_t)i;
-        input[len + 1] = (unsigned char)(idx & 0xff);
-        input[len + 2] = (unsigned char)((idx >> 8) & 0xff);
-        input[len + 3] = (unsigned char)((idx >> 16) & 0xff);
-        input[len + 4] = (unsigned char)((idx >> 24) & 0xff);
-        h[i] = XXH64(input, len + 5, 0);
-    }
+    for (size_t i = 0; i < n; i++)
+        h[i] = XXH3_64bits_withSeed(node, len, (XXH64_hash_t)i);
     uint64_t *tmp = malloc(n * sizeof *tmp);
     if (!tmp) {
         free(h);

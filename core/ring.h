@@ -11,15 +11,13 @@
  * set of nodes (never on the order of additions and removals, nor on
  * addresses).
  *
- * Hashes, exactly (xxHash's XXH64, seed 0, so the values are the same on
- * every platform):
+ * Hashes, exactly (xxHash, so the values are the same on every platform):
  *   - hash(name)       = XXH64(the bytes of name without its NUL, seed 0);
- *   - point i of node  = XXH64(the bytes of the node name without its NUL,
- *                              then one 0x00 byte,
- *                              then i as 4 bytes little-endian, seed 0),
+ *   - point i of node  = XXH3_64bits_withSeed(the bytes of the node name
+ *                              without its NUL, seed i),
  *     for i = 0 .. points_per_node - 1.
- * The 0x00 separator keeps point inputs apart from name inputs (a C string
- * never contains NUL), so no name hashes onto a point by construction.
+ * Points use a different function from names (and XXH3 of a short input
+ * costs a few nanoseconds: every membership change hashes 128 points).
  *
  * Points are kept sorted by (hash, node name); two points with equal hashes
  * are ordered by strcmp of their node names, so the first point at or after
