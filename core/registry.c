@@ -1,6 +1,7 @@
 /*
  * core/registry.c: entries in a slot array with a free list, found through
- * an open-addressing table of slot numbers keyed by XXH3 of the name.
+ * an open-addressing table of slot numbers keyed by XXH3 of the name
+ * (folded to a 32-bit tag that both places and pre-checks a name).
  */
 #include "registry.h"
 
@@ -73,19 +74,28 @@ size_t registry_count(const struct registry *r)
     return r->live;
 }
 
-static uint64_t name_hash(const char *name)
+/* A name's 32-bit tag: XXH3 folded.  The tag alone places a name (its
+ * home cell is the tag's low bits), so growing the table moves cells
+ * without reading a single name; the tag's remaining bits are compared
+ * before any name is. */
+static uint32_t name_tag(const char *name)
 {
-    return XXH3_64bits(name, strlen(name));
+    uint64_t h = XXH3_64bits(name, strlen(name));
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static size_t home_of(uint32_t tag, size_t cap)
+{
+    return (size_t)tag & (cap - 1);
 }
 
 /* Probing compares the stored 32-bit tags first, so a lookup touches an
  * entry's name only when the tags match. */
-static size_t find_pos_hashed(const struct registry *r, const char *name, uint64_t h)
+static size_t find_pos_hashed(const struct registry *r, const char *name, uint32_t tag)
 {
     if (!r->table_cap)
         return SIZE_MAX;
-    uint32_t tag = (uint32_t)(h >> 32);
-    for (size_t p = (size_t)h & (r->table_cap - 1);; p = (p + 1) & (r->table_cap - 1)) {
+    for (size_t p = home_of(tag, r->table_cap);; p = (p + 1) & (r->table_cap - 1)) {
         uint32_t v = r->table[p].slot;
         if (v == EMPTY)
             return SIZE_MAX;
@@ -96,7 +106,7 @@ static size_t find_pos_hashed(const struct registry *r, const char *name, uint64
 
 static size_t find_pos(const struct registry *r, const char *name)
 {
-    return find_pos_hashed(r, name, name_hash(name));
+    return find_pos_hashed(r, name, name_tag(name));
 }
 
 struct reg_entry *registry_get(const struct registry *r, const char *name)
@@ -110,18 +120,17 @@ struct reg_entry *registry_get(const struct registry *r, const char *name)
 void registry_get_many(const struct registry *r, const char *const *names, size_t n,
                        struct reg_entry **out)
 {
-    uint64_t h[GET_GROUP];
-    size_t mask = r->table_cap - 1;
+    uint32_t h[GET_GROUP];
     for (size_t base = 0; base < n; base += GET_GROUP) {
         size_t k = n - base < GET_GROUP ? n - base : GET_GROUP;
         for (size_t i = 0; i < k; i++) {
-            h[i] = name_hash(names[base + i]);
+            h[i] = name_tag(names[base + i]);
             if (r->table_cap)
-                __builtin_prefetch(&r->table[h[i] & mask]);
+                __builtin_prefetch(&r->table[home_of(h[i], r->table_cap)]);
         }
         for (size_t i = 0; i < k && r->table_cap; i++) { /* the likely hit's name and entry */
-            const struct reg_cell *c = &r->table[h[i] & mask];
-            if (c->slot != EMPTY && c->slot != GONE && c->tag == (uint32_t)(h[i] >> 32)) {
+            const struct reg_cell *c = &r->table[home_of(h[i], r->table_cap)];
+            if (c->slot != EMPTY && c->slot != GONE && c->tag == h[i]) {
                 __builtin_prefetch(c->name);
                 __builtin_prefetch(&r->slots[c->slot - 1]);
             }
@@ -133,21 +142,21 @@ void registry_get_many(const struct registry *r, const char *const *names, size_
     }
 }
 
+/* Moves the live cells into a table of `cap` cells (tombstones dropped),
+ * reading the old table in order and no name. */
 static int rehash(struct registry *r, size_t cap)
 {
     struct reg_cell *t = calloc(cap, sizeof *t);
     if (!t)
         return -1;
-    for (size_t i = 0; i < r->slot_count; i++) {
-        if (!r->slots[i].name)
+    for (size_t i = 0; i < r->table_cap; i++) {
+        const struct reg_cell *c = &r->table[i];
+        if (c->slot == EMPTY || c->slot == GONE)
             continue;
-        uint64_t h = name_hash(r->slots[i].name);
-        size_t p = (size_t)h & (cap - 1);
+        size_t p = home_of(c->tag, cap);
         while (t[p].slot != EMPTY)
             p = (p + 1) & (cap - 1);
-        t[p].slot = (uint32_t)i + 1;
-        t[p].tag = (uint32_t)(h >> 32);
-        t[p].name = r->slots[i].name;
+        t[p] = *c;
     }
     free(r->table);
     r->table = t;
@@ -178,8 +187,8 @@ static int32_t slot_new(struct registry *r)
 struct reg_entry *registry_put(struct registry *r, const char *name, bool *created)
 {
     *created = false;
-    uint64_t h = name_hash(name);
-    size_t found = find_pos_hashed(r, name, h);
+    uint32_t tag = name_tag(name);
+    size_t found = find_pos_hashed(r, name, tag);
     if (found != SIZE_MAX)
         return &r->slots[r->table[found].slot - 1];
     struct reg_entry *e;
@@ -200,13 +209,13 @@ struct reg_entry *registry_put(struct registry *r, const char *name, bool *creat
     e = &r->slots[slot];
     memset(e, 0, sizeof *e);
     e->name = copy;
-    size_t p = (size_t)h & (r->table_cap - 1);
+    size_t p = home_of(tag, r->table_cap);
     while (r->table[p].slot != EMPTY && r->table[p].slot != GONE)
         p = (p + 1) & (r->table_cap - 1);
     if (r->table[p].slot == EMPTY)
         r->used++;
     r->table[p].slot = (uint32_t)slot + 1;
-    r->table[p].tag = (uint32_t)(h >> 32);
+    r->table[p].tag = tag;
     r->table[p].name = copy;
     r->live++;
     *created = true;

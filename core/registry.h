@@ -49,7 +49,7 @@ struct registry {
     size_t free_count;
     struct reg_cell {     /* open addressing, one cache access per probe: */
         uint32_t slot;    /* slot + 1; 0 empty, UINT32_MAX tombstone */
-        uint32_t tag;     /* 32 bits of the name's hash, compared first */
+        uint32_t tag;     /* the name's 32-bit hash: its low bits are the home cell */
         const char *name; /* the entry's name: compared without first
                              loading the entry, so a hit costs two
                              independent memory accesses, not three */
