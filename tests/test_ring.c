@@ -185,6 +185,42 @@ static void test_ring_order_independent(void **state)
     ring_free(mixed);
 }
 
+/* A ring changed one node at a time with a lookup after every change (so
+ * every add merges into built points and every remove filters them) owns
+ * every name as a ring built from scratch with the same members does. */
+static void test_ring_incremental_matches_rebuild(void **state)
+{
+    (void)state;
+    struct ring *live = ring_new(RING_POINTS_DEFAULT, 0);
+    bool member[41] = {false};
+    uint64_t x = 0x9E3779B97F4A7C15u; /* a fixed xorshift sequence of changes */
+    char buf[32];
+    for (int step = 0; step < 120; step++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int i = 1 + (int)(x % 40);
+        node_name(buf, sizeof buf, i);
+        if (member[i])
+            ring_remove(live, buf);
+        else
+            assert_int_equal(ring_add(live, buf), 0);
+        member[i] = !member[i];
+        if (ring_node_count(live) == 0)
+            continue;
+        assert_non_null(ring_owner(live, "probe")); /* builds the points */
+        if (step % 10 != 9)
+            continue;
+        struct ring *fresh = ring_new(RING_POINTS_DEFAULT, 0);
+        for (int k = 40; k >= 1; k--)
+            if (member[k]) {
+                node_name(buf, sizeof buf, k);
+                assert_int_equal(ring_add(fresh, buf), 0);
+            }
+        assert_int_equal(owners_differ(live, fresh), 0);
+        ring_free(fresh);
+    }
+    ring_free(live);
+}
+
 /* The documented hashes: hash(name) is XXH64 seed 0 (pinned by a published
  * value); every point of every node is owned by its node (at or after
  * includes the point itself), and the hash just past the last point wraps to
@@ -461,6 +497,7 @@ int test_ring_run(void)
         cmocka_unit_test(test_ring_owner_member_and_stable),
         cmocka_unit_test(test_ring_order_independent),
         cmocka_unit_test(test_ring_points_and_wrap),
+        cmocka_unit_test(test_ring_incremental_matches_rebuild),
         cmocka_unit_test(test_ring_add_moves_few),
         cmocka_unit_test(test_ring_remove_moves_only_its_names),
         cmocka_unit_test(test_ring_balance),
