@@ -479,23 +479,29 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void trk_topology_change(struct tracker *t)
+/* Calls fn on every entry in name order (a canonical order, whatever the
+ * slots).  fn may add, remove or re-own entries: the names are the
+ * registry's arena copies, which outlive a removal (only registry_free
+ * releases them), so each is looked up again before fn sees it. */
+static void each_entry_by_name(struct tracker *t, void (*fn)(struct tracker *t, struct reg_entry *e))
 {
     size_t count = registry_count(&t->reg);
     struct names_ctx n = {malloc((count ? count : 1) * sizeof(char *)), 0};
     if (!n.names)
         return;
     registry_each(&t->reg, collect_name, &n);
-    for (size_t i = 0; i < n.count; i++) /* names may be freed while we go: copy */
-        n.names[i] = strdup(n.names[i]);
-    qsort(n.names, n.count, sizeof *n.names, by_name); /* a canonical order */
+    qsort(n.names, n.count, sizeof *n.names, by_name);
     for (size_t i = 0; i < n.count; i++) {
-        struct reg_entry *e = n.names[i] ? registry_get(&t->reg, n.names[i]) : NULL;
+        struct reg_entry *e = registry_get(&t->reg, n.names[i]);
         if (e)
-            reconsider(t, e);
-        free(n.names[i]);
+            fn(t, e);
     }
     free(n.names);
+}
+
+void trk_topology_change(struct tracker *t)
+{
+    each_entry_by_name(t, reconsider);
 }
 
 /* ---- graceful stop ---- */
@@ -524,19 +530,5 @@ void trk_stop(struct tracker *t)
         return;
     t->stopping = true;
     ring_remove(t->ring, t->self); /* fixed mode hands off to the ring without us */
-    size_t count = registry_count(&t->reg);
-    struct names_ctx n = {malloc((count ? count : 1) * sizeof(char *)), 0};
-    if (!n.names)
-        return;
-    registry_each(&t->reg, collect_name, &n);
-    for (size_t i = 0; i < n.count; i++)
-        n.names[i] = strdup(n.names[i]);
-    qsort(n.names, n.count, sizeof *n.names, by_name);
-    for (size_t i = 0; i < n.count; i++) {
-        struct reg_entry *e = n.names[i] ? registry_get(&t->reg, n.names[i]) : NULL;
-        if (e)
-            stop_entry(t, e);
-        free(n.names[i]);
-    }
-    free(n.names);
+    each_entry_by_name(t, stop_entry);
 }
