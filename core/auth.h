@@ -17,8 +17,8 @@
 #define CS_AUTH_KEY_LEN 32
 #define CS_AUTH_MAC_LEN 32
 
-/* A MAC key, kept as BLAKE2b's state after absorbing it, so that each MAC
- * starts from a copy instead of re-hashing the key.  Stored as bytes: the
+/* A MAC key, kept as BLAKE2b's state set up with it, so that each MAC
+ * starts from a copy instead of setting the key up again.  Stored as bytes: the
  * state type asks for 64-byte alignment, which malloc does not give the
  * structures that hold a key; each use copies it into an aligned local. */
 struct cs_mac_key {

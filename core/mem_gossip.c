@@ -34,6 +34,7 @@ void mem_gossip_start(struct membership *m, size_t ti)
     struct cs_mac_key cluster_key;
     cs_auth_key(m->cfg.conn.secret, &cluster_key);
     cs_auth_tag_key(&cluster_key, "libcluster gossip heartbeat", &m->gossip_key);
+    sodium_memzero(&cluster_key, sizeof cluster_key);
     cs_time span = t->cfg.gossip_max - t->cfg.gossip_min;
     cs_time first = t->cfg.gossip_min + (cs_time)cs_random_below(m->env, (uint64_t)span + 1);
     m->env->timer_start(m->env, first, MEM_TAG(MT_GOSSIP, ti, 0));

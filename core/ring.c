@@ -13,6 +13,12 @@
 #include <string.h>
 #include <xxhash.h>
 
+/* Point hashes are XXH3, whose output is only fixed from xxHash 0.8.0 on:
+ * an older library would place names differently. */
+#if XXH_VERSION_NUMBER < 800
+#error "clustersim needs xxHash 0.8.0 or later (stable XXH3 output)"
+#endif
+
 struct ring_point {
     uint64_t hash;
     const char *node; /* the ring's copy of the node name */

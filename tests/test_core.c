@@ -40,6 +40,32 @@ static void test_addr_parse_format(void **state)
         assert_int_equal(cs_addr_parse(bad[i], &a), -1);
 }
 
+/* IPv4 text is written without printf: it must behave as snprintf does,
+ * return value and truncation included, for every buffer size. */
+static void test_addr_format_ipv4_like_snprintf(void **state)
+{
+    (void)state;
+    const uint8_t octets[] = {0, 1, 9, 10, 42, 99, 100, 109, 200, 255};
+    size_t n = sizeof octets;
+    for (size_t i = 0; i < n * n * n * n; i++) {
+        struct cs_addr a = {.family = 4};
+        for (int k = 0, rest = (int)i; k < 4; k++, rest /= (int)n)
+            a.ip[k] = octets[rest % (int)n];
+        char want[32];
+        int want_len = snprintf(want, sizeof want, "%u.%u.%u.%u", a.ip[0], a.ip[1], a.ip[2], a.ip[3]);
+        for (size_t size = 0; size <= 17; size++) {
+            char got[20], ref[20];
+            memset(got, '#', sizeof got);
+            memset(ref, '#', sizeof ref);
+            int got_len = cs_addr_format(&a, size ? got : NULL, size);
+            if (size)
+                snprintf(ref, size, "%s", want);
+            assert_int_equal(got_len, want_len);
+            assert_memory_equal(got, ref, sizeof got); /* nothing past the limit */
+        }
+    }
+}
+
 static void test_addr_compare_multicast_names(void **state)
 {
     (void)state;
@@ -276,6 +302,7 @@ int test_core_run(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_addr_parse_format),
+        cmocka_unit_test(test_addr_format_ipv4_like_snprintf),
         cmocka_unit_test(test_addr_compare_multicast_names),
         cmocka_unit_test(test_idmap),
         cmocka_unit_test(test_random_below_range),

@@ -1,7 +1,7 @@
 /*
  * tests/test_registry.c: the registry's name table (core/registry.h).
  * Inserting, finding and removing many names across table growth and
- * tombstones; the batched lookup registry_get_many answers exactly what
+ * tombstones, and churn that rebuilds the table at the same size; the batched lookup registry_get_many answers exactly what
  * registry_get answers, name by name, for present, removed and never-seen
  * names, in batches of every size around its group boundaries.
  */
@@ -64,6 +64,42 @@ static void test_registry_put_get_remove(void **state)
     registry_free(&r);
 }
 
+/* Names come and go while at most 64 live: tombstones pile up and the
+ * table is rebuilt at the same size (not grown), and every answer stays
+ * right through those rebuilds. */
+static void test_registry_churn_reuses_the_table(void **state)
+{
+    (void)state;
+    struct registry r;
+    registry_init(&r);
+    char name[32];
+    for (size_t i = 0; i < 50000; i++) {
+        bool created;
+        name_of(i, name, sizeof name);
+        struct reg_entry *e = registry_put(&r, name, &created);
+        assert_non_null(e);
+        assert_true(created);
+        e->handle = i;
+        if (i >= 64) {
+            name_of(i - 64, name, sizeof name);
+            registry_remove(&r, name);
+        }
+    }
+    assert_int_equal(registry_count(&r), 64);
+    assert_true(r.table_cap <= 256); /* 64 live names need 128 cells, 256 at most */
+    for (size_t i = 0; i < 50000; i++) {
+        name_of(i, name, sizeof name);
+        struct reg_entry *e = registry_get(&r, name);
+        if (i < 50000 - 64) {
+            assert_null(e);
+        } else {
+            assert_non_null(e);
+            assert_int_equal(e->handle, i);
+        }
+    }
+    registry_free(&r);
+}
+
 static void test_registry_get_many_matches_get(void **state)
 {
     (void)state;
@@ -116,6 +152,7 @@ int test_registry_run(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_put_get_remove),
+        cmocka_unit_test(test_registry_churn_reuses_the_table),
         cmocka_unit_test(test_registry_get_many_matches_get),
         cmocka_unit_test(test_registry_get_many_empty_table),
     };
