@@ -176,11 +176,11 @@ static void cluster_registry_digest_full(void *instance, size_t *count, uint64_t
         trk_registry_digest_full(n->trk, count, sum);
 }
 
-static void cluster_registry_each(void *instance, cs_entry_sink fn, void *ctx)
+static void cluster_registry_each(void *instance, bool with_ring_owner, cs_entry_sink fn, void *ctx)
 {
     struct cluster_node *n = instance;
     if (n->trk)
-        trk_each_entry(n->trk, fn, ctx);
+        trk_each_entry(n->trk, with_ring_owner, fn, ctx);
 }
 
 static const char *cluster_waiting_for(void *instance)

@@ -53,9 +53,11 @@ struct cs_proto {
     void (*registry_digest_full)(void *instance, size_t *count, uint64_t *sum);
     /* Optional, for the invariant checkers: calls fn on every live registry
      * entry with its owner's node name, whether it was started through
-     * register_started, and the node the instance's own ring assigns the
-     * name to (NULL when the ring has no owner). NULL: no registry. */
-    void (*registry_each)(void *instance, cs_entry_sink fn, void *ctx);
+     * register_started, and, when with_ring_owner, the node the instance's
+     * own ring assigns the name to (NULL when the ring has no owner, and
+     * always NULL without with_ring_owner: a ring lookup per entry is most
+     * of a listing's cost). NULL: no registry. */
+    void (*registry_each)(void *instance, bool with_ring_owner, cs_entry_sink fn, void *ctx);
     /* Optional, for the stuck detector: false when a link message with these
      * bytes, on its way to or from the instance, cannot move it on (a
      * keep-alive tick). NULL: every message can. */

@@ -557,6 +557,7 @@ void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *
 
 struct each_entry_ctx {
     const struct tracker *t;
+    bool with_ring_owner;
     void (*fn)(void *ctx, const char *name, const char *owner, bool started, const char *ring_owner);
     void *ctx;
 };
@@ -567,15 +568,15 @@ static void each_entry(void *ctx, struct reg_entry *e)
     if (e->flags & REG_TOMBSTONE)
         return;
     c->fn(c->ctx, e->name, trk_name(c->t, e->owner), (e->flags & REG_STARTED) != 0,
-          c->t->ring ? ring_owner(c->t->ring, e->name) : NULL);
+          c->with_ring_owner && c->t->ring ? ring_owner(c->t->ring, e->name) : NULL);
 }
 
-void trk_each_entry(const struct tracker *t,
+void trk_each_entry(const struct tracker *t, bool with_ring_owner,
                     void (*fn)(void *ctx, const char *name, const char *owner, bool started,
                                const char *ring_owner),
                     void *ctx)
 {
-    struct each_entry_ctx c = {t, fn, ctx};
+    struct each_entry_ctx c = {t, with_ring_owner, fn, ctx};
     registry_each(&t->reg, each_entry, &c);
 }
 

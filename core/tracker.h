@@ -100,9 +100,10 @@ void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum);
 /* The same digest recomputed from every entry (to verify the kept one). */
 void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *sum);
 /* Calls fn on every live entry (not tombstones) with its owner's name,
- * whether it is a started process, and the owner this tracker's ring gives
- * the name (NULL: none), in slot order. */
-void trk_each_entry(const struct tracker *t,
+ * whether it is a started process, and, when with_ring_owner, the owner
+ * this tracker's ring gives the name (NULL: none, or not asked for), in
+ * slot order. */
+void trk_each_entry(const struct tracker *t, bool with_ring_owner,
                     void (*fn)(void *ctx, const char *name, const char *owner, bool started,
                                const char *ring_owner),
                     void *ctx);

@@ -89,7 +89,7 @@ void sim_observe_handle(struct sim_world *w, const struct sim_event *ev)
         if (n->state != SIM_NODE_UP || !n->instance)
             continue;
         struct observe_ctx c = {w->holders, n->index, n->incarnation};
-        w->proto->registry_each(n->instance, note_holder, &c);
+        w->proto->registry_each(n->instance, false, note_holder, &c);
     }
     schedule_observe(w, w->now + w->sc->limits.check_interval);
 }
@@ -343,7 +343,7 @@ bool sim_check_no_loss(struct sim_world *w, char *detail, size_t size)
     bool ok = fold_replies(w, &h) == 0;
     if (!ok)
         snprintf(detail, size, "out of memory while folding the replies");
-    w->proto->registry_each(ref->instance, collect_name, &present);
+    w->proto->registry_each(ref->instance, false, collect_name, &present);
     for (size_t i = 0; ok && i < h.count; i++) {
         h.items[i].held_by_survivor = holder_survives(w, h.items[i].name);
         const char *why = judge_name(&h.items[i], cs_strmap_get(&present, h.items[i].name) >= 0);
@@ -391,7 +391,7 @@ bool sim_check_placement(struct sim_world *w, char *detail, size_t size)
         if (w->nodes[i].state != SIM_NODE_UP || !w->nodes[i].instance)
             continue;
         c.holder = &w->nodes[i];
-        w->proto->registry_each(w->nodes[i].instance, check_placement, &c);
+        w->proto->registry_each(w->nodes[i].instance, true, check_placement, &c);
     }
     if (c.ok)
         snprintf(detail, size, "%zu started entries (summed over live nodes) on their ring owners",

@@ -114,7 +114,7 @@ char *sim_registry_diff(struct sim_world *w, size_t max_names)
         if (w->nodes[i].state == SIM_NODE_UP && w->nodes[i].instance)
             live[d.live_count++] = (uint32_t)i;
     for (d.current = 0; d.current < d.live_count && !d.failed; d.current++)
-        w->proto->registry_each(w->nodes[live[d.current]].instance, take_entry, &d);
+        w->proto->registry_each(w->nodes[live[d.current]].instance, false, take_entry, &d);
     char *text = NULL;
     if (d.failed && d.count == MAX_DISTINCT)
         text = strdup("  (more than 200,000 distinct names: not compared name by name)\n");

@@ -328,7 +328,7 @@ static void list_registry(struct sim_world *w, struct sim_node *n, char *buf, si
     struct entry_list l = {buf, size, 0, 0};
     buf[0] = '\0';
     if (w->proto->registry_each)
-        w->proto->registry_each(n->instance, list_entry, &l);
+        w->proto->registry_each(n->instance, false, list_entry, &l);
     if (l.count > 16 && l.len < size)
         snprintf(buf + l.len, size - l.len, ", ... (%zu names)", l.count);
 }
