@@ -17,6 +17,9 @@ void name_set_init(struct name_set *s)
     cs_strmap_init(&s->index);
 }
 
+/* Sets up to this capacity keep their storage when cleared. */
+#define NAME_SET_KEEP 64
+
 void name_set_free(struct name_set *s)
 {
     cs_strmap_free(&s->index);
@@ -33,9 +36,17 @@ void name_set_free(struct name_set *s)
 
 void name_set_clear(struct name_set *s)
 {
-    /* Drop everything, storage included: a thousand-name answer per node is
-     * not worth keeping between rounds. */
-    name_set_free(s);
+    /* A small set keeps its storage for the next round (a polling round
+     * clears its answer set every few seconds); a thousand-name answer per
+     * node is not worth keeping between rounds. */
+    if (s->cap > NAME_SET_KEEP) {
+        name_set_free(s);
+        return;
+    }
+    for (size_t i = 0; i < s->count; i++)
+        free(s->names[i]);
+    s->count = 0;
+    cs_strmap_clear(&s->index);
 }
 
 int32_t name_set_find(const struct name_set *s, const char *name)

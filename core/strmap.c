@@ -23,6 +23,15 @@ void cs_strmap_free(struct cs_strmap *m)
     cs_strmap_init(m);
 }
 
+void cs_strmap_clear(struct cs_strmap *m)
+{
+    for (size_t i = 0; i < m->capacity; i++) {
+        free(m->keys[i]);
+        m->keys[i] = NULL;
+    }
+    m->count = m->used = 0;
+}
+
 static int rehash(struct cs_strmap *m, size_t capacity)
 {
     char **keys = calloc(capacity, sizeof *keys);

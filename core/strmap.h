@@ -20,6 +20,8 @@ struct cs_strmap {
 void cs_strmap_init(struct cs_strmap *m);
 /* Frees the map and its copies of the keys. */
 void cs_strmap_free(struct cs_strmap *m);
+/* Empties the map but keeps its table for reuse. */
+void cs_strmap_clear(struct cs_strmap *m);
 /* Sets key -> value (value >= 0); 0 on success, -1 out of memory. */
 int cs_strmap_put(struct cs_strmap *m, const char *key, int32_t value);
 /* The value of key, or -1. */
