@@ -32,7 +32,7 @@ struct ring {
     size_t node_count, node_cap;
     struct ring_point *points; /* sorted by (hash, node name); a cache of the nodes */
     size_t point_count, point_cap;
-    bool stale;                /* nodes changed since the points were built */
+    bool stale;                /* the points are not built (a new ring, or no room to merge) */
 };
 
 struct ring *ring_new(uint32_t points_per_node, uint32_t static_quorum)
@@ -42,6 +42,7 @@ struct ring *ring_new(uint32_t points_per_node, uint32_t static_quorum)
         return NULL;
     r->points_per_node = points_per_node ? points_per_node : RING_POINTS_DEFAULT;
     r->static_quorum = static_quorum;
+    r->stale = true; /* built at the first lookup: a join storm's adds cost one sort */
     return r;
 }
 
@@ -242,9 +243,7 @@ int ring_add(struct ring *r, const char *node)
     r->nodes[at] = copy;
     r->hashes[at] = hashes;
     r->node_count++;
-    if (r->stale || r->node_count == 1)
-        r->stale = true; /* points are rebuilt at the next lookup */
-    else
+    if (!r->stale) /* otherwise the points are built at the next lookup */
         merge_node(r, copy, hashes);
     return 0;
 }

@@ -218,6 +218,23 @@ static void test_ring_incremental_matches_rebuild(void **state)
         assert_int_equal(owners_differ(live, fresh), 0);
         ring_free(fresh);
     }
+    /* Emptied with its points built, then filled again by merges alone. */
+    for (int k = 1; k <= 40; k++)
+        if (member[k]) {
+            node_name(buf, sizeof buf, k);
+            ring_remove(live, buf);
+            assert_true(ring_node_count(live) == 0 || ring_owner(live, "probe") != NULL);
+        }
+    assert_null(ring_owner(live, "probe"));
+    struct ring *fresh = ring_new(RING_POINTS_DEFAULT, 0);
+    for (int k = 5; k >= 3; k--) {
+        node_name(buf, sizeof buf, k);
+        assert_int_equal(ring_add(live, buf), 0);
+        assert_int_equal(ring_add(fresh, buf), 0);
+        assert_non_null(ring_owner(live, "probe"));
+    }
+    assert_int_equal(owners_differ(live, fresh), 0);
+    ring_free(fresh);
     ring_free(live);
 }
 
