@@ -17,15 +17,15 @@
 
 static const struct fuzz_profile profiles[] = {
     {"default", "3-16 nodes, every fault kind, each seed turns each kind on or off", 3, 16, FZ_ALL,
-     true, 60 * SEC, 30 * SEC, 20 * SEC},
+     true, 60 * SEC, 30 * SEC, 20 * SEC, true},
     {"join-storm", "3 pods start together with registry traffic; no faults (the syncing deadlock)",
-     3, 3, FZ_TRAFFIC, false, 30 * SEC, 3 * SEC, 20 * SEC},
+     3, 3, FZ_TRAFFIC, false, 30 * SEC, 3 * SEC, 20 * SEC, false},
     {"churn", "3-8 nodes: crashes, graceful stops, rolling restarts, staggered starts", 3, 8,
-     FZ_CRASH | FZ_STOP | FZ_ROLLING | FZ_STAGGER | FZ_TRAFFIC, true, 60 * SEC, 30 * SEC, 20 * SEC},
+     FZ_CRASH | FZ_STOP | FZ_ROLLING | FZ_STAGGER | FZ_TRAFFIC, true, 60 * SEC, 30 * SEC, 20 * SEC, true},
     {"partitions", "3-8 nodes: partitions of every shape, clogs and swizzle-clogs", 3, 8,
-     FZ_PARTITION | FZ_CLOG | FZ_TRAFFIC, true, 60 * SEC, 30 * SEC, 20 * SEC},
+     FZ_PARTITION | FZ_CLOG | FZ_TRAFFIC, true, 60 * SEC, 30 * SEC, 20 * SEC, true},
     {"sync-faults", "3-4 nodes: clogs and crashes while trackers sync, few tracker retries", 3, 4,
-     FZ_CLOG | FZ_CRASH | FZ_STAGGER | FZ_TRAFFIC, true, 30 * SEC, 8 * SEC, 20 * SEC},
+     FZ_CLOG | FZ_CRASH | FZ_STAGGER | FZ_TRAFFIC, true, 30 * SEC, 8 * SEC, 20 * SEC, false},
 };
 
 const struct fuzz_profile *fuzz_profile_find(const char *name)
@@ -347,14 +347,33 @@ static uint32_t draw_faults(struct gen *g)
     return on;
 }
 
+/* Swarm testing of timings: failure detection from 2 s to 8 s (so some
+ * partitions and clogs heal before anyone notices, others are noticed
+ * early), gossip at this profile's 200 ms..1 s or at libcluster's default
+ * 1..5 s. */
+static void draw_timings(struct gen *g, unsigned *tick_s, const char **gossip)
+{
+    static const unsigned ticks[] = {2, 4, 8};
+    *tick_s = 4;
+    *gossip = "{min: 200ms, max: 1s}";
+    if (!g->p->draw_timings)
+        return;
+    *tick_s = ticks[below(g, 3)];
+    if (chance(g, 50))
+        *gossip = "{min: 1s, max: 5s}";
+}
+
 static void write_cluster(FILE *f, struct gen *g, const struct fuzz_request *req)
 {
     static const char *const retry[] = {"0", "1", "3", "10"};
+    unsigned tick_s;
+    const char *gossip;
+    draw_timings(g, &tick_s, &gossip);
     fprintf(f, "cluster:\n  basename: app\n  nodes: %u\n  protocol: cluster\n", g->nodes);
     fprintf(f, "  membership:\n    mode: fixed\n    secret: fuzz-secret\n");
-    fprintf(f, "    tick_timeout: 4s\n    setup_timeout: 2s\n    topologies:\n");
+    fprintf(f, "    tick_timeout: %us\n    setup_timeout: 2s\n    topologies:\n", tick_s);
     if (g->faults & FZ_DATAGRAM)
-        fprintf(f, "      - {strategy: gossip, interval: {min: 200ms, max: 1s}}\n");
+        fprintf(f, "      - {strategy: gossip, interval: %s}\n", gossip);
     else
         fprintf(f, "      - {strategy: kubernetes_dns, polling_interval: %lldms}\n",
                 (long long)(span_ms(g, 500 * MS, 2 * SEC) / MS));
