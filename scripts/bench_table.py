@@ -222,6 +222,9 @@ def p_daemon(text, row, out):
             raise ParseError("%s: trk_lookup %s: %s of %s names found" % (b, w, g[2], g[1]))
     cpeak, = one(r"^peak memory with [0-9]+ names: " + F + r" MiB \(maxrss of this process\)$", text, b,
                  "the C API peak memory line")
+    fn, frate, fsec, fns = one(r"^registry tables alone, 10 copies of " + I + r" names: " + I
+                               + r" registrations/s replicated 10 ways \(" + F + r" s, " + I + r" ns an insert\)$",
+                               text, b, "the bare tables line")
     build = row["command"].split()[-1]
     capi = "%s/bench-registry 1000000 (run by scripts/bench-daemon.sh)" % build
     sock = ("real sockets: 3 clusterd on loopback, %s registrations through their control sockets "
@@ -256,7 +259,10 @@ def p_daemon(text, row, out):
                    "every name once in scrambled order", num(bcold[0]), "M lookups/s", "higher",
                    "%s lookups in %s s" % (format(int(bcold[1]), ","), bcold[3]), ("10 M/s", ">=", 10.0), None, capi),
             figure("capi-memory", api + ": peak memory", num(cpeak), "MiB", "lower",
-                   "maxrss of bench-registry after the registrations", command=capi)]
+                   "maxrss of bench-registry after the registrations", command=capi),
+            figure("tables-10x-floor", "the floor under `registry-1m`: %s names into 10 bare registry tables, "
+                   "interleaved as replication would (no tracker, messages or simulator)" % format(int(fn), ","),
+                   int(frate), "registrations/s", "higher", "%s s, %s ns an insert" % (fsec, fns), command=capi)]
 
 
 PARSERS = {
