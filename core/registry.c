@@ -115,6 +115,12 @@ struct reg_entry *registry_get(const struct registry *r, const char *name)
     return p == SIZE_MAX ? NULL : &r->slots[r->table[p].slot - 1];
 }
 
+void registry_prefetch(const struct registry *r, const char *name)
+{
+    if (r->table_cap)
+        __builtin_prefetch(&r->table[home_of(name_tag(name), r->table_cap)]);
+}
+
 #define GET_GROUP 16
 
 void registry_get_many(const struct registry *r, const char *const *names, size_t n,

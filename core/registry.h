@@ -73,6 +73,10 @@ struct reg_entry *registry_get(const struct registry *r, const char *name);
  * and entries, so the memory misses of one group overlap. */
 void registry_get_many(const struct registry *r, const char *const *names, size_t n,
                        struct reg_entry **out);
+/* Prefetches the table cell where `name` would be found or inserted (a
+ * hint: nothing changes), so callers that know their next names can
+ * overlap the memory misses of their lookups. */
+void registry_prefetch(const struct registry *r, const char *name);
 /* Inserts or returns the entry of `name` (zeroed when new); NULL out of memory. */
 struct reg_entry *registry_put(struct registry *r, const char *name, bool *created);
 /* Removes the entry of `name` if present. */

@@ -85,6 +85,8 @@ void trk_free(struct tracker *t)
         event_free(&t->postponed[i]);
     free(t->postponed);
     free(t->requests);
+    free(t->batch_buf);
+    free(t->batch_in);
     free(t);
 }
 
@@ -153,6 +155,7 @@ void trk_add_node(struct tracker *t, uint32_t idx)
 
 void trk_remove_node(struct tracker *t, uint32_t idx)
 {
+    trk_batch_flush(t); /* the node was one when those events were made */
     for (size_t i = 0; i < t->node_count; i++)
         if (t->nodes[i] == idx) {
             memmove(&t->nodes[i], &t->nodes[i + 1], (t->node_count - i - 1) * sizeof *t->nodes);
@@ -176,7 +179,7 @@ const char *trk_msg_name(unsigned type)
         [M_SYNC_RECV] = "sync_recv", [M_SYNC_ACK] = "sync_ack", [M_SYNC_ERR] = "sync_err",
         [M_TRACK] = "track", [M_UNTRACK] = "untrack", [M_UPDATE_META] = "update_meta",
         [M_HANDOFF] = "handoff", [M_REQUEST] = "request", [M_REPLY] = "reply", [M_SEND] = "send",
-        [M_KILL] = "kill"};
+        [M_KILL] = "kill", [M_BATCH] = "batch"};
     return type < sizeof names / sizeof *names && names[type] ? names[type] : "unknown";
 }
 
@@ -184,6 +187,7 @@ const char *trk_msg_name(unsigned type)
  * record names its type just before the link layer records the bytes. */
 static void send_raw(struct tracker *t, const char *peer, const uint8_t *data, size_t len)
 {
+    trk_batch_flush(t); /* what was batched before this message goes before it */
     cs_tracef(t->env, "trk_send", "\"to\":\"%s\",\"type\":\"%s\"", peer,
               trk_msg_name(len ? data[0] : 0));
     t->host.send(t->host.ctx, peer, data, len);

@@ -38,6 +38,9 @@ struct trk_config {
     cs_time start_jitter;          /* ... plus a uniform random extra up to this */
     uint32_t static_quorum;        /* 0: plain Ring; else StaticQuorumRing */
     cs_time sync_timeout;          /* fixed mode: no sync waits longer (10 s) */
+    cs_time batch_window;          /* fixed mode: replicated events made within this long
+                                      travel as one batch frame (0, the default: one
+                                      frame per event, as Swarm sends them) */
 };
 
 /* Callbacks from the tracker to the node that hosts it. */

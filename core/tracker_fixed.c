@@ -53,6 +53,10 @@ static void fixed_timer(struct tracker *t, uint64_t tag)
     case TT_CALL_TIMEOUT:
         trk_call_timeout(t, tag & 0xffffffffffffULL);
         break;
+    case TT_BATCH_FLUSH:
+        t->batch_timer_armed = false;
+        trk_batch_flush(t);
+        break;
     case TT_ORPHANS:
         t->orphan_check_armed = false;
         if (t->state == TRK_TRACKING)

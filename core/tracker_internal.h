@@ -29,11 +29,13 @@ enum trk_timer {
     TT_SYNC_TIMEOUT,    /* fixed mode: arg = sync epoch */
     TT_CALL_TIMEOUT,    /* arg: request id */
     TT_ORPHANS,         /* fixed mode: owners never met may now count as gone */
+    TT_BATCH_FLUSH,     /* fixed mode: the replication batch window ended */
 };
 
 enum trk_msg {
     M_CHECK = 1, M_CHECK_REPLY, M_SYNC, M_SYNC_RECV, M_SYNC_ACK, M_SYNC_ERR,
     M_TRACK, M_UNTRACK, M_UPDATE_META, M_HANDOFF, M_REQUEST, M_REPLY, M_SEND, M_KILL,
+    M_BATCH, /* fixed mode: replicated events gathered in one frame (tracker_batch.c) */
 };
 
 /* The wire name of a message type ("sync_recv"), "unknown" when out of range. */
@@ -125,6 +127,12 @@ struct tracker {
     uint64_t sync_epoch;          /* fixed mode */
     bool anti_entropy_armed;
     bool orphan_check_armed;
+    /* fixed mode, batch_window > 0: the replication batch being gathered */
+    uint8_t *batch_buf;
+    struct cs_writer batch;
+    uint32_t batch_count;         /* events in it; 0: nothing pending */
+    bool batch_timer_armed, batch_flushing;
+    struct trk_wire_entry *batch_in; /* decoded events of a received batch (lookahead) */
     struct trk_stats stats;
     struct trk_reply last_reply;
 };
@@ -196,6 +204,20 @@ void trk_call_timeout(struct tracker *t, uint64_t id);
 
 /* ---- tracker_merge.c ---- */
 void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r);
+/* Applies one decoded, checked replicated event (`state`: a handoff's). */
+void trk_apply_wire(struct tracker *t, uint32_t from, uint8_t type, struct trk_wire_entry *we, int64_t state);
+
+/* ---- tracker_batch.c ---- */
+/* True when replicated events are batched (fixed mode, batch_window > 0). */
+bool trk_batching(const struct tracker *t);
+/* Appends one encoded event (type byte, then the entry) to the batch,
+ * flushing first when it would not fit. */
+void trk_batch_add(struct tracker *t, const uint8_t *event, size_t len);
+/* Sends the pending batch to every node now (nothing when empty). */
+void trk_batch_flush(struct tracker *t);
+/* An M_BATCH from a peer: each event applied in order; at a malformed one
+ * the rest is refused, counted and logged. */
+void trk_apply_batch(struct tracker *t, uint32_t from, struct cs_reader *r);
 
 /* ---- tracker_msg.c ---- */
 void trk_put_entry(struct tracker *t, struct cs_writer *w, const struct reg_entry *e);

@@ -298,6 +298,11 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
         cs_logf(t->env, CS_LOG_WARN, "[swarm] bad clock in %u from %s", type, trk_name(t, from));
         return;
     }
+    trk_apply_wire(t, from, type, we, state);
+}
+
+void trk_apply_wire(struct tracker *t, uint32_t from, uint8_t type, struct trk_wire_entry *we, int64_t state)
+{
     if (type == M_HANDOFF) {
         struct reg_entry *e = registry_get(&t->reg, we->name);
         if (e && !(e->flags & REG_TOMBSTONE) && e->owner == 0 && e->handle != we->handle &&
@@ -531,4 +536,5 @@ void trk_stop(struct tracker *t)
     t->stopping = true;
     ring_remove(t->ring, t->self); /* fixed mode hands off to the ring without us */
     each_entry_by_name(t, stop_entry);
+    trk_batch_flush(t); /* the untracks and handoffs leave before the node does */
 }

@@ -180,6 +180,10 @@ void trk_broadcast_entry(struct tracker *t, uint8_t type, const struct reg_entry
     cs_writer_init(&w, buf, sizeof buf);
     cs_put_u8(&w, type);
     trk_put_entry(t, &w, e);
+    if (trk_batching(t) && !w.overflow) {
+        trk_batch_add(t, w.buf, w.len);
+        return;
+    }
     for (size_t i = 0; i < t->node_count; i++)
         trk_send(t, t->nodes[i], &w);
 }
@@ -373,7 +377,7 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
         }
         return true;
     }
-    if (type < M_CHECK || type > M_KILL) {
+    if (type < M_CHECK || type > M_BATCH) {
         t->stats.unknown_type++;
         cs_logf(t->env, CS_LOG_WARN, "[swarm] unknown message type %u from %s", type, trk_name(t, from));
         return true;
@@ -696,6 +700,9 @@ void trk_tracking_message(struct tracker *t, uint32_t from, uint8_t type, struct
         break;
     case M_SEND:
         on_send(t, r);
+        break;
+    case M_BATCH:
+        trk_apply_batch(t, from, r);
         break;
     default:
         t->stats.unknown_type++;

@@ -257,7 +257,7 @@ bool ld_tracker(struct sc_load *ld, const yaml_node_t *n)
 {
     static const char *const keys[] = {"mode", "sync_nodes_timeout", "anti_entropy_interval",
                                        "retry_interval", "retry_max", "start_delay", "start_jitter",
-                                       "static_quorum", "sync_timeout", NULL};
+                                       "static_quorum", "sync_timeout", "batch_window", NULL};
     static const char *const modes[] = {"fixed", "swarm", NULL};
     struct cluster_config *cc = &ld->sc->cluster.cluster;
     cc->tracker = true;
@@ -280,6 +280,7 @@ bool ld_tracker(struct sc_load *ld, const yaml_node_t *n)
         {"start_delay", &t->start_delay, false},
         {"start_jitter", &t->start_jitter, false},
         {"sync_timeout", &t->sync_timeout, true},
+        {"batch_window", &t->batch_window, false},
     };
     for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
         if (!(v = ld_get(ld, n, durs[i].key)))
