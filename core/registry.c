@@ -56,7 +56,7 @@ static void entry_clear(struct reg_entry *e)
 void registry_free(struct registry *r)
 {
     for (size_t i = 0; i < r->slot_count; i++)
-        if (r->slots[i].name)
+        if (r->slots[i].meta) /* the rest holds no memory of its own */
             entry_clear(&r->slots[i]);
     free(r->slots);
     free(r->free_slots);
@@ -181,13 +181,24 @@ static int32_t slot_new(struct registry *r)
         if (!s)
             return -1;
         r->slots = s;
-        uint32_t *f = realloc(r->free_slots, cap * sizeof *f);
-        if (!f)
-            return -1;
-        r->free_slots = f;
         r->slot_cap = cap;
     }
     return (int32_t)r->slot_count++;
+}
+
+/* Puts a slot on the free list, which grows only as slots are freed (a
+ * registry that never shrinks keeps none). */
+static void slot_free(struct registry *r, uint32_t slot)
+{
+    if (r->free_count == r->free_cap) {
+        size_t cap = r->free_cap ? r->free_cap * 2 : 64;
+        uint32_t *f = realloc(r->free_slots, cap * sizeof *f);
+        if (!f)
+            return; /* the slot stays unused until the registry is freed */
+        r->free_slots = f;
+        r->free_cap = cap;
+    }
+    r->free_slots[r->free_count++] = slot;
 }
 
 struct reg_entry *registry_put(struct registry *r, const char *name, bool *created)
@@ -209,7 +220,7 @@ struct reg_entry *registry_put(struct registry *r, const char *name, bool *creat
     char *copy = slot >= 0 ? name_copy(r, name) : NULL;
     if (!copy) {
         if (slot >= 0)
-            r->free_slots[r->free_count++] = (uint32_t)slot;
+            slot_free(r, (uint32_t)slot);
         return NULL;
     }
     e = &r->slots[slot];
@@ -236,7 +247,7 @@ void registry_remove(struct registry *r, const char *name)
     uint32_t slot = r->table[p].slot - 1;
     r->table[p].slot = GONE;
     entry_clear(&r->slots[slot]);
-    r->free_slots[r->free_count++] = slot;
+    slot_free(r, slot);
     r->live--;
 }
 

@@ -46,7 +46,7 @@ struct registry {
     struct reg_entry *slots;
     size_t slot_count, slot_cap;
     uint32_t *free_slots;
-    size_t free_count;
+    size_t free_count, free_cap;
     struct reg_cell {     /* open addressing, one cache access per probe: */
         uint32_t slot;    /* slot + 1; 0 empty, UINT32_MAX tombstone */
         uint32_t tag;     /* the name's 32-bit hash: its low bits are the home cell */

@@ -139,7 +139,14 @@ static void expand(const char *text, uint64_t n, char *out, size_t size)
     size_t len = 0;
     for (const char *p = text; *p && len + 1 < size; p++) {
         if (p[0] == '{' && p[1] == 'n' && p[2] == '}') {
-            len += (size_t)snprintf(out + len, size - len, "%llu", (unsigned long long)n);
+            char digits[20];
+            size_t d = 0;
+            uint64_t v = n;
+            do
+                digits[d++] = (char)('0' + v % 10);
+            while ((v /= 10) > 0);
+            while (d > 0 && len + 1 < size)
+                out[len++] = digits[--d];
             p += 2;
         } else {
             out[len++] = *p;
