@@ -687,6 +687,20 @@ size_t forge_snapshot(uint8_t *buf, size_t cap, uint8_t type, const char *sender
     return w.len;
 }
 
+size_t forge_batch(uint8_t *buf, size_t cap, const uint8_t *types, const struct fentry *e, size_t count)
+{
+    struct cs_writer w;
+    cs_writer_init(&w, buf, cap);
+    cs_put_u8(&w, M_BATCH);
+    cs_put_u32(&w, (uint32_t)count);
+    for (size_t k = 0; k < count; k++) {
+        cs_put_u8(&w, types[k]);
+        put_fentry(&w, &e[k]);
+    }
+    assert_false(w.overflow);
+    return w.len;
+}
+
 /* ---- cluster builders ---- */
 
 /* Starts node i and lets its cluster_join fire with no peers: tracking. */

@@ -283,6 +283,10 @@ size_t forge_snapshot(uint8_t *buf, size_t cap, uint8_t type, const char *sender
                       const uint8_t *clock, size_t clock_len, const struct fentry *e,
                       size_t count);
 
+/* Writes a batch (M_BATCH, count:u32, then type:u8 + entry each) of these
+ * `count` events into `buf`; its length. */
+size_t forge_batch(uint8_t *buf, size_t cap, const uint8_t *types, const struct fentry *e, size_t count);
+
 /* ---- cluster builders, the ring ---- */
 
 /* Starts node i and lets its cluster_join fire with no peers: tracking. */
