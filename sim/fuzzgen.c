@@ -383,6 +383,9 @@ static void write_cluster(FILE *f, struct gen *g, const struct fuzz_request *req
             (long long)(span_ms(g, 100 * MS, 1 * SEC) / MS), retry[below(g, 4)]);
     fprintf(f, "    start_delay: %lldms\n    start_jitter: %lldms\n    sync_timeout: 2s\n",
             (long long)(span_ms(g, 0, 1 * SEC) / MS), (long long)(span_ms(g, 0, 2 * SEC) / MS));
+    /* Fixed mode: half of the seeds batch replication, 1..100 ms windows. */
+    if (g->p->draw_timings && req->mode != FZ_MODE_SWARM && chance(g, 50))
+        fprintf(f, "    batch_window: %lldms\n", (long long)(span_ms(g, 1 * MS, 100 * MS) / MS));
 }
 
 /* DNS truncation for half of the seeds: at least a third of the pods per

@@ -41,8 +41,9 @@ struct fuzz_profile {
     int64_t duration_ns;      /* virtual time of each run */
     int64_t heal_at_ns;       /* faults end by then; heal and start all */
     int64_t converge_within_ns;
-    bool draw_timings;        /* each seed also draws the link tick timeout and the gossip
-                                 interval (otherwise 4 s and 200 ms..1 s) */
+    bool draw_timings;        /* each seed also draws the link tick timeout, the gossip
+                                 interval (otherwise 4 s and 200 ms..1 s) and, in fixed
+                                 mode, a replication batch window (otherwise none) */
 };
 
 /* The named profile, or NULL. */
