@@ -99,7 +99,7 @@ static size_t find_pos_hashed(const struct registry *r, const char *name, uint32
         uint32_t v = r->table[p].slot;
         if (v == EMPTY)
             return SIZE_MAX;
-        if (v != GONE && r->table[p].tag == tag && strcmp(r->table[p].name, name) == 0)
+        if (v != GONE && r->table[p].tag == tag && strcmp(r->slots[v - 1].name, name) == 0)
             return p;
     }
 }
@@ -134,13 +134,16 @@ void registry_get_many(const struct registry *r, const char *const *names, size_
             if (r->table_cap)
                 __builtin_prefetch(&r->table[home_of(h[i], r->table_cap)]);
         }
-        for (size_t i = 0; i < k && r->table_cap; i++) { /* the likely hit's name and entry */
-            const struct reg_cell *c = &r->table[home_of(h[i], r->table_cap)];
-            if (c->slot != EMPTY && c->slot != GONE && c->tag == h[i]) {
-                __builtin_prefetch(c->name);
-                __builtin_prefetch(&r->slots[c->slot - 1]);
-            }
+        const struct reg_entry *likely[GET_GROUP];
+        for (size_t i = 0; i < k; i++) { /* the likely hit's entry ... */
+            const struct reg_cell *c = r->table_cap ? &r->table[home_of(h[i], r->table_cap)] : NULL;
+            likely[i] = c && c->slot != EMPTY && c->slot != GONE && c->tag == h[i] ? &r->slots[c->slot - 1] : NULL;
+            if (likely[i])
+                __builtin_prefetch(likely[i]);
         }
+        for (size_t i = 0; i < k; i++) /* ... then its name */
+            if (likely[i])
+                __builtin_prefetch(likely[i]->name);
         for (size_t i = 0; i < k; i++) {
             size_t p = find_pos_hashed(r, names[base + i], h[i]);
             out[base + i] = p == SIZE_MAX ? NULL : &r->slots[r->table[p].slot - 1];
@@ -233,7 +236,6 @@ struct reg_entry *registry_put(struct registry *r, const char *name, bool *creat
         r->used++;
     r->table[p].slot = (uint32_t)slot + 1;
     r->table[p].tag = tag;
-    r->table[p].name = copy;
     r->live++;
     *created = true;
     return e;

@@ -47,12 +47,11 @@ struct registry {
     size_t slot_count, slot_cap;
     uint32_t *free_slots;
     size_t free_count, free_cap;
-    struct reg_cell {     /* open addressing, one cache access per probe: */
+    struct reg_cell {     /* open addressing, eight cells a cache line: */
         uint32_t slot;    /* slot + 1; 0 empty, UINT32_MAX tombstone */
-        uint32_t tag;     /* the name's 32-bit hash: its low bits are the home cell */
-        const char *name; /* the entry's name: compared without first
-                             loading the entry, so a hit costs two
-                             independent memory accesses, not three */
+        uint32_t tag;     /* the name's 32-bit hash: its low bits are the home cell,
+                             and only a cell whose tag matches has its entry's name
+                             compared, so inserting a new name reads no entry */
     } *table;
     struct reg_chunk *names; /* names are packed into 64 KiB chunks (no per-name
                                 malloc); a removed name's bytes are reused only
@@ -69,8 +68,9 @@ size_t registry_count(const struct registry *r);
 /* The entry of `name`, or NULL. */
 struct reg_entry *registry_get(const struct registry *r, const char *name);
 /* Looks up n names at once: out[i] is the entry of names[i] or NULL.  The
- * hash cells of a group of names are prefetched together, then their names
- * and entries, so the memory misses of one group overlap. */
+ * hash cells of a group of names are prefetched together, then their
+ * entries, then the entries' names, so the memory misses of one group
+ * overlap. */
 void registry_get_many(const struct registry *r, const char *const *names, size_t n,
                        struct reg_entry **out);
 /* Prefetches the table cell where `name` would be found or inserted (a
