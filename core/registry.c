@@ -9,6 +9,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+_Static_assert(sizeof(void *) != 8 || sizeof(struct reg_entry) == 64, "an entry is one cache line");
+
 #define EMPTY 0u
 #define GONE UINT32_MAX
 #define CHUNK_BYTES 65536
@@ -45,19 +47,26 @@ void registry_init(struct registry *r)
     memset(r, 0, sizeof *r);
 }
 
+static void extra_free(struct reg_extra *x)
+{
+    if (!x)
+        return;
+    for (uint8_t i = 0; i < x->meta_count; i++)
+        free(x->meta[i]);
+    free(x->meta);
+    free(x);
+}
+
 static void entry_clear(struct reg_entry *e)
 {
-    for (uint8_t i = 0; i < e->meta_count; i++)
-        free(e->meta[i]);
-    free(e->meta);
+    extra_free(e->extra);
     memset(e, 0, sizeof *e);
 }
 
 void registry_free(struct registry *r)
 {
     for (size_t i = 0; i < r->slot_count; i++)
-        if (r->slots[i].meta) /* the rest holds no memory of its own */
-            entry_clear(&r->slots[i]);
+        extra_free(r->slots[i].extra); /* the rest holds no memory of its own */
     free(r->slots);
     free(r->free_slots);
     free(r->table);
@@ -260,38 +269,129 @@ void registry_each(const struct registry *r, void (*fn)(void *ctx, struct reg_en
             fn(ctx, &r->slots[i]);
 }
 
+/* The entry's extra fields, allocated on first use; NULL out of memory. */
+static struct reg_extra *extra_of(struct reg_entry *e)
+{
+    if (!e->extra)
+        e->extra = calloc(1, sizeof *e->extra);
+    return e->extra;
+}
+
+uint64_t reg_origin(const struct reg_entry *e)
+{
+    return e->extra && e->extra->origin_set ? e->extra->origin : e->handle;
+}
+
+int reg_set_origin(struct reg_entry *e, uint64_t origin)
+{
+    if (origin == e->handle) {
+        if (e->extra)
+            e->extra->origin_set = false;
+        return 0;
+    }
+    struct reg_extra *x = extra_of(e);
+    if (!x)
+        return -1;
+    x->origin = origin;
+    x->origin_set = true;
+    return 0;
+}
+
+int reg_set_handle(struct reg_entry *e, uint64_t handle)
+{
+    uint64_t origin = reg_origin(e);
+    if (origin != handle && !extra_of(e))
+        return -1;
+    e->handle = handle;
+    return reg_set_origin(e, origin);
+}
+
+uint64_t reg_meta_version(const struct reg_entry *e)
+{
+    return e->extra ? e->extra->meta_version : 0;
+}
+
+int reg_set_meta_version(struct reg_entry *e, uint64_t version)
+{
+    if (!version && !e->extra)
+        return 0;
+    struct reg_extra *x = extra_of(e);
+    if (!x)
+        return -1;
+    x->meta_version = version;
+    return 0;
+}
+
+int64_t reg_spec(const struct reg_entry *e)
+{
+    return e->extra ? e->extra->spec : 0;
+}
+
+int reg_set_spec(struct reg_entry *e, int64_t spec)
+{
+    if (!spec && !e->extra)
+        return 0;
+    struct reg_extra *x = extra_of(e);
+    if (!x)
+        return -1;
+    x->spec = spec;
+    return 0;
+}
+
+uint8_t reg_meta_count(const struct reg_entry *e)
+{
+    return e->extra ? e->extra->meta_count : 0;
+}
+
+const char *reg_meta_key(const struct reg_entry *e, uint8_t i)
+{
+    return i < reg_meta_count(e) ? e->extra->meta[i] : NULL;
+}
+
 bool reg_meta_has(const struct reg_entry *e, const char *key)
 {
-    for (uint8_t i = 0; i < e->meta_count; i++)
-        if (strcmp(e->meta[i], key) == 0)
+    for (uint8_t i = 0; i < reg_meta_count(e); i++)
+        if (strcmp(e->extra->meta[i], key) == 0)
             return true;
     return false;
 }
 
+void reg_meta_clear(struct reg_entry *e)
+{
+    struct reg_extra *x = e->extra;
+    if (!x)
+        return;
+    for (uint8_t i = 0; i < x->meta_count; i++)
+        free(x->meta[i]);
+    x->meta_count = 0;
+}
+
 int reg_meta_set(struct reg_entry *e, const char *key, bool on)
 {
-    uint8_t at = 0; /* keys are kept sorted, so equal sets are equal lists */
-    while (at < e->meta_count && strcmp(e->meta[at], key) < 0)
+    uint8_t count = reg_meta_count(e), at = 0; /* keys are kept sorted, so equal sets are equal lists */
+    while (at < count && strcmp(e->extra->meta[at], key) < 0)
         at++;
-    bool present = at < e->meta_count && strcmp(e->meta[at], key) == 0;
+    bool present = at < count && strcmp(e->extra->meta[at], key) == 0;
     if (present && !on) {
-        free(e->meta[at]);
-        memmove(&e->meta[at], &e->meta[at + 1], (size_t)(e->meta_count - at - 1) * sizeof *e->meta);
-        e->meta_count--;
+        struct reg_extra *x = e->extra;
+        free(x->meta[at]);
+        memmove(&x->meta[at], &x->meta[at + 1], (size_t)(count - at - 1) * sizeof *x->meta);
+        x->meta_count--;
     }
     if (present || !on)
         return 0;
-    if (e->meta_count == REG_META_MAX || strlen(key) >= REG_META_KEY_MAX)
+    struct reg_extra *x = extra_of(e);
+    if (!x || count == REG_META_MAX || strlen(key) >= REG_META_KEY_MAX)
         return -1;
-    char **m = realloc(e->meta, (e->meta_count + 1u) * sizeof *m);
+    char **m = realloc(x->meta, (count + 1u) * sizeof *m);
     if (!m)
         return -1;
-    e->meta = m;
+    x->meta = m;
     char *copy = strdup(key);
     if (!copy)
         return -1;
-    memmove(&m[at + 1], &m[at], (size_t)(e->meta_count - at) * sizeof *m);
+    memmove(&m[at + 1], &m[at], (size_t)(count - at) * sizeof *m);
     m[at] = copy;
-    e->meta_count++;
+    x->meta_count++;
     return 0;
 }

@@ -25,17 +25,25 @@ enum reg_flags {
                           owner depart, not unregistered; a live owner refutes it */
 };
 
-struct reg_entry {
-    char *name;           /* in the registry's name arena; NULL marks a free slot */
-    uint32_t owner;       /* index into the tracker's node table */
-    uint32_t flags;
-    uint64_t handle;      /* the process: owner's creation << 32 | local number */
-    uint64_t version;     /* fixed mode: last-writer-wins counter of the registration */
+/* The fields most entries leave at their defaults, kept apart so that an
+ * entry is one 64-byte cache line. */
+struct reg_extra {
+    uint64_t origin;      /* fixed mode: handle of the write this copy descends
+                             from, when it is not the entry's own handle */
     uint64_t meta_version;/* fixed mode: last-writer-wins counter of the meta keys */
-    uint64_t origin;      /* fixed mode: handle of the write this copy descends from */
     int64_t spec;         /* start spec of started processes (counter: initial value) */
     char **meta;          /* "key" strings (group memberships), meta_count of them */
     uint8_t meta_count;
+    bool origin_set;      /* origin holds a handle other than the entry's */
+};
+
+struct reg_entry {
+    char *name;           /* in the registry's name arena; NULL marks a free slot */
+    uint64_t handle;      /* the process: owner's creation << 32 | local number */
+    uint64_t version;     /* fixed mode: last-writer-wins counter of the registration */
+    struct reg_extra *extra; /* NULL while origin is the handle and the rest is 0 */
+    uint32_t owner;       /* index into the tracker's node table */
+    uint32_t flags;
     uint8_t clock_len;
     uint8_t clock[REG_CLOCK_MAX];
 };
@@ -87,5 +95,22 @@ void registry_each(const struct registry *r, void (*fn)(void *ctx, struct reg_en
 int reg_meta_set(struct reg_entry *e, const char *key, bool on);
 /* True when the entry has the meta key. */
 bool reg_meta_has(const struct reg_entry *e, const char *key);
+/* Clears every meta key. */
+void reg_meta_clear(struct reg_entry *e);
+/* The number of meta keys, and key i (sorted). */
+uint8_t reg_meta_count(const struct reg_entry *e);
+const char *reg_meta_key(const struct reg_entry *e, uint8_t i);
+
+/* The rarely set fields, read and written through these (the setters
+ * return -1 when out of memory, the entry unchanged).  The origin is the
+ * entry's handle unless set to another one; reg_set_handle changes the
+ * handle and keeps the origin. */
+uint64_t reg_origin(const struct reg_entry *e);
+int reg_set_origin(struct reg_entry *e, uint64_t origin);
+int reg_set_handle(struct reg_entry *e, uint64_t handle);
+uint64_t reg_meta_version(const struct reg_entry *e);
+int reg_set_meta_version(struct reg_entry *e, uint64_t version);
+int64_t reg_spec(const struct reg_entry *e);
+int reg_set_spec(struct reg_entry *e, int64_t spec);
 
 #endif

@@ -584,14 +584,23 @@ void trk_each_entry(const struct tracker *t, bool with_ring_owner,
     registry_each(&t->reg, each_entry, &c);
 }
 
+/* Copies `src` (NULL: empty) into `dst` of `size` bytes, cut to fit, as
+ * snprintf "%s" would, without its formatting cost (one per command). */
+static void copy_cut(char *dst, size_t size, const char *src)
+{
+    size_t len = src ? strnlen(src, size - 1) : 0;
+    memcpy(dst, src ? src : "", len);
+    dst[len] = '\0';
+}
+
 void trk_reply(struct tracker *t, const char *op, const char *name, const char *status,
                const char *owner, int64_t value)
 {
     struct trk_reply *r = &t->last_reply;
-    snprintf(r->op, sizeof r->op, "%s", op);
-    snprintf(r->name, sizeof r->name, "%s", name ? name : "");
-    snprintf(r->status, sizeof r->status, "%s", status);
-    snprintf(r->owner, sizeof r->owner, "%s", owner ? owner : "");
+    copy_cut(r->op, sizeof r->op, op);
+    copy_cut(r->name, sizeof r->name, name);
+    copy_cut(r->status, sizeof r->status, status);
+    copy_cut(r->owner, sizeof r->owner, owner);
     r->value = value;
     cs_tracef(t->env, "reply", "\"op\":\"%s\",\"name\":\"%s\",\"status\":\"%s\",\"owner\":\"%s\",\"value\":%lld",
               r->op, r->name, r->status, r->owner, (long long)value);

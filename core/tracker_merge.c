@@ -52,12 +52,11 @@ static void copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wir
     e->owner = owner < 0 ? 0 : (uint32_t)owner;
     e->handle = we->handle;
     e->version = we->version;
-    e->meta_version = we->meta_version;
-    e->origin = we->origin;
+    reg_set_meta_version(e, we->meta_version);
+    reg_set_origin(e, we->origin);
     e->flags = we->flags;
-    e->spec = we->spec;
-    while (e->meta_count)
-        reg_meta_set(e, e->meta[0], false);
+    reg_set_spec(e, we->spec);
+    reg_meta_clear(e);
     for (uint8_t i = 0; i < we->meta_count; i++)
         reg_meta_set(e, we->meta[i], true);
     e->clock_len = we->clock_len;
@@ -153,12 +152,12 @@ static bool same_live_process(const struct reg_entry *e, const struct trk_wire_e
 static bool meta_newer(uint64_t version, const char (*meta)[REG_META_KEY_MAX], uint8_t count,
                        const struct reg_entry *e)
 {
-    if (version != e->meta_version)
-        return version > e->meta_version;
-    if (count != e->meta_count)
-        return count > e->meta_count;
+    if (version != reg_meta_version(e))
+        return version > reg_meta_version(e);
+    if (count != reg_meta_count(e))
+        return count > reg_meta_count(e);
     for (uint8_t i = 0; i < count; i++) {
-        int c = strcmp(meta[i], e->meta[i]);
+        int c = strcmp(meta[i], reg_meta_key(e, i));
         if (c)
             return c > 0;
     }
@@ -168,11 +167,10 @@ static bool meta_newer(uint64_t version, const char (*meta)[REG_META_KEY_MAX], u
 static void take_meta(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
 {
     (void)t;
-    while (e->meta_count)
-        reg_meta_set(e, e->meta[0], false);
+    reg_meta_clear(e);
     for (uint8_t i = 0; i < we->meta_count; i++)
         reg_meta_set(e, we->meta[i], true);
-    e->meta_version = we->meta_version;
+    reg_set_meta_version(e, we->meta_version);
 }
 
 /* True when `we` is a departure tombstone for the process this node runs
@@ -194,7 +192,7 @@ static bool departure_of_live_process(const struct tracker *t, const struct reg_
 static void fixed_apply(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
 {
     bool remote_wins = fixed_newer((struct copy_key){we->version, we->origin, we->handle, we->flags},
-                                   (struct copy_key){e->version, e->origin, e->handle, e->flags});
+                                   (struct copy_key){e->version, reg_origin(e), e->handle, e->flags});
     if (we->version > t->version_clock)
         t->version_clock = we->version;
     if (remote_wins && departure_of_live_process(t, e, we)) {
@@ -221,13 +219,13 @@ static void fixed_apply(struct tracker *t, struct reg_entry *e, const struct trk
     else if (e->owner == 0 && (we->flags & REG_TOMBSTONE))
         trk_proc_kill(t, e->handle);
     bool keep_meta = same_live_process(e, we) && !meta_newer(we->meta_version, we->meta, we->meta_count, e) &&
-                     we->meta_version != e->meta_version;
+                     we->meta_version != reg_meta_version(e);
     struct trk_wire_entry mine;
     if (keep_meta) {
-        mine.meta_version = e->meta_version;
-        mine.meta_count = e->meta_count;
-        for (uint8_t i = 0; i < e->meta_count; i++)
-            snprintf(mine.meta[i], sizeof mine.meta[i], "%s", e->meta[i]);
+        mine.meta_version = reg_meta_version(e);
+        mine.meta_count = reg_meta_count(e);
+        for (uint8_t i = 0; i < mine.meta_count; i++)
+            snprintf(mine.meta[i], sizeof mine.meta[i], "%s", reg_meta_key(e, i));
     }
     copy_in(t, e, we);
     if (keep_meta)
@@ -325,7 +323,7 @@ void trk_apply_wire(struct tracker *t, uint32_t from, uint8_t type, struct trk_w
             return;
         }
         if (t->cfg.mode == TRK_FIXED && e && (e->flags & REG_TOMBSTONE) && !(e->flags & REG_DEPARTED) &&
-            fixed_newer((struct copy_key){e->version, e->origin, e->handle, e->flags},
+            fixed_newer((struct copy_key){e->version, reg_origin(e), e->handle, e->flags},
                         (struct copy_key){we->version, we->origin, we->handle, we->flags})) {
             /* The name was unregistered after the registration handed off
              * here (the handoff crossed the unregister): the deletion
@@ -387,12 +385,12 @@ static void handoff(struct tracker *t, struct reg_entry *e, const char *to)
 
 static void restart_here(struct tracker *t, struct reg_entry *e)
 {
-    uint64_t handle = trk_proc_restart(t, e->name, e->spec);
+    uint64_t handle = trk_proc_restart(t, e->name, reg_spec(e));
     if (!handle)
         return;
     trk_digest_out(t, e);
     e->owner = 0;
-    e->handle = handle;
+    reg_set_handle(e, handle); /* the origin stays: a restart continues the write */
     e->flags = REG_STARTED;
     trk_stamp_entry(t, e, trk_version_continue(t, e->version));
     trk_digest_in(t, e);

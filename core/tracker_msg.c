@@ -36,13 +36,14 @@ void trk_put_entry(struct tracker *t, struct cs_writer *w, const struct reg_entr
     cs_put_str(w, trk_name(t, e->owner));
     cs_put_u64(w, e->handle);
     cs_put_u64(w, e->version);
-    cs_put_u64(w, e->meta_version);
-    cs_put_u64(w, e->origin);
+    cs_put_u64(w, reg_meta_version(e));
+    cs_put_u64(w, reg_origin(e));
     cs_put_u32(w, e->flags);
-    cs_put_u64(w, (uint64_t)e->spec);
-    cs_put_u8(w, e->meta_count);
-    for (uint8_t i = 0; i < e->meta_count; i++)
-        cs_put_str(w, e->meta[i]);
+    cs_put_u64(w, (uint64_t)reg_spec(e));
+    uint8_t meta_count = reg_meta_count(e);
+    cs_put_u8(w, meta_count);
+    for (uint8_t i = 0; i < meta_count; i++)
+        cs_put_str(w, reg_meta_key(e, i));
     cs_put_u8(w, e->clock_len);
     cs_put_bytes(w, e->clock, e->clock_len);
 }

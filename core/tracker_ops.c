@@ -202,8 +202,8 @@ struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64
     e->owner = 0;
     e->handle = handle;
     e->flags = flags;
-    e->spec = spec;
-    e->origin = origin ? origin : handle;
+    reg_set_spec(e, spec);
+    reg_set_origin(e, origin ? origin : handle);
     trk_stamp_entry(t, e, version);
     trk_digest_in(t, e);
     trk_broadcast_entry(t, M_TRACK, e);
@@ -549,7 +549,7 @@ static void cmd_group(struct tracker *t, const char *op, const char *group, cons
     }
     /* The meta keys have their own version: a group change is not a new
      * registration, so it cannot revive a name unregistered meanwhile. */
-    e->meta_version = trk_version_write(t);
+    reg_set_meta_version(e, trk_version_write(t)); /* cannot fail: the key made the extra */
     trk_broadcast_entry(t, M_UPDATE_META, e);
     trk_reply(t, op, name, "ok", owner_of(t, e), 0);
 }

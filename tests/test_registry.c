@@ -1,7 +1,9 @@
 /*
  * tests/test_registry.c: the registry's name table (core/registry.h).
  * Inserting, finding and removing many names across table growth and
- * tombstones, and churn that rebuilds the table at the same size; the batched lookup registry_get_many answers exactly what
+ * tombstones, and churn that rebuilds the table at the same size; the
+ * rarely set fields kept apart (origin, spec, meta); the batched lookup
+ * registry_get_many answers exactly what
  * registry_get answers, name by name, for present, removed and never-seen
  * names, in batches of every size around its group boundaries.
  */
@@ -148,6 +150,63 @@ static void test_registry_get_many_empty_table(void **state)
     registry_free(&r);
 }
 
+/* The rarely set fields: defaults without an extra allocation; the origin
+ * follows the handle until set apart, and reg_set_handle keeps a set-apart
+ * origin (a restart continues the same write); meta keys stay sorted and
+ * clear; removal and registry_free release everything (ASan checks). */
+static void test_registry_extra_fields(void **state)
+{
+    (void)state;
+    struct registry r;
+    registry_init(&r);
+    bool created;
+    struct reg_entry *e = registry_put(&r, "x", &created);
+    e->handle = 7;
+    assert_int_equal(reg_origin(e), 7);
+    assert_int_equal(reg_set_origin(e, 7), 0);
+    assert_int_equal(reg_set_spec(e, 0), 0);
+    assert_int_equal(reg_set_meta_version(e, 0), 0);
+    assert_null(e->extra); /* defaults cost nothing */
+    assert_int_equal(reg_spec(e), 0);
+    assert_int_equal(reg_meta_version(e), 0);
+    assert_int_equal(reg_meta_count(e), 0);
+    assert_null(reg_meta_key(e, 0));
+    e->handle = 9; /* an origin never set apart follows the handle */
+    assert_int_equal(reg_origin(e), 9);
+    assert_int_equal(reg_set_origin(e, 5), 0);
+    assert_int_equal(reg_origin(e), 5);
+    assert_int_equal(reg_set_handle(e, 11), 0);
+    assert_int_equal(e->handle, 11);
+    assert_int_equal(reg_origin(e), 5);
+    assert_int_equal(reg_set_origin(e, 11), 0);
+    assert_int_equal(reg_set_handle(e, 12), 0);
+    assert_int_equal(reg_origin(e), 11); /* kept, now set apart */
+    assert_int_equal(reg_set_spec(e, -3), 0);
+    assert_int_equal(reg_spec(e), -3);
+    assert_int_equal(reg_set_meta_version(e, 44), 0);
+    assert_int_equal(reg_meta_version(e), 44);
+    assert_int_equal(reg_meta_set(e, "g2", true), 0);
+    assert_int_equal(reg_meta_set(e, "g1", true), 0);
+    assert_int_equal(reg_meta_set(e, "g3", true), 0);
+    assert_int_equal(reg_meta_set(e, "g1", true), 0);
+    assert_int_equal(reg_meta_count(e), 3);
+    assert_string_equal(reg_meta_key(e, 0), "g1");
+    assert_string_equal(reg_meta_key(e, 2), "g3");
+    assert_int_equal(reg_meta_set(e, "g2", false), 0);
+    assert_true(reg_meta_has(e, "g3"));
+    assert_false(reg_meta_has(e, "g2"));
+    reg_meta_clear(e);
+    assert_int_equal(reg_meta_count(e), 0);
+    assert_int_equal(reg_meta_set(e, "g4", true), 0);
+    struct reg_entry *f = registry_put(&r, "y", &created);
+    assert_int_equal(reg_meta_set(f, "only", true), 0);
+    registry_remove(&r, "y");
+    f = registry_put(&r, "y", &created);
+    assert_true(created);
+    assert_null(f->extra); /* a reused slot starts clean */
+    registry_free(&r);
+}
+
 int test_registry_run(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +214,7 @@ int test_registry_run(void)
         cmocka_unit_test(test_registry_churn_reuses_the_table),
         cmocka_unit_test(test_registry_get_many_matches_get),
         cmocka_unit_test(test_registry_get_many_empty_table),
+        cmocka_unit_test(test_registry_extra_fields),
     };
     return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
 }
