@@ -94,9 +94,14 @@ void trk_free(struct tracker *t)
 
 int32_t trk_name_index(struct tracker *t, const char *name)
 {
+    /* Runs of one name (a batch's owners, a peer's messages) skip the map. */
+    if (t->last_name_index < t->name_count && strcmp(t->names[t->last_name_index], name) == 0)
+        return (int32_t)t->last_name_index;
     int32_t i = cs_strmap_get(&t->name_index, name);
-    if (i >= 0)
+    if (i >= 0) {
+        t->last_name_index = (uint32_t)i;
         return i;
+    }
     if (t->name_count == t->name_cap) {
         size_t cap = t->name_cap ? t->name_cap * 2 : 8;
         char **n = realloc(t->names, cap * sizeof *n);

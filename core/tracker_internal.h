@@ -99,6 +99,7 @@ struct tracker {
                                      while it was never met (-1: not yet) */
     size_t name_count, name_cap;
     struct cs_strmap name_index;
+    uint32_t last_name_index;     /* the name trk_name_index found last */
     /* The peers believed to run a tracker (name indices), and the ring. */
     uint32_t *nodes;
     size_t node_count, node_cap;

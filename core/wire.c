@@ -94,11 +94,22 @@ void cs_get_str(struct cs_reader *r, char *out, size_t size)
         r->bad = true;
         return;
     }
-    if (memchr(r->buf + r->pos, '\0', len)) {
+    const uint8_t *in = r->buf + r->pos;
+    if (len <= 32) { /* most names: one pass, no calls */
+        for (size_t i = 0; i < len; i++) {
+            if (!in[i]) {
+                out[0] = '\0';
+                r->bad = true;
+                return;
+            }
+            out[i] = (char)in[i];
+        }
+    } else if (memchr(in, '\0', len)) {
         r->bad = true;
         return;
+    } else {
+        memcpy(out, in, len);
     }
-    memcpy(out, r->buf + r->pos, len);
     out[len] = '\0';
     r->pos += len;
 }
