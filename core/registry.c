@@ -124,10 +124,12 @@ struct reg_entry *registry_get(const struct registry *r, const char *name)
     return p == SIZE_MAX ? NULL : &r->slots[r->table[p].slot - 1];
 }
 
-void registry_prefetch(const struct registry *r, const char *name)
+uint32_t registry_prefetch(const struct registry *r, const char *name)
 {
+    uint32_t tag = name_tag(name);
     if (r->table_cap)
-        __builtin_prefetch(&r->table[home_of(name_tag(name), r->table_cap)]);
+        __builtin_prefetch(&r->table[home_of(tag, r->table_cap)]);
+    return tag;
 }
 
 #define GET_GROUP 16
@@ -215,8 +217,12 @@ static void slot_free(struct registry *r, uint32_t slot)
 
 struct reg_entry *registry_put(struct registry *r, const char *name, bool *created)
 {
+    return registry_put_tagged(r, name, name_tag(name), created);
+}
+
+struct reg_entry *registry_put_tagged(struct registry *r, const char *name, uint32_t tag, bool *created)
+{
     *created = false;
-    uint32_t tag = name_tag(name);
     size_t found = find_pos_hashed(r, name, tag);
     if (found != SIZE_MAX)
         return &r->slots[r->table[found].slot - 1];

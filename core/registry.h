@@ -83,10 +83,13 @@ void registry_get_many(const struct registry *r, const char *const *names, size_
                        struct reg_entry **out);
 /* Prefetches the table cell where `name` would be found or inserted (a
  * hint: nothing changes), so callers that know their next names can
- * overlap the memory misses of their lookups. */
-void registry_prefetch(const struct registry *r, const char *name);
+ * overlap the memory misses of their lookups.  Returns the name's tag
+ * for registry_put_tagged. */
+uint32_t registry_prefetch(const struct registry *r, const char *name);
 /* Inserts or returns the entry of `name` (zeroed when new); NULL out of memory. */
 struct reg_entry *registry_put(struct registry *r, const char *name, bool *created);
+/* registry_put with the tag registry_prefetch returned for `name`. */
+struct reg_entry *registry_put_tagged(struct registry *r, const char *name, uint32_t tag, bool *created);
 /* Removes the entry of `name` if present. */
 void registry_remove(struct registry *r, const char *name);
 /* Calls fn on every entry (slot order; fn may not add or remove). */

@@ -82,7 +82,8 @@ static bool next_event(struct tracker *t, struct cs_reader *r, uint8_t *type, st
         *bad_clock = true;
         return false;
     }
-    registry_prefetch(&t->reg, we->name);
+    we->tag = registry_prefetch(&t->reg, we->name);
+    we->tagged = true;
     return true;
 }
 

@@ -52,6 +52,8 @@ struct trk_wire_entry {
     char meta[REG_META_MAX][REG_META_KEY_MAX];
     uint8_t clock_len;
     uint8_t clock[REG_CLOCK_MAX];
+    bool tagged;  /* tag holds the name's registry tag (a batch prefetched it) */
+    uint32_t tag;
 };
 
 /* A postponed event (Swarm mode): re-delivered after the next state change. */

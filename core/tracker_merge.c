@@ -238,7 +238,8 @@ static void apply_entry(struct tracker *t, const struct trk_wire_entry *we, bool
     bool created;
     if (t->cfg.mode == TRK_SWARM && (we->flags & REG_TOMBSTONE))
         return;
-    struct reg_entry *e = registry_put(&t->reg, we->name, &created);
+    struct reg_entry *e = we->tagged ? registry_put_tagged(&t->reg, we->name, we->tag, &created)
+                                     : registry_put(&t->reg, we->name, &created);
     if (!e)
         return;
     t->stats.tracked_remote++;

@@ -65,6 +65,7 @@ bool trk_get_entry(struct cs_reader *r, struct trk_wire_entry *out)
     }
     for (uint8_t i = 0; i < out->meta_count; i++)
         cs_get_str(r, out->meta[i], REG_META_KEY_MAX);
+    out->tagged = false;
     out->clock_len = cs_get_u8(r);
     if (out->clock_len > REG_CLOCK_MAX) {
         r->bad = true;
