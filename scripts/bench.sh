@@ -78,6 +78,7 @@ run sim-ping-100 120 "$bin/clustersim" bench scenarios/bench/ping-100-faults.yam
 run k8s-dns-1000 180 "$bin/clustersim" bench scenarios/bench/k8s-dns-1000.yaml --min-seconds 0
 # The registry: 10 nodes, 1 M registrations replicated to every node.
 run registry-1m 180 "$bin/clustersim" bench scenarios/bench/registry-1m.yaml --min-seconds 0
+run registry-1m-unbatched 180 "$bin/clustersim" bench scenarios/bench/registry-1m-unbatched.yaml --min-seconds 0
 # Seeds per second: the 3-node join storm, then fuzz campaigns on 1 and 2 jobs.
 run join-storm-3 60 "$bin/clustersim" bench scenarios/frequency/join-storm-3-swarm.yaml --min-seconds 2 --quiet
 run fuzz-jobs-1 120 "$bin/clustersim" fuzz --seeds 1..1000 --nodes 8..8 --jobs 1 --shrink 0 --quiet --out "$out/fuzz-1"
