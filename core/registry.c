@@ -87,10 +87,26 @@ size_t registry_count(const struct registry *r)
  * home cell is the tag's low bits), so growing the table moves cells
  * without reading a single name; the tag's remaining bits are compared
  * before any name is. */
+static uint32_t name_tag_len(const char *name, size_t len)
+{
+    uint64_t h = XXH3_64bits(name, len);
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 static uint32_t name_tag(const char *name)
 {
-    uint64_t h = XXH3_64bits(name, strlen(name));
-    return (uint32_t)(h ^ (h >> 32));
+    return name_tag_len(name, strlen(name));
+}
+
+/* Whether entry `e` holds `name` (of length `len`): its head first, the
+ * arena copy only for the bytes of a long name past the head. */
+static bool entry_is(const struct reg_entry *e, const char *name, size_t len)
+{
+    if (!e->name)
+        return false;
+    if (len < REG_HEAD) /* the stored name is as long only if the head ends there too */
+        return memcmp(e->head, name, len + 1) == 0;
+    return memcmp(e->head, name, REG_HEAD) == 0 && strcmp(e->name + REG_HEAD, name + REG_HEAD) == 0;
 }
 
 static size_t home_of(uint32_t tag, size_t cap)
@@ -99,16 +115,21 @@ static size_t home_of(uint32_t tag, size_t cap)
 }
 
 /* Probing compares the stored 32-bit tags first, so a lookup touches an
- * entry's name only when the tags match. */
+ * entry only when the tags match. */
 static size_t find_pos_hashed(const struct registry *r, const char *name, uint32_t tag)
 {
     if (!r->table_cap)
         return SIZE_MAX;
+    size_t len = SIZE_MAX; /* measured at the first tag match */
     for (size_t p = home_of(tag, r->table_cap);; p = (p + 1) & (r->table_cap - 1)) {
         uint32_t v = r->table[p].slot;
         if (v == EMPTY)
             return SIZE_MAX;
-        if (v != GONE && r->table[p].tag == tag && strcmp(r->slots[v - 1].name, name) == 0)
+        if (v == GONE || r->table[p].tag != tag)
+            continue;
+        if (len == SIZE_MAX)
+            len = strlen(name);
+        if (entry_is(&r->slots[v - 1], name, len))
             return p;
     }
 }
@@ -116,6 +137,11 @@ static size_t find_pos_hashed(const struct registry *r, const char *name, uint32
 static size_t find_pos(const struct registry *r, const char *name)
 {
     return find_pos_hashed(r, name, name_tag(name));
+}
+
+bool reg_entry_named(const struct reg_entry *e, const char *name)
+{
+    return entry_is(e, name, strlen(name));
 }
 
 struct reg_entry *registry_get(const struct registry *r, const char *name)
@@ -152,8 +178,8 @@ void registry_get_many(const struct registry *r, const char *const *names, size_
             if (likely[i])
                 __builtin_prefetch(likely[i]);
         }
-        for (size_t i = 0; i < k; i++) /* ... then its name */
-            if (likely[i])
+        for (size_t i = 0; i < k; i++) /* ... then a long name's tail */
+            if (likely[i] && strnlen(names[base + i], REG_HEAD) == REG_HEAD)
                 __builtin_prefetch(likely[i]->name);
         for (size_t i = 0; i < k; i++) {
             size_t p = find_pos_hashed(r, names[base + i], h[i]);
@@ -244,6 +270,7 @@ struct reg_entry *registry_put_tagged(struct registry *r, const char *name, uint
     e = &r->slots[slot];
     memset(e, 0, sizeof *e);
     e->name = copy;
+    strncpy(e->head, copy, REG_HEAD); /* NUL-padded, unterminated when longer */
     size_t p = home_of(tag, r->table_cap);
     while (r->table[p].slot != EMPTY && r->table[p].slot != GONE)
         p = (p + 1) & (r->table_cap - 1);
@@ -341,6 +368,27 @@ int reg_set_spec(struct reg_entry *e, int64_t spec)
     if (!x)
         return -1;
     x->spec = spec;
+    return 0;
+}
+
+const uint8_t *reg_clock(const struct reg_entry *e)
+{
+    return e->clock_len > REG_CLOCK_INLINE && e->extra ? e->extra->clock : e->clock;
+}
+
+int reg_set_clock(struct reg_entry *e, const uint8_t *clock, size_t len)
+{
+    if (len > REG_CLOCK_MAX)
+        return -1;
+    uint8_t *to = e->clock;
+    if (len > REG_CLOCK_INLINE) {
+        struct reg_extra *x = extra_of(e);
+        if (!x)
+            return -1;
+        to = x->clock;
+    }
+    memmove(to, clock, len);
+    e->clock_len = (uint8_t)len;
     return 0;
 }
 

@@ -1,8 +1,12 @@
 /*
  * core/registry.h: the name table every tracker holds in full: name ->
  * entry {owner node, handle, metadata, clock, version}.  Owners are small
- * indices into a per-tracker table of node names (so an entry stays a few
- * dozen bytes), clocks are interval tree clocks kept encoded (core/itc.h).
+ * indices into a per-tracker table of node names, clocks are interval tree
+ * clocks kept encoded (core/itc.h), and the fields most entries leave at
+ * their defaults live apart, so an entry is one 64-byte line that also
+ * holds the head of its name.  The hash table's 8-byte cells hold a slot and
+ * a 32-bit tag: inserting a new name compares tags only, and a hit on a
+ * name shorter than REG_HEAD reads the cell and the entry, nothing else.
  * Iteration follows insertion slots, never addresses; callers that need a
  * canonical order sort by name.
  */
@@ -15,6 +19,8 @@
 
 #define REG_NAME_MAX 256      /* longer names are refused */
 #define REG_CLOCK_MAX 22      /* encoded ITC bytes kept per entry */
+#define REG_CLOCK_INLINE 8    /* ... in the entry itself; longer ones in its extra */
+#define REG_HEAD 15           /* a name's first bytes, kept in its entry */
 #define REG_META_MAX 8        /* meta keys per entry (groups are meta keys) */
 #define REG_META_KEY_MAX 64
 
@@ -35,17 +41,24 @@ struct reg_extra {
     char **meta;          /* "key" strings (group memberships), meta_count of them */
     uint8_t meta_count;
     bool origin_set;      /* origin holds a handle other than the entry's */
+    uint8_t clock[REG_CLOCK_MAX]; /* a clock longer than REG_CLOCK_INLINE */
 };
 
+/* The fields a lookup reads come first: with the name's head, a hit on a
+ * name shorter than REG_HEAD needs the hash cell and this line, nothing
+ * else (the name itself lives in the arena). */
 struct reg_entry {
-    char *name;           /* in the registry's name arena; NULL marks a free slot */
+    char head[REG_HEAD];  /* the name's first bytes, NUL-padded */
+    uint8_t clock_len;
     uint64_t handle;      /* the process: owner's creation << 32 | local number */
-    uint64_t version;     /* fixed mode: last-writer-wins counter of the registration */
-    struct reg_extra *extra; /* NULL while origin is the handle and the rest is 0 */
     uint32_t owner;       /* index into the tracker's node table */
     uint32_t flags;
-    uint8_t clock_len;
-    uint8_t clock[REG_CLOCK_MAX];
+    char *name;           /* the whole name, in the registry's name arena; NULL marks
+                             a free slot */
+    uint64_t version;     /* fixed mode: last-writer-wins counter of the registration */
+    struct reg_extra *extra; /* NULL while origin is the handle, the clock fits inline
+                                and the rest is 0 */
+    uint8_t clock[REG_CLOCK_INLINE]; /* the encoded clock when it fits */
 };
 
 struct reg_chunk;
@@ -73,6 +86,9 @@ void registry_init(struct registry *r);
 void registry_free(struct registry *r);
 /* Number of entries (tombstones included). */
 size_t registry_count(const struct registry *r);
+/* True when entry `e` holds `name` (what a lookup checks once the tags
+ * match: the head, then for a long name the rest in the arena). */
+bool reg_entry_named(const struct reg_entry *e, const char *name);
 /* The entry of `name`, or NULL. */
 struct reg_entry *registry_get(const struct registry *r, const char *name);
 /* Looks up n names at once: out[i] is the entry of names[i] or NULL.  The
@@ -115,5 +131,10 @@ uint64_t reg_meta_version(const struct reg_entry *e);
 int reg_set_meta_version(struct reg_entry *e, uint64_t version);
 int64_t reg_spec(const struct reg_entry *e);
 int reg_set_spec(struct reg_entry *e, int64_t spec);
+/* The encoded clock (clock_len bytes), wherever it is kept. */
+const uint8_t *reg_clock(const struct reg_entry *e);
+/* Sets it (len <= REG_CLOCK_MAX); -1 (clock unchanged) when too long or
+ * out of memory. */
+int reg_set_clock(struct reg_entry *e, const uint8_t *clock, size_t len);
 
 #endif

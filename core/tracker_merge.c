@@ -59,8 +59,8 @@ static void copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wir
     reg_meta_clear(e);
     for (uint8_t i = 0; i < we->meta_count; i++)
         reg_meta_set(e, we->meta[i], true);
-    e->clock_len = we->clock_len;
-    memcpy(e->clock, we->clock, we->clock_len);
+    if (reg_set_clock(e, we->clock, we->clock_len) != 0)
+        e->clock_len = 0; /* out of memory: travels empty, like a stamp too deep to encode */
     if (we->version > t->version_clock)
         t->version_clock = we->version;
     if (we->meta_version > t->version_clock)
@@ -73,7 +73,7 @@ static void swarm_apply(struct tracker *t, struct reg_entry *e, const struct trk
                         bool from_sync)
 {
     bool ok;
-    enum itc_order o = compare_clocks(t, e->clock, e->clock_len, we->clock, we->clock_len, &ok);
+    enum itc_order o = compare_clocks(t, reg_clock(e), e->clock_len, we->clock, we->clock_len, &ok);
     if (!ok) {
         t->stats.bad_clock++;
         return;

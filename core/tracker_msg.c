@@ -45,7 +45,7 @@ void trk_put_entry(struct tracker *t, struct cs_writer *w, const struct reg_entr
     for (uint8_t i = 0; i < meta_count; i++)
         cs_put_str(w, reg_meta_key(e, i));
     cs_put_u8(w, e->clock_len);
-    cs_put_bytes(w, e->clock, e->clock_len);
+    cs_put_bytes(w, reg_clock(e), e->clock_len);
 }
 
 bool trk_get_entry(struct cs_reader *r, struct trk_wire_entry *out)

@@ -167,8 +167,10 @@ void trk_stamp_entry(struct tracker *t, struct reg_entry *e, uint64_t version)
     itc_arena_reset(t->arena);
     struct itc_stamp s;
     if (itc_decode(t->arena, t->clock, t->clock_len, &s) >= 0) {
-        int n = itc_encode(itc_event(t->arena, s), e->clock, sizeof e->clock);
-        e->clock_len = n > 0 ? (uint8_t)n : 0;
+        uint8_t clock[REG_CLOCK_MAX];
+        int n = itc_encode(itc_event(t->arena, s), clock, sizeof clock);
+        if (n <= 0 || reg_set_clock(e, clock, (size_t)n) != 0)
+            e->clock_len = 0;
     }
     e->version = version;
 }

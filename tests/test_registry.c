@@ -207,6 +207,97 @@ static void test_registry_extra_fields(void **state)
     registry_free(&r);
 }
 
+/* Names of every length from 0 to 40 over a two-letter alphabet, so many
+ * share their first REG_HEAD bytes or are prefixes of one another: each is
+ * found as itself (get and get_many), each entry answers to its own name
+ * and no other, and a name that differs only past the head or only by its
+ * length is not found. */
+static void test_registry_names_around_the_head(void **state)
+{
+    (void)state;
+    struct registry r;
+    registry_init(&r);
+    char names[41 * 4][48];
+    size_t count = 0;
+    for (size_t len = 0; len <= 40; len++)
+        for (int variant = 0; variant < 4; variant++) {
+            char *n = names[count];
+            memset(n, 'a', len);
+            n[len] = '\0';
+            if (len > 0 && (variant & 1))
+                n[len - 1] = 'b'; /* differs in the last byte */
+            if (len > REG_HEAD && (variant & 2))
+                n[REG_HEAD] = 'b'; /* differs just past the head */
+            bool dup = false;
+            for (size_t j = 0; j < count && !dup; j++)
+                dup = strcmp(names[j], n) == 0;
+            if (dup)
+                continue;
+            bool created;
+            struct reg_entry *e = registry_put(&r, n, &created);
+            assert_non_null(e);
+            assert_true(created);
+            e->handle = count + 1;
+            count++;
+        }
+    const char *ptrs[41 * 4];
+    struct reg_entry *many[41 * 4];
+    for (size_t i = 0; i < count; i++)
+        ptrs[i] = names[i];
+    registry_get_many(&r, ptrs, count, many);
+    for (size_t i = 0; i < count; i++) {
+        struct reg_entry *e = registry_get(&r, names[i]);
+        assert_non_null(e);
+        assert_int_equal(e->handle, i + 1);
+        assert_string_equal(e->name, names[i]);
+        assert_ptr_equal(many[i], e);
+    }
+    /* Every entry answers to its own name and to no other (lookups only
+     * compare names after a tag match, so this is the check itself). */
+    for (size_t i = 0; i < count; i++)
+        for (size_t j = 0; j < count; j++)
+            if (reg_entry_named(many[i], names[j]) != (i == j))
+                fail_msg("entry \"%s\" %s \"%s\"", names[i], i == j ? "refused" : "took", names[j]);
+    char probe[64];
+    memset(probe, 'a', 41);
+    probe[41] = '\0';
+    assert_null(registry_get(&r, probe)); /* longer than any */
+    memset(probe, 'c', 20);
+    probe[20] = '\0';
+    assert_null(registry_get(&r, probe));
+    memset(probe, 'a', 20);
+    probe[REG_HEAD + 1] = 'c'; /* a stored head, an unknown tail */
+    assert_null(registry_get(&r, probe));
+    registry_free(&r);
+}
+
+/* A clock longer than the inline bytes moves to the extra and back. */
+static void test_registry_clock_inline_and_spilled(void **state)
+{
+    (void)state;
+    struct registry r;
+    registry_init(&r);
+    bool created;
+    struct reg_entry *e = registry_put(&r, "c", &created);
+    uint8_t small[3] = {1, 2, 3}, big[REG_CLOCK_MAX], huge[REG_CLOCK_MAX + 1] = {0};
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(0xa0 + i);
+    assert_int_equal(reg_set_clock(e, small, sizeof small), 0);
+    assert_null(e->extra);
+    assert_int_equal(e->clock_len, 3);
+    assert_memory_equal(reg_clock(e), small, 3);
+    assert_int_equal(reg_set_clock(e, big, sizeof big), 0);
+    assert_non_null(e->extra);
+    assert_int_equal(e->clock_len, REG_CLOCK_MAX);
+    assert_memory_equal(reg_clock(e), big, sizeof big);
+    assert_int_equal(reg_set_clock(e, huge, sizeof huge), -1);
+    assert_memory_equal(reg_clock(e), big, sizeof big); /* unchanged */
+    assert_int_equal(reg_set_clock(e, small, 2), 0);
+    assert_int_equal(e->clock_len, 2);
+    assert_memory_equal(reg_clock(e), small, 2);
+    registry_free(&r);
+}
+
 int test_registry_run(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +306,8 @@ int test_registry_run(void)
         cmocka_unit_test(test_registry_get_many_matches_get),
         cmocka_unit_test(test_registry_get_many_empty_table),
         cmocka_unit_test(test_registry_extra_fields),
+        cmocka_unit_test(test_registry_names_around_the_head),
+        cmocka_unit_test(test_registry_clock_inline_and_spilled),
     };
     return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
 }
