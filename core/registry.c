@@ -22,9 +22,10 @@ struct reg_chunk {
 };
 
 /* Copies a name into the arena. */
-static char *name_copy(struct registry *r, const char *name)
+static char *name_copy(struct registry *r, const char *name, size_t *name_len)
 {
     size_t len = strlen(name) + 1;
+    *name_len = len - 1;
     struct reg_chunk *c = r->names;
     if (!c || c->size - c->used < len) {
         size_t size = len > CHUNK_BYTES ? len : CHUNK_BYTES;
@@ -261,7 +262,8 @@ struct reg_entry *registry_put_tagged(struct registry *r, const char *name, uint
             return NULL;
     }
     int32_t slot = slot_new(r);
-    char *copy = slot >= 0 ? name_copy(r, name) : NULL;
+    size_t len;
+    char *copy = slot >= 0 ? name_copy(r, name, &len) : NULL;
     if (!copy) {
         if (slot >= 0)
             slot_free(r, (uint32_t)slot);
@@ -270,7 +272,7 @@ struct reg_entry *registry_put_tagged(struct registry *r, const char *name, uint
     e = &r->slots[slot];
     memset(e, 0, sizeof *e);
     e->name = copy;
-    strncpy(e->head, copy, REG_HEAD); /* NUL-padded, unterminated when longer */
+    memcpy(e->head, copy, len < REG_HEAD ? len : REG_HEAD); /* zero-padded (memset), unterminated when longer */
     size_t p = home_of(tag, r->table_cap);
     while (r->table[p].slot != EMPTY && r->table[p].slot != GONE)
         p = (p + 1) & (r->table_cap - 1);
