@@ -11,6 +11,7 @@
  *            [--grace 30s] [--log-level debug|info|warn|error] [--control PATH]
  *            [--http-port N]   (/healthz, /metrics, /state) [--sync-nodes-timeout 5s]
  *            [--tick-timeout 60s] [--setup-timeout 7s] [--plaintext]
+ *            [--batch-window 10ms]  (fixed mode: replicate in batches)
  *
  * Links are encrypted (ChaCha20-Poly1305, keys from the secret and the
  * handshake's challenges) unless --plaintext is given.
@@ -39,8 +40,8 @@ static int usage(const char *why)
     fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--config FILE] [--port N] [--secret S | --secret-file F]\n"
                     "                [--static NAME,NAME... | --dns-service NAME [--dns-poll 5s] | --gossip GROUP|default]\n"
                     "                [--nameserver IP:PORT]\n"
-                    "                [--tracker fixed|swarm|off] [--sync-nodes-timeout 5s] [--tick-timeout 60s]\n"
-                    "                [--setup-timeout 7s] [--grace 30s] [--plaintext]\n"
+                    "                [--tracker fixed|swarm|off] [--sync-nodes-timeout 5s] [--batch-window 10ms]\n"
+                    "                [--tick-timeout 60s] [--setup-timeout 7s] [--grace 30s] [--plaintext]\n"
                     "                [--log-level debug|info|warn|error] [--control PATH] [--http-port N]\n", why);
     return 2;
 }
@@ -227,6 +228,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--sync-nodes-timeout")) {
             if (parse_duration(v, &cfg.trk.sync_nodes_timeout) != 0)
                 return usage("--sync-nodes-timeout expects a duration such as 5s");
+        } else if (!strcmp(argv[i], "--batch-window")) {
+            if (parse_duration(v, &cfg.trk.batch_window) != 0)
+                return usage("--batch-window expects a positive duration such as 10ms (without it: one frame per event)");
         } else if (!strcmp(argv[i], "--http-port")) {
             char *end;
             http_port = strtol(v, &end, 10);

@@ -229,7 +229,7 @@ cluster:
     secret: from-the-file
     topologies:
       - {strategy: static, hosts: [$peers], polling_interval: 1s}
-  tracker: {mode: fixed, sync_nodes_timeout: 1s}
+  tracker: {mode: fixed, sync_nodes_timeout: 1s, batch_window: 20ms}
 EOF
 for i in 1 2 3; do
     "$bin" --name "app@127.0.0.$i" --port "$port" --config "$dir/good.yaml" --control "$dir/n$i.sock" \
@@ -241,9 +241,19 @@ done
 sees() { "$ctl" -s "$dir/n$1.sock" members 2> /dev/null | grep -q "\"app@127.0.0.$2\""; }
 view_mesh() { sees 1 2 && sees 1 3 && sees 2 1 && sees 2 3 && sees 3 1 && sees 3 2; }
 wait_for 15 view_mesh || fail "no full mesh from a configuration file"
+# That file batches replication (batch_window): names registered on n1 and
+# n2 reach every node over real links, in batch frames.
+for k in 1 2 3 4 5; do
+    "$ctl" -s "$dir/n1.sock" register "cfg_a$k" --counter $k > /dev/null || fail "register cfg_a$k on n1"
+    "$ctl" -s "$dir/n2.sock" register "cfg_b$k" --counter $k > /dev/null || fail "register cfg_b$k on n2"
+done
+batched() { for k in 1 2 3 4 5; do for n in 1 2 3; do
+    "$ctl" -s "$dir/n$n.sock" whereis "cfg_a$k" | grep -q '^ok on app@127.0.0.1' || return 1
+    "$ctl" -s "$dir/n$n.sock" whereis "cfg_b$k" | grep -q '^ok on app@127.0.0.2' || return 1; done; done; }
+wait_for 10 batched || fail "batched registrations did not reach every node"
 kill -TERM "$pid1" "$pid2" "$pid3"
 wait_for 5 gone || fail "daemons still running 5 s after SIGTERM"
-echo "ok   config files: a bad one refused with file:line:column (exit 2); a good one forms the mesh"
+echo "ok   config files: a bad one refused with file:line:column (exit 2); a good one forms the mesh and replicates in batches"
 
 # Kubernetes DNS discovery against a real dnsmasq: the headless service name
 # has one A record per live pod; records change during the test.
