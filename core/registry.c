@@ -224,6 +224,7 @@ static int32_t slot_new(struct registry *r)
         r->slots = s;
         r->slot_cap = cap;
     }
+    memset(&r->slots[r->slot_count], 0, sizeof *r->slots); /* free-listed unused, it must read as free */
     return (int32_t)r->slot_count++;
 }
 
@@ -310,6 +311,11 @@ static struct reg_extra *extra_of(struct reg_entry *e)
     if (!e->extra)
         e->extra = calloc(1, sizeof *e->extra);
     return e->extra;
+}
+
+int reg_reserve_extra(struct reg_entry *e)
+{
+    return extra_of(e) ? 0 : -1;
 }
 
 uint64_t reg_origin(const struct reg_entry *e)
@@ -436,8 +442,10 @@ int reg_meta_set(struct reg_entry *e, const char *key, bool on)
     }
     if (present || !on)
         return 0;
+    if (count == REG_META_MAX || strlen(key) >= REG_META_KEY_MAX)
+        return -1;
     struct reg_extra *x = extra_of(e);
-    if (!x || count == REG_META_MAX || strlen(key) >= REG_META_KEY_MAX)
+    if (!x)
         return -1;
     char **m = realloc(x->meta, (count + 1u) * sizeof *m);
     if (!m)

@@ -124,6 +124,9 @@ const char *reg_meta_key(const struct reg_entry *e, uint8_t i);
  * return -1 when out of memory, the entry unchanged).  The origin is the
  * entry's handle unless set to another one; reg_set_handle changes the
  * handle and keeps the origin. */
+/* Allocates the extra now (0), so that no setter can fail afterwards;
+ * -1 out of memory. */
+int reg_reserve_extra(struct reg_entry *e);
 uint64_t reg_origin(const struct reg_entry *e);
 int reg_set_origin(struct reg_entry *e, uint64_t origin);
 int reg_set_handle(struct reg_entry *e, uint64_t handle);

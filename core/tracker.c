@@ -151,6 +151,7 @@ void trk_add_node(struct tracker *t, uint32_t idx)
 {
     if (idx == 0 || trk_is_node(t, idx))
         return;
+    trk_batch_flush(t); /* events made before it was a node are not its (its snapshot carries them) */
     if (cs_grow((void **)&t->nodes, &t->node_cap, t->node_count + 1, sizeof *t->nodes) != 0)
         return;
     t->nodes[t->node_count++] = idx;
@@ -657,10 +658,11 @@ int trk_state_key(const struct tracker *t, char *buf, size_t size)
     for (size_t i = 0; i < t->pending_count && len < size; i++)
         len += (size_t)snprintf(buf + len, size - len, "%s,", t->names[t->pending[i]]);
     if (len < size)
-        len += (size_t)snprintf(buf + len, size - len, "|%s|%zu|%zu/%016llx",
+        len += (size_t)snprintf(buf + len, size - len, "|%s|%zu|%zu/%016llx|%u/%016llx",
                                 t->sync_node >= 0 ? t->names[t->sync_node] : "-",
                                 t->postponed_count, t->digest_count,
-                                (unsigned long long)t->digest_sum);
+                                (unsigned long long)t->digest_sum, t->batch_count,
+                                t->batch_count ? (unsigned long long)XXH3_64bits(t->batch_buf, t->batch.len) : 0ULL);
     return (int)(len < size ? len : size ? size - 1 : 0);
 }
 

@@ -4,9 +4,10 @@
  * to one pending M_BATCH frame instead of going out as a frame each:
  *   M_BATCH count:u32 (type:u8 entry)*count
  * The frame goes to every node when the window ends, when it is full, and
- * before any other tracker message leaves or a node leaves `nodes`, so each
- * link still carries this tracker's messages in the order they were made,
- * only later.  A received batch applies its events in order exactly as if
+ * before any other tracker message leaves or a node joins or leaves
+ * `nodes`, so each link still carries this tracker's messages in the order
+ * they were made, only later, and only nodes that were nodes when the
+ * events were made get them.  A received batch applies its events in order exactly as if
  * they had come one frame each; it decodes a few events ahead of the one
  * it applies and prefetches their names' table cells, so the memory misses
  * of the inserts overlap.  As with frames, the events before a malformed
@@ -113,6 +114,10 @@ void trk_apply_batch(struct tracker *t, uint32_t from, struct cs_reader *r)
         t->stats.bad_clock++;
     else
         t->stats.malformed++;
-    cs_logf(t->env, CS_LOG_WARN, "[swarm] %s batch from %s: %u of its %u events applied, the rest refused",
-            bad_clock ? "bad clock in" : "malformed", trk_name(t, from), applied, count);
+    if (bad)
+        cs_logf(t->env, CS_LOG_WARN, "[swarm] %s batch from %s: the first %u of its %u events applied, the rest refused",
+                bad_clock ? "bad clock in a" : "malformed", trk_name(t, from), applied, count);
+    else
+        cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed batch from %s: its %u events applied, the bytes after them refused",
+                trk_name(t, from), count);
 }

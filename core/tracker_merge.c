@@ -45,11 +45,24 @@ static void tell_to_die(struct tracker *t, uint32_t owner, const char *name, uin
     trk_send(t, owner, &w);
 }
 
-static void copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
+/* Whether the copy needs the entry's extra (core/registry.h). */
+static bool needs_extra(const struct trk_wire_entry *we)
 {
-    trk_digest_out(t, e);
+    return we->origin != we->handle || we->spec || we->meta_version || we->meta_count ||
+           we->clock_len > REG_CLOCK_INLINE;
+}
+
+/* Takes a peer's copy into `e`; false (e unchanged) when out of memory. */
+static bool copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
+{
     int32_t owner = trk_name_index(t, we->owner);
-    e->owner = owner < 0 ? 0 : (uint32_t)owner;
+    if (owner < 0 || (needs_extra(we) && reg_reserve_extra(e) != 0)) {
+        cs_logf(t->env, CS_LOG_ERROR, "[swarm] out of memory: the copy of %s from %s is not taken", we->name,
+                we->owner);
+        return false;
+    }
+    trk_digest_out(t, e);
+    e->owner = (uint32_t)owner;
     e->handle = we->handle;
     e->version = we->version;
     reg_set_meta_version(e, we->meta_version);
@@ -66,6 +79,7 @@ static void copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wir
     if (we->meta_version > t->version_clock)
         t->version_clock = we->meta_version;
     trk_digest_in(t, e);
+    return true;
 }
 
 /* Swarm: a replicated event or a synced entry for a name we hold. */
@@ -98,8 +112,8 @@ static void swarm_apply(struct tracker *t, struct reg_entry *e, const struct trk
         remote_wins = ring && strcmp(ring, we->owner) == 0;
     }
     if (remote_wins) {
-        copy_in(t, e, we);
-        tell_to_die(t, local_owner, e->name, local_handle);
+        if (copy_in(t, e, we))
+            tell_to_die(t, local_owner, e->name, local_handle);
     } else if (from_sync) { /* a replicated track with remote <= local is just ignored */
         int32_t loser = trk_name_index(t, we->owner);
         if (loser >= 0)
@@ -244,7 +258,8 @@ static void apply_entry(struct tracker *t, const struct trk_wire_entry *we, bool
         return;
     t->stats.tracked_remote++;
     if (created) {
-        copy_in(t, e, we);
+        if (!copy_in(t, e, we))
+            registry_remove(&t->reg, we->name); /* no half-made entry */
         return;
     }
     if (t->cfg.mode == TRK_SWARM)
@@ -386,6 +401,8 @@ static void handoff(struct tracker *t, struct reg_entry *e, const char *to)
 
 static void restart_here(struct tracker *t, struct reg_entry *e)
 {
+    if (reg_reserve_extra(e) != 0) /* the origin is kept apart from the new handle */
+        return;                     /* out of memory: the next topology change retries */
     uint64_t handle = trk_proc_restart(t, e->name, reg_spec(e));
     if (!handle)
         return;

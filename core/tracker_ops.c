@@ -200,6 +200,11 @@ struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64
         return NULL;
     if (!created && !(e->flags & REG_TOMBSTONE))
         return NULL;
+    if ((spec || (origin && origin != handle)) && reg_reserve_extra(e) != 0) { /* out of memory */
+        if (created)
+            registry_remove(&t->reg, name);
+        return NULL;
+    }
     trk_digest_out(t, e);
     e->owner = 0;
     e->handle = handle;
@@ -545,13 +550,13 @@ static void cmd_group(struct tracker *t, const char *op, const char *group, cons
         trk_reply(t, op, name, "not_found", "", 0);
         return;
     }
-    if (reg_meta_set(e, group, strcmp(op, "join") == 0) != 0) {
+    /* The meta keys have their own version: a group change is not a new
+     * registration, so it cannot revive a name unregistered meanwhile. */
+    if (reg_reserve_extra(e) != 0 || reg_meta_set(e, group, strcmp(op, "join") == 0) != 0) {
         trk_reply(t, op, name, "error", "", 0);
         return;
     }
-    /* The meta keys have their own version: a group change is not a new
-     * registration, so it cannot revive a name unregistered meanwhile. */
-    reg_set_meta_version(e, trk_version_write(t)); /* cannot fail: the key made the extra */
+    reg_set_meta_version(e, trk_version_write(t)); /* cannot fail: the extra is there */
     trk_broadcast_entry(t, M_UPDATE_META, e);
     trk_reply(t, op, name, "ok", owner_of(t, e), 0);
 }

@@ -2,8 +2,9 @@
  * tests/test_tracker_batch.c: replication batches (group "tracker-batch",
  * core/tracker_batch.c), on the harness of tracker_harness.h: events made
  * within the window leave as one batch frame per peer when it ends; the
- * batch goes out before any later message on a link and before a node is
- * dropped; a full batch goes early; swarm mode and a zero window send one
+ * batch goes out before any later message on a link, before a node is
+ * dropped and before one is added (it never reaches a node that was not
+ * one when its events were made); a full batch goes early; swarm mode and a zero window send one
  * frame per event; batched and unbatched runs end with the same registry;
  * and bad batches apply the events before the first bad one and count it.
  */
@@ -102,6 +103,27 @@ static void test_batch_flushed_before_a_node_leaves(void **state)
     assert_int_equal(h_pending_type(h, 0, 1, M_BATCH), 1);
     h_settle(h);
     assert_string_equal(h_owner(h, 2, "y"), NAME[0]);
+}
+
+/* A node that joins `nodes` while a batch is pending does not get it: the
+ * batch goes to the old nodes before the newcomer is added, and the
+ * newcomer's snapshot carries those events. */
+static void test_batch_not_sent_to_a_later_node(void **state)
+{
+    (void)state;
+    struct harness *h = batching_cluster(TRK_FIXED, WINDOW, 3);
+    trk_nodedown(T(0), NAME[2]);
+    assert_false(h_knows(h, 0, 2));
+    h_cmd(h, 0, "register", "z", NULL, 1);
+    uint8_t up[3] = {M_CHECK_REPLY, 1, 0}; /* node 2's tracker answers a check: it is up */
+    trk_message(T(0), NAME[2], up, sizeof up);
+    assert_true(h_knows(h, 0, 2));
+    assert_int_equal(h_pending_type(h, 0, 1, M_BATCH), 1);
+    assert_int_equal(h_pending_type(h, 0, 2, M_BATCH), 0);
+    assert_int_equal(h_pending_type(h, 0, 2, M_SYNC_RECV), 1);
+    h_settle(h);
+    assert_string_equal(h_owner(h, 2, "z"), NAME[0]);
+    assert_string_equal(h_owner(h, 1, "z"), NAME[0]);
 }
 
 /* Events that overflow one frame (64 KiB) send it early: with 250-byte
@@ -287,6 +309,7 @@ int test_tracker_batch_run(void)
         T_(test_batch_gathers_the_window),
         T_(test_batch_goes_before_later_messages),
         T_(test_batch_flushed_before_a_node_leaves),
+        T_(test_batch_not_sent_to_a_later_node),
         T_(test_batch_full_frame_goes_early),
         T_(test_batch_off_sends_each_event),
         T_(test_batched_and_unbatched_agree),
