@@ -53,6 +53,19 @@ for sel in range(4):
     open(os.path.join(out, "corpus-wire", "seed-%d" % sel), "wb").write(msgs)
 for i in range(8):
     open(os.path.join(out, "corpus-sim", "seed-%d" % i), "wb").write(bytes(rng.randrange(256) for _ in range(600)))
+# Well-formed tracker messages (core/tracker_msg.c), so the fuzzer starts
+# inside the decoders: a track, and a batch of two (core/tracker_batch.c),
+# from app@10.0.0.2, with empty clocks.
+import struct
+def s(t): return struct.pack("<H", len(t)) + t
+def entry(name, handle):
+    return (s(name) + s(b"app@10.0.0.2") + struct.pack("<QQQQIQ", handle, 1 << 20, 0, handle, 0, 0) +
+            bytes([0, 0]))
+track = bytes([7]) + entry(b"x1", (2 << 32) | 1)
+batch = bytes([15]) + struct.pack("<I", 2) + bytes([7]) + entry(b"b1", (2 << 32) | 2) + bytes([8]) + entry(b"b2", (2 << 32) | 3)
+for sel in (2, 3):
+    msgs = bytes([sel]) + bytes([len(track)]) + track + bytes([len(batch)]) + batch
+    open(os.path.join(out, "corpus-wire", "tracker-%d" % sel), "wb").write(msgs)
 EOF
 
 {
