@@ -88,15 +88,10 @@ size_t registry_count(const struct registry *r)
  * home cell is the tag's low bits), so growing the table moves cells
  * without reading a single name; the tag's remaining bits are compared
  * before any name is. */
-static uint32_t name_tag_len(const char *name, size_t len)
-{
-    uint64_t h = XXH3_64bits(name, len);
-    return (uint32_t)(h ^ (h >> 32));
-}
-
 static uint32_t name_tag(const char *name)
 {
-    return name_tag_len(name, strlen(name));
+    uint64_t h = XXH3_64bits(name, strlen(name));
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 /* Whether entry `e` holds `name` (of length `len`): its head first, the
@@ -270,10 +265,9 @@ struct reg_entry *registry_put_tagged(struct registry *r, const char *name, uint
             slot_free(r, (uint32_t)slot);
         return NULL;
     }
-    e = &r->slots[slot];
-    memset(e, 0, sizeof *e);
+    e = &r->slots[slot]; /* zeroed: fresh from slot_new, or cleared when it was freed */
     e->name = copy;
-    memcpy(e->head, copy, len < REG_HEAD ? len : REG_HEAD); /* zero-padded (memset), unterminated when longer */
+    memcpy(e->head, copy, len < REG_HEAD ? len : REG_HEAD); /* zero-padded, unterminated when longer */
     size_t p = home_of(tag, r->table_cap);
     while (r->table[p].slot != EMPTY && r->table[p].slot != GONE)
         p = (p + 1) & (r->table_cap - 1);

@@ -7,10 +7,10 @@
  * before any other tracker message leaves or a node joins or leaves
  * `nodes`, so each link still carries this tracker's messages in the order
  * they were made, only later, and only nodes that were nodes when the
- * events were made get them.  A received batch applies its events in order exactly as if
- * they had come one frame each; it decodes a few events ahead of the one
- * it applies and prefetches their names' table cells, so the memory misses
- * of the inserts overlap.  As with frames, the events before a malformed
+ * events were made get them.  A received batch applies its events in
+ * order exactly as if they had come one frame each; it decodes a few
+ * events ahead of the one it applies and prefetches their names' table
+ * cells, so the memory misses of the inserts overlap.  As with frames, the events before a malformed
  * one stand: it and the rest of the batch are refused, counted and logged.
  */
 #include "tracker_internal.h"
@@ -90,8 +90,11 @@ static bool next_event(struct tracker *t, struct cs_reader *r, uint8_t *type, st
 
 void trk_apply_batch(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
-    if (!t->batch_in && !(t->batch_in = malloc(LOOKAHEAD * sizeof *t->batch_in)))
+    if (!t->batch_in && !(t->batch_in = malloc(LOOKAHEAD * sizeof *t->batch_in))) {
+        cs_logf(t->env, CS_LOG_ERROR, "[swarm] out of memory: a batch from %s is not taken (anti-entropy "
+                "brings its events later)", trk_name(t, from));
         return;
+    }
     uint8_t types[LOOKAHEAD];
     uint32_t count = cs_get_u32(r), decoded = 0, applied = 0;
     bool bad = r->bad, bad_clock = false;

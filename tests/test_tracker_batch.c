@@ -180,16 +180,23 @@ static uint64_t run_commands(cs_time window)
 {
     struct harness *h = batching_cluster(TRK_FIXED, window, 3);
     char name[16];
+    bool live[3][7] = {{false}}; /* what the commands leave registered, worked out here */
+    size_t expected = 0;
     for (int k = 0; k < 60; k++) {
         int node = k % 3;
         snprintf(name, sizeof name, "p%d-%d", node, k % 7);
         h->n[node].reply_count = 0;
-        if (k % 5 == 4)
+        if (k % 5 == 4) {
             h_cmd(h, node, "unregister", name, NULL, 0);
-        else if (k % 7 == 6)
+            expected -= live[node][k % 7];
+            live[node][k % 7] = false;
+        } else if (k % 7 == 6) {
             h_cmd(h, node, "join", name, "g", 0);
-        else
+        } else {
             h_cmd(h, node, "register", name, NULL, k);
+            expected += !live[node][k % 7];
+            live[node][k % 7] = true;
+        }
         if (k % 4 == 3)
             h_settle(h);
         if (k % 11 == 10)
@@ -199,6 +206,8 @@ static uint64_t run_commands(cs_time window)
         h_run_until(h, h->now + window + CS_MSEC(1));
         h_settle(h);
     }
+    assert_true(expected > 0);
+    assert_int_equal(h_count(h, 0), expected);
     for (int i = 1; i < 3; i++)
         assert_same_registry(h, 0, i);
     uint64_t sum = h_sum(h, 0) ^ (uint64_t)h_count(h, 0) << 56;
