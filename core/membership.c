@@ -117,6 +117,26 @@ void name_set_remove(struct name_set *s, const char *name)
     }
 }
 
+void name_set_truncate(struct name_set *s, size_t keep)
+{
+    while (s->count > keep) /* from the end: nothing moves */
+        name_set_remove(s, s->names[s->count - 1]);
+}
+
+/* Adds a name of the answer being received: a repeat of the previous
+ * round's name at the same position only moves the fill mark. */
+static void answer_add(struct topo *t, const char *name)
+{
+    struct name_set *a = &t->answer;
+    if (t->answer_fill < a->count && strcmp(a->names[t->answer_fill], name) == 0) {
+        t->answer_fill++;
+        return;
+    }
+    name_set_truncate(a, t->answer_fill);
+    name_set_add(a, name);
+    t->answer_fill = a->count;
+}
+
 /* ---- configuration ---- */
 
 const char *mem_strategy_name(enum mem_strategy s)
@@ -350,7 +370,7 @@ static void round_start(struct membership *m, size_t ti, int chain)
     t->round_chain = chain;
     t->round_failed = t->round_truncated = false;
     t->truncated_retries = 0;
-    name_set_clear(&t->answer);
+    t->answer_fill = 0; /* the previous answer stays until this one differs */
     t->queries_pending = 0;
     m->stats.rounds++;
     enum cs_dns_type first = t->cfg.strategy == MEM_K8S_DNS_SRV ? CS_DNS_SRV : CS_DNS_A;
@@ -482,7 +502,7 @@ static bool on_dns_answer(struct membership *m, cs_query_id q, const struct cs_d
             for (size_t r = 0; r < ans->count; r++) {
                 char name[CS_NODE_NAME_MAX];
                 node_name_for(t, &ans->records[r], name);
-                name_set_add(&t->answer, name);
+                answer_add(t, name);
             }
             /* fixed mode: a truncated answer is asked again (as a resolver
              * would retry over TCP); the windows' union is the answer. */
@@ -491,8 +511,10 @@ static bool on_dns_answer(struct membership *m, cs_query_id q, const struct cs_d
                 t->queries[k] = m->env->dns_query(m->env, t->cfg.query, ans->records[0].type);
                 return true;
             }
-            if (--t->queries_pending == 0)
+            if (--t->queries_pending == 0) {
+                name_set_truncate(&t->answer, t->answer_fill);
                 round_answered(m, ti);
+            }
             return true;
         }
     }

@@ -41,7 +41,11 @@ struct topo {
     size_t queries_pending;
     bool round_failed, round_truncated;
     uint32_t truncated_retries;
+    /* The round's answer, in record order.  It is not emptied when a round
+     * starts: names that repeat the previous round's in the same order are
+     * only counted (answer_fill), so a steady answer costs no allocation. */
     struct name_set answer;
+    size_t answer_fill;
     /* libcluster mode: the serial connect queue of the round. */
     char (*serial)[CS_NODE_NAME_MAX];
     size_t serial_count, serial_next;
@@ -76,6 +80,8 @@ void name_set_clear(struct name_set *s);
 int32_t name_set_add(struct name_set *s, const char *name);
 int32_t name_set_find(const struct name_set *s, const char *name);
 void name_set_remove(struct name_set *s, const char *name);
+/* Drops the names at positions `keep` and beyond. */
+void name_set_truncate(struct name_set *s, size_t keep);
 
 /* Connects a discovered node the way the mode does it (membership.c). */
 void mem_connect_discovered(struct membership *m, struct topo *t);
