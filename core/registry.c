@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* short keys: no call into the library */
 #include <xxhash.h>
 
 _Static_assert(sizeof(void *) != 8 || sizeof(struct reg_entry) == 64, "an entry is one cache line");

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* short keys: no call into the library */
 #include <xxhash.h>
 
 /* Point hashes are XXH3, whose output is only fixed from xxHash 0.8.0 on:

@@ -1,12 +1,42 @@
 /*
- * core/strmap.c: linear probing with tombstones; doubles (or rehashes in
- * place when mostly tombstones) past half load.
+ * core/strmap.c: linear probing with tombstones over one array of slots;
+ * doubles (or rehashes in place when mostly tombstones) past half load.
  */
 #include "strmap.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* short keys: no call into the library */
 #include <xxhash.h>
+
+#define EMPTY UINT32_MAX
+
+static bool is_inline(uint32_t len)
+{
+    return len < CS_STRMAP_INLINE;
+}
+
+static const char *slot_key(const struct cs_strmap_slot *s)
+{
+    return is_inline(s->len) ? s->key.inline_key : s->key.heap_key;
+}
+
+/* Frees a used slot's key copy and marks it empty. */
+static void slot_release(struct cs_strmap_slot *s)
+{
+    if (s->len != EMPTY && !is_inline(s->len))
+        free(s->key.heap_key);
+    s->len = EMPTY;
+}
+
+static struct cs_strmap_slot *slots_new(size_t capacity)
+{
+    struct cs_strmap_slot *slots = malloc(capacity * sizeof *slots);
+    for (size_t i = 0; slots && i < capacity; i++)
+        slots[i].len = EMPTY;
+    return slots;
+}
 
 void cs_strmap_init(struct cs_strmap *m)
 {
@@ -16,77 +46,66 @@ void cs_strmap_init(struct cs_strmap *m)
 void cs_strmap_free(struct cs_strmap *m)
 {
     for (size_t i = 0; i < m->capacity; i++)
-        free(m->keys[i]);
-    free(m->keys);
-    free(m->values);
-    free(m->hashes);
+        slot_release(&m->slots[i]);
+    free(m->slots);
     cs_strmap_init(m);
 }
 
 void cs_strmap_clear(struct cs_strmap *m)
 {
-    for (size_t i = 0; i < m->capacity; i++) {
-        free(m->keys[i]);
-        m->keys[i] = NULL;
-    }
+    for (size_t i = 0; i < m->capacity; i++)
+        slot_release(&m->slots[i]);
     m->count = m->used = 0;
 }
 
 static int rehash(struct cs_strmap *m, size_t capacity)
 {
-    char **keys = calloc(capacity, sizeof *keys);
-    int32_t *values = calloc(capacity, sizeof *values);
-    uint64_t *hashes = calloc(capacity, sizeof *hashes);
-    if (!keys || !values || !hashes) {
-        free(keys);
-        free(values);
-        free(hashes);
+    struct cs_strmap_slot *slots = slots_new(capacity);
+    if (!slots)
         return -1;
-    }
     for (size_t i = 0; i < m->capacity; i++) {
-        if (!m->keys[i])
+        struct cs_strmap_slot *old = &m->slots[i];
+        if (old->len == EMPTY)
             continue;
-        if (m->values[i] < 0) {
-            free(m->keys[i]);
+        if (old->value < 0) {
+            slot_release(old);
             continue;
         }
-        size_t s = (size_t)m->hashes[i] & (capacity - 1);
-        while (keys[s])
+        size_t s = (size_t)old->hash & (capacity - 1);
+        while (slots[s].len != EMPTY)
             s = (s + 1) & (capacity - 1);
-        keys[s] = m->keys[i];
-        values[s] = m->values[i];
-        hashes[s] = m->hashes[i];
+        slots[s] = *old; /* a heap key moves with its pointer */
     }
-    free(m->keys);
-    free(m->values);
-    free(m->hashes);
-    m->keys = keys;
-    m->values = values;
-    m->hashes = hashes;
+    free(m->slots);
+    m->slots = slots;
     m->capacity = capacity;
     m->used = m->count;
     return 0;
 }
 
-static size_t find(const struct cs_strmap *m, const char *key, uint64_t h)
+static size_t find(const struct cs_strmap *m, const char *key, size_t len, uint64_t h)
 {
     if (!m->capacity)
         return SIZE_MAX;
     size_t s = (size_t)h & (m->capacity - 1);
-    while (m->keys[s]) {
-        if (m->hashes[s] == h && m->values[s] >= 0 && strcmp(m->keys[s], key) == 0)
+    for (const struct cs_strmap_slot *slot; (slot = &m->slots[s])->len != EMPTY;
+         s = (s + 1) & (m->capacity - 1)) {
+        if (slot->hash == h && slot->len == len && slot->value >= 0 &&
+            memcmp(slot_key(slot), key, len) == 0)
             return s;
-        s = (s + 1) & (m->capacity - 1);
     }
     return SIZE_MAX;
 }
 
 int cs_strmap_put(struct cs_strmap *m, const char *key, int32_t value)
 {
-    uint64_t h = XXH3_64bits(key, strlen(key));
-    size_t s = find(m, key, h);
+    size_t len = strlen(key);
+    if (len >= EMPTY)
+        return -1;
+    uint64_t h = XXH3_64bits(key, len);
+    size_t s = find(m, key, len, h);
     if (s != SIZE_MAX) {
-        m->values[s] = value;
+        m->slots[s].value = value;
         return 0;
     }
     if ((m->used + 1) * 2 > m->capacity) {
@@ -96,15 +115,19 @@ int cs_strmap_put(struct cs_strmap *m, const char *key, int32_t value)
         if (rehash(m, cap) != 0)
             return -1;
     }
-    char *copy = strdup(key);
-    if (!copy)
+    char *copy = NULL;
+    if (!is_inline((uint32_t)len) && !(copy = malloc(len + 1)))
         return -1;
     s = (size_t)h & (m->capacity - 1);
-    while (m->keys[s])
+    while (m->slots[s].len != EMPTY)
         s = (s + 1) & (m->capacity - 1);
-    m->keys[s] = copy;
-    m->values[s] = value;
-    m->hashes[s] = h;
+    struct cs_strmap_slot *slot = &m->slots[s];
+    slot->hash = h;
+    slot->value = value;
+    slot->len = (uint32_t)len;
+    if (copy)
+        slot->key.heap_key = copy;
+    memcpy(copy ? copy : slot->key.inline_key, key, len + 1);
     m->count++;
     m->used++;
     return 0;
@@ -112,15 +135,17 @@ int cs_strmap_put(struct cs_strmap *m, const char *key, int32_t value)
 
 int32_t cs_strmap_get(const struct cs_strmap *m, const char *key)
 {
-    size_t s = find(m, key, XXH3_64bits(key, strlen(key)));
-    return s == SIZE_MAX ? -1 : m->values[s];
+    size_t len = strlen(key);
+    size_t s = find(m, key, len, XXH3_64bits(key, len));
+    return s == SIZE_MAX ? -1 : m->slots[s].value;
 }
 
 void cs_strmap_del(struct cs_strmap *m, const char *key)
 {
-    size_t s = find(m, key, XXH3_64bits(key, strlen(key)));
+    size_t len = strlen(key);
+    size_t s = find(m, key, len, XXH3_64bits(key, len));
     if (s == SIZE_MAX)
         return;
-    m->values[s] = -1; /* tombstone: keeps probe chains intact */
+    m->slots[s].value = -1; /* tombstone: keeps probe chains intact */
     m->count--;
 }

@@ -9,10 +9,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Keys shorter than this live in the slot itself (node names such as
+ * app@10.0.0.12 do), so a hit reads one cache line and a put allocates
+ * nothing; longer keys are copied to the heap. */
+#define CS_STRMAP_INLINE 24
+
+struct cs_strmap_slot {
+    uint64_t hash;
+    int32_t value;    /* -1: tombstone (the key is kept until a rehash) */
+    uint32_t len;     /* key length; UINT32_MAX: empty slot */
+    union {
+        char inline_key[CS_STRMAP_INLINE];
+        char *heap_key;
+    } key;
+};
+
 struct cs_strmap {
-    char **keys;      /* NULL: empty slot */
-    int32_t *values;  /* -1 with a key: tombstone */
-    uint64_t *hashes;
+    struct cs_strmap_slot *slots;
     size_t capacity, count, used; /* used counts tombstones too */
 };
 

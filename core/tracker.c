@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* short keys: no call into the library */
 #include <xxhash.h>
 
 void trk_config_defaults(struct trk_config *cfg)
