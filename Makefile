@@ -87,7 +87,7 @@ $(CLUSTERD): $(CORE_OBJ) $(filter-out $(BUILD)/daemon/clusterctl.o,$(POSIX_OBJ))
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -lcares -lmicrohttpd -o $@
 
-$(UNIT): $(CORE_OBJ) $(SIM_OBJ) $(CLI_LIB_OBJ) $(TEST_OBJ)
+$(UNIT): $(CORE_OBJ) $(SIM_OBJ) $(CLI_LIB_OBJ) $(TEST_OBJ) $(BUILD)/tests/fuzz/null_env.o
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) $(CMOCKA_LIBS) -o $@
 

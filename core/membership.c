@@ -137,6 +137,37 @@ static void answer_add(struct topo *t, const char *name)
     t->answer_fill = a->count;
 }
 
+/* True when the record is the A/AAAA record behind the previous answer's
+ * name at the current position: that name repeats, unformatted. */
+static bool answer_repeats(const struct topo *t, const struct cs_dns_record *r)
+{
+    if (r->type == CS_DNS_SRV || t->answer_fill >= t->answer.count ||
+        t->answer_fill >= t->answer_addr_cap)
+        return false;
+    const struct cs_addr *prev = &t->answer_addrs[t->answer_fill];
+    return prev->family != 0 && cs_addr_compare(prev, &r->addr) == 0;
+}
+
+/* Notes the address behind the answer's newest name (best effort: without
+ * memory the next round formats it again). */
+static void answer_note_addr(struct topo *t, const struct cs_dns_record *r)
+{
+    size_t at = t->answer_fill - 1;
+    if (at >= t->answer_addr_cap) {
+        size_t cap = t->answer.cap;
+        struct cs_addr *grown = realloc(t->answer_addrs, cap * sizeof *grown);
+        if (!grown)
+            return;
+        memset(grown + t->answer_addr_cap, 0, (cap - t->answer_addr_cap) * sizeof *grown);
+        t->answer_addrs = grown;
+        t->answer_addr_cap = cap;
+    }
+    if (r->type == CS_DNS_SRV)
+        memset(&t->answer_addrs[at], 0, sizeof t->answer_addrs[at]);
+    else
+        t->answer_addrs[at] = r->addr;
+}
+
 /* ---- configuration ---- */
 
 const char *mem_strategy_name(enum mem_strategy s)
@@ -261,6 +292,7 @@ void mem_free(struct membership *m)
     for (size_t i = 0; i < m->topo_count; i++) {
         name_set_free(&m->topos[i].discovered);
         name_set_free(&m->topos[i].answer);
+        free(m->topos[i].answer_addrs);
         free(m->topos[i].serial);
     }
     conn_free(m->conn);
@@ -500,9 +532,16 @@ static bool on_dns_answer(struct membership *m, cs_query_id q, const struct cs_d
                 t->round_failed = true;
             t->round_truncated |= ans->truncated;
             for (size_t r = 0; r < ans->count; r++) {
+                if (answer_repeats(t, &ans->records[r])) {
+                    t->answer_fill++;
+                    continue;
+                }
                 char name[CS_NODE_NAME_MAX];
                 node_name_for(t, &ans->records[r], name);
+                size_t before = t->answer_fill;
                 answer_add(t, name);
+                if (t->answer_fill > before)
+                    answer_note_addr(t, &ans->records[r]);
             }
             /* fixed mode: a truncated answer is asked again (as a resolver
              * would retry over TCP); the windows' union is the answer. */

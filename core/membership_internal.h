@@ -46,6 +46,10 @@ struct topo {
      * only counted (answer_fill), so a steady answer costs no allocation. */
     struct name_set answer;
     size_t answer_fill;
+    /* The A/AAAA address behind each answer name (family 0: another kind
+     * of record), so a repeated address is recognised without formatting. */
+    struct cs_addr *answer_addrs;
+    size_t answer_addr_cap;
     /* libcluster mode: the serial connect queue of the round. */
     char (*serial)[CS_NODE_NAME_MAX];
     size_t serial_count, serial_next;

@@ -28,6 +28,7 @@ int test_conn_run(void);
 int test_membership_discovery_run(void);
 int test_membership_libcluster_run(void);
 int test_membership_gossip_run(void);
+int test_membership_answer_run(void);
 int test_tracker_swarm_run(void);
 int test_tracker_swarm_events_run(void);
 int test_tracker_fixed_run(void);

@@ -27,6 +27,7 @@ int main(void)
     failed += test_membership_discovery_run();
     failed += test_membership_libcluster_run();
     failed += test_membership_gossip_run();
+    failed += test_membership_answer_run();
     failed += test_tracker_swarm_run();
     failed += test_tracker_swarm_events_run();
     failed += test_tracker_fixed_run();
