@@ -221,7 +221,7 @@ static void mark_pending(void *ctx, const struct sim_event *ev)
     case SEV_LINK_MSG:
         if (w->proto->message_can_progress && ev->node < w->node_count &&
             w->nodes[ev->node].instance &&
-            !w->proto->message_can_progress(w->nodes[ev->node].instance, ev->payload, ev->len))
+            !w->proto->message_can_progress(w->nodes[ev->node].instance, sim_event_data(ev), ev->len))
             return; /* a keep-alive cannot move either end */
         /* fall through */
     case SEV_DGRAM:

@@ -27,6 +27,8 @@ enum sim_ev_kind {
     SEV_SAMPLE,       /* the report sampler (sim/sampler.h); not counted as an event */
 };
 
+#define SIM_EVENT_INLINE 16
+
 struct sim_event {
     cs_time time;
     uint64_t seq;
@@ -37,10 +39,19 @@ struct sim_event {
     uint32_t id;          /* timer, link, query or action id */
     uint32_t aux;         /* kind-specific: link side, reason, ... */
     uint64_t tag;         /* timer tag, or a second kind-specific value */
-    void *payload;        /* owned bytes (message, datagram, answer) */
+    void *payload;        /* owned bytes (message, datagram, answer), or NULL */
     size_t len;
     struct cs_addr addr;  /* datagram source, node address, ... */
+    /* A link message of at most SIM_EVENT_INLINE bytes (a tick, most
+     * tracker requests) travels here, with payload NULL: no allocation. */
+    uint8_t inline_data[SIM_EVENT_INLINE];
 };
+
+/* The event's bytes: its payload, or its inline data. */
+static inline const void *sim_event_data(const struct sim_event *ev)
+{
+    return ev->payload ? ev->payload : ev->inline_data;
+}
 
 struct sim_evq_entry {
     cs_time time;

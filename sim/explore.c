@@ -131,8 +131,8 @@ static uint64_t event_hash(const struct sim_event *ev)
     /* A message counts by its kind (first two bytes: frame and message
      * type), not its full bytes, which carry random challenges and clock
      * stamps that differ between otherwise equal paths. */
-    if (ev->payload && ev->len && ev->kind != SEV_DNS_ANSWER)
-        h ^= XXH3_64bits(ev->payload, ev->len < 2 ? ev->len : 2) * 0x9e3779b97f4a7c15ULL;
+    if (ev->len && ev->kind != SEV_DNS_ANSWER)
+        h ^= XXH3_64bits(sim_event_data(ev), ev->len < 2 ? ev->len : 2) * 0x9e3779b97f4a7c15ULL;
     return h;
 }
 

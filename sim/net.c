@@ -246,15 +246,15 @@ int sim_net_send(struct sim_world *w, uint32_t node, cs_link_id id, const void *
         return -1;
     if (l->broken)
         return 0; /* the sender cannot tell yet; the data is lost */
-    void *copy = malloc(len ? len : 1);
-    if (!copy)
+    void *copy = NULL;
+    if (len > SIM_EVENT_INLINE && !(copy = malloc(len)))
         return -1;
-    memcpy(copy, data, len);
     cs_time delay = sim_dist_sample(&w->sc->net.latency, &w->rng_network);
     struct sim_event ev = {.time = fifo_time(w, l, end, delay), .kind = SEV_LINK_MSG,
                            .node = l->end_node[1 - end], .src = node,
                            .incarnation = l->end_inc[1 - end], .id = id, .aux = (uint32_t)(1 - end),
                            .payload = copy, .len = len};
+    memcpy(copy ? copy : ev.inline_data, data, len);
     sim_trace_event(&w->trace, w->now, w->nodes[node].id, "msg_send",
                     "\"link\":%u,\"to\":\"%s\",\"len\":%zu,\"at\":%lld", id,
                     w->nodes[ev.node].id, len, (long long)ev.time);
@@ -281,7 +281,7 @@ static void deliver_message(struct sim_world *w, const struct sim_event *ev)
                     ev->id, w->nodes[ev->src].id, ev->len);
     struct cs_event ce = {.type = CS_EV_LINK_MSG};
     ce.u.msg.link = ev->id;
-    ce.u.msg.data = ev->payload;
+    ce.u.msg.data = sim_event_data(ev);
     ce.u.msg.len = ev->len;
     sim_deliver(w, ev->node, ev->incarnation, &ce);
 }

@@ -145,11 +145,11 @@ struct secret_scan {
 static void scan_payload(void *ctx, const struct sim_event *ev)
 {
     struct secret_scan *s = ctx;
-    if (ev->kind != SEV_LINK_MSG || !ev->payload)
+    if (ev->kind != SEV_LINK_MSG)
         return;
     s->frames++;
     size_t n = strlen(s->secret);
-    const uint8_t *p = ev->payload;
+    const uint8_t *p = sim_event_data(ev);
     for (size_t i = 0; i + n <= ev->len; i++)
         if (memcmp(p + i, s->secret, n) == 0)
             s->leaks++;
