@@ -62,6 +62,7 @@ UNIT       := $(BUILD)/unit-tests
 # registrations per second, same behaviour); PGO=0 copies the plain build.
 PGO ?= 1
 PGO_BUILD := build/pgo
+PGO_STAMP := build/pgo.stamp
 PGO_INPUTS := $(CORE_SRC) $(SIM_SRC) $(CLI_SRC) $(wildcard core/*.h sim/*.h shims/sim/*.h scenarios/*.h \
               reports/*.h cli/*.h) scripts/pgo-build.sh
 
@@ -69,12 +70,12 @@ all: deps
 	@$(MAKE) --no-print-directory build-bins
 	@mkdir -p $(BIN) && cp -f $(CLUSTERD) $(BIN)/clusterd && cp -f $(CLUSTERCTL) $(BIN)/clusterctl
 	@if [ "$(PGO)" = 1 ] && $(CC) --version | grep -qi 'gcc\|free software foundation'; then \
-		$(MAKE) --no-print-directory $(PGO_BUILD)/clustersim && cp -f $(PGO_BUILD)/clustersim $(BIN)/clustersim; \
+		$(MAKE) --no-print-directory $(PGO_STAMP) && cp -f $(PGO_BUILD)/clustersim $(BIN)/clustersim; \
 	else cp -f $(CLUSTERSIM) $(BIN)/clustersim; fi
 
-$(PGO_BUILD)/clustersim: $(PGO_INPUTS)
-	@echo "  PGO     $@"
-	@scripts/pgo-build.sh $(PGO_BUILD)
+$(PGO_STAMP): $(PGO_INPUTS)
+	@echo "  PGO     $(PGO_BUILD)/clustersim"
+	@scripts/pgo-build.sh $(PGO_BUILD) && touch $@
 
 .PHONY: build-bins
 build-bins: $(CLUSTERSIM) $(CLUSTERD) $(CLUSTERCTL) $(BENCH_REGISTRY) $(UNIT)
