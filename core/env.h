@@ -117,6 +117,8 @@ struct cs_event {
 };
 
 /* The environment a node instance runs in.  `impl` belongs to the binding. */
+struct ring_memo;
+
 struct cs_env {
     void *impl;
     /* The node's own address, as peers reach it. */
@@ -125,6 +127,10 @@ struct cs_env {
     int trace_enabled;
     /* Non-zero when log lines go anywhere; lets the core skip formatting. */
     int log_enabled;
+    /* Optional: ring point hashes shared by every node the host runs in this
+     * thread (core/ring.h; a pure memo, so placement is the same without
+     * it); NULL: each node hashes its own. */
+    struct ring_memo *ring_memo;
 
     /* Monotonic time of this node's clock (may drift from other nodes'). */
     cs_time (*now)(struct cs_env *env);

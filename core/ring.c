@@ -14,6 +14,8 @@
 #define XXH_INLINE_ALL /* short keys: no call into the library */
 #include <xxhash.h>
 
+#include "strmap.h"
+
 /* Point hashes are XXH3, whose output is only fixed from xxHash 0.8.0 on:
  * an older library would place names differently. */
 #if XXH_VERSION_NUMBER < 800
@@ -34,6 +36,17 @@ struct ring {
     struct ring_point *points; /* sorted by (hash, node name); a cache of the nodes */
     size_t point_count, point_cap;
     bool stale;                /* the points are not built (a new ring, or no room to merge) */
+    struct ring_memo *memo;    /* shared point hashes, or NULL */
+};
+
+/* At most this many names are remembered; past it, rings compute again. */
+#define MEMO_MAX 4096
+
+struct ring_memo {
+    uint32_t points_per_node;
+    struct cs_strmap index;   /* node name -> its row of hashes */
+    uint64_t **rows;          /* each points_per_node sorted hashes */
+    size_t count, cap;
 };
 
 struct ring *ring_new(uint32_t points_per_node, uint32_t static_quorum)
@@ -213,6 +226,80 @@ static uint64_t *point_hashes(const char *node, size_t n)
     return h;
 }
 
+struct ring_memo *ring_memo_new(uint32_t points_per_node)
+{
+    struct ring_memo *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->points_per_node = points_per_node ? points_per_node : RING_POINTS_DEFAULT;
+    cs_strmap_init(&m->index);
+    return m;
+}
+
+void ring_memo_free(struct ring_memo *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->count; i++)
+        free(m->rows[i]);
+    free(m->rows);
+    cs_strmap_free(&m->index);
+    free(m);
+}
+
+size_t ring_memo_count(const struct ring_memo *m)
+{
+    return m ? m->count : 0;
+}
+
+void ring_use_memo(struct ring *r, struct ring_memo *memo)
+{
+    r->memo = memo && memo->points_per_node == r->points_per_node ? memo : NULL;
+}
+
+/* Remembers a copy of a node's hashes (best effort: a full memo or no
+ * memory leaves it out). */
+static void memo_keep(struct ring_memo *m, const char *node, const uint64_t *hashes)
+{
+    if (m->count == MEMO_MAX)
+        return;
+    if (m->count == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        uint64_t **rows = realloc(m->rows, cap * sizeof *rows);
+        if (!rows)
+            return;
+        m->rows = rows;
+        m->cap = cap;
+    }
+    size_t bytes = m->points_per_node * sizeof **m->rows;
+    uint64_t *row = malloc(bytes);
+    if (!row || cs_strmap_put(&m->index, node, (int32_t)m->count) != 0) {
+        free(row);
+        return;
+    }
+    memcpy(row, hashes, bytes);
+    m->rows[m->count++] = row;
+}
+
+/* The ring's own copy of a node's sorted point hashes: from the memo when
+ * it has them, else computed (and offered to the memo). */
+static uint64_t *ring_point_hashes(struct ring *r, const char *node)
+{
+    struct ring_memo *m = r->memo;
+    int32_t at = m ? cs_strmap_get(&m->index, node) : -1;
+    if (at >= 0) {
+        size_t bytes = r->points_per_node * sizeof(uint64_t);
+        uint64_t *h = malloc(bytes);
+        if (h)
+            memcpy(h, m->rows[at], bytes);
+        return h;
+    }
+    uint64_t *h = point_hashes(node, r->points_per_node);
+    if (h && m)
+        memo_keep(m, node, h);
+    return h;
+}
+
 int ring_add(struct ring *r, const char *node)
 {
     bool found;
@@ -220,7 +307,7 @@ int ring_add(struct ring *r, const char *node)
     if (found)
         return 0;
     char *copy = strdup(node);
-    uint64_t *hashes = copy ? point_hashes(node, r->points_per_node) : NULL;
+    uint64_t *hashes = copy ? ring_point_hashes(r, node) : NULL;
     if (!hashes) {
         free(copy);
         return -1;

@@ -35,6 +35,26 @@
 
 struct ring; /* opaque */
 
+/* A cache of node point hashes that several rings may share (a simulator's
+ * nodes all hash the same names): a pure memo, so a ring places names the
+ * same with or without it.  Not thread-safe: share it only among rings used
+ * by one thread. */
+struct ring_memo;
+
+/* An empty memo for rings of points_per_node points (0: the default); NULL
+ * when out of memory. */
+struct ring_memo *ring_memo_new(uint32_t points_per_node);
+
+/* Frees the memo; NULL is a no-op.  Rings that used it keep their points. */
+void ring_memo_free(struct ring_memo *memo);
+
+/* How many nodes' hashes the memo holds. */
+size_t ring_memo_count(const struct ring_memo *memo);
+
+/* Makes the ring take point hashes from the memo, and add those it
+ * computes; NULL (the default) computes every node's points. */
+void ring_use_memo(struct ring *r, struct ring_memo *memo);
+
 /* A new empty ring with points_per_node points per node (0 means
  * RING_POINTS_DEFAULT) and a static quorum: while the ring holds fewer than
  * static_quorum nodes no name has an owner (0 or 1 gives a plain Ring; Swarm's

@@ -42,6 +42,8 @@ struct tracker *trk_new(struct cs_env *env, const struct trk_config *cfg, const 
     cs_idmap_init(&t->proc_index);
     registry_init(&t->reg);
     t->ring = ring_new(RING_POINTS_DEFAULT, cfg->static_quorum);
+    if (t->ring)
+        ring_use_memo(t->ring, env->ring_memo);
     t->arena = itc_arena_new();
     if (!t->ring || !t->arena || trk_name_index(t, self) != 0) {
         trk_free(t);

@@ -5,10 +5,11 @@
  * checkers live in their own files and are called from the dispatcher here.
  */
 #include "world.h"
-#include "invariants.h"
 
+#include "../core/ring.h"
 #include "check.h"
 #include "explore.h"
+#include "invariants.h"
 #include "sampler.h"
 #include "timeline.h"
 
@@ -61,6 +62,7 @@ struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_opti
     sim_evq_init(&w->queue);
     cs_idmap_init(&w->addr_index);
     cs_idmap_init(&w->timers);
+    w->ring_memo = ring_memo_new(0); /* without memory, each node hashes its own */
     w->converged_since = -1;
     w->first_stuck_at = -1;
     pcg32_stream(&w->rng_network, opt->seed, PCG_STREAM_NETWORK, 0);
@@ -119,6 +121,7 @@ void sim_world_free(struct sim_world *w)
     free(w->replies);
     free(w->windows);
     sim_holders_free(w->holders);
+    ring_memo_free(w->ring_memo);
     free(w);
 }
 

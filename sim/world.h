@@ -111,6 +111,7 @@ struct sim_world {
     size_t reply_count, reply_cap;
     struct sim_window *windows;  /* per expectation (window kinds only) */
     struct sim_holders *holders; /* no-loss checker: who held which started name */
+    struct ring_memo *ring_memo; /* point hashes shared by the nodes' rings */
     uint64_t checks;
 };
 

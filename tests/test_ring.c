@@ -238,6 +238,52 @@ static void test_ring_incremental_matches_rebuild(void **state)
     ring_free(live);
 }
 
+/* A memo shared by rings changes no placement: rings filled from it (in
+ * another order) place every name as a ring without one; they keep their
+ * own copies when another ring and the memo are gone; a memo for another
+ * points count is not used. */
+static void test_ring_memo_shared_and_same_placement(void **state)
+{
+    (void)state;
+    struct ring_memo *memo = ring_memo_new(0);
+    assert_non_null(memo);
+    struct ring *plain = ring_with(RING_POINTS_DEFAULT, 0, 20);
+    struct ring *first = ring_new(RING_POINTS_DEFAULT, 0), *second = ring_new(RING_POINTS_DEFAULT, 0);
+    ring_use_memo(first, memo);
+    ring_use_memo(second, memo);
+    char buf[32];
+    for (int i = 1; i <= 20; i++) {
+        node_name(buf, sizeof buf, i);
+        assert_int_equal(ring_add(first, buf), 0);
+    }
+    assert_int_equal(ring_memo_count(memo), 20);
+    assert_int_equal(owners_differ(first, plain), 0);
+    for (int i = 20; i >= 1; i--) { /* every node from the memo */
+        node_name(buf, sizeof buf, i);
+        assert_int_equal(ring_add(second, buf), 0);
+        if (i == 10) /* and merged into built points, half of them */
+            assert_non_null(ring_owner(second, "probe"));
+    }
+    assert_int_equal(ring_memo_count(memo), 20);
+    ring_free(first);
+    ring_memo_free(memo);
+    assert_int_equal(owners_differ(second, plain), 0);
+    ring_free(second);
+
+    struct ring_memo *other = ring_memo_new(64);
+    struct ring *wide = ring_new(RING_POINTS_DEFAULT, 0);
+    ring_use_memo(wide, other);
+    for (int i = 1; i <= 20; i++) {
+        node_name(buf, sizeof buf, i);
+        assert_int_equal(ring_add(wide, buf), 0);
+    }
+    assert_int_equal(ring_memo_count(other), 0);
+    assert_int_equal(owners_differ(wide, plain), 0);
+    ring_free(wide);
+    ring_memo_free(other);
+    ring_free(plain);
+}
+
 /* The documented hashes: hash(name) is XXH64 seed 0 (pinned by a published
  * value); every point of every node is owned by its node (at or after
  * includes the point itself), and the hash just past the last point wraps to
@@ -515,6 +561,7 @@ int test_ring_run(void)
         cmocka_unit_test(test_ring_order_independent),
         cmocka_unit_test(test_ring_points_and_wrap),
         cmocka_unit_test(test_ring_incremental_matches_rebuild),
+        cmocka_unit_test(test_ring_memo_shared_and_same_placement),
         cmocka_unit_test(test_ring_add_moves_few),
         cmocka_unit_test(test_ring_remove_moves_only_its_names),
         cmocka_unit_test(test_ring_balance),

@@ -149,6 +149,7 @@ void sim_env_bind(struct sim_world *w, struct sim_node *node)
     env->impl = node;
     env->trace_enabled = w->trace.on;
     env->log_enabled = w->trace.on || w->opt.verbose;
+    env->ring_memo = w->ring_memo;
     env->now = env_now;
     env->timer_start = env_timer_start;
     env->timer_cancel = env_timer_cancel;
