@@ -166,21 +166,34 @@ int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_shri
     memset(res, 0, sizeof *res);
     res->seed = seed;
     struct fuzz_shape shape;
-    size_t len;
-    char *text = generate(cfg, seed, &len, &shape);
-    if (!text)
+    struct fuzz_scenario parts;
+    struct fuzz_request req = cfg->req;
+    req.seed = seed;
+    struct fuzz_entropy e;
+    fuzz_entropy_seed(&e, seed);
+    if (fuzz_generate_parts(&req, &e, &parts, &shape) != 0)
         return -1;
     res->nodes = shape.nodes;
     res->faults = shape.faults;
+    /* Everything but the timeline is loaded from the file's text; the
+     * timeline comes as the loader would read it (fuzzgen.h). */
     struct scenario sc;
     char err[1024], name[64];
     snprintf(name, sizeof name, "fuzz-seed-%llu.yaml", (unsigned long long)seed);
-    if (scenario_load_string(text, len, name, &sc, err, sizeof err) != 0) {
+    if (scenario_load_string(parts.rest, parts.rest_len, name, &sc, err, sizeof err) != 0) {
         res->invariant = FI_GENERATOR;
         snprintf(res->detail, sizeof res->detail, "%s", err);
-        free(text);
+        fuzz_scenario_free(&parts);
         return 0;
     }
+    free(sc.actions);
+    sc.actions = parts.actions;
+    sc.action_count = parts.action_count;
+    parts.actions = NULL;
+    char *text = parts.text;
+    size_t len = parts.len;
+    parts.text = NULL;
+    fuzz_scenario_free(&parts);
     struct run_options opt = {.seed = seed};
     struct run_result run;
     if (sim_run_scenario(&sc, &opt, &run) != 0) {

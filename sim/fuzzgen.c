@@ -6,6 +6,8 @@
  */
 #include "fuzzgen.h"
 
+#include "scenario.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,11 +85,13 @@ uint32_t fuzz_below(struct fuzz_entropy *e, uint32_t bound)
     return v % bound;
 }
 
-/* A generated timeline item: when, and its YAML flow mapping. */
+/* A generated timeline item: when, its YAML flow mapping, and the same
+ * item as the loader reads it from that mapping. */
 struct item {
     int64_t at;
     size_t order;
     char text[768]; /* a partition of 32 nodes lists them all: about 250 characters */
+    struct sc_action act;
 };
 
 struct gen {
@@ -96,7 +100,8 @@ struct gen {
     uint32_t nodes, faults;
     int64_t heal_at;
     struct item *items;
-    size_t count;
+    size_t count, cap;
+    bool failed; /* out of memory */
 };
 
 static uint32_t below(struct gen *g, uint32_t bound)
@@ -115,11 +120,25 @@ static int64_t span_ms(struct gen *g, int64_t lo, int64_t hi)
     return (lo / MS + below(g, (uint32_t)((hi - lo) / MS + 1))) * MS;
 }
 
-static void add_item(struct gen *g, int64_t at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add_item(struct gen *g, int64_t at, const char *fmt, ...)
+/* Adds an item of `kind` at `at` with its text; returns its action (the
+ * loader's defaults filled in) for the caller to complete, or NULL past
+ * MAX_ITEMS or out of memory. */
+static struct sc_action *add_item(struct gen *g, int64_t at, enum sc_action_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static struct sc_action *add_item(struct gen *g, int64_t at, enum sc_action_kind kind, const char *fmt, ...)
 {
-    if (g->count == MAX_ITEMS)
-        return;
+    if (g->count == MAX_ITEMS || g->failed)
+        return NULL;
+    if (g->count == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 64;
+        struct item *items = realloc(g->items, cap * sizeof *items);
+        if (!items) {
+            g->failed = true;
+            return NULL;
+        }
+        g->items = items;
+        g->cap = cap;
+    }
     struct item *it = &g->items[g->count];
     it->at = at;
     it->order = g->count++;
@@ -127,6 +146,58 @@ static void add_item(struct gen *g, int64_t at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(it->text, sizeof it->text, fmt, ap);
     va_end(ap);
+    struct sc_action *a = &it->act;
+    memset(a, 0, sizeof *a);
+    a->kind = kind;
+    a->at = at;
+    if (kind == SC_ACT_START || kind == SC_ACT_KILL || kind == SC_ACT_STOP || kind == SC_ACT_RESTART) {
+        a->grace = CS_SEC(30); /* the loader's defaults */
+        a->downtime = CS_SEC(1);
+    }
+    return a;
+}
+
+/* Fills a node set with the nodes of `mask` (bit i: node n<i+1>), in
+ * ascending order as format_set writes them. */
+static void set_nodes(struct gen *g, struct sc_nodeset *s, uint32_t mask)
+{
+    size_t count = 0;
+    for (uint32_t i = 0; i < 32; i++)
+        count += (mask >> i) & 1;
+    s->idx = malloc((count ? count : 1) * sizeof *s->idx);
+    if (!s->idx) {
+        g->failed = true;
+        return;
+    }
+    for (uint32_t i = 0; i < 32; i++)
+        if ((mask >> i) & 1)
+            s->idx[s->count++] = i;
+}
+
+/* The mask of node n<number> (1-based). */
+static uint32_t node_bit(uint32_t number)
+{
+    return 1u << (number - 1);
+}
+
+/* A registry command on node n<node> ("register", "send", ...). */
+static void add_command(struct gen *g, int64_t at, const char *op, uint32_t node, const char *name,
+                        const char *arg, bool has_value, uint32_t value)
+{
+    char extra[96] = "";
+    if (arg)
+        snprintf(extra, sizeof extra, ", arg: %s", arg);
+    if (has_value)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", value: %u", value);
+    struct sc_action *a = add_item(g, at, SC_ACT_COMMAND, "%s: {node: n%u, name: %s%s}", op, node, name, extra);
+    if (!a)
+        return;
+    set_nodes(g, &a->nodes, node_bit(node));
+    snprintf(a->op, sizeof a->op, "%s", op);
+    snprintf(a->name, sizeof a->name, "%s", name);
+    if (arg)
+        snprintf(a->arg, sizeof a->arg, "%s", arg);
+    a->value = value;
 }
 
 /* Writes a node set as "[n1, n4]" (or "n3" for one node). */
@@ -182,11 +253,16 @@ static void window(struct gen *g, int64_t min_len, int64_t max_len, int64_t *at,
 static void gen_starts(struct gen *g)
 {
     if (!(g->faults & FZ_STAGGER)) {
-        add_item(g, 0, "start: all");
+        struct sc_action *a = add_item(g, 0, SC_ACT_START, "start: all");
+        if (a)
+            a->nodes.all = true;
         return;
     }
-    for (uint32_t i = 1; i <= g->nodes; i++)
-        add_item(g, span_ms(g, 0, 3 * SEC), "start: n%u", i);
+    for (uint32_t i = 1; i <= g->nodes; i++) {
+        struct sc_action *a = add_item(g, span_ms(g, 0, 3 * SEC), SC_ACT_START, "start: n%u", i);
+        if (a)
+            set_nodes(g, &a->nodes, node_bit(i));
+    }
 }
 
 static void gen_crashes(struct gen *g)
@@ -195,11 +271,21 @@ static void gen_crashes(struct gen *g)
         int64_t at, down;
         window(g, 300 * MS, 6 * SEC, &at, &down);
         uint32_t node = 1 + below(g, g->nodes);
-        if (chance(g, 25))
-            add_item(g, at, "kill: n%u", node); /* back at the heal point */
-        else
-            add_item(g, at, "restart: {nodes: n%u, how: crash, downtime: %lldms, address: %s}", node,
-                     (long long)(down / MS), chance(g, 70) ? "new" : "keep");
+        struct sc_action *a;
+        if (chance(g, 25)) {
+            a = add_item(g, at, SC_ACT_KILL, "kill: n%u", node); /* back at the heal point */
+        } else {
+            bool new_address = chance(g, 70);
+            a = add_item(g, at, SC_ACT_RESTART, "restart: {nodes: n%u, how: crash, downtime: %lldms, address: %s}",
+                         node, (long long)(down / MS), new_address ? "new" : "keep");
+            if (a) {
+                a->crash = true;
+                a->downtime = down;
+                a->new_address = new_address;
+            }
+        }
+        if (a)
+            set_nodes(g, &a->nodes, node_bit(node));
     }
 }
 
@@ -209,9 +295,18 @@ static void gen_stops(struct gen *g)
         int64_t at, down;
         window(g, 500 * MS, 6 * SEC, &at, &down);
         int64_t grace = span_ms(g, 100 * MS, down);
-        add_item(g, at, "restart: {nodes: n%u, how: stop, grace: %lldms, downtime: %lldms, address: %s}",
-                 1 + below(g, g->nodes), (long long)(grace / MS), (long long)(down / MS),
-                 chance(g, 70) ? "new" : "keep");
+        bool new_address = chance(g, 70); /* (drawn before the node, as always) */
+        uint32_t node = 1 + below(g, g->nodes);
+        struct sc_action *a = add_item(g, at, SC_ACT_RESTART,
+                                       "restart: {nodes: n%u, how: stop, grace: %lldms, downtime: %lldms, address: %s}",
+                                       node, (long long)(grace / MS), (long long)(down / MS),
+                                       new_address ? "new" : "keep");
+        if (a) {
+            set_nodes(g, &a->nodes, node_bit(node));
+            a->grace = grace;
+            a->downtime = down;
+            a->new_address = new_address;
+        }
     }
 }
 
@@ -219,9 +314,17 @@ static void gen_rolling(struct gen *g)
 {
     int64_t gap = span_ms(g, 500 * MS, 3 * SEC);
     int64_t at = span_ms(g, 1 * SEC, 5 * SEC);
-    for (uint32_t i = 1; i <= g->nodes && at + gap < g->heal_at; i++, at += gap)
-        add_item(g, at, "restart: {nodes: n%u, how: stop, grace: %lldms, downtime: %lldms, address: new}",
-                 i, (long long)(gap / 2 / MS), (long long)(gap * 3 / 4 / MS));
+    for (uint32_t i = 1; i <= g->nodes && at + gap < g->heal_at; i++, at += gap) {
+        struct sc_action *a = add_item(g, at, SC_ACT_RESTART,
+                                       "restart: {nodes: n%u, how: stop, grace: %lldms, downtime: %lldms, address: new}",
+                                       i, (long long)(gap / 2 / MS), (long long)(gap * 3 / 4 / MS));
+        if (a) {
+            set_nodes(g, &a->nodes, node_bit(i));
+            a->grace = gap / 2 / MS * MS;
+            a->downtime = gap * 3 / 4 / MS * MS;
+            a->new_address = true;
+        }
+    }
 }
 
 static void gen_partitions(struct gen *g)
@@ -237,10 +340,16 @@ static void gen_partitions(struct gen *g)
             first = subset(g, 1 + below(g, (n - 1) / 2 > 0 ? (n - 1) / 2 : 1));
             format_set(first, n, a, sizeof a);
         }
+        struct sc_action *act;
         if (shape == 1) { /* one-way */
             format_set(all_nodes(g) & ~first, n, b, sizeof b);
-            add_item(g, at, "partition: {from: %s, to: %s, oneway: true, for: %lldms}", a, b,
-                     (long long)(len / MS));
+            act = add_item(g, at, SC_ACT_PARTITION, "partition: {from: %s, to: %s, oneway: true, for: %lldms}",
+                           a, b, (long long)(len / MS));
+            if (act) {
+                set_nodes(g, &act->nodes, first);
+                set_nodes(g, &act->peers, all_nodes(g) & ~first);
+                act->oneway = true;
+            }
         } else if (shape == 4 && n >= 3) { /* bridge: one node still sees both sides */
             uint32_t bridge = subset(g, 1);
             uint32_t rest = all_nodes(g) & ~bridge, left = subset(g, 1 + below(g, n - 2)) & rest;
@@ -248,10 +357,19 @@ static void gen_partitions(struct gen *g)
                 left = rest & (rest - 1) ? rest & ~(rest & (rest - 1)) : rest;
             format_set(left, n, a, sizeof a);
             format_set(rest & ~left, n, b, sizeof b);
-            add_item(g, at, "partition: {from: %s, to: %s, for: %lldms}", a, b, (long long)(len / MS));
+            act = add_item(g, at, SC_ACT_PARTITION, "partition: {from: %s, to: %s, for: %lldms}", a, b,
+                           (long long)(len / MS));
+            if (act) {
+                set_nodes(g, &act->nodes, left);
+                set_nodes(g, &act->peers, rest & ~left);
+            }
         } else {
-            add_item(g, at, "partition: {nodes: %s, for: %lldms}", a, (long long)(len / MS));
+            act = add_item(g, at, SC_ACT_PARTITION, "partition: {nodes: %s, for: %lldms}", a, (long long)(len / MS));
+            if (act)
+                set_nodes(g, &act->nodes, first);
         }
+        if (act)
+            act->duration = len;
     }
 }
 
@@ -264,8 +382,15 @@ static void gen_clogs(struct gen *g)
         uint32_t from = subset(g, 1 + below(g, g->nodes - 1));
         format_set(from, g->nodes, a, sizeof a);
         format_set(all_nodes(g) & ~from, g->nodes, b, sizeof b);
-        add_item(g, at, "clog: {from: %s, to: %s, oneway: %s, for: %lldms}", a, b,
-                 chance(g, 50) ? "true" : "false", (long long)(len / MS));
+        bool oneway = chance(g, 50);
+        struct sc_action *act = add_item(g, at, SC_ACT_CLOG, "clog: {from: %s, to: %s, oneway: %s, for: %lldms}",
+                                         a, b, oneway ? "true" : "false", (long long)(len / MS));
+        if (act) {
+            set_nodes(g, &act->nodes, from);
+            set_nodes(g, &act->peers, all_nodes(g) & ~from);
+            act->oneway = oneway;
+            act->duration = len;
+        }
     }
     if (!chance(g, 50))
         return;
@@ -274,26 +399,45 @@ static void gen_clogs(struct gen *g)
     window(g, 1 * SEC, 6 * SEC, &at, &len);
     uint32_t half = subset(g, g->nodes / 2 ? g->nodes / 2 : 1);
     for (uint32_t i = 0; i < g->nodes; i++)
-        if ((half >> i) & 1)
-            add_item(g, at, "clog: {nodes: n%u, for: %lldms}", i + 1,
-                     (long long)(span_ms(g, len / 4, len) / MS));
+        if ((half >> i) & 1) {
+            int64_t span = span_ms(g, len / 4, len);
+            struct sc_action *act = add_item(g, at, SC_ACT_CLOG, "clog: {nodes: n%u, for: %lldms}", i + 1,
+                                             (long long)(span / MS));
+            if (act) {
+                set_nodes(g, &act->nodes, node_bit(i + 1));
+                act->duration = span;
+            }
+        }
 }
 
 static void gen_dns_faults(struct gen *g)
 {
     static const char *const modes[] = {"servfail", "nxdomain", "timeout"};
+    static const enum cs_dns_status codes[] = {CS_DNS_SERVFAIL, CS_DNS_NXDOMAIN, CS_DNS_TIMEOUT};
     for (uint32_t k = below(g, 3); k > 0; k--) {
         int64_t at, len;
         window(g, 500 * MS, 6 * SEC, &at, &len);
-        add_item(g, at, "dns_fail: {mode: %s, for: %lldms}", modes[below(g, 3)], (long long)(len / MS));
+        uint32_t mode = below(g, 3);
+        struct sc_action *a = add_item(g, at, SC_ACT_DNS_FAIL, "dns_fail: {mode: %s, for: %lldms}", modes[mode],
+                                       (long long)(len / MS));
+        if (a) {
+            a->fail_mode = codes[mode];
+            a->duration = len;
+        }
     }
 }
 
 static void gen_clocks(struct gen *g)
 {
     for (uint32_t i = 1; i <= g->nodes; i++)
-        if (chance(g, 50))
-            add_item(g, 0, "clock_rate: {nodes: n%u, ppm: %d}", i, (int)below(g, 200001) - 100000);
+        if (chance(g, 50)) {
+            int ppm = (int)below(g, 200001) - 100000;
+            struct sc_action *a = add_item(g, 0, SC_ACT_CLOCK_RATE, "clock_rate: {nodes: n%u, ppm: %d}", i, ppm);
+            if (a) {
+                set_nodes(g, &a->nodes, node_bit(i));
+                a->rate_ppm = ppm;
+            }
+        }
 }
 
 static void gen_traffic(struct gen *g)
@@ -303,26 +447,37 @@ static void gen_traffic(struct gen *g)
         int64_t at = span_ms(g, 200 * MS, g->heal_at - 100 * MS);
         uint32_t node = 1 + below(g, g->nodes), roll = below(g, 100);
         uint32_t p = below(g, plain), s = below(g, started), grp = below(g, 3);
-        if (roll < 25)
-            add_item(g, at, "register: {node: n%u, name: p%u, value: %u}", node, p, below(g, 100));
-        else if (roll < 50)
-            add_item(g, at, "register_started: {node: n%u, name: s%u, value: %u}", node, s, below(g, 100));
-        else if (roll < 60)
-            add_item(g, at, "unregister: {node: n%u, name: %c%u}", node, chance(g, 50) ? 'p' : 's',
-                     chance(g, 50) ? p : s);
-        else if (roll < 70)
-            add_item(g, at, "%s: {node: n%u, name: %c%u, arg: g%u}", chance(g, 70) ? "join" : "leave",
-                     node, chance(g, 50) ? 'p' : 's', chance(g, 50) ? p : s, grp);
-        else if (roll < 80)
-            add_item(g, at, "send: {node: n%u, name: %c%u, arg: inc, value: 1}", node,
-                     chance(g, 50) ? 'p' : 's', chance(g, 50) ? p : s);
-        else if (roll < 85)
-            add_item(g, at, "publish: {node: n%u, name: g%u, arg: inc, value: 1}", node, grp);
-        else if (roll < 95)
-            add_item(g, at, "whereis: {node: n%u, name: %c%u}", node, chance(g, 50) ? 'p' : 's',
-                     chance(g, 50) ? p : s);
-        else
-            add_item(g, at, "call: {node: n%u, name: s%u}", node, s);
+        /* Where one item draws twice, the later argument is drawn first (as
+         * the generator's single calls always did). */
+        char name[16], group[16];
+        snprintf(group, sizeof group, "g%u", grp);
+        if (roll < 25) {
+            snprintf(name, sizeof name, "p%u", p);
+            add_command(g, at, "register", node, name, NULL, true, below(g, 100));
+        } else if (roll < 50) {
+            snprintf(name, sizeof name, "s%u", s);
+            add_command(g, at, "register_started", node, name, NULL, true, below(g, 100));
+        } else if (roll < 80) {
+            uint32_t number = chance(g, 50) ? p : s;
+            char letter = chance(g, 50) ? 'p' : 's';
+            snprintf(name, sizeof name, "%c%u", letter, number);
+            if (roll < 60)
+                add_command(g, at, "unregister", node, name, NULL, false, 0);
+            else if (roll < 70)
+                add_command(g, at, chance(g, 70) ? "join" : "leave", node, name, group, false, 0);
+            else
+                add_command(g, at, "send", node, name, "inc", true, 1);
+        } else if (roll < 85) {
+            add_command(g, at, "publish", node, group, "inc", true, 1);
+        } else if (roll < 95) {
+            uint32_t number = chance(g, 50) ? p : s;
+            char letter = chance(g, 50) ? 'p' : 's';
+            snprintf(name, sizeof name, "%c%u", letter, number);
+            add_command(g, at, "whereis", node, name, NULL, false, 0);
+        } else {
+            snprintf(name, sizeof name, "s%u", s);
+            add_command(g, at, "call", node, name, NULL, false, 0);
+        }
     }
 }
 
@@ -423,64 +578,156 @@ static void write_models(FILE *f, struct gen *g)
                 below(g, 3), truncation(g));
 }
 
-char *fuzz_generate(const struct fuzz_request *req, struct fuzz_entropy *e, size_t *len,
-                    struct fuzz_shape *shape)
+/* Frees the actions of items [from, count) (their node sets). */
+static void free_item_actions(struct gen *g, size_t from)
+{
+    for (size_t i = from; i < g->count; i++) {
+        free(g->items[i].act.nodes.idx);
+        free(g->items[i].act.peers.idx);
+    }
+}
+
+/* Draws the whole scenario into `g` and writes the parts of the file
+ * before (`head`) and after (`tail`) the timeline items. */
+static bool draw_scenario(struct gen *g, const struct fuzz_request *req, FILE *head, FILE *tail)
 {
     const struct fuzz_profile *p = req->profile;
     uint32_t lo = req->min_nodes ? req->min_nodes : p->min_nodes;
     uint32_t hi = req->max_nodes ? req->max_nodes : p->max_nodes;
-    struct gen g = {.e = e, .p = p, .heal_at = p->heal_at_ns};
-    g.items = malloc(MAX_ITEMS * sizeof *g.items);
-    char *text = NULL;
-    size_t size = 0;
-    FILE *f = g.items ? open_memstream(&text, &size) : NULL;
-    if (!f) {
-        free(g.items);
-        return NULL;
-    }
-    g.nodes = lo + below(&g, hi - lo + 1);
-    g.faults = draw_faults(&g);
+    g->nodes = lo + below(g, hi - lo + 1);
+    g->faults = draw_faults(g);
     char kinds[160];
-    fuzz_fault_names(g.faults, kinds, sizeof kinds);
-    fprintf(f, "# Generated by clustersim fuzz (profile %s, mode %s, seed %llu).\n"
-               "# Fault kinds on: %s.  The timeline is complete: this file replays\n"
-               "# without the generator (clustersim run FILE, clustersim replay FILE).\n",
+    fuzz_fault_names(g->faults, kinds, sizeof kinds);
+    fprintf(head, "# Generated by clustersim fuzz (profile %s, mode %s, seed %llu).\n"
+                  "# Fault kinds on: %s.  The timeline is complete: this file replays\n"
+                  "# without the generator (clustersim run FILE, clustersim replay FILE).\n",
             p->name, req->mode == FZ_MODE_SWARM ? "swarm" : "fixed", (unsigned long long)req->seed, kinds);
-    fprintf(f, "name: fuzz-%s-%s-%llu\nseed: %llu\n", p->name, req->mode == FZ_MODE_SWARM ? "swarm" : "fixed",
+    fprintf(head, "name: fuzz-%s-%s-%llu\nseed: %llu\n", p->name, req->mode == FZ_MODE_SWARM ? "swarm" : "fixed",
             (unsigned long long)req->seed, (unsigned long long)req->seed);
-    write_cluster(f, &g, req);
-    write_models(f, &g);
-    gen_starts(&g);
-    if (g.faults & FZ_CRASH)
-        gen_crashes(&g);
-    if (g.faults & FZ_STOP)
-        gen_stops(&g);
-    if (g.faults & FZ_ROLLING)
-        gen_rolling(&g);
-    if (g.faults & FZ_PARTITION)
-        gen_partitions(&g);
-    if (g.faults & FZ_CLOG)
-        gen_clogs(&g);
-    if (g.faults & FZ_DNS)
-        gen_dns_faults(&g);
-    if (g.faults & FZ_CLOCK)
-        gen_clocks(&g);
-    if (g.faults & FZ_TRAFFIC)
-        gen_traffic(&g);
-    add_item(&g, g.heal_at, "heal: all");
-    add_item(&g, g.heal_at, "start: all");
-    qsort(g.items, g.count, sizeof *g.items, item_order);
-    fprintf(f, "timeline:\n");
-    for (size_t i = 0; i < g.count; i++)
-        fprintf(f, "  - {at: %lldms, %s}\n", (long long)(g.items[i].at / MS), g.items[i].text);
-    fprintf(f, "expect:\n  - converged: {within: %llds}\n  - not_stuck: true\n  - no_duplicates: true\n"
-               "  - no_loss: true\n  - placement: true\n",
+    write_cluster(head, g, req);
+    write_models(head, g);
+    gen_starts(g);
+    if (g->faults & FZ_CRASH)
+        gen_crashes(g);
+    if (g->faults & FZ_STOP)
+        gen_stops(g);
+    if (g->faults & FZ_ROLLING)
+        gen_rolling(g);
+    if (g->faults & FZ_PARTITION)
+        gen_partitions(g);
+    if (g->faults & FZ_CLOG)
+        gen_clogs(g);
+    if (g->faults & FZ_DNS)
+        gen_dns_faults(g);
+    if (g->faults & FZ_CLOCK)
+        gen_clocks(g);
+    if (g->faults & FZ_TRAFFIC)
+        gen_traffic(g);
+    add_item(g, g->heal_at, SC_ACT_HEAL, "heal: all");
+    struct sc_action *a = add_item(g, g->heal_at, SC_ACT_START, "start: all");
+    if (a)
+        a->nodes.all = true;
+    qsort(g->items, g->count, sizeof *g->items, item_order);
+    fprintf(tail, "expect:\n  - converged: {within: %llds}\n  - not_stuck: true\n  - no_duplicates: true\n"
+                  "  - no_loss: true\n  - placement: true\n",
             (long long)(p->converge_within_ns / SEC));
-    fprintf(f, "limits:\n  duration: %llds\n  check_interval: 250ms\n", (long long)(p->duration_ns / SEC));
+    fprintf(tail, "limits:\n  duration: %llds\n  check_interval: 250ms\n", (long long)(p->duration_ns / SEC));
+    return !g->failed;
+}
+
+static size_t count_lines(const char *text, size_t len)
+{
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    return lines;
+}
+
+int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, struct fuzz_scenario *out,
+                        struct fuzz_shape *shape)
+{
+    memset(out, 0, sizeof *out);
+    struct gen g = {.e = e, .p = req->profile, .heal_at = req->profile->heal_at_ns};
+    char *head = NULL, *tail = NULL;
+    size_t head_len = 0, tail_len = 0;
+    FILE *hf = open_memstream(&head, &head_len), *tf = hf ? open_memstream(&tail, &tail_len) : NULL;
+    bool ok = tf && draw_scenario(&g, req, hf, tf);
+    if (hf)
+        fclose(hf);
+    if (tf)
+        fclose(tf);
+    /* The file: head, the timeline items one per line, tail. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = ok ? open_memstream(&text, &len) : NULL;
+    out->actions = ok ? calloc(g.count ? g.count : 1, sizeof *out->actions) : NULL;
+    if (!f || !out->actions) {
+        if (f)
+            fclose(f);
+        free(text);
+        free(out->actions);
+        out->actions = NULL;
+        free_item_actions(&g, 0);
+        free(g.items);
+        free(head);
+        free(tail);
+        return -1;
+    }
+    fwrite(head, 1, head_len, f);
+    fprintf(f, "timeline:\n");
+    size_t line = count_lines(head, head_len) + 1; /* the line of "timeline:" */
+    for (size_t i = 0; i < g.count; i++) {
+        int key_col = fprintf(f, "  - {at: %lldms, ", (long long)(g.items[i].at / MS)) + 1;
+        fprintf(f, "%s}\n", g.items[i].text);
+        out->actions[i] = g.items[i].act; /* the node sets move over */
+        out->actions[i].pos = (struct sc_pos){(int)(line + 1 + i), key_col};
+    }
+    out->action_count = g.count;
+    fwrite(tail, 1, tail_len, f);
     fclose(f);
+    /* The same file without its timeline, for loading everything else. */
+    char *rest = realloc(head, head_len + tail_len + 1);
+    if (rest) {
+        memcpy(rest + head_len, tail, tail_len + 1);
+        out->rest = rest;
+        out->rest_len = head_len + tail_len;
+    } else {
+        free(head);
+    }
+    free(tail);
+    out->text = text;
+    out->len = len;
     if (shape)
         *shape = (struct fuzz_shape){.nodes = g.nodes, .faults = g.faults, .timeline_items = g.count};
     free(g.items);
-    *len = size;
+    if (!out->rest) {
+        fuzz_scenario_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void fuzz_scenario_free(struct fuzz_scenario *s)
+{
+    for (size_t i = 0; s->actions && i < s->action_count; i++) {
+        free(s->actions[i].nodes.idx);
+        free(s->actions[i].peers.idx);
+    }
+    free(s->actions);
+    free(s->text);
+    free(s->rest);
+    memset(s, 0, sizeof *s);
+}
+
+char *fuzz_generate(const struct fuzz_request *req, struct fuzz_entropy *e, size_t *len,
+                    struct fuzz_shape *shape)
+{
+    struct fuzz_scenario s;
+    if (fuzz_generate_parts(req, e, &s, shape) != 0)
+        return NULL;
+    char *text = s.text;
+    *len = s.len;
+    s.text = NULL;
+    fuzz_scenario_free(&s);
     return text;
 }

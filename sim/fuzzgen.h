@@ -17,6 +17,8 @@
 
 #include "pcg.h"
 
+struct sc_action;
+
 /* Fault kinds a profile may turn on (bit flags). */
 enum fuzz_fault {
     FZ_CRASH = 1u << 0,      /* kill -9, pod replaced (new address) or back later */
@@ -85,6 +87,29 @@ struct fuzz_shape {
  * NUL-terminated text (its length in *len), or NULL out of memory. */
 char *fuzz_generate(const struct fuzz_request *req, struct fuzz_entropy *e, size_t *len,
                     struct fuzz_shape *shape);
+
+/* A generated scenario in two forms: the complete YAML file (what a
+ * failure writes and a replay reads), and the same scenario split for a
+ * fast start: the file without its timeline items (`rest`), plus the
+ * timeline as the loader would read it from the complete file (`actions`,
+ * in file order, positions included).  Loading `rest` and taking `actions`
+ * gives the scenario of `text` without parsing a hundred timeline lines
+ * (tests/test_fuzz.c checks that they agree). */
+struct fuzz_scenario {
+    char *text;
+    size_t len;
+    char *rest;
+    size_t rest_len;
+    struct sc_action *actions; /* node sets owned here until taken */
+    size_t action_count;
+};
+
+/* Generates the scenario of `req` in both forms; 0, or -1 out of memory. */
+int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, struct fuzz_scenario *out,
+                        struct fuzz_shape *shape);
+
+/* Frees what fuzz_generate_parts made (and the actions still held). */
+void fuzz_scenario_free(struct fuzz_scenario *s);
 
 /* Writes the names of the kinds in `faults` ("crash,partition,...") into buf. */
 void fuzz_fault_names(uint32_t faults, char *buf, size_t size);

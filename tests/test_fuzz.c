@@ -16,6 +16,7 @@
 #include "../scenarios/loader.h"
 #include "../sim/fuzzgen.h"
 #include "../sim/runner.h"
+#include "../sim/scenario.h"
 
 static char *generate(const char *profile, enum fuzz_mode mode, uint64_t seed, size_t *len,
                       struct fuzz_shape *shape)
@@ -53,6 +54,79 @@ static void test_generated_scenarios_load(void **state)
             free(text);
         }
     }
+}
+
+static void assert_same_nodeset(const struct sc_nodeset *a, const struct sc_nodeset *b)
+{
+    assert_int_equal(a->all, b->all);
+    assert_int_equal(a->random_count, b->random_count);
+    assert_int_equal(a->count, b->count);
+    for (size_t i = 0; i < a->count; i++)
+        assert_int_equal(a->idx[i], b->idx[i]);
+}
+
+/* Every field the loader sets, compared one by one (a struct compare would
+ * read padding). */
+static void assert_same_action(const struct sc_action *a, const struct sc_action *b)
+{
+    assert_int_equal(a->kind, b->kind);
+    assert_int_equal(a->at, b->at);
+    assert_int_equal(a->every, b->every);
+    assert_int_equal(a->until, b->until);
+    assert_int_equal(a->pos.line, b->pos.line);
+    assert_int_equal(a->pos.col, b->pos.col);
+    assert_same_nodeset(&a->nodes, &b->nodes);
+    assert_same_nodeset(&a->peers, &b->peers);
+    assert_int_equal(a->oneway, b->oneway);
+    assert_int_equal(a->duration, b->duration);
+    assert_int_equal(a->grace, b->grace);
+    assert_int_equal(a->downtime, b->downtime);
+    assert_int_equal(a->new_address, b->new_address);
+    assert_int_equal(a->crash, b->crash);
+    assert_int_equal(a->fail_mode, b->fail_mode);
+    assert_int_equal(a->jump, b->jump);
+    assert_true(a->rate_ppm == b->rate_ppm);
+    assert_string_equal(a->op, b->op);
+    assert_string_equal(a->name, b->name);
+    assert_string_equal(a->arg, b->arg);
+    assert_int_equal(a->value, b->value);
+}
+
+/* The split form of a generated scenario (the file without its timeline,
+ * plus the timeline as built by the generator) is the scenario of the
+ * complete file: every action equal, field by field, in every profile, both
+ * modes, 3 to 32 nodes. */
+static void test_generated_parts_match_the_file(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"default", "join-storm", "churn", "partitions", "sync-faults"};
+    for (size_t p = 0; p < sizeof names / sizeof names[0]; p++)
+        for (uint64_t seed = 1; seed <= 200; seed++) {
+            struct fuzz_request req = {.profile = fuzz_profile_find(names[p]),
+                                       .mode = seed % 2 ? FZ_MODE_FIXED : FZ_MODE_SWARM, .seed = seed,
+                                       .min_nodes = seed % 5 == 0 ? 32 : 0,
+                                       .max_nodes = seed % 5 == 0 ? 32 : 0};
+            struct fuzz_entropy e;
+            fuzz_entropy_seed(&e, seed);
+            struct fuzz_scenario parts;
+            assert_int_equal(fuzz_generate_parts(&req, &e, &parts, NULL), 0);
+            struct scenario whole, rest;
+            char err[1024];
+            if (scenario_load_string(parts.text, parts.len, "whole.yaml", &whole, err, sizeof err) != 0 ||
+                scenario_load_string(parts.rest, parts.rest_len, "rest.yaml", &rest, err, sizeof err) != 0)
+                fail_msg("profile %s seed %llu: %s", names[p], (unsigned long long)seed, err);
+            assert_int_equal(rest.action_count, 0);
+            assert_int_equal(parts.action_count, whole.action_count);
+            assert_true(whole.action_count > 2);
+            for (size_t i = 0; i < whole.action_count; i++)
+                assert_same_action(&parts.actions[i], &whole.actions[i]);
+            assert_int_equal(rest.cluster.node_count, whole.cluster.node_count);
+            assert_int_equal(rest.limits.duration, whole.limits.duration);
+            assert_int_equal(rest.expect_count, whole.expect_count);
+            scenario_free(&whole);
+            scenario_free(&rest);
+            fuzz_scenario_free(&parts);
+        }
 }
 
 /* The largest clusters --nodes allows (32): node lists of partitions and
@@ -313,6 +387,7 @@ int test_fuzz_run(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated_scenarios_load),
         cmocka_unit_test(test_generated_large_clusters_load),
+        cmocka_unit_test(test_generated_parts_match_the_file),
         cmocka_unit_test(test_generation_is_deterministic),
         cmocka_unit_test(test_swarm_testing_varies_fault_kinds),
         cmocka_unit_test(test_byte_entropy),
