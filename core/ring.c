@@ -79,24 +79,36 @@ uint64_t ring_hash(const char *name)
     return XXH64(name, strlen(name), 0);
 }
 
-/* Sorts points by hash with a stable least-significant-digit radix sort
- * (eight passes of a byte).  Points arrive grouped by node in name order,
- * so stability keeps equal hashes in node-name order.
- * `tmp` has room for n points. */
+/* Sorts points by hash, stably (points arrive grouped by node in name
+ * order, so equal hashes stay in node-name order): a counting pass on the
+ * top bits (up to 2,048 buckets: one per point up to 16 nodes, a handful
+ * per bucket on rings of hundreds) spreads the uniform hashes, then an
+ * insertion sort orders the few that share a bucket.  `tmp` has room for n
+ * points. */
 static void sort_points(struct ring_point *p, struct ring_point *tmp, size_t n)
 {
-    for (unsigned shift = 0; shift < 64; shift += 8) {
-        size_t count[257] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[((p[i].hash >> shift) & 0xff) + 1]++;
-        if (count[((p[0].hash >> shift) & 0xff) + 1] == n)
-            continue; /* every key shares this byte */
-        for (size_t b = 1; b < 257; b++)
-            count[b] += count[b - 1];
-        for (size_t i = 0; i < n; i++)
-            tmp[count[(p[i].hash >> shift) & 0xff]++] = p[i];
-        memcpy(p, tmp, n * sizeof *p);
+    enum { MAX_BITS = 11 };
+    size_t count[((size_t)1 << MAX_BITS) + 1];
+    unsigned bits = 1;
+    while (bits < MAX_BITS && ((size_t)1 << bits) < n)
+        bits++;
+    size_t buckets = (size_t)1 << bits;
+    unsigned shift = 64 - bits;
+    memset(count, 0, (buckets + 1) * sizeof *count);
+    for (size_t i = 0; i < n; i++)
+        count[(p[i].hash >> shift) + 1]++;
+    for (size_t b = 1; b <= buckets; b++)
+        count[b] += count[b - 1];
+    for (size_t i = 0; i < n; i++)
+        tmp[count[p[i].hash >> shift]++] = p[i];
+    for (size_t i = 1; i < n; i++) {
+        struct ring_point key = tmp[i];
+        size_t j = i;
+        for (; j > 0 && tmp[j - 1].hash > key.hash; j--)
+            tmp[j] = tmp[j - 1];
+        tmp[j] = key;
     }
+    memcpy(p, tmp, n * sizeof *p);
 }
 
 /* The index of node in r->nodes, or where it would be inserted (*found says
