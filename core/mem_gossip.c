@@ -27,16 +27,16 @@
 void mem_gossip_start(struct membership *m, size_t ti)
 {
     struct topo *t = &m->topos[ti];
-    struct cs_addr group = t->cfg.multicast;
-    group.port = t->cfg.gossip_port;
+    struct cs_addr group = t->cfg->multicast;
+    group.port = t->cfg->gossip_port;
     if (m->env->dgram_join)
         m->env->dgram_join(m->env, &group);
     struct cs_mac_key cluster_key;
-    cs_auth_key(m->cfg.conn.secret, &cluster_key);
+    cs_auth_key(m->cfg->conn.secret, &cluster_key);
     cs_auth_tag_key(&cluster_key, "libcluster gossip heartbeat", &m->gossip_key);
     sodium_memzero(&cluster_key, sizeof cluster_key);
-    cs_time span = t->cfg.gossip_max - t->cfg.gossip_min;
-    cs_time first = t->cfg.gossip_min + (cs_time)cs_random_below(m->env, (uint64_t)span + 1);
+    cs_time span = t->cfg->gossip_max - t->cfg->gossip_min;
+    cs_time first = t->cfg->gossip_min + (cs_time)cs_random_below(m->env, (uint64_t)span + 1);
     m->env->timer_start(m->env, first, MEM_TAG(MT_GOSSIP, ti, 0));
 }
 
@@ -54,15 +54,15 @@ void mem_gossip_tick(struct membership *m, size_t ti)
     cs_auth_tag(&m->gossip_key, buf, w.len, tag);
     cs_put_bytes(&w, tag, sizeof tag);
     if (!w.overflow) {
-        struct cs_addr group = t->cfg.multicast;
-        group.port = t->cfg.gossip_port;
+        struct cs_addr group = t->cfg->multicast;
+        group.port = t->cfg->gossip_port;
         m->env->dgram_send(m->env, &group, buf, w.len);
         m->stats.gossip_sent++;
     }
     if (m->stopping)
         return;
-    cs_time span = t->cfg.gossip_max - t->cfg.gossip_min;
-    cs_time next = t->cfg.gossip_min + (cs_time)cs_random_below(m->env, (uint64_t)span + 1);
+    cs_time span = t->cfg->gossip_max - t->cfg->gossip_min;
+    cs_time next = t->cfg->gossip_min + (cs_time)cs_random_below(m->env, (uint64_t)span + 1);
     m->env->timer_start(m->env, next, MEM_TAG(MT_GOSSIP, ti, 0));
 }
 
@@ -88,7 +88,7 @@ static bool fresh(struct name_set *heard, int32_t k, uint32_t creation, uint64_t
 bool mem_gossip_datagram(struct membership *m, const uint8_t *data, size_t len)
 {
     size_t ti;
-    for (ti = 0; ti < m->topo_count && m->topos[ti].cfg.strategy != MEM_GOSSIP; ti++)
+    for (ti = 0; ti < m->topo_count && m->topos[ti].cfg->strategy != MEM_GOSSIP; ti++)
         ;
     if (ti == m->topo_count)
         return false;
@@ -96,13 +96,13 @@ bool mem_gossip_datagram(struct membership *m, const uint8_t *data, size_t len)
     if (len < MAGIC_LEN + CS_AUTH_TAG_LEN || memcmp(data, MAGIC, MAGIC_LEN) != 0) {
         m->stats.gossip_malformed++;
         cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] ignored a malformed heartbeat (%zu bytes)",
-                t->cfg.name, len);
+                t->cfg->name, len);
         return true;
     }
     size_t body = len - CS_AUTH_TAG_LEN;
     if (!cs_auth_tag_ok(&m->gossip_key, data, body, data + body)) {
         m->stats.gossip_bad_mac++;
-        cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] rejected a heartbeat with a bad MAC", t->cfg.name);
+        cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] rejected a heartbeat with a bad MAC", t->cfg->name);
         return true;
     }
     struct cs_reader r;
@@ -123,7 +123,7 @@ bool mem_gossip_datagram(struct membership *m, const uint8_t *data, size_t len)
     if (t->discovered.counter[k] != 0 && !fresh(&t->discovered, k, creation, counter)) {
         m->stats.gossip_replayed++;
         cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] rejected a replayed heartbeat of %s",
-                t->cfg.name, name);
+                t->cfg->name, name);
         return true;
     }
     t->discovered.creation[k] = creation;

@@ -202,7 +202,7 @@ void mem_config_defaults(struct mem_config *cfg)
 
 static void mlog(struct membership *m, const struct topo *t, const char *what, const char *node)
 {
-    cs_logf(m->env, CS_LOG_INFO, "[libcluster:%s] %s %s", t->cfg.name, what, node);
+    cs_logf(m->env, CS_LOG_INFO, "[libcluster:%s] %s %s", t->cfg->name, what, node);
 }
 
 /* The topology that discovered `peer` (for log lines), or NULL. */
@@ -265,7 +265,7 @@ struct membership *mem_new(struct cs_env *env, const struct mem_config *cfg, con
     if (!m)
         return NULL;
     m->env = env;
-    m->cfg = *cfg;
+    m->cfg = cfg;
     m->cb = *cb;
     snprintf(m->self, sizeof m->self, "%s", self);
     m->creation = (uint32_t)env->random_u64(env);
@@ -278,7 +278,7 @@ struct membership *mem_new(struct cs_env *env, const struct mem_config *cfg, con
     }
     m->topo_count = cfg->topology_count < MEM_MAX_TOPOLOGIES ? cfg->topology_count : MEM_MAX_TOPOLOGIES;
     for (size_t i = 0; i < m->topo_count; i++) {
-        m->topos[i].cfg = cfg->topologies[i];
+        m->topos[i].cfg = &cfg->topologies[i];
         name_set_init(&m->topos[i].discovered);
         name_set_init(&m->topos[i].answer);
     }
@@ -351,7 +351,7 @@ static void serial_advance(struct membership *m, struct topo *t)
          * does; a guard timer bounds the wait like net_setuptime. */
         snprintf(t->waiting_for, sizeof t->waiting_for, "%s", name);
         t->serial_epoch++;
-        m->env->timer_start(m->env, m->cfg.conn.setup_timeout + CS_SEC(1),
+        m->env->timer_start(m->env, m->cfg->conn.setup_timeout + CS_SEC(1),
                             MEM_TAG(MT_SERIAL_GUARD, t - m->topos, t->serial_epoch & 0xffffffffffULL));
         return;
     }
@@ -362,7 +362,7 @@ static void serial_advance(struct membership *m, struct topo *t)
 void mem_connect_discovered(struct membership *m, struct topo *t)
 {
     const struct name_set *d = &t->discovered;
-    if (m->cfg.mode == MEM_FIXED || t->cfg.strategy == MEM_GOSSIP || t->cfg.strategy == MEM_STATIC) {
+    if (m->cfg->mode == MEM_FIXED || t->cfg->strategy == MEM_GOSSIP || t->cfg->strategy == MEM_STATIC) {
         for (size_t i = 0; i < d->count; i++)
             if (needs_connect(m, d->names[i])) {
                 m->stats.connects++;
@@ -387,7 +387,7 @@ static bool is_dns(enum mem_strategy s)
 
 static void arm_poll(struct membership *m, size_t ti, int chain)
 {
-    m->env->timer_start(m->env, m->topos[ti].cfg.polling_interval, MEM_TAG(MT_POLL, ti, chain));
+    m->env->timer_start(m->env, m->topos[ti].cfg->polling_interval, MEM_TAG(MT_POLL, ti, chain));
 }
 
 static void round_start(struct membership *m, size_t ti, int chain)
@@ -405,10 +405,10 @@ static void round_start(struct membership *m, size_t ti, int chain)
     t->answer_fill = 0; /* the previous answer stays until this one differs */
     t->queries_pending = 0;
     m->stats.rounds++;
-    enum cs_dns_type first = t->cfg.strategy == MEM_K8S_DNS_SRV ? CS_DNS_SRV : CS_DNS_A;
-    t->queries[t->queries_pending++] = m->env->dns_query(m->env, t->cfg.query, first);
-    if (t->cfg.strategy == MEM_DNS_POLL)
-        t->queries[t->queries_pending++] = m->env->dns_query(m->env, t->cfg.query, CS_DNS_AAAA);
+    enum cs_dns_type first = t->cfg->strategy == MEM_K8S_DNS_SRV ? CS_DNS_SRV : CS_DNS_A;
+    t->queries[t->queries_pending++] = m->env->dns_query(m->env, t->cfg->query, first);
+    if (t->cfg->strategy == MEM_DNS_POLL)
+        t->queries[t->queries_pending++] = m->env->dns_query(m->env, t->cfg->query, CS_DNS_AAAA);
 }
 
 static void round_finish(struct membership *m, struct topo *t)
@@ -418,7 +418,7 @@ static void round_finish(struct membership *m, struct topo *t)
     arm_poll(m, ti, t->round_chain);
     /* libcluster's Kubernetes.DNS and DNSSRV: the first round leaves an
      * extra :load timer behind, so a second polling chain runs forever. */
-    if (!t->second_chain && m->cfg.mode == MEM_LIBCLUSTER && t->cfg.strategy != MEM_DNS_POLL) {
+    if (!t->second_chain && m->cfg->mode == MEM_LIBCLUSTER && t->cfg->strategy != MEM_DNS_POLL) {
         t->second_chain = true;
         round_start(m, ti, 1);
         return;
@@ -441,12 +441,12 @@ static void node_name_for(const struct topo *t, const struct cs_dns_record *r, c
     } else {
         cs_addr_format(&r->addr, host, sizeof host);
     }
-    size_t app = strlen(t->cfg.app_name), n = strlen(host);
+    size_t app = strlen(t->cfg->app_name), n = strlen(host);
     if (app + 1 + n >= CS_NODE_NAME_MAX) { /* too long to be a name: truncated, as before */
-        snprintf(out, CS_NODE_NAME_MAX, "%s@%s", t->cfg.app_name, host);
+        snprintf(out, CS_NODE_NAME_MAX, "%s@%s", t->cfg->app_name, host);
         return;
     }
-    memcpy(out, t->cfg.app_name, app);
+    memcpy(out, t->cfg->app_name, app);
     out[app] = '@';
     memcpy(out + app + 1, host, n + 1);
 }
@@ -490,7 +490,7 @@ static void reconcile_fixed(struct membership *m, struct topo *t)
     if (t->round_truncated)
         return;
     for (size_t i = d->count; i-- > 0;) {
-        if (name_set_find(&t->answer, d->names[i]) >= 0 || ++d->absent[i] < m->cfg.absent_rounds)
+        if (name_set_find(&t->answer, d->names[i]) >= 0 || ++d->absent[i] < m->cfg->absent_rounds)
             continue;
         char name[CS_NODE_NAME_MAX];
         snprintf(name, sizeof name, "%s", d->names[i]);
@@ -504,19 +504,19 @@ static void round_answered(struct membership *m, size_t ti)
     struct topo *t = &m->topos[ti];
     if (t->round_failed) {
         m->stats.lookups_failed++;
-        cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] lookup of %s failed%s", t->cfg.name,
-                t->cfg.query, m->cfg.mode == MEM_FIXED ? ", keeping the previous view" : "");
-        if (m->cfg.mode == MEM_LIBCLUSTER)
+        cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] lookup of %s failed%s", t->cfg->name,
+                t->cfg->query, m->cfg->mode == MEM_FIXED ? ", keeping the previous view" : "");
+        if (m->cfg->mode == MEM_LIBCLUSTER)
             name_set_clear(&t->answer); /* an error reads as "no nodes" */
     }
     if (t->round_truncated)
         m->stats.truncated_answers++;
-    if (m->cfg.mode == MEM_LIBCLUSTER)
+    if (m->cfg->mode == MEM_LIBCLUSTER)
         reconcile_libcluster(m, t);
     else
         reconcile_fixed(m, t);
     mem_connect_discovered(m, t);
-    if (m->cfg.mode == MEM_FIXED)
+    if (m->cfg->mode == MEM_FIXED)
         round_finish(m, t);
 }
 
@@ -545,9 +545,9 @@ static bool on_dns_answer(struct membership *m, cs_query_id q, const struct cs_d
             }
             /* fixed mode: a truncated answer is asked again (as a resolver
              * would retry over TCP); the windows' union is the answer. */
-            if (ans->truncated && m->cfg.mode == MEM_FIXED && t->truncated_retries < MEM_TRUNCATED_RETRIES) {
+            if (ans->truncated && m->cfg->mode == MEM_FIXED && t->truncated_retries < MEM_TRUNCATED_RETRIES) {
                 t->truncated_retries++;
-                t->queries[k] = m->env->dns_query(m->env, t->cfg.query, ans->records[0].type);
+                t->queries[k] = m->env->dns_query(m->env, t->cfg->query, ans->records[0].type);
                 return true;
             }
             if (--t->queries_pending == 0) {
@@ -565,11 +565,11 @@ static bool on_dns_answer(struct membership *m, cs_query_id q, const struct cs_d
 static void static_round(struct membership *m, size_t ti)
 {
     struct topo *t = &m->topos[ti];
-    for (size_t i = 0; i < t->cfg.host_count; i++)
-        name_set_add(&t->discovered, t->cfg.hosts[i]);
+    for (size_t i = 0; i < t->cfg->host_count; i++)
+        name_set_add(&t->discovered, t->cfg->hosts[i]);
     m->stats.rounds++;
     mem_connect_discovered(m, t);
-    if (t->cfg.polling_interval > 0)
+    if (t->cfg->polling_interval > 0)
         arm_poll(m, ti, 0);
 }
 
@@ -579,7 +579,7 @@ void mem_start(struct membership *m)
 {
     conn_start(m->conn);
     for (size_t ti = 0; ti < m->topo_count; ti++) {
-        switch (m->topos[ti].cfg.strategy) {
+        switch (m->topos[ti].cfg->strategy) {
         case MEM_STATIC:
             static_round(m, ti);
             break;
@@ -596,7 +596,7 @@ void mem_start(struct membership *m)
 void mem_stop(struct membership *m)
 {
     m->stopping = true;
-    if (m->cfg.mode == MEM_FIXED)
+    if (m->cfg->mode == MEM_FIXED)
         conn_shutdown(m->conn, true);
 }
 
@@ -604,14 +604,14 @@ static void on_timer(struct membership *m, uint64_t tag)
 {
     unsigned kind = (unsigned)(tag >> 48 & 0xff);
     size_t ti = (size_t)(tag >> 40 & 0xff);
-    if (ti >= m->topo_count || (m->stopping && m->cfg.mode == MEM_FIXED))
+    if (ti >= m->topo_count || (m->stopping && m->cfg->mode == MEM_FIXED))
         return;
     struct topo *t = &m->topos[ti];
     switch (kind) {
     case MT_POLL:
-        if (t->cfg.strategy == MEM_STATIC)
+        if (t->cfg->strategy == MEM_STATIC)
             static_round(m, ti);
-        else if (is_dns(t->cfg.strategy))
+        else if (is_dns(t->cfg->strategy))
             round_start(m, ti, (int)(tag & 0xff));
         break;
     case MT_GOSSIP:

@@ -29,7 +29,7 @@ struct name_set {
 };
 
 struct topo {
-    struct mem_topology_config cfg;
+    const struct mem_topology_config *cfg; /* in the membership's config */
     struct name_set discovered;  /* libcluster's "previous" */
     /* A DNS round in progress. */
     bool round_active;
@@ -61,7 +61,7 @@ struct topo {
 
 struct membership {
     struct cs_env *env;
-    struct mem_config cfg;
+    const struct mem_config *cfg; /* the creator's, which outlives it */
     struct mem_callbacks cb;
     char self[CS_NODE_NAME_MAX];
     uint32_t creation;

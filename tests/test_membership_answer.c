@@ -17,20 +17,21 @@
 
 struct answer_rig {
     struct null_env env;
+    struct mem_config cfg; /* outlives the membership */
     struct membership *m;
 };
 
 static void rig_open(struct answer_rig *r, enum mem_mode mode, enum mem_strategy strategy)
 {
     null_env_init(&r->env, "10.0.0.100");
-    struct mem_config cfg;
-    mem_config_defaults(&cfg);
-    cfg.mode = mode;
-    cfg.topology_count = 1;
-    mem_topology_defaults(&cfg.topologies[0], strategy);
-    snprintf(cfg.topologies[0].query, sizeof cfg.topologies[0].query, "svc.local");
+    struct mem_config *cfg = &r->cfg;
+    mem_config_defaults(cfg);
+    cfg->mode = mode;
+    cfg->topology_count = 1;
+    mem_topology_defaults(&cfg->topologies[0], strategy);
+    snprintf(cfg->topologies[0].query, sizeof cfg->topologies[0].query, "svc.local");
     struct mem_callbacks cb = {0};
-    r->m = mem_new(&r->env.env, &cfg, "app@10.0.0.100", &cb);
+    r->m = mem_new(&r->env.env, cfg, "app@10.0.0.100", &cb);
     assert_non_null(r->m);
     mem_start(r->m);
 }
