@@ -180,6 +180,14 @@ static uint32_t node_bit(uint32_t number)
     return 1u << (number - 1);
 }
 
+/* "start: all" at `at`. */
+static void add_start_all(struct gen *g, int64_t at)
+{
+    struct sc_action *a = add_item(g, at, SC_ACT_START, "start: all");
+    if (a)
+        a->nodes.all = true;
+}
+
 /* A registry command on node n<node> ("register", "send", ...). */
 static void add_command(struct gen *g, int64_t at, const char *op, uint32_t node, const char *name,
                         const char *arg, bool has_value, uint32_t value)
@@ -253,9 +261,7 @@ static void window(struct gen *g, int64_t min_len, int64_t max_len, int64_t *at,
 static void gen_starts(struct gen *g)
 {
     if (!(g->faults & FZ_STAGGER)) {
-        struct sc_action *a = add_item(g, 0, SC_ACT_START, "start: all");
-        if (a)
-            a->nodes.all = true;
+        add_start_all(g, 0);
         return;
     }
     for (uint32_t i = 1; i <= g->nodes; i++) {
@@ -578,13 +584,11 @@ static void write_models(FILE *f, struct gen *g)
                 below(g, 3), truncation(g));
 }
 
-/* Frees the actions of items [from, count) (their node sets). */
-static void free_item_actions(struct gen *g, size_t from)
+/* Frees an action's node sets. */
+static void free_action_sets(struct sc_action *a)
 {
-    for (size_t i = from; i < g->count; i++) {
-        free(g->items[i].act.nodes.idx);
-        free(g->items[i].act.peers.idx);
-    }
+    free(a->nodes.idx);
+    free(a->peers.idx);
 }
 
 /* Draws the whole scenario into `g` and writes the parts of the file
@@ -624,9 +628,7 @@ static bool draw_scenario(struct gen *g, const struct fuzz_request *req, FILE *h
     if (g->faults & FZ_TRAFFIC)
         gen_traffic(g);
     add_item(g, g->heal_at, SC_ACT_HEAL, "heal: all");
-    struct sc_action *a = add_item(g, g->heal_at, SC_ACT_START, "start: all");
-    if (a)
-        a->nodes.all = true;
+    add_start_all(g, g->heal_at);
     qsort(g->items, g->count, sizeof *g->items, item_order);
     fprintf(tail, "expect:\n  - converged: {within: %llds}\n  - not_stuck: true\n  - no_duplicates: true\n"
                   "  - no_loss: true\n  - placement: true\n",
@@ -667,7 +669,8 @@ int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, 
         free(text);
         free(out->actions);
         out->actions = NULL;
-        free_item_actions(&g, 0);
+        for (size_t i = 0; i < g.count; i++)
+            free_action_sets(&g.items[i].act);
         free(g.items);
         free(head);
         free(tail);
@@ -709,10 +712,8 @@ int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, 
 
 void fuzz_scenario_free(struct fuzz_scenario *s)
 {
-    for (size_t i = 0; s->actions && i < s->action_count; i++) {
-        free(s->actions[i].nodes.idx);
-        free(s->actions[i].peers.idx);
-    }
+    for (size_t i = 0; s->actions && i < s->action_count; i++)
+        free_action_sets(&s->actions[i]);
     free(s->actions);
     free(s->text);
     free(s->rest);
