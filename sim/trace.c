@@ -60,8 +60,8 @@ size_t sim_json_escape(const char *s, char *buf, size_t size)
     return n;
 }
 
-void sim_trace_event(struct sim_trace *t, cs_time now, const char *node, const char *kind,
-                     const char *fields, ...)
+void sim_trace_record(struct sim_trace *t, cs_time now, const char *node, const char *kind,
+                      const char *fields, ...)
 {
     if (!t->on)
         return;
