@@ -14,7 +14,7 @@ static int cluster_dump(void *instance, char *buf, size_t size);
 
 struct cluster_node {
     struct cs_env *env;
-    struct cluster_config cfg;
+    const struct cluster_config *cfg; /* the host's; it outlives the node */
     char self[CS_NODE_NAME_MAX];
     struct membership *mem;
     struct tracker *trk;
@@ -78,16 +78,16 @@ static void *cluster_create(struct cs_env *env, const void *config, const char *
     if (!n)
         return NULL;
     n->env = env;
-    n->cfg = *(const struct cluster_config *)config;
+    n->cfg = config;
     snprintf(n->self, sizeof n->self, "%s", node_name);
     struct mem_callbacks cb = {.ctx = n, .nodeup = on_nodeup, .nodedown = on_nodedown,
                                .message = on_message};
-    n->mem = mem_new(env, &n->cfg.mem, node_name, &cb);
-    if (n->mem && n->cfg.tracker) {
+    n->mem = mem_new(env, &n->cfg->mem, node_name, &cb);
+    if (n->mem && n->cfg->tracker) {
         struct trk_host host = {.ctx = n, .send = trk_send_to, .each_peer = each_connected};
-        n->trk = trk_new(env, &n->cfg.trk, node_name, (uint32_t)env->random_u64(env), &host);
+        n->trk = trk_new(env, &n->cfg->trk, node_name, (uint32_t)env->random_u64(env), &host);
     }
-    if (!n->mem || (n->cfg.tracker && !n->trk)) {
+    if (!n->mem || (n->cfg->tracker && !n->trk)) {
         mem_free(n->mem);
         free(n);
         return NULL;
@@ -120,7 +120,7 @@ static void cluster_handle(void *instance, const struct cs_event *ev)
         mem_stop(n->mem);
         /* Fixed mode leaves at once; libcluster mode keeps polling and
          * reconnecting until the grace period runs out and it is killed. */
-        if (n->cfg.mem.mode == MEM_FIXED)
+        if (n->cfg->mem.mode == MEM_FIXED)
             n->env->stopped(n->env);
         return;
     }
@@ -250,7 +250,7 @@ static int cluster_dump(void *instance, char *buf, size_t size)
     const struct mem_stats *st = mem_stats(n->mem);
     struct dump_ctx d = {buf, size, 0};
     d.len = (size_t)snprintf(buf, size, "{:membership, %%{self: :\"%s\", mode: :%s, nodes: [",
-                             n->self, n->cfg.mem.mode == MEM_FIXED ? "fixed" : "libcluster");
+                             n->self, n->cfg->mem.mode == MEM_FIXED ? "fixed" : "libcluster");
     if (d.len < size)
         conn_each_up(mem_conn(n->mem), dump_name, &d);
     if (d.len < size)

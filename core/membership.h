@@ -90,8 +90,8 @@ const char *mem_strategy_name(enum mem_strategy s);
 
 /* Creates the membership of node `self` (it owns its connection layer).
  * It keeps a pointer to `cfg`, which must outlive it (a cluster node passes
- * its own copy: a config with 64 static hosts per topology is 36 KB, too
- * big to copy at every node start). */
+ * its host's, core/proto.h: a config with 64 static hosts per topology is
+ * 36 KB, too big to copy at every node start). */
 struct membership *mem_new(struct cs_env *env, const struct mem_config *cfg, const char *self,
                            const struct mem_callbacks *cb);
 /* Frees it. */

@@ -21,7 +21,8 @@ struct cs_proto {
     const char *name;
 
     /* Builds an instance named `node_name` (basename@address) with the
-     * protocol's own configuration (its type is the protocol's). NULL when
+     * protocol's own configuration (its type is the protocol's), which the
+     * instance may keep a pointer to: it must outlive the instance. NULL when
      * out of memory. The instance must not call the environment yet. */
     void *(*create)(struct cs_env *env, const void *config, const char *node_name);
     /* Releases an instance and everything it owns (timers are the
