@@ -36,9 +36,10 @@ void name_set_free(struct name_set *s)
 
 void name_set_clear(struct name_set *s)
 {
-    /* A small set keeps its storage for the next round (a polling round
-     * clears its answer set every few seconds); a thousand-name answer per
-     * node is not worth keeping between rounds. */
+    /* A small set keeps its storage for reuse; a thousand-name set is not
+     * worth keeping once emptied (a libcluster round that failed empties
+     * its answer; otherwise rounds keep the answer and overwrite it, see
+     * answer_add). */
     if (s->cap > NAME_SET_KEEP) {
         name_set_free(s);
         return;
