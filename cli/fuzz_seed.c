@@ -140,23 +140,39 @@ static void record_failure(const struct fuzz_config *cfg, const struct scenario 
     }
 }
 
-static char *generate(const struct fuzz_config *cfg, uint64_t seed, size_t *len, struct fuzz_shape *shape)
+/* Generates seed `seed` of the campaign in both forms (sim/fuzzgen.h). */
+static int generate(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_scenario *parts,
+                    struct fuzz_shape *shape)
 {
     struct fuzz_request req = cfg->req;
     req.seed = seed;
     struct fuzz_entropy e;
     fuzz_entropy_seed(&e, seed);
-    return fuzz_generate(&req, &e, len, shape);
+    return fuzz_generate_parts(&req, &e, parts, shape);
 }
 
 int fuzz_write_seed_scenario(const struct fuzz_config *cfg, uint64_t seed, FILE *f, struct fuzz_shape *shape)
 {
-    size_t len;
-    char *text = generate(cfg, seed, &len, shape);
-    if (!text)
+    struct fuzz_scenario parts;
+    if (generate(cfg, seed, &parts, shape) != 0)
         return -1;
-    fwrite(text, 1, len, f);
-    free(text);
+    fwrite(parts.text, 1, parts.len, f);
+    fuzz_scenario_free(&parts);
+    return 0;
+}
+
+/* Loads everything but the timeline from the file's text and takes the
+ * timeline as the loader would read it (sim/fuzzgen.h); the actions move
+ * into *sc.  0, or -1 with the loader's message in err. */
+static int load_parts(struct fuzz_scenario *parts, const char *name, struct scenario *sc, char *err,
+                      size_t errlen)
+{
+    if (scenario_load_string(parts->rest, parts->rest_len, name, sc, err, errlen) != 0)
+        return -1;
+    free(sc->actions);
+    sc->actions = parts->actions;
+    sc->action_count = parts->action_count;
+    parts->actions = NULL;
     return 0;
 }
 
@@ -167,30 +183,20 @@ int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_shri
     res->seed = seed;
     struct fuzz_shape shape;
     struct fuzz_scenario parts;
-    struct fuzz_request req = cfg->req;
-    req.seed = seed;
-    struct fuzz_entropy e;
-    fuzz_entropy_seed(&e, seed);
-    if (fuzz_generate_parts(&req, &e, &parts, &shape) != 0)
+    if (generate(cfg, seed, &parts, &shape) != 0)
         return -1;
     res->nodes = shape.nodes;
     res->faults = shape.faults;
-    /* Everything but the timeline is loaded from the file's text; the
-     * timeline comes as the loader would read it (fuzzgen.h). */
     struct scenario sc;
     char err[1024], name[64];
     snprintf(name, sizeof name, "fuzz-seed-%llu.yaml", (unsigned long long)seed);
-    if (scenario_load_string(parts.rest, parts.rest_len, name, &sc, err, sizeof err) != 0) {
+    if (load_parts(&parts, name, &sc, err, sizeof err) != 0) {
         res->invariant = FI_GENERATOR;
         snprintf(res->detail, sizeof res->detail, "%s", err);
         fuzz_scenario_free(&parts);
         return 0;
     }
-    free(sc.actions);
-    sc.actions = parts.actions;
-    sc.action_count = parts.action_count;
-    parts.actions = NULL;
-    char *text = parts.text;
+    char *text = parts.text; /* kept for a failure's file */
     size_t len = parts.len;
     parts.text = NULL;
     fuzz_scenario_free(&parts);
