@@ -28,9 +28,16 @@ else
   LTO ?= -flto=auto
   CFLAGS_OPT := -O2 $(LTO)
   LDFLAGS_SAN := -O2 $(LTO)
+  # Debian's mimalloc replaces glibc's malloc in the optimised build: the
+  # simulator allocates and frees a message or a name per event, and
+  # mimalloc runs the fuzz benchmark about 12 % faster (same behaviour:
+  # nothing depends on addresses).  The sanitizer builds keep glibc's, which
+  # ASan intercepts.  MALLOC_LIBS= links glibc's instead.
+  MIMALLOC_LINK := -Wl,--push-state,--no-as-needed -lmimalloc -Wl,--pop-state
+  MALLOC_LIBS ?= $(if $(wildcard $(shell $(CC) -print-file-name=libmimalloc.so)),$(MIMALLOC_LINK))
 endif
 CFLAGS  += $(CFLAGS_BASE) $(CFLAGS_OPT) $(PKG_CFLAGS) -MMD -MP
-LDLIBS  += $(PKG_LIBS) -lm
+LDLIBS  += $(MALLOC_LIBS) $(PKG_LIBS) -lm
 
 CORE_SRC := $(wildcard core/*.c)
 SIM_SRC  := $(wildcard sim/*.c) $(wildcard shims/sim/*.c) $(wildcard scenarios/*.c) \
