@@ -1,47 +1,72 @@
 /*
- * sim/evq.c: a 4-ary min-heap of (time, key) pairs over a slab of event
- * bodies.  Four children per node halve the depth of a binary heap and keep
- * siblings in one cache line, which matters at millions of events a second.
+ * sim/evq.c: the event queue as a radix heap over a slab of event bodies.
+ *
+ * Every queued time is at or after `last`, the earliest.  An event goes to
+ * bucket 0 when its time equals `last`, else to bucket 1 + the index of the
+ * highest bit in which its time differs from `last`.  When bucket 0 runs
+ * dry, the lowest non-empty bucket is emptied: its earliest time becomes
+ * `last` and each of its events drops to a lower bucket, those at `last`
+ * into bucket 0.  Ties run in scheduling order without a sort: events of
+ * equal time always share a bucket, enter it in sequence order (a push is
+ * later than everything queued; a spill fills empty buckets, keeping its
+ * order) and leave it in that order.  A push before `last` (the simulator
+ * never makes one, but the queue does not rely on it) re-buckets everything,
+ * bucket by bucket, which keeps that order too.
  */
 #include "evq.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define SLOT_BITS 24
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
-#define ARITY 4
+#define SIGN_BIT (1ULL << 63)
+
+static inline uint64_t unsigned_time(cs_time t)
+{
+    return (uint64_t)t ^ SIGN_BIT; /* signed -> unsigned order */
+}
+
+static inline cs_time signed_time(uint64_t u)
+{
+    return (cs_time)(u ^ SIGN_BIT);
+}
+
+static inline unsigned bucket_of(uint64_t utime, uint64_t last)
+{
+    uint64_t diff = utime ^ last;
+    return diff ? 64u - (unsigned)__builtin_clzll(diff) : 0u;
+}
 
 void sim_evq_init(struct sim_evq *q)
 {
-    q->heap = NULL;
-    q->count = q->capacity = 0;
-    q->slab = NULL;
-    q->free_slots = NULL;
-    q->slab_capacity = q->free_count = 0;
-    q->next_seq = 0;
+    memset(q, 0, sizeof *q);
+}
+
+static void each_entry(struct sim_evq *q, void (*fn)(void *ctx, struct sim_evq_entry *e), void *ctx)
+{
+    struct sim_evq_bucket *zero = &q->buckets[0];
+    for (uint32_t i = q->head; i < zero->count; i++)
+        fn(ctx, &zero->items[i]);
+    for (unsigned b = 1; b < SIM_EVQ_BUCKETS; b++)
+        for (uint32_t i = 0; i < q->buckets[b].count; i++)
+            fn(ctx, &q->buckets[b].items[i]);
+}
+
+static void free_payload(void *ctx, struct sim_evq_entry *e)
+{
+    struct sim_evq *q = ctx;
+    free(q->slab[e->key & SLOT_MASK].payload);
 }
 
 void sim_evq_free(struct sim_evq *q)
 {
-    for (size_t i = 0; i < q->count; i++)
-        free(q->slab[q->heap[i].key & SLOT_MASK].payload);
-    free(q->heap);
+    each_entry(q, free_payload, q);
+    for (unsigned b = 0; b < SIM_EVQ_BUCKETS; b++)
+        free(q->buckets[b].items);
     free(q->slab);
     free(q->free_slots);
     sim_evq_init(q);
-}
-
-/* (time, key) as one unsigned 128-bit number, so that picking the earliest
- * of four children is a run of branch-free compares. */
-static inline unsigned __int128 order_of(const struct sim_evq_entry *e)
-{
-    uint64_t t = (uint64_t)e->time ^ (1ULL << 63); /* signed -> unsigned order */
-    return (unsigned __int128)t << 64 | e->key;
-}
-
-static inline bool earlier(const struct sim_evq_entry *a, const struct sim_evq_entry *b)
-{
-    return order_of(a) < order_of(b);
 }
 
 static int grow_slab(struct sim_evq *q)
@@ -64,70 +89,122 @@ static int grow_slab(struct sim_evq *q)
     return 0;
 }
 
+static int bucket_reserve(struct sim_evq_bucket *b, uint32_t extra)
+{
+    if (b->count + extra <= b->capacity)
+        return 0;
+    uint32_t cap = b->capacity ? b->capacity : 16;
+    while (cap < b->count + extra)
+        cap *= 2;
+    struct sim_evq_entry *items = realloc(b->items, cap * sizeof *items);
+    if (!items)
+        return -1;
+    b->items = items;
+    b->capacity = cap;
+    return 0;
+}
+
+/* Appends to a bucket; -1 when out of memory. */
+static inline int bucket_append(struct sim_evq *q, unsigned b, struct sim_evq_entry e)
+{
+    struct sim_evq_bucket *bk = &q->buckets[b];
+    if (__builtin_expect(bk->count == bk->capacity, 0) && bucket_reserve(bk, 1) != 0)
+        return -1;
+    bk->items[bk->count++] = e;
+    if (b)
+        q->nonempty |= 1ULL << (b - 1);
+    return 0;
+}
+
+/* Makes bucket 0 hold the earliest events; false when the queue is empty
+ * (or, out of memory, cannot make it). */
+static bool settle(struct sim_evq *q)
+{
+    struct sim_evq_bucket *zero = &q->buckets[0];
+    if (q->head < zero->count)
+        return true;
+    zero->count = q->head = 0;
+    if (!q->nonempty)
+        return false;
+    unsigned from = 1u + (unsigned)__builtin_ctzll(q->nonempty);
+    struct sim_evq_bucket *src = &q->buckets[from];
+    uint64_t earliest = UINT64_MAX;
+    for (uint32_t i = 0; i < src->count; i++)
+        earliest = src->items[i].utime < earliest ? src->items[i].utime : earliest;
+    q->last = earliest;
+    /* Every event of bucket `from` lands in a lower bucket. */
+    q->nonempty &= ~(1ULL << (from - 1));
+    uint32_t n = src->count;
+    src->count = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (bucket_append(q, bucket_of(src->items[i].utime, earliest), src->items[i]) != 0)
+            return false;
+    return true;
+}
+
+/* A push before `last`: every queued event goes back through the buckets
+ * relative to the new, earlier `last`. */
+static int rebase(struct sim_evq *q, uint64_t utime)
+{
+    struct sim_evq_entry *all = malloc((q->count ? q->count : 1) * sizeof *all);
+    if (!all)
+        return -1;
+    size_t n = 0;
+    struct sim_evq_bucket *zero = &q->buckets[0];
+    for (uint32_t i = q->head; i < zero->count; i++)
+        all[n++] = zero->items[i];
+    zero->count = q->head = 0;
+    for (unsigned b = 1; b < SIM_EVQ_BUCKETS; b++) {
+        memcpy(all + n, q->buckets[b].items, q->buckets[b].count * sizeof *all);
+        n += q->buckets[b].count;
+        q->buckets[b].count = 0;
+    }
+    q->nonempty = 0;
+    q->last = utime;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (bucket_append(q, bucket_of(all[i].utime, utime), all[i]) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    free(all);
+    return rc;
+}
+
 int64_t sim_evq_push(struct sim_evq *q, const struct sim_event *ev)
 {
     if (q->free_count == 0 && grow_slab(q) != 0)
         return -1;
-    if (q->count == q->capacity) {
-        size_t cap = q->capacity ? q->capacity * 2 : 1024;
-        struct sim_evq_entry *h = realloc(q->heap, cap * sizeof *h);
-        if (!h)
-            return -1;
-        q->heap = h;
-        q->capacity = cap;
-    }
-    uint32_t slot = q->free_slots[--q->free_count];
+    uint64_t utime = unsigned_time(ev->time);
+    if (utime < q->last && rebase(q, utime) != 0)
+        return -1;
+    uint32_t slot = q->free_slots[q->free_count - 1];
+    uint64_t key = (q->next_seq << SLOT_BITS) | slot;
+    if (bucket_append(q, bucket_of(utime, q->last), (struct sim_evq_entry){utime, key}) != 0)
+        return -1;
+    q->free_count--;
     struct sim_event *body = &q->slab[slot];
     *body = *ev;
     body->seq = q->next_seq++;
-    struct sim_evq_entry e = {ev->time, (body->seq << SLOT_BITS) | slot};
-    size_t i = q->count++;
-    while (i > 0) {
-        size_t parent = (i - 1) / ARITY;
-        if (!earlier(&e, &q->heap[parent]))
-            break;
-        q->heap[i] = q->heap[parent];
-        i = parent;
-    }
-    q->heap[i] = e;
+    q->count++;
     return slot;
 }
 
 bool sim_evq_pop(struct sim_evq *q, struct sim_event *out)
 {
-    if (q->count == 0)
+    if (!settle(q))
         return false;
-    uint32_t slot = (uint32_t)(q->heap[0].key & SLOT_MASK);
+    uint32_t slot = (uint32_t)(q->buckets[0].items[q->head++].key & SLOT_MASK);
     *out = q->slab[slot];
     q->free_slots[q->free_count++] = slot;
-    struct sim_evq_entry last = q->heap[--q->count];
-    size_t i = 0, n = q->count;
-    for (;;) {
-        size_t first = ARITY * i + 1;
-        if (first >= n)
-            break;
-        size_t best = first;
-        size_t end = first + ARITY < n ? first + ARITY : n;
-        unsigned __int128 best_order = order_of(&q->heap[first]);
-        for (size_t c = first + 1; c < end; c++) {
-            unsigned __int128 o = order_of(&q->heap[c]);
-            bool less = o < best_order;
-            best = less ? c : best;
-            best_order = less ? o : best_order;
-        }
-        if (!earlier(&q->heap[best], &last))
-            break;
-        q->heap[i] = q->heap[best];
-        i = best;
-    }
-    if (n > 0)
-        q->heap[i] = last;
+    q->count--;
     return true;
 }
 
-cs_time sim_evq_peek_time(const struct sim_evq *q)
+cs_time sim_evq_peek_time(struct sim_evq *q)
 {
-    return q->count ? q->heap[0].time : CS_TIME_NEVER;
+    return settle(q) ? signed_time(q->last) : CS_TIME_NEVER;
 }
 
 struct sim_event *sim_evq_get(struct sim_evq *q, uint32_t slot)
@@ -135,8 +212,20 @@ struct sim_event *sim_evq_get(struct sim_evq *q, uint32_t slot)
     return &q->slab[slot];
 }
 
+struct each_ctx {
+    struct sim_evq *q;
+    void (*fn)(void *ctx, const struct sim_event *ev);
+    void *ctx;
+};
+
+static void each_event(void *ctx, struct sim_evq_entry *e)
+{
+    struct each_ctx *c = ctx;
+    c->fn(c->ctx, &c->q->slab[e->key & SLOT_MASK]);
+}
+
 void sim_evq_each(struct sim_evq *q, void (*fn)(void *ctx, const struct sim_event *ev), void *ctx)
 {
-    for (size_t i = 0; i < q->count; i++)
-        fn(ctx, &q->slab[q->heap[i].key & SLOT_MASK]);
+    struct each_ctx c = {q, fn, ctx};
+    each_entry(q, each_event, &c);
 }

@@ -1,8 +1,9 @@
 /*
- * sim/evq.h: the simulator's event queue on virtual time.  A 4-ary min-heap
- * ordered by (time, sequence number): events at the same instant run in the
- * order they were scheduled, never in pointer or slot order.  Event bodies
- * live in a slab with a free list so scheduling does not allocate.
+ * sim/evq.h: the simulator's event queue on virtual time, ordered by (time,
+ * sequence number): events at the same instant run in the order they were
+ * scheduled, never in pointer or slot order.  A radix heap (struct sim_evq)
+ * over a slab of event bodies with a free list, so scheduling does not
+ * allocate.
  */
 #ifndef SIM_EVQ_H
 #define SIM_EVQ_H
@@ -53,14 +54,31 @@ static inline const void *sim_event_data(const struct sim_event *ev)
     return ev->payload ? ev->payload : ev->inline_data;
 }
 
+/* A queued event's place: its time as an unsigned number (so that unsigned
+ * order is time order) and sequence number << 24 | slot. */
 struct sim_evq_entry {
-    cs_time time;
-    uint64_t key; /* sequence number << 24 | slot */
+    uint64_t utime;
+    uint64_t key;
 };
 
+struct sim_evq_bucket {
+    struct sim_evq_entry *items;
+    uint32_t count, capacity;
+};
+
+#define SIM_EVQ_BUCKETS 65
+
+/* A radix heap: bucket 0 holds the events at the earliest time (`last`), in
+ * sequence order, popped from `head`; bucket b > 0 holds those whose time
+ * first differs from `last` in bit b-1.  Virtual time never runs backwards,
+ * so an event is pushed once and moves down a few buckets at most: cheaper
+ * than a comparison heap at millions of events a second. */
 struct sim_evq {
-    struct sim_evq_entry *heap;
-    size_t count, capacity;
+    struct sim_evq_bucket buckets[SIM_EVQ_BUCKETS];
+    uint32_t head;      /* next event of bucket 0 */
+    uint64_t last;      /* the time (unsigned) of bucket 0 */
+    uint64_t nonempty;  /* bit b-1: bucket b > 0 holds events */
+    size_t count;
     struct sim_event *slab;
     uint32_t *free_slots;
     size_t slab_capacity, free_count;
@@ -76,8 +94,9 @@ void sim_evq_free(struct sim_evq *q);
 int64_t sim_evq_push(struct sim_evq *q, const struct sim_event *ev);
 /* Removes the earliest event into *out; false when the queue is empty. */
 bool sim_evq_pop(struct sim_evq *q, struct sim_event *out);
-/* The earliest event's time, or CS_TIME_NEVER. */
-cs_time sim_evq_peek_time(const struct sim_evq *q);
+/* The earliest event's time, or CS_TIME_NEVER (it may move events between
+ * buckets, hence the non-const queue). */
+cs_time sim_evq_peek_time(struct sim_evq *q);
 /* The queued event in `slot` (valid until it is popped), e.g. to cancel it
  * by setting its kind to SEV_NONE. */
 struct sim_event *sim_evq_get(struct sim_evq *q, uint32_t slot);

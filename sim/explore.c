@@ -110,17 +110,26 @@ static void scan_first(void *ctx, const struct sim_event *ev)
 
 /* True when another pending event of the same link direction was sent
  * before this one (FIFO: only the head may be delivered). */
-static bool behind(const struct sim_world *w, const struct sim_event *ev)
+struct behind_scan {
+    const struct sim_event *ev;
+    bool found;
+};
+
+static void scan_behind(void *ctx, const struct sim_event *o)
+{
+    struct behind_scan *s = ctx;
+    if ((o->kind == SEV_LINK_MSG || o->kind == SEV_LINK_DOWN) && o->id == s->ev->id &&
+        o->aux == s->ev->aux && o->seq < s->ev->seq)
+        s->found = true;
+}
+
+static bool behind(struct sim_world *w, const struct sim_event *ev)
 {
     if (ev->kind != SEV_LINK_MSG && ev->kind != SEV_LINK_DOWN)
         return false;
-    for (size_t i = 0; i < w->queue.count; i++) {
-        const struct sim_event *o = &w->queue.slab[w->queue.heap[i].key & ((1u << 24) - 1)];
-        if ((o->kind == SEV_LINK_MSG || o->kind == SEV_LINK_DOWN) && o->id == ev->id &&
-            o->aux == ev->aux && o->seq < ev->seq)
-            return true;
-    }
-    return false;
+    struct behind_scan s = {ev, false};
+    sim_evq_each(&w->queue, scan_behind, &s);
+    return s.found;
 }
 
 static uint64_t event_hash(const struct sim_event *ev)

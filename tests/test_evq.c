@@ -1,7 +1,7 @@
 /*
  * tests/test_evq.c: the event queue: time order, ties broken by scheduling
- * order (never by slot or pointer), slot reuse, cancellation by kind, and a
- * randomized comparison against a sorted reference.
+ * order (never by slot or pointer), slot reuse, cancellation by kind, and
+ * randomized comparisons against a sorted reference and a model.
  */
 #include "tests.h"
 
@@ -111,6 +111,64 @@ static void test_evq_random_against_sort(void **state)
     sim_evq_free(&q);
 }
 
+/* The earliest (time, order) pair of the model still unpopped. */
+static size_t model_earliest(cs_time (*model)[2], size_t n)
+{
+    size_t best = n;
+    for (size_t i = 0; i < n; i++)
+        if (model[i][0] != CS_TIME_NEVER &&
+            (best == n || model[i][0] < model[best][0] ||
+             (model[i][0] == model[best][0] && model[i][1] < model[best][1])))
+            best = i;
+    return best;
+}
+
+static void test_evq_interleaved_against_model(void **state)
+{
+    (void)state;
+    /* Pushes between pops, as the simulator does: mostly at or after the
+     * last popped time (ties with it too), at times spread over many bit
+     * widths, and now and then before it (the queue re-buckets).  Every pop
+     * must be the model's earliest (time, push order). */
+    struct sim_evq q;
+    sim_evq_init(&q);
+    struct pcg32 rng;
+    pcg32_seed(&rng, 7, 3);
+    enum { N = 6000 };
+    cs_time (*model)[2] = calloc(N, sizeof *model);
+    assert_non_null(model);
+    size_t pushed = 0, popped = 0;
+    cs_time now = -5000;
+    while (popped < N) {
+        uint32_t burst = pushed < N ? pcg32_below(&rng, 4) : 0;
+        for (uint32_t k = 0; k < burst && pushed < N; k++) {
+            uint32_t shape = pcg32_below(&rng, 10);
+            cs_time t = shape == 0   ? now                                             /* a tie */
+                        : shape == 1 ? now - (cs_time)pcg32_below(&rng, 100) - 1         /* before */
+                                     : now + ((cs_time)pcg32_below(&rng, 1000) << pcg32_below(&rng, 30));
+            push(&q, t, (uint32_t)pushed);
+            model[pushed][0] = t;
+            model[pushed][1] = (cs_time)pushed;
+            pushed++;
+        }
+        if (pushed == popped)
+            continue;
+        size_t want = model_earliest(model, pushed);
+        assert_int_equal(sim_evq_peek_time(&q), model[want][0]);
+        struct sim_event ev;
+        assert_true(sim_evq_pop(&q, &ev));
+        assert_int_equal(ev.time, model[want][0]);
+        assert_int_equal(ev.id, (uint32_t)want);
+        assert_int_equal(q.count, pushed - popped - 1);
+        now = ev.time;
+        model[want][0] = CS_TIME_NEVER;
+        popped++;
+    }
+    assert_true(sim_evq_peek_time(&q) == CS_TIME_NEVER);
+    free(model);
+    sim_evq_free(&q);
+}
+
 static void test_evq_frees_payloads(void **state)
 {
     (void)state;
@@ -129,6 +187,7 @@ int test_evq_run(void)
         cmocka_unit_test(test_evq_ties_ignore_slots),
         cmocka_unit_test(test_evq_cancel_by_kind),
         cmocka_unit_test(test_evq_random_against_sort),
+        cmocka_unit_test(test_evq_interleaved_against_model),
         cmocka_unit_test(test_evq_frees_payloads),
     };
     return cmocka_run_group_tests_name("evq", tests, NULL, NULL);
