@@ -19,8 +19,14 @@ static void put_le(struct cs_writer *w, uint64_t v, size_t n)
         w->overflow = true;
         return;
     }
+    uint8_t *out = w->buf + w->len;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(out, &v, n); /* one store once n is known: the low bytes first */
+#else
     for (size_t i = 0; i < n; i++)
-        w->buf[w->len++] = (uint8_t)(v >> (8 * i));
+        out[i] = (uint8_t)(v >> (8 * i));
+#endif
+    w->len += n;
 }
 
 void cs_put_u8(struct cs_writer *w, uint8_t v) { put_le(w, v, 1); }
@@ -63,9 +69,15 @@ static uint64_t get_le(struct cs_reader *r, size_t n)
         r->bad = true;
         return 0;
     }
+    const uint8_t *in = r->buf + r->pos;
     uint64_t v = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, in, n); /* one load once n is known */
+#else
     for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)r->buf[r->pos++] << (8 * i);
+        v |= (uint64_t)in[i] << (8 * i);
+#endif
+    r->pos += n;
     return v;
 }
 
