@@ -90,6 +90,7 @@ void trk_free(struct tracker *t)
     free(t->requests);
     free(t->batch_buf);
     free(t->batch_in);
+    free(t->snap_in);
     free(t);
 }
 

@@ -42,6 +42,11 @@ enum trk_msg {
 const char *trk_msg_name(unsigned type);
 
 /* A decoded registry entry (owner by name) as it travels. */
+/* The fewest bytes an entry takes on the wire (tracker_msg.c's layout: a
+ * name and an owner of at least one byte, four u64, flags, spec, the meta
+ * and clock counts). */
+#define TRK_WIRE_ENTRY_MIN (3 + 3 + 4 * 8 + 4 + 8 + 1 + 1)
+
 struct trk_wire_entry {
     char name[REG_NAME_MAX];
     char owner[CS_NODE_NAME_MAX];
@@ -136,6 +141,8 @@ struct tracker {
     uint32_t batch_count;         /* events in it; 0: nothing pending */
     bool batch_timer_armed, batch_flushing;
     struct trk_wire_entry *batch_in; /* decoded events of a received batch (lookahead) */
+    struct trk_wire_entry *snap_in;  /* decoded entries of a received snapshot */
+    uint32_t snap_cap;
     struct trk_stats stats;
     struct trk_reply last_reply;
 };

@@ -268,28 +268,44 @@ static void apply_entry(struct tracker *t, const struct trk_wire_entry *we, bool
         fixed_apply(t, e, we);
 }
 
+/* Room for `count` decoded snapshot entries; false when out of memory. */
+static bool snap_room(struct tracker *t, uint32_t count)
+{
+    if (count <= t->snap_cap)
+        return true;
+    struct trk_wire_entry *in = realloc(t->snap_in, count * sizeof *in);
+    if (!in)
+        return false;
+    t->snap_in = in;
+    t->snap_cap = count;
+    return true;
+}
+
 bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
-    /* First check it all, so that a bad snapshot changes nothing. */
-    struct cs_reader check = *r;
-    uint32_t count = cs_get_u32(&check);
-    struct trk_wire_entry we;
+    /* Decode and check it all first, so that a bad snapshot changes
+     * nothing.  A count the remaining bytes cannot hold is malformed before
+     * anything is allocated for it. */
+    uint32_t count = cs_get_u32(r), decoded = 0;
     bool clocks_ok = true;
-    for (uint32_t i = 0; i < count && !check.bad; i++)
-        if (trk_get_entry(&check, &we))
-            clocks_ok = clocks_ok && trk_clock_valid(t, we.clock, we.clock_len);
-    if (!cs_reader_done(&check) || !clocks_ok) {
-        if (cs_reader_done(&check))
+    if (!r->bad && count <= (r->len - r->pos) / TRK_WIRE_ENTRY_MIN && snap_room(t, count)) {
+        for (; decoded < count && trk_get_entry(r, &t->snap_in[decoded]); decoded++)
+            clocks_ok = clocks_ok && trk_clock_valid(t, t->snap_in[decoded].clock, t->snap_in[decoded].clock_len);
+    } else if (!r->bad && count <= (r->len - r->pos) / TRK_WIRE_ENTRY_MIN) {
+        cs_logf(t->env, CS_LOG_ERROR, "[swarm] out of memory: a snapshot from %s is not taken (anti-entropy "
+                "brings it later)", trk_name(t, from));
+        return false;
+    }
+    if (decoded < count || !cs_reader_done(r) || !clocks_ok) {
+        if (decoded == count && cs_reader_done(r))
             t->stats.bad_clock++;
         else
             t->stats.malformed++;
         cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed snapshot from %s", trk_name(t, from));
         return false;
     }
-    count = cs_get_u32(r);
-    for (uint32_t i = 0; i < count && !r->bad; i++)
-        if (trk_get_entry(r, &we))
-            apply_entry(t, &we, true);
+    for (uint32_t i = 0; i < count; i++)
+        apply_entry(t, &t->snap_in[i], true);
     return true;
 }
 
