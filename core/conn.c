@@ -6,6 +6,7 @@
  * back into it.
  */
 #include "conn_internal.h"
+#include "strcopy.h"
 
 #include <xxhash.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ struct conn *conn_new(struct cs_env *env, const struct conn_config *cfg, const c
     c->env = env;
     c->cfg = *cfg;
     c->cb = *cb;
-    snprintf(c->self, sizeof c->self, "%s", self);
+    cs_copy_str(c->self, sizeof c->self, self);
     c->creation = creation;
     cs_auth_key(cfg->secret, &c->key);
     cs_idmap_init(&c->link_index);
@@ -281,7 +282,7 @@ void conn_reject(struct conn *c, int32_t li, enum nok_reason why, const char *de
 void conn_fail_outbound(struct conn *c, int32_t li, enum conn_fail_reason why, bool close)
 {
     char peer[CS_NODE_NAME_MAX];
-    snprintf(peer, sizeof peer, "%s", conn_link_peer(c, &c->links[li]));
+    cs_copy_str(peer, sizeof peer, conn_link_peer(c, &c->links[li]));
     conn_link_release(c, li, close);
     if (c->cb.connect_failed)
         c->cb.connect_failed(c->cb.ctx, peer, why);
@@ -447,7 +448,7 @@ static void on_nok(struct conn *c, int32_t li, struct cs_reader *r)
 static void peer_lost(struct conn *c, int32_t li, enum conn_down_reason why)
 {
     char peer[CS_NODE_NAME_MAX];
-    snprintf(peer, sizeof peer, "%s", conn_link_peer(c, &c->links[li]));
+    cs_copy_str(peer, sizeof peer, conn_link_peer(c, &c->links[li]));
     conn_link_release(c, li, true);
     cs_tracef(c->env, "nodedown", "\"peer\":\"%s\",\"reason\":%d", peer, (int)why);
     if (c->cb.nodedown)

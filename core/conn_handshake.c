@@ -6,6 +6,7 @@
  * and simultaneous connects) and the switch of a finished link to UP.
  */
 #include "conn_internal.h"
+#include "strcopy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -134,7 +135,7 @@ void conn_link_established(struct conn *c, int32_t li)
 {
     struct conn_link *l = &c->links[li];
     char peer[CS_NODE_NAME_MAX];
-    snprintf(peer, sizeof peer, "%s", conn_link_peer(c, l));
+    cs_copy_str(peer, sizeof peer, conn_link_peer(c, l));
     l->state = LS_UP;
     l->last_heard = c->env->now(c->env);
     if (c->cfg.encrypt)
@@ -199,7 +200,7 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
     if (!cs_auth_proof_ok(&c->key, "accept", l->my_challenge, name, c->self, proof)) {
         c->stats.auth_failed++;
         char peer[CS_NODE_NAME_MAX];
-        snprintf(peer, sizeof peer, "%s", conn_link_peer(c, l));
+        cs_copy_str(peer, sizeof peer, conn_link_peer(c, l));
         conn_reject(c, li, NOK_AUTH, "the peer could not prove the cluster secret");
         if (c->cb.connect_failed)
             c->cb.connect_failed(c->cb.ctx, peer, CONN_FAIL_AUTH);

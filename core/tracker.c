@@ -7,6 +7,7 @@
  * tracker_ops.c, merges and handoff in tracker_merge.c.
  */
 #include "tracker_internal.h"
+#include "strcopy.h"
 #include "grow.h"
 
 #include <stdio.h>
@@ -35,7 +36,7 @@ struct tracker *trk_new(struct cs_env *env, const struct trk_config *cfg, const 
     t->env = env;
     t->cfg = *cfg;
     t->host = *host;
-    snprintf(t->self, sizeof t->self, "%s", self);
+    cs_copy_str(t->self, sizeof t->self, self);
     t->creation = creation;
     t->sync_node = -1;
     cs_strmap_init(&t->name_index);
@@ -594,23 +595,14 @@ void trk_each_entry(const struct tracker *t, bool with_ring_owner,
     registry_each(&t->reg, each_entry, &c);
 }
 
-/* Copies `src` (NULL: empty) into `dst` of `size` bytes, cut to fit, as
- * snprintf "%s" would, without its formatting cost (one per command). */
-static void copy_cut(char *dst, size_t size, const char *src)
-{
-    size_t len = src ? strnlen(src, size - 1) : 0;
-    memcpy(dst, src ? src : "", len);
-    dst[len] = '\0';
-}
-
 void trk_reply(struct tracker *t, const char *op, const char *name, const char *status,
                const char *owner, int64_t value)
 {
     struct trk_reply *r = &t->last_reply;
-    copy_cut(r->op, sizeof r->op, op);
-    copy_cut(r->name, sizeof r->name, name);
-    copy_cut(r->status, sizeof r->status, status);
-    copy_cut(r->owner, sizeof r->owner, owner);
+    cs_copy_str(r->op, sizeof r->op, op);
+    cs_copy_str(r->name, sizeof r->name, name);
+    cs_copy_str(r->status, sizeof r->status, status);
+    cs_copy_str(r->owner, sizeof r->owner, owner);
     r->value = value;
     cs_tracef(t->env, "reply", "\"op\":\"%s\",\"name\":\"%s\",\"status\":\"%s\",\"owner\":\"%s\",\"value\":%lld",
               r->op, r->name, r->status, r->owner, (long long)value);

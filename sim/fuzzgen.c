@@ -5,6 +5,7 @@
  * YAML with one timeline item per line in time order.
  */
 #include "fuzzgen.h"
+#include "../core/strcopy.h"
 
 #include "scenario.h"
 
@@ -201,10 +202,10 @@ static void add_command(struct gen *g, int64_t at, const char *op, uint32_t node
     if (!a)
         return;
     set_nodes(g, &a->nodes, node_bit(node));
-    snprintf(a->op, sizeof a->op, "%s", op);
-    snprintf(a->name, sizeof a->name, "%s", name);
+    cs_copy_str(a->op, sizeof a->op, op);
+    cs_copy_str(a->name, sizeof a->name, name);
     if (arg)
-        snprintf(a->arg, sizeof a->arg, "%s", arg);
+        cs_copy_str(a->arg, sizeof a->arg, arg);
     a->value = value;
 }
 

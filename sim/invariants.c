@@ -5,6 +5,7 @@
  * registry_each hook.
  */
 #include "invariants.h"
+#include "../core/strcopy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,8 +137,8 @@ void sim_note_command(struct sim_world *w, uint32_t node, const char *op, const 
     r->node = node;
     r->incarnation = w->nodes[node].incarnation;
     r->at = w->now;
-    snprintf(r->op, sizeof r->op, "%s", op);
-    snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+    cs_copy_str(r->op, sizeof r->op, op);
+    cs_copy_str(r->name, sizeof r->name, name ? name : "");
     snprintf(r->status, sizeof r->status, "sent");
 }
 

@@ -7,6 +7,7 @@
 #include "../../sim/explore.h"
 #include "../../sim/invariants.h"
 #include "../../core/grow.h"
+#include "../../core/strcopy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,10 +125,10 @@ static void env_reply(struct cs_env *env, const char *op, const char *name, cons
     r->node = n->index;
     r->incarnation = n->incarnation;
     r->at = w->now;
-    snprintf(r->op, sizeof r->op, "%s", op);
-    snprintf(r->name, sizeof r->name, "%s", name ? name : "");
-    snprintf(r->status, sizeof r->status, "%s", status);
-    snprintf(r->owner, sizeof r->owner, "%s", owner ? owner : "");
+    cs_copy_str(r->op, sizeof r->op, op);
+    cs_copy_str(r->name, sizeof r->name, name ? name : "");
+    cs_copy_str(r->status, sizeof r->status, status);
+    cs_copy_str(r->owner, sizeof r->owner, owner ? owner : "");
     r->value = value;
 }
 
