@@ -4,6 +4,7 @@
  * zone as it was at t - propagation.
  */
 #include "world.h"
+#include "../core/strcopy.h"
 #include "../core/grow.h"
 
 #include <stdlib.h>
@@ -295,6 +296,19 @@ cs_query_id sim_dns_query(struct sim_world *w, uint32_t node, const char *name,
     return id;
 }
 
+/* Copies a record without the unused tail of its target buffer (an A
+ * record's is empty): a whole struct is mostly that buffer. */
+static void copy_record(struct cs_dns_record *dst, const struct cs_dns_record *src)
+{
+    dst->type = src->type;
+    dst->ttl_s = src->ttl_s;
+    dst->addr = src->addr;
+    dst->port = src->port;
+    dst->priority = src->priority;
+    dst->weight = src->weight;
+    cs_copy_str(dst->target, sizeof dst->target, src->target);
+}
+
 void sim_dns_handle(struct sim_world *w, const struct sim_event *ev)
 {
     struct sim_node *n = &w->nodes[ev->node];
@@ -310,7 +324,7 @@ void sim_dns_handle(struct sim_world *w, const struct sim_event *ev)
         dns->scratch_cap = p->answer.count;
     }
     for (size_t i = 0; i < p->answer.count; i++)
-        dns->scratch[i] = dns->rrs[p->idx[i]].rec;
+        copy_record(&dns->scratch[i], &dns->rrs[p->idx[i]].rec);
     p->answer.records = dns->scratch;
     sim_trace_event(&w->trace, w->now, n->id, "dns_answer",
                     "\"query\":%u,\"status\":%d,\"count\":%zu,\"truncated\":%s", ev->id,
