@@ -130,6 +130,7 @@ int32_t conn_peer_get(struct conn *c, const char *name)
         return -1;
     }
     c->peers[idx] = (struct conn_peer){.up = -1, .dialling = -1, .accepting = -1, .resolving = 0};
+    c->peer_epoch++;
     c->peer_names[idx] = copy;
     c->peer_count++;
     return idx;
@@ -200,6 +201,7 @@ void conn_link_release(struct conn *c, int32_t li, bool close_transport)
     struct conn_link *l = &c->links[li];
     int32_t pi = l->peer;
     if (pi >= 0) {
+        c->peer_epoch++;
         if (c->peers[pi].up == li) {
             c->peers[pi].up = -1;
             c->up_count--;
@@ -299,8 +301,10 @@ static void dial_address(struct conn *c, int32_t pi, const struct cs_addr *addr)
         return;
     }
     int32_t li = link_new(c, id, true, pi);
-    if (li >= 0)
+    if (li >= 0) {
         c->peers[pi].dialling = li;
+        c->peer_epoch++;
+    }
 }
 
 int conn_connect(struct conn *c, const char *peer)
@@ -326,6 +330,7 @@ int conn_connect(struct conn *c, const char *peer)
     }
     /* A host name (e.g. an SRV target): resolve it first. */
     p->resolving = c->env->dns_query(c->env, at + 1, CS_DNS_A);
+    c->peer_epoch++;
     if (p->resolving)
         cs_idmap_put(&c->query_peer, p->resolving, pi);
     return 0;
@@ -334,6 +339,7 @@ int conn_connect(struct conn *c, const char *peer)
 static void on_resolved(struct conn *c, int32_t pi, const struct cs_dns_answer *ans)
 {
     c->peers[pi].resolving = 0;
+    c->peer_epoch++;
     for (size_t i = 0; ans->status == CS_DNS_OK && i < ans->count; i++)
         if (ans->records[i].type == CS_DNS_A || ans->records[i].type == CS_DNS_AAAA) {
             dial_address(c, pi, &ans->records[i].addr);
@@ -396,6 +402,11 @@ void conn_each_up(const struct conn *c, void (*fn)(void *ctx, const char *peer),
     for (size_t i = 0; i < c->peer_count; i++)
         if (c->peers[i].up >= 0)
             fn(ctx, c->peer_names[i]);
+}
+
+uint64_t conn_peer_epoch(const struct conn *c)
+{
+    return c->peer_epoch;
 }
 
 size_t conn_up_count(const struct conn *c)

@@ -113,6 +113,10 @@ bool conn_is_connecting(const struct conn *c, const char *peer);
 void conn_each_up(const struct conn *c, void (*fn)(void *ctx, const char *peer), void *ctx);
 /* Number of up peers. */
 size_t conn_up_count(const struct conn *c);
+/* A number that changes whenever a peer comes up, goes down, or starts or
+ * stops dialling, accepting or resolving: what conn_is_up and
+ * conn_is_connecting answer cannot change while it stays the same. */
+uint64_t conn_peer_epoch(const struct conn *c);
 /* The wrapping sum of XXH3-64 of the up peers' names (kept as peers come
  * and go, so checkers can compare views in O(1)). */
 uint64_t conn_up_digest(const struct conn *c);

@@ -112,6 +112,7 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
     struct conn_link *l = &c->links[li];
     l->peer = pi;
     c->peers[pi].accepting = li;
+    c->peer_epoch++;
     l->peer_creation = creation;
     l->their_challenge = their_challenge;
     l->my_challenge = c->env->random_u64(c->env);
@@ -161,6 +162,7 @@ void conn_link_established(struct conn *c, int32_t li)
     if (c->peers[pi].accepting == li)
         c->peers[pi].accepting = -1;
     c->peers[pi].up = li;
+    c->peer_epoch++;
     c->up_count++;
     c->up_digest += XXH3_64bits(peer, strlen(peer));
     cs_tracef(c->env, "nodeup", "\"peer\":\"%s\"", peer);

@@ -77,6 +77,8 @@ struct conn {
     bool setup_timer_armed;
     struct cs_idmap link_index; /* link id -> index */
     struct conn_peer *peers;
+    uint64_t peer_epoch;   /* bumped by every change of a peer's up, dialling,
+                              accepting or resolving (conn_peer_epoch) */
     char **peer_names;     /* owned copies */
     size_t peer_count, peer_cap;
     struct cs_strmap peer_index; /* name -> index */

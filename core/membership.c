@@ -15,6 +15,7 @@ void name_set_init(struct name_set *s)
 {
     memset(s, 0, sizeof *s);
     cs_strmap_init(&s->index);
+    s->version = 1; /* memos use 0 for "none" */
 }
 
 /* Sets up to this capacity keep their storage when cleared. */
@@ -40,13 +41,16 @@ void name_set_clear(struct name_set *s)
      * worth keeping once emptied (a libcluster round that failed empties
      * its answer; otherwise rounds keep the answer and overwrite it, see
      * answer_add). */
+    uint64_t version = s->version + 1;
     if (s->cap > NAME_SET_KEEP) {
         name_set_free(s);
+        s->version = version;
         return;
     }
     for (size_t i = 0; i < s->count; i++)
         free(s->names[i]);
     s->count = 0;
+    s->version = version;
     cs_strmap_clear(&s->index);
 }
 
@@ -96,6 +100,7 @@ int32_t name_set_add(struct name_set *s, const char *name)
     s->old_counter[i] = 0;
     s->counter[i] = 0;
     s->count++;
+    s->version++;
     return i;
 }
 
@@ -106,6 +111,7 @@ void name_set_remove(struct name_set *s, const char *name)
         return;
     cs_strmap_del(&s->index, name);
     free(s->names[i]);
+    s->version++;
     size_t last = --s->count;
     if ((size_t)i != last) { /* move the last entry into the hole */
         s->names[i] = s->names[last];
@@ -364,11 +370,21 @@ void mem_connect_discovered(struct membership *m, struct topo *t)
 {
     const struct name_set *d = &t->discovered;
     if (m->cfg->mode == MEM_FIXED || t->cfg->strategy == MEM_GOSSIP || t->cfg->strategy == MEM_STATIC) {
+        /* Whether a name needs a connect depends only on the peer states
+         * of the connection layer: with the same names and no peer state
+         * changed since a pass that connected nothing, this one would not. */
+        uint64_t epoch = conn_peer_epoch(m->conn);
+        if (t->settled_discovered_version == d->version && t->settled_peer_epoch == epoch)
+            return;
+        bool connected = false;
         for (size_t i = 0; i < d->count; i++)
             if (needs_connect(m, d->names[i])) {
                 m->stats.connects++;
                 conn_connect(m->conn, d->names[i]);
+                connected = true;
             }
+        t->settled_discovered_version = connected ? 0 : d->version;
+        t->settled_peer_epoch = epoch;
         return;
     }
     free(t->serial);
@@ -483,6 +499,14 @@ static void reconcile_fixed(struct membership *m, struct topo *t)
     struct name_set *d = &t->discovered;
     if (t->round_failed)
         return;
+    /* The same complete answer as at a reconcile that found every
+     * discovered name in it, and nothing discovered since: every add
+     * below would find its name (absent already 0), every check would
+     * find it answered. */
+    if (!t->round_truncated && t->quiet_answer_version == t->answer.version &&
+        t->quiet_discovered_version == d->version)
+        return;
+    t->quiet_answer_version = t->quiet_discovered_version = 0;
     for (size_t i = 0; i < t->answer.count; i++) {
         int32_t k = name_set_add(d, t->answer.names[i]);
         if (k >= 0)
@@ -490,13 +514,21 @@ static void reconcile_fixed(struct membership *m, struct topo *t)
     }
     if (t->round_truncated)
         return;
+    bool all_answered = true;
     for (size_t i = d->count; i-- > 0;) {
-        if (name_set_find(&t->answer, d->names[i]) >= 0 || ++d->absent[i] < m->cfg->absent_rounds)
+        if (name_set_find(&t->answer, d->names[i]) >= 0)
+            continue;
+        all_answered = false;
+        if (++d->absent[i] < m->cfg->absent_rounds)
             continue;
         char name[CS_NODE_NAME_MAX];
         snprintf(name, sizeof name, "%s", d->names[i]);
         name_set_remove(d, name);
         disconnect_vanished(m, t, name);
+    }
+    if (all_answered) {
+        t->quiet_answer_version = t->answer.version;
+        t->quiet_discovered_version = d->version;
     }
 }
 

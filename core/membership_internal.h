@@ -26,6 +26,7 @@ struct name_set {
     uint64_t *old_counter;  /* gossip: the highest counter accepted from old_creation */
     uint64_t *counter;   /* gossip: the highest counter accepted */
     size_t count, cap;
+    uint64_t version;    /* bumped whenever a name comes or goes */
 };
 
 struct topo {
@@ -57,6 +58,13 @@ struct topo {
     uint64_t serial_epoch;
     /* gossip */
     uint64_t gossip_counter;
+    /* Memos of work that would change nothing (fixed mode): the answer and
+     * discovered versions of the last reconcile that found every
+     * discovered name in the answer, and the discovered version and the
+     * connection layer's peer epoch of the last pass that found no name to
+     * connect to.  0: none. */
+    uint64_t quiet_answer_version, quiet_discovered_version;
+    uint64_t settled_discovered_version, settled_peer_epoch;
 };
 
 struct membership {

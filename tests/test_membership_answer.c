@@ -4,7 +4,9 @@
  * rounds: names that repeat the previous round's at the same position are
  * only counted, and a repeated A/AAAA address is recognised without being
  * formatted again.  Whatever the rounds' records, each round's answer must
- * be exactly its records' names in order, without duplicates.
+ * be exactly its records' names in order, without duplicates.  Rounds that
+ * change nothing skip their reconcile and connect passes (fixed mode): the
+ * skipped passes must still count absences and redial lost peers.
  */
 #include "tests.h"
 
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "../core/addr.h"
+#include "../core/conn_internal.h"
 #include "../core/membership_internal.h"
 #include "fuzz/null_env.h"
 
@@ -153,11 +156,68 @@ static void test_two_query_round_joins_answers(void **state)
     mem_free(r.m);
 }
 
+static bool discovered(struct answer_rig *r, int octet)
+{
+    char name[CS_NODE_NAME_MAX];
+    snprintf(name, sizeof name, "app@10.0.0.%d", octet);
+    return name_set_find(&r->m->topos[0].discovered, name) >= 0;
+}
+
+/* The transport reports the dial of 10.0.0.<octet> failed. */
+static void dial_fails(struct answer_rig *r, int octet)
+{
+    char name[CS_NODE_NAME_MAX];
+    snprintf(name, sizeof name, "app@10.0.0.%d", octet);
+    struct conn *c = r->m->conn;
+    int32_t pi = conn_peer_find(c, name);
+    assert_true(pi >= 0 && c->peers[pi].dialling >= 0);
+    struct cs_event ev = {.type = CS_EV_LINK_DOWN};
+    ev.u.link_down.link = c->links[c->peers[pi].dialling].id;
+    assert_true(mem_handle(r->m, &ev));
+    assert_true(c->peers[pi].dialling < 0);
+}
+
+static void test_unchanged_rounds_still_count_absences_and_redial(void **state)
+{
+    (void)state;
+    struct answer_rig r;
+    null_env_init(&r.env, "10.0.0.100");
+    mem_config_defaults(&r.cfg);
+    r.cfg.conn.setup_timeout = CS_SEC(3600); /* dials stay pending between rounds */
+    r.cfg.topology_count = 1;
+    mem_topology_defaults(&r.cfg.topologies[0], MEM_K8S_DNS);
+    snprintf(r.cfg.topologies[0].query, sizeof r.cfg.topologies[0].query, "svc.local");
+    struct mem_callbacks cb = {0};
+    r.m = mem_new(&r.env.env, &r.cfg, "app@10.0.0.100", &cb);
+    assert_non_null(r.m);
+    mem_start(r.m);
+    static const int all[] = {1, 2, 3}, no2[] = {1, 3};
+    answer(&r, all, 3, false, 0);
+    assert_int_equal(r.m->stats.connects, 3);
+    next_round(&r);
+    answer(&r, all, 3, false, 0); /* every peer is dialling: nothing to do */
+    assert_int_equal(r.m->stats.connects, 3);
+    dial_fails(&r, 2);
+    next_round(&r);
+    answer(&r, all, 3, false, 0); /* same names, but peer 2 needs a new dial */
+    assert_int_equal(r.m->stats.connects, 4);
+    /* Absent from two complete answers, back, then absent from three. */
+    for (int round = 0; round < 6; round++) {
+        next_round(&r);
+        bool back = round == 2;
+        answer(&r, back ? all : no2, back ? 3 : 2, false, 0);
+        assert_true(discovered(&r, 1) && discovered(&r, 3));
+        assert_int_equal(discovered(&r, 2), round < 5);
+    }
+    mem_free(r.m);
+}
+
 int test_membership_answer_run(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_answer_is_each_rounds_records_in_order),
         cmocka_unit_test(test_two_query_round_joins_answers),
+        cmocka_unit_test(test_unchanged_rounds_still_count_absences_and_redial),
     };
     return cmocka_run_group_tests_name("membership answer", tests, NULL, NULL);
 }
