@@ -47,6 +47,7 @@ static char *name_copy(struct registry *r, const char *name, size_t *name_len)
 void registry_init(struct registry *r)
 {
     memset(r, 0, sizeof *r);
+    r->version = 1;
 }
 
 static void extra_free(struct reg_extra *x)
@@ -277,6 +278,7 @@ struct reg_entry *registry_put_tagged(struct registry *r, const char *name, uint
     r->table[p].slot = (uint32_t)slot + 1;
     r->table[p].tag = tag;
     r->live++;
+    r->version++;
     *created = true;
     return e;
 }
@@ -291,6 +293,7 @@ void registry_remove(struct registry *r, const char *name)
     entry_clear(&r->slots[slot]);
     slot_free(r, slot);
     r->live--;
+    r->version++;
 }
 
 void registry_each(const struct registry *r, void (*fn)(void *ctx, struct reg_entry *e), void *ctx)

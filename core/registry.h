@@ -78,6 +78,7 @@ struct registry {
                                 malloc); a removed name's bytes are reused only
                                 when the registry is freed */
     size_t table_cap, used, live;
+    uint64_t version;        /* bumped whenever a name is added or removed (from 1) */
 };
 
 /* Prepares an empty registry. */

@@ -143,6 +143,13 @@ struct tracker {
     struct trk_wire_entry *batch_in; /* decoded events of a received batch (lookahead) */
     struct trk_wire_entry *snap_in;  /* decoded entries of a received snapshot */
     uint32_t snap_cap;
+    /* The registry's names in name order (tracker_merge.c), kept while
+     * its names stay the same (by_name_version is the registry version
+     * they were listed at; 0: none). */
+    const char **by_name;
+    size_t by_name_count, by_name_cap;
+    uint64_t by_name_version;
+    bool by_name_busy; /* a walk runs over it: a nested walk lists its own */
     struct trk_stats stats;
     struct trk_reply last_reply;
 };

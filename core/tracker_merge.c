@@ -501,7 +501,7 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
 }
 
 struct names_ctx {
-    char **names;
+    const char **names;
     size_t count;
 };
 
@@ -513,27 +513,68 @@ static void collect_name(void *ctx, struct reg_entry *e)
 
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Lists the registry's names in name order into `names` (room for every
+ * entry); returns how many. */
+static size_t list_by_name(const struct tracker *t, const char **names)
+{
+    struct names_ctx n = {names, 0};
+    registry_each(&t->reg, collect_name, &n);
+    qsort(n.names, n.count, sizeof *n.names, by_name);
+    return n.count;
+}
+
+/* The registry's names in name order: the kept list while the registry's
+ * names are those it was made of, else a new one. */
+static bool names_by_name(struct tracker *t)
+{
+    if (t->by_name_version == t->reg.version)
+        return true;
+    size_t count = registry_count(&t->reg);
+    if (count > t->by_name_cap) {
+        const char **names = realloc(t->by_name, count * sizeof *names);
+        if (!names)
+            return false;
+        t->by_name = names;
+        t->by_name_cap = count;
+    }
+    t->by_name_count = list_by_name(t, t->by_name);
+    t->by_name_version = t->reg.version;
+    return true;
 }
 
 /* Calls fn on every entry in name order (a canonical order, whatever the
  * slots).  fn may add, remove or re-own entries: the names are the
  * registry's arena copies, which outlive a removal (only registry_free
- * releases them), so each is looked up again before fn sees it. */
+ * releases them), so each is looked up again before fn sees it, and the
+ * list walked is the one made before the first call.  A walk started from
+ * within fn lists the names afresh, leaving the outer walk's list alone. */
 static void each_entry_by_name(struct tracker *t, void (*fn)(struct tracker *t, struct reg_entry *e))
 {
-    size_t count = registry_count(&t->reg);
-    struct names_ctx n = {malloc((count ? count : 1) * sizeof(char *)), 0};
-    if (!n.names)
-        return;
-    registry_each(&t->reg, collect_name, &n);
-    qsort(n.names, n.count, sizeof *n.names, by_name);
-    for (size_t i = 0; i < n.count; i++) {
-        struct reg_entry *e = registry_get(&t->reg, n.names[i]);
+    const char **names;
+    size_t count;
+    bool kept = !t->by_name_busy && names_by_name(t);
+    if (kept) {
+        names = t->by_name;
+        count = t->by_name_count;
+        t->by_name_busy = true;
+    } else {
+        names = malloc((registry_count(&t->reg) ? registry_count(&t->reg) : 1) * sizeof *names);
+        if (!names)
+            return;
+        count = list_by_name(t, names);
+    }
+    for (size_t i = 0; i < count; i++) {
+        struct reg_entry *e = registry_get(&t->reg, names[i]);
         if (e)
             fn(t, e);
     }
-    free(n.names);
+    if (kept)
+        t->by_name_busy = false;
+    else
+        free(names);
 }
 
 void trk_topology_change(struct tracker *t)
