@@ -185,8 +185,9 @@ static int reserve_points(struct ring *r, size_t need)
     return 0;
 }
 
-/* Merges a new node's sorted hashes into built points, through the
- * scratch half; marks the points stale when there is no room for it. */
+/* Merges a new node's sorted hashes into built points, in place from the
+ * back (each old point moves once, up by the number of new points after
+ * it); marks the points stale when there is no room for it. */
 static void merge_node(struct ring *r, const char *node, const uint64_t *hashes)
 {
     size_t n = r->points_per_node, total = r->point_count + n;
@@ -194,18 +195,17 @@ static void merge_node(struct ring *r, const char *node, const uint64_t *hashes)
         r->stale = true;
         return;
     }
-    struct ring_point *out = r->points + r->point_cap;
-    size_t a = 0, b = 0, k = 0;
-    while (a < r->point_count || b < n) {
-        if (b < n && (a == r->point_count || point_before(hashes[b], node, &r->points[a]))) {
-            out[k].hash = hashes[b++];
-            out[k++].node = node;
+    struct ring_point *p = r->points;
+    size_t a = r->point_count, b = n, k = total;
+    while (b > 0) {
+        if (a > 0 && point_before(hashes[b - 1], node, &p[a - 1])) {
+            p[--k] = p[--a];
         } else {
-            out[k++] = r->points[a++];
+            p[--k].hash = hashes[--b];
+            p[k].node = node;
         }
     }
-    memcpy(r->points, out, total * sizeof *out);
-    r->point_count = total;
+    r->point_count = total; /* the old points below k never moved */
 }
 
 /* Drops a departing node's points from built points, keeping their order. */
