@@ -177,11 +177,12 @@ static int reserve_points(struct ring *r, size_t need)
 {
     if (need <= r->point_cap)
         return 0;
-    struct ring_point *points = realloc(r->points, 2 * need * sizeof *points);
+    size_t cap = r->point_cap * 2 > need ? r->point_cap * 2 : need; /* a node at a time: double */
+    struct ring_point *points = realloc(r->points, 2 * cap * sizeof *points);
     if (!points)
         return -1;
     r->points = points; /* the second half is scratch */
-    r->point_cap = need;
+    r->point_cap = cap;
     return 0;
 }
 

@@ -273,11 +273,12 @@ static bool snap_room(struct tracker *t, uint32_t count)
 {
     if (count <= t->snap_cap)
         return true;
-    struct trk_wire_entry *in = realloc(t->snap_in, count * sizeof *in);
+    uint32_t cap = t->snap_cap * 2 > count ? t->snap_cap * 2 : count;
+    struct trk_wire_entry *in = realloc(t->snap_in, cap * sizeof *in);
     if (!in)
         return false;
     t->snap_in = in;
-    t->snap_cap = count;
+    t->snap_cap = cap;
     return true;
 }
 
