@@ -183,6 +183,12 @@ static void cluster_registry_each(void *instance, bool with_ring_owner, cs_entry
         trk_each_entry(n->trk, with_ring_owner, fn, ctx);
 }
 
+static uint64_t cluster_registry_epoch(void *instance)
+{
+    struct cluster_node *n = instance;
+    return n->trk ? trk_registry_epoch(n->trk) : 0;
+}
+
 static const char *cluster_waiting_for(void *instance)
 {
     struct cluster_node *n = instance;
@@ -273,6 +279,7 @@ const struct cs_proto cluster_proto = {
     .registry_digest = cluster_registry_digest,
     .registry_digest_full = cluster_registry_digest_full,
     .registry_each = cluster_registry_each,
+    .registry_epoch = cluster_registry_epoch,
     .message_can_progress = cluster_message_can_progress,
     .waiting_for = cluster_waiting_for,
     .state_key = cluster_state_key,

@@ -59,6 +59,11 @@ struct cs_proto {
      * always NULL without with_ring_owner: a ring lookup per entry is most
      * of a listing's cost). NULL: no registry. */
     void (*registry_each)(void *instance, bool with_ring_owner, cs_entry_sink fn, void *ctx);
+    /* Optional, for checkers that list the registry often: a number that
+     * changes (within one instance) whenever what registry_each lists, owner
+     * and started flag included, may have changed; equal readings mean an
+     * equal listing.  NULL: no such promise. */
+    uint64_t (*registry_epoch)(void *instance);
     /* Optional, for the stuck detector: false when a link message with these
      * bytes, on its way to or from the instance, cannot move it on (a
      * keep-alive tick). NULL: every message can. */

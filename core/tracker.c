@@ -528,6 +528,7 @@ static bool counted(const struct reg_entry *e)
 
 void trk_digest_out(struct tracker *t, const struct reg_entry *e)
 {
+    t->entry_changes++;
     if (!counted(e))
         return;
     t->digest_count--;
@@ -540,6 +541,12 @@ void trk_digest_in(struct tracker *t, const struct reg_entry *e)
         return;
     t->digest_count++;
     t->digest_sum += entry_hash(t, e);
+}
+
+uint64_t trk_registry_epoch(const struct tracker *t)
+{
+    /* Both only grow: their sum changes when either does. */
+    return t->entry_changes + t->reg.version;
 }
 
 void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum)

@@ -102,6 +102,11 @@ void trk_nodes_digest(const struct tracker *t, size_t *count, uint64_t *sum);
 void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum);
 /* The same digest recomputed from every entry (to verify the kept one). */
 void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *sum);
+/* A number that changes whenever an entry comes, goes, or may have changed
+ * its owner, handle, tombstone or started flag (every such change goes
+ * through trk_digest_out first): equal readings mean trk_each_entry lists
+ * the same. */
+uint64_t trk_registry_epoch(const struct tracker *t);
 /* Calls fn on every live entry (not tombstones) with its owner's name,
  * whether it is a started process, and, when with_ring_owner, the owner
  * this tracker's ring gives the name (NULL: none, or not asked for), in

@@ -132,6 +132,7 @@ struct tracker {
     uint64_t version_clock;       /* fixed mode: Lamport counter for versions */
     size_t digest_count;          /* live entries, kept as entries change */
     uint64_t digest_sum;          /* sum of XXH3 over (name, owner, handle) of live entries */
+    uint64_t entry_changes;       /* trk_digest_out calls (trk_registry_epoch) */
     uint64_t sync_epoch;          /* fixed mode */
     bool anti_entropy_armed;
     bool orphan_check_armed;

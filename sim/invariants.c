@@ -89,8 +89,16 @@ void sim_observe_handle(struct sim_world *w, const struct sim_event *ev)
         struct sim_node *n = &w->nodes[i];
         if (n->state != SIM_NODE_UP || !n->instance)
             continue;
+        /* The same listing as at the last look adds no holder. */
+        uint64_t epoch = w->proto->registry_epoch ? w->proto->registry_epoch(n->instance) : 0;
+        if (w->proto->registry_epoch && n->observed && n->observed_incarnation == n->incarnation &&
+            n->observed_epoch == epoch)
+            continue;
         struct observe_ctx c = {w->holders, n->index, n->incarnation};
         w->proto->registry_each(n->instance, false, note_holder, &c);
+        n->observed = true;
+        n->observed_incarnation = n->incarnation;
+        n->observed_epoch = epoch;
     }
     schedule_observe(w, w->now + w->sc->limits.check_interval);
 }

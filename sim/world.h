@@ -55,6 +55,11 @@ struct sim_node {
     size_t group_count;
     cs_time started_at;
     uint64_t events_handled;
+    /* The no-loss observer's last look at this node (sim/invariants.c):
+     * the incarnation and registry epoch it listed; valid when `observed`. */
+    bool observed;
+    uint32_t observed_incarnation;
+    uint64_t observed_epoch;
 };
 
 /* Harness-level knobs of a run (not part of the scenario). */
