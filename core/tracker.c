@@ -493,7 +493,7 @@ void trk_nodes_digest(const struct tracker *t, size_t *count, uint64_t *sum)
     *count = t->node_count;
     *sum = 0;
     for (size_t i = 0; i < t->node_count; i++)
-        *sum += XXH3_64bits(t->names[t->nodes[i]], strlen(t->names[t->nodes[i]]));
+        *sum += t->name_hashes[t->nodes[i]]; /* XXH3 of the name */
 }
 
 const struct trk_stats *trk_stats(const struct tracker *t)

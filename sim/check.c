@@ -132,7 +132,7 @@ static int first_unconverged(struct sim_world *w, bool *unsettled)
     size_t live_count = 0;
     for (size_t i = 0; i < w->node_count; i++)
         if (live(&w->nodes[i]) && included(w, i)) {
-            total += XXH3_64bits(w->nodes[i].name, strlen(w->nodes[i].name));
+            total += w->nodes[i].name_hash;
             live_count++;
         }
     for (size_t i = 0; i < w->node_count; i++) {
@@ -150,7 +150,7 @@ static int first_unconverged(struct sim_world *w, bool *unsettled)
             *unsettled = true;
             return (int)i;
         }
-        if (v.count != live_count - 1 || v.sum != total - XXH3_64bits(n->name, strlen(n->name)))
+        if (v.count != live_count - 1 || v.sum != total - n->name_hash)
             return (int)i;
     }
     return registries_disagree(w);

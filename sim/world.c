@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 static uint32_t addr_key(const struct cs_addr *a)
 {
@@ -30,6 +32,7 @@ static void assign_address(struct sim_world *w, struct sim_node *n, const struct
 {
     n->addr = *addr;
     scenario_node_name(w->sc, n->index, addr, n->name, sizeof n->name);
+    n->name_hash = XXH3_64bits(n->name, strlen(n->name));
 }
 
 static bool address_in_use(void *ctx, const struct cs_addr *a)

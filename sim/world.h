@@ -43,6 +43,7 @@ struct sim_node {
     uint32_t incarnation;        /* bumped at every start */
     struct cs_addr addr;
     char name[CS_NODE_NAME_MAX]; /* basename@address */
+    uint64_t name_hash;          /* XXH3-64 of name (view digests) */
     struct cs_env env;
     void *instance;              /* the protocol instance while up */
     struct sim_world *world;
