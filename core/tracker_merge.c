@@ -523,7 +523,8 @@ static size_t list_by_name(const struct tracker *t, const char **names)
 {
     struct names_ctx n = {names, 0};
     registry_each(&t->reg, collect_name, &n);
-    qsort(n.names, n.count, sizeof *n.names, by_name);
+    if (n.count > 1) /* (names may be NULL when the registry is empty) */
+        qsort(n.names, n.count, sizeof *n.names, by_name);
     return n.count;
 }
 

@@ -155,7 +155,8 @@ static int rebase(struct sim_evq *q, uint64_t utime)
         all[n++] = zero->items[i];
     zero->count = q->head = 0;
     for (unsigned b = 1; b < SIM_EVQ_BUCKETS; b++) {
-        memcpy(all + n, q->buckets[b].items, q->buckets[b].count * sizeof *all);
+        if (q->buckets[b].count) /* (an unused bucket has no array) */
+            memcpy(all + n, q->buckets[b].items, q->buckets[b].count * sizeof *all);
         n += q->buckets[b].count;
         q->buckets[b].count = 0;
     }
