@@ -213,6 +213,19 @@ struct sim_event *sim_evq_get(struct sim_evq *q, uint32_t slot)
     return &q->slab[slot];
 }
 
+struct sim_event *sim_evq_find(struct sim_evq *q, bool (*match)(void *ctx, const struct sim_event *ev), void *ctx)
+{
+    for (unsigned b = 0; b < SIM_EVQ_BUCKETS; b++) {
+        const struct sim_evq_bucket *bk = &q->buckets[b];
+        for (uint32_t i = b == 0 ? q->head : 0; i < bk->count; i++) {
+            struct sim_event *ev = &q->slab[bk->items[i].key & SLOT_MASK];
+            if (match(ctx, ev))
+                return ev;
+        }
+    }
+    return NULL;
+}
+
 struct each_ctx {
     struct sim_evq *q;
     void (*fn)(void *ctx, const struct sim_event *ev);

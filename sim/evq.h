@@ -100,6 +100,9 @@ cs_time sim_evq_peek_time(struct sim_evq *q);
 /* The queued event in `slot` (valid until it is popped), e.g. to cancel it
  * by setting its kind to SEV_NONE. */
 struct sim_event *sim_evq_get(struct sim_evq *q, uint32_t slot);
+/* The first queued event `match` accepts, in unspecified order (so at most
+ * one may match), or NULL; the result may be changed, e.g. cancelled. */
+struct sim_event *sim_evq_find(struct sim_evq *q, bool (*match)(void *ctx, const struct sim_event *ev), void *ctx);
 /* Calls `fn` on every queued event, in unspecified order (use only for
  * order-independent questions such as counting). */
 void sim_evq_each(struct sim_evq *q, void (*fn)(void *ctx, const struct sim_event *ev), void *ctx);

@@ -64,7 +64,6 @@ struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_opti
     w->proto_config = opt->proto ? opt->proto_config : NULL; /* NULL: per node, from the scenario */
     sim_evq_init(&w->queue);
     cs_idmap_init(&w->addr_index);
-    cs_idmap_init(&w->timers);
     w->ring_memo = ring_memo_new(0); /* without memory, each node hashes its own */
     w->converged_since = -1;
     w->first_stuck_at = -1;
@@ -115,7 +114,6 @@ void sim_world_free(struct sim_world *w)
             w->proto->destroy(w->nodes[i].instance);
     sim_evq_free(&w->queue);
     cs_idmap_free(&w->addr_index);
-    cs_idmap_free(&w->timers);
     sim_net_free(&w->net);
     sim_dns_free(&w->dns, w->node_count);
     sim_trace_free(&w->trace);
@@ -230,29 +228,32 @@ cs_timer_id sim_timer_start(struct sim_world *w, uint32_t node, cs_time delay, u
         .kind = SEV_TIMER, .node = node, .src = node, .incarnation = n->incarnation,
         .id = id, .tag = tag,
     };
-    int64_t slot = sim_schedule(w, &ev);
-    if (slot < 0)
+    if (sim_schedule(w, &ev) < 0)
         return 0;
-    cs_idmap_put(&w->timers, id, (int32_t)slot);
     sim_trace_event(&w->trace, w->now, n->id, "timer_set", "\"timer\":%u,\"tag\":%llu,\"at\":%lld",
                     id, (unsigned long long)tag, (long long)ev.time);
     return id;
 }
 
+static bool is_timer(void *ctx, const struct sim_event *ev)
+{
+    return ev->kind == SEV_TIMER && ev->id == *(const cs_timer_id *)ctx;
+}
+
+/* Cancels a pending timer by finding it in the queue: no protocol of ours
+ * cancels timers on a hot path, so the queue keeps no index of them (one
+ * per timer started cost a map insert and delete each). */
 void sim_timer_cancel(struct sim_world *w, cs_timer_id timer)
 {
-    int32_t slot = cs_idmap_get(&w->timers, timer);
-    if (slot < 0)
-        return;
-    struct sim_event *ev = sim_evq_get(&w->queue, (uint32_t)slot);
+    struct sim_event *ev = sim_evq_find(&w->queue, is_timer, &timer);
+    if (!ev)
+        return; /* fired, cancelled already, or never started */
     sim_trace_event(&w->trace, w->now, w->nodes[ev->node].id, "timer_cancel", "\"timer\":%u", timer);
     ev->kind = SEV_NONE;
-    cs_idmap_del(&w->timers, timer);
 }
 
 static void fire_timer(struct sim_world *w, const struct sim_event *ev)
 {
-    cs_idmap_del(&w->timers, ev->id);
     struct sim_node *n = &w->nodes[ev->node];
     if (!sim_node_alive(n) || n->incarnation != ev->incarnation)
         return;

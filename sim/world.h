@@ -97,7 +97,6 @@ struct sim_world {
     size_t node_count;
     uint32_t next_address;       /* pool offset of the next new address */
     struct cs_idmap addr_index;  /* address key -> node index */
-    struct cs_idmap timers;      /* timer id -> queue slot */
     uint32_t next_timer_id, next_query_id;
     struct pcg32 rng_network, rng_dgram, rng_dns, rng_faults, rng_schedule;
     struct pcg_bytes entropy;    /* the scenario's recorded entropy, if any */
