@@ -162,6 +162,7 @@ void trk_add_node(struct tracker *t, uint32_t idx)
         return;
     t->nodes[t->node_count++] = idx;
     t->met[idx] = true;
+    t->node_changes++;
     ring_add(t->ring, trk_name(t, idx));
 }
 
@@ -172,6 +173,7 @@ void trk_remove_node(struct tracker *t, uint32_t idx)
         if (t->nodes[i] == idx) {
             memmove(&t->nodes[i], &t->nodes[i + 1], (t->node_count - i - 1) * sizeof *t->nodes);
             t->node_count--;
+            t->node_changes++;
             ring_remove(t->ring, trk_name(t, idx));
             return;
         }

@@ -133,6 +133,14 @@ struct tracker {
     size_t digest_count;          /* live entries, kept as entries change */
     uint64_t digest_sum;          /* sum of XXH3 over (name, owner, handle) of live entries */
     uint64_t entry_changes;       /* trk_digest_out calls (trk_registry_epoch) */
+    /* Topology changes that would change nothing are skipped
+     * (tracker_merge.c): node_changes counts changes of the node list and
+     * the ring; a pass that acted on no entry and read no clock leaves its
+     * registry epoch and node_changes as the mark of a quiet state. */
+    uint64_t node_changes;
+    uint64_t reconsider_acts, reconsider_timed;
+    bool quiet_valid;
+    uint64_t quiet_epoch, quiet_nodes;
     uint64_t sync_epoch;          /* fixed mode */
     bool anti_entropy_armed;
     bool orphan_check_armed;

@@ -445,6 +445,7 @@ static bool owner_gone(struct tracker *t, uint32_t owner)
         return false;
     if (t->cfg.mode == TRK_SWARM || t->met[owner])
         return true;
+    t->reconsider_timed++; /* the answer depends on the time */
     cs_time now = t->env->now(t->env);
     if (t->unknown_since[owner] < 0)
         t->unknown_since[owner] = now;
@@ -465,8 +466,10 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
     const char *ring = ring_owner(t->ring, e->name);
     bool mine = e->owner == 0 && (uint32_t)(e->handle >> 32) == t->creation;
     if (mine) {
-        if ((e->flags & REG_STARTED) && ring && strcmp(ring, t->self) != 0)
+        if ((e->flags & REG_STARTED) && ring && strcmp(ring, t->self) != 0) {
+            t->reconsider_acts++;
             handoff(t, e, ring);
+        }
         return;
     }
     /* owner 0 and not mine: a process of an earlier incarnation of ours,
@@ -474,6 +477,7 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
     bool departed = e->owner == 0 || owner_gone(t, e->owner);
     if (!departed)
         return;
+    t->reconsider_acts++;
     bool stale_own = e->owner == 0 && t->cfg.mode == TRK_FIXED;
     if ((e->flags & REG_STARTED) && ring && (strcmp(ring, t->self) == 0 || stale_own)) {
         /* Fixed mode restarts a stale process of its own at once (only this
@@ -579,9 +583,21 @@ static void each_entry_by_name(struct tracker *t, void (*fn)(struct tracker *t, 
         free(names);
 }
 
+/* A pass reconsiders every entry after the ring or the node list changed,
+ * or entries came in.  What reconsider does with an entry depends on the
+ * entry, the ring and node list, and (owner_gone) the time: with the same
+ * registry epoch and node list as after a pass that acted on no entry and
+ * read no clock, a new pass would act on none either, and is skipped (most
+ * passes follow a sync that brought nothing new). */
 void trk_topology_change(struct tracker *t)
 {
+    if (t->quiet_valid && t->quiet_epoch == trk_registry_epoch(t) && t->quiet_nodes == t->node_changes)
+        return;
+    uint64_t acts = t->reconsider_acts, timed = t->reconsider_timed;
     each_entry_by_name(t, reconsider);
+    t->quiet_valid = acts == t->reconsider_acts && timed == t->reconsider_timed;
+    t->quiet_epoch = trk_registry_epoch(t);
+    t->quiet_nodes = t->node_changes;
 }
 
 /* ---- graceful stop ---- */
@@ -610,6 +626,7 @@ void trk_stop(struct tracker *t)
         return;
     t->stopping = true;
     ring_remove(t->ring, t->self); /* fixed mode hands off to the ring without us */
+    t->node_changes++;
     each_entry_by_name(t, stop_entry);
     trk_batch_flush(t); /* the untracks and handoffs leave before the node does */
 }

@@ -1,11 +1,18 @@
 /*
- * tests/test_tracker_epoch.c: trk_registry_epoch's promise (group
- * "tracker-epoch"), which lets the simulator's no-loss observer skip a node
- * whose registry it already listed: while a tracker's epoch reads the same,
- * trk_each_entry lists the same entries (name, owner, started).  Random
- * commands, deliveries, anti-entropy rounds and crashes on three trackers,
- * in both modes; after every step each tracker's listing is compared with
- * the one taken at its previous reading.
+ * tests/test_tracker_epoch.c: what lets work be skipped when nothing
+ * changed (group "tracker-epoch").
+ *
+ *  - trk_registry_epoch's promise, which lets the simulator's no-loss
+ *    observer skip a node whose registry it already listed: while a
+ *    tracker's epoch reads the same, trk_each_entry lists the same entries
+ *    (name, owner, started).  Random commands, deliveries, anti-entropy
+ *    rounds and crashes on three trackers, in both modes; after every step
+ *    each tracker's listing is compared with the one taken at its previous
+ *    reading.
+ *  - Quiet topology passes: a pass that would act on no entry is skipped,
+ *    but not after the node list changed (a join still hands a process to
+ *    its new ring owner) nor when the last pass depended on the time (an
+ *    orphan of a never-met owner is still taken over when its wait ends).
  */
 #include "tests.h"
 #include "tracker_harness.h"
@@ -140,11 +147,64 @@ static void test_epoch_same_means_listing_same_swarm(void **state)
         run_epoch_promise(TRK_SWARM, seed);
 }
 
+/* A started process on A alone, whose ring owner is B once B is there:
+ * quiet passes on A, then B joins; the pass after the join hands it to B. */
+static void test_quiet_pass_then_join_hands_off(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_start_alone(h, 0);
+    char s[32];
+    const int both[2] = {0, 1};
+    name_owned_by(h, both, 2, 1, "s", s, sizeof s);
+    h_cmd(h, 0, "register_started", s, NULL, 7);
+    h_settle(h);
+    assert_int_equal(h_procs(h, 0, s), 1);
+    trk_topology_change(T(0)); /* nothing to do: quiet, */
+    trk_topology_change(T(0)); /* so this one is skipped */
+    assert_true(T(0)->quiet_valid);
+    h_start(h, 1);
+    h_link(h, 0, 1);
+    h_settle(h);
+    h_run_until(h, h->now + CS_SEC(5));
+    h_settle(h);
+    assert_int_equal(h_procs(h, 0, s), 0);
+    assert_int_equal(h_procs(h, 1, s), 1);
+    assert_string_equal(h_owner(h, 0, s), NAME[1]);
+}
+
+/* B's snapshot brings A a started process of C, a node A never met: A
+ * waits sync_timeout for C (a pass that read the clock, so not quiet), then
+ * takes it over as its ring owner when the orphan check fires. */
+static void test_orphan_taken_over_after_its_wait(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    char x[32];
+    const int both[2] = {0, 1};
+    name_owned_by(h, both, 2, 0, "x", x, sizeof x);
+    uint8_t clock[16], seed[8], buf[1024];
+    size_t cl = clock_after(1, clock, sizeof clock), sl = clock_after(0, seed, sizeof seed);
+    struct fentry orphan = {x, "app@10.0.0.9", (uint64_t)9 << 32 | 1, 50, REG_STARTED, clock, cl};
+    size_t len = forge_snapshot(buf, sizeof buf, M_SYNC_RECV, NAME[1], seed, sl, &orphan, 1);
+    trk_message(T(0), NAME[1], buf, len);
+    h_drop(h, -1, -1);
+    assert_string_equal(h_owner(h, 0, x), "app@10.0.0.9");
+    assert_false(T(0)->quiet_valid); /* the pass depended on the time */
+    assert_int_equal(h_procs(h, 0, x), 0);
+    h_run_until(h, h->now + h->cfg.sync_timeout + CS_SEC(1));
+    assert_int_equal(h_procs(h, 0, x), 1);
+    assert_string_equal(h_owner(h, 0, x), NAME[0]);
+}
+
 int test_tracker_epoch_run(void)
 {
     const struct CMUnitTest tests[] = {
         T_(test_epoch_same_means_listing_same_fixed),
         T_(test_epoch_same_means_listing_same_swarm),
+        T_(test_quiet_pass_then_join_hands_off),
+        T_(test_orphan_taken_over_after_its_wait),
     };
     return cmocka_run_group_tests_name("tracker-epoch", tests, NULL, NULL);
 }
