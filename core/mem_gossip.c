@@ -69,19 +69,19 @@ void mem_gossip_tick(struct membership *m, size_t ti)
 /* Replay check and bookkeeping: true when (creation, counter) is new.  The
  * current and the previous incarnation are remembered, each with the
  * highest counter accepted from it. */
-static bool fresh(struct name_set *heard, int32_t k, uint32_t creation, uint64_t counter)
+static bool fresh(struct name_info *heard, uint32_t creation, uint64_t counter)
 {
-    if (heard->creation[k] == creation)
-        return counter > heard->counter[k];
+    if (heard->creation == creation)
+        return counter > heard->counter;
     /* The previous incarnation: its captured heartbeats stay refused, but a
      * higher counter means it is the live one (the incarnation that
      * displaced it was a replay of an older one): switch back to it. */
-    if (heard->old_creation[k] == creation && counter <= heard->old_counter[k])
+    if (heard->old_creation == creation && counter <= heard->old_counter)
         return false;
     /* Another incarnation of the sender (it restarted): accept it, and keep
      * the one it replaces so that its captured heartbeats stay refused. */
-    heard->old_creation[k] = heard->creation[k];
-    heard->old_counter[k] = heard->counter[k];
+    heard->old_creation = heard->creation;
+    heard->old_counter = heard->counter;
     return true;
 }
 
@@ -120,16 +120,27 @@ bool mem_gossip_datagram(struct membership *m, const uint8_t *data, size_t len)
     int32_t k = name_set_add(&t->discovered, name);
     if (k < 0)
         return true;
-    if (t->discovered.counter[k] != 0 && !fresh(&t->discovered, k, creation, counter)) {
+    struct name_info *heard = &t->discovered.info[k];
+    if (heard->counter != 0 && !fresh(heard, creation, counter)) {
         m->stats.gossip_replayed++;
         cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] rejected a replayed heartbeat of %s",
                 t->cfg->name, name);
         return true;
     }
-    t->discovered.creation[k] = creation;
-    t->discovered.counter[k] = counter;
+    heard->creation = creation;
+    heard->counter = counter;
     m->stats.gossip_accepted++;
-    if (!conn_is_up(m->conn, name) && !conn_is_connecting(m->conn, name) && !m->stopping) {
+    /* Up or connecting when last looked, and no peer state changed since:
+     * still so (a heartbeat of every peer, several times a second, would
+     * otherwise look the sender up twice in the connection layer). */
+    uint64_t epoch = conn_peer_epoch(m->conn) + 1;
+    if (heard->linked_epoch == epoch)
+        return true;
+    if (conn_is_up(m->conn, name) || conn_is_connecting(m->conn, name)) {
+        heard->linked_epoch = epoch;
+        return true;
+    }
+    if (!m->stopping) {
         m->stats.connects++;
         conn_connect(m->conn, name);
     }

@@ -27,11 +27,7 @@ void name_set_free(struct name_set *s)
     for (size_t i = 0; i < s->count; i++)
         free(s->names[i]);
     free(s->names);
-    free(s->absent);
-    free(s->creation);
-    free(s->old_creation);
-    free(s->old_counter);
-    free(s->counter);
+    free(s->info);
     memset(s, 0, sizeof *s);
 }
 
@@ -67,24 +63,12 @@ int32_t name_set_add(struct name_set *s, const char *name)
     if (s->count == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 8;
         char **n = realloc(s->names, cap * sizeof *n);
-        uint32_t *a = n ? realloc(s->absent, cap * sizeof *a) : NULL;
-        uint32_t *c = a ? realloc(s->creation, cap * sizeof *c) : NULL;
-        uint32_t *o = c ? realloc(s->old_creation, cap * sizeof *o) : NULL;
-        uint64_t *q = o ? realloc(s->old_counter, cap * sizeof *q) : NULL;
-        uint64_t *k = q ? realloc(s->counter, cap * sizeof *k) : NULL;
         if (n)
             s->names = n;
-        if (a)
-            s->absent = a;
-        if (c)
-            s->creation = c;
-        if (o)
-            s->old_creation = o;
-        if (q)
-            s->old_counter = q;
-        if (!k)
+        struct name_info *info = n ? realloc(s->info, cap * sizeof *info) : NULL;
+        if (!info)
             return -1;
-        s->counter = k;
+        s->info = info;
         s->cap = cap;
     }
     i = (int32_t)s->count;
@@ -94,11 +78,7 @@ int32_t name_set_add(struct name_set *s, const char *name)
         return -1;
     }
     s->names[i] = copy;
-    s->absent[i] = 0;
-    s->creation[i] = 0;
-    s->old_creation[i] = 0;
-    s->old_counter[i] = 0;
-    s->counter[i] = 0;
+    s->info[i] = (struct name_info){0};
     s->count++;
     s->version++;
     return i;
@@ -115,11 +95,7 @@ void name_set_remove(struct name_set *s, const char *name)
     size_t last = --s->count;
     if ((size_t)i != last) { /* move the last entry into the hole */
         s->names[i] = s->names[last];
-        s->absent[i] = s->absent[last];
-        s->creation[i] = s->creation[last];
-        s->old_creation[i] = s->old_creation[last];
-        s->old_counter[i] = s->old_counter[last];
-        s->counter[i] = s->counter[last];
+        s->info[i] = s->info[last];
         cs_strmap_put(&s->index, s->names[i], i);
     }
 }
@@ -510,7 +486,7 @@ static void reconcile_fixed(struct membership *m, struct topo *t)
     for (size_t i = 0; i < t->answer.count; i++) {
         int32_t k = name_set_add(d, t->answer.names[i]);
         if (k >= 0)
-            d->absent[k] = 0;
+            d->info[k].absent = 0;
     }
     if (t->round_truncated)
         return;
@@ -519,7 +495,7 @@ static void reconcile_fixed(struct membership *m, struct topo *t)
         if (name_set_find(&t->answer, d->names[i]) >= 0)
             continue;
         all_answered = false;
-        if (++d->absent[i] < m->cfg->absent_rounds)
+        if (++d->info[i].absent < m->cfg->absent_rounds)
             continue;
         char name[CS_NODE_NAME_MAX];
         snprintf(name, sizeof name, "%s", d->names[i]);

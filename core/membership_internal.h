@@ -17,14 +17,21 @@ enum mem_timer { MT_POLL = 1, MT_GOSSIP, MT_SERIAL_GUARD };
 
 /* A set of node names with a per-name counter (absent rounds, or gossip
  * replay state), indexed by a string map. */
+/* What a set keeps with each name. */
+struct name_info {
+    uint32_t absent;       /* complete DNS answers missing it in a row */
+    uint32_t creation;     /* gossip: the sender's incarnation */
+    uint32_t old_creation; /* gossip: its previous incarnation (replays refused) */
+    uint64_t old_counter;  /* gossip: the highest counter accepted from old_creation */
+    uint64_t counter;      /* gossip: the highest counter accepted */
+    uint64_t linked_epoch; /* gossip: conn_peer_epoch + 1 when it was last found up
+                              or connecting (0: not since it was added) */
+};
+
 struct name_set {
     struct cs_strmap index;
     char **names;        /* owned copies */
-    uint32_t *absent;
-    uint32_t *creation;  /* gossip: the sender's incarnation */
-    uint32_t *old_creation; /* gossip: its previous incarnation (replays refused) */
-    uint64_t *old_counter;  /* gossip: the highest counter accepted from old_creation */
-    uint64_t *counter;   /* gossip: the highest counter accepted */
+    struct name_info *info; /* per name, same index */
     size_t count, cap;
     uint64_t version;    /* bumped whenever a name comes or goes */
 };

@@ -1,11 +1,14 @@
 /*
  * tests/test_membership_gossip.c: the gossip strategy (group
  * "membership-gossip"), on the harness of membership_harness.h: discovery
- * under datagram loss, a node with the wrong secret that never joins, and
- * replayed heartbeats (refused, also from an older incarnation).
+ * under datagram loss, a node with the wrong secret that never joins,
+ * replayed heartbeats (refused, also from an older incarnation), and a link
+ * lost under a partition that heartbeats dial again once it heals.
  */
 #include "tests.h"
 #include "membership_harness.h"
+
+#include "../sim/net.h"
 
 #include <string.h>
 
@@ -53,6 +56,29 @@ static void test_gossip_wrong_secret_never_joins(void **state)
     assert_true(st(t, 3)->gossip_bad_mac > 0);
     assert_int_equal(st(t, 3)->gossip_accepted, 0);
     assert_int_equal(st(t, 3)->connects, 0);
+}
+
+/* Heartbeats of a peer that is up are not looked up in the connection
+ * layer again until a peer's state changes: when the link to it breaks
+ * (a partition), the next heartbeat after the heal must dial it again. */
+static void test_gossip_redials_after_a_lost_link(void **state)
+{
+    struct fx *t = *state;
+    struct yopt o = {.mode = "fixed", .nodes = 3, .topology = GOSSIP_TOPOLOGY,
+                     .network = "  break_detect: 2s\n"};
+    open_world(t, &o, 1);
+    start_all(t);
+    fx_run(t, CS_SEC(3));
+    assert_true(full_mesh(t));
+    uint64_t dialled = st(t, 0)->connects + st(t, 1)->connects;
+    const uint32_t a = 0, b = 1;
+    sim_net_partition(t->w, &a, 1, &b, 1, false);
+    fx_run(t, CS_SEC(6)); /* the link breaks and both ends learn it */
+    assert_false(sees(t, 0, 1));
+    sim_net_unpartition(t->w, &a, 1, &b, 1, false);
+    fx_run(t, CS_SEC(9)); /* a few heartbeats */
+    assert_true(full_mesh(t));
+    assert_true(st(t, 0)->connects + st(t, 1)->connects > dialled);
 }
 
 struct dgram_grab {
@@ -180,6 +206,7 @@ int test_membership_gossip_run(void)
         cmocka_unit_test_setup_teardown(test_gossip_wrong_secret_never_joins, mt_setup, mt_teardown),
         cmocka_unit_test_setup_teardown(test_gossip_replay_refused, mt_setup, mt_teardown),
         cmocka_unit_test_setup_teardown(test_gossip_replay_of_older_incarnation, mt_setup, mt_teardown),
+        cmocka_unit_test_setup_teardown(test_gossip_redials_after_a_lost_link, mt_setup, mt_teardown),
     };
     return cmocka_run_group_tests_name("membership-gossip", tests, NULL, NULL);
 }
