@@ -288,15 +288,15 @@ bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
      * nothing.  A count the remaining bytes cannot hold is malformed before
      * anything is allocated for it. */
     uint32_t count = cs_get_u32(r), decoded = 0;
-    bool clocks_ok = true;
-    if (!r->bad && count <= (r->len - r->pos) / TRK_WIRE_ENTRY_MIN && snap_room(t, count)) {
-        for (; decoded < count && trk_get_entry(r, &t->snap_in[decoded]); decoded++)
-            clocks_ok = clocks_ok && trk_clock_valid(t, t->snap_in[decoded].clock, t->snap_in[decoded].clock_len);
-    } else if (!r->bad && count <= (r->len - r->pos) / TRK_WIRE_ENTRY_MIN) {
+    bool fits = !r->bad && count <= (r->len - r->pos) / TRK_WIRE_ENTRY_MIN;
+    if (fits && !snap_room(t, count)) {
         cs_logf(t->env, CS_LOG_ERROR, "[swarm] out of memory: a snapshot from %s is not taken (anti-entropy "
                 "brings it later)", trk_name(t, from));
         return false;
     }
+    bool clocks_ok = true;
+    for (; fits && decoded < count && trk_get_entry(r, &t->snap_in[decoded]); decoded++)
+        clocks_ok = clocks_ok && trk_clock_valid(t, t->snap_in[decoded].clock, t->snap_in[decoded].clock_len);
     if (decoded < count || !cs_reader_done(r) || !clocks_ok) {
         if (decoded == count && cs_reader_done(r))
             t->stats.bad_clock++;
