@@ -92,6 +92,7 @@ void trk_free(struct tracker *t)
     free(t->batch_buf);
     free(t->batch_in);
     free(t->snap_in);
+    free(t->snap_hash);
     free(t->by_name);
     free(t);
 }

@@ -101,8 +101,8 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
         if (!trk_merge_snapshot(t, (uint32_t)from, &r))
             return;
         t->stats.syncs_completed++;
-        if (type == M_SYNC_RECV)
-            push_to(t, (uint32_t)from, M_SYNC_ACK);
+        if (type == M_SYNC_RECV) /* what the peer lacks or holds otherwise */
+            trk_send_snapshot_reply(t, (uint32_t)from, M_SYNC_ACK, t->clock, t->clock_len);
         if (t->state == TRK_TRACKING)
             trk_topology_change(t);
         return;

@@ -151,7 +151,8 @@ struct tracker {
     bool batch_timer_armed, batch_flushing;
     struct trk_wire_entry *batch_in; /* decoded events of a received batch (lookahead) */
     struct trk_wire_entry *snap_in;  /* decoded entries of a received snapshot */
-    uint32_t snap_cap;
+    uint64_t *snap_hash;             /* and XXH3 of each one's encoded bytes */
+    uint32_t snap_cap, snap_count;   /* snap_count: of the last snapshot merged */
     /* The registry's names in name order (tracker_merge.c), kept while
      * its names stay the same (by_name_version is the registry version
      * they were listed at; 0: none). */
@@ -183,6 +184,14 @@ void trk_clock_seed(struct tracker *t);
 void trk_send_sync(struct tracker *t, uint32_t peer);
 void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
                        size_t clock_len);
+/* The same, as a reply to the snapshot just merged (fixed mode's
+ * sync_ack): without the entries that snapshot carried byte for byte
+ * (tracker_sync.c). */
+void trk_send_snapshot_reply(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
+                             size_t clock_len);
+/* XXH3 of an entry's encoded bytes, never 0: the key by which a reply
+ * leaves out what the peer sent. */
+uint64_t trk_entry_content_hash(const uint8_t *bytes, size_t len);
 /* Merges a snapshot (Swarm rules in swarm mode, version rules in fixed);
  * a malformed one (or one with an undecodable entry clock) is counted and
  * changes nothing: false. */

@@ -275,9 +275,12 @@ static bool snap_room(struct tracker *t, uint32_t count)
         return true;
     uint32_t cap = t->snap_cap * 2 > count ? t->snap_cap * 2 : count;
     struct trk_wire_entry *in = realloc(t->snap_in, cap * sizeof *in);
-    if (!in)
+    if (in)
+        t->snap_in = in;
+    uint64_t *hash = in ? realloc(t->snap_hash, cap * sizeof *hash) : NULL;
+    if (!hash)
         return false;
-    t->snap_in = in;
+    t->snap_hash = hash;
     t->snap_cap = cap;
     return true;
 }
@@ -295,8 +298,12 @@ bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
         return false;
     }
     bool clocks_ok = true;
-    for (; fits && decoded < count && trk_get_entry(r, &t->snap_in[decoded]); decoded++)
+    t->snap_count = 0;
+    for (size_t at = r->pos; fits && decoded < count && trk_get_entry(r, &t->snap_in[decoded]); decoded++) {
         clocks_ok = clocks_ok && trk_clock_valid(t, t->snap_in[decoded].clock, t->snap_in[decoded].clock_len);
+        t->snap_hash[decoded] = trk_entry_content_hash(r->buf + at, r->pos - at);
+        at = r->pos;
+    }
     if (decoded < count || !cs_reader_done(r) || !clocks_ok) {
         if (decoded == count && cs_reader_done(r))
             t->stats.bad_clock++;
@@ -307,6 +314,7 @@ bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
     }
     for (uint32_t i = 0; i < count; i++)
         apply_entry(t, &t->snap_in[i], true);
+    t->snap_count = count;
     return true;
 }
 

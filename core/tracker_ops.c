@@ -98,54 +98,6 @@ void trk_arm_anti_entropy(struct tracker *t)
     t->anti_entropy_armed = true;
 }
 
-void trk_send_sync(struct tracker *t, uint32_t peer)
-{
-    uint8_t buf[TRK_CLOCK_MAX + 256];
-    struct cs_writer w;
-    cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, M_SYNC);
-    cs_put_str(&w, t->self);
-    trk_put_clock(&w, t->clock, t->clock_len);
-    trk_send(t, peer, &w);
-}
-
-struct snap_ctx {
-    struct tracker *t;
-    struct cs_writer *w;
-    uint32_t count;
-};
-
-static void snap_entry(void *ctx, struct reg_entry *e)
-{
-    struct snap_ctx *s = ctx;
-    if ((e->flags & REG_TOMBSTONE) && s->t->cfg.mode == TRK_SWARM)
-        return;
-    trk_put_entry(s->t, s->w, e);
-    s->count++;
-}
-
-void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
-                       size_t clock_len)
-{
-    size_t cap = 1024 + TRK_CLOCK_MAX + registry_count(&t->reg) * (REG_NAME_MAX / 4 + 200);
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return;
-    struct cs_writer w;
-    cs_writer_init(&w, buf, cap);
-    cs_put_u8(&w, (uint8_t)type);
-    cs_put_str(&w, t->self);
-    trk_put_clock(&w, clock, clock_len);
-    size_t count_at = w.len;
-    cs_put_u32(&w, 0);
-    struct snap_ctx s = {t, &w, 0};
-    registry_each(&t->reg, snap_entry, &s);
-    for (int b = 0; b < 4; b++) /* patch the count in */
-        buf[count_at + (size_t)b] = (uint8_t)(s.count >> (8 * b));
-    trk_send(t, peer, &w);
-    free(buf);
-}
-
 /* ---- local registrations ---- */
 
 uint64_t trk_version_write(struct tracker *t)

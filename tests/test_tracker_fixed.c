@@ -3,8 +3,8 @@
  * "tracker-fixed"), on the harness of tracker_harness.h: no waiting without
  * a timeout, every parked request answered (start-up always reaches
  * tracking), duplicates resolved in either delivery order, deletions
- * propagate (a tombstone beats a stale snapshot), and a restarted node gets
- * the registry back.
+ * propagate (a tombstone beats a stale snapshot), a restarted node gets
+ * the registry back, and a sync_ack carries only what the pusher lacks.
  */
 #include "tests.h"
 #include "tracker_harness.h"
@@ -214,6 +214,56 @@ static void test_fixed_forwarded_call_times_out(void **state)
     assert_string_equal(h_last_reply(h, 0)->status, "timeout");
 }
 
+/* The number of entries a queued snapshot message carries. */
+static uint32_t snapshot_count(const struct hmsg *m)
+{
+    struct cs_reader r;
+    char sender[CS_NODE_NAME_MAX];
+    uint8_t clock[TRK_CLOCK_MAX];
+    cs_reader_init(&r, m->data, m->len);
+    cs_get_u8(&r);
+    cs_get_str(&r, sender, sizeof sender);
+    uint16_t n = cs_get_u16(&r);
+    assert_true(n <= sizeof clock);
+    cs_get_bytes(&r, clock, n);
+    uint32_t count = cs_get_u32(&r);
+    assert_false(r.bad);
+    return count;
+}
+
+/* 12f. A sync_ack carries what the pusher lacks or holds otherwise, not the
+ * copies it just sent.  A and B share a1, a2, b1; A alone has a3, B alone
+ * b2 (their broadcasts lost).  A pushes its four; B's answer is b2 alone,
+ * and then both hold the same five. */
+static void test_fixed_sync_ack_carries_only_what_differs(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    h_cmd(h, 0, "register", "a1", NULL, 1);
+    h_cmd(h, 0, "register", "a2", NULL, 2);
+    h_cmd(h, 1, "register", "b1", NULL, 3);
+    h_settle(h);
+    assert_same_registry(h, 0, 1);
+    h_cmd(h, 0, "register", "a3", NULL, 4);
+    h_drop(h, 0, 1);
+    h_cmd(h, 1, "register", "b2", NULL, 5);
+    h_drop(h, 1, 0);
+    h_pick(h, 0, 1);
+    h_fire(h, 0, TT_ANTI_ENTROPY);
+    const struct hmsg *push = h_find(h, 0, 1, M_SYNC_RECV);
+    assert_non_null(push);
+    assert_int_equal(snapshot_count(push), 4);
+    assert_int_equal(h_deliver(h, 0, 1), M_SYNC_RECV);
+    const struct hmsg *ack = h_find(h, 1, 0, M_SYNC_ACK);
+    assert_non_null(ack);
+    assert_int_equal(snapshot_count(ack), 1);
+    h_settle(h);
+    assert_int_equal(h_count(h, 0), 5);
+    assert_non_null(h_entry(h, 0, "b2"));
+    assert_same_registry(h, 0, 1);
+}
+
 /* ---- the group ------------------------------------------------------------- */
 
 int test_tracker_fixed_run(void)
@@ -225,6 +275,7 @@ int test_tracker_fixed_run(void)
         T_(test_fixed_unregister_propagates),
         T_(test_fixed_restart_gets_registry),
         T_(test_fixed_forwarded_call_times_out),
+        T_(test_fixed_sync_ack_carries_only_what_differs),
     };
     return cmocka_run_group_tests_name("tracker-fixed", tests, NULL, NULL);
 }

@@ -1,0 +1,130 @@
+/*
+ * core/tracker_sync.c: registry state as it travels between trackers: the
+ * `sync` request, and snapshots (sync_recv, sync_ack), whole or as a reply
+ * to the snapshot just merged.
+ *
+ * A reply (fixed mode's sync_ack) leaves out every entry whose encoding is
+ * byte for byte one the peer's own snapshot carried: the peer holds that
+ * copy already, and merging an identical copy changes nothing.  What it
+ * carries is what the peer lacks or holds otherwise: entries it did not
+ * send, and those that won against its copies here.  Entries are compared
+ * by XXH3 of their encoded bytes (tracker_merge.c keeps those of the last
+ * snapshot merged).
+ */
+#include "tracker_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+void trk_send_sync(struct tracker *t, uint32_t peer)
+{
+    uint8_t buf[TRK_CLOCK_MAX + 256];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, M_SYNC);
+    cs_put_str(&w, t->self);
+    trk_put_clock(&w, t->clock, t->clock_len);
+    trk_send(t, peer, &w);
+}
+
+uint64_t trk_entry_content_hash(const uint8_t *bytes, size_t len)
+{
+    uint64_t h = XXH3_64bits(bytes, len);
+    return h ? h : 1; /* 0 marks a free cell of the set below */
+}
+
+/* An open-addressing set of content hashes, at most half full. */
+struct content_set {
+    uint64_t *cells;
+    size_t mask;
+};
+
+static bool set_build(struct content_set *s, const uint64_t *hashes, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    s->cells = calloc(cap, sizeof *s->cells);
+    if (!s->cells)
+        return false;
+    s->mask = cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t p = (size_t)hashes[i] & s->mask;
+        while (s->cells[p] && s->cells[p] != hashes[i])
+            p = (p + 1) & s->mask;
+        s->cells[p] = hashes[i];
+    }
+    return true;
+}
+
+static bool set_has(const struct content_set *s, uint64_t h)
+{
+    for (size_t p = (size_t)h & s->mask; s->cells[p]; p = (p + 1) & s->mask)
+        if (s->cells[p] == h)
+            return true;
+    return false;
+}
+
+struct snap_ctx {
+    struct tracker *t;
+    struct cs_writer *w;
+    uint32_t count;
+    const struct content_set *skip; /* or NULL */
+};
+
+static void snap_entry(void *ctx, struct reg_entry *e)
+{
+    struct snap_ctx *s = ctx;
+    if ((e->flags & REG_TOMBSTONE) && s->t->cfg.mode == TRK_SWARM)
+        return;
+    size_t at = s->w->len;
+    trk_put_entry(s->t, s->w, e);
+    if (s->skip && !s->w->overflow &&
+        set_has(s->skip, trk_entry_content_hash(s->w->buf + at, s->w->len - at))) {
+        s->w->len = at; /* the peer sent this very copy */
+        return;
+    }
+    s->count++;
+}
+
+static void send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
+                          size_t clock_len, const struct content_set *skip)
+{
+    size_t cap = 1024 + TRK_CLOCK_MAX + registry_count(&t->reg) * (REG_NAME_MAX / 4 + 200);
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return;
+    struct cs_writer w;
+    cs_writer_init(&w, buf, cap);
+    cs_put_u8(&w, (uint8_t)type);
+    cs_put_str(&w, t->self);
+    trk_put_clock(&w, clock, clock_len);
+    size_t count_at = w.len;
+    cs_put_u32(&w, 0);
+    struct snap_ctx s = {t, &w, 0, skip};
+    registry_each(&t->reg, snap_entry, &s);
+    for (int b = 0; b < 4; b++) /* patch the count in */
+        buf[count_at + (size_t)b] = (uint8_t)(s.count >> (8 * b));
+    trk_send(t, peer, &w);
+    free(buf);
+}
+
+void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
+                       size_t clock_len)
+{
+    send_snapshot(t, peer, type, clock, clock_len, NULL);
+}
+
+void trk_send_snapshot_reply(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
+                             size_t clock_len)
+{
+    struct content_set skip;
+    if (!set_build(&skip, t->snap_hash, t->snap_count)) {
+        send_snapshot(t, peer, type, clock, clock_len, NULL); /* no memory: the whole snapshot */
+        return;
+    }
+    send_snapshot(t, peer, type, clock, clock_len, &skip);
+    free(skip.cells);
+}
