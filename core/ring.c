@@ -24,7 +24,7 @@
 
 struct ring_point {
     uint64_t hash;
-    const char *node; /* the ring's copy of the node name */
+    uint32_t node; /* its node's index in r->nodes (name order) */
 };
 
 struct ring {
@@ -36,17 +36,36 @@ struct ring {
     struct ring_point *points; /* sorted by (hash, node name); a cache of the nodes */
     size_t point_count, point_cap;
     bool stale;                /* the points are not built (a new ring, or no room to merge) */
-    struct ring_memo *memo;    /* shared point hashes, or NULL */
+    struct ring_memo *memo;    /* shared point hashes and layouts, or NULL */
+    uint64_t signature;        /* sum of XXH3 of the node names (layout_find) */
 };
 
 /* At most this many names are remembered; past it, rings compute again. */
 #define MEMO_MAX 4096
+
+/* Built points of a node set that a ring had, for rings that come to the
+ * same set (the simulated nodes of a cluster mostly agree on it): points
+ * refer to nodes by their index in name order, so equal sets have equal
+ * points. */
+struct ring_layout {
+    uint64_t signature;
+    char **names;             /* the set, in name order */
+    size_t node_count;
+    struct ring_point *points;
+    size_t point_count;
+};
+
+#define MEMO_LAYOUTS 64
+#define LAYOUT_MAX_POINTS 4096 /* larger rings build their own */
 
 struct ring_memo {
     uint32_t points_per_node;
     struct cs_strmap index;   /* node name -> its row of hashes */
     uint64_t **rows;          /* each points_per_node sorted hashes */
     size_t count, cap;
+    struct ring_layout layouts[MEMO_LAYOUTS];
+    size_t layout_next;       /* the one replaced next, round robin */
+    size_t layouts_taken;
 };
 
 struct ring *ring_new(uint32_t points_per_node, uint32_t static_quorum)
@@ -167,9 +186,9 @@ static void sort_hashes(uint64_t *h, uint64_t *tmp, size_t n)
 }
 
 /* Point order: by hash, equal hashes by node name. */
-static bool point_before(uint64_t hash, const char *node, const struct ring_point *p)
+static bool point_before(const struct ring *r, uint64_t hash, const char *node, const struct ring_point *p)
 {
-    return hash < p->hash || (hash == p->hash && strcmp(node, p->node) < 0);
+    return hash < p->hash || (hash == p->hash && strcmp(node, r->nodes[p->node]) < 0);
 }
 
 /* Makes room for `need` points (and as many again of sort scratch). */
@@ -186,10 +205,12 @@ static int reserve_points(struct ring *r, size_t need)
     return 0;
 }
 
-/* Merges a new node's sorted hashes into built points, in place from the
- * back (each old point moves once, up by the number of new points after
- * it); marks the points stale when there is no room for it. */
-static void merge_node(struct ring *r, const char *node, const uint64_t *hashes)
+/* Merges the points of the node just inserted at index `at` of r->nodes
+ * into built points: the others' indices from `at` on move up one, then
+ * the merge runs in place from the back (each old point moves once, up by
+ * the number of new points after it).  Marks the points stale when there
+ * is no room for it. */
+static void merge_node(struct ring *r, uint32_t at)
 {
     size_t n = r->points_per_node, total = r->point_count + n;
     if (reserve_points(r, total) != 0) {
@@ -197,25 +218,33 @@ static void merge_node(struct ring *r, const char *node, const uint64_t *hashes)
         return;
     }
     struct ring_point *p = r->points;
+    for (size_t i = 0; i < r->point_count; i++)
+        p[i].node += p[i].node >= at;
+    const uint64_t *hashes = r->hashes[at];
+    const char *node = r->nodes[at];
     size_t a = r->point_count, b = n, k = total;
     while (b > 0) {
-        if (a > 0 && point_before(hashes[b - 1], node, &p[a - 1])) {
+        if (a > 0 && point_before(r, hashes[b - 1], node, &p[a - 1])) {
             p[--k] = p[--a];
         } else {
             p[--k].hash = hashes[--b];
-            p[k].node = node;
+            p[k].node = at;
         }
     }
     r->point_count = total; /* the old points below k never moved */
 }
 
-/* Drops a departing node's points from built points, keeping their order. */
-static void filter_node(struct ring *r, const char *node)
+/* Drops the points of the node that was at index `at` of r->nodes (now
+ * gone from it), keeping their order; the others' indices past it move
+ * down one. */
+static void filter_node(struct ring *r, uint32_t at)
 {
     size_t k = 0;
     for (size_t i = 0; i < r->point_count; i++)
-        if (r->points[i].node != node)
-            r->points[k++] = r->points[i];
+        if (r->points[i].node != at) {
+            r->points[k] = r->points[i];
+            r->points[k++].node -= r->points[i].node > at;
+        }
     r->point_count = k;
 }
 
@@ -249,10 +278,21 @@ struct ring_memo *ring_memo_new(uint32_t points_per_node)
     return m;
 }
 
+static void layout_clear(struct ring_layout *l)
+{
+    for (size_t i = 0; i < l->node_count; i++)
+        free(l->names[i]);
+    free(l->names);
+    free(l->points);
+    memset(l, 0, sizeof *l);
+}
+
 void ring_memo_free(struct ring_memo *m)
 {
     if (!m)
         return;
+    for (size_t i = 0; i < MEMO_LAYOUTS; i++)
+        layout_clear(&m->layouts[i]);
     for (size_t i = 0; i < m->count; i++)
         free(m->rows[i]);
     free(m->rows);
@@ -263,6 +303,11 @@ void ring_memo_free(struct ring_memo *m)
 size_t ring_memo_count(const struct ring_memo *m)
 {
     return m ? m->count : 0;
+}
+
+size_t ring_memo_layouts_taken(const struct ring_memo *m)
+{
+    return m ? m->layouts_taken : 0;
 }
 
 void ring_use_memo(struct ring *r, struct ring_memo *memo)
@@ -292,6 +337,66 @@ static void memo_keep(struct ring_memo *m, const char *node, const uint64_t *has
     }
     memcpy(row, hashes, bytes);
     m->rows[m->count++] = row;
+}
+
+/* The memo's layout of the ring's node set, or NULL. */
+static const struct ring_layout *layout_find(const struct ring *r)
+{
+    if (!r->memo)
+        return NULL;
+    for (size_t i = 0; i < MEMO_LAYOUTS; i++) {
+        const struct ring_layout *l = &r->memo->layouts[i];
+        if (l->points && l->signature == r->signature && l->node_count == r->node_count) {
+            size_t k = 0;
+            while (k < r->node_count && strcmp(l->names[k], r->nodes[k]) == 0)
+                k++;
+            if (k == r->node_count)
+                return l;
+        }
+    }
+    return NULL;
+}
+
+/* Offers the ring's built points to the memo (best effort: without memory,
+ * or for a large ring, nothing is kept), in place of its oldest layout. */
+static void layout_keep(struct ring *r)
+{
+    struct ring_memo *m = r->memo;
+    if (!m || r->stale || r->point_count > LAYOUT_MAX_POINTS)
+        return;
+    struct ring_layout *l = &m->layouts[m->layout_next];
+    m->layout_next = (m->layout_next + 1) % MEMO_LAYOUTS;
+    layout_clear(l);
+    l->names = calloc(r->node_count ? r->node_count : 1, sizeof *l->names);
+    l->points = malloc((r->point_count ? r->point_count : 1) * sizeof *l->points);
+    for (size_t i = 0; l->names && l->points && i < r->node_count; i++, l->node_count++)
+        if (!(l->names[i] = strdup(r->nodes[i])))
+            break;
+    if (!l->names || !l->points || l->node_count != r->node_count) {
+        layout_clear(l);
+        return;
+    }
+    memcpy(l->points, r->points, r->point_count * sizeof *l->points);
+    l->point_count = r->point_count;
+    l->signature = r->signature;
+}
+
+/* Takes the memo's points of this node set, when it has them: true. */
+static bool layout_take(struct ring *r)
+{
+    const struct ring_layout *l = layout_find(r);
+    if (!l || reserve_points(r, l->point_count) != 0)
+        return false;
+    memcpy(r->points, l->points, l->point_count * sizeof *r->points);
+    r->point_count = l->point_count;
+    r->stale = false;
+    r->memo->layouts_taken++;
+    return true;
+}
+
+static uint64_t name_hash(const char *node)
+{
+    return XXH3_64bits(node, strlen(node));
 }
 
 /* The ring's own copy of a node's sorted point hashes: from the memo when
@@ -344,8 +449,11 @@ int ring_add(struct ring *r, const char *node)
     r->nodes[at] = copy;
     r->hashes[at] = hashes;
     r->node_count++;
-    if (!r->stale) /* otherwise the points are built at the next lookup */
-        merge_node(r, copy, hashes);
+    r->signature += name_hash(copy);
+    if (r->stale || layout_take(r)) /* stale: the points are built at the next lookup */
+        return 0;
+    merge_node(r, (uint32_t)at);
+    layout_keep(r);
     return 0;
 }
 
@@ -355,13 +463,16 @@ void ring_remove(struct ring *r, const char *node)
     size_t at = node_search(r, node, &found);
     if (!found)
         return;
-    if (!r->stale)
-        filter_node(r, r->nodes[at]);
+    r->signature -= name_hash(r->nodes[at]);
     free(r->nodes[at]);
     free(r->hashes[at]);
     memmove(&r->nodes[at], &r->nodes[at + 1], (r->node_count - at - 1) * sizeof *r->nodes);
     memmove(&r->hashes[at], &r->hashes[at + 1], (r->node_count - at - 1) * sizeof *r->hashes);
     r->node_count--;
+    if (r->stale || layout_take(r))
+        return;
+    filter_node(r, (uint32_t)at);
+    layout_keep(r);
 }
 
 /* Computes every node's points and sorts them. Done lazily, on the first
@@ -373,18 +484,21 @@ static int rebuild(struct ring *r)
     if (r->node_count > SIZE_MAX / sizeof(struct ring_point) / n)
         return -1;
     size_t need = r->node_count * n;
+    if (layout_take(r))
+        return 0;
     if (reserve_points(r, need) != 0)
         return -1;
     size_t k = 0;
     for (size_t node = 0; node < r->node_count; node++)
         for (size_t i = 0; i < n; i++, k++) {
             r->points[k].hash = r->hashes[node][i];
-            r->points[k].node = r->nodes[node];
+            r->points[k].node = (uint32_t)node;
         }
     if (k)
         sort_points(r->points, r->points + r->point_cap, k);
     r->point_count = k;
     r->stale = false;
+    layout_keep(r);
     return 0;
 }
 
@@ -406,7 +520,7 @@ const char *ring_owner_hash(const struct ring *r, uint64_t h)
     }
     if (lo == r->point_count)
         lo = 0;
-    return r->points[lo].node;
+    return r->nodes[r->points[lo].node];
 }
 
 const char *ring_owner(const struct ring *r, const char *name)

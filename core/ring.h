@@ -35,10 +35,11 @@
 
 struct ring; /* opaque */
 
-/* A cache of node point hashes that several rings may share (a simulator's
- * nodes all hash the same names): a pure memo, so a ring places names the
- * same with or without it.  Not thread-safe: share it only among rings used
- * by one thread. */
+/* A cache of node point hashes, and of the built points of recent node
+ * sets, that several rings may share (a simulator's nodes all hash the same
+ * names, and mostly agree on the set): a pure memo, so a ring places names
+ * the same with or without it.  Not thread-safe: share it only among rings
+ * used by one thread. */
 struct ring_memo;
 
 /* An empty memo for rings of points_per_node points (0: the default); NULL
@@ -50,6 +51,10 @@ void ring_memo_free(struct ring_memo *memo);
 
 /* How many nodes' hashes the memo holds. */
 size_t ring_memo_count(const struct ring_memo *memo);
+/* How many times a ring took the built points of its node set from the
+ * memo (a layout another ring with those nodes left there) instead of
+ * merging, filtering or sorting its own. */
+size_t ring_memo_layouts_taken(const struct ring_memo *memo);
 
 /* Makes the ring take point hashes from the memo, and add those it
  * computes; NULL (the default) computes every node's points. */

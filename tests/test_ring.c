@@ -12,6 +12,8 @@
  */
 #include "tests.h"
 
+#include "../sim/pcg.h"
+
 #include "../core/ring.h"
 
 #include <stdio.h>
@@ -282,6 +284,61 @@ static void test_ring_memo_shared_and_same_placement(void **state)
     ring_free(wide);
     ring_memo_free(other);
     ring_free(plain);
+}
+
+/* Rings that share a memo take built points of a node set another ring
+ * had (its layout) instead of merging or filtering their own: three rings
+ * walk random additions and removals of 12 nodes (mostly the same one on
+ * each in turn, as simulated nodes follow one cluster; now and then on one
+ * ring alone), looked up between steps so that their points are built, and
+ * after every change each places names exactly as a ring of the same nodes
+ * built without a memo. */
+static void test_ring_memo_layouts_same_placement(void **state)
+{
+    (void)state;
+    struct ring_memo *memo = ring_memo_new(0);
+    assert_non_null(memo);
+    enum { RINGS = 3, NODES = 12 };
+    struct ring *rings[RINGS];
+    bool in[RINGS][NODES + 1];
+    memset(in, 0, sizeof in);
+    for (int k = 0; k < RINGS; k++) {
+        rings[k] = ring_new(RING_POINTS_DEFAULT, 0);
+        assert_non_null(rings[k]);
+        ring_use_memo(rings[k], memo);
+    }
+    struct pcg32 rng;
+    pcg32_seed(&rng, 11, 2);
+    char buf[32];
+    for (int step = 0; step < 60; step++) {
+        int node = 1 + (int)pcg32_below(&rng, NODES);
+        int alone = pcg32_below(&rng, 5) == 0 ? (int)pcg32_below(&rng, RINGS) : -1;
+        node_name(buf, sizeof buf, node);
+        for (int k = 0; k < RINGS; k++) {
+            if (alone >= 0 && k != alone)
+                continue;
+            if (in[k][node])
+                ring_remove(rings[k], buf);
+            else
+                assert_int_equal(ring_add(rings[k], buf), 0);
+            in[k][node] = !in[k][node];
+            if (ring_node_count(rings[k]) == 0)
+                continue;
+            struct ring *plain = ring_new(RING_POINTS_DEFAULT, 0);
+            char name[32];
+            for (int i = 1; i <= NODES; i++)
+                if (in[k][i]) {
+                    node_name(name, sizeof name, i);
+                    assert_int_equal(ring_add(plain, name), 0);
+                }
+            assert_int_equal(owners_differ(rings[k], plain), 0);
+            ring_free(plain);
+        }
+    }
+    assert_true(ring_memo_layouts_taken(memo) > 20); /* the walk did use them */
+    for (int k = 0; k < RINGS; k++)
+        ring_free(rings[k]);
+    ring_memo_free(memo);
 }
 
 /* The documented hashes: hash(name) is XXH64 seed 0 (pinned by a published
@@ -562,6 +619,7 @@ int test_ring_run(void)
         cmocka_unit_test(test_ring_points_and_wrap),
         cmocka_unit_test(test_ring_incremental_matches_rebuild),
         cmocka_unit_test(test_ring_memo_shared_and_same_placement),
+        cmocka_unit_test(test_ring_memo_layouts_same_placement),
         cmocka_unit_test(test_ring_add_moves_few),
         cmocka_unit_test(test_ring_remove_moves_only_its_names),
         cmocka_unit_test(test_ring_balance),
