@@ -4,7 +4,10 @@
  * one array sorted by (hash, node name).  A change to a ring whose points
  * are built merges the node's points in (or filters them out) in one pass;
  * otherwise the points are rebuilt at the first lookup after a change.
- * Each point refers to its node's name copy.
+ * Each point names its node by its index in that array (name order), so two
+ * rings of the same nodes have the same points: a shared memo keeps the
+ * points of recent node sets, and a ring that comes to one of them copies
+ * them instead of merging, filtering or sorting its own.
  */
 #include "ring.h"
 
@@ -240,11 +243,13 @@ static void merge_node(struct ring *r, uint32_t at)
 static void filter_node(struct ring *r, uint32_t at)
 {
     size_t k = 0;
-    for (size_t i = 0; i < r->point_count; i++)
-        if (r->points[i].node != at) {
-            r->points[k] = r->points[i];
-            r->points[k++].node -= r->points[i].node > at;
-        }
+    for (size_t i = 0; i < r->point_count; i++) {
+        struct ring_point q = r->points[i];
+        if (q.node == at)
+            continue;
+        q.node -= q.node > at;
+        r->points[k++] = q;
+    }
     r->point_count = k;
 }
 
