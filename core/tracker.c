@@ -2,9 +2,10 @@
  * core/tracker.c: the tracker's frame: creation, interned node names, the
  * `nodes` list and the ring, the tracker clock, event dispatch with Swarm's
  * postpone rule, the remote "is the tracker running there?" check, and the
- * observation functions (digest, dump).  The state machines are in
+ * observation functions (dump, state key).  The state machines are in
  * tracker_swarm.c and tracker_fixed.c, registry operations in
- * tracker_ops.c, merges and handoff in tracker_merge.c.
+ * tracker_ops.c, merges and handoff in tracker_merge.c, registry digests
+ * in tracker_digest.c.
  */
 #include "tracker_internal.h"
 #include "strcopy.h"
@@ -94,6 +95,7 @@ void trk_free(struct tracker *t)
     free(t->snap_in);
     free(t->snap_hash);
     free(t->by_name);
+    free(t->content_hashes);
     free(t);
 }
 
@@ -194,7 +196,7 @@ const char *trk_msg_name(unsigned type)
         [M_SYNC_RECV] = "sync_recv", [M_SYNC_ACK] = "sync_ack", [M_SYNC_ERR] = "sync_err",
         [M_TRACK] = "track", [M_UNTRACK] = "untrack", [M_UPDATE_META] = "update_meta",
         [M_HANDOFF] = "handoff", [M_REQUEST] = "request", [M_REPLY] = "reply", [M_SEND] = "send",
-        [M_KILL] = "kill", [M_BATCH] = "batch"};
+        [M_KILL] = "kill", [M_BATCH] = "batch", [M_DIGEST] = "digest"};
     return type < sizeof names / sizeof *names && names[type] ? names[type] : "unknown";
 }
 
@@ -379,6 +381,23 @@ void trk_nodedown(struct tracker *t, const char *peer)
         deliver(t, &ev);
 }
 
+/* check_reply running:u8 attempt:u8, then in fixed mode the content
+ * digest (when the tracker keeps one), so that the checker can tell
+ * whether a snapshot would bring either side anything. */
+static void answer_check(struct tracker *t, const char *peer, uint8_t attempt)
+{
+    uint8_t buf[3 + TRK_CONTENT_DIGEST_LEN];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, M_CHECK_REPLY);
+    cs_put_u8(&w, t->running && !t->stopping);
+    cs_put_u8(&w, attempt);
+    struct trk_content_digest d;
+    if (trk_content_digest(t, &d))
+        trk_put_content_digest(&w, &d);
+    send_raw(t, peer, buf, w.len);
+}
+
 void trk_message(struct tracker *t, const char *peer, const uint8_t *data, size_t len)
 {
     if (len == 0) {
@@ -387,8 +406,7 @@ void trk_message(struct tracker *t, const char *peer, const uint8_t *data, size_
     }
     /* The remote check is answered by the node itself, tracker up or not. */
     if (data[0] == M_CHECK) {
-        uint8_t buf[3] = {M_CHECK_REPLY, t->running && !t->stopping, len > 1 ? data[1] : 0};
-        send_raw(t, peer, buf, sizeof buf);
+        answer_check(t, peer, len > 1 ? data[1] : 0);
         return;
     }
     if (!t->running)
@@ -460,12 +478,12 @@ void trk_take_connected(struct tracker *t, bool check)
         t->host.each_peer(t->host.ctx, take_peer, &c);
 }
 
-void trk_node_checked(struct tracker *t, uint32_t peer)
+void trk_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest)
 {
     if (t->cfg.mode == TRK_SWARM)
         trk_swarm_node_checked(t, peer);
     else
-        trk_fixed_node_checked(t, peer);
+        trk_fixed_node_checked(t, peer, digest);
 }
 
 /* ---- observation ---- */
@@ -514,71 +532,6 @@ const char *trk_waiting_for(const struct tracker *t)
     if (t->state == TRK_TRACKING || t->sync_node < 0)
         return NULL;
     return t->names[t->sync_node];
-}
-
-static uint64_t entry_hash(const struct tracker *t, const struct reg_entry *e)
-{
-    /* Independent of local numbering: the owner enters by its name. */
-    uint64_t owner = e->owner < t->name_count ? t->name_hashes[e->owner] : 0;
-    uint64_t seed = owner ^ (e->handle * 0x9e3779b97f4a7c15ULL);
-    return XXH3_64bits_withSeed(e->name, strlen(e->name), seed);
-}
-
-static bool counted(const struct reg_entry *e)
-{
-    return e->name && e->handle != 0 && !(e->flags & REG_TOMBSTONE);
-}
-
-void trk_digest_out(struct tracker *t, const struct reg_entry *e)
-{
-    t->entry_changes++;
-    if (!counted(e))
-        return;
-    t->digest_count--;
-    t->digest_sum -= entry_hash(t, e);
-}
-
-void trk_digest_in(struct tracker *t, const struct reg_entry *e)
-{
-    if (!counted(e))
-        return;
-    t->digest_count++;
-    t->digest_sum += entry_hash(t, e);
-}
-
-uint64_t trk_registry_epoch(const struct tracker *t)
-{
-    /* Both only grow: their sum changes when either does. */
-    return t->entry_changes + t->reg.version;
-}
-
-void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum)
-{
-    *count = t->digest_count;
-    *sum = t->digest_sum;
-}
-
-struct digest_ctx {
-    const struct tracker *t;
-    size_t count;
-    uint64_t sum;
-};
-
-static void digest_entry(void *ctx, struct reg_entry *e)
-{
-    struct digest_ctx *d = ctx;
-    if (!counted(e))
-        return;
-    d->sum += entry_hash(d->t, e);
-    d->count++;
-}
-
-void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *sum)
-{
-    struct digest_ctx d = {t, 0, 0};
-    registry_each(&t->reg, digest_entry, &d);
-    *count = d.count;
-    *sum = d.sum;
 }
 
 struct each_entry_ctx {

@@ -141,6 +141,7 @@ const struct trk_reply *trk_last_reply(const struct tracker *t);
 struct trk_stats {
     uint64_t malformed, unknown_type, bad_clock, name_too_long, not_member, postponed;
     uint64_t syncs_started, syncs_completed, restarts, handoffs, conflicts, tracked_remote;
+    uint64_t syncs_skipped; /* fixed mode: snapshots not sent, the peer's content digest being ours */
 };
 const struct trk_stats *trk_stats(const struct tracker *t);
 

@@ -3,9 +3,12 @@
  * message vocabulary as Swarm's, but no state ever waits for a peer: the
  * registry is a last-writer-wins map with tombstones (tracker_merge.c), and
  * trackers reconcile by pushing snapshots (sync_recv, answered by sync_ack)
- * whenever a peer joins and on an anti-entropy timer.  cluster_wait ends on
- * its own timer; commands and reads run in every state.  Why this cannot
- * deadlock is argued in core/README.md.
+ * whenever a peer joins and on an anti-entropy timer.  Both compare content
+ * digests first (tracker_digest.c): a peer whose check reply carries our
+ * own digest gets no snapshot, and anti-entropy sends its digest, which
+ * the peer answers with a snapshot only when its own differs.
+ * cluster_wait ends on its own timer; commands and reads run in every
+ * state.  Why this cannot deadlock is argued in core/README.md.
  */
 #include "tracker_internal.h"
 
@@ -16,14 +19,62 @@ static void push_to(struct tracker *t, uint32_t peer, enum trk_msg type)
     trk_send_snapshot(t, peer, type, t->clock, t->clock_len);
 }
 
-void trk_fixed_node_checked(struct tracker *t, uint32_t peer)
+/* digest count:u32 sum:u64 to one peer, which answers with its snapshot
+ * if its registry differs (and takes us as a node if it had not); without
+ * a digest of our own, our snapshot. */
+static void send_digest(struct tracker *t, uint32_t peer)
+{
+    struct trk_content_digest d;
+    if (!trk_content_digest(t, &d)) {
+        push_to(t, peer, M_SYNC_RECV);
+        return;
+    }
+    uint8_t buf[1 + TRK_CONTENT_DIGEST_LEN];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, M_DIGEST);
+    trk_put_content_digest(&w, &d);
+    trk_send(t, peer, &w);
+}
+
+/* A peer joins `nodes`: it gets our snapshot, unless `digest` (what its
+ * check reply or digest message carried, or NULL) shows that it holds
+ * exactly our entries.  Then a snapshot would change nothing either way,
+ * and every change of ours from now on reaches it as a replicated event;
+ * it gets our digest instead, which tells it, as the snapshot would have,
+ * that our tracker runs (a peer whose checks of us all came back "not
+ * running" learns it no other way). */
+void trk_fixed_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest)
 {
     bool known = trk_is_node(t, peer);
     trk_add_node(t, peer);
-    if (!known)
-        push_to(t, peer, M_SYNC_RECV);
+    if (!known) {
+        if (trk_content_matches(t, digest)) {
+            t->stats.syncs_skipped++;
+            send_digest(t, peer);
+        } else {
+            push_to(t, peer, M_SYNC_RECV);
+        }
+    }
     if (t->state == TRK_TRACKING)
         trk_topology_change(t);
+}
+
+/* A peer's digest: our snapshot if we differ. */
+static void on_digest(struct tracker *t, uint32_t from, struct cs_reader *r)
+{
+    struct trk_content_digest d;
+    trk_get_content_digest(r, &d);
+    if (!cs_reader_done(r)) {
+        t->stats.malformed++;
+        return;
+    }
+    if (!trk_is_node(t, from)) /* proves its tracker runs, as a sync does */
+        trk_fixed_node_checked(t, from, &d);
+    else if (trk_content_matches(t, &d))
+        t->stats.syncs_skipped++;
+    else
+        push_to(t, from, M_SYNC_RECV);
 }
 
 static void fixed_timer(struct tracker *t, uint64_t tag)
@@ -44,7 +95,7 @@ static void fixed_timer(struct tracker *t, uint64_t tag)
     case TT_ANTI_ENTROPY:
         t->anti_entropy_armed = false;
         if (t->node_count > 0)
-            push_to(t, trk_random_node(t), M_SYNC_RECV);
+            send_digest(t, trk_random_node(t));
         trk_arm_anti_entropy(t);
         break;
     case TT_RETRY_CHECK:
@@ -75,12 +126,16 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
     uint8_t type = cs_get_u8(&r);
     if (from < 0 || trk_common_message(t, (uint32_t)from, type, &r))
         return;
+    if (type == M_DIGEST) {
+        on_digest(t, (uint32_t)from, &r);
+        return;
+    }
     /* A sync message proves the sender's tracker runs: take it as a node
      * even when every check of it was answered "not running" (Swarm's
      * deadlock C starts from such a peer missing in `nodes`). */
     if ((type == M_SYNC || type == M_SYNC_RECV || type == M_SYNC_ACK) &&
         !trk_is_node(t, (uint32_t)from))
-        trk_fixed_node_checked(t, (uint32_t)from);
+        trk_fixed_node_checked(t, (uint32_t)from, NULL);
     if (type == M_SYNC) {
         push_to(t, (uint32_t)from, M_SYNC_RECV);
         return;

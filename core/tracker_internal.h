@@ -36,6 +36,7 @@ enum trk_msg {
     M_CHECK = 1, M_CHECK_REPLY, M_SYNC, M_SYNC_RECV, M_SYNC_ACK, M_SYNC_ERR,
     M_TRACK, M_UNTRACK, M_UPDATE_META, M_HANDOFF, M_REQUEST, M_REPLY, M_SEND, M_KILL,
     M_BATCH, /* fixed mode: replicated events gathered in one frame (tracker_batch.c) */
+    M_DIGEST, /* fixed mode: anti-entropy's content digest, answered by a snapshot if it differs */
 };
 
 /* The wire name of a message type ("sync_recv"), "unknown" when out of range. */
@@ -133,6 +134,11 @@ struct tracker {
     size_t digest_count;          /* live entries, kept as entries change */
     uint64_t digest_sum;          /* sum of XXH3 over (name, owner, handle) of live entries */
     uint64_t entry_changes;       /* trk_digest_out calls (trk_registry_epoch) */
+    /* fixed mode: the content digest (tracker_digest.c) */
+    uint64_t *content_hashes;     /* by registry slot; 0: not in the digest */
+    size_t content_cap, content_count;
+    uint64_t content_sum;
+    bool content_lost;            /* out of memory once: no digest any more */
     /* Topology changes that would change nothing are skipped
      * (tracker_merge.c): node_changes counts changes of the node list and
      * the ring; a pass that acted on no entry and read no clock leaves its
@@ -164,11 +170,28 @@ struct tracker {
     struct trk_reply last_reply;
 };
 
-/* ---- tracker.c ---- */
-/* Take an entry out of / put it into the registry digest: call out before
- * changing owner, handle or tombstone flag (or removing), in after. */
+/* ---- tracker_digest.c ---- */
+/* Take an entry out of / put it into the registry digests: call out before
+ * changing any field of an entry (or removing it), in after. */
 void trk_digest_out(struct tracker *t, const struct reg_entry *e);
 void trk_digest_in(struct tracker *t, const struct reg_entry *e);
+/* The registry's content digest (fixed mode): equal digests, equal
+ * entries byte for byte. */
+struct trk_content_digest {
+    uint32_t count;
+    uint64_t sum;
+};
+#define TRK_CONTENT_DIGEST_LEN 12 /* on the wire */
+/* This tracker's content digest; false when it keeps none (swarm mode, or
+ * out of memory once). */
+bool trk_content_digest(const struct tracker *t, struct trk_content_digest *out);
+/* True when `peer` (may be NULL) equals this tracker's content digest: a
+ * snapshot between the two would change nothing. */
+bool trk_content_matches(const struct tracker *t, const struct trk_content_digest *peer);
+void trk_put_content_digest(struct cs_writer *w, const struct trk_content_digest *d);
+void trk_get_content_digest(struct cs_reader *r, struct trk_content_digest *d);
+
+/* ---- tracker.c ---- */
 int32_t trk_name_index(struct tracker *t, const char *name);  /* interns */
 const char *trk_name(const struct tracker *t, uint32_t idx);
 bool trk_is_node(const struct tracker *t, uint32_t idx);
@@ -192,6 +215,13 @@ void trk_send_snapshot_reply(struct tracker *t, uint32_t peer, enum trk_msg type
 /* XXH3 of an entry's encoded bytes, never 0: the key by which a reply
  * leaves out what the peer sent. */
 uint64_t trk_entry_content_hash(const uint8_t *bytes, size_t len);
+/* Fixed mode: when `name` is a started process of ours that our ring
+ * places on another node (taken over from a peer whose view differed, or
+ * kept by winning a conflict), a topology pass looks at it again after
+ * sync_timeout.  No node or ring change may come to move it otherwise; a
+ * handoff at once could bounce between two nodes whose views differ
+ * (tracker_merge.c). */
+void trk_watch_placement(struct tracker *t, const char *name);
 /* Merges a snapshot (Swarm rules in swarm mode, version rules in fixed);
  * a malformed one (or one with an undecodable entry clock) is counted and
  * changes nothing: false. */
@@ -212,10 +242,11 @@ void trk_start_check(struct tracker *t, uint32_t peer, uint32_t attempt);
 /* At start: takes the connected peers as nodes (Swarm, unchecked) or checks
  * each of them (fixed). */
 void trk_take_connected(struct tracker *t, bool check);
-/* The peer answered that its tracker runs: add it (mode-specific). */
-void trk_node_checked(struct tracker *t, uint32_t peer);
+/* The peer answered that its tracker runs: add it (mode-specific).
+ * `digest` is the content digest its answer carried (fixed mode), or NULL. */
+void trk_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest);
 void trk_swarm_node_checked(struct tracker *t, uint32_t peer);
-void trk_fixed_node_checked(struct tracker *t, uint32_t peer);
+void trk_fixed_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest);
 
 /* ---- tracker_ops.c ---- */
 void trk_proc_kill(struct tracker *t, uint64_t handle);

@@ -180,11 +180,12 @@ static bool meta_newer(uint64_t version, const char (*meta)[REG_META_KEY_MAX], u
 
 static void take_meta(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
 {
-    (void)t;
+    trk_digest_out(t, e);
     reg_meta_clear(e);
     for (uint8_t i = 0; i < we->meta_count; i++)
         reg_meta_set(e, we->meta[i], true);
     reg_set_meta_version(e, we->meta_version);
+    trk_digest_in(t, e);
 }
 
 /* True when `we` is a departure tombstone for the process this node runs
@@ -210,8 +211,11 @@ static void fixed_apply(struct tracker *t, struct reg_entry *e, const struct trk
     if (we->version > t->version_clock)
         t->version_clock = we->version;
     if (remote_wins && departure_of_live_process(t, e, we)) {
+        trk_digest_out(t, e);
         e->version = trk_version_continue(t, we->version);
+        trk_digest_in(t, e);
         trk_broadcast_entry(t, M_TRACK, e);
+        trk_watch_placement(t, e->name);
         return;
     }
     if (we->meta_version > t->version_clock)
@@ -225,6 +229,7 @@ static void fixed_apply(struct tracker *t, struct reg_entry *e, const struct trk
             int32_t loser = trk_name_index(t, we->owner);
             if (loser >= 0)
                 tell_to_die(t, (uint32_t)loser, we->name, we->handle);
+            trk_watch_placement(t, e->name); /* ours stays, wherever the ring puts it */
         }
         return;
     }
@@ -361,6 +366,7 @@ void trk_apply_wire(struct tracker *t, uint32_t from, uint8_t type, struct trk_w
                 trk_digest_in(t, e);
                 trk_broadcast_entry(t, M_TRACK, e);
             }
+            trk_watch_placement(t, e->name);
             return;
         }
         if (t->cfg.mode == TRK_FIXED && e && (e->flags & REG_TOMBSTONE) && !(e->flags & REG_DEPARTED) &&
@@ -380,10 +386,13 @@ void trk_apply_wire(struct tracker *t, uint32_t from, uint8_t type, struct trk_w
         if (e) {
             trk_digest_out(t, e);
             e->flags |= REG_TOMBSTONE; /* let the local registration take the name */
+            trk_digest_in(t, e);
         }
-        if (handle)
+        if (handle) {
             trk_register_local(t, we->name, handle, trk_version_continue(t, we->version), we->origin, REG_STARTED,
                                we->spec);
+            trk_watch_placement(t, we->name); /* the sender's ring may not be ours */
+        }
         t->stats.handoffs++;
     } else if (type == M_UNTRACK && t->cfg.mode == TRK_SWARM) {
         struct reg_entry *e = registry_get(&t->reg, we->name);
@@ -442,6 +451,27 @@ static void restart_here(struct tracker *t, struct reg_entry *e)
     t->stats.restarts++;
 }
 
+/* A topology pass after sync_timeout (fixed mode's TT_ORPHANS timer). */
+static void arm_second_look(struct tracker *t)
+{
+    if (!t->orphan_check_armed) {
+        t->orphan_check_armed = true;
+        t->env->timer_start(t->env, t->cfg.sync_timeout, TRK_TAG(TT_ORPHANS, 0));
+    }
+}
+
+void trk_watch_placement(struct tracker *t, const char *name)
+{
+    if (t->cfg.mode != TRK_FIXED)
+        return;
+    const struct reg_entry *e = registry_get(&t->reg, name);
+    if (!e || e->owner != 0 || (e->flags & REG_TOMBSTONE) || !(e->flags & REG_STARTED))
+        return;
+    const char *ring = ring_owner(t->ring, name);
+    if (ring && strcmp(ring, t->self) != 0)
+        arm_second_look(t);
+}
+
 /* Whether an entry's owner is gone.  Swarm: whoever is not in `nodes`.
  * Fixed: a node that was in `nodes` and left; one never met (a new node
  * with a partial view) only after sync_timeout without meeting it, so a
@@ -459,10 +489,7 @@ static bool owner_gone(struct tracker *t, uint32_t owner)
         t->unknown_since[owner] = now;
     if (now - t->unknown_since[owner] >= t->cfg.sync_timeout)
         return true;
-    if (!t->orphan_check_armed) {
-        t->orphan_check_armed = true;
-        t->env->timer_start(t->env, t->cfg.sync_timeout, TRK_TAG(TT_ORPHANS, 0));
-    }
+    arm_second_look(t);
     return false;
 }
 
@@ -507,6 +534,7 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
         if (t->cfg.mode == TRK_FIXED) {
             e->flags |= REG_TOMBSTONE | REG_DEPARTED;
             e->version = trk_version_continue(t, e->version);
+            trk_digest_in(t, e);
         } else {
             registry_remove(&t->reg, e->name);
         }

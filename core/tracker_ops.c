@@ -304,12 +304,16 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
 {
     if (type == M_CHECK_REPLY) {
         uint8_t running = cs_get_u8(r), attempt = cs_get_u8(r);
+        struct trk_content_digest digest;
+        bool has_digest = t->cfg.mode == TRK_FIXED && !r->bad && r->len - r->pos == TRK_CONTENT_DIGEST_LEN;
+        if (has_digest)
+            trk_get_content_digest(r, &digest);
         if (!cs_reader_done(r)) {
             t->stats.malformed++;
             return true;
         }
         if (running)
-            trk_node_checked(t, from);
+            trk_node_checked(t, from, has_digest ? &digest : NULL);
         else if (attempt + 1u < t->cfg.retry_max)
             t->env->timer_start(t->env, t->cfg.retry_interval,
                                 TRK_TAG(TT_RETRY_CHECK, (uint64_t)from << 8 | (attempt + 1u)));
@@ -336,7 +340,7 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
         }
         return true;
     }
-    if (type < M_CHECK || type > M_BATCH) {
+    if (type < M_CHECK || type > M_DIGEST) {
         t->stats.unknown_type++;
         cs_logf(t->env, CS_LOG_WARN, "[swarm] unknown message type %u from %s", type, trk_name(t, from));
         return true;
@@ -403,6 +407,7 @@ void trk_unregister_local(struct tracker *t, struct reg_entry *e)
     if (t->cfg.mode == TRK_FIXED) {
         e->flags |= REG_TOMBSTONE;
         e->version = trk_version_write(t);
+        trk_digest_in(t, e);
         trk_broadcast_entry(t, M_UNTRACK, e);
     } else {
         trk_broadcast_entry(t, M_UNTRACK, e);
@@ -504,11 +509,14 @@ static void cmd_group(struct tracker *t, const char *op, const char *group, cons
     }
     /* The meta keys have their own version: a group change is not a new
      * registration, so it cannot revive a name unregistered meanwhile. */
+    trk_digest_out(t, e);
     if (reg_reserve_extra(e) != 0 || reg_meta_set(e, group, strcmp(op, "join") == 0) != 0) {
+        trk_digest_in(t, e);
         trk_reply(t, op, name, "error", "", 0);
         return;
     }
     reg_set_meta_version(e, trk_version_write(t)); /* cannot fail: the extra is there */
+    trk_digest_in(t, e);
     trk_broadcast_entry(t, M_UPDATE_META, e);
     trk_reply(t, op, name, "ok", owner_of(t, e), 0);
 }
@@ -617,6 +625,7 @@ static void on_request(struct tracker *t, uint32_t from, struct cs_reader *r)
     uint64_t handle = 0;
     if (!strcmp(op, "register_started")) {
         const char *status = start_here(t, name, value, &handle);
+        trk_watch_placement(t, name); /* the requester's ring may not be ours */
         e = live_entry(t, name);
         send_reply(t, from, id, status, e ? owner_of(t, e) : t->self, (int64_t)handle);
     } else if (!strcmp(op, "whereis")) {

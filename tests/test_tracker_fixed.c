@@ -4,10 +4,13 @@
  * a timeout, every parked request answered (start-up always reaches
  * tracking), duplicates resolved in either delivery order, deletions
  * propagate (a tombstone beats a stale snapshot), a restarted node gets
- * the registry back, and a sync_ack carries only what the pusher lacks.
+ * the registry back, a sync_ack carries only what the pusher lacks, and a
+ * started process taken over under another view moves on to its owner.
  */
 #include "tests.h"
 #include "tracker_harness.h"
+
+#include <string.h>
 
 /* ==== fixed mode ============================================================ */
 
@@ -116,8 +119,9 @@ static void test_fixed_duplicates_converge(void **state)
 
 /* 12c. Deletions propagate.  Three fixed trackers; A registers u, all
  * learn it; A unregisters u: B gets the untrack, C's copy is lost.  C's
- * anti-entropy pushes its stale snapshot (u live) to B: B does not revive
- * u, and B's answer carries the tombstone, which removes u at C. */
+ * anti-entropy digest differs from B's, so B pushes its snapshot: its
+ * tombstone removes u at C, and C's answer (u live, stale) does not
+ * revive u at B. */
 static void test_fixed_unregister_propagates(void **state)
 {
     (void)state;
@@ -136,10 +140,11 @@ static void test_fixed_unregister_propagates(void **state)
     assert_non_null(h_entry(h, 2, "u"));
     h_pick(h, 2, 1);
     h_fire(h, 2, TT_ANTI_ENTROPY);
-    assert_int_equal(h_deliver(h, 2, 1), M_SYNC_RECV);
-    assert_null(h_entry(h, 1, "u"));
-    assert_int_equal(h_deliver(h, 1, 2), M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 2, 1), M_DIGEST);
+    assert_int_equal(h_deliver(h, 1, 2), M_SYNC_RECV);
     assert_null(h_entry(h, 2, "u"));
+    assert_int_equal(h_deliver(h, 2, 1), M_SYNC_ACK);
+    assert_null(h_entry(h, 1, "u"));
     h_settle(h);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(h_count(h, i), 0);
@@ -233,8 +238,9 @@ static uint32_t snapshot_count(const struct hmsg *m)
 
 /* 12f. A sync_ack carries what the pusher lacks or holds otherwise, not the
  * copies it just sent.  A and B share a1, a2, b1; A alone has a3, B alone
- * b2 (their broadcasts lost).  A pushes its four; B's answer is b2 alone,
- * and then both hold the same five. */
+ * b2 (their broadcasts lost).  A's anti-entropy digest differs from B's:
+ * B pushes its four; A's answer is a3 alone, and then both hold the same
+ * five. */
 static void test_fixed_sync_ack_carries_only_what_differs(void **state)
 {
     (void)state;
@@ -251,17 +257,52 @@ static void test_fixed_sync_ack_carries_only_what_differs(void **state)
     h_drop(h, 1, 0);
     h_pick(h, 0, 1);
     h_fire(h, 0, TT_ANTI_ENTROPY);
-    const struct hmsg *push = h_find(h, 0, 1, M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 0, 1), M_DIGEST);
+    const struct hmsg *push = h_find(h, 1, 0, M_SYNC_RECV);
     assert_non_null(push);
     assert_int_equal(snapshot_count(push), 4);
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC_RECV);
-    const struct hmsg *ack = h_find(h, 1, 0, M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 1, 0), M_SYNC_RECV);
+    const struct hmsg *ack = h_find(h, 0, 1, M_SYNC_ACK);
     assert_non_null(ack);
     assert_int_equal(snapshot_count(ack), 1);
     h_settle(h);
     assert_int_equal(h_count(h, 0), 5);
     assert_non_null(h_entry(h, 0, "b2"));
+    assert_non_null(h_entry(h, 1, "a3"));
     assert_same_registry(h, 0, 1);
+}
+
+/* 12g. A started process taken over under another view moves on.  Node 0
+ * hands m (which the three-node ring places on node 2) to node 1, as a
+ * node whose ring lacked node 2 would.  Node 1 takes it, and, its own ring
+ * naming node 2, looks again after sync_timeout: then it hands m to node
+ * 2, where it stays.  A handoff to the ring owner arms nothing. */
+static void test_fixed_misplaced_handoff_moves_on(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    h_cluster(h, 3);
+    const int all[3] = {0, 1, 2};
+    char name[32];
+    name_owned_by(h, all, 3, 2, "m", name, sizeof name);
+    uint8_t clock[16], buf[1024];
+    size_t cl = clock_after(1, clock, sizeof clock);
+    struct fentry m = {name, NAME[0], (uint64_t)1 << 32 | 77, 5, REG_STARTED, clock, cl};
+    size_t len = forge_event(buf, sizeof buf, M_HANDOFF, &m);
+    memset(buf + len, 0, 8); /* the handed-over state: 0 */
+    assert_int_equal(h_armed(h, 1, TT_ORPHANS), 0);
+    trk_message(T(1), NAME[0], buf, len + 8);
+    assert_int_equal(h_procs(h, 1, name), 1);
+    assert_int_equal(h_armed(h, 1, TT_ORPHANS), 1);
+    h_settle(h);
+    assert_string_equal(h_owner(h, 0, name), NAME[1]);
+    h_fire(h, 1, TT_ORPHANS);
+    assert_int_equal(h_pending_type(h, 1, 2, M_HANDOFF), 1);
+    h_settle(h);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(h_owner(h, i, name), NAME[2]);
+    assert_int_equal(h_procs(h, 2, name), 1);
+    assert_int_equal(h_armed(h, 2, TT_ORPHANS), 0);
 }
 
 /* ---- the group ------------------------------------------------------------- */
@@ -276,6 +317,7 @@ int test_tracker_fixed_run(void)
         T_(test_fixed_restart_gets_registry),
         T_(test_fixed_forwarded_call_times_out),
         T_(test_fixed_sync_ack_carries_only_what_differs),
+        T_(test_fixed_misplaced_handoff_moves_on),
     };
     return cmocka_run_group_tests_name("tracker-fixed", tests, NULL, NULL);
 }

@@ -33,6 +33,7 @@ int main(void)
     failed += test_tracker_swarm_events_run();
     failed += test_tracker_fixed_run();
     failed += test_tracker_epoch_run();
+    failed += test_tracker_digest_run();
     failed += test_tracker_batch_run();
     failed += test_tracker_input_run();
     failed += test_fuzz_run();

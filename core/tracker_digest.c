@@ -1,0 +1,191 @@
+/*
+ * core/tracker_digest.c: the tracker's two registry digests, kept as
+ * entries change.  Every change of an entry is bracketed: trk_digest_out
+ * before it (and before a removal), trk_digest_in after it.
+ *
+ * - The agreement digest: the count and wrapping sum of XXH3 over (name,
+ *   owner, handle) of the live entries.  The simulator's checkers compare
+ *   it across nodes; the registry epoch counts its changes.
+ * - The content digest (fixed mode): the count and wrapping sum of the
+ *   content hash (XXH3 of the wire encoding, trk_entry_content_hash) of
+ *   every entry, tombstones included.  Two trackers whose content digests
+ *   are equal hold the same entries byte for byte (but for a 64-bit
+ *   collision), so a snapshot between them would change nothing: fixed
+ *   mode compares digests before it sends one (check replies,
+ *   anti-entropy).  Each entry's content hash is kept beside the registry,
+ *   by slot, so that taking an entry out needs no encoding.
+ *
+ * Both are checked against a recomputation at the end of every simulated
+ * run (trk_registry_digest_full).
+ */
+#include "tracker_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#define XXH_INLINE_ALL /* short keys: no call into the library */
+#include <xxhash.h>
+
+/* The most bytes trk_put_entry writes: name and owner strings, four u64,
+ * flags, spec, the meta keys and the clock. */
+#define ENTRY_WIRE_MAX \
+    (2 + REG_NAME_MAX + 2 + CS_NODE_NAME_MAX + 4 * 8 + 4 + 8 + 1 + REG_META_MAX * (2 + REG_META_KEY_MAX) + 1 + \
+     REG_CLOCK_MAX)
+
+static uint64_t entry_hash(const struct tracker *t, const struct reg_entry *e)
+{
+    /* Independent of local numbering: the owner enters by its name. */
+    uint64_t owner = e->owner < t->name_count ? t->name_hashes[e->owner] : 0;
+    uint64_t seed = owner ^ (e->handle * 0x9e3779b97f4a7c15ULL);
+    return XXH3_64bits_withSeed(e->name, strlen(e->name), seed);
+}
+
+static bool counted(const struct reg_entry *e)
+{
+    return e->name && e->handle != 0 && !(e->flags & REG_TOMBSTONE);
+}
+
+static bool keeps_content(const struct tracker *t)
+{
+    return t->cfg.mode == TRK_FIXED;
+}
+
+/* The content hash of an entry as this tracker would send it; 0 when it
+ * cannot be encoded (never, by ENTRY_WIRE_MAX). */
+static uint64_t content_hash(const struct tracker *t, const struct reg_entry *e)
+{
+    uint8_t buf[ENTRY_WIRE_MAX];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    trk_put_entry((struct tracker *)t, &w, e);
+    return w.overflow ? 0 : trk_entry_content_hash(buf, w.len);
+}
+
+static void content_drop(struct tracker *t, const struct reg_entry *e)
+{
+    size_t slot = (size_t)(e - t->reg.slots);
+    if (slot >= t->content_cap || !t->content_hashes[slot])
+        return;
+    t->content_sum -= t->content_hashes[slot];
+    t->content_count--;
+    t->content_hashes[slot] = 0;
+}
+
+static bool content_room(struct tracker *t, size_t slot)
+{
+    if (slot < t->content_cap)
+        return true;
+    size_t cap = t->content_cap ? t->content_cap : 64;
+    while (cap <= slot)
+        cap *= 2;
+    uint64_t *cells = realloc(t->content_hashes, cap * sizeof *cells);
+    if (!cells)
+        return false;
+    memset(cells + t->content_cap, 0, (cap - t->content_cap) * sizeof *cells);
+    t->content_hashes = cells;
+    t->content_cap = cap;
+    return true;
+}
+
+static void content_take(struct tracker *t, const struct reg_entry *e)
+{
+    content_drop(t, e); /* in case the change was not bracketed by an out */
+    size_t slot = (size_t)(e - t->reg.slots);
+    uint64_t h = content_hash(t, e);
+    if (!h || !content_room(t, slot)) {
+        t->content_lost = true; /* no digest from now on: snapshots go out as before */
+        return;
+    }
+    t->content_hashes[slot] = h;
+    t->content_sum += h;
+    t->content_count++;
+}
+
+void trk_digest_out(struct tracker *t, const struct reg_entry *e)
+{
+    t->entry_changes++;
+    if (keeps_content(t))
+        content_drop(t, e);
+    if (!counted(e))
+        return;
+    t->digest_count--;
+    t->digest_sum -= entry_hash(t, e);
+}
+
+void trk_digest_in(struct tracker *t, const struct reg_entry *e)
+{
+    if (keeps_content(t))
+        content_take(t, e);
+    if (!counted(e))
+        return;
+    t->digest_count++;
+    t->digest_sum += entry_hash(t, e);
+}
+
+bool trk_content_digest(const struct tracker *t, struct trk_content_digest *out)
+{
+    if (!keeps_content(t) || t->content_lost)
+        return false;
+    out->count = (uint32_t)t->content_count;
+    out->sum = t->content_sum;
+    return true;
+}
+
+bool trk_content_matches(const struct tracker *t, const struct trk_content_digest *peer)
+{
+    struct trk_content_digest mine;
+    return peer && trk_content_digest(t, &mine) && mine.count == peer->count && mine.sum == peer->sum;
+}
+
+void trk_put_content_digest(struct cs_writer *w, const struct trk_content_digest *d)
+{
+    cs_put_u32(w, d->count);
+    cs_put_u64(w, d->sum);
+}
+
+void trk_get_content_digest(struct cs_reader *r, struct trk_content_digest *d)
+{
+    d->count = cs_get_u32(r);
+    d->sum = cs_get_u64(r);
+}
+
+uint64_t trk_registry_epoch(const struct tracker *t)
+{
+    /* Both only grow: their sum changes when either does. */
+    return t->entry_changes + t->reg.version;
+}
+
+void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum)
+{
+    *count = t->digest_count;
+    *sum = t->digest_sum;
+}
+
+struct digest_ctx {
+    const struct tracker *t;
+    size_t count, content_count;
+    uint64_t sum, content_sum;
+};
+
+static void digest_entry(void *ctx, struct reg_entry *e)
+{
+    struct digest_ctx *d = ctx;
+    if (keeps_content(d->t)) {
+        d->content_sum += content_hash(d->t, e);
+        d->content_count++;
+    }
+    if (!counted(e))
+        return;
+    d->sum += entry_hash(d->t, e);
+    d->count++;
+}
+
+void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *sum)
+{
+    struct digest_ctx d = {t, 0, 0, 0, 0};
+    registry_each(&t->reg, digest_entry, &d);
+    *count = d.count;
+    *sum = d.sum;
+    struct trk_content_digest kept;
+    if (trk_content_digest(t, &kept) && (kept.count != d.content_count || kept.sum != d.content_sum))
+        *count = SIZE_MAX; /* the kept content digest drifted: show it as a drift */
+}

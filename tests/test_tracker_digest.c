@@ -1,0 +1,243 @@
+/*
+ * tests/test_tracker_digest.c: the fixed tracker's content digest (group
+ * "tracker-digest"): kept equal to its recomputation through every kind of
+ * registry change; carried by check replies, so a joining peer that holds
+ * our very entries gets a digest instead of a snapshot, and one that holds
+ * others gets the snapshot; anti-entropy as one digest message when the
+ * two registries agree and as a snapshot exchange when they do not; a
+ * digest from a peer not yet in `nodes` makes it one (as a snapshot would);
+ * malformed digests are counted and answered with nothing; swarm mode's
+ * check reply stays Swarm's three bytes.
+ */
+#include "tests.h"
+#include "tracker_harness.h"
+
+/* Asserts that node i's kept content digest equals its recomputation
+ * (trk_registry_digest_full reports a drift as count SIZE_MAX). */
+static void assert_digest_kept(struct harness *h, int i)
+{
+    size_t count;
+    uint64_t sum;
+    trk_registry_digest_full(T(i), &count, &sum);
+    assert_true(count != SIZE_MAX);
+    (void)h;
+}
+
+static void assert_same_digest(struct harness *h, int i, int j)
+{
+    struct trk_content_digest a, b;
+    assert_true(trk_content_digest(T(i), &a));
+    assert_true(trk_content_digest(T(j), &b));
+    assert_int_equal(a.count, b.count);
+    assert_true(a.sum == b.sum);
+    (void)h;
+}
+
+static void assert_all_kept(struct harness *h)
+{
+    for (int i = 0; i < h->count; i++)
+        if (h->n[i].t) /* (NULL after a crash) */
+            assert_digest_kept(h, i);
+}
+
+/* Nodes i and j lose each other (both see the other's nodedown). */
+static void h_unlink(struct harness *h, int i, int j)
+{
+    trk_nodedown(h->n[i].t, NAME[j]);
+    trk_nodedown(h->n[j].t, NAME[i]);
+}
+
+/* Every kind of change keeps the digest: registrations, group joins and
+ * leaves, unregistrations (tombstones), a conflict settled both ways, a
+ * departed owner's entries (tombstoned or restarted elsewhere). */
+static void test_digest_kept_through_changes(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    h_cluster(h, 3);
+    h_cmd(h, 0, "register", "a", NULL, 1);
+    h_cmd(h, 1, "register", "b", NULL, 2);
+    h_cmd(h, 2, "register_started", "s", NULL, 3);
+    h_settle(h);
+    assert_all_kept(h);
+    h_cmd(h, 0, "join", "a", "g1", 0);
+    h_cmd(h, 1, "join", "b", "g1", 0);
+    h_settle(h);
+    h_cmd(h, 0, "leave", "a", "g1", 0);
+    h_cmd(h, 1, "unregister", "b", NULL, 0);
+    h_settle(h);
+    assert_all_kept(h);
+    for (int i = 1; i < 3; i++)
+        assert_same_digest(h, 0, i);
+    /* the same name on both sides of a cut */
+    h_unlink(h, 0, 1);
+    h_unlink(h, 0, 2);
+    h_settle(h);
+    h_cmd(h, 0, "register", "dup", NULL, 4);
+    h_cmd(h, 1, "register", "dup", NULL, 5);
+    h_settle(h);
+    assert_all_kept(h);
+    h_link(h, 0, 1);
+    h_link(h, 0, 2);
+    h_settle(h);
+    assert_all_kept(h);
+    for (int i = 1; i < 3; i++) {
+        assert_same_registry(h, 0, i);
+        assert_same_digest(h, 0, i);
+    }
+    /* node 2 dies: its started process moves, its other entries go */
+    h_crash(h, 2);
+    trk_nodedown(T(0), NAME[2]);
+    trk_nodedown(T(1), NAME[2]);
+    h_settle(h);
+    assert_all_kept(h);
+    assert_same_registry(h, 0, 1);
+    assert_same_digest(h, 0, 1);
+}
+
+/* Two trackers that hold the same entries meet again: each check reply
+ * carries the other's digest, which is its own, so no snapshot goes out;
+ * the joiner gets a digest instead. */
+static void test_digest_join_without_snapshot(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    h_cluster(h, 3);
+    h_cmd(h, 2, "register", "x", NULL, 1);
+    h_cmd(h, 2, "register", "y", NULL, 2);
+    h_settle(h);
+    h_unlink(h, 0, 1);
+    h_settle(h);
+    assert_same_registry(h, 0, 1);
+    uint64_t skipped = trk_stats(T(0))->syncs_skipped;
+    trk_nodeup(T(0), NAME[1]);
+    h_deliver_type(h, 0, 1, M_CHECK);
+    assert_int_equal(h_pending_type(h, 1, 0, M_CHECK_REPLY), 1);
+    assert_int_equal(h_find(h, 1, 0, M_CHECK_REPLY)->len, 3 + TRK_CONTENT_DIGEST_LEN);
+    h_deliver_type(h, 1, 0, M_CHECK_REPLY);
+    assert_true(h_knows(h, 0, 1));
+    assert_int_equal(h_pending_type(h, 0, 1, M_SYNC_RECV), 0);
+    assert_int_equal(h_pending_type(h, 0, 1, M_DIGEST), 1);
+    assert_int_equal(trk_stats(T(0))->syncs_skipped, skipped + 1);
+    h_settle(h);
+    assert_true(h_knows(h, 1, 0));
+    assert_int_equal(h_pending(h, -1, -1), 0);
+    assert_same_registry(h, 0, 1);
+}
+
+/* A joiner whose registry differs gets the snapshot, and the exchange
+ * brings both sides what they lacked. */
+static void test_digest_join_with_difference(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    h_cmd(h, 0, "register", "x", NULL, 1);
+    h_settle(h);
+    h_unlink(h, 0, 1);
+    h_settle(h);
+    h_cmd(h, 1, "register", "only-b", NULL, 2);
+    h_settle(h);
+    assert_null(h_entry(h, 0, "only-b"));
+    trk_nodeup(T(0), NAME[1]);
+    h_deliver_type(h, 0, 1, M_CHECK);
+    h_deliver_type(h, 1, 0, M_CHECK_REPLY);
+    assert_int_equal(h_pending_type(h, 0, 1, M_SYNC_RECV), 1);
+    assert_int_equal(h_pending_type(h, 0, 1, M_DIGEST), 0);
+    h_settle(h);
+    assert_non_null(h_entry(h, 0, "only-b"));
+    assert_true(h_knows(h, 1, 0));
+    assert_same_registry(h, 0, 1);
+    assert_same_digest(h, 0, 1);
+}
+
+/* Anti-entropy between agreeing trackers is one message, and nothing
+ * answers it. */
+static void test_digest_anti_entropy_agreeing(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    h_cmd(h, 0, "register", "x", NULL, 1);
+    h_cmd(h, 1, "register", "y", NULL, 2);
+    h_settle(h);
+    uint64_t skipped = trk_stats(T(1))->syncs_skipped;
+    h_pick(h, 0, 1);
+    h_fire(h, 0, TT_ANTI_ENTROPY);
+    assert_int_equal(h_pending(h, -1, -1), 1);
+    assert_int_equal(h_deliver(h, 0, 1), M_DIGEST);
+    assert_int_equal(h_pending(h, -1, -1), 0);
+    assert_int_equal(trk_stats(T(1))->syncs_skipped, skipped + 1);
+}
+
+/* Deadlock C's set-up: X (0) checked Y (1) before Y's tracker ran and,
+ * with retry_max 1, never checks again.  Y's check of X finds the same
+ * (empty) registry, so Y sends its digest, not a snapshot; the digest
+ * proves Y's tracker runs, and X takes Y as a node, before any
+ * cluster_join. */
+static void test_digest_adopts_unchecked_peer(void **state)
+{
+    (void)state;
+    struct trk_config cfg;
+    trk_config_defaults(&cfg);
+    cfg.mode = TRK_FIXED;
+    cfg.retry_max = 1;
+    struct harness *h = h_new_cfg(&cfg, 2);
+    h_start(h, 0);
+    h_learn(h, 0, 1); /* fails: 1 not running yet */
+    assert_false(h_knows(h, 0, 1));
+    h_start(h, 1);
+    h_learn(h, 1, 0);
+    assert_true(h_knows(h, 1, 0));
+    assert_int_equal(h_pending_type(h, 1, 0, M_SYNC_RECV), 0);
+    assert_int_equal(h_deliver(h, 1, 0), M_DIGEST);
+    assert_true(h_knows(h, 0, 1));
+}
+
+/* Malformed digests (short, long) and check replies of a wrong length are
+ * counted and change nothing. */
+static void test_digest_malformed(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    const uint8_t short_digest[5] = {M_DIGEST, 1, 0, 0, 0};
+    uint8_t long_digest[1 + TRK_CONTENT_DIGEST_LEN + 1] = {M_DIGEST};
+    const uint8_t odd_reply[3 + 4] = {M_CHECK_REPLY, 1, 0, 9, 9, 9, 9};
+    uint64_t malformed = trk_stats(T(0))->malformed;
+    trk_message(T(0), NAME[1], short_digest, sizeof short_digest);
+    trk_message(T(0), NAME[1], long_digest, sizeof long_digest);
+    trk_message(T(0), NAME[1], odd_reply, sizeof odd_reply);
+    assert_int_equal(trk_stats(T(0))->malformed, malformed + 3);
+    assert_int_equal(h_pending(h, -1, -1), 0);
+}
+
+/* Swarm mode answers a check with Swarm's three bytes, no digest. */
+static void test_digest_not_in_swarm_replies(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_SWARM, 2);
+    h_start(h, 0);
+    h_start(h, 1);
+    trk_nodeup(T(0), NAME[1]);
+    h_deliver_type(h, 0, 1, M_CHECK);
+    const struct hmsg *reply = h_find(h, 1, 0, M_CHECK_REPLY);
+    assert_non_null(reply);
+    assert_int_equal(reply->len, 3);
+    struct trk_content_digest d;
+    assert_false(trk_content_digest(T(1), &d));
+}
+
+int test_tracker_digest_run(void)
+{
+    const struct CMUnitTest tests[] = {
+        T_(test_digest_kept_through_changes),
+        T_(test_digest_join_without_snapshot),
+        T_(test_digest_join_with_difference),
+        T_(test_digest_anti_entropy_agreeing),
+        T_(test_digest_adopts_unchecked_peer),
+        T_(test_digest_malformed),
+        T_(test_digest_not_in_swarm_replies),
+    };
+    return cmocka_run_group_tests_name("tracker-digest", tests, NULL, NULL);
+}
