@@ -35,8 +35,7 @@ void name_set_clear(struct name_set *s)
 {
     /* A small set keeps its storage for reuse; a thousand-name set is not
      * worth keeping once emptied (a libcluster round that failed empties
-     * its answer; otherwise rounds keep the answer and overwrite it, see
-     * answer_add). */
+     * its answer; otherwise rounds keep the answer, see answer_take). */
     uint64_t version = s->version + 1;
     if (s->cap > NAME_SET_KEEP) {
         name_set_free(s);
@@ -100,55 +99,72 @@ void name_set_remove(struct name_set *s, const char *name)
     }
 }
 
-void name_set_truncate(struct name_set *s, size_t keep)
+/* Room for the record memo at `pos`; false when out of memory. */
+static bool memo_room(struct topo *t, size_t pos)
 {
-    while (s->count > keep) /* from the end: nothing moves */
-        name_set_remove(s, s->names[s->count - 1]);
+    if (pos < t->memo_cap)
+        return true;
+    size_t cap = t->memo_cap ? 2 * t->memo_cap : 16;
+    struct answer_memo *grown = realloc(t->memo, cap * sizeof *grown);
+    if (!grown)
+        return false;
+    t->memo = grown;
+    t->memo_cap = cap;
+    return true;
 }
 
-/* Adds a name of the answer being received: a repeat of the previous
- * round's name at the same position only moves the fill mark. */
-static void answer_add(struct topo *t, const char *name)
+static void node_name_for(const struct topo *t, const struct cs_dns_record *r, char *out);
+
+/* Takes one record of the round into the answer set. */
+static void answer_take(struct topo *t, const struct cs_dns_record *r)
+{
+    size_t pos = t->round_records++;
+    bool by_addr = r->type != CS_DNS_SRV;
+    int32_t idx;
+    if (by_addr && pos < t->memo_valid && cs_addr_compare(&t->memo[pos].addr, &r->addr) == 0) {
+        idx = t->memo[pos].index;
+    } else {
+        char name[CS_NODE_NAME_MAX];
+        node_name_for(t, r, name);
+        idx = name_set_add(&t->answer, name);
+        if (idx < 0)
+            return; /* out of memory: the name is missing from this answer */
+        /* The memo stays contiguous: a position is written only when all
+         * before it are valid (best effort without memory). */
+        if (pos <= t->memo_valid && memo_room(t, pos)) {
+            t->memo[pos].addr = by_addr ? r->addr : (struct cs_addr){0};
+            t->memo[pos].index = idx;
+            if (pos == t->memo_valid)
+                t->memo_valid++;
+        }
+    }
+    t->answer.info[idx].seen_round = t->answer_round;
+}
+
+/* The round is complete: the names no record of it named leave, the
+ * others keep their order. */
+static void answer_close(struct topo *t)
 {
     struct name_set *a = &t->answer;
-    if (t->answer_fill < a->count && strcmp(a->names[t->answer_fill], name) == 0) {
-        t->answer_fill++;
+    size_t kept = 0;
+    for (size_t i = 0; i < a->count; i++) {
+        if (a->info[i].seen_round != t->answer_round) {
+            cs_strmap_del(&a->index, a->names[i]);
+            free(a->names[i]);
+            continue;
+        }
+        if (kept != i) {
+            a->names[kept] = a->names[i];
+            a->info[kept] = a->info[i];
+            cs_strmap_put(&a->index, a->names[kept], (int32_t)kept); /* a known key: cannot fail */
+        }
+        kept++;
+    }
+    if (kept == a->count)
         return;
-    }
-    name_set_truncate(a, t->answer_fill);
-    name_set_add(a, name);
-    t->answer_fill = a->count;
-}
-
-/* True when the record is the A/AAAA record behind the previous answer's
- * name at the current position: that name repeats, unformatted. */
-static bool answer_repeats(const struct topo *t, const struct cs_dns_record *r)
-{
-    if (r->type == CS_DNS_SRV || t->answer_fill >= t->answer.count ||
-        t->answer_fill >= t->answer_addr_cap)
-        return false;
-    const struct cs_addr *prev = &t->answer_addrs[t->answer_fill];
-    return prev->family != 0 && cs_addr_compare(prev, &r->addr) == 0;
-}
-
-/* Notes the address behind the answer's newest name (best effort: without
- * memory the next round formats it again). */
-static void answer_note_addr(struct topo *t, const struct cs_dns_record *r)
-{
-    size_t at = t->answer_fill - 1;
-    if (at >= t->answer_addr_cap) {
-        size_t cap = t->answer.cap;
-        struct cs_addr *grown = realloc(t->answer_addrs, cap * sizeof *grown);
-        if (!grown)
-            return;
-        memset(grown + t->answer_addr_cap, 0, (cap - t->answer_addr_cap) * sizeof *grown);
-        t->answer_addrs = grown;
-        t->answer_addr_cap = cap;
-    }
-    if (r->type == CS_DNS_SRV)
-        memset(&t->answer_addrs[at], 0, sizeof t->answer_addrs[at]);
-    else
-        t->answer_addrs[at] = r->addr;
+    a->count = kept;
+    a->version++;
+    t->memo_valid = 0; /* indices moved */
 }
 
 /* ---- configuration ---- */
@@ -275,7 +291,7 @@ void mem_free(struct membership *m)
     for (size_t i = 0; i < m->topo_count; i++) {
         name_set_free(&m->topos[i].discovered);
         name_set_free(&m->topos[i].answer);
-        free(m->topos[i].answer_addrs);
+        free(m->topos[i].memo);
         free(m->topos[i].serial);
     }
     conn_free(m->conn);
@@ -395,7 +411,9 @@ static void round_start(struct membership *m, size_t ti, int chain)
     t->round_chain = chain;
     t->round_failed = t->round_truncated = false;
     t->truncated_retries = 0;
-    t->answer_fill = 0; /* the previous answer stays until this one differs */
+    if (++t->answer_round == 0) /* (after 2^32 rounds: 0 is what new names carry) */
+        t->answer_round = 1;
+    t->round_records = 0;
     t->queries_pending = 0;
     m->stats.rounds++;
     enum cs_dns_type first = t->cfg->strategy == MEM_K8S_DNS_SRV ? CS_DNS_SRV : CS_DNS_A;
@@ -515,8 +533,10 @@ static void round_answered(struct membership *m, size_t ti)
         m->stats.lookups_failed++;
         cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] lookup of %s failed%s", t->cfg->name,
                 t->cfg->query, m->cfg->mode == MEM_FIXED ? ", keeping the previous view" : "");
-        if (m->cfg->mode == MEM_LIBCLUSTER)
+        if (m->cfg->mode == MEM_LIBCLUSTER) {
             name_set_clear(&t->answer); /* an error reads as "no nodes" */
+            t->memo_valid = 0;
+        }
     }
     if (t->round_truncated)
         m->stats.truncated_answers++;
@@ -540,18 +560,8 @@ static bool on_dns_answer(struct membership *m, cs_query_id q, const struct cs_d
             if (ans->status != CS_DNS_OK)
                 t->round_failed = true;
             t->round_truncated |= ans->truncated;
-            for (size_t r = 0; r < ans->count; r++) {
-                if (answer_repeats(t, &ans->records[r])) {
-                    t->answer_fill++;
-                    continue;
-                }
-                char name[CS_NODE_NAME_MAX];
-                node_name_for(t, &ans->records[r], name);
-                size_t before = t->answer_fill;
-                answer_add(t, name);
-                if (t->answer_fill > before)
-                    answer_note_addr(t, &ans->records[r]);
-            }
+            for (size_t r = 0; r < ans->count; r++)
+                answer_take(t, &ans->records[r]);
             /* fixed mode: a truncated answer is asked again (as a resolver
              * would retry over TCP); the windows' union is the answer. */
             if (ans->truncated && m->cfg->mode == MEM_FIXED && t->truncated_retries < MEM_TRUNCATED_RETRIES) {
@@ -560,7 +570,7 @@ static bool on_dns_answer(struct membership *m, cs_query_id q, const struct cs_d
                 return true;
             }
             if (--t->queries_pending == 0) {
-                name_set_truncate(&t->answer, t->answer_fill);
+                answer_close(t);
                 round_answered(m, ti);
             }
             return true;

@@ -26,6 +26,7 @@ struct name_info {
     uint64_t counter;      /* gossip: the highest counter accepted */
     uint64_t linked_epoch; /* gossip: conn_peer_epoch + 1 when it was last found up
                               or connecting (0: not since it was added) */
+    uint32_t seen_round;   /* answer sets: the last round whose records named it */
 };
 
 struct name_set {
@@ -49,15 +50,22 @@ struct topo {
     size_t queries_pending;
     bool round_failed, round_truncated;
     uint32_t truncated_retries;
-    /* The round's answer, in record order.  It is not emptied when a round
-     * starts: names that repeat the previous round's in the same order are
-     * only counted (answer_fill), so a steady answer costs no allocation. */
+    /* The round's answer as a set.  It is not emptied when a round starts:
+     * each record stamps its name with the round (answer_round), and when
+     * the round ends the names no record stamped leave.  A steady answer,
+     * in whatever order its records come (servers rotate them), changes
+     * nothing and allocates nothing; names new to the set come after the
+     * others, in record order. */
     struct name_set answer;
-    size_t answer_fill;
-    /* The A/AAAA address behind each answer name (family 0: another kind
-     * of record), so a repeated address is recognised without formatting. */
-    struct cs_addr *answer_addrs;
-    size_t answer_addr_cap;
+    uint32_t answer_round;
+    /* Record memo: the address and answer index of the record at each
+     * position of the round's records (across a truncated answer's
+     * retries), so that an A/AAAA record where the last round had the same
+     * address is taken without formatting its name.  Positions below
+     * memo_valid are usable; any name leaving the answer voids them all
+     * (indices move). */
+    struct answer_memo { struct cs_addr addr; int32_t index; } *memo;
+    size_t memo_cap, memo_valid, round_records;
     /* libcluster mode: the serial connect queue of the round. */
     char (*serial)[CS_NODE_NAME_MAX];
     size_t serial_count, serial_next;
@@ -99,8 +107,6 @@ void name_set_clear(struct name_set *s);
 int32_t name_set_add(struct name_set *s, const char *name);
 int32_t name_set_find(const struct name_set *s, const char *name);
 void name_set_remove(struct name_set *s, const char *name);
-/* Drops the names at positions `keep` and beyond. */
-void name_set_truncate(struct name_set *s, size_t keep);
 
 /* Connects a discovered node the way the mode does it (membership.c). */
 void mem_connect_discovered(struct membership *m, struct topo *t);

@@ -1,12 +1,16 @@
 /*
  * tests/test_membership_answer.c: a DNS round's answer set, driven directly
  * (tests/fuzz/null_env.h, no simulator).  The set is not emptied between
- * rounds: names that repeat the previous round's at the same position are
- * only counted, and a repeated A/AAAA address is recognised without being
- * formatted again.  Whatever the rounds' records, each round's answer must
- * be exactly its records' names in order, without duplicates.  Rounds that
- * change nothing skip their reconcile and connect passes (fixed mode): the
- * skipped passes must still count absences and redial lost peers.
+ * rounds: each record stamps its name, names no record of the round named
+ * leave when it ends, and an A/AAAA record at a position where the last
+ * round had the same address is taken without formatting its name.
+ * Whatever the rounds' records, each round's answer must be exactly its
+ * records' names, without duplicates, the names it kept in their old order
+ * and the new ones after them in record order; a round that names the same
+ * nodes in another order (servers rotate records) changes nothing.  Rounds
+ * that change nothing skip their reconcile and connect passes (fixed
+ * mode): the skipped passes must still count absences and redial lost
+ * peers.
  */
 #include "tests.h"
 
@@ -66,27 +70,56 @@ static void answer(struct answer_rig *r, const int *octets, size_t n, bool srv, 
     assert_true(mem_handle(r->m, &ev));
 }
 
-/* The answer set must be the records' names in order, first occurrence
- * only. */
-static void assert_answer(struct answer_rig *r, const int *octets, size_t n, bool srv)
+static bool listed(char (*names)[CS_NODE_NAME_MAX], size_t count, const char *name)
+{
+    for (size_t k = 0; k < count; k++)
+        if (strcmp(names[k], name) == 0)
+            return true;
+    return false;
+}
+
+/* The answer set must hold the records' names, each once: first the names
+ * of the previous answer that stay, in their previous order, then the new
+ * ones in record order.  `before` is the previous answer's names. */
+static void assert_answer_after(struct answer_rig *r, char (*before)[CS_NODE_NAME_MAX], size_t before_count,
+                                const int *octets, size_t n, bool srv)
 {
     const struct name_set *a = &r->m->topos[0].answer;
-    char want[16][CS_NODE_NAME_MAX];
-    size_t count = 0;
+    char named[16][CS_NODE_NAME_MAX], want[16][CS_NODE_NAME_MAX];
+    size_t named_count = 0, count = 0;
     for (size_t i = 0; i < n; i++) {
         char name[CS_NODE_NAME_MAX];
         snprintf(name, sizeof name, srv ? "app@host%d.svc" : "app@10.0.0.%d", octets[i]);
-        bool seen = false;
-        for (size_t k = 0; k < count; k++)
-            seen = seen || strcmp(want[k], name) == 0;
-        if (!seen)
-            snprintf(want[count++], CS_NODE_NAME_MAX, "%s", name);
+        if (!listed(named, named_count, name))
+            snprintf(named[named_count++], CS_NODE_NAME_MAX, "%s", name);
     }
+    for (size_t k = 0; k < before_count; k++)
+        if (listed(named, named_count, before[k]))
+            snprintf(want[count++], CS_NODE_NAME_MAX, "%s", before[k]);
+    for (size_t k = 0; k < named_count; k++)
+        if (!listed(want, count, named[k]))
+            snprintf(want[count++], CS_NODE_NAME_MAX, "%s", named[k]);
     assert_int_equal(a->count, count);
     for (size_t k = 0; k < count; k++) {
         assert_string_equal(a->names[k], want[k]);
         assert_int_equal(name_set_find(a, want[k]), (int32_t)k);
     }
+}
+
+/* The same, for a first answer. */
+static void assert_answer(struct answer_rig *r, const int *octets, size_t n, bool srv)
+{
+    assert_answer_after(r, NULL, 0, octets, n, srv);
+}
+
+/* Copies the answer's names into `out`; their count. */
+static size_t answer_names(struct answer_rig *r, char (*out)[CS_NODE_NAME_MAX])
+{
+    const struct name_set *a = &r->m->topos[0].answer;
+    assert_true(a->count <= 16);
+    for (size_t k = 0; k < a->count; k++)
+        snprintf(out[k], CS_NODE_NAME_MAX, "%s", a->names[k]);
+    return a->count;
 }
 
 static void handle(void *instance, const struct cs_event *ev)
@@ -108,6 +141,7 @@ static void run_rounds(enum mem_mode mode, bool srv)
         {1, 2, 3},          /* first answer */
         {1, 2, 3},          /* the same again: nothing to add */
         {1, 3},             /* one gone: the rest shifts */
+        {1, 3},             /* the same again, after a shift */
         {3, 1, 4},          /* reordered, one new */
         {3, 3, 1, 1, 4, 3}, /* duplicates */
         {3, 1, 4, 5, 6},    /* grows past the previous answer */
@@ -116,15 +150,23 @@ static void run_rounds(enum mem_mode mode, bool srv)
         {2, 7, 8, 9, 10, 11, 12, 13},
         {2, 7, 8, 9, 10, 11, 12, 13},
         {2, 7, 8, 42, 10, 11, 12, 13}, /* one address changed mid-answer */
+        {13, 12, 11, 10, 42, 8, 7, 2}, /* the same nodes, rotated */
+        {5, 13, 6, 12, 11, 10, 42, 8}, /* two new among the old */
     };
-    static const size_t counts[] = {3, 3, 2, 3, 6, 5, 0, 2, 8, 8, 8};
+    static const size_t counts[] = {3, 3, 2, 2, 3, 6, 5, 0, 2, 8, 8, 8, 8, 8};
     struct answer_rig r;
     rig_open(&r, mode, srv ? MEM_K8S_DNS_SRV : MEM_K8S_DNS);
+    char before[16][CS_NODE_NAME_MAX];
+    size_t before_count = 0;
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        uint64_t version = r.m->topos[0].answer.version;
         if (i > 0)
             next_round(&r);
         answer(&r, rounds[i], counts[i], srv, 0);
-        assert_answer(&r, rounds[i], counts[i], srv);
+        assert_answer_after(&r, before, before_count, rounds[i], counts[i], srv);
+        if (i == 1 || i == 3 || i == 12) /* the same nodes again (rotated for 12): nothing changes */
+            assert_true(r.m->topos[0].answer.version == version);
+        before_count = answer_names(&r, before);
     }
     mem_free(r.m);
 }
