@@ -1,18 +1,17 @@
 /*
- * core/idmap.c: open addressing with linear probing and tombstones; the
- * table doubles when it is more than half full.
+ * core/idmap.c: open addressing with linear probing; the table doubles when
+ * it is more than half full.  A deletion shifts the entries after it back
+ * (no tombstones), so lookups stay short however many ids come and go.
  */
 #include "idmap.h"
 
 #include <stdlib.h>
 
-#define TOMBSTONE_VALUE INT32_MIN
-
 void cs_idmap_init(struct cs_idmap *map)
 {
     map->keys = NULL;
     map->values = NULL;
-    map->capacity = map->count = map->tombstones = 0;
+    map->capacity = map->count = 0;
 }
 
 void cs_idmap_free(struct cs_idmap *map)
@@ -31,8 +30,6 @@ static size_t slot_of(uint32_t key, size_t capacity)
 static int grow(struct cs_idmap *map)
 {
     size_t capacity = map->capacity ? map->capacity * 2 : 16;
-    if (map->count * 4 < map->capacity)
-        capacity = map->capacity; /* mostly tombstones: rehash in place */
     uint32_t *keys = calloc(capacity, sizeof *keys);
     int32_t *values = calloc(capacity, sizeof *values);
     if (!keys || !values) {
@@ -41,7 +38,7 @@ static int grow(struct cs_idmap *map)
         return -1;
     }
     for (size_t i = 0; i < map->capacity; i++) {
-        if (map->keys[i] == 0 || map->values[i] == TOMBSTONE_VALUE)
+        if (map->keys[i] == 0)
             continue;
         size_t s = slot_of(map->keys[i], capacity);
         while (keys[s] != 0)
@@ -54,32 +51,6 @@ static int grow(struct cs_idmap *map)
     map->keys = keys;
     map->values = values;
     map->capacity = capacity;
-    map->tombstones = 0;
-    return 0;
-}
-
-int cs_idmap_put(struct cs_idmap *map, uint32_t key, int32_t value)
-{
-    if ((map->count + map->tombstones + 1) * 2 > map->capacity && grow(map) != 0)
-        return -1;
-    size_t s = slot_of(key, map->capacity);
-    size_t reuse = SIZE_MAX;
-    while (map->keys[s] != 0) {
-        if (map->keys[s] == key && map->values[s] != TOMBSTONE_VALUE) {
-            map->values[s] = value;
-            return 0;
-        }
-        if (map->values[s] == TOMBSTONE_VALUE && reuse == SIZE_MAX)
-            reuse = s;
-        s = (s + 1) & (map->capacity - 1);
-    }
-    if (reuse != SIZE_MAX) {
-        s = reuse;
-        map->tombstones--;
-    }
-    map->keys[s] = key;
-    map->values[s] = value;
-    map->count++;
     return 0;
 }
 
@@ -87,13 +58,28 @@ static size_t find(const struct cs_idmap *map, uint32_t key)
 {
     if (map->capacity == 0)
         return SIZE_MAX;
-    size_t s = slot_of(key, map->capacity);
-    while (map->keys[s] != 0) {
-        if (map->keys[s] == key && map->values[s] != TOMBSTONE_VALUE)
+    for (size_t s = slot_of(key, map->capacity); map->keys[s] != 0; s = (s + 1) & (map->capacity - 1))
+        if (map->keys[s] == key)
             return s;
-        s = (s + 1) & (map->capacity - 1);
-    }
     return SIZE_MAX;
+}
+
+int cs_idmap_put(struct cs_idmap *map, uint32_t key, int32_t value)
+{
+    size_t s = find(map, key);
+    if (s != SIZE_MAX) {
+        map->values[s] = value;
+        return 0;
+    }
+    if ((map->count + 1) * 2 > map->capacity && grow(map) != 0)
+        return -1;
+    s = slot_of(key, map->capacity);
+    while (map->keys[s] != 0)
+        s = (s + 1) & (map->capacity - 1);
+    map->keys[s] = key;
+    map->values[s] = value;
+    map->count++;
+    return 0;
 }
 
 int32_t cs_idmap_get(const struct cs_idmap *map, uint32_t key)
@@ -102,12 +88,26 @@ int32_t cs_idmap_get(const struct cs_idmap *map, uint32_t key)
     return s == SIZE_MAX ? -1 : map->values[s];
 }
 
+/* True when slot `home` lies cyclically in (hole, at]: an entry there whose
+ * probe started at `home` cannot move back to `hole`. */
+static bool probe_passes(size_t hole, size_t home, size_t at)
+{
+    return hole <= at ? hole < home && home <= at : hole < home || home <= at;
+}
+
 void cs_idmap_del(struct cs_idmap *map, uint32_t key)
 {
-    size_t s = find(map, key);
-    if (s == SIZE_MAX)
+    size_t hole = find(map, key);
+    if (hole == SIZE_MAX)
         return;
-    map->values[s] = TOMBSTONE_VALUE;
+    size_t mask = map->capacity - 1;
+    for (size_t at = (hole + 1) & mask; map->keys[at] != 0; at = (at + 1) & mask) {
+        if (probe_passes(hole, slot_of(map->keys[at], map->capacity), at))
+            continue;
+        map->keys[hole] = map->keys[at];
+        map->values[hole] = map->values[at];
+        hole = at;
+    }
+    map->keys[hole] = 0;
     map->count--;
-    map->tombstones++;
 }

@@ -7,6 +7,7 @@
 #ifndef CS_IDMAP_H
 #define CS_IDMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,7 +16,6 @@ struct cs_idmap {
     int32_t *values;
     size_t capacity;  /* a power of two */
     size_t count;
-    size_t tombstones;
 };
 
 /* Prepares an empty map; no allocation until the first insert. */

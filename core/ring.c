@@ -1,13 +1,19 @@
 /*
  * core/ring.c: the consistent hash ring.  Nodes live in an array of name
- * copies sorted by strcmp, each with its point hashes sorted; points live in
- * one array sorted by (hash, node name).  A change to a ring whose points
- * are built merges the node's points in (or filters them out) in one pass;
- * otherwise the points are rebuilt at the first lookup after a change.
- * Each point names its node by its index in that array (name order), so two
- * rings of the same nodes have the same points: a shared memo keeps the
- * points of recent node sets, and a ring that comes to one of them copies
- * them instead of merging, filtering or sorting its own.
+ * copies sorted by strcmp, each with its point hashes sorted (its row).
+ * A change only edits that array.  The first lookups after a change search
+ * every row (a binary search per node: the smallest point at or after the
+ * hash, ties to the node first in name order); once a ring has been looked
+ * up RING_BUILD_AFTER times since its last change, it builds one array of
+ * all points sorted by (hash, node name), and lookups search that.  A
+ * cluster in flux (the simulator's fuzz runs change rings about once per
+ * dozen lookups) never pays for merging points; a steady one (a registry
+ * of a million names) searches one array.
+ *
+ * Each built point names its node by its index in name order, so two rings
+ * of the same nodes build the same points: a shared memo keeps the points
+ * of recent node sets, and a ring that builds one of them copies them
+ * instead of sorting its own.
  */
 #include "ring.h"
 
@@ -38,7 +44,9 @@ struct ring {
     size_t node_count, node_cap;
     struct ring_point *points; /* sorted by (hash, node name); a cache of the nodes */
     size_t point_count, point_cap;
-    bool stale;                /* the points are not built (a new ring, or no room to merge) */
+    bool stale;                /* the points are not built (changed since, or no memory) */
+    uint32_t lookups;          /* since the last change, while stale */
+    uint32_t build_after;      /* lookups after which a stale ring builds its points */
     struct ring_memo *memo;    /* shared point hashes and layouts, or NULL */
     uint64_t signature;        /* sum of XXH3 of the node names (layout_find) */
 };
@@ -78,7 +86,8 @@ struct ring *ring_new(uint32_t points_per_node, uint32_t static_quorum)
         return NULL;
     r->points_per_node = points_per_node ? points_per_node : RING_POINTS_DEFAULT;
     r->static_quorum = static_quorum;
-    r->stale = true; /* built at the first lookup: a join storm's adds cost one sort */
+    r->stale = true; /* built after RING_BUILD_AFTER lookups */
+    r->build_after = RING_BUILD_AFTER;
     return r;
 }
 
@@ -188,12 +197,6 @@ static void sort_hashes(uint64_t *h, uint64_t *tmp, size_t n)
     memcpy(h, tmp, n * sizeof *h);
 }
 
-/* Point order: by hash, equal hashes by node name. */
-static bool point_before(const struct ring *r, uint64_t hash, const char *node, const struct ring_point *p)
-{
-    return hash < p->hash || (hash == p->hash && strcmp(node, r->nodes[p->node]) < 0);
-}
-
 /* Makes room for `need` points (and as many again of sort scratch). */
 static int reserve_points(struct ring *r, size_t need)
 {
@@ -206,51 +209,6 @@ static int reserve_points(struct ring *r, size_t need)
     r->points = points; /* the second half is scratch */
     r->point_cap = cap;
     return 0;
-}
-
-/* Merges the points of the node just inserted at index `at` of r->nodes
- * into built points: the others' indices from `at` on move up one, then
- * the merge runs in place from the back (each old point moves once, up by
- * the number of new points after it).  Marks the points stale when there
- * is no room for it. */
-static void merge_node(struct ring *r, uint32_t at)
-{
-    size_t n = r->points_per_node, total = r->point_count + n;
-    if (reserve_points(r, total) != 0) {
-        r->stale = true;
-        return;
-    }
-    struct ring_point *p = r->points;
-    for (size_t i = 0; i < r->point_count; i++)
-        p[i].node += p[i].node >= at;
-    const uint64_t *hashes = r->hashes[at];
-    const char *node = r->nodes[at];
-    size_t a = r->point_count, b = n, k = total;
-    while (b > 0) {
-        if (a > 0 && point_before(r, hashes[b - 1], node, &p[a - 1])) {
-            p[--k] = p[--a];
-        } else {
-            p[--k].hash = hashes[--b];
-            p[k].node = at;
-        }
-    }
-    r->point_count = total; /* the old points below k never moved */
-}
-
-/* Drops the points of the node that was at index `at` of r->nodes (now
- * gone from it), keeping their order; the others' indices past it move
- * down one. */
-static void filter_node(struct ring *r, uint32_t at)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < r->point_count; i++) {
-        struct ring_point q = r->points[i];
-        if (q.node == at)
-            continue;
-        q.node -= q.node > at;
-        r->points[k++] = q;
-    }
-    r->point_count = k;
 }
 
 /* The hashes of a node's points (sorted): XXH3 of the name seeded with the
@@ -423,6 +381,18 @@ static uint64_t *ring_point_hashes(struct ring *r, const char *node)
     return h;
 }
 
+/* The points are a cache of the rows: a change drops them. */
+static void changed(struct ring *r)
+{
+    r->stale = true;
+    r->lookups = 0;
+}
+
+void ring_set_build_after(struct ring *r, uint32_t lookups)
+{
+    r->build_after = lookups;
+}
+
 int ring_add(struct ring *r, const char *node)
 {
     bool found;
@@ -455,10 +425,7 @@ int ring_add(struct ring *r, const char *node)
     r->hashes[at] = hashes;
     r->node_count++;
     r->signature += name_hash(copy);
-    if (r->stale || layout_take(r)) /* stale: the points are built at the next lookup */
-        return 0;
-    merge_node(r, (uint32_t)at);
-    layout_keep(r);
+    changed(r);
     return 0;
 }
 
@@ -474,15 +441,11 @@ void ring_remove(struct ring *r, const char *node)
     memmove(&r->nodes[at], &r->nodes[at + 1], (r->node_count - at - 1) * sizeof *r->nodes);
     memmove(&r->hashes[at], &r->hashes[at + 1], (r->node_count - at - 1) * sizeof *r->hashes);
     r->node_count--;
-    if (r->stale || layout_take(r))
-        return;
-    filter_node(r, (uint32_t)at);
-    layout_keep(r);
+    changed(r);
 }
 
-/* Computes every node's points and sorts them. Done lazily, on the first
- * lookup after a change: trackers that never place a name (a join storm)
- * never pay for it, and a burst of joins costs one rebuild. */
+/* Builds the array of every node's points, sorted (or takes it from the
+ * memo's layouts). */
 static int rebuild(struct ring *r)
 {
     size_t n = r->points_per_node;
@@ -507,12 +470,46 @@ static int rebuild(struct ring *r)
     return 0;
 }
 
+/* The owner of hash h from the rows: the smallest point at or after h
+ * (equal points: the node first in name order, as in the built array),
+ * else, wrapping, the smallest point of all. */
+static const char *owner_by_rows(const struct ring *r, uint64_t h)
+{
+    size_t n = r->points_per_node, best = SIZE_MAX, lowest = 0;
+    uint64_t best_hash = 0;
+    for (size_t i = 0; i < r->node_count; i++) {
+        const uint64_t *row = r->hashes[i];
+        if (row[0] < r->hashes[lowest][0])
+            lowest = i;
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (row[mid] < h)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < n && (best == SIZE_MAX || row[lo] < best_hash)) {
+            best = i;
+            best_hash = row[lo];
+        }
+    }
+    return r->nodes[best != SIZE_MAX ? best : lowest];
+}
+
 const char *ring_owner_hash(const struct ring *r, uint64_t h)
 {
     if (r->node_count == 0 || r->node_count < r->static_quorum)
         return NULL;
-    if (r->stale && rebuild((struct ring *)r) != 0) /* the points are a cache */
-        return NULL;
+    if (r->stale) { /* the points are a cache: the rows answer too */
+        struct ring *w = (struct ring *)r;
+        if (w->lookups < w->build_after) {
+            w->lookups++;
+            return owner_by_rows(r, h);
+        }
+        if (rebuild(w) != 0)
+            return owner_by_rows(r, h); /* no memory for the points */
+    }
     /* The first point whose hash is >= h; among equal hashes the array order
      * (by node name) makes the lowest-sorted node win. */
     size_t lo = 0, hi = r->point_count;

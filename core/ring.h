@@ -6,10 +6,12 @@
  * its StaticQuorumRing variant, which names no owner while fewer than
  * `static_quorum` nodes are in the ring.
  *
- * A ring owns copies of its node names and a sorted array of their points.
- * It is pure: no I/O, no clock, no randomness; the result depends only on the
- * set of nodes (never on the order of additions and removals, nor on
- * addresses).
+ * A ring owns copies of its node names, each node's sorted point hashes,
+ * and (once looked up RING_BUILD_AFTER times since its last change) a
+ * sorted array of all their points.  It is pure: no I/O, no clock, no
+ * randomness; the result depends only on the set of nodes (never on the
+ * order of additions and removals, nor on addresses, nor on whether the
+ * array is built).
  *
  * Hashes, exactly (xxHash, so the values are the same on every platform):
  *   - hash(name)       = XXH64(the bytes of name without its NUL, seed 0);
@@ -22,7 +24,8 @@
  * Points are kept sorted by (hash, node name); two points with equal hashes
  * are ordered by strcmp of their node names, so the first point at or after
  * a hash is well defined whatever the insertion order.  Lookups are binary
- * searches: O(log(nodes * points)).
+ * searches: one per node before the array is built, O(log(nodes * points))
+ * after.
  */
 #ifndef CS_RING_H
 #define CS_RING_H
@@ -32,6 +35,9 @@
 #include <stdint.h>
 
 #define RING_POINTS_DEFAULT 128
+/* Lookups after a change that search the nodes' rows before the ring
+ * builds its sorted array of points. */
+#define RING_BUILD_AFTER 64
 
 struct ring; /* opaque */
 
@@ -53,7 +59,7 @@ void ring_memo_free(struct ring_memo *memo);
 size_t ring_memo_count(const struct ring_memo *memo);
 /* How many times a ring took the built points of its node set from the
  * memo (a layout another ring with those nodes left there) instead of
- * merging, filtering or sorting its own. */
+ * sorting its own. */
 size_t ring_memo_layouts_taken(const struct ring_memo *memo);
 
 /* Makes the ring take point hashes from the memo, and add those it
@@ -65,6 +71,11 @@ void ring_use_memo(struct ring *r, struct ring_memo *memo);
  * static_quorum nodes no name has an owner (0 or 1 gives a plain Ring; Swarm's
  * StaticQuorumRing defaults to 2).  NULL when out of memory. */
 struct ring *ring_new(uint32_t points_per_node, uint32_t static_quorum);
+
+/* Sets after how many lookups since its last change the ring builds its
+ * array of points (RING_BUILD_AFTER by default; 0: at the first lookup;
+ * UINT32_MAX: never).  Placement is the same either way. */
+void ring_set_build_after(struct ring *r, uint32_t lookups);
 
 /* Frees the ring, its node names and its points; NULL is a no-op. */
 void ring_free(struct ring *r);

@@ -116,6 +116,42 @@ static void test_idmap(void **state)
     cs_idmap_free(&m);
 }
 
+/* Deletions shift entries back instead of leaving tombstones: a model
+ * check of random puts, deletes and lookups over few keys (long probe runs
+ * that wrap around a small table) against a plain array. */
+static void test_idmap_model(void **state)
+{
+    (void)state;
+    enum { KEYS = 48 };
+    int32_t model[KEYS + 1];
+    for (int k = 0; k <= KEYS; k++)
+        model[k] = -1;
+    struct cs_idmap m;
+    cs_idmap_init(&m);
+    uint64_t x = 88172645463325252ULL;
+    for (int step = 0; step < 200000; step++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint32_t key = 1 + (uint32_t)(x % KEYS);
+        if ((x >> 32) % 3 == 0) {
+            cs_idmap_del(&m, key);
+            model[key] = -1;
+        } else if ((x >> 32) % 3 == 1) {
+            assert_int_equal(cs_idmap_put(&m, key, (int32_t)(x >> 40 & 0xffff)), 0);
+            model[key] = (int32_t)(x >> 40 & 0xffff);
+        }
+        size_t live = 0;
+        for (uint32_t k = 1; k <= KEYS; k++) {
+            assert_int_equal(cs_idmap_get(&m, k), model[k]);
+            live += model[k] >= 0;
+        }
+        assert_int_equal(m.count, live);
+    }
+    assert_true(m.capacity <= 128);
+    cs_idmap_free(&m);
+}
+
 /* ---- a fake environment that records calls ---- */
 
 struct fake_env {
@@ -305,6 +341,7 @@ int test_core_run(void)
         cmocka_unit_test(test_addr_format_ipv4_like_snprintf),
         cmocka_unit_test(test_addr_compare_multicast_names),
         cmocka_unit_test(test_idmap),
+        cmocka_unit_test(test_idmap_model),
         cmocka_unit_test(test_random_below_range),
         cmocka_unit_test(test_ping_rejects_bad_frames),
         cmocka_unit_test(test_ping_settles_on_pong),

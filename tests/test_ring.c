@@ -6,8 +6,9 @@
  * owned by its node, "at or after", wrap-around past the last point);
  * placement stability (adding one node to N moves about 1/(N+1) of 100,000
  * fixed names, all to the new node; removing a node moves only its names);
- * balance with 128 points; the points count matters; ring_format and
- * ring_each_node.  All names are fixed ("name-0" .. "name-99999"), so every
+ * balance with 128 points; the points count matters; lookups in the
+ * nodes' rows (before a ring builds its array of points) place every name
+ * and every point as the built array does; ring_format and ring_each_node.  All names are fixed ("name-0" .. "name-99999"), so every
  * measured figure is deterministic and the bounds below cannot flake.
  */
 #include "tests.h"
@@ -187,8 +188,8 @@ static void test_ring_order_independent(void **state)
     ring_free(mixed);
 }
 
-/* A ring changed one node at a time with a lookup after every change (so
- * every add merges into built points and every remove filters them) owns
+/* A ring changed one node at a time with a lookup after every change (in
+ * its rows, and now and then enough of them to build its points) owns
  * every name as a ring built from scratch with the same members does. */
 static void test_ring_incremental_matches_rebuild(void **state)
 {
@@ -263,7 +264,7 @@ static void test_ring_memo_shared_and_same_placement(void **state)
     for (int i = 20; i >= 1; i--) { /* every node from the memo */
         node_name(buf, sizeof buf, i);
         assert_int_equal(ring_add(second, buf), 0);
-        if (i == 10) /* and merged into built points, half of them */
+        if (i == 10) /* and looked up half way */
             assert_non_null(ring_owner(second, "probe"));
     }
     assert_int_equal(ring_memo_count(memo), 20);
@@ -287,7 +288,7 @@ static void test_ring_memo_shared_and_same_placement(void **state)
 }
 
 /* Rings that share a memo take built points of a node set another ring
- * had (its layout) instead of merging or filtering their own: three rings
+ * had (its layout) instead of sorting their own: three rings
  * walk random additions and removals of 12 nodes (mostly the same one on
  * each in turn, as simulated nodes follow one cluster; now and then on one
  * ring alone), looked up between steps so that their points are built, and
@@ -402,6 +403,62 @@ static void test_ring_points_and_wrap(void **state)
     /* The wrap matters: the last point's node is another node here. */
     assert_string_not_equal(max_node, min_node);
     ring_free(r);
+}
+
+/* Asserts that rings a and b (the same nodes) place every fixed name, every
+ * point of node `nodes`..1, the hashes just around each point and both ends
+ * the same. */
+static void assert_same_placement(const struct ring *a, const struct ring *b, const bool *in, int nodes)
+{
+    assert_int_equal(owners_differ(a, b), 0);
+    char buf[32];
+    for (int i = 1; i <= nodes; i++) {
+        if (!in[i])
+            continue;
+        node_name(buf, sizeof buf, i);
+        for (uint32_t p = 0; p < RING_POINTS_DEFAULT; p++) {
+            uint64_t ph = point_hash(buf, p);
+            for (uint64_t h = ph - 1; h != ph + 2; h++)
+                assert_string_equal(ring_owner_hash(a, h), ring_owner_hash(b, h));
+            assert_string_equal(ring_owner_hash(a, ph), buf);
+        }
+    }
+    assert_string_equal(ring_owner_hash(a, 0), ring_owner_hash(b, 0));
+    assert_string_equal(ring_owner_hash(a, UINT64_MAX), ring_owner_hash(b, UINT64_MAX));
+}
+
+/* A ring that never builds its array of points (every lookup searches the
+ * nodes' rows) places as one that builds it at once, through a random walk
+ * of additions and removals of up to 20 nodes. */
+static void test_ring_rows_match_built_points(void **state)
+{
+    (void)state;
+    enum { NODES = 20 };
+    struct ring *rows = ring_new(RING_POINTS_DEFAULT, 0), *built = ring_new(RING_POINTS_DEFAULT, 0);
+    assert_non_null(rows);
+    assert_non_null(built);
+    ring_set_build_after(rows, UINT32_MAX);
+    ring_set_build_after(built, 0);
+    bool in[NODES + 1] = {false};
+    struct pcg32 rng;
+    pcg32_seed(&rng, 5, 7);
+    char buf[32];
+    for (int step = 0; step < 24; step++) {
+        int node = 1 + (int)pcg32_below(&rng, NODES);
+        node_name(buf, sizeof buf, node);
+        if (in[node]) {
+            ring_remove(rows, buf);
+            ring_remove(built, buf);
+        } else {
+            assert_int_equal(ring_add(rows, buf), 0);
+            assert_int_equal(ring_add(built, buf), 0);
+        }
+        in[node] = !in[node];
+        if (ring_node_count(rows) > 0)
+            assert_same_placement(rows, built, in, NODES);
+    }
+    ring_free(rows);
+    ring_free(built);
 }
 
 /* Adding one node to N moves about 1/(N+1) of the names, all of them to the
@@ -617,6 +674,7 @@ int test_ring_run(void)
         cmocka_unit_test(test_ring_owner_member_and_stable),
         cmocka_unit_test(test_ring_order_independent),
         cmocka_unit_test(test_ring_points_and_wrap),
+        cmocka_unit_test(test_ring_rows_match_built_points),
         cmocka_unit_test(test_ring_incremental_matches_rebuild),
         cmocka_unit_test(test_ring_memo_shared_and_same_placement),
         cmocka_unit_test(test_ring_memo_layouts_same_placement),
