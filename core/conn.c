@@ -51,6 +51,7 @@ struct conn *conn_new(struct cs_env *env, const struct conn_config *cfg, const c
     cs_copy_str(c->self, sizeof c->self, self);
     c->creation = creation;
     cs_auth_key(cfg->secret, &c->key);
+    cs_auth_tag_key(&c->key, CS_AUTH_PROOF_PURPOSE, &c->proof_key);
     cs_idmap_init(&c->link_index);
     cs_idmap_init(&c->query_peer);
     cs_strmap_init(&c->peer_index);

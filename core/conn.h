@@ -8,8 +8,8 @@
  *   REPLY(proof of B)                                          ->
  *       <- ACK                          (both sides: nodeup)
  *
- * A proof is a MAC (keyed BLAKE2b) of the challenge, a direction tag and both names under
- * a key derived from the cluster secret (core/auth.h): a node without the
+ * A proof is a MAC (SipHash-2-4, 128 bits) of the challenge, a direction tag and both
+ * names under a key derived from the cluster secret (core/auth.h): a node without the
  * secret never becomes a member and the secret never crosses the wire.  The
  * acceptor only answers when the dialled name is its own name.  When two
  * nodes dial each other at once, the link dialled by the node whose name
@@ -26,7 +26,7 @@
 
 #include "env.h"
 
-#define CONN_PROTOCOL_VERSION 1
+#define CONN_PROTOCOL_VERSION 2 /* 2: 16-byte SipHash proofs (1: 32-byte BLAKE2b) */
 #define CONN_MAX_PATTERNS 8
 #define CONN_PATTERN_MAX 128
 #define CONN_TAG_MODULE 1ULL /* timer tags: module in the top byte */

@@ -124,8 +124,8 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
     cs_put_str(&w, c->self);
     cs_put_u32(&w, c->creation);
     cs_put_u64(&w, l->my_challenge);
-    uint8_t proof[CS_AUTH_MAC_LEN];
-    cs_auth_proof(&c->key, "accept", their_challenge, c->self, name, proof);
+    uint8_t proof[CS_AUTH_PROOF_LEN];
+    cs_auth_proof(&c->proof_key, "accept", their_challenge, c->self, name, proof);
     cs_put_bytes(&w, proof, sizeof proof);
     conn_send_frame(c, l, &w);
     l->state = LS_WAIT_REPLY;
@@ -186,7 +186,7 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
     read_name(c, r, name, &oversized);
     uint32_t creation = cs_get_u32(r);
     uint64_t their_challenge = cs_get_u64(r);
-    uint8_t proof[CS_AUTH_MAC_LEN];
+    uint8_t proof[CS_AUTH_PROOF_LEN];
     cs_get_bytes(r, proof, sizeof proof);
     if (!cs_reader_done(r)) {
         if (!oversized)
@@ -199,7 +199,7 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
         conn_reject(c, li, NOK_WRONG_NAME, name);
         return;
     }
-    if (!cs_auth_proof_ok(&c->key, "accept", l->my_challenge, name, c->self, proof)) {
+    if (!cs_auth_proof_ok(&c->proof_key, "accept", l->my_challenge, name, c->self, proof)) {
         c->stats.auth_failed++;
         char peer[CS_NODE_NAME_MAX];
         cs_copy_str(peer, sizeof peer, conn_link_peer(c, l));
@@ -214,7 +214,7 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
     cs_put_u8(&w, F_REPLY);
-    cs_auth_proof(&c->key, "dial", their_challenge, c->self, name, proof);
+    cs_auth_proof(&c->proof_key, "dial", their_challenge, c->self, name, proof);
     cs_put_bytes(&w, proof, sizeof proof);
     conn_send_frame(c, l, &w);
     l->state = LS_WAIT_ACK;
@@ -223,14 +223,14 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
 void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r)
 {
     struct conn_link *l = &c->links[li];
-    uint8_t proof[CS_AUTH_MAC_LEN];
+    uint8_t proof[CS_AUTH_PROOF_LEN];
     cs_get_bytes(r, proof, sizeof proof);
     if (!cs_reader_done(r)) {
         c->stats.malformed++;
         conn_reject(c, li, NOK_MALFORMED, "bad REPLY");
         return;
     }
-    if (!cs_auth_proof_ok(&c->key, "dial", l->my_challenge, conn_link_peer(c, l), c->self, proof)) {
+    if (!cs_auth_proof_ok(&c->proof_key, "dial", l->my_challenge, conn_link_peer(c, l), c->self, proof)) {
         c->stats.auth_failed++;
         l->peer = -1; /* the name was never proven: leave its record alone */
         conn_reject(c, li, NOK_AUTH, "the peer could not prove the cluster secret");

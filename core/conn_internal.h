@@ -64,6 +64,7 @@ struct conn {
     char self[CS_NODE_NAME_MAX];
     uint32_t creation;
     struct cs_mac_key key;
+    struct cs_tag_key proof_key; /* handshake proofs (CS_AUTH_PROOF_PURPOSE) */
     regex_t white[CONN_MAX_PATTERNS], black[CONN_MAX_PATTERNS];
     size_t white_count, black_count;
     struct conn_link *links;

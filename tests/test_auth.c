@@ -42,23 +42,46 @@ static void test_auth_mac_is_keyed_blake2b(void **state)
     assert_false(cs_auth_mac_ok(&other, msg, sizeof msg, want));
 }
 
+/* A proof is SipHash-2-4-128 (libsodium's siphashx24), under the first 16
+ * bytes of the keyed-BLAKE2b MAC of "handshake proof", of tag NUL,
+ * challenge little-endian, self NUL, peer NUL: computed here from
+ * libsodium alone. */
 static void test_auth_proof_binds_every_field(void **state)
 {
     (void)state;
     struct cs_mac_key key;
     cs_auth_key("s", &key);
-    uint8_t raw[CS_AUTH_KEY_LEN], want[CS_AUTH_MAC_LEN], got[CS_AUTH_MAC_LEN];
+    uint8_t raw[CS_AUTH_KEY_LEN], mac[CS_AUTH_MAC_LEN], want[CS_AUTH_PROOF_LEN], got[CS_AUTH_PROOF_LEN];
     raw_key("s", raw);
-    /* tag NUL, challenge little-endian, self NUL, peer NUL. */
+    const char *purpose = "handshake proof";
+    crypto_generichash(mac, sizeof mac, (const uint8_t *)purpose, strlen(purpose), raw, sizeof raw);
     const uint8_t input[] = {'d', 'i', 'a', 'l', 0, 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,
                              'a', '@', 'x', 0, 'b', '@', 'y', 0};
-    crypto_generichash(want, sizeof want, input, sizeof input, raw, sizeof raw);
-    cs_auth_proof(&key, "dial", UINT64_C(0x0102030405060708), "a@x", "b@y", got);
+    crypto_shorthash_siphashx24(want, input, sizeof input, mac); /* the key: mac's first 16 bytes */
+    struct cs_tag_key proof_key;
+    cs_auth_tag_key(&key, CS_AUTH_PROOF_PURPOSE, &proof_key);
+    assert_true(cs_auth_proof(&proof_key, "dial", UINT64_C(0x0102030405060708), "a@x", "b@y", got));
     assert_memory_equal(got, want, sizeof want);
-    assert_true(cs_auth_proof_ok(&key, "dial", UINT64_C(0x0102030405060708), "a@x", "b@y", want));
-    assert_false(cs_auth_proof_ok(&key, "accept", UINT64_C(0x0102030405060708), "a@x", "b@y", want));
-    assert_false(cs_auth_proof_ok(&key, "dial", UINT64_C(0x0102030405060709), "a@x", "b@y", want));
-    assert_false(cs_auth_proof_ok(&key, "dial", UINT64_C(0x0102030405060708), "b@y", "a@x", want));
+    assert_true(cs_auth_proof_ok(&proof_key, "dial", UINT64_C(0x0102030405060708), "a@x", "b@y", want));
+    assert_false(cs_auth_proof_ok(&proof_key, "accept", UINT64_C(0x0102030405060708), "a@x", "b@y", want));
+    assert_false(cs_auth_proof_ok(&proof_key, "dial", UINT64_C(0x0102030405060709), "a@x", "b@y", want));
+    assert_false(cs_auth_proof_ok(&proof_key, "dial", UINT64_C(0x0102030405060708), "b@y", "a@x", want));
+    assert_false(cs_auth_proof_ok(&proof_key, "dial", UINT64_C(0x0102030405060708), "a@x", "b@", want));
+    struct cs_mac_key other;
+    struct cs_tag_key other_proof;
+    cs_auth_key("t", &other);
+    cs_auth_tag_key(&other, CS_AUTH_PROOF_PURPOSE, &other_proof);
+    assert_false(cs_auth_proof_ok(&other_proof, "dial", UINT64_C(0x0102030405060708), "a@x", "b@y", want));
+    want[15] ^= 1;
+    assert_false(cs_auth_proof_ok(&proof_key, "dial", UINT64_C(0x0102030405060708), "a@x", "b@y", want));
+    /* Fields beyond CS_AUTH_PROOF_INPUT_MAX bytes: no proof, nothing accepted. */
+    char long_name[CS_AUTH_PROOF_INPUT_MAX];
+    memset(long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    assert_false(cs_auth_proof(&proof_key, "dial", 1, long_name, "b@y", got));
+    const uint8_t zeros[CS_AUTH_PROOF_LEN] = {0};
+    assert_memory_equal(got, zeros, sizeof zeros);
+    assert_false(cs_auth_proof_ok(&proof_key, "dial", 1, long_name, "b@y", zeros));
 }
 
 static void test_auth_tags_are_siphash_under_derived_keys(void **state)

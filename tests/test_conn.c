@@ -358,12 +358,12 @@ static void test_bad_input_closes_only_that_link(void **state)
 
     send_raw(t, buf, hello(buf, sizeof buf, 9, "app@10.0.0.1", 12, "app@10.0.0.2"));
     assert_int_equal(st->bad_version, 1);
-    send_raw(t, buf, hello(buf, sizeof buf, 1, big, sizeof big, "app@10.0.0.2"));
+    send_raw(t, buf, hello(buf, sizeof buf, CONN_PROTOCOL_VERSION, big, sizeof big, "app@10.0.0.2"));
     assert_int_equal(st->oversized_name, 1);
     const uint8_t unknown[] = {0x42, 1, 2, 3};
     send_raw(t, unknown, sizeof unknown);
     assert_int_equal(st->malformed, 1);
-    size_t n = hello(buf, sizeof buf, 1, "app@10.0.0.1", 12, "app@10.0.0.2");
+    size_t n = hello(buf, sizeof buf, CONN_PROTOCOL_VERSION, "app@10.0.0.1", 12, "app@10.0.0.2");
     send_raw(t, buf, n - 5); /* truncated HELLO */
     assert_int_equal(st->malformed, 2);
     const uint8_t empty[1] = {0};
@@ -390,10 +390,10 @@ static void test_forged_reply_is_refused(void **state)
     cs_link_id link = env->link_connect(env, &to);
     fx_run(t, CS_MSEC(50));
     uint8_t buf[256];
-    size_t n = hello(buf, sizeof buf, 1, "app@10.0.0.1", 12, "app@10.0.0.2");
+    size_t n = hello(buf, sizeof buf, CONN_PROTOCOL_VERSION, "app@10.0.0.1", 12, "app@10.0.0.2");
     env->link_send(env, link, buf, n);
     fx_run(t, CS_MSEC(100));
-    uint8_t reply[1 + 32];
+    uint8_t reply[1 + CS_AUTH_PROOF_LEN];
     memset(reply, 0xab, sizeof reply);
     reply[0] = 3;
     env->link_send(env, link, reply, sizeof reply);
