@@ -142,19 +142,19 @@ static void record_failure(const struct fuzz_config *cfg, const struct scenario 
 
 /* Generates seed `seed` of the campaign in both forms (sim/fuzzgen.h). */
 static int generate(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_scenario *parts,
-                    struct fuzz_shape *shape)
+                    struct fuzz_shape *shape, bool with_text)
 {
     struct fuzz_request req = cfg->req;
     req.seed = seed;
     struct fuzz_entropy e;
     fuzz_entropy_seed(&e, seed);
-    return fuzz_generate_parts(&req, &e, parts, shape);
+    return fuzz_generate_parts(&req, &e, parts, shape, with_text);
 }
 
 int fuzz_write_seed_scenario(const struct fuzz_config *cfg, uint64_t seed, FILE *f, struct fuzz_shape *shape)
 {
     struct fuzz_scenario parts;
-    if (generate(cfg, seed, &parts, shape) != 0)
+    if (generate(cfg, seed, &parts, shape, true) != 0)
         return -1;
     fwrite(parts.text, 1, parts.len, f);
     fuzz_scenario_free(&parts);
@@ -183,7 +183,7 @@ int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_shri
     res->seed = seed;
     struct fuzz_shape shape;
     struct fuzz_scenario parts;
-    if (generate(cfg, seed, &parts, &shape) != 0)
+    if (generate(cfg, seed, &parts, &shape, false) != 0) /* the text only for a failure, below */
         return -1;
     res->nodes = shape.nodes;
     res->faults = shape.faults;
@@ -196,15 +196,11 @@ int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_shri
         fuzz_scenario_free(&parts);
         return 0;
     }
-    char *text = parts.text; /* kept for a failure's file */
-    size_t len = parts.len;
-    parts.text = NULL;
     fuzz_scenario_free(&parts);
     struct run_options opt = {.seed = seed};
     struct run_result run;
     if (sim_run_scenario(&sc, &opt, &run) != 0) {
         scenario_free(&sc);
-        free(text);
         return -1;
     }
     res->events = run.events;
@@ -212,10 +208,15 @@ int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_shri
     res->wall_seconds = run.wall_seconds;
     judge(&run, res);
     run_result_free(&run);
-    if (!res->pass)
-        record_failure(cfg, &sc, text, len, budget, res);
+    if (!res->pass) {
+        /* The file of the failure: the same seed again, with its text. */
+        if (generate(cfg, seed, &parts, NULL, true) == 0)
+            record_failure(cfg, &sc, parts.text, parts.len, budget, res);
+        else
+            snprintf(res->detail, sizeof res->detail, "out of memory writing the failure's file");
+        fuzz_scenario_free(&parts);
+    }
     scenario_free(&sc);
-    free(text);
     return 0;
 }
 

@@ -102,7 +102,8 @@ struct gen {
     int64_t heal_at;
     struct item *items;
     size_t count, cap;
-    bool failed; /* out of memory */
+    bool failed;    /* out of memory */
+    bool with_text; /* items get their YAML text (the draws are the same without) */
 };
 
 static uint32_t below(struct gen *g, uint32_t bound)
@@ -143,10 +144,13 @@ static struct sc_action *add_item(struct gen *g, int64_t at, enum sc_action_kind
     struct item *it = &g->items[g->count];
     it->at = at;
     it->order = g->count++;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(it->text, sizeof it->text, fmt, ap);
-    va_end(ap);
+    it->text[0] = '\0';
+    if (g->with_text) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(it->text, sizeof it->text, fmt, ap);
+        va_end(ap);
+    }
     struct sc_action *a = &it->act;
     memset(a, 0, sizeof *a);
     a->kind = kind;
@@ -646,11 +650,20 @@ static size_t count_lines(const char *text, size_t len)
     return lines;
 }
 
+/* The column of an item's first key on its line "  - {at: <ms>ms, <key>...". */
+static int item_key_col(int64_t at)
+{
+    int digits = 1;
+    for (long long ms = (long long)(at / MS); ms >= 10; ms /= 10)
+        digits++;
+    return (int)strlen("  - {at: ") + digits + (int)strlen("ms, ") + 1;
+}
+
 int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, struct fuzz_scenario *out,
-                        struct fuzz_shape *shape)
+                        struct fuzz_shape *shape, bool with_text)
 {
     memset(out, 0, sizeof *out);
-    struct gen g = {.e = e, .p = req->profile, .heal_at = req->profile->heal_at_ns};
+    struct gen g = {.e = e, .p = req->profile, .heal_at = req->profile->heal_at_ns, .with_text = with_text};
     char *head = NULL, *tail = NULL;
     size_t head_len = 0, tail_len = 0;
     FILE *hf = open_memstream(&head, &head_len), *tf = hf ? open_memstream(&tail, &tail_len) : NULL;
@@ -662,9 +675,9 @@ int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, 
     /* The file: head, the timeline items one per line, tail. */
     char *text = NULL;
     size_t len = 0;
-    FILE *f = ok ? open_memstream(&text, &len) : NULL;
+    FILE *f = ok && with_text ? open_memstream(&text, &len) : NULL;
     out->actions = ok ? calloc(g.count ? g.count : 1, sizeof *out->actions) : NULL;
-    if (!f || !out->actions) {
+    if ((with_text && !f) || !out->actions) {
         if (f)
             fclose(f);
         free(text);
@@ -677,18 +690,22 @@ int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, 
         free(tail);
         return -1;
     }
-    fwrite(head, 1, head_len, f);
-    fprintf(f, "timeline:\n");
+    if (f) {
+        fwrite(head, 1, head_len, f);
+        fprintf(f, "timeline:\n");
+    }
     size_t line = count_lines(head, head_len) + 1; /* the line of "timeline:" */
     for (size_t i = 0; i < g.count; i++) {
-        int key_col = fprintf(f, "  - {at: %lldms, ", (long long)(g.items[i].at / MS)) + 1;
-        fprintf(f, "%s}\n", g.items[i].text);
+        if (f)
+            fprintf(f, "  - {at: %lldms, %s}\n", (long long)(g.items[i].at / MS), g.items[i].text);
         out->actions[i] = g.items[i].act; /* the node sets move over */
-        out->actions[i].pos = (struct sc_pos){(int)(line + 1 + i), key_col};
+        out->actions[i].pos = (struct sc_pos){(int)(line + 1 + i), item_key_col(g.items[i].at)};
     }
     out->action_count = g.count;
-    fwrite(tail, 1, tail_len, f);
-    fclose(f);
+    if (f) {
+        fwrite(tail, 1, tail_len, f);
+        fclose(f);
+    }
     /* The same file without its timeline, for loading everything else. */
     char *rest = realloc(head, head_len + tail_len + 1);
     if (rest) {
@@ -725,7 +742,7 @@ char *fuzz_generate(const struct fuzz_request *req, struct fuzz_entropy *e, size
                     struct fuzz_shape *shape)
 {
     struct fuzz_scenario s;
-    if (fuzz_generate_parts(req, e, &s, shape) != 0)
+    if (fuzz_generate_parts(req, e, &s, shape, true) != 0)
         return NULL;
     char *text = s.text;
     *len = s.len;

@@ -94,7 +94,9 @@ char *fuzz_generate(const struct fuzz_request *req, struct fuzz_entropy *e, size
  * timeline as the loader would read it from the complete file (`actions`,
  * in file order, positions included).  Loading `rest` and taking `actions`
  * gives the scenario of `text` without parsing a hundred timeline lines
- * (tests/test_fuzz.c checks that they agree). */
+ * (tests/test_fuzz.c checks that they agree).  `text` is NULL when it was
+ * not asked for: a fuzz run writes it only for a failing seed, generating
+ * that seed again (the draws do not depend on it). */
 struct fuzz_scenario {
     char *text;
     size_t len;
@@ -104,9 +106,10 @@ struct fuzz_scenario {
     size_t action_count;
 };
 
-/* Generates the scenario of `req` in both forms; 0, or -1 out of memory. */
+/* Generates the scenario of `req`: `rest` and `actions`, and `text` when
+ * `with_text`; 0, or -1 out of memory. */
 int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, struct fuzz_scenario *out,
-                        struct fuzz_shape *shape);
+                        struct fuzz_shape *shape, bool with_text);
 
 /* Frees what fuzz_generate_parts made (and the actions still held). */
 void fuzz_scenario_free(struct fuzz_scenario *s);

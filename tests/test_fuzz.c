@@ -109,7 +109,7 @@ static void test_generated_parts_match_the_file(void **state)
             struct fuzz_entropy e;
             fuzz_entropy_seed(&e, seed);
             struct fuzz_scenario parts;
-            assert_int_equal(fuzz_generate_parts(&req, &e, &parts, NULL), 0);
+            assert_int_equal(fuzz_generate_parts(&req, &e, &parts, NULL, true), 0);
             struct scenario whole, rest;
             char err[1024];
             if (scenario_load_string(parts.text, parts.len, "whole.yaml", &whole, err, sizeof err) != 0 ||
@@ -126,6 +126,37 @@ static void test_generated_parts_match_the_file(void **state)
             scenario_free(&whole);
             scenario_free(&rest);
             fuzz_scenario_free(&parts);
+        }
+}
+
+/* A seed generated without its text (as a fuzz run does until the seed
+ * fails) draws the same scenario: the same rest, the same actions with
+ * the same file positions, the same shape. */
+static void test_generated_parts_without_text(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"default", "churn", "partitions"};
+    for (size_t p = 0; p < sizeof names / sizeof names[0]; p++)
+        for (uint64_t seed = 1; seed <= 100; seed++) {
+            struct fuzz_request req = {.profile = fuzz_profile_find(names[p]),
+                                       .mode = seed % 2 ? FZ_MODE_FIXED : FZ_MODE_SWARM, .seed = seed};
+            struct fuzz_entropy e1, e2;
+            fuzz_entropy_seed(&e1, seed);
+            fuzz_entropy_seed(&e2, seed);
+            struct fuzz_scenario with, without;
+            struct fuzz_shape s1, s2;
+            assert_int_equal(fuzz_generate_parts(&req, &e1, &with, &s1, true), 0);
+            assert_int_equal(fuzz_generate_parts(&req, &e2, &without, &s2, false), 0);
+            assert_non_null(with.text);
+            assert_null(without.text);
+            assert_int_equal(with.rest_len, without.rest_len);
+            assert_memory_equal(with.rest, without.rest, with.rest_len);
+            assert_int_equal(with.action_count, without.action_count);
+            for (size_t i = 0; i < with.action_count; i++)
+                assert_same_action(&with.actions[i], &without.actions[i]);
+            assert_memory_equal(&s1, &s2, sizeof s1);
+            fuzz_scenario_free(&with);
+            fuzz_scenario_free(&without);
         }
 }
 
@@ -388,6 +419,7 @@ int test_fuzz_run(void)
         cmocka_unit_test(test_generated_scenarios_load),
         cmocka_unit_test(test_generated_large_clusters_load),
         cmocka_unit_test(test_generated_parts_match_the_file),
+        cmocka_unit_test(test_generated_parts_without_text),
         cmocka_unit_test(test_generation_is_deterministic),
         cmocka_unit_test(test_swarm_testing_varies_fault_kinds),
         cmocka_unit_test(test_byte_entropy),
