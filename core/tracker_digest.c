@@ -136,6 +136,12 @@ bool trk_content_matches(const struct tracker *t, const struct trk_content_diges
     return peer && trk_content_digest(t, &mine) && mine.count == peer->count && mine.sum == peer->sum;
 }
 
+uint64_t trk_kept_content_hash(const struct tracker *t, const struct reg_entry *e)
+{
+    size_t slot = (size_t)(e - t->reg.slots);
+    return keeps_content(t) && !t->content_lost && slot < t->content_cap ? t->content_hashes[slot] : 0;
+}
+
 void trk_put_content_digest(struct cs_writer *w, const struct trk_content_digest *d)
 {
     cs_put_u32(w, d->count);

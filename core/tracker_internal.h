@@ -60,6 +60,7 @@ struct trk_wire_entry {
     uint8_t clock[REG_CLOCK_MAX];
     bool tagged;  /* tag holds the name's registry tag (a batch prefetched it) */
     uint32_t tag;
+    bool same;    /* (a snapshot's) the receiver holds this very copy: nothing to check or take */
 };
 
 /* A postponed event (Swarm mode): re-delivered after the next state change. */
@@ -189,6 +190,9 @@ bool trk_content_digest(const struct tracker *t, struct trk_content_digest *out)
  * snapshot between the two would change nothing. */
 bool trk_content_matches(const struct tracker *t, const struct trk_content_digest *peer);
 void trk_put_content_digest(struct cs_writer *w, const struct trk_content_digest *d);
+/* The content hash kept for `e` (trk_entry_content_hash of its encoding);
+ * 0 when none is kept (swarm mode, or out of memory). */
+uint64_t trk_kept_content_hash(const struct tracker *t, const struct reg_entry *e);
 void trk_get_content_digest(struct cs_reader *r, struct trk_content_digest *d);
 
 /* ---- tracker.c ---- */

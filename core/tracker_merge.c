@@ -290,6 +290,17 @@ static bool snap_room(struct tracker *t, uint32_t count)
     return true;
 }
 
+/* Fixed mode: true when our copy of `name` is byte for byte the one a
+ * snapshot brings (equal kept content hash).  Taking it would change
+ * nothing (equal versions lose; our version clock is past its versions
+ * already), and its clock was checked when we took or made it. */
+static bool holds_copy(const struct tracker *t, const char *name, uint64_t content_hash)
+{
+    const struct reg_entry *e = registry_get(&t->reg, name);
+    uint64_t kept = e ? trk_kept_content_hash(t, e) : 0;
+    return kept != 0 && kept == content_hash;
+}
+
 bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
     /* Decode and check it all first, so that a bad snapshot changes
@@ -305,8 +316,10 @@ bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
     bool clocks_ok = true;
     t->snap_count = 0;
     for (size_t at = r->pos; fits && decoded < count && trk_get_entry(r, &t->snap_in[decoded]); decoded++) {
-        clocks_ok = clocks_ok && trk_clock_valid(t, t->snap_in[decoded].clock, t->snap_in[decoded].clock_len);
+        struct trk_wire_entry *we = &t->snap_in[decoded];
         t->snap_hash[decoded] = trk_entry_content_hash(r->buf + at, r->pos - at);
+        we->same = holds_copy(t, we->name, t->snap_hash[decoded]);
+        clocks_ok = clocks_ok && (we->same || trk_clock_valid(t, we->clock, we->clock_len));
         at = r->pos;
     }
     if (decoded < count || !cs_reader_done(r) || !clocks_ok) {
@@ -318,7 +331,8 @@ bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
         return false;
     }
     for (uint32_t i = 0; i < count; i++)
-        apply_entry(t, &t->snap_in[i], true);
+        if (!t->snap_in[i].same)
+            apply_entry(t, &t->snap_in[i], true);
     t->snap_count = count;
     return true;
 }

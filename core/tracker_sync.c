@@ -79,6 +79,9 @@ static void snap_entry(void *ctx, struct reg_entry *e)
     struct snap_ctx *s = ctx;
     if ((e->flags & REG_TOMBSTONE) && s->t->cfg.mode == TRK_SWARM)
         return;
+    uint64_t kept = s->skip ? trk_kept_content_hash(s->t, e) : 0;
+    if (kept && set_has(s->skip, kept))
+        return; /* the peer sent this very copy (known without encoding it) */
     size_t at = s->w->len;
     trk_put_entry(s->t, s->w, e);
     if (s->skip && !s->w->overflow &&
