@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 /* ---- name sets ---- */
 
@@ -99,18 +101,54 @@ void name_set_remove(struct name_set *s, const char *name)
     }
 }
 
-/* Room for the record memo at `pos`; false when out of memory. */
-static bool memo_room(struct topo *t, size_t pos)
+static size_t memo_cell(const struct topo *t, const struct cs_addr *addr)
 {
-    if (pos < t->memo_cap)
-        return true;
-    size_t cap = t->memo_cap ? 2 * t->memo_cap : 16;
-    struct answer_memo *grown = realloc(t->memo, cap * sizeof *grown);
-    if (!grown)
-        return false;
-    t->memo = grown;
-    t->memo_cap = cap;
-    return true;
+    uint64_t h = XXH3_64bits(addr->ip, addr->family == 4 ? 4 : 16);
+    return (size_t)h & (t->memo_cap - 1);
+}
+
+/* The answer index of the name behind `addr`, or -1. */
+static int32_t memo_find(const struct topo *t, const struct cs_addr *addr)
+{
+    if (t->memo_count == 0)
+        return -1;
+    for (size_t s = memo_cell(t, addr); t->memo[s].index >= 0; s = (s + 1) & (t->memo_cap - 1))
+        if (cs_addr_compare(&t->memo[s].addr, addr) == 0)
+            return t->memo[s].index;
+    return -1;
+}
+
+static void memo_void(struct topo *t)
+{
+    for (size_t s = 0; s < t->memo_cap; s++)
+        t->memo[s].index = -1;
+    t->memo_count = 0;
+}
+
+/* Notes `addr` -> `index` (best effort: without memory, nothing). */
+static void memo_note(struct topo *t, const struct cs_addr *addr, int32_t index)
+{
+    if ((t->memo_count + 1) * 2 > t->memo_cap) {
+        size_t cap = t->memo_cap ? 2 * t->memo_cap : 16;
+        struct answer_memo *grown = malloc(cap * sizeof *grown);
+        if (!grown)
+            return;
+        struct answer_memo *old = t->memo;
+        size_t old_cap = t->memo_cap;
+        t->memo = grown;
+        t->memo_cap = cap;
+        memo_void(t);
+        for (size_t s = 0; s < old_cap; s++)
+            if (old[s].index >= 0)
+                memo_note(t, &old[s].addr, old[s].index);
+        free(old);
+    }
+    size_t s = memo_cell(t, addr);
+    while (t->memo[s].index >= 0)
+        s = (s + 1) & (t->memo_cap - 1);
+    t->memo[s].addr = *addr;
+    t->memo[s].index = index;
+    t->memo_count++;
 }
 
 static void node_name_for(const struct topo *t, const struct cs_dns_record *r, char *out);
@@ -118,25 +156,16 @@ static void node_name_for(const struct topo *t, const struct cs_dns_record *r, c
 /* Takes one record of the round into the answer set. */
 static void answer_take(struct topo *t, const struct cs_dns_record *r)
 {
-    size_t pos = t->round_records++;
     bool by_addr = r->type != CS_DNS_SRV;
-    int32_t idx;
-    if (by_addr && pos < t->memo_valid && cs_addr_compare(&t->memo[pos].addr, &r->addr) == 0) {
-        idx = t->memo[pos].index;
-    } else {
+    int32_t idx = by_addr ? memo_find(t, &r->addr) : -1;
+    if (idx < 0) {
         char name[CS_NODE_NAME_MAX];
         node_name_for(t, r, name);
         idx = name_set_add(&t->answer, name);
         if (idx < 0)
             return; /* out of memory: the name is missing from this answer */
-        /* The memo stays contiguous: a position is written only when all
-         * before it are valid (best effort without memory). */
-        if (pos <= t->memo_valid && memo_room(t, pos)) {
-            t->memo[pos].addr = by_addr ? r->addr : (struct cs_addr){0};
-            t->memo[pos].index = idx;
-            if (pos == t->memo_valid)
-                t->memo_valid++;
-        }
+        if (by_addr)
+            memo_note(t, &r->addr, idx);
     }
     t->answer.info[idx].seen_round = t->answer_round;
 }
@@ -164,7 +193,7 @@ static void answer_close(struct topo *t)
         return;
     a->count = kept;
     a->version++;
-    t->memo_valid = 0; /* indices moved */
+    memo_void(t); /* indices moved */
 }
 
 /* ---- configuration ---- */
@@ -413,7 +442,6 @@ static void round_start(struct membership *m, size_t ti, int chain)
     t->truncated_retries = 0;
     if (++t->answer_round == 0) /* (after 2^32 rounds: 0 is what new names carry) */
         t->answer_round = 1;
-    t->round_records = 0;
     t->queries_pending = 0;
     m->stats.rounds++;
     enum cs_dns_type first = t->cfg->strategy == MEM_K8S_DNS_SRV ? CS_DNS_SRV : CS_DNS_A;
@@ -535,7 +563,7 @@ static void round_answered(struct membership *m, size_t ti)
                 t->cfg->query, m->cfg->mode == MEM_FIXED ? ", keeping the previous view" : "");
         if (m->cfg->mode == MEM_LIBCLUSTER) {
             name_set_clear(&t->answer); /* an error reads as "no nodes" */
-            t->memo_valid = 0;
+            memo_void(t);
         }
     }
     if (t->round_truncated)

@@ -58,14 +58,13 @@ struct topo {
      * others, in record order. */
     struct name_set answer;
     uint32_t answer_round;
-    /* Record memo: the address and answer index of the record at each
-     * position of the round's records (across a truncated answer's
-     * retries), so that an A/AAAA record where the last round had the same
-     * address is taken without formatting its name.  Positions below
-     * memo_valid are usable; any name leaving the answer voids them all
-     * (indices move). */
+    /* Address memo: the answer index of the name behind each A/AAAA
+     * address seen (open addressing, at most half full; index -1: a free
+     * cell), so that a known address is taken without formatting its name,
+     * in whatever order the records come.  Any name leaving the answer
+     * voids it (indices move). */
     struct answer_memo { struct cs_addr addr; int32_t index; } *memo;
-    size_t memo_cap, memo_valid, round_records;
+    size_t memo_cap, memo_count;
     /* libcluster mode: the serial connect queue of the round. */
     char (*serial)[CS_NODE_NAME_MAX];
     size_t serial_count, serial_next;

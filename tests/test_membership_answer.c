@@ -2,8 +2,8 @@
  * tests/test_membership_answer.c: a DNS round's answer set, driven directly
  * (tests/fuzz/null_env.h, no simulator).  The set is not emptied between
  * rounds: each record stamps its name, names no record of the round named
- * leave when it ends, and an A/AAAA record at a position where the last
- * round had the same address is taken without formatting its name.
+ * leave when it ends, and an A/AAAA record whose address the set has seen
+ * is taken without formatting its name.
  * Whatever the rounds' records, each round's answer must be exactly its
  * records' names, without duplicates, the names it kept in their old order
  * and the new ones after them in record order; a round that names the same
