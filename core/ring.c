@@ -40,7 +40,7 @@ struct ring {
     uint32_t points_per_node;
     uint32_t static_quorum;
     char **nodes; /* sorted by strcmp */
-    uint64_t **hashes; /* per node, its points_per_node point hashes */
+    uint64_t **hashes; /* per node, its row: points_per_node sorted point hashes, then their bucket index */
     size_t node_count, node_cap;
     struct ring_point *points; /* sorted by (hash, node name); a cache of the nodes */
     size_t point_count, point_cap;
@@ -72,7 +72,7 @@ struct ring_layout {
 struct ring_memo {
     uint32_t points_per_node;
     struct cs_strmap index;   /* node name -> its row of hashes */
-    uint64_t **rows;          /* each points_per_node sorted hashes */
+    uint64_t **rows;          /* each a row: points_per_node sorted hashes and their bucket index */
     size_t count, cap;
     struct ring_layout layouts[MEMO_LAYOUTS];
     size_t layout_next;       /* the one replaced next, round robin */
@@ -211,11 +211,47 @@ static int reserve_points(struct ring *r, size_t need)
     return 0;
 }
 
-/* The hashes of a node's points (sorted): XXH3 of the name seeded with the
- * point's index. */
+/* A row's bucket index, after its points_per_node hashes: entry b is the
+ * index of its first point whose top byte is b or more (STARTS entries, the
+ * last one points_per_node), so a lookup scans only the points sharing its
+ * hash's top byte (half a point on average at 128 points).  Rows of more
+ * than UINT16_MAX points have none and are binary-searched. */
+#define STARTS 257
+
+static bool has_starts(size_t points)
+{
+    return points <= UINT16_MAX;
+}
+
+/* The bytes of a row of `points` hashes and its bucket index. */
+static size_t row_bytes(size_t points)
+{
+    return points * sizeof(uint64_t) + (has_starts(points) ? STARTS * sizeof(uint16_t) : 0);
+}
+
+static const uint16_t *row_starts(const uint64_t *row, size_t points)
+{
+    return (const uint16_t *)(row + points);
+}
+
+static void index_row(uint64_t *row, size_t points)
+{
+    if (!has_starts(points))
+        return;
+    uint16_t *starts = (uint16_t *)(row + points);
+    size_t p = 0;
+    for (size_t b = 0; b < STARTS; b++) {
+        while (p < points && (row[p] >> 56) < b)
+            p++;
+        starts[b] = (uint16_t)p;
+    }
+}
+
+/* A node's row: the hashes of its points (sorted), XXH3 of the name
+ * seeded with the point's index, and their bucket index. */
 static uint64_t *point_hashes(const char *node, size_t n)
 {
-    uint64_t *h = malloc(n * sizeof *h);
+    uint64_t *h = malloc(row_bytes(n));
     if (!h)
         return NULL;
     size_t len = strlen(node);
@@ -228,6 +264,7 @@ static uint64_t *point_hashes(const char *node, size_t n)
     }
     sort_hashes(h, tmp, n);
     free(tmp);
+    index_row(h, n);
     return h;
 }
 
@@ -292,7 +329,7 @@ static void memo_keep(struct ring_memo *m, const char *node, const uint64_t *has
         m->rows = rows;
         m->cap = cap;
     }
-    size_t bytes = m->points_per_node * sizeof **m->rows;
+    size_t bytes = row_bytes(m->points_per_node);
     uint64_t *row = malloc(bytes);
     if (!row || cs_strmap_put(&m->index, node, (int32_t)m->count) != 0) {
         free(row);
@@ -362,14 +399,15 @@ static uint64_t name_hash(const char *node)
     return XXH3_64bits(node, strlen(node));
 }
 
-/* The ring's own copy of a node's sorted point hashes: from the memo when
- * it has them, else computed (and offered to the memo). */
+/* The ring's own copy of a node's sorted point hashes (and their bucket
+ * index): from the memo when it has them, else computed (and offered to
+ * the memo). */
 static uint64_t *ring_point_hashes(struct ring *r, const char *node)
 {
     struct ring_memo *m = r->memo;
     int32_t at = m ? cs_strmap_get(&m->index, node) : -1;
     if (at >= 0) {
-        size_t bytes = r->points_per_node * sizeof(uint64_t);
+        size_t bytes = row_bytes(r->points_per_node);
         uint64_t *h = malloc(bytes);
         if (h)
             memcpy(h, m->rows[at], bytes);
@@ -482,12 +520,20 @@ static const char *owner_by_rows(const struct ring *r, uint64_t h)
         if (row[0] < r->hashes[lowest][0])
             lowest = i;
         size_t lo = 0, hi = n;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (row[mid] < h)
-                lo = mid + 1;
-            else
-                hi = mid;
+        if (has_starts(n)) { /* the first point at or after h is in h's bucket, or starts the next */
+            const uint16_t *starts = row_starts(row, n);
+            lo = starts[h >> 56];
+            hi = starts[(h >> 56) + 1];
+            while (lo < hi && row[lo] < h)
+                lo++;
+        } else {
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (row[mid] < h)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
         }
         if (lo < n && (best == SIZE_MAX || row[lo] < best_hash)) {
             best = i;

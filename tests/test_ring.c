@@ -459,6 +459,24 @@ static void test_ring_rows_match_built_points(void **state)
     }
     ring_free(rows);
     ring_free(built);
+    /* Rows too long for a bucket index (more than 65,535 points) are
+     * binary-searched: still the built placement. */
+    rows = ring_new(70000, 0);
+    built = ring_new(70000, 0);
+    assert_non_null(rows);
+    assert_non_null(built);
+    ring_set_build_after(rows, UINT32_MAX);
+    ring_set_build_after(built, 0);
+    for (int i = 1; i <= 2; i++) {
+        node_name(buf, sizeof buf, i);
+        assert_int_equal(ring_add(rows, buf), 0);
+        assert_int_equal(ring_add(built, buf), 0);
+    }
+    const uint64_t *h = name_hashes();
+    for (int i = 0; i < 2000; i++)
+        assert_string_equal(ring_owner_hash(rows, h[i]), ring_owner_hash(built, h[i]));
+    ring_free(rows);
+    ring_free(built);
 }
 
 /* Adding one node to N moves about 1/(N+1) of the names, all of them to the
