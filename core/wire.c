@@ -107,14 +107,23 @@ void cs_get_str(struct cs_reader *r, char *out, size_t size)
         return;
     }
     const uint8_t *in = r->buf + r->pos;
-    if (len <= 32) { /* most names: one pass, no calls */
-        for (size_t i = 0; i < len; i++) {
-            if (!in[i]) {
-                out[0] = '\0';
-                r->bad = true;
-                return;
-            }
+    if (len <= 32) { /* most names: one pass, no calls, eight bytes a step */
+        size_t i = 0;
+        bool nul = false;
+        for (; i + 8 <= len; i += 8) {
+            uint64_t v;
+            memcpy(&v, in + i, 8);
+            nul |= ((v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL) != 0; /* a zero byte */
+            memcpy(out + i, &v, 8);
+        }
+        for (; i < len; i++) {
+            nul |= in[i] == 0;
             out[i] = (char)in[i];
+        }
+        if (nul) {
+            out[0] = '\0';
+            r->bad = true;
+            return;
         }
     } else if (memchr(in, '\0', len)) {
         r->bad = true;

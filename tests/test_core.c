@@ -8,6 +8,7 @@
 
 #include "../core/addr.h"
 #include "../core/idmap.h"
+#include "../core/wire.h"
 #include "../core/ping.h"
 
 #include <stdio.h>
@@ -217,6 +218,43 @@ static void fake_init(struct fake_env *f)
     cs_addr_parse("10.0.0.1", &f->env.self_addr);
 }
 
+/* Wire strings: every length up to 70 reads back whole (bytes 1..255, so
+ * every byte value sits in every lane of the eight-byte steps), and a NUL
+ * at any position of any of them makes the reader bad with an empty
+ * result; a string that does not fit the output is refused too. */
+static void test_wire_strings(void **state)
+{
+    (void)state;
+    for (size_t len = 0; len <= 70; len++) {
+        uint8_t buf[128];
+        char text[80], out[80];
+        for (size_t i = 0; i < len; i++)
+            text[i] = (char)(1 + (i * 37 + len * 11) % 255);
+        text[len] = '\0';
+        struct cs_writer w;
+        cs_writer_init(&w, buf, sizeof buf);
+        cs_put_u16(&w, (uint16_t)len);
+        cs_put_bytes(&w, text, len);
+        struct cs_reader r;
+        cs_reader_init(&r, buf, w.len);
+        cs_get_str(&r, out, sizeof out);
+        assert_true(cs_reader_done(&r));
+        assert_memory_equal(out, text, len + 1);
+        cs_reader_init(&r, buf, w.len);
+        cs_get_str(&r, out, len); /* no room for the NUL */
+        assert_true(r.bad);
+        for (size_t at = 0; at < len; at++) {
+            uint8_t saved = buf[2 + at];
+            buf[2 + at] = 0;
+            cs_reader_init(&r, buf, w.len);
+            cs_get_str(&r, out, sizeof out);
+            assert_true(r.bad);
+            assert_int_equal(out[0], '\0');
+            buf[2 + at] = saved;
+        }
+    }
+}
+
 static void test_random_below_range(void **state)
 {
     (void)state;
@@ -342,6 +380,7 @@ int test_core_run(void)
         cmocka_unit_test(test_addr_compare_multicast_names),
         cmocka_unit_test(test_idmap),
         cmocka_unit_test(test_idmap_model),
+        cmocka_unit_test(test_wire_strings),
         cmocka_unit_test(test_random_below_range),
         cmocka_unit_test(test_ping_rejects_bad_frames),
         cmocka_unit_test(test_ping_settles_on_pong),
