@@ -101,6 +101,7 @@ struct gen {
     uint32_t nodes, faults;
     int64_t heal_at;
     struct item *items;
+    struct item **sorted; /* the items in timeline order */
     size_t count, cap;
     bool failed;    /* out of memory */
     bool with_text; /* items get their YAML text (the draws are the same without) */
@@ -132,7 +133,7 @@ static struct sc_action *add_item(struct gen *g, int64_t at, enum sc_action_kind
     if (g->count == MAX_ITEMS || g->failed)
         return NULL;
     if (g->count == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 64;
+        size_t cap = g->cap ? g->cap * 2 : 160; /* most seeds: no growing (items are 2 KB) */
         struct item *items = realloc(g->items, cap * sizeof *items);
         if (!items) {
             g->failed = true;
@@ -492,9 +493,11 @@ static void gen_traffic(struct gen *g)
     }
 }
 
+/* Orders pointers to items (sorting the items themselves, two kilobytes
+ * each, copied them a few times over). */
 static int item_order(const void *a, const void *b)
 {
-    const struct item *x = a, *y = b;
+    const struct item *x = *(struct item *const *)a, *y = *(struct item *const *)b;
     if (x->at != y->at)
         return x->at < y->at ? -1 : 1;
     return x->order < y->order ? -1 : x->order > y->order;
@@ -634,7 +637,12 @@ static bool draw_scenario(struct gen *g, const struct fuzz_request *req, FILE *h
         gen_traffic(g);
     add_item(g, g->heal_at, SC_ACT_HEAL, "heal: all");
     add_start_all(g, g->heal_at);
-    qsort(g->items, g->count, sizeof *g->items, item_order);
+    g->sorted = malloc((g->count ? g->count : 1) * sizeof *g->sorted);
+    if (!g->sorted)
+        return false;
+    for (size_t i = 0; i < g->count; i++)
+        g->sorted[i] = &g->items[i];
+    qsort(g->sorted, g->count, sizeof *g->sorted, item_order);
     fprintf(tail, "expect:\n  - converged: {within: %llds}\n  - not_stuck: true\n  - no_duplicates: true\n"
                   "  - no_loss: true\n  - placement: true\n",
             (long long)(p->converge_within_ns / SEC));
@@ -676,7 +684,7 @@ int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, 
     char *text = NULL;
     size_t len = 0;
     FILE *f = ok && with_text ? open_memstream(&text, &len) : NULL;
-    out->actions = ok ? calloc(g.count ? g.count : 1, sizeof *out->actions) : NULL;
+    out->actions = ok ? malloc((g.count ? g.count : 1) * sizeof *out->actions) : NULL; /* each set below */
     if ((with_text && !f) || !out->actions) {
         if (f)
             fclose(f);
@@ -686,6 +694,7 @@ int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, 
         for (size_t i = 0; i < g.count; i++)
             free_action_sets(&g.items[i].act);
         free(g.items);
+        free(g.sorted);
         free(head);
         free(tail);
         return -1;
@@ -696,10 +705,11 @@ int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, 
     }
     size_t line = count_lines(head, head_len) + 1; /* the line of "timeline:" */
     for (size_t i = 0; i < g.count; i++) {
+        const struct item *it = g.sorted[i];
         if (f)
-            fprintf(f, "  - {at: %lldms, %s}\n", (long long)(g.items[i].at / MS), g.items[i].text);
-        out->actions[i] = g.items[i].act; /* the node sets move over */
-        out->actions[i].pos = (struct sc_pos){(int)(line + 1 + i), item_key_col(g.items[i].at)};
+            fprintf(f, "  - {at: %lldms, %s}\n", (long long)(it->at / MS), it->text);
+        out->actions[i] = it->act; /* the node sets move over */
+        out->actions[i].pos = (struct sc_pos){(int)(line + 1 + i), item_key_col(it->at)};
     }
     out->action_count = g.count;
     if (f) {
@@ -721,6 +731,7 @@ int fuzz_generate_parts(const struct fuzz_request *req, struct fuzz_entropy *e, 
     if (shape)
         *shape = (struct fuzz_shape){.nodes = g.nodes, .faults = g.faults, .timeline_items = g.count};
     free(g.items);
+    free(g.sorted);
     if (!out->rest) {
         fuzz_scenario_free(out);
         return -1;
