@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "fuzz.h"
+#include "../core/ring.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -82,7 +83,7 @@ static void write_all(int fd, const char *buf, size_t len)
 
 static void worker_main(const struct campaign *c, uint32_t j, uint64_t k, int fd)
 {
-    struct fuzz_shrink_budget budget = {0};
+    struct fuzz_worker budget = {.ring_memo = ring_memo_new(0)}; /* (NULL: each run its own) */
     /* Self-test hook of the harness (make test): a worker that reaches this
      * seed aborts as a core crash would, to exercise crash capture. */
     const char *abort_at = getenv("CLUSTERSIM_FUZZ_ABORT_SEED");

@@ -14,6 +14,8 @@
 #include "../sim/fuzzgen.h"
 #include "shrinker.h"
 
+struct ring_memo;
+
 /* What a failing seed broke, most telling first. */
 enum fuzz_invariant {
     FI_STUCK = 0,     /* a live node got stuck (a deadlock) */
@@ -55,16 +57,19 @@ struct fuzz_seed_result {
     size_t shrunk_items;
 };
 
-/* Per-worker memory of what was shrunk and reported already. */
-struct fuzz_shrink_budget {
+/* Per-worker state: what was shrunk and reported already, and the ring
+ * memo its seeds share (node point hashes are a pure function of the name,
+ * and the names repeat from seed to seed; NULL: each run makes its own). */
+struct fuzz_worker {
     unsigned used[FI_COUNT][DL_COUNT];
     unsigned reported[FI_COUNT][DL_COUNT];
+    struct ring_memo *ring_memo;
 };
 
 /* Generates, runs and judges one seed; on failure writes the scenario, its
- * trace and (within the budget) its shrunk form. Returns 0, or -1 when the
- * scenario could not be generated at all (out of memory). */
-int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_shrink_budget *budget,
+ * trace and (within the worker's budget) its shrunk form. Returns 0, or -1
+ * when the scenario could not be generated at all (out of memory). */
+int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_worker *worker,
                   struct fuzz_seed_result *res);
 
 /* Writes the scenario YAML of one seed (what fuzz_run_seed runs) to f; its

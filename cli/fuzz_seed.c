@@ -113,7 +113,7 @@ static void shrink_failure(const struct fuzz_config *cfg, const char *base, stru
 }
 
 static void record_failure(const struct fuzz_config *cfg, const struct scenario *sc, const char *text,
-                           size_t len, struct fuzz_shrink_budget *budget, struct fuzz_seed_result *res)
+                           size_t len, struct fuzz_worker *budget, struct fuzz_seed_result *res)
 {
     char dir[512], base[700];
     snprintf(dir, sizeof dir, "%s/failures", cfg->out_dir);
@@ -176,7 +176,7 @@ static int load_parts(struct fuzz_scenario *parts, const char *name, struct scen
     return 0;
 }
 
-int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_shrink_budget *budget,
+int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_worker *budget,
                   struct fuzz_seed_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -197,7 +197,7 @@ int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_shri
         return 0;
     }
     fuzz_scenario_free(&parts);
-    struct run_options opt = {.seed = seed};
+    struct run_options opt = {.seed = seed, .ring_memo = budget->ring_memo};
     struct run_result run;
     if (sim_run_scenario(&sc, &opt, &run) != 0) {
         scenario_free(&sc);

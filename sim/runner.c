@@ -434,7 +434,7 @@ int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, s
     struct sim_options so = {
         .seed = opt->seed, .trace_file = opt->trace_file, .trace_hash = opt->trace_hash,
         .verbose = opt->verbose, .sample_every = opt->sample_every, .proto = opt->proto, .proto_config = opt->proto_config,
-        .bind_env = sim_env_bind,
+        .bind_env = sim_env_bind, .ring_memo = opt->ring_memo,
     };
     double start = wall_now();
     struct sim_world *w = sim_world_new(sc, &so);

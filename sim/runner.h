@@ -13,6 +13,8 @@
 
 #define RUN_MAX_EXPECT 32
 
+struct ring_memo;
+
 struct run_options {
     uint64_t seed;
     FILE *trace_file;  /* every event as JSON lines, or NULL */
@@ -21,6 +23,7 @@ struct run_options {
     cs_time sample_every; /* report samples into trace_file this often (0: none) */
     const struct cs_proto *proto; /* override the scenario's protocol (tests) */
     const void *proto_config;
+    struct ring_memo *ring_memo;  /* shared with other runs, or NULL (sim/world.h) */
 };
 
 struct run_expect_result {

@@ -64,7 +64,8 @@ struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_opti
     w->proto_config = opt->proto ? opt->proto_config : NULL; /* NULL: per node, from the scenario */
     sim_evq_init(&w->queue);
     cs_idmap_init(&w->addr_index);
-    w->ring_memo = ring_memo_new(0); /* without memory, each node hashes its own */
+    w->owns_ring_memo = !opt->ring_memo;
+    w->ring_memo = opt->ring_memo ? opt->ring_memo : ring_memo_new(0); /* NULL: each node hashes its own */
     w->converged_since = -1;
     w->first_stuck_at = -1;
     pcg32_stream(&w->rng_network, opt->seed, PCG_STREAM_NETWORK, 0);
@@ -122,7 +123,8 @@ void sim_world_free(struct sim_world *w)
     free(w->replies);
     free(w->windows);
     sim_holders_free(w->holders);
-    ring_memo_free(w->ring_memo);
+    if (w->owns_ring_memo)
+        ring_memo_free(w->ring_memo);
     free(w);
 }
 

@@ -77,6 +77,9 @@ struct sim_options {
     cs_time sample_every;
     /* Explored run: choices instead of time order (sim/explore.h), or NULL. */
     struct sim_explore *explore;
+    /* A ring memo to share with other runs (a fuzz worker's seeds), or NULL
+     * for one of the world's own: a pure memo, so placement is the same. */
+    struct ring_memo *ring_memo;
 };
 
 struct sim_stats {
@@ -117,6 +120,7 @@ struct sim_world {
     struct sim_window *windows;  /* per expectation (window kinds only) */
     struct sim_holders *holders; /* no-loss checker: who held which started name */
     struct ring_memo *ring_memo; /* point hashes shared by the nodes' rings */
+    bool owns_ring_memo;
     uint64_t checks;
 };
 
