@@ -160,10 +160,11 @@ struct tracker {
     struct trk_wire_entry *snap_in;  /* decoded entries of a received snapshot */
     uint64_t *snap_hash;             /* and XXH3 of each one's encoded bytes */
     uint32_t snap_cap, snap_count;   /* snap_count: of the last snapshot merged */
-    /* The registry's names in name order (tracker_merge.c), kept while
-     * its names stay the same (by_name_version is the registry version
-     * they were listed at; 0: none). */
-    const char **by_name;
+    /* The registry's names in name order, each with its entry's slot
+     * (tracker_merge.c), kept while its names stay the same
+     * (by_name_version is the registry version they were listed at; 0:
+     * none). */
+    struct trk_name_slot { const char *name; uint32_t slot; } *by_name;
     size_t by_name_count, by_name_cap;
     uint64_t by_name_version;
     bool by_name_busy; /* a walk runs over it: a nested walk lists its own */

@@ -556,26 +556,27 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
 }
 
 struct names_ctx {
-    const char **names;
+    const struct tracker *t;
+    struct trk_name_slot *names;
     size_t count;
 };
 
 static void collect_name(void *ctx, struct reg_entry *e)
 {
     struct names_ctx *n = ctx;
-    n->names[n->count++] = e->name;
+    n->names[n->count++] = (struct trk_name_slot){e->name, (uint32_t)(e - n->t->reg.slots)};
 }
 
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const struct trk_name_slot *)a)->name, ((const struct trk_name_slot *)b)->name);
 }
 
-/* Lists the registry's names in name order into `names` (room for every
- * entry); returns how many. */
-static size_t list_by_name(const struct tracker *t, const char **names)
+/* Lists the registry's names (and slots) in name order into `names` (room
+ * for every entry); returns how many. */
+static size_t list_by_name(const struct tracker *t, struct trk_name_slot *names)
 {
-    struct names_ctx n = {names, 0};
+    struct names_ctx n = {t, names, 0};
     registry_each(&t->reg, collect_name, &n);
     if (n.count > 1) /* (names may be NULL when the registry is empty) */
         qsort(n.names, n.count, sizeof *n.names, by_name);
@@ -590,7 +591,7 @@ static bool names_by_name(struct tracker *t)
         return true;
     size_t count = registry_count(&t->reg);
     if (count > t->by_name_cap) {
-        const char **names = realloc(t->by_name, count * sizeof *names);
+        struct trk_name_slot *names = realloc(t->by_name, count * sizeof *names);
         if (!names)
             return false;
         t->by_name = names;
@@ -604,12 +605,14 @@ static bool names_by_name(struct tracker *t)
 /* Calls fn on every entry in name order (a canonical order, whatever the
  * slots).  fn may add, remove or re-own entries: the names are the
  * registry's arena copies, which outlive a removal (only registry_free
- * releases them), so each is looked up again before fn sees it, and the
- * list walked is the one made before the first call.  A walk started from
- * within fn lists the names afresh, leaving the outer walk's list alone. */
+ * releases them), so once the registry's names changed each is looked up
+ * again before fn sees it (until then its listed slot still holds it), and
+ * the list walked is the one made before the first call.  A walk started
+ * from within fn lists the names afresh, leaving the outer walk's list
+ * alone. */
 static void each_entry_by_name(struct tracker *t, void (*fn)(struct tracker *t, struct reg_entry *e))
 {
-    const char **names;
+    struct trk_name_slot *names;
     size_t count;
     bool kept = !t->by_name_busy && names_by_name(t);
     if (kept) {
@@ -622,8 +625,10 @@ static void each_entry_by_name(struct tracker *t, void (*fn)(struct tracker *t, 
             return;
         count = list_by_name(t, names);
     }
+    uint64_t listed = t->reg.version; /* (a new list was made at this version too) */
     for (size_t i = 0; i < count; i++) {
-        struct reg_entry *e = registry_get(&t->reg, names[i]);
+        struct reg_entry *e = t->reg.version == listed ? &t->reg.slots[names[i].slot]
+                                                       : registry_get(&t->reg, names[i].name);
         if (e)
             fn(t, e);
     }
