@@ -10,7 +10,7 @@ set -u
 d=${1:?usage: bench-daemon.sh BINDIR}
 dir=${BENCH_DAEMON_DIR:-build/bench-daemon}
 rm -rf "$dir"; mkdir -p "$dir"
-port=$((45000 + $$ % 5000))
+port=$((20000 + $$ % 10000)) # below the ephemeral range (see check-daemon.sh)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done' EXIT
 trap 'exit 143' TERM INT

@@ -22,7 +22,9 @@ ctl=${2:-$(dirname "$bin")/clusterctl}
 dir=build/daemon-check
 rm -rf "$dir"
 mkdir -p "$dir"
-port=$((20000 + $$ % 20000))
+# Below Linux's ephemeral range (32768 and up by default): a listening port
+# in it can collide with the local port of some outgoing connection.
+port=$((20000 + $$ % 10000))
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done; }
 trap cleanup EXIT

@@ -56,7 +56,7 @@ echo "...and the fixed tracker holds every invariant under random faults:"
 d=$(dirname "$bin")
 if [ -x "$d/clusterd" ] && [ -x "$d/clusterctl" ]; then
   say "7. The same core on real sockets: three clusterd daemons on 127.0.0.1-3"
-  port=$((40000 + $$ % 10000))
+  port=$((20000 + $$ % 10000)) # below the ephemeral range (see check-daemon.sh)
   for i in 1 2 3; do
     "$d/clusterd" --name "app@127.0.0.$i" --port "$port" --secret demo --sync-nodes-timeout 1s \
       --static app@127.0.0.1,app@127.0.0.2,app@127.0.0.3 --control "$out/n$i.sock" --log-level warn &
