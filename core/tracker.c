@@ -96,6 +96,7 @@ void trk_free(struct tracker *t)
     free(t->snap_hash);
     free(t->by_name);
     free(t->content_hashes);
+    free(t->dirty);
     free(t);
 }
 

@@ -101,7 +101,7 @@ void trk_nodes_digest(const struct tracker *t, size_t *count, uint64_t *sum);
  * sum of XXH3 over (name, owner, handle). */
 void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum);
 /* The same digest recomputed from every entry (to verify the kept one). */
-void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *sum);
+void trk_registry_digest_full(struct tracker *t, size_t *count, uint64_t *sum);
 /* A number that changes whenever an entry comes, goes, or may have changed
  * its owner, handle, tombstone or started flag (every such change goes
  * through trk_digest_out first): equal readings mean trk_each_entry lists

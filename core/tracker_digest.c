@@ -12,8 +12,12 @@
  *   are equal hold the same entries byte for byte (but for a 64-bit
  *   collision), so a snapshot between them would change nothing: fixed
  *   mode compares digests before it sends one (check replies,
- *   anti-entropy).  Each entry's content hash is kept beside the registry,
- *   by slot, so that taking an entry out needs no encoding.
+ *   anti-entropy).  It is kept lazily: each entry's hash beside the
+ *   registry, by slot, once a digest was asked for; a change forgets its
+ *   entry's hash and lists the slot, and the next reading hashes the
+ *   listed slots (or everything, once the list outgrew an eighth of the
+ *   registry).  A million registrations nobody asks a digest of hash
+ *   nothing.
  *
  * Both are checked against a recomputation at the end of every simulated
  * run (trk_registry_digest_full).
@@ -60,9 +64,9 @@ static uint64_t content_hash(const struct tracker *t, const struct reg_entry *e)
     return w.overflow ? 0 : trk_entry_content_hash(buf, w.len);
 }
 
-static void content_drop(struct tracker *t, const struct reg_entry *e)
+/* Forgets the kept hash of the entry in `slot` (it changes or leaves). */
+static void content_forget(struct tracker *t, size_t slot)
 {
-    size_t slot = (size_t)(e - t->reg.slots);
     if (slot >= t->content_cap || !t->content_hashes[slot])
         return;
     t->content_sum -= t->content_hashes[slot];
@@ -70,12 +74,39 @@ static void content_drop(struct tracker *t, const struct reg_entry *e)
     t->content_hashes[slot] = 0;
 }
 
-static bool content_room(struct tracker *t, size_t slot)
+/* An entry changed: forget its hash and list it for the next reading; a
+ * list longer than an eighth of the registry is dropped for a full
+ * recomputation (a burst of registrations costs nothing until a digest is
+ * asked for). */
+static void content_dirty(struct tracker *t, size_t slot)
 {
-    if (slot < t->content_cap)
+    content_forget(t, slot);
+    size_t limit = registry_count(&t->reg) / 8 + 64;
+    if (t->dirty_count >= limit) {
+        t->content_valid = false;
+        return;
+    }
+    if (t->dirty_count == t->dirty_cap) {
+        size_t cap = t->dirty_cap ? 2 * t->dirty_cap : 64;
+        uint32_t *grown = realloc(t->dirty, cap * sizeof *grown);
+        if (!grown) {
+            t->content_valid = false;
+            return;
+        }
+        t->dirty = grown;
+        t->dirty_cap = cap;
+    }
+    t->dirty[t->dirty_count++] = (uint32_t)slot;
+}
+
+/* Room for a hash per registry slot; false when out of memory. */
+static bool content_room(struct tracker *t)
+{
+    size_t need = t->reg.slot_count;
+    if (need <= t->content_cap)
         return true;
     size_t cap = t->content_cap ? t->content_cap : 64;
-    while (cap <= slot)
+    while (cap < need)
         cap *= 2;
     uint64_t *cells = realloc(t->content_hashes, cap * sizeof *cells);
     if (!cells)
@@ -86,25 +117,62 @@ static bool content_room(struct tracker *t, size_t slot)
     return true;
 }
 
-static void content_take(struct tracker *t, const struct reg_entry *e)
+/* Hashes the entry in `slot` if it has no kept hash; false when it cannot
+ * be encoded (never, by ENTRY_WIRE_MAX). */
+static bool content_take(struct tracker *t, size_t slot)
 {
-    content_drop(t, e); /* in case the change was not bracketed by an out */
-    size_t slot = (size_t)(e - t->reg.slots);
+    const struct reg_entry *e = &t->reg.slots[slot];
+    if (!e->name || t->content_hashes[slot])
+        return true;
     uint64_t h = content_hash(t, e);
-    if (!h || !content_room(t, slot)) {
-        t->content_lost = true; /* no digest from now on: snapshots go out as before */
-        return;
-    }
+    if (!h)
+        return false;
     t->content_hashes[slot] = h;
     t->content_sum += h;
     t->content_count++;
+    return true;
+}
+
+struct full_ctx {
+    struct tracker *t;
+    bool ok;
+};
+
+static void take_entry(void *ctx, struct reg_entry *e)
+{
+    struct full_ctx *c = ctx;
+    c->ok = c->ok && content_take(c->t, (size_t)(e - c->t->reg.slots));
+}
+
+/* Brings the kept hashes up to date: the listed changes, or every entry
+ * after the list was dropped.  False when no digest can be kept. */
+static bool content_refresh(struct tracker *t)
+{
+    if (!keeps_content(t) || !content_room(t))
+        return false;
+    bool ok = true;
+    if (!t->content_valid) {
+        memset(t->content_hashes, 0, t->content_cap * sizeof *t->content_hashes);
+        t->content_sum = 0;
+        t->content_count = 0;
+        struct full_ctx c = {t, true};
+        registry_each(&t->reg, take_entry, &c);
+        ok = c.ok;
+    } else {
+        for (size_t i = 0; i < t->dirty_count; i++)
+            if (t->dirty[i] < t->reg.slot_count)
+                ok = content_take(t, t->dirty[i]) && ok;
+    }
+    t->dirty_count = 0;
+    t->content_valid = ok;
+    return ok;
 }
 
 void trk_digest_out(struct tracker *t, const struct reg_entry *e)
 {
     t->entry_changes++;
-    if (keeps_content(t))
-        content_drop(t, e);
+    if (t->content_valid)
+        content_forget(t, (size_t)(e - t->reg.slots));
     if (!counted(e))
         return;
     t->digest_count--;
@@ -113,33 +181,40 @@ void trk_digest_out(struct tracker *t, const struct reg_entry *e)
 
 void trk_digest_in(struct tracker *t, const struct reg_entry *e)
 {
-    if (keeps_content(t))
-        content_take(t, e);
+    if (t->content_valid)
+        content_dirty(t, (size_t)(e - t->reg.slots));
     if (!counted(e))
         return;
     t->digest_count++;
     t->digest_sum += entry_hash(t, e);
 }
 
-bool trk_content_digest(const struct tracker *t, struct trk_content_digest *out)
+bool trk_content_digest(struct tracker *t, struct trk_content_digest *out)
 {
-    if (!keeps_content(t) || t->content_lost)
+    if (!content_refresh(t))
         return false;
     out->count = (uint32_t)t->content_count;
     out->sum = t->content_sum;
     return true;
 }
 
-bool trk_content_matches(const struct tracker *t, const struct trk_content_digest *peer)
+bool trk_content_matches(struct tracker *t, const struct trk_content_digest *peer)
 {
     struct trk_content_digest mine;
     return peer && trk_content_digest(t, &mine) && mine.count == peer->count && mine.sum == peer->sum;
 }
 
+bool trk_content_fresh(struct tracker *t)
+{
+    return content_refresh(t);
+}
+
 uint64_t trk_kept_content_hash(const struct tracker *t, const struct reg_entry *e)
 {
     size_t slot = (size_t)(e - t->reg.slots);
-    return keeps_content(t) && !t->content_lost && slot < t->content_cap ? t->content_hashes[slot] : 0;
+    /* Fresh after trk_content_fresh until the next change; a changed
+     * entry's hash is 0 until the next refresh. */
+    return t->content_valid && slot < t->content_cap ? t->content_hashes[slot] : 0;
 }
 
 void trk_put_content_digest(struct cs_writer *w, const struct trk_content_digest *d)
@@ -185,7 +260,7 @@ static void digest_entry(void *ctx, struct reg_entry *e)
     d->count++;
 }
 
-void trk_registry_digest_full(const struct tracker *t, size_t *count, uint64_t *sum)
+void trk_registry_digest_full(struct tracker *t, size_t *count, uint64_t *sum)
 {
     struct digest_ctx d = {t, 0, 0, 0, 0};
     registry_each(&t->reg, digest_entry, &d);

@@ -135,11 +135,13 @@ struct tracker {
     size_t digest_count;          /* live entries, kept as entries change */
     uint64_t digest_sum;          /* sum of XXH3 over (name, owner, handle) of live entries */
     uint64_t entry_changes;       /* trk_digest_out calls (trk_registry_epoch) */
-    /* fixed mode: the content digest (tracker_digest.c) */
+    /* fixed mode: the content digest (tracker_digest.c), kept lazily */
     uint64_t *content_hashes;     /* by registry slot; 0: not in the digest */
     size_t content_cap, content_count;
     uint64_t content_sum;
-    bool content_lost;            /* out of memory once: no digest any more */
+    bool content_valid;           /* the hashes are kept (else: recomputed when asked) */
+    uint32_t *dirty;              /* slots changed since the last reading */
+    size_t dirty_count, dirty_cap;
     /* Topology changes that would change nothing are skipped
      * (tracker_merge.c): node_changes counts changes of the node list and
      * the ring; a pass that acted on no entry and read no clock leaves its
@@ -185,14 +187,18 @@ struct trk_content_digest {
 };
 #define TRK_CONTENT_DIGEST_LEN 12 /* on the wire */
 /* This tracker's content digest; false when it keeps none (swarm mode, or
- * out of memory once). */
-bool trk_content_digest(const struct tracker *t, struct trk_content_digest *out);
+ * out of memory). */
+bool trk_content_digest(struct tracker *t, struct trk_content_digest *out);
 /* True when `peer` (may be NULL) equals this tracker's content digest: a
  * snapshot between the two would change nothing. */
-bool trk_content_matches(const struct tracker *t, const struct trk_content_digest *peer);
+bool trk_content_matches(struct tracker *t, const struct trk_content_digest *peer);
+/* Brings the kept content hashes up to date (trk_kept_content_hash is
+ * exact until the next change); false when none are kept. */
+bool trk_content_fresh(struct tracker *t);
 void trk_put_content_digest(struct cs_writer *w, const struct trk_content_digest *d);
 /* The content hash kept for `e` (trk_entry_content_hash of its encoding);
- * 0 when none is kept (swarm mode, or out of memory). */
+ * 0 when none is kept (swarm mode, out of memory, or `e` changed since the
+ * last trk_content_fresh). */
 uint64_t trk_kept_content_hash(const struct tracker *t, const struct reg_entry *e);
 void trk_get_content_digest(struct cs_reader *r, struct trk_content_digest *d);
 

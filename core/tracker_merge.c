@@ -315,6 +315,7 @@ bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
     }
     bool clocks_ok = true;
     t->snap_count = 0;
+    trk_content_fresh(t); /* (holds_copy reads the kept hashes) */
     for (size_t at = r->pos; fits && decoded < count && trk_get_entry(r, &t->snap_in[decoded]); decoded++) {
         struct trk_wire_entry *we = &t->snap_in[decoded];
         t->snap_hash[decoded] = trk_entry_content_hash(r->buf + at, r->pos - at);

@@ -124,6 +124,7 @@ void trk_send_snapshot_reply(struct tracker *t, uint32_t peer, enum trk_msg type
                              size_t clock_len)
 {
     struct content_set skip;
+    trk_content_fresh(t); /* (snap_entry reads the kept hashes) */
     if (!set_build(&skip, t->snap_hash, t->snap_count)) {
         send_snapshot(t, peer, type, clock, clock_len, NULL); /* no memory: the whole snapshot */
         return;

@@ -12,6 +12,8 @@
 #include "tests.h"
 #include "tracker_harness.h"
 
+#include <stdio.h>
+
 /* Asserts that node i's kept content digest equals its recomputation
  * (trk_registry_digest_full reports a drift as count SIZE_MAX). */
 static void assert_digest_kept(struct harness *h, int i)
@@ -93,6 +95,45 @@ static void test_digest_kept_through_changes(void **state)
     assert_all_kept(h);
     assert_same_registry(h, 0, 1);
     assert_same_digest(h, 0, 1);
+}
+
+/* The digest is kept lazily: registrations cost nothing until a digest is
+ * asked for (no hashes at all before the first); changes are listed and
+ * hashed at the next reading, and a burst longer than the list allows is
+ * recomputed whole, to the same digest. */
+static void test_digest_kept_lazily(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_start_alone(h, 0);
+    char name[32];
+    for (int i = 0; i < 50; i++) {
+        snprintf(name, sizeof name, "early-%d", i);
+        h_cmd(h, 0, "register", name, NULL, i);
+    }
+    assert_int_equal(T(0)->content_cap, 0); /* nobody asked: nothing hashed */
+    assert_false(T(0)->content_valid);
+    h_start_alone(h, 1);
+    h_link(h, 0, 1); /* the check replies read the digests */
+    h_settle(h);
+    assert_true(T(0)->content_valid);
+    assert_same_digest(h, 0, 1);
+    h_cmd(h, 0, "register", "one-more", NULL, 1);
+    assert_int_equal(T(0)->dirty_count, 1);
+    h_settle(h);
+    assert_same_digest(h, 0, 1);
+    assert_int_equal(T(0)->dirty_count, 0);
+    for (int i = 0; i < 120; i++) { /* past the list's limit (64 + an eighth) */
+        if (i % 60 == 0)
+            h->n[0].reply_count = 0; /* (the harness keeps 64 replies) */
+        snprintf(name, sizeof name, "burst-%d", i);
+        h_cmd(h, 0, "register", name, NULL, i);
+    }
+    assert_false(T(0)->content_valid);
+    h_settle(h);
+    assert_same_digest(h, 0, 1);
+    assert_digest_kept(h, 0);
+    assert_digest_kept(h, 1);
 }
 
 /* Two trackers that hold the same entries meet again: each check reply
@@ -232,6 +273,7 @@ int test_tracker_digest_run(void)
 {
     const struct CMUnitTest tests[] = {
         T_(test_digest_kept_through_changes),
+        T_(test_digest_kept_lazily),
         T_(test_digest_join_without_snapshot),
         T_(test_digest_join_with_difference),
         T_(test_digest_anti_entropy_agreeing),
