@@ -15,6 +15,7 @@
  * never makes the live incarnation's heartbeats look like replays.)
  */
 #include "membership_internal.h"
+#include "strcopy.h"
 
 #include "auth.h"
 #include "wire.h"
@@ -111,7 +112,7 @@ bool mem_gossip_datagram(struct membership *m, const uint8_t *data, size_t len)
     uint64_t counter = cs_get_u64(&r);
     char name[CS_NODE_NAME_MAX];
     cs_get_str(&r, name, sizeof name);
-    if (!cs_reader_done(&r) || !strchr(name, '@')) {
+    if (!cs_reader_done(&r) || !cs_has_at(name)) {
         m->stats.gossip_malformed++;
         return true;
     }

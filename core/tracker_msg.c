@@ -9,6 +9,7 @@
  * clock longer than an entry can hold mark the input malformed.
  */
 #include "tracker_internal.h"
+#include "strcopy.h"
 
 #include <string.h>
 
@@ -72,7 +73,7 @@ bool trk_get_entry(struct cs_reader *r, struct trk_wire_entry *out)
         return false;
     }
     cs_get_bytes(r, out->clock, out->clock_len);
-    if (!r->bad && (!out->name[0] || !strchr(out->owner, '@')))
+    if (!r->bad && (!out->name[0] || !cs_has_at(out->owner)))
         r->bad = true;
     return !r->bad;
 }
