@@ -52,7 +52,10 @@ struct ring_memo;
  * when out of memory. */
 struct ring_memo *ring_memo_new(uint32_t points_per_node);
 
-/* Frees the memo; NULL is a no-op.  Rings that used it keep their points. */
+/* Frees the memo; NULL is a no-op.  The rings that use it must be freed or
+ * detached first (ring_use_memo(r, NULL)): a ring builds its points later,
+ * from the memo's layouts when it can.  Detached rings keep their own
+ * copies of every node's point hashes. */
 void ring_memo_free(struct ring_memo *memo);
 
 /* How many nodes' hashes the memo holds. */
@@ -62,8 +65,9 @@ size_t ring_memo_count(const struct ring_memo *memo);
  * sorting its own. */
 size_t ring_memo_layouts_taken(const struct ring_memo *memo);
 
-/* Makes the ring take point hashes from the memo, and add those it
- * computes; NULL (the default) computes every node's points. */
+/* Makes the ring take point hashes (and built layouts) from the memo, and
+ * add those it computes; NULL (the default) computes every node's points.
+ * The memo must outlive the ring's use of it. */
 void ring_use_memo(struct ring *r, struct ring_memo *memo);
 
 /* A new empty ring with points_per_node points per node (0 means

@@ -152,7 +152,8 @@ static bool content_refresh(struct tracker *t)
         return false;
     bool ok = true;
     if (!t->content_valid) {
-        memset(t->content_hashes, 0, t->content_cap * sizeof *t->content_hashes);
+        if (t->content_cap) /* (no array yet while the registry was never filled) */
+            memset(t->content_hashes, 0, t->content_cap * sizeof *t->content_hashes);
         t->content_sum = 0;
         t->content_count = 0;
         struct full_ctx c = {t, true};
