@@ -219,15 +219,7 @@ static void test_digest_anti_entropy_agreeing(void **state)
 static void test_digest_adopts_unchecked_peer(void **state)
 {
     (void)state;
-    struct trk_config cfg;
-    trk_config_defaults(&cfg);
-    cfg.mode = TRK_FIXED;
-    cfg.retry_max = 1;
-    struct harness *h = h_new_cfg(&cfg, 2);
-    h_start(h, 0);
-    h_learn(h, 0, 1); /* fails: 1 not running yet */
-    assert_false(h_knows(h, 0, 1));
-    h_start(h, 1);
+    struct harness *h = h_unchecked_pair(TRK_FIXED);
     h_learn(h, 1, 0);
     assert_true(h_knows(h, 1, 0));
     assert_int_equal(h_pending_type(h, 1, 0, M_SYNC_RECV), 0);

@@ -24,16 +24,9 @@
 static void test_fixed_sync_adopts_unchecked_peer(void **state)
 {
     (void)state;
-    struct trk_config cfg;
-    trk_config_defaults(&cfg);
-    cfg.mode = TRK_FIXED;
-    cfg.retry_max = 1;
-    struct harness *h = h_new_cfg(&cfg, 2);
-    h_start(h, 0);
-    h_learn(h, 0, 1); /* fails: 1 not running yet */
+    struct harness *h = h_unchecked_pair(TRK_FIXED);
     assert_int_equal(trk_node_count(T(0)), 0);
     assert_int_equal(h_armed(h, 0, TT_RETRY_CHECK), 0);
-    h_start(h, 1);
     h_learn(h, 1, 0);
     h_settle(h);
     assert_int_equal(trk_node_count(T(1)), 1);

@@ -453,14 +453,7 @@ static void test_swarm_deadlock_c_sync_node_down(void **state)
 static void test_swarm_deadlock_c_join_alone(void **state)
 {
     (void)state;
-    struct trk_config cfg;
-    trk_config_defaults(&cfg);
-    cfg.mode = TRK_SWARM;
-    cfg.retry_max = 1;
-    struct harness *h = h_new_cfg(&cfg, 2);
-    h_start(h, 0);
-    h_learn(h, 0, 1); /* fails: 1 not running yet */
-    h_start(h, 1);
+    struct harness *h = h_unchecked_pair(TRK_SWARM);
     h_learn(h, 1, 0);
     h_pick(h, 1, 0);
     h_fire(h, 1, TT_CLUSTER_JOIN);

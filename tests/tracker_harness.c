@@ -729,6 +729,20 @@ void h_start_all_connected(struct harness *h, int count)
 /* A cluster of `count` trackers, all tracking and knowing one another:
  * each starts alone, then the pairs are linked one after the other and
  * every message is delivered (oldest first) before the next link. */
+struct harness *h_unchecked_pair(enum trk_mode mode)
+{
+    struct trk_config cfg;
+    trk_config_defaults(&cfg);
+    cfg.mode = mode;
+    cfg.retry_max = 1;
+    struct harness *h = h_new_cfg(&cfg, 2);
+    h_start(h, 0);
+    h_learn(h, 0, 1); /* fails: 1 not running yet */
+    assert_false(h_knows(h, 0, 1));
+    h_start(h, 1);
+    return h;
+}
+
 void h_cluster(struct harness *h, int count)
 {
     for (int i = 0; i < count; i++)

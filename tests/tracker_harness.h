@@ -295,6 +295,11 @@ void h_start_alone(struct harness *h, int i);
 /* Starts `count` trackers that all know one another (cluster_wait). */
 void h_start_all_connected(struct harness *h, int count);
 
+/* Deadlock C's set-up: node 0 (retry_max 1) checked node 1 before 1's
+ * tracker ran, so it never checks again; then node 1 starts.  The harness
+ * (trackers in `mode`) becomes H. */
+struct harness *h_unchecked_pair(enum trk_mode mode);
+
 /* A cluster of `count` trackers, all tracking and knowing one another:
  * each starts alone, then the pairs are linked one after the other and
  * every message is delivered (oldest first) before the next link. */
