@@ -46,10 +46,12 @@ uint32_t pcg32_below(struct pcg32 *rng, uint32_t bound)
 {
     if (bound == 0)
         return 0;
-    uint32_t threshold = (0u - bound) % bound;
+    /* Rejection below threshold = 2^32 mod bound, which is under bound: a
+     * draw at or above bound is kept without computing it (one division
+     * instead of two, the same numbers). */
     for (;;) {
         uint32_t r = pcg32_next(rng);
-        if (r >= threshold)
+        if (r >= bound || r >= (0u - bound) % bound)
             return r % bound;
     }
 }
@@ -58,10 +60,9 @@ uint64_t pcg32_below64(struct pcg32 *rng, uint64_t bound)
 {
     if (bound <= UINT32_MAX)
         return pcg32_below(rng, (uint32_t)bound);
-    uint64_t threshold = (0 - bound) % bound;
-    for (;;) {
+    for (;;) { /* (as above) */
         uint64_t r = pcg32_next64(rng);
-        if (r >= threshold)
+        if (r >= bound || r >= (0 - bound) % bound)
             return r % bound;
     }
 }
