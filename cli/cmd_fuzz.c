@@ -83,7 +83,7 @@ static void write_all(int fd, const char *buf, size_t len)
 
 static void worker_main(const struct campaign *c, uint32_t j, uint64_t k, int fd)
 {
-    struct fuzz_worker budget = {.ring_memo = ring_memo_new(0)}; /* (NULL: each run its own) */
+    struct fuzz_worker state = {.ring_memo = ring_memo_new(0)}; /* (NULL: each run its own) */
     /* Self-test hook of the harness (make test): a worker that reaches this
      * seed aborts as a core crash would, to exercise crash capture. */
     const char *abort_at = getenv("CLUSTERSIM_FUZZ_ABORT_SEED");
@@ -98,7 +98,7 @@ static void worker_main(const struct campaign *c, uint32_t j, uint64_t k, int fd
         if (abort_seed && seed == abort_seed)
             abort();
         struct fuzz_seed_result res;
-        if (fuzz_run_seed(&c->cfg, seed, &budget, &res) != 0)
+        if (fuzz_run_seed(&c->cfg, seed, &state, &res) != 0)
             _exit(3);
         fuzz_result_encode(&res, line, sizeof line);
         write_all(fd, line, strlen(line));

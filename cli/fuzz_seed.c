@@ -113,7 +113,7 @@ static void shrink_failure(const struct fuzz_config *cfg, const char *base, stru
 }
 
 static void record_failure(const struct fuzz_config *cfg, const struct scenario *sc, const char *text,
-                           size_t len, struct fuzz_worker *budget, struct fuzz_seed_result *res)
+                           size_t len, struct fuzz_worker *worker, struct fuzz_seed_result *res)
 {
     char dir[512], base[700];
     snprintf(dir, sizeof dir, "%s/failures", cfg->out_dir);
@@ -128,12 +128,12 @@ static void record_failure(const struct fuzz_config *cfg, const struct scenario 
     }
     char report[720];
     snprintf(report, sizeof report, "%s.report", base);
-    unsigned *reported = &budget->reported[res->invariant][res->deadlock];
+    unsigned *reported = &worker->reported[res->invariant][res->deadlock];
     if (*reported < cfg->reports_per_kind && write_report(sc, res->seed, res->file, report) == 0) {
         (*reported)++;
         snprintf(res->report, sizeof res->report, "%s/index.html", report);
     }
-    unsigned *used = &budget->used[res->invariant][res->deadlock];
+    unsigned *used = &worker->used[res->invariant][res->deadlock];
     if (*used < cfg->shrink_per_kind) {
         (*used)++;
         shrink_failure(cfg, base, res);
@@ -176,7 +176,7 @@ static int load_parts(struct fuzz_scenario *parts, const char *name, struct scen
     return 0;
 }
 
-int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_worker *budget,
+int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_worker *worker,
                   struct fuzz_seed_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -197,7 +197,7 @@ int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_work
         return 0;
     }
     fuzz_scenario_free(&parts);
-    struct run_options opt = {.seed = seed, .ring_memo = budget->ring_memo};
+    struct run_options opt = {.seed = seed, .ring_memo = worker->ring_memo};
     struct run_result run;
     if (sim_run_scenario(&sc, &opt, &run) != 0) {
         scenario_free(&sc);
@@ -211,7 +211,7 @@ int fuzz_run_seed(const struct fuzz_config *cfg, uint64_t seed, struct fuzz_work
     if (!res->pass) {
         /* The file of the failure: the same seed again, with its text. */
         if (generate(cfg, seed, &parts, NULL, true) == 0)
-            record_failure(cfg, &sc, parts.text, parts.len, budget, res);
+            record_failure(cfg, &sc, parts.text, parts.len, worker, res);
         else
             snprintf(res->detail, sizeof res->detail, "out of memory writing the failure's file");
         fuzz_scenario_free(&parts);

@@ -100,7 +100,10 @@ void trk_nodes_digest(const struct tracker *t, size_t *count, uint64_t *sum);
 /* Registry digest for agreement checks: count of live names and a wrapping
  * sum of XXH3 over (name, owner, handle). */
 void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum);
-/* The same digest recomputed from every entry (to verify the kept one). */
+/* The same digest recomputed from every entry (to verify the kept one).
+ * In fixed mode it also brings the kept content digest up to date and
+ * checks it against a recomputation: a drift there reads as count
+ * SIZE_MAX. */
 void trk_registry_digest_full(struct tracker *t, size_t *count, uint64_t *sum);
 /* A number that changes whenever an entry comes, goes, or may have changed
  * its owner, handle, tombstone or started flag (every such change goes
