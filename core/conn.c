@@ -21,6 +21,8 @@ void conn_config_defaults(struct conn_config *cfg)
     cfg->tick_timeout = CS_SEC(60);
     cfg->setup_timeout = CS_SEC(7);
     cfg->port = 4369;
+    cfg->max_pending_inbound = 1024;
+    cfg->max_pending_per_source = 16;
 }
 
 int conn_config_check(const struct conn_config *cfg, size_t *bad)
@@ -55,6 +57,8 @@ struct conn *conn_new(struct cs_env *env, const struct conn_config *cfg, const c
     cs_idmap_init(&c->link_index);
     cs_idmap_init(&c->query_peer);
     cs_strmap_init(&c->peer_index);
+    cs_strmap_init(&c->claims);
+    cs_idmap_init(&c->pending_by_source);
     for (size_t i = 0; i < cfg->whitelist_count && i < CONN_MAX_PATTERNS; i++)
         if (regcomp(&c->white[c->white_count], cfg->whitelist[i], REG_EXTENDED | REG_NOSUB) == 0)
             c->white_count++;
@@ -75,6 +79,9 @@ void conn_free(struct conn *c)
     cs_idmap_free(&c->link_index);
     cs_idmap_free(&c->query_peer);
     cs_strmap_free(&c->peer_index);
+    cs_strmap_free(&c->claims);
+    cs_idmap_free(&c->pending_by_source);
+    free(c->pending);
     free(c->links);
     free(c->free_links);
     free(c->setup_fifo);
@@ -134,6 +141,7 @@ int32_t conn_peer_get(struct conn *c, const char *name)
     c->peer_epoch++;
     c->peer_names[idx] = copy;
     c->peer_count++;
+    conn_claim_adopt(c, idx, name);
     return idx;
 }
 
@@ -191,15 +199,23 @@ static int32_t link_new(struct conn *c, cs_link_id id, bool outbound, int32_t pe
     l->id = id;
     l->outbound = outbound;
     l->peer = peer;
+    l->pending_slot = -1;
+    l->accepting_for = -1;
     l->last_heard = l->last_sent = c->env->now(c->env);
     setup_watch(c, id, l->last_heard + c->cfg.setup_timeout);
     cs_idmap_put(&c->link_index, id, (int32_t)i);
+    if (c->env->link_limit)
+        c->env->link_limit(c->env, id, CONN_HANDSHAKE_FRAME_MAX);
     return (int32_t)i;
 }
 
 void conn_link_release(struct conn *c, int32_t li, bool close_transport)
 {
     struct conn_link *l = &c->links[li];
+    if (l->state == LS_FREE)
+        return; /* released already: never put a slot on the free list twice */
+    conn_pending_remove(c, li);
+    conn_unclaim(c, li);
     int32_t pi = l->peer;
     if (pi >= 0) {
         c->peer_epoch++;
@@ -275,9 +291,14 @@ void conn_reject(struct conn *c, int32_t li, enum nok_reason why, const char *de
     cs_put_u8(&w, F_NOK);
     cs_put_u8(&w, (uint8_t)why);
     conn_send_frame(c, l, &w);
-    const char *peer = conn_link_peer(c, l);
-    cs_logf(c->env, CS_LOG_WARN, "[conn] closed link %u%s%s: %s%s%s", l->id, peer[0] ? " with " : "",
-            peer, nok_text(why), detail ? ": " : "", detail ? detail : "");
+    const char *peer = conn_link_label(c, l);
+    if (l->peer >= 0)
+        cs_logf(c->env, CS_LOG_WARN, "[conn] closed link %u with %s: %s%s%s", l->id, peer,
+                nok_text(why), detail ? ": " : "", detail ? detail : "");
+    else /* unproven input: logged at powers of two, counted always */
+        conn_log_refusal(c, ++c->unproven_refused, "closed link %u%s%s: %s%s%s", l->id,
+                         peer[0] ? " claiming " : "", peer, nok_text(why), detail ? ": " : "",
+                         detail ? detail : "");
     conn_link_release(c, li, true);
 }
 
@@ -394,7 +415,9 @@ bool conn_is_up(const struct conn *c, const char *peer)
 bool conn_is_connecting(const struct conn *c, const char *peer)
 {
     int32_t pi = conn_peer_find(c, peer);
-    return pi >= 0 && (c->peers[pi].dialling >= 0 || c->peers[pi].accepting >= 0 ||
+    if (pi < 0) /* an unproven handshake claiming a name we have no record of */
+        return c->claims.count > 0 && cs_strmap_get(&c->claims, peer) >= 0;
+    return (c->peers[pi].dialling >= 0 || c->peers[pi].accepting >= 0 ||
                        c->peers[pi].resolving);
 }
 
@@ -500,6 +523,16 @@ static void handle_frame(struct conn *c, int32_t li, const uint8_t *data, size_t
     struct conn_link *l = &c->links[li];
     c->stats.frames_in++;
     l->last_heard = c->env->now(c->env);
+    if (l->state != LS_UP && len > CONN_HANDSHAKE_FRAME_MAX) {
+        c->stats.oversized_frames++;
+        conn_log_refusal(c, c->stats.oversized_frames, "closed link %u: a %zu-byte frame during the handshake",
+                         l->id, len);
+        if (l->outbound)
+            conn_fail_outbound(c, li, CONN_FAIL_REJECTED, true);
+        else
+            conn_link_release(c, li, true);
+        return;
+    }
     if (type == F_NOK && l->state != LS_UP) {
         on_nok(c, li, &r);
         return;
@@ -562,14 +595,17 @@ static void handle_frame(struct conn *c, int32_t li, const uint8_t *data, size_t
 
 /* ---- events ---- */
 
-static void on_link_up(struct conn *c, cs_link_id id, bool inbound)
+static void on_link_up(struct conn *c, cs_link_id id, bool inbound, const struct cs_addr *from)
 {
     if (inbound) {
-        if (c->stopping) {
+        uint32_t source;
+        if (c->stopping || !conn_admit_inbound(c, from, &source)) {
             c->env->link_close(c->env, id);
             return;
         }
-        link_new(c, id, false, -1);
+        int32_t li = link_new(c, id, false, -1);
+        if (li >= 0)
+            conn_pending_add(c, li, source);
         return;
     }
     int32_t li = cs_idmap_get(&c->link_index, id);
@@ -598,8 +634,12 @@ static void setup_expired(struct conn *c, cs_link_id id)
     if (li < 0 || c->links[li].state == LS_UP)
         return; /* set up in time, or gone already */
     c->stats.setup_timeouts++;
-    cs_logf(c->env, CS_LOG_WARN, "[conn] link %u%s%s not set up within the set-up timeout", id,
-            c->links[li].peer >= 0 ? " to " : "", conn_link_peer(c, &c->links[li]));
+    if (c->links[li].peer >= 0)
+        cs_logf(c->env, CS_LOG_WARN, "[conn] link %u to %s not set up within the set-up timeout", id,
+                conn_link_peer(c, &c->links[li]));
+    else
+        conn_log_refusal(c, ++c->unproven_refused, "inbound link %u%s%s not set up within the set-up timeout",
+                         id, c->links[li].claimed[0] ? " claiming " : "", c->links[li].claimed);
     if (c->links[li].outbound)
         conn_fail_outbound(c, li, CONN_FAIL_TIMEOUT, true);
     else
@@ -653,7 +693,7 @@ bool conn_handle(struct conn *c, const struct cs_event *ev)
 {
     switch (ev->type) {
     case CS_EV_LINK_UP:
-        on_link_up(c, ev->u.link_up.link, ev->u.link_up.inbound);
+        on_link_up(c, ev->u.link_up.link, ev->u.link_up.inbound, &ev->u.link_up.peer);
         return true;
     case CS_EV_LINK_DOWN:
         on_link_down(c, ev->u.link_down.link);

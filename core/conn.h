@@ -20,6 +20,18 @@
  * Malformed frames, unknown versions, oversized names, wrong secrets and
  * names refused by the white/blacklist close the offending link, bump a
  * counter and log a line; nothing else is affected.
+ *
+ * Unauthenticated input is bounded and cannot disturb anyone else: an
+ * inbound link owns no peer record until its REPLY proves the secret (a
+ * HELLO that claims a member's name touches neither that member's link
+ * nor its handshakes; the simultaneous-connect and duplicate decisions
+ * that give up one of our own links are taken only for a proven link);
+ * at most `max_pending_inbound` inbound links may be unproven at once
+ * (a new one evicts a random unproven one), at most
+ * `max_pending_per_source` from one address, each must prove itself
+ * within `setup_timeout`, and its frames may not exceed
+ * CONN_HANDSHAKE_FRAME_MAX bytes (told to the binding through
+ * env->link_limit, so it never buffers more).
  */
 #ifndef CS_CONN_H
 #define CS_CONN_H
@@ -30,6 +42,11 @@
 #define CONN_MAX_PATTERNS 8
 #define CONN_PATTERN_MAX 128
 #define CONN_TAG_MODULE 1ULL /* timer tags: module in the top byte */
+/* The largest frame before a link is up: a HELLO with two names of
+ * CS_NODE_NAME_MAX bytes is under 300. */
+#define CONN_HANDSHAKE_FRAME_MAX 1024
+/* The largest frame on an up link (what a binding may buffer for it). */
+#define CONN_FRAME_MAX (16u << 20)
 
 enum conn_down_reason {
     CONN_DOWN_CLOSED = 1,  /* the link closed or broke */
@@ -59,6 +76,14 @@ struct conn_config {
     size_t whitelist_count;
     char blacklist[CONN_MAX_PATTERNS][CONN_PATTERN_MAX];
     size_t blacklist_count;
+    /* Take the simultaneous-connect decision when a HELLO arrives, before
+     * its sender proves the secret, as Erlang distribution does (libcluster
+     * mode): faithful, and it lets anyone who reaches the port and knows a
+     * member's name abort our own dial to that member.  Default off: the
+     * decision waits for the sender's proof. */
+    bool hello_decides;
+    size_t max_pending_inbound;    /* unproven inbound links at once; default 1024 */
+    size_t max_pending_per_source; /* of them from one address; default 16 */
 };
 
 struct conn_callbacks {
@@ -77,11 +102,15 @@ struct conn_stats {
     uint64_t simultaneous, duplicate, setup_timeouts, tick_timeouts, refused, leaves_received;
     uint64_t frames_in, frames_out;
     uint64_t bad_mac;       /* sealed frames that failed to open (tampering, injection) */
+    uint64_t oversized_frames; /* frames over CONN_HANDSHAKE_FRAME_MAX before a link is up */
+    uint64_t pending_evicted;  /* unproven inbound links closed to make room for a new one */
+    uint64_t source_refused;   /* inbound links refused: their address had too many unproven */
 };
 
 struct conn;
 
-/* Fills defaults: tick 60 s, set-up 7 s, port 4369, no secret, no lists. */
+/* Fills defaults: tick 60 s, set-up 7 s, port 4369, no secret, no lists,
+ * 1024 unproven inbound links, 16 per source address. */
 void conn_config_defaults(struct conn_config *cfg);
 
 /* Checks the white/blacklist patterns; 0 when all compile, else -1 with the
@@ -130,6 +159,15 @@ bool conn_handle(struct conn *c, const struct cs_event *ev);
 
 /* The counters. */
 const struct conn_stats *conn_stats(const struct conn *c);
+
+/* Inbound links that have not proven the secret yet. */
+size_t conn_pending_count(const struct conn *c);
+
+/* Checks the layer's internal consistency (link slots, the free list, the
+ * link id map, peer records, pending and claim bookkeeping, counters): true
+ * when it holds, else false with the first broken rule in `why`.  O(links +
+ * peers); the simulator runs it after every event when asked to. */
+bool conn_check(const struct conn *c, char *why, size_t size);
 
 /* True when a frame of this layer is only a keep-alive tick. */
 bool conn_frame_is_tick(const uint8_t *data, size_t len);

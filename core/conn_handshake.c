@@ -43,7 +43,8 @@ static bool read_name(struct conn *c, struct cs_reader *r, char *out, bool *over
     return !r->bad;
 }
 
-/* Acceptor side: can this HELLO go on?  Returns a NOK reason or 0. */
+/* Acceptor side: can this HELLO go on?  Returns a NOK reason or 0.  The
+ * sender is not proven yet, so a refusal here may only close its link. */
 static enum nok_reason check_hello(struct conn *c, const char *name, const char *dialled,
                                    uint32_t creation, int32_t li)
 {
@@ -70,6 +71,22 @@ static enum nok_reason check_hello(struct conn *c, const char *name, const char 
         return NOK_SIMULTANEOUS;
     }
     return 0;
+}
+
+/* Erlang distribution's order (cfg.hello_decides): as its net_kernel marks
+ * a handshake pending when the name arrives, before any proof, our own
+ * dial to a peer that sorts greater gives way at once, and so does an
+ * older unfinished handshake claiming the same name.  Only links are
+ * closed; the peer record is left to proven links. */
+static void decide_on_hello(struct conn *c, int32_t li, const char *name)
+{
+    int32_t pi = conn_peer_find(c, name);
+    if (pi < 0)
+        return;
+    if (c->peers[pi].dialling >= 0) /* check_hello refused it when we sort greater */
+        conn_link_release(c, c->peers[pi].dialling, true);
+    if (c->peers[pi].accepting >= 0 && c->peers[pi].accepting != li)
+        conn_link_release(c, c->peers[pi].accepting, true);
 }
 
 void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
@@ -102,17 +119,13 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
         conn_reject(c, li, why, name);
         return;
     }
-    int32_t pi = conn_peer_get(c, name);
-    if (pi < 0)
-        return;
-    if (c->peers[pi].dialling >= 0) /* we sort lower: give up our own attempt */
-        conn_link_release(c, c->peers[pi].dialling, true);
-    if (c->peers[pi].accepting >= 0 && c->peers[pi].accepting != li)
-        conn_link_release(c, c->peers[pi].accepting, true); /* a stale attempt of the peer's */
+    if (c->cfg.hello_decides)
+        decide_on_hello(c, li, name);
+    /* Otherwise nothing of ours changes until the sender proves the secret
+     * (its REPLY): the name it claims only marks a handshake as under way. */
     struct conn_link *l = &c->links[li];
-    l->peer = pi;
-    c->peers[pi].accepting = li;
-    c->peer_epoch++;
+    cs_copy_str(l->claimed, sizeof l->claimed, name);
+    conn_claim(c, li, name);
     l->peer_creation = creation;
     l->their_challenge = their_challenge;
     l->my_challenge = c->env->random_u64(c->env);
@@ -139,6 +152,9 @@ void conn_link_established(struct conn *c, int32_t li)
     cs_copy_str(peer, sizeof peer, conn_link_peer(c, l));
     l->state = LS_UP;
     l->last_heard = c->env->now(c->env);
+    conn_pending_remove(c, li);
+    if (c->env->link_limit)
+        c->env->link_limit(c->env, l->id, CONN_FRAME_MAX);
     if (c->cfg.encrypt)
         conn_seal_keys(c, l); /* from now on every frame is sealed */
     int32_t pi = conn_peer_get(c, peer);
@@ -220,6 +236,41 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
     l->state = LS_WAIT_ACK;
 }
 
+/* The inbound link proved the secret: the decisions deferred from its
+ * HELLO are taken now.  A second link to the same incarnation, or our own
+ * dial when we sort greater, wins over it (it is refused, and the dialler
+ * keeps the other); when we sort lower our own dial gives way.  Returns
+ * false when the link was refused. */
+static bool adopt_proven(struct conn *c, int32_t li)
+{
+    conn_unclaim(c, li);
+    conn_pending_remove(c, li);
+    char name[CS_NODE_NAME_MAX];
+    cs_copy_str(name, sizeof name, c->links[li].claimed);
+    int32_t pi = conn_peer_get(c, name);
+    if (pi < 0) {
+        conn_reject(c, li, NOK_MALFORMED, "out of memory");
+        return false;
+    }
+    struct conn_peer *p = &c->peers[pi];
+    if (p->up >= 0 && c->links[p->up].peer_creation == c->links[li].peer_creation) {
+        c->stats.duplicate++;
+        conn_reject(c, li, NOK_DUPLICATE, name);
+        return false;
+    }
+    if (p->dialling >= 0) {
+        if (strcmp(c->self, name) > 0) {
+            c->stats.simultaneous++;
+            conn_reject(c, li, NOK_SIMULTANEOUS, name);
+            return false;
+        }
+        conn_link_release(c, p->dialling, true);
+    }
+    c->links[li].peer = pi;
+    c->peer_epoch++;
+    return true;
+}
+
 void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r)
 {
     struct conn_link *l = &c->links[li];
@@ -230,12 +281,13 @@ void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r)
         conn_reject(c, li, NOK_MALFORMED, "bad REPLY");
         return;
     }
-    if (!cs_auth_proof_ok(&c->proof_key, "dial", l->my_challenge, conn_link_peer(c, l), c->self, proof)) {
+    if (!cs_auth_proof_ok(&c->proof_key, "dial", l->my_challenge, l->claimed, c->self, proof)) {
         c->stats.auth_failed++;
-        l->peer = -1; /* the name was never proven: leave its record alone */
         conn_reject(c, li, NOK_AUTH, "the peer could not prove the cluster secret");
         return;
     }
+    if (!adopt_proven(c, li))
+        return;
     uint8_t ack = F_ACK;
     struct cs_writer w = {.buf = &ack, .cap = 1, .len = 1};
     conn_send_frame(c, l, &w);

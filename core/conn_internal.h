@@ -1,7 +1,17 @@
 /*
  * core/conn_internal.h: the connection layer's private state, shared by
- * conn.c (links, peers, ticks, events) and conn_handshake.c (the
- * HELLO/CHALLENGE/REPLY/ACK exchange).  Not for use outside the layer.
+ * conn.c (links, peers, ticks, events), conn_handshake.c (the
+ * HELLO/CHALLENGE/REPLY/ACK exchange), conn_admit.c (what an inbound link
+ * may hold before it proves the secret) and conn_check.c (the layer's
+ * consistency check).  Not for use outside the layer.
+ *
+ * The rule that keeps unauthenticated input harmless: an inbound link
+ * that has not proven the secret never owns a peer record.  Its claimed
+ * name lives in the link (`claimed`); at most it marks a handshake as
+ * under way for that name (`accepting`, or the `claims` map for a name
+ * with no peer record yet), which only makes conn_connect wait, and is
+ * undone when the link goes.  Peer records change only on our own dials
+ * and on proven links.
  */
 #ifndef CS_CONN_INTERNAL_H
 #define CS_CONN_INTERNAL_H
@@ -41,19 +51,27 @@ struct conn_link {
     enum link_state state;
     cs_link_id id;
     bool outbound;
-    int32_t peer;          /* index into the peer table; -1 until known */
+    int32_t peer;          /* index into the peer table: set when dialled, or once an
+                              inbound link has proven the secret; -1 before */
     uint32_t peer_creation;
     uint64_t my_challenge, their_challenge;
     cs_time last_heard, last_sent;
     bool sealed;           /* frames are encrypted (cfg.encrypt, once up) */
     uint64_t seal_out, seal_in; /* per-direction nonce counters */
     uint8_t key_out[32], key_in[32];
+    /* Inbound links before they prove the secret (conn_admit.c). */
+    int32_t pending_slot;  /* position in conn.pending, or -1 */
+    uint32_t source_key;   /* the dialler's address, hashed (per-source cap) */
+    int32_t accepting_for; /* the peer whose `accepting` names this link, or -1 */
+    bool holds_claim;      /* conn.claims maps `claimed` to this link */
+    char claimed[CS_NODE_NAME_MAX]; /* the name its HELLO claimed, unproven */
 };
 
 struct conn_peer {
     int32_t up;       /* link index, or -1 */
     int32_t dialling; /* link index of our outbound attempt, or -1 */
-    int32_t accepting;/* link index of an inbound handshake from it, or -1 */
+    int32_t accepting;/* link index of an unproven inbound handshake claiming
+                         its name (the first one), or -1: conn_connect waits */
     cs_query_id resolving;
 };
 
@@ -84,10 +102,17 @@ struct conn {
     size_t peer_count, peer_cap;
     struct cs_strmap peer_index; /* name -> index */
     struct cs_idmap query_peer;  /* query id -> peer index */
+    /* Admission of inbound links (conn_admit.c). */
+    int32_t *pending;      /* inbound links that have not proven the secret */
+    size_t pending_count, pending_cap;
+    struct cs_idmap pending_by_source; /* source key -> pending links from it */
+    struct cs_strmap claims; /* name without a peer record -> the first unproven
+                                inbound link claiming it */
     size_t up_count;
     uint64_t up_digest; /* sum of XXH3-64 of up peers' names */
     bool stopping;
     struct conn_stats stats;
+    uint64_t unproven_refused; /* unproven links closed (paces their log lines) */
 };
 
 /* Shared helpers (conn.c). */
@@ -107,6 +132,27 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r);
 void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r);
 void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r);
 void conn_link_established(struct conn *c, int32_t li);
+
+/* Admission (conn_admit.c). */
+/* Whether an inbound link from `from` may be taken: may evict another
+ * unproven link to make room; false when the source is over its cap. */
+bool conn_admit_inbound(struct conn *c, const struct cs_addr *from, uint32_t *source_key);
+/* Counts a new inbound link as pending. */
+void conn_pending_add(struct conn *c, int32_t li, uint32_t source_key);
+/* The link proved the secret or went: it no longer counts as pending. */
+void conn_pending_remove(struct conn *c, int32_t li);
+/* Marks an inbound handshake claiming `name` as under way (the first per name). */
+void conn_claim(struct conn *c, int32_t li, const char *name);
+/* Undoes conn_claim for this link (when it goes or proves the secret). */
+void conn_unclaim(struct conn *c, int32_t li);
+/* A new peer record: adopts a claim made before the record existed. */
+void conn_claim_adopt(struct conn *c, int32_t pi, const char *name);
+/* The name to show for a link in logs: its peer's, else what it claimed. */
+const char *conn_link_label(const struct conn *c, const struct conn_link *l);
+/* Logs a refusal of unauthenticated input, at most once per power of two
+ * of its counter (an attacker cannot flood the log). */
+void conn_log_refusal(struct conn *c, uint64_t count, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Sealing (conn_seal.c): derives the link's two directional keys from the
  * cluster key and both challenges; seals a frame for sending; opens one

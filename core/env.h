@@ -146,6 +146,11 @@ struct cs_env {
     int (*link_send)(struct cs_env *env, cs_link_id link, const void *data, size_t len);
     /* Closes a link; the peer gets CS_EV_LINK_DOWN, this side gets nothing. */
     void (*link_close)(struct cs_env *env, cs_link_id link);
+    /* Optional: the largest frame the core will accept on a link from now
+     * on (small until a handshake proves the peer), so a binding need not
+     * buffer more: a longer frame may close the link (CS_EV_LINK_DOWN).
+     * NULL: the binding keeps its own limit. */
+    void (*link_limit)(struct cs_env *env, cs_link_id link, size_t max_frame);
 
     /* Sends a datagram to an address or a multicast group (may be lost,
      * duplicated or reordered). */

@@ -299,7 +299,11 @@ struct membership *mem_new(struct cs_env *env, const struct mem_config *cfg, con
     m->creation = (uint32_t)env->random_u64(env);
     struct conn_callbacks ccb = {.ctx = m, .nodeup = on_nodeup, .nodedown = on_nodedown,
                                  .connect_failed = on_connect_failed, .message = on_message};
-    m->conn = conn_new(env, &cfg->conn, self, m->creation, &ccb);
+    struct conn_config conn_cfg = cfg->conn;
+    /* libcluster mode runs on Erlang distribution, which settles a
+     * simultaneous connect as soon as the peer's name arrives. */
+    conn_cfg.hello_decides = cfg->mode == MEM_LIBCLUSTER;
+    m->conn = conn_new(env, &conn_cfg, self, m->creation, &ccb);
     if (!m->conn) {
         free(m);
         return NULL;
