@@ -56,7 +56,7 @@ CLI_LIB_OBJ := $(addprefix $(BUILD)/cli/,fuzz_seed.o fuzz_summary.o shrinker.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 FUZZ_OBJ := $(FUZZ_SRC:%.c=$(BUILD)/%.o)
-FUZZ_TARGETS := $(addprefix $(BUILD)/,fuzz_loader fuzz_wire fuzz_sim fuzz_trace)
+FUZZ_TARGETS := $(addprefix $(BUILD)/,fuzz_loader fuzz_wire fuzz_conn fuzz_sim fuzz_trace)
 
 CLUSTERSIM := $(BUILD)/clustersim
 CLUSTERD   := $(BUILD)/clusterd
@@ -114,14 +114,16 @@ $(CLUSTERD): $(CORE_OBJ) $(filter-out $(BUILD)/daemon/clusterctl.o,$(POSIX_OBJ))
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -lcares -lmicrohttpd -o $@
 
-$(UNIT): $(CORE_OBJ) $(SIM_OBJ) $(CLI_LIB_OBJ) $(TEST_OBJ) $(BUILD)/tests/fuzz/null_env.o
+$(UNIT): $(CORE_OBJ) $(SIM_OBJ) $(CLI_LIB_OBJ) $(TEST_OBJ) $(BUILD)/tests/fuzz/null_env.o \
+         $(BUILD)/tests/fuzz/conn_driver.o
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) $(CMOCKA_LIBS) -o $@
 
 # One target per surface; FUZZ_LINK is -fsanitize=fuzzer (libFuzzer) or the
 # AFL++ driver flags.
 FUZZ_LINK ?= -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/null_env.o $(CORE_OBJ) $(SIM_OBJ)
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/null_env.o $(BUILD)/tests/fuzz/conn_driver.o \
+                 $(CORE_OBJ) $(SIM_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(FUZZ_LINK) $^ $(LDLIBS) -o $@
 

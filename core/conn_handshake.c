@@ -81,8 +81,12 @@ static enum nok_reason check_hello(struct conn *c, const char *name, const char 
 static void decide_on_hello(struct conn *c, int32_t li, const char *name)
 {
     int32_t pi = conn_peer_find(c, name);
-    if (pi < 0)
+    if (pi < 0) {
+        int32_t older = c->claims.count ? cs_strmap_get(&c->claims, name) : -1;
+        if (older >= 0 && older != li)
+            conn_link_release(c, older, true);
         return;
+    }
     if (c->peers[pi].dialling >= 0) /* check_hello refused it when we sort greater */
         conn_link_release(c, c->peers[pi].dialling, true);
     if (c->peers[pi].accepting >= 0 && c->peers[pi].accepting != li)

@@ -26,6 +26,7 @@ int test_dns_run(void);
 int test_world_run(void);
 int test_scenarios_run(void);
 int test_conn_run(void);
+int test_conn_hostile_run(void);
 int test_membership_discovery_run(void);
 int test_membership_libcluster_run(void);
 int test_membership_gossip_run(void);

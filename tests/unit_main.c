@@ -25,6 +25,7 @@ int main(void)
     failed += test_dns_run();
     failed += test_world_run();
     failed += test_conn_run();
+    failed += test_conn_hostile_run();
     failed += test_membership_discovery_run();
     failed += test_membership_libcluster_run();
     failed += test_membership_gossip_run();
