@@ -9,7 +9,8 @@
  *             | --gossip GROUP|default]
  *            [--nameserver IP:PORT] [--tracker fixed|swarm|off]
  *            [--grace 30s] [--log-level debug|info|warn|error] [--control PATH]
- *            [--http-port N]   (/healthz, /metrics, /state) [--sync-nodes-timeout 5s]
+ *            [--http-port N] [--http-bind ADDR] (/livez, /healthz, /metrics, /state)
+ *            [--sync-nodes-timeout 5s]
  *            [--tick-timeout 60s] [--setup-timeout 7s] [--plaintext]
  *            [--batch-window 10ms]  (fixed mode: replicate in batches)
  *
@@ -35,6 +36,8 @@
 #include "../shims/posix/px_node.h"
 #include "http.h"
 
+#include <sys/resource.h>
+
 static int usage(const char *why)
 {
     fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--config FILE] [--port N] [--secret S | --secret-file F]\n"
@@ -42,7 +45,7 @@ static int usage(const char *why)
                     "                [--nameserver IP:PORT]\n"
                     "                [--tracker fixed|swarm|off] [--sync-nodes-timeout 5s] [--batch-window 10ms]\n"
                     "                [--tick-timeout 60s] [--setup-timeout 7s] [--grace 30s] [--plaintext]\n"
-                    "                [--log-level debug|info|warn|error] [--control PATH] [--http-port N]\n", why);
+                    "                [--log-level debug|info|warn|error] [--control PATH] [--http-port N] [--http-bind ADDR]\n", why);
     return 2;
 }
 
@@ -149,6 +152,20 @@ static int load_config(const char *path, struct cluster_config *cfg)
     return 0;
 }
 
+/* Raises the soft limit of open files to the hard one; returns the limit. */
+static size_t raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max > 65536 ? 65536 : rl.rlim_max, rl.rlim_max};
+        if (want.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl.rlim_cur = want.rlim_cur;
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? 65536 : (size_t)rl.rlim_cur;
+}
+
 int main(int argc, char **argv)
 {
     struct cluster_config cfg;
@@ -161,6 +178,7 @@ int main(int argc, char **argv)
     const char *secret = getenv("CLUSTERD_SECRET");
     const char *service = NULL;
     long http_port = 0;
+    struct cs_addr http_bind, *http_bind_at = NULL;
     cs_time dns_poll = CS_SEC(5);
     /* The configuration file first, so that every flag overrides it. */
     for (int i = 1; i + 1 < argc; i++)
@@ -236,6 +254,10 @@ int main(int argc, char **argv)
             http_port = strtol(v, &end, 10);
             if (*end || http_port < 1 || http_port > 65535)
                 return usage("--http-port expects 1..65535");
+        } else if (!strcmp(argv[i], "--http-bind")) {
+            if (cs_addr_parse(v, &http_bind) != 0)
+                return usage("--http-bind expects an IPv4 or IPv6 address such as 127.0.0.1");
+            http_bind_at = &http_bind;
         } else if (!strcmp(argv[i], "--control")) {
             opt.control_path = v;
         } else if (!strcmp(argv[i], "--log-level")) {
@@ -264,6 +286,11 @@ int main(int argc, char **argv)
     if (secret) /* else the configuration file's, if any */
         snprintf(cfg.mem.conn.secret, sizeof cfg.mem.conn.secret, "%s", secret);
     cfg.mem.conn.port = opt.port;
+    /* Descriptors: take what the hard limit allows, and share it out so
+     * that neither unproven peers nor HTTP clients can take them all. */
+    size_t fds = raise_fd_limit();
+    cfg.mem.conn.max_pending_inbound = fds / 4 < 1024 ? (fds / 4 ? fds / 4 : 1) : 1024;
+    unsigned http_limit = fds / 4 < 4096 ? (unsigned)(fds / 4) : 4096;
     char err[512] = "";
     struct px_node *n = px_node_new(&opt, err, sizeof err);
     if (!n) {
@@ -271,7 +298,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct clusterd_http *http = NULL;
-    if (http_port && !(http = clusterd_http_start(n, (uint16_t)http_port, err, sizeof err))) {
+    if (http_port && !(http = clusterd_http_start(n, http_bind_at, (uint16_t)http_port, http_limit, err, sizeof err))) {
         fprintf(stderr, "clusterd: %s\n", err);
         px_node_free(n);
         return 1;

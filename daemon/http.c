@@ -2,6 +2,8 @@
  * daemon/http.c: clusterd's HTTP listener (libmicrohttpd in its external
  * epoll mode, run from the node's own loop, so the core stays
  * single-threaded):
+ *   /livez    200 "ok" whenever the node's loop runs (the liveness probe:
+ *             it reads no state, so it costs nothing and cannot time out)
  *   /healthz  200 "ok" once the tracker is tracking (the readiness probe),
  *             503 before and while leaving
  *   /metrics  Prometheus text: members, links, tracker state,
@@ -9,6 +11,14 @@
  *             frames and messages by reason, transport counters
  *   /state    the tracker state dump, in the shape Swarm users know
  * Other paths get 404; other methods 405.
+ *
+ * Hostile clients: at most `limit` connections at once and PER_IP_LIMIT
+ * from one address (more are refused at accept, counted), each closed
+ * after IDLE_TIMEOUT_S without traffic; a request line or headers that do
+ * not fit REQUEST_MEMORY are answered 414 or 431 by libmicrohttpd.  The
+ * global limit is enforced here, one below libmicrohttpd's own: in this
+ * external-epoll mode libmicrohttpd 0.9.75 stops accepting for good once
+ * it reaches its own limit (seen: 64 idle connections, then no answer).
  */
 #include "http.h"
 
@@ -18,13 +28,20 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "../core/addr.h"
 #include "../core/cluster.h"
+#include "../shims/posix/px_internal.h"
 #include "../core/conn.h"
+
+#define PER_IP_LIMIT 32
+#define IDLE_TIMEOUT_S 5
+#define REQUEST_MEMORY (16 * 1024)
 
 struct clusterd_http {
     struct MHD_Daemon *mhd;
     struct px_node *node;
-    uint64_t requests, bad_requests;
+    uint64_t requests, bad_requests, refused;
+    unsigned open, limit;
 };
 
 static const char *state_name(enum trk_state s)
@@ -132,6 +149,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     static char body[65536];
     void *inst = px_node_instance(h->node);
     struct tracker *t = cluster_tracker(inst);
+    if (!strcmp(url, "/livez"))
+        return respond(c, 200, "text/plain", "ok\n", 3);
     if (!strcmp(url, "/healthz")) {
         bool ready = !px_node_stopping(h->node) && (!t || trk_state(t) == TRK_TRACKING);
         return ready ? respond(c, 200, "text/plain", "ok\n", 3)
@@ -151,7 +170,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return respond(c, 200, "text/plain", body, (size_t)n);
     }
     h->bad_requests++;
-    return respond(c, 404, "text/plain", "not found: try /healthz, /metrics or /state\n", 44);
+    static const char not_found[] = "not found: try /livez, /healthz, /metrics or /state\n";
+    return respond(c, 404, "text/plain", not_found, sizeof not_found - 1);
 }
 
 static void ready(void *ctx)
@@ -165,17 +185,53 @@ static int wait_ms(void *ctx)
     return MHD_get_timeout(((struct clusterd_http *)ctx)->mhd, &ms) == MHD_YES ? (int)(ms > 60000 ? 60000 : ms) : -1;
 }
 
-struct clusterd_http *clusterd_http_start(struct px_node *node, uint16_t port, char *err, size_t errlen)
+/* Refuses a connection when the global limit is reached. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)addr, (void)len;
+    struct clusterd_http *h = cls;
+    if (h->open < h->limit)
+        return MHD_YES;
+    h->refused++;
+    return MHD_NO;
+}
+
+static void count_connections(void *cls, struct MHD_Connection *c, void **socket_context,
+                              enum MHD_ConnectionNotificationCode code)
+{
+    (void)c, (void)socket_context;
+    struct clusterd_http *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        h->open++;
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED && h->open > 0)
+        h->open--;
+}
+
+struct clusterd_http *clusterd_http_start(struct px_node *node, const struct cs_addr *bind_addr, uint16_t port,
+                                          unsigned limit, char *err, size_t errlen)
 {
     struct clusterd_http *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
     h->node = node;
-    h->mhd = MHD_start_daemon(MHD_USE_EPOLL, port, NULL, NULL, handle, h, MHD_OPTION_CONNECTION_TIMEOUT,
-                              (unsigned)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+    h->limit = limit < 8 ? 8 : limit;
+    struct cs_addr where = bind_addr ? *bind_addr : (struct cs_addr){.family = 4};
+    where.port = port;
+    struct sockaddr_storage ss;
+    px_to_sockaddr(&where, &ss);
+    unsigned flags = MHD_USE_EPOLL | (where.family == 6 ? MHD_USE_IPv6 : 0);
+    h->mhd = MHD_start_daemon(flags, port, accept_policy, h, handle, h,
+                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
+                              MHD_OPTION_CONNECTION_LIMIT, h->limit + 1,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_MEMORY,
+                              MHD_OPTION_NOTIFY_CONNECTION, count_connections, h, MHD_OPTION_END);
     const union MHD_DaemonInfo *info = h->mhd ? MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info || px_node_watch(node, info->epoll_fd, ready, wait_ms, h) != 0) {
-        snprintf(err, errlen, "cannot serve HTTP on port %u", port);
+        char text[CS_ADDR_STRLEN];
+        cs_addr_format(&where, text, sizeof text);
+        snprintf(err, errlen, "cannot serve HTTP on %s port %u", text, port);
         clusterd_http_stop(h);
         return NULL;
     }

@@ -12,9 +12,12 @@
 
 struct clusterd_http;
 
-/* Serves HTTP on `port` (all addresses) from the node's loop; NULL with a
+/* Serves HTTP on `port` of `bind_addr` (NULL: every IPv4 address) from the
+ * node's loop, with at most `limit` connections at once; NULL with a
  * message on failure. */
-struct clusterd_http *clusterd_http_start(struct px_node *node, uint16_t port, char *err, size_t errlen);
+struct cs_addr;
+struct clusterd_http *clusterd_http_start(struct px_node *node, const struct cs_addr *bind_addr, uint16_t port,
+                                          unsigned limit, char *err, size_t errlen);
 /* Stops serving. */
 void clusterd_http_stop(struct clusterd_http *h);
 

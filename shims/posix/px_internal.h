@@ -23,6 +23,7 @@ struct px_link {
     struct cs_addr peer;
     uint8_t *rbuf, *wbuf;
     size_t rlen, rcap, wlen, wcap, woff;
+    uint32_t max_frame;  /* longer incoming frames close the link (env->link_limit) */
 };
 
 struct px_node {
@@ -30,6 +31,9 @@ struct px_node {
     struct cs_env env;
     void *instance;
     int epfd, listen_fd, sig_fd, dgram_fd;
+    bool listen_paused;        /* not even the reserve helped: accepting again at listen_paused_until */
+    cs_time listen_paused_until;
+    int reserve_fd;            /* /dev/null, given up to refuse a connection when descriptors run out */
     struct px_timers timers;
     struct px_link *links;
     size_t link_count, link_cap;
@@ -73,6 +77,7 @@ void px_from_sockaddr(const struct sockaddr_storage *ss, struct cs_addr *a);
 cs_link_id px_env_link_connect(struct cs_env *env, const struct cs_addr *peer);
 int px_env_link_send(struct cs_env *env, cs_link_id link, const void *data, size_t len);
 void px_env_link_close(struct cs_env *env, cs_link_id link);
+void px_env_link_limit(struct cs_env *env, cs_link_id link, size_t max_frame);
 /* Accepts every pending inbound connection. */
 void px_accept_links(struct px_node *n);
 /* An epoll event on a link. */

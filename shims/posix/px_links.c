@@ -1,14 +1,18 @@
 /*
  * shims/posix/px_links.c: the real-socket node's TCP links: non-blocking
  * connects, accepts, 4-byte big-endian length-prefixed frames (longer than
- * PX_FRAME_MAX closes the link, counted), write queues flushed on EPOLLOUT,
- * and link-down events when a peer closes or the path breaks.
+ * the link's limit closes the link, counted: PX_HANDSHAKE_READ_MAX until
+ * the core raises it through env->link_limit once the peer is proven, so
+ * an unauthenticated connection never makes us buffer more than a few KiB),
+ * write queues flushed on EPOLLOUT, and link-down events when a peer closes
+ * or the path breaks.
  */
 #define _GNU_SOURCE
 #include "px_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -46,6 +50,7 @@ static struct px_link *link_add(struct px_node *n, int fd, const struct cs_addr 
     l->fd = fd;
     l->peer = *peer;
     l->connecting = connecting;
+    l->max_frame = PX_HANDSHAKE_READ_MAX;
     if (px_watch(n, fd, connecting ? EPOLLOUT : EPOLLIN, KEY_LINK_BASE + (uint64_t)l->id, EPOLL_CTL_ADD) != 0) {
         n->link_count--;
         return NULL;
@@ -191,12 +196,47 @@ void px_env_link_close(struct cs_env *env, cs_link_id link)
     px_link_forget(n, l);
 }
 
+void px_env_link_limit(struct cs_env *env, cs_link_id link, size_t max_frame)
+{
+    struct px_link *l = link_find(px_node_of(env), link);
+    if (l)
+        l->max_frame = max_frame < PX_FRAME_MAX ? (uint32_t)max_frame : PX_FRAME_MAX;
+}
+
+/* Out of descriptors: accept the waiting connection on the reserve one and
+ * close it at once, so the listener stops being readable (a failing
+ * accept would wake the loop forever). False when even that failed. */
+static bool refuse_one(struct px_node *n)
+{
+    if (n->reserve_fd < 0)
+        return false;
+    close(n->reserve_fd);
+    int fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    n->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    n->stats.links_refused++;
+    if (!(n->stats.links_refused & (n->stats.links_refused - 1)))
+        px_plog(n, CS_LOG_WARN, "out of file descriptors: refused a connection (%llu so far)",
+                (unsigned long long)n->stats.links_refused);
+    return fd >= 0;
+}
+
 void px_accept_links(struct px_node *n)
 {
-    for (;;) {
+    for (int taken = 0; taken < 256; taken++) { /* then let other sockets have a turn */
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
         int fd = accept4(n->listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+            if (refuse_one(n))
+                continue;
+            /* Not even that: stop listening for 100 ms rather than spin. */
+            epoll_ctl(n->epfd, EPOLL_CTL_DEL, n->listen_fd, NULL);
+            n->listen_paused = true;
+            n->listen_paused_until = px_mono_now() + CS_MSEC(100);
+            return;
+        }
         if (fd < 0)
             return;
         int one = 1;
@@ -254,9 +294,11 @@ static bool take_frames(struct px_node *n, cs_link_id id)
         uint32_t be;
         memcpy(&be, l->rbuf, 4);
         uint32_t len = ntohl(be);
-        if (len > PX_FRAME_MAX) {
+        if (len > l->max_frame) {
             n->stats.oversized_frames++;
-            px_plog(n, CS_LOG_WARN, "closing a link: a frame of %u bytes (limit %u)", len, PX_FRAME_MAX);
+            if (!(n->stats.oversized_frames & (n->stats.oversized_frames - 1)))
+                px_plog(n, CS_LOG_WARN, "closing a link: a frame of %u bytes (limit %u; %llu so far)", len,
+                        l->max_frame, (unsigned long long)n->stats.oversized_frames);
             px_link_forget(n, l);
             px_deliver_down(n, id, CS_LINK_BROKEN);
             return false;
@@ -286,7 +328,10 @@ static void link_readable(struct px_node *n, struct px_link *l)
         l = link_find(n, id);
         if (!l)
             return;
-        if (cs_grow((void **)&l->rbuf, &l->rcap, l->rlen + 65536, 1) != 0)
+        /* Read no further ahead than one frame of the link's limit: what
+         * waits here is less than one frame (whole ones were taken). */
+        size_t ahead = l->max_frame + 4 < 65536 ? l->max_frame + 4 : 65536;
+        if (cs_grow((void **)&l->rbuf, &l->rcap, l->rlen + ahead, 1) != 0)
             return;
         ssize_t r = recv(l->fd, l->rbuf + l->rlen, l->rcap - l->rlen, 0);
         if (r < 0 && errno == EINTR)

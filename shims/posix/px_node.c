@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -166,6 +167,7 @@ static void bind_env(struct px_node *n)
     e->link_connect = px_env_link_connect;
     e->link_send = px_env_link_send;
     e->link_close = px_env_link_close;
+    e->link_limit = px_env_link_limit;
     e->dgram_send = px_env_dgram_send;
     e->dgram_join = px_env_dgram_join;
     e->dns_query = env_dns_query;
@@ -251,6 +253,9 @@ struct px_node *px_node_new(const struct px_options *opt, char *err, size_t errl
     }
     n->opt = *opt;
     n->listen_fd = n->sig_fd = n->dgram_fd = -1;
+    /* Kept for the moment descriptors run out: closing it lets us accept
+     * and drop a connection instead of spinning on a failing accept. */
+    n->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     snprintf(n->name, sizeof n->name, "%s", opt->name);
     px_timers_init(&n->timers);
     bind_env(n);
@@ -340,7 +345,7 @@ static int wait_ms(struct px_node *n)
     int extra = n->extra.wait_ms ? n->extra.wait_ms(n->extra.ctx) : -1;
     if (extra >= 0 && (dns < 0 || extra < dns))
         dns = extra;
-    int ms = 1000;
+    int ms = n->listen_paused ? 100 : 1000;
     if (next >= 0) {
         cs_time left = next - px_mono_now();
         ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
@@ -353,10 +358,19 @@ int px_node_run(struct px_node *n)
     n->opt.proto->start(n->instance);
     px_plog(n, CS_LOG_INFO, "listening on port %u", n->opt.port);
     while (!n->stopped) {
+        if (n->listen_paused && px_mono_now() >= n->listen_paused_until &&
+            px_watch(n, n->listen_fd, EPOLLIN, KEY_LISTEN, EPOLL_CTL_ADD) == 0)
+            n->listen_paused = false;
         run_deferred(n);
         px_links_flush(n);
         px_control_flush(n->control);
         struct epoll_event evs[64];
+        /* The extra watch's own timeouts (libmicrohttpd's idle connections
+         * and the work it left for a next run) come due without any event
+         * on its descriptor: it runs then too. */
+        int extra_ms = n->extra.wait_ms ? n->extra.wait_ms(n->extra.ctx) : -1;
+        cs_time extra_due = extra_ms >= 0 ? px_mono_now() + CS_MSEC(extra_ms) : CS_TIME_NEVER;
+        bool extra_ran = false;
         int count = epoll_wait(n->epfd, evs, 64, wait_ms(n));
         if (count < 0 && errno != EINTR)
             return -1;
@@ -369,7 +383,7 @@ int px_node_run(struct px_node *n)
             else if (key == PX_KEY_DGRAM)
                 px_dgram_readable(n);
             else if (key == KEY_EXTRA && n->extra.ready)
-                n->extra.ready(n->extra.ctx);
+                n->extra.ready(n->extra.ctx), extra_ran = true;
             else if (key >= PX_DNS_KEY_BASE)
                 px_dns_event(n->dns, key, evs[i].events);
             else if (key >= PX_CONTROL_KEY_BASE && n->control)
@@ -377,6 +391,8 @@ int px_node_run(struct px_node *n)
             else
                 px_on_link_event(n, (cs_link_id)(key - KEY_LINK_BASE), evs[i].events);
         }
+        if (!extra_ran && !n->stopped && n->extra.ready && px_mono_now() >= extra_due)
+            n->extra.ready(n->extra.ctx);
         px_dns_timeouts(n->dns);
         struct px_timer t;
         cs_time now = px_mono_now();
@@ -436,6 +452,8 @@ void px_node_free(struct px_node *n)
     px_timers_free(&n->timers);
     if (n->listen_fd >= 0)
         close(n->listen_fd);
+    if (n->reserve_fd >= 0)
+        close(n->reserve_fd);
     if (n->sig_fd >= 0)
         close(n->sig_fd);
     if (n->epfd >= 0)

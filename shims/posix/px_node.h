@@ -18,6 +18,8 @@
 
 /* Frames longer than this close the link (a counted, logged reason). */
 #define PX_FRAME_MAX (16u << 20)
+/* A link's frame limit until the core says otherwise (env->link_limit). */
+#define PX_HANDSHAKE_READ_MAX 1024u
 
 struct px_node;
 
