@@ -45,7 +45,7 @@ CORE_SRC := $(wildcard core/*.c)
 SIM_SRC  := $(wildcard sim/*.c) $(wildcard shims/sim/*.c) $(wildcard scenarios/*.c) \
             $(wildcard reports/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
-POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c daemon/http.c daemon/clusterctl.c
+POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c daemon/http.c daemon/clusterctl.c daemon/control_path.c
 POSIX_OBJ := $(POSIX_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)
 
@@ -104,7 +104,7 @@ $(CLUSTERSIM): $(CORE_OBJ) $(SIM_OBJ) $(CLI_OBJ)
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(MALLOC_LIBS) $(LDLIBS) -o $@
 
 # The node daemon: the same core on real sockets; and its client.
-$(CLUSTERCTL): $(BUILD)/daemon/clusterctl.o
+$(CLUSTERCTL): $(BUILD)/daemon/clusterctl.o $(BUILD)/daemon/control_path.o
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ -o $@
 

@@ -13,7 +13,8 @@
  *     join GROUP NAME | leave GROUP NAME | publish GROUP MSG
  *     bench register|whereis N [PREFIX] [DEPTH]   pipelined load, prints the rate
  *
- * -n NODE uses /tmp/clusterd-NODE.sock (clusterd's default).  Output is one
+ * -n NODE uses clusterd's default socket, in the user's private runtime
+ * directory (daemon/control_path.h).  Output is one
  * readable line, or the daemon's JSON with --json.  Exit status: 0 when the
  * daemon answered ok (or already_started), 1 for another answer, 2 for bad
  * usage or no daemon.
@@ -25,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "control_path.h"
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,7 +173,11 @@ int main(int argc, char **argv)
     if (!socket_path) {
         if (!node)
             return usage("-n NODE or -s SOCKET is required");
-        snprintf(path, sizeof path, "/tmp/clusterd-%s.sock", node);
+        char why[256];
+        if (control_default_path(node, false, path, sizeof path, why, sizeof why) != 0) {
+            fprintf(stderr, "clusterctl: %s\n", why);
+            return 2;
+        }
         socket_path = path;
     }
     struct sockaddr_un sa = {.sun_family = AF_UNIX};

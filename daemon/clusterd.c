@@ -34,6 +34,7 @@
 #include "../core/cluster.h"
 #include "../scenarios/loader.h"
 #include "../shims/posix/px_node.h"
+#include "control_path.h"
 #include "http.h"
 
 #include <sys/resource.h>
@@ -272,7 +273,11 @@ int main(int argc, char **argv)
         return usage("--name (or CLUSTERD_NAME) is required");
     static char control[108];
     if (!opt.control_path) { /* clusterctl -n NAME finds it here */
-        snprintf(control, sizeof control, "/tmp/clusterd-%s.sock", opt.name);
+        char why[256];
+        if (control_default_path(opt.name, true, control, sizeof control, why, sizeof why) != 0) {
+            fprintf(stderr, "clusterd: %s (or give --control PATH)\n", why);
+            return 1;
+        }
         opt.control_path = control;
     }
     if (service) {

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -48,6 +50,7 @@ struct px_control {
     size_t pending_count, pending_cap;
     uint32_t next_id;
     uint64_t refused;
+    uint64_t strangers;        /* connections from other users, closed at once */
 };
 
 static void json_escape(const char *in, char *out, size_t size)
@@ -115,6 +118,33 @@ static void drop_client(struct px_control *c, size_t i)
     c->clients[i] = c->clients[--c->count];
 }
 
+/* A leftover socket of ours (a daemon that died) may go; anything else at
+ * the path (another user's socket, a file, a link) is refused, not removed. */
+static int clear_stale(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
+    if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+        snprintf(err, errlen, "%s exists and is not a socket of this user: refusing to replace it", path);
+        return -1;
+    }
+    unlink(path);
+    return 0;
+}
+
+/* Only this user (or root) may drive the daemon. */
+static bool peer_allowed(struct px_control *c, int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+        (cred.uid == geteuid() || cred.uid == 0))
+        return true;
+    c->strangers++;
+    return false;
+}
+
 struct px_control *px_control_new(int epfd, const char *path, const struct px_control_host *host, char *err,
                                   size_t errlen)
 {
@@ -129,10 +159,16 @@ struct px_control *px_control_new(int epfd, const char *path, const struct px_co
     c->host = *host;
     snprintf(c->path, sizeof c->path, "%s", path);
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-    unlink(path);
+    if (clear_stale(path, err, errlen) != 0) {
+        free(c);
+        return NULL;
+    }
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = PX_CONTROL_KEY_BASE};
-    if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(c->fd, 16) != 0 ||
+    mode_t old_mask = umask(0177); /* the socket is born 0600, whatever the caller's umask */
+    int bound = c->fd >= 0 ? bind(c->fd, (struct sockaddr *)&sa, sizeof sa) : -1;
+    umask(old_mask);
+    if (c->fd < 0 || bound != 0 || chmod(path, 0600) != 0 || listen(c->fd, 16) != 0 ||
         epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
         snprintf(err, errlen, "cannot listen on the control socket %s: %s", path, strerror(errno));
         if (c->fd >= 0)
@@ -149,6 +185,10 @@ static void accept_clients(struct px_control *c)
         int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
+        if (!peer_allowed(c, fd)) {
+            close(fd);
+            continue;
+        }
         if (cs_grow((void **)&c->clients, &c->cap, c->count + 1, sizeof *c->clients) != 0) {
             close(fd);
             continue;
@@ -305,6 +345,11 @@ void px_control_reply(struct px_control *c, const char *op, const char *name, co
     snprintf(line, sizeof line, "{\"op\":\"%s\",\"name\":\"%s\",\"status\":\"%s\",\"owner\":\"%s\",\"value\":%" PRId64 "}\n",
              op, e_name, status, e_owner, value);
     send_line(cl, line);
+}
+
+uint64_t px_control_strangers(const struct px_control *c)
+{
+    return c->strangers;
 }
 
 uint64_t px_control_refused(const struct px_control *c)

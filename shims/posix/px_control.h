@@ -43,6 +43,8 @@ void px_control_reply(struct px_control *c, const char *op, const char *name, co
                       const char *owner, int64_t value);
 /* Writes the queued answers (the node's loop calls it once per turn). */
 void px_control_flush(struct px_control *c);
+/* Connections refused because another user (not root) made them. */
+uint64_t px_control_strangers(const struct px_control *c);
 /* Requests refused as malformed so far. */
 uint64_t px_control_refused(const struct px_control *c);
 /* Closes the socket and its clients, removes the socket file. */
