@@ -146,6 +146,7 @@ test-plain: build-bins check-core $(FUZZ_OBJ)
 	@scripts/check-report.sh $(BUILD)
 	@scripts/check-browser.sh $(BUILD)
 	@scripts/check-daemon.sh $(CLUSTERD)
+	@scripts/check-hostile.sh $(CLUSTERD)
 	@scripts/check-netns.sh $(CLUSTERD)
 	@$(UNIT)
 
@@ -158,6 +159,7 @@ test-asan:
 	@grep -E "^(explored|ok|FAIL)" build/asan/explore.txt
 	@ASAN_OPTIONS=detect_leaks=1 scripts/check-report.sh build/asan
 	@ASAN_OPTIONS=detect_leaks=1 scripts/check-daemon.sh build/asan/clusterd
+	@ASAN_OPTIONS=detect_leaks=1 scripts/check-hostile.sh build/asan/clusterd
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit-tests
 
 test: deps

@@ -2,7 +2,8 @@
 # scripts/fuzz.sh BINARY: `make fuzz`, the long campaigns.
 #   1. coverage-guided targets with libFuzzer (clang, ASan + UBSan):
 #      fuzz_loader (scenario files), fuzz_wire (link frames, gossip datagrams,
-#      tracker messages in both modes), fuzz_sim (input bytes drive the
+#      tracker messages in both modes), fuzz_conn (the connection layer with
+#      many hostile and genuine links at once, both handshake orders), fuzz_sim (input bytes drive the
 #      generator and every draw of the simulator; fixed mode must hold every
 #      expectation), fuzz_trace (trace files through the report model, the
 #      Perfetto export and the sequence chart), then fuzz_wire and fuzz_sim
@@ -31,7 +32,7 @@ results=$out/results.md
 
 scripts/deps.sh clang libclang-rt-14-dev afl++ || exit 2
 make --no-print-directory BUILD=$out FUZZER=1 CC=clang fuzz-targets || exit 2
-mkdir -p $out/corpus-loader $out/corpus-wire $out/corpus-sim $out/corpus-trace $out/artifacts build/fuzz-sim
+mkdir -p $out/corpus-loader $out/corpus-wire $out/corpus-conn $out/corpus-sim $out/corpus-trace $out/artifacts build/fuzz-sim
 cp scenarios/*.yaml scenarios/invalid/*.yaml tests/regressions/*.yaml $out/corpus-loader/
 # Traces of a few shipped scenarios (with samples, from a report's re-run).
 for sc in deadlock-a-swarm ping-clog k8s-partition-heal-fixed counter-walkthrough-fixed; do
@@ -66,6 +67,13 @@ batch = bytes([15]) + struct.pack("<I", 2) + bytes([7]) + entry(b"b1", (2 << 32)
 for sel in (2, 3):
     msgs = bytes([sel]) + bytes([len(track)]) + track + bytes([len(batch)]) + batch
     open(os.path.join(out, "corpus-wire", "tracker-%d" % sel), "wb").write(msgs)
+# fuzz_conn (tests/fuzz/conn_driver.h): the issue-19 loop in both handshake
+# orders (first byte), and a few random operation strings.
+loop = bytes([0,0,0, 2,0,0,5, 3,0,0, 0,1,1, 1,1, 0,2,2, 1,2, 0,3,0, 2,3,0,5, 3,3,0, 1,3])
+for order in (0, 1):
+    open(os.path.join(out, "corpus-conn", "issue19-%d" % order), "wb").write(bytes([order]) + loop * 20)
+for i in range(6):
+    open(os.path.join(out, "corpus-conn", "random-%d" % i), "wb").write(bytes(rng.randrange(256) for _ in range(200)))
 EOF
 
 {
@@ -93,6 +101,7 @@ run_libfuzzer() { # target seconds
 
 run_libfuzzer fuzz_loader $FUZZ_TIME
 run_libfuzzer fuzz_wire $FUZZ_TIME
+run_libfuzzer fuzz_conn $FUZZ_TIME
 run_libfuzzer fuzz_sim $FUZZ_SIM_TIME
 run_libfuzzer fuzz_trace $FUZZ_TRACE_TIME
 
