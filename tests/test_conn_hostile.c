@@ -107,7 +107,7 @@ static void test_admission_limits(void **state)
 static void test_oversized_handshake_frame(void **state)
 {
     (void)state;
-    static uint8_t big[3 + 2 + 2040];
+    static uint8_t big[6 + 2040]; /* OPEN 0 0, RAW 0 len, 2,040 bytes */
     big[0] = CD_OPEN, big[1] = 0, big[2] = 0;
     big[3] = CD_RAW, big[4] = 0;
     big[5] = 255; /* 255 * 8 bytes */
