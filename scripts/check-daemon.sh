@@ -301,7 +301,7 @@ wait_for 5 gone || fail "daemons still running 5 s after SIGTERM"
 # mode: every tracker reaches tracking.  Swarm mode: some trio deadlocks,
 # and /state shows a tracker stuck in syncing with a parked request.
 storm() { # mode
-    local mode=$1 t i
+    local mode=$1 t i storm_pids=()
     for t in $(seq 1 20); do
         for i in 1 2 3; do
             "$bin" --name "app@127.0.$((t + 10)).$i" --port "$port" --tracker "$mode" --sync-nodes-timeout 1s \
@@ -309,6 +309,7 @@ storm() { # mode
                 --control "$dir/$mode-$t-$i.sock" --http-port $((port + 100 + t * 3 + i)) --log-level warn \
                 >> "$dir/$mode-$t-$i.log" 2>&1 &
             pids+=($!)
+            storm_pids+=($!)
             disown $!
         done
     done
@@ -327,7 +328,7 @@ storm() { # mode
         stuck_state=$(python3 -c 'import sys, urllib.request
 print(urllib.request.urlopen("http://127.0.0.1:%s/state" % sys.argv[1], timeout=3).read().decode())' "$stuck_http")
     fi
-    pkill -f -- "--sync-nodes-timeout 1s" 2> /dev/null
+    kill "${storm_pids[@]}" 2> /dev/null # only the daemons this storm started
     sleep 0.5
 }
 echo "daemon: 20 simultaneous 3-node start-ups per tracker mode"
