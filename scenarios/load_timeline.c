@@ -132,13 +132,7 @@ static bool ld_clock(struct sc_load *ld, const yaml_node_t *v, struct sc_action 
         return false;
     if (jump)
         return ld_duration(ld, x, true, &a->jump);
-    if (!ld_number(ld, x, &a->rate_ppm))
-        return false;
-    if (a->rate_ppm <= -1e6) {
-        ld_error(ld, x, "expected ppm above -1000000 (a clock must move forward)");
-        return false;
-    }
-    return true;
+    return ld_ppm(ld, x, "ppm", &a->rate_ppm);
 }
 
 static bool ld_command(struct sc_load *ld, const yaml_node_t *v, const char *op, struct sc_action *a)
@@ -283,8 +277,8 @@ static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action
     if (!ld_duration(ld, at, false, &a->at) || !opt_duration(ld, n, "every", false, &a->every) ||
         !opt_duration(ld, n, "until", false, &a->until))
         return false;
-    if (ld_get(ld, n, "every") && a->every == 0) {
-        ld_error(ld, ld_get(ld, n, "every"), "expected a positive repeat interval");
+    if (ld_get(ld, n, "every") && a->every < LD_EVERY_MIN) {
+        ld_error(ld, ld_get(ld, n, "every"), "expected a repeat interval of at least 1ms");
         return false;
     }
     yaml_node_t *until = ld_get(ld, n, "until");

@@ -179,6 +179,18 @@ bool ld_number(struct sc_load *ld, const yaml_node_t *n, double *out)
     return true;
 }
 
+bool ld_ppm(struct sc_load *ld, const yaml_node_t *n, const char *what, double *out)
+{
+    if (!ld_number(ld, n, out))
+        return false;
+    if (*out < LD_PPM_MIN || *out > LD_PPM_MAX) {
+        ld_error(ld, n, "expected %s between %.0f and %.0f (a clock at 0.1x to 2x speed; real clocks err by "
+                 "tens of ppm), found %.12g", what, LD_PPM_MIN, LD_PPM_MAX, *out);
+        return false;
+    }
+    return true;
+}
+
 bool ld_probability(struct sc_load *ld, const yaml_node_t *n, double *out)
 {
     const char *s = ld_scalar(ld, n, "a probability between 0 and 1");

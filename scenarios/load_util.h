@@ -21,6 +21,11 @@ struct sc_load {
     struct scenario *sc;
 };
 
+/* Checks the file's shape on libyaml's events before it is loaded
+ * (scenarios/load_guard.c): nesting depth, one document, no tags, no
+ * aliases, no NUL in strings.  0, or -1 with `file:line:column: ...` in err. */
+int ld_guard_text(const char *text, size_t len, const char *file, char *err, size_t errlen);
+
 /* Records the first error, located at node `n` (or nowhere if NULL). */
 void ld_error(struct sc_load *ld, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -47,6 +52,14 @@ yaml_node_t *ld_node(struct sc_load *ld, int id);
 bool ld_duration(struct sc_load *ld, const yaml_node_t *n, bool allow_negative, cs_time *out);
 bool ld_probability(struct sc_load *ld, const yaml_node_t *n, double *out);
 bool ld_number(struct sc_load *ld, const yaml_node_t *n, double *out);
+/* A clock rate error in parts per million, within LD_PPM_MIN..LD_PPM_MAX
+ * (beyond them timers of a slow clock step by nanoseconds, or a fast one's
+ * delays overflow); `what` names the key in the error. */
+#define LD_PPM_MIN -900000.0
+#define LD_PPM_MAX 1000000.0
+bool ld_ppm(struct sc_load *ld, const yaml_node_t *n, const char *what, double *out);
+/* The shortest repeat interval of a timeline entry (`every`). */
+#define LD_EVERY_MIN CS_MSEC(1)
 bool ld_uint(struct sc_load *ld, const yaml_node_t *n, uint64_t max, uint64_t *out);
 bool ld_bool(struct sc_load *ld, const yaml_node_t *n, bool *out);
 bool ld_string(struct sc_load *ld, const yaml_node_t *n, char *buf, size_t size);

@@ -39,12 +39,8 @@ static bool ld_node_spec(struct sc_load *ld, const yaml_node_t *n, struct sc_nod
             return false;
         yaml_node_t *c;
         if ((c = ld_get(ld, v, "drift_ppm"))) {
-            if (!ld_number(ld, c, &out->drift_ppm))
+            if (!ld_ppm(ld, c, "drift_ppm", &out->drift_ppm))
                 return false;
-            if (out->drift_ppm <= -1e6) {
-                ld_error(ld, c, "expected drift_ppm above -1000000 (a clock must move forward)");
-                return false;
-            }
         }
         if ((c = ld_get(ld, v, "offset")) && !ld_duration(ld, c, true, &out->clock_offset))
             return false;
@@ -560,6 +556,10 @@ int scenario_load_string(const char *text, size_t len, const char *file, struct 
     struct sc_load ld = {.file = file, .err = err, .errlen = errlen, .sc = out};
     scenario_defaults(out);
     snprintf(out->path, sizeof out->path, "%s", file);
+    if (ld_guard_text(text, len, file, err, errlen) != 0) {
+        scenario_free(out);
+        return -1;
+    }
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -601,8 +601,13 @@ int scenario_load_file(const char *path, struct scenario *out, char *err, size_t
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     size_t got;
+    bool too_big = false;
     while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
         len += got;
+        if (len > SCENARIO_FILE_MAX) { /* /dev/zero, a log by mistake: stop reading */
+            too_big = true;
+            break;
+        }
         if (len == cap) {
             char *b = realloc(buf, cap * 2);
             if (!b) {
@@ -616,9 +621,13 @@ int scenario_load_file(const char *path, struct scenario *out, char *err, size_t
     }
     bool read_error = ferror(f);
     fclose(f);
-    if (!buf || read_error) {
+    if (!buf || read_error || too_big) {
         free(buf);
-        snprintf(err, errlen, "%s: cannot read the scenario file", path);
+        if (too_big)
+            snprintf(err, errlen, "%s:1:1: expected a scenario file of at most %d MiB", path,
+                     SCENARIO_FILE_MAX >> 20);
+        else
+            snprintf(err, errlen, "%s: cannot read the scenario file", path);
         return -1;
     }
     int rc = scenario_load_string(buf, len, path, out, err, errlen);

@@ -11,6 +11,8 @@
 /* Loads and validates a scenario file; 0 on success, -1 with a message in
  * `err` (the scenario is then empty). */
 int scenario_load_file(const char *path, struct scenario *out, char *err, size_t errlen);
+/* The largest scenario file read (recorded entropy may take 2 MiB). */
+#define SCENARIO_FILE_MAX (8 << 20)
 
 /* Same as scenario_load_file on text already in memory; `file` names it in
  * error messages. */

@@ -83,5 +83,18 @@ for file in "${files[@]}"; do
   fi
 done
 
+# An endless input (/dev/zero) is refused after SCENARIO_FILE_MAX bytes, in
+# bounded time and memory.
+start=$SECONDS
+stderr=$(timeout 30 "$bin" run /dev/zero 2>&1 >/dev/null)
+status=$?
+if [ $status -eq 2 ] && [[ $stderr == "/dev/zero:1:1: expected a scenario file of at most"* ]]; then
+  echo "PASS /dev/zero: refused in $((SECONDS - start)) s"
+  passed=$((passed + 1))
+else
+  echo "FAIL /dev/zero: exit status $status: ${stderr:-<empty>}"
+  failed=$((failed + 1))
+fi
+
 echo "invalid scenarios: $passed passed, $failed failed"
 [ $failed -eq 0 ]
