@@ -113,9 +113,18 @@ struct conn;
  * 1024 unproven inbound links, 16 per source address. */
 void conn_config_defaults(struct conn_config *cfg);
 
-/* Checks the white/blacklist patterns; 0 when all compile, else -1 with the
- * offending pattern's index in *bad. */
+/* Checks the white/blacklist patterns; 0 when all compile, -1 when one
+ * does not compile, -2 when one would cost too much to compile (see
+ * conn_pattern_cost); the offending pattern's index is then in *bad
+ * (blacklist entries after CONN_MAX_PATTERNS). */
 int conn_config_check(const struct conn_config *cfg, size_t *bad);
+
+/* The most atoms a pattern may expand to when compiled. */
+#define CONN_PATTERN_COST_MAX 4096
+/* An estimate of the atoms a pattern expands to when compiled (bounded
+ * repetitions multiply what they repeat, nested ones multiply each other);
+ * stops counting once over CONN_PATTERN_COST_MAX. */
+size_t conn_pattern_cost(const char *pattern);
 
 /* Creates the layer for node `self` (basename@host); `creation` tells this
  * incarnation apart from earlier ones of the same name. NULL on failure. */

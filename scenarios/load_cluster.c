@@ -164,7 +164,13 @@ static bool ld_patterns(struct sc_load *ld, const yaml_node_t *n, char (*out)[CO
         memcpy(probe.whitelist[0], out[*count], CONN_PATTERN_MAX);
         probe.whitelist_count = 1;
         size_t bad;
-        if (conn_config_check(&probe, &bad) != 0) {
+        int rc = conn_config_check(&probe, &bad);
+        if (rc == -2) {
+            ld_error(ld, p, "expected a pattern that expands to at most %d atoms when compiled (nested "
+                     "repetition counts multiply), found '%s'", CONN_PATTERN_COST_MAX, out[*count]);
+            return false;
+        }
+        if (rc != 0) {
             ld_error(ld, p, "expected a POSIX extended regular expression, found '%s'", out[*count]);
             return false;
         }

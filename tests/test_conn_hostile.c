@@ -11,6 +11,7 @@
 #include "tests.h"
 
 #include "../sim/pcg.h"
+#include "../core/conn.h"
 #include "fuzz/conn_driver.h"
 
 #include <stdio.h>
@@ -120,6 +121,27 @@ static void test_oversized_handshake_frame(void **state)
     assert_int_equal(r.oversized_frames, 0);
 }
 
+/* White/blacklist patterns: nested counted repetitions multiply; a pattern
+ * whose expansion passes the bound is refused before regcomp sees it. */
+static void test_pattern_cost_bound(void **state)
+{
+    (void)state;
+    assert_true(conn_pattern_cost("^app@10\\.0\\.0\\.[0-9]+$") < 30);
+    assert_int_equal(conn_pattern_cost("[a-z]{1,64}"), 64);
+    assert_int_equal(conn_pattern_cost("(ab){3}c"), 7);
+    assert_true(conn_pattern_cost("(a{1,100}){1,100}") > CONN_PATTERN_COST_MAX);
+    assert_true(conn_pattern_cost("a{5000}") > CONN_PATTERN_COST_MAX);
+    assert_true(conn_pattern_cost("((((((((((((((((((((((((((((((((((a))))))))))))))))))))))))))))))))))") ==
+                SIZE_MAX);
+    struct conn_config cfg;
+    conn_config_defaults(&cfg);
+    snprintf(cfg.blacklist[0], sizeof cfg.blacklist[0], "%s", "((a{1,100}){1,100}){1,100}");
+    cfg.blacklist_count = 1;
+    size_t bad = 99;
+    assert_int_equal(conn_config_check(&cfg, &bad), -2);
+    assert_int_equal(bad, CONN_MAX_PATTERNS);
+}
+
 int test_conn_hostile_run(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +150,7 @@ int test_conn_hostile_run(void)
         cmocka_unit_test(test_fake_hello_cannot_displace_a_genuine_handshake),
         cmocka_unit_test(test_admission_limits),
         cmocka_unit_test(test_oversized_handshake_frame),
+        cmocka_unit_test(test_pattern_cost_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
