@@ -122,7 +122,9 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
         return;
     char vt[32], conv[64] = "";
     sim_duration_format(r->end_time, vt, sizeof vt);
-    if (r->stuck) {
+    if (r->budget[0]) {
+        snprintf(conv, sizeof conv, "stopped by a budget");
+    } else if (r->stuck) {
         char at[32];
         sim_duration_format(r->stuck_at, at, sizeof at);
         snprintf(conv, sizeof conv, "stuck at %s", at);
@@ -141,6 +143,8 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
         printf("     report: %s\n", report);
     if (r->pass && !c->verbose && !(r->stuck && !c->quiet))
         return;
+    if (r->budget[0])
+        printf("     %s:1:1: %s\n", sc->path, r->budget);
     for (size_t i = 0; i < r->expect_count; i++) {
         const struct run_expect_result *e = &r->expects[i];
         if (e->per_seed)

@@ -434,7 +434,7 @@ static bool ld_dns(struct sc_load *ld, const yaml_node_t *n)
 
 static bool ld_limits(struct sc_load *ld, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"duration", "max_events", "check_interval",
+    static const char *const keys[] = {"duration", "max_events", "wall", "check_interval",
                                        "stop_when_settled", NULL};
     struct sc_limits *lim = &ld->sc->limits;
     if (!ld_check_map(ld, n, "limits", keys))
@@ -448,8 +448,22 @@ static bool ld_limits(struct sc_load *ld, const yaml_node_t *n)
             return false;
         }
     }
-    if ((v = ld_get(ld, n, "max_events")) && !ld_uint(ld, v, UINT64_MAX, &lim->max_events))
-        return false;
+    if ((v = ld_get(ld, n, "max_events"))) {
+        if (!ld_uint(ld, v, UINT64_MAX, &lim->max_events))
+            return false;
+        if (lim->max_events == 0) {
+            ld_error(ld, v, "expected a positive event budget (every run has one)");
+            return false;
+        }
+    }
+    if ((v = ld_get(ld, n, "wall"))) {
+        if (!ld_duration(ld, v, false, &lim->wall))
+            return false;
+        if (lim->wall == 0) {
+            ld_error(ld, v, "expected a positive wall-clock budget (every run has one)");
+            return false;
+        }
+    }
     if ((v = ld_get(ld, n, "check_interval"))) {
         if (!ld_duration(ld, v, false, &lim->check_interval))
             return false;

@@ -154,6 +154,22 @@ static void judge_invariant(struct sim_world *w, const struct sc_expect *e, cons
                                       : sim_check_placement(w, r->detail, sizeof r->detail);
 }
 
+/* A run a budget stopped fails, whatever its expectations said: it never
+ * reached the end it was written for. */
+static void budget_verdict(const struct scenario *sc, const struct sim_world *w, struct run_result *res)
+{
+    char vt[32], wall[32];
+    sim_duration_format(w->now, vt, sizeof vt);
+    sim_duration_format(sc->limits.wall, wall, sizeof wall);
+    if (w->budget_hit == SIM_BUDGET_EVENTS)
+        snprintf(res->budget, sizeof res->budget, "stopped by the event budget: %llu events (limits.max_events) at %s",
+                 (unsigned long long)sc->limits.max_events, vt);
+    else if (w->budget_hit == SIM_BUDGET_WALL)
+        snprintf(res->budget, sizeof res->budget, "stopped by the wall-clock budget: %s (limits.wall) at %s", wall, vt);
+    if (res->budget[0])
+        res->pass = false;
+}
+
 static void judge(const struct scenario *sc, struct sim_world *w, struct run_result *res)
 {
     res->pass = true;
@@ -445,6 +461,7 @@ int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, s
     final_dumps(w, res, opt->verbose);
     collect(w, res);
     judge(sc, w, res);
+    budget_verdict(sc, w, res);
     if (!res->pass || res->stuck) {
         const char *lines[SIM_TRACE_RING];
         size_t n = sim_trace_last(&w->trace, lines, 20);

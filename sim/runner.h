@@ -53,6 +53,7 @@ struct run_result {
     char *last_events;     /* the last trace lines when something failed, or NULL */
     char *final_dumps;     /* every live node's state dump at the end (verbose runs), or NULL */
     char unconverged[256]; /* why not converged, or "" */
+    char budget[160];      /* "" or which budget stopped the run (then it fails) */
     bool has_registry;     /* the protocol reports registries */
     bool registries_agree; /* every live node holds the same registry */
     size_t registry_min, registry_max; /* names per live node */

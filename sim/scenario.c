@@ -35,6 +35,8 @@ void scenario_defaults(struct scenario *sc)
 
     sc->limits.duration = CS_SEC(60);
     sc->limits.check_interval = CS_MSEC(100);
+    sc->limits.max_events = SC_DEFAULT_MAX_EVENTS;
+    sc->limits.wall = SC_DEFAULT_WALL;
 }
 
 void scenario_free(struct scenario *sc)

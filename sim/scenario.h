@@ -157,9 +157,16 @@ struct sc_expect {
     struct sc_pos pos;
 };
 
+/* Every run's budgets unless the scenario sets its own: far above any
+ * shipped scenario (the largest runs a few million events in seconds), so
+ * only a runaway run meets them, and it is reported as such. */
+#define SC_DEFAULT_MAX_EVENTS 200000000ULL
+#define SC_DEFAULT_WALL CS_SEC(600)
+
 struct sc_limits {
     cs_time duration;        /* virtual time the run lasts */
-    uint64_t max_events;     /* 0 = unlimited */
+    uint64_t max_events;     /* the event budget (default SC_DEFAULT_MAX_EVENTS) */
+    cs_time wall;            /* the wall-clock budget (default SC_DEFAULT_WALL) */
     cs_time check_interval;  /* how often checkers look at the cluster */
     bool stop_when_settled;  /* end early once converged after the last fault */
 };

@@ -3,6 +3,11 @@
  * crash, graceful stop with a grace period, restart on the same or a new
  * address), node clocks and node timers.  Network, DNS, timeline and
  * checkers live in their own files and are called from the dispatcher here.
+ *
+ * The run's budgets (limits.max_events, limits.wall) end a runaway run and
+ * say so (w->budget_hit).  The wall-clock budget is the simulated path's
+ * only reading of real time: it is looked at every 65,536 events and
+ * changes nothing unless it stops the run.
  */
 #include "world.h"
 
@@ -16,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -504,15 +510,39 @@ void sim_dispatch(struct sim_world *w, const struct sim_event *ev)
     }
 }
 
+static cs_time monotonic_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return CS_SEC(ts.tv_sec) + ts.tv_nsec;
+}
+
+/* True (and the run stopped, the budget named) when a budget is spent. */
+static bool budget_spent(struct sim_world *w)
+{
+    uint64_t max_events = w->sc->limits.max_events;
+    if (max_events && w->stats.events >= max_events)
+        w->budget_hit = SIM_BUDGET_EVENTS;
+    else if ((w->stats.events & 0xffff) == 0 && w->sc->limits.wall > 0) {
+        cs_time now = monotonic_now();
+        if (w->wall_started == 0)
+            w->wall_started = now;
+        else if (now - w->wall_started > w->sc->limits.wall)
+            w->budget_hit = SIM_BUDGET_WALL;
+    }
+    if (w->budget_hit)
+        w->stop_requested = true;
+    return w->budget_hit != SIM_BUDGET_NONE;
+}
+
 void sim_world_run_until(struct sim_world *w, cs_time t)
 {
     struct sim_event ev;
-    uint64_t max_events = w->sc->limits.max_events;
+    if (w->wall_started == 0)
+        w->wall_started = monotonic_now();
     while (!w->stop_requested && sim_evq_peek_time(&w->queue) <= t) {
-        if (max_events && w->stats.events >= max_events) {
-            w->stop_requested = true;
+        if (budget_spent(w))
             break;
-        }
         sim_evq_pop(&w->queue, &ev);
         w->now = ev.time;
         if (ev.kind != SEV_SAMPLE)

@@ -110,6 +110,8 @@ struct sim_world {
     cs_time last_fault;
     size_t actions_pending;      /* timeline occurrences not yet run */
     bool stop_requested;
+    enum sim_budget { SIM_BUDGET_NONE = 0, SIM_BUDGET_EVENTS, SIM_BUDGET_WALL } budget_hit;
+    cs_time wall_started;        /* monotonic ns when the run loop first ran */
     /* Checker state (sim/check.c). */
     cs_time converged_since;     /* -1 when not converged at the last check */
     cs_time first_stuck_at;      /* -1 when never stuck */

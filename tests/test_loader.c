@@ -126,7 +126,8 @@ static void test_defaults(void **state)
     assert_int_equal(sc.action_count, 0);
     assert_int_equal(sc.expect_count, 0);
     assert_int_equal(sc.limits.duration, CS_SEC(60));
-    assert_int_equal(sc.limits.max_events, 0);
+    assert_int_equal(sc.limits.max_events, SC_DEFAULT_MAX_EVENTS);
+    assert_int_equal(sc.limits.wall, SC_DEFAULT_WALL);
     assert_int_equal(sc.limits.check_interval, CS_MSEC(100));
     assert_false(sc.limits.stop_when_settled);
     scenario_free(&sc);

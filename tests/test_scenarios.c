@@ -52,6 +52,29 @@ static void test_every_shipped_scenario(void **state)
     globfree(&g);
 }
 
+/* A run that spends a budget stops and fails, saying which budget; a
+ * passing expectation does not rescue it. */
+static void test_budgets_stop_and_fail_a_run(void **state)
+{
+    (void)state;
+    static const char *const yaml[] = {
+        "cluster: {nodes: 3}\nlimits: {duration: 10m, max_events: 500}\nexpect:\n  - converged: {within: 9m}\n",
+        "cluster: {nodes: 500}\nlimits: {duration: 6000m, wall: 100ms}\nexpect:\n  - converged: {within: 9m}\n",
+    };
+    static const char *const want[] = {"stopped by the event budget: 500 events", "stopped by the wall-clock budget"};
+    for (int i = 0; i < 2; i++) {
+        struct scenario sc;
+        test_load(yaml[i], &sc);
+        struct run_options opt = {.seed = 1};
+        struct run_result r;
+        assert_int_equal(sim_run_scenario(&sc, &opt, &r), 0);
+        assert_false(r.pass);
+        assert_non_null(strstr(r.budget, want[i]));
+        run_result_free(&r);
+        scenario_free(&sc);
+    }
+}
+
 static void test_seeds_change_the_trace(void **state)
 {
     (void)state;
@@ -77,6 +100,7 @@ int test_scenarios_run(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_shipped_scenario),
         cmocka_unit_test(test_seeds_change_the_trace),
+        cmocka_unit_test(test_budgets_stop_and_fail_a_run),
     };
     return cmocka_run_group_tests_name("scenarios", tests, NULL, NULL);
 }
