@@ -1,8 +1,8 @@
 /*
  * cli/cmd_replay.c: `clustersim replay`: prints a recorded trace (JSON
  * lines, docs/trace-format.md) readably, with filters by node, kind and time
- * window; `--check` re-runs the scenario and seed named in the trace header
- * and compares the hash of the new trace with the one recorded at its end;
+ * window; `--check` validates the trace and re-runs the scenario and seed
+ * named in its header (cli/trace_check.h);
  * `--sequence` draws the messages as a text sequence chart
  * (reports/sequence.h) and `--perfetto OUT.json` exports the trace for
  * ui.perfetto.dev (reports/perfetto.h).
@@ -13,6 +13,7 @@
 #include "../reports/sequence.h"
 #include "../scenarios/loader.h"
 #include "../sim/runner.h"
+#include "trace_check.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -122,38 +123,6 @@ static void print_line(json_t *o)
     printf("\n");
 }
 
-/* Re-runs the recorded scenario and seed; 0 when the hashes agree. */
-static int check_trace(json_t *header, json_t *end)
-{
-    if (!header || !end) {
-        fprintf(stderr, "clustersim replay: --check needs the trace's run header and end line\n");
-        return 2;
-    }
-    const char *file = json_string_value(json_object_get(header, "file"));
-    uint64_t seed = (uint64_t)json_integer_value(json_object_get(header, "seed"));
-    const char *want = json_string_value(json_object_get(end, "hash"));
-    struct scenario sc;
-    char err[1024];
-    if (!file || !want || scenario_load_file(file, &sc, err, sizeof err) != 0) {
-        fprintf(stderr, "clustersim replay: cannot load the recorded scenario: %s\n",
-                file ? err : "no file in header");
-        return 2;
-    }
-    struct run_options opt = {.seed = seed, .trace_hash = true};
-    struct run_result r;
-    int rc = 1;
-    if (sim_run_scenario(&sc, &opt, &r) == 0) {
-        char got[24];
-        snprintf(got, sizeof got, "%016llx", (unsigned long long)r.trace_hash);
-        rc = strcmp(got, want) == 0 ? 0 : 1;
-        printf("replay check: %s seed %llu: recorded hash %s, this build gives %s: %s\n", file,
-               (unsigned long long)seed, want, got, rc == 0 ? "identical" : "DIFFERENT");
-        run_result_free(&r);
-    }
-    scenario_free(&sc);
-    return rc;
-}
-
 /* --perfetto and --sequence, in that order; 0 when both went well. */
 static int export_views(const struct replay_cli *c)
 {
@@ -183,6 +152,8 @@ int cmd_replay(int argc, char **argv, const char *self)
         return 2;
     if (c.perfetto || c.sequence)
         return export_views(&c);
+    if (c.check)
+        return trace_check(c.path);
     FILE *f = fopen(c.path, "r");
     if (!f) {
         fprintf(stderr, "clustersim replay: cannot open %s\n", c.path);
@@ -190,7 +161,6 @@ int cmd_replay(int argc, char **argv, const char *self)
     }
     char *line = NULL;
     size_t cap = 0, lineno = 0, shown = 0;
-    json_t *header = NULL, *end = NULL;
     int status = 0;
     while (getline(&line, &cap, f) > 0) {
         lineno++;
@@ -206,14 +176,10 @@ int cmd_replay(int argc, char **argv, const char *self)
         }
         const char *kind = json_string_value(json_object_get(o, "kind"));
         json_int_t t = json_integer_value(json_object_get(o, "t"));
-        if (!strcmp(kind, "run") && !header)
-            header = json_incref(o);
-        if (!strcmp(kind, "end"))
-            end = (json_decref(end), json_incref(o));
         bool keep = t >= c.from && t <= c.to &&
                     (!c.node || !strcmp(c.node, json_string_value(json_object_get(o, "node")))) &&
                     (!c.kind || !strcmp(c.kind, kind));
-        if (keep && !c.check) {
+        if (keep) {
             print_line(o);
             shown++;
         }
@@ -221,11 +187,7 @@ int cmd_replay(int argc, char **argv, const char *self)
     }
     free(line);
     fclose(f);
-    if (status == 0 && !c.check)
+    if (status == 0)
         printf("-- %zu of %zu records shown\n", shown, lineno);
-    if (status == 0 && c.check)
-        status = check_trace(header, end);
-    json_decref(header);
-    json_decref(end);
     return status;
 }

@@ -205,6 +205,8 @@ static int read_rows(struct sq *s, char *err, size_t err_size)
  * the node names, within SQ_MIN_LANE..SQ_MAX_LANE columns. */
 static int assign_lanes(struct sq *s)
 {
+    if (s->lane)
+        return 0; /* assigned already (too_big looks first) */
     size_t count = trace_walk_node_count(s->w), label = 0;
     s->lane = malloc((count + 1) * sizeof *s->lane);
     if (!s->lane)
@@ -349,6 +351,21 @@ static int draw(struct sq *s, FILE *out)
     return 0;
 }
 
+/* True (with the reason) when the chart would exceed SEQUENCE_OUTPUT_MAX. */
+static bool too_big(struct sq *s, char *err, size_t err_size)
+{
+    if (assign_lanes(s) != 0)
+        return false; /* draw reports it */
+    double bytes = (double)s->nrows * (double)(SQ_TIME_COLS + s->nlanes * s->width + SQ_TAIL);
+    if (bytes <= SEQUENCE_OUTPUT_MAX)
+        return false;
+    snprintf(err, err_size,
+             "the chart would take about %.0f MB (%zu rows across %zu nodes; at most %u MB): narrow it with "
+             "--node, --from, --to",
+             bytes / 1e6, s->nrows, s->nlanes, SEQUENCE_OUTPUT_MAX >> 20);
+    return true;
+}
+
 int sequence_print(const char *trace_path, FILE *out, const struct sequence_options *opt, char *err,
                    size_t err_size)
 {
@@ -357,6 +374,8 @@ int sequence_print(const char *trace_path, FILE *out, const struct sequence_opti
     if (!s.w)
         return -1;
     int rc = read_rows(&s, err, err_size);
+    if (rc == 0 && too_big(&s, err, err_size))
+        rc = -2;
     if (rc == 0 && draw(&s, out) != 0) {
         snprintf(err, err_size, "out of memory");
         rc = -1;

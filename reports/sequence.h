@@ -14,6 +14,9 @@
 #include <stdio.h>
 
 #define SEQUENCE_DEFAULT_LIMIT 2000
+/* The largest chart printed: rows (messages and notes) times the width of a
+ * line (one lane per node); a bigger one is refused with a hint. */
+#define SEQUENCE_OUTPUT_MAX (64u << 20)
 
 struct sequence_options {
     const char *node; /* only messages to or from this node and its notes; NULL: every node */
