@@ -19,7 +19,8 @@ ifeq ($(FUZZER),1)
                 -Wno-unknown-warning-option
   LDFLAGS_SAN := -fsanitize=address,undefined
 else ifeq ($(SAN),1)
-  CFLAGS_OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  CFLAGS_OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+                -DCS_CHECK_INTERNAL=1
   LDFLAGS_SAN := -fsanitize=address,undefined
 else
   # Link-time optimisation lets the compiler inline across the simulator,

@@ -145,6 +145,8 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
         return;
     if (r->budget[0])
         printf("     %s:1:1: %s\n", sc->path, r->budget);
+    if (r->internal[0])
+        printf("     %s\n", r->internal);
     for (size_t i = 0; i < r->expect_count; i++) {
         const struct run_expect_result *e = &r->expects[i];
         if (e->per_seed)

@@ -266,6 +266,12 @@ static int cluster_dump(void *instance, char *buf, size_t size)
     return (int)(d.len < size ? d.len : size - 1);
 }
 
+static bool cluster_check(void *instance, char *why, size_t size)
+{
+    struct cluster_node *n = instance;
+    return conn_check(mem_conn(n->mem), why, size);
+}
+
 const struct cs_proto cluster_proto = {
     .name = "cluster",
     .create = cluster_create,
@@ -284,4 +290,5 @@ const struct cs_proto cluster_proto = {
     .waiting_for = cluster_waiting_for,
     .state_key = cluster_state_key,
     .dump = cluster_dump,
+    .check = cluster_check,
 };

@@ -77,10 +77,11 @@ struct conn_config {
     char blacklist[CONN_MAX_PATTERNS][CONN_PATTERN_MAX];
     size_t blacklist_count;
     /* Take the simultaneous-connect decision when a HELLO arrives, before
-     * its sender proves the secret, as Erlang distribution does (libcluster
+     * its sender proves the secret, and count the handshake as under way
+     * (conn_connect waits for it), as Erlang distribution does (libcluster
      * mode): faithful, and it lets anyone who reaches the port and knows a
-     * member's name abort our own dial to that member.  Default off: the
-     * decision waits for the sender's proof. */
+     * member's name abort our own dial to that member, or keep us from
+     * dialling it.  Default off: both wait for the sender's proof. */
     bool hello_decides;
     size_t max_pending_inbound;    /* unproven inbound links at once; default 1024 */
     size_t max_pending_per_source; /* of them from one address; default 16 */

@@ -76,8 +76,9 @@ static enum nok_reason check_hello(struct conn *c, const char *name, const char 
 /* Erlang distribution's order (cfg.hello_decides): as its net_kernel marks
  * a handshake pending when the name arrives, before any proof, our own
  * dial to a peer that sorts greater gives way at once, and so does an
- * older unfinished handshake claiming the same name.  Only links are
- * closed; the peer record is left to proven links. */
+ * older unfinished handshake claiming the same name; the handshake then
+ * counts as under way for that name (conn_connect waits for it).  Only
+ * links are closed; the peer record is left to proven links. */
 static void decide_on_hello(struct conn *c, int32_t li, const char *name)
 {
     int32_t pi = conn_peer_find(c, name);
@@ -123,13 +124,15 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
         conn_reject(c, li, why, name);
         return;
     }
-    if (c->cfg.hello_decides)
-        decide_on_hello(c, li, name);
     /* Otherwise nothing of ours changes until the sender proves the secret
-     * (its REPLY): the name it claims only marks a handshake as under way. */
+     * (its REPLY), not even whether we dial the name it claims: a stream of
+     * unproven HELLOs claiming a member would keep us from dialling it. */
     struct conn_link *l = &c->links[li];
     cs_copy_str(l->claimed, sizeof l->claimed, name);
-    conn_claim(c, li, name);
+    if (c->cfg.hello_decides) {
+        decide_on_hello(c, li, name);
+        conn_claim(c, li, name);
+    }
     l->peer_creation = creation;
     l->their_challenge = their_challenge;
     l->my_challenge = c->env->random_u64(c->env);

@@ -7,11 +7,12 @@
  *
  * The rule that keeps unauthenticated input harmless: an inbound link
  * that has not proven the secret never owns a peer record.  Its claimed
- * name lives in the link (`claimed`); at most it marks a handshake as
- * under way for that name (`accepting`, or the `claims` map for a name
- * with no peer record yet), which only makes conn_connect wait, and is
- * undone when the link goes.  Peer records change only on our own dials
- * and on proven links.
+ * name lives in the link (`claimed`).  Only in Erlang's order
+ * (cfg.hello_decides, libcluster mode) does it mark a handshake as under
+ * way for that name (`accepting`, or the `claims` map for a name with no
+ * peer record yet), which makes conn_connect wait, and is undone when the
+ * link goes.  Peer records change only on our own dials and on proven
+ * links.
  */
 #ifndef CS_CONN_INTERNAL_H
 #define CS_CONN_INTERNAL_H

@@ -79,6 +79,11 @@ struct cs_proto {
     int (*state_key)(void *instance, char *buf, size_t size);
     /* Writes a human-readable state dump; returns its length. */
     int (*dump)(void *instance, char *buf, size_t size);
+    /* Optional: the instance's internal consistency (link slots, peer
+     * tables, counters): true when it holds, else false with the first
+     * broken rule in `why`.  The simulator may run it after every event
+     * (sim_options.check_internal). NULL: nothing to check. */
+    bool (*check)(void *instance, char *why, size_t size);
 };
 
 #endif

@@ -70,7 +70,9 @@ static void head(FILE *f, const struct rep_page *p)
 void rep_outcome_text(const struct run_result *r, char *buf, size_t size)
 {
     char a[32];
-    if (r->budget[0])
+    if (r->internal[0])
+        snprintf(buf, size, "%s", r->internal);
+    else if (r->budget[0])
         snprintf(buf, size, "%s", r->budget);
     else if (r->stuck)
         snprintf(buf, size, "stuck at %s (virtual time)", dur(r->stuck_at, a, sizeof a));

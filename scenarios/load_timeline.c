@@ -12,8 +12,76 @@
 static const char *const action_keys[] = {
     "start", "kill", "stop", "restart", "partition", "heal", "clog", "dns_add", "dns_remove",
     "dns_fail", "clock_jump", "clock_rate", "command", "register", "register_started",
-    "unregister", "whereis", "send", "call", "join", "leave", "members", "publish", "multi_call", NULL,
+    "unregister", "whereis", "send", "call", "join", "leave", "members", "publish", "multi_call",
+    "adversary", NULL,
 };
+
+/* One declared node, given by its id (a set of exactly one). */
+static bool ld_one_node(struct sc_load *ld, const yaml_node_t *n, const char *what, uint32_t *out)
+{
+    struct sc_nodeset set = {0};
+    if (!ld_nodeset(ld, n, &set))
+        return false;
+    bool one = !set.all && !set.random_count && set.count == 1;
+    if (one)
+        *out = set.idx[0];
+    else
+        ld_error(ld, n, "expected one node id for %s", what);
+    free(set.idx);
+    return one;
+}
+
+/* adversary: {from, nodes, claim, attack, connections} (sim/adversary.h). */
+static bool ld_adversary(struct sc_load *ld, const yaml_node_t *v, struct sc_action *a)
+{
+    static const char *const keys[] = {"from", "nodes", "claim", "attack", "connections", NULL};
+    static const char *const attacks[] = {"wrong_proof", "replayed_proof", "hello_flood", "abandon",
+                                          "oversized", "loop", NULL};
+    if (!ld_check_map(ld, v, "adversary", keys))
+        return false;
+    yaml_node_t *from = ld_get(ld, v, "from"), *nodes = ld_get(ld, v, "nodes"), *x;
+    if (!from || !nodes) {
+        ld_error(ld, v, "expected 'from' (the node the attacker connects from) and 'nodes' (its targets) "
+                        "in adversary");
+        return false;
+    }
+    struct sc_adversary *adv = &a->adv;
+    adv->claim_node = -1;
+    adv->connections = 1;
+    if (!ld_one_node(ld, from, "from", &adv->host) || !ld_nodeset(ld, nodes, &a->nodes))
+        return false;
+    if ((x = ld_get(ld, v, "claim"))) {
+        const char *s = ld_scalar(ld, x, "a node id or a node name (basename@host)");
+        if (!s)
+            return false;
+        uint32_t node;
+        if (strchr(s, '@')) {
+            if (!ld_string(ld, x, adv->claim_name, sizeof adv->claim_name))
+                return false;
+        } else if (ld_one_node(ld, x, "claim", &node)) {
+            adv->claim_node = (int32_t)node;
+        } else {
+            return false;
+        }
+    }
+    if ((x = ld_get(ld, v, "attack"))) {
+        int k = ld_enum(ld, x, "an attack", attacks);
+        if (k < 0)
+            return false;
+        adv->attack = (enum sc_attack)k;
+    }
+    uint64_t count;
+    if ((x = ld_get(ld, v, "connections"))) {
+        if (!ld_uint(ld, x, 64, &count))
+            return false;
+        if (count == 0) {
+            ld_error(ld, x, "expected 1 to 64 connections");
+            return false;
+        }
+        adv->connections = (uint32_t)count;
+    }
+    return true;
+}
 
 /* `key: nodeset` or `key: {nodes: set, ...}`; returns the map (or NULL when
  * the short form was used). */
@@ -188,7 +256,7 @@ static bool ld_action_body(struct sc_load *ld, const char *key, const yaml_node_
         {"restart", SC_ACT_RESTART}, {"partition", SC_ACT_PARTITION}, {"heal", SC_ACT_HEAL},
         {"clog", SC_ACT_CLOG}, {"dns_add", SC_ACT_DNS_ADD}, {"dns_remove", SC_ACT_DNS_REMOVE},
         {"dns_fail", SC_ACT_DNS_FAIL}, {"clock_jump", SC_ACT_CLOCK_JUMP},
-        {"clock_rate", SC_ACT_CLOCK_RATE},
+        {"clock_rate", SC_ACT_CLOCK_RATE}, {"adversary", SC_ACT_ADVERSARY},
     };
     a->kind = SC_ACT_COMMAND;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -219,6 +287,8 @@ static bool ld_action_body(struct sc_load *ld, const char *key, const yaml_node_
         return ld_clock(ld, v, a);
     case SC_ACT_COMMAND:
         return ld_command(ld, v, key, a);
+    case SC_ACT_ADVERSARY:
+        return ld_adversary(ld, v, a);
     }
     return false;
 }
@@ -253,7 +323,7 @@ static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action
                             "one action: start, kill, stop, restart, partition, heal, clog, "
                             "dns_add, dns_remove, dns_fail, clock_jump, clock_rate, register, "
                             "register_started, unregister, whereis, send, call, join, leave, "
-                            "members, publish, multi_call, command)", key);
+                            "members, publish, multi_call, command, adversary)", key);
             return false;
         }
         if (action) {

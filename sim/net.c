@@ -5,6 +5,7 @@
  */
 #include "world.h"
 #include "../core/grow.h"
+#include "adversary.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,8 @@ int sim_net_send(struct sim_world *w, uint32_t node, cs_link_id id, const void *
     void *copy = NULL;
     if (len > SIM_EVENT_INLINE && !(copy = malloc(len)))
         return -1;
+    if (w->adversary)
+        sim_adversary_sniff(w, id, data, len);
     cs_time delay = sim_dist_sample(&w->sc->net.latency, &w->rng_network);
     struct sim_event ev = {.time = fifo_time(w, l, end, delay), .kind = SEV_LINK_MSG,
                            .node = l->end_node[1 - end], .src = node,

@@ -4,6 +4,10 @@
  */
 #include "runner.h"
 
+#ifndef CS_CHECK_INTERNAL
+#define CS_CHECK_INTERNAL 0 /* the sanitizer build sets it: checks after every event */
+#endif
+
 #include "../shims/sim/sim_env.h"
 #include "check.h"
 #include "invariants.h"
@@ -168,6 +172,18 @@ static void budget_verdict(const struct scenario *sc, const struct sim_world *w,
         snprintf(res->budget, sizeof res->budget, "stopped by the wall-clock budget: %s (limits.wall) at %s", wall, vt);
     if (res->budget[0])
         res->pass = false;
+    if (w->internal_failure[0]) {
+        snprintf(res->internal, sizeof res->internal, "internal consistency broken: %s", w->internal_failure);
+        res->pass = false;
+    }
+}
+
+static bool has_adversary(const struct scenario *sc)
+{
+    for (size_t i = 0; i < sc->action_count; i++)
+        if (sc->actions[i].kind == SC_ACT_ADVERSARY)
+            return true;
+    return false;
 }
 
 static void judge(const struct scenario *sc, struct sim_world *w, struct run_result *res)
@@ -451,6 +467,7 @@ int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, s
         .seed = opt->seed, .trace_file = opt->trace_file, .trace_hash = opt->trace_hash,
         .verbose = opt->verbose, .sample_every = opt->sample_every, .proto = opt->proto, .proto_config = opt->proto_config,
         .bind_env = sim_env_bind, .ring_memo = opt->ring_memo,
+        .check_internal = opt->check_internal || CS_CHECK_INTERNAL || has_adversary(sc),
     };
     double start = wall_now();
     struct sim_world *w = sim_world_new(sc, &so);

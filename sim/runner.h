@@ -24,6 +24,10 @@ struct run_options {
     const struct cs_proto *proto; /* override the scenario's protocol (tests) */
     const void *proto_config;
     struct ring_memo *ring_memo;  /* shared with other runs, or NULL (sim/world.h) */
+    /* Check the protocol's internal consistency after every event.  Always
+     * on for a scenario with an adversary, and in builds compiled with
+     * CS_CHECK_INTERNAL (the sanitizer build). */
+    bool check_internal;
 };
 
 struct run_expect_result {
@@ -54,6 +58,7 @@ struct run_result {
     char *final_dumps;     /* every live node's state dump at the end (verbose runs), or NULL */
     char unconverged[256]; /* why not converged, or "" */
     char budget[160];      /* "" or which budget stopped the run (then it fails) */
+    char internal[320];    /* "" or the first broken internal consistency rule (then it fails) */
     bool has_registry;     /* the protocol reports registries */
     bool registries_agree; /* every live node holds the same registry */
     size_t registry_min, registry_max; /* names per live node */

@@ -170,7 +170,7 @@ const char *sc_action_name(enum sc_action_kind kind)
 {
     static const char *const names[] = {
         "start", "kill", "stop", "restart", "partition", "heal", "clog",
-        "dns_add", "dns_remove", "dns_fail", "clock_jump", "clock_rate", "command",
+        "dns_add", "dns_remove", "dns_fail", "clock_jump", "clock_rate", "command", "adversary",
     };
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }

@@ -104,6 +104,27 @@ enum sc_action_kind {
     SC_ACT_CLOCK_JUMP,
     SC_ACT_CLOCK_RATE,
     SC_ACT_COMMAND,
+    SC_ACT_ADVERSARY,
+};
+
+/* What an adversary does on each connection it opens (sim/adversary.h). */
+enum sc_attack {
+    SC_ATTACK_WRONG_PROOF = 0, /* HELLO claiming a name, then a REPLY of zeros */
+    SC_ATTACK_REPLAYED_PROOF,  /* HELLO, then the last genuine REPLY seen on the network */
+    SC_ATTACK_HELLO_FLOOD,     /* HELLO, then silence until the target gives up */
+    SC_ATTACK_ABANDON,         /* connect and close at once */
+    SC_ATTACK_OVERSIZED,       /* a 4 KiB frame before any handshake */
+    SC_ATTACK_LOOP,            /* the issue-19 loop: wrong proof, two abandoned
+                                  connections, a second HELLO for the same name */
+};
+
+/* An adversary action: from a host node's address, without the secret. */
+struct sc_adversary {
+    uint32_t host;          /* the node whose address the connections come from */
+    int32_t claim_node;     /* claim this node's current name; -1: claim_name */
+    char claim_name[128];   /* a literal name ("" and claim_node -1: the host's name) */
+    enum sc_attack attack;
+    uint32_t connections;   /* per target per occurrence */
 };
 
 struct sc_action {
@@ -124,6 +145,7 @@ struct sc_action {
     double rate_ppm;          /* clock_rate */
     char op[32], name[128], arg[256]; /* command */
     int64_t value;
+    struct sc_adversary adv;  /* adversary */
 };
 
 enum sc_expect_kind {

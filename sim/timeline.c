@@ -5,6 +5,8 @@
  * (timed clogs and outages carry their own end time).
  */
 #include "timeline.h"
+
+#include "adversary.h"
 #include "invariants.h"
 
 #include <stdlib.h>
@@ -205,6 +207,7 @@ static void apply(struct sim_world *w, size_t index, uint32_t *set, uint32_t *pe
         case SC_ACT_CLOCK_JUMP: sim_node_clock_jump(w, node, a->jump); break;
         case SC_ACT_CLOCK_RATE: sim_node_clock_rate(w, node, a->rate_ppm); break;
         case SC_ACT_COMMAND: run_command(w, a, node); break;
+        case SC_ACT_ADVERSARY: sim_adversary_attack(w, a, node); break;
         case SC_ACT_CLOG:
             for (size_t j = 0; j < np; j++) {
                 cs_time until = a->duration > 0 ? w->now + a->duration : CS_TIME_NEVER;

@@ -12,6 +12,7 @@
 #include "world.h"
 
 #include "../core/ring.h"
+#include "adversary.h"
 #include "check.h"
 #include "explore.h"
 #include "invariants.h"
@@ -119,6 +120,7 @@ void sim_world_free(struct sim_world *w)
     for (size_t i = 0; i < w->node_count; i++)
         if (w->nodes[i].instance)
             w->proto->destroy(w->nodes[i].instance);
+    sim_adversary_free(w);
     sim_evq_free(&w->queue);
     cs_idmap_free(&w->addr_index);
     sim_net_free(&w->net);
@@ -159,13 +161,31 @@ struct sim_node *sim_node_at(struct sim_world *w, const struct cs_addr *addr)
     return NULL;
 }
 
+/* The protocol's own consistency check after an event (sim_options.check_internal):
+ * the first failure stops the run and fails it. */
+static void check_internal(struct sim_world *w, struct sim_node *n)
+{
+    char why[256];
+    if (!n->instance || w->proto->check(n->instance, why, sizeof why))
+        return;
+    char at[32];
+    sim_duration_format(w->now, at, sizeof at);
+    snprintf(w->internal_failure, sizeof w->internal_failure, "node %s at %s: %s", n->id, at, why);
+    sim_trace_event(&w->trace, w->now, n->id, "internal_failure", "\"why\":\"%s\"", why);
+    w->stop_requested = true;
+}
+
 bool sim_deliver(struct sim_world *w, uint32_t node, uint32_t incarnation, const struct cs_event *ev)
 {
     struct sim_node *n = &w->nodes[node];
     if (!sim_node_alive(n) || n->incarnation != incarnation || !n->instance)
         return false;
     n->events_handled++;
+    if (w->adversary && sim_adversary_event(w, node, ev))
+        return true;
     w->proto->handle(n->instance, ev);
+    if (w->opt.check_internal && w->proto->check && !w->internal_failure[0])
+        check_internal(w, n);
     return true;
 }
 

@@ -80,6 +80,9 @@ struct sim_options {
     /* A ring memo to share with other runs (a fuzz worker's seeds), or NULL
      * for one of the world's own: a pure memo, so placement is the same. */
     struct ring_memo *ring_memo;
+    /* Run the protocol's consistency check (cs_proto.check) after every
+     * event a node handles; the first failure fails the run. */
+    bool check_internal;
 };
 
 struct sim_stats {
@@ -110,6 +113,8 @@ struct sim_world {
     cs_time last_fault;
     size_t actions_pending;      /* timeline occurrences not yet run */
     bool stop_requested;
+    struct sim_adversary *adversary; /* sim/adversary.h, once an adversary action ran */
+    char internal_failure[320];  /* the first broken internal consistency rule, or "" */
     enum sim_budget { SIM_BUDGET_NONE = 0, SIM_BUDGET_EVENTS, SIM_BUDGET_WALL } budget_hit;
     cs_time wall_started;        /* monotonic ns when the run loop first ran */
     /* Checker state (sim/check.c). */
