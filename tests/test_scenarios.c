@@ -3,7 +3,8 @@
  * meets its expectations on its default seed, and replays byte for byte
  * (same trace hash and event count on a second run); different seeds of a
  * scenario with random latency give different traces.  Running them here
- * also puts the whole simulated path under the sanitizer build.
+ * also puts the whole simulated path under the sanitizer build, and every
+ * node's internal consistency check (cs_proto.check) after every event.
  */
 #include "tests.h"
 
@@ -22,7 +23,7 @@ static void run_file(const char *path)
         print_error("%s\n", err);
         fail();
     }
-    struct run_options opt = {.seed = sc.seed, .trace_hash = true};
+    struct run_options opt = {.seed = sc.seed, .trace_hash = true, .check_internal = true};
     struct run_result a, b;
     assert_int_equal(sim_run_scenario(&sc, &opt, &a), 0);
     assert_int_equal(sim_run_scenario(&sc, &opt, &b), 0);
