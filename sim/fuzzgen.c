@@ -29,6 +29,8 @@ static const struct fuzz_profile profiles[] = {
      FZ_PARTITION | FZ_CLOG | FZ_TRAFFIC, true, 60 * SEC, 30 * SEC, 20 * SEC, true},
     {"sync-faults", "3-4 nodes: clogs and crashes while trackers sync, few tracker retries", 3, 4,
      FZ_CLOG | FZ_CRASH | FZ_STAGGER | FZ_TRAFFIC, true, 30 * SEC, 8 * SEC, 20 * SEC, false},
+    {"adversary", "3-8 nodes: handshake attacks from members' addresses during churn and traffic", 3, 8,
+     FZ_ADVERSARY | FZ_CRASH | FZ_STOP | FZ_STAGGER | FZ_TRAFFIC, true, 60 * SEC, 30 * SEC, 20 * SEC, true},
 };
 
 const struct fuzz_profile *fuzz_profile_find(const char *name)
@@ -50,8 +52,8 @@ void fuzz_profile_list(char *buf, size_t size)
 
 void fuzz_fault_names(uint32_t faults, char *buf, size_t size)
 {
-    static const char *const names[] = {"crash", "stop", "rolling", "partition", "clog",
-                                        "dns", "datagram", "clock", "traffic", "stagger"};
+    static const char *const names[] = {"crash", "stop", "rolling", "partition", "clog", "dns",
+                                        "datagram", "clock", "traffic", "stagger", "adversary"};
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof names / sizeof names[0] && used < size; i++)
@@ -452,6 +454,30 @@ static void gen_clocks(struct gen *g)
         }
 }
 
+/* Bursts of handshake attacks, each from a member's address against
+ * another member, claiming some member's name. */
+static void gen_adversary(struct gen *g)
+{
+    static const char *const attacks[] = {"wrong_proof", "replayed_proof", "hello_flood", "abandon",
+                                          "oversized", "loop"};
+    for (uint32_t k = 4 + below(g, 40); k > 0; k--) {
+        int64_t at = span_ms(g, 300 * MS, g->heal_at - 100 * MS);
+        uint32_t host = 1 + below(g, g->nodes), target = 1 + below(g, g->nodes - 1);
+        target += target >= host; /* never the host itself */
+        uint32_t claim = 1 + below(g, g->nodes), attack = below(g, 6), count = 1 + below(g, 24);
+        struct sc_action *a = add_item(g, at, SC_ACT_ADVERSARY,
+                                       "adversary: {from: n%u, nodes: [n%u], claim: n%u, attack: %s, "
+                                       "connections: %u}", host, target, claim, attacks[attack], count);
+        if (!a)
+            return;
+        a->adv.host = host - 1;
+        a->adv.claim_node = (int32_t)claim - 1;
+        a->adv.attack = (enum sc_attack)attack;
+        a->adv.connections = count;
+        set_nodes(g, &a->nodes, node_bit(target));
+    }
+}
+
 static void gen_traffic(struct gen *g)
 {
     uint32_t plain = 2 + below(g, 12), started = 2 + below(g, 12), ops = 10 + below(g, 140);
@@ -508,8 +534,9 @@ static uint32_t draw_faults(struct gen *g)
     uint32_t allowed = g->p->faults;
     if (!g->p->swarm_testing)
         return allowed;
-    uint32_t on = 0;
-    while (!on && allowed)
+    uint32_t on = allowed & FZ_ADVERSARY; /* its profile always attacks; the rest is swarm-tested */
+    allowed &= ~FZ_ADVERSARY;
+    while (!(on & ~FZ_ADVERSARY) && allowed)
         for (uint32_t bit = 1; bit <= FZ_ALL; bit <<= 1)
             if ((allowed & bit) && chance(g, 50))
                 on |= bit;
@@ -635,6 +662,8 @@ static bool draw_scenario(struct gen *g, const struct fuzz_request *req, FILE *h
         gen_clocks(g);
     if (g->faults & FZ_TRAFFIC)
         gen_traffic(g);
+    if (g->faults & FZ_ADVERSARY)
+        gen_adversary(g);
     add_item(g, g->heal_at, SC_ACT_HEAL, "heal: all");
     add_start_all(g, g->heal_at);
     g->sorted = malloc((g->count ? g->count : 1) * sizeof *g->sorted);

@@ -32,6 +32,9 @@ enum fuzz_fault {
     FZ_TRAFFIC = 1u << 8,    /* registry commands throughout */
     FZ_STAGGER = 1u << 9,    /* start times spread over seconds instead of a storm */
     FZ_ALL = (1u << 10) - 1,
+    /* Not in FZ_ALL (the default profile's draws stay as they were): an
+     * attacker on members' addresses (sim/adversary.h), its own profile. */
+    FZ_ADVERSARY = 1u << 10,
 };
 
 struct fuzz_profile {
