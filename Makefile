@@ -159,6 +159,10 @@ test-asan:
 	@ASAN_OPTIONS=detect_leaks=1 build/asan/clustersim explore scenarios/explore/join-3-crash-swarm.yaml \
 		--from 4900ms --out build/asan/explore > build/asan/explore.txt || { cat build/asan/explore.txt; exit 1; }
 	@grep -E "^(explored|ok|FAIL)" build/asan/explore.txt
+	@ASAN_OPTIONS=detect_leaks=1 scripts/check-invalid.sh build/asan/clustersim > build/asan/invalid.txt \
+		|| { cat build/asan/invalid.txt; exit 1; }
+	@tail -n 1 build/asan/invalid.txt
+	@ASAN_OPTIONS=detect_leaks=1 scripts/check-replay.sh build/asan/clustersim
 	@ASAN_OPTIONS=detect_leaks=1 scripts/check-report.sh build/asan
 	@ASAN_OPTIONS=detect_leaks=1 scripts/check-daemon.sh build/asan/clusterd
 	@ASAN_OPTIONS=detect_leaks=1 scripts/check-hostile.sh build/asan/clusterd

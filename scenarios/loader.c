@@ -467,8 +467,8 @@ static bool ld_limits(struct sc_load *ld, const yaml_node_t *n)
     if ((v = ld_get(ld, n, "check_interval"))) {
         if (!ld_duration(ld, v, false, &lim->check_interval))
             return false;
-        if (lim->check_interval == 0) {
-            ld_error(ld, v, "expected a positive check interval");
+        if (lim->check_interval < LD_EVERY_MIN) {
+            ld_error(ld, v, "expected a check interval of at least 1ms");
             return false;
         }
     }
