@@ -348,6 +348,9 @@ static void on_resolved(struct conn *c, int32_t pi, const struct cs_dns_answer *
 {
     c->peers[pi].resolving = 0;
     c->peer_epoch++;
+    const struct conn_peer *p = &c->peers[pi];
+    if (p->up >= 0 || p->dialling >= 0 || p->accepting >= 0)
+        return; /* the peer's own dial got through meanwhile: a dial now would race it */
     for (size_t i = 0; ans->status == CS_DNS_OK && i < ans->count; i++)
         if (ans->records[i].type == CS_DNS_A || ans->records[i].type == CS_DNS_AAAA) {
             dial_address(c, pi, &ans->records[i].addr);
@@ -458,8 +461,11 @@ static void on_nok(struct conn *c, int32_t li, struct cs_reader *r)
         conn_link_release(c, li, true);
         return;
     }
-    cs_logf(c->env, CS_LOG_WARN, "[conn] %s refused the link: %s", l->peer >= 0 ? conn_link_peer(c, l) : "peer",
-            nok_text(reason));
+    if (l->outbound)
+        cs_logf(c->env, CS_LOG_WARN, "[conn] %s refused the link: %s", conn_link_peer(c, l), nok_text(reason));
+    else /* a NOK on an inbound link: unproven input, paced like every refusal */
+        conn_log_refusal(c, ++c->unproven_refused, "link %u: an unexpected refusal (%s) on an inbound link",
+                         l->id, nok_text(reason));
     if (l->outbound)
         conn_fail_outbound(c, li, reason == NOK_AUTH ? CONN_FAIL_AUTH : CONN_FAIL_REJECTED, true);
     else

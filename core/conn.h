@@ -105,7 +105,7 @@ struct conn_stats {
     uint64_t bad_mac;       /* sealed frames that failed to open (tampering, injection) */
     uint64_t oversized_frames; /* frames over CONN_HANDSHAKE_FRAME_MAX before a link is up */
     uint64_t pending_evicted;  /* unproven inbound links closed to make room for a new one */
-    uint64_t source_refused;   /* inbound links refused: their address had too many unproven */
+    uint64_t source_refused;   /* unproven inbound links closed: their address had too many */
 };
 
 struct conn;

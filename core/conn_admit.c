@@ -6,12 +6,12 @@
  * claims map for names without a peer record, so a stream of invented
  * names cannot grow the peer table), and rate-limited logging of refusals.
  *
- * Why random eviction rather than refusing the newest: a genuine handshake
- * finishes in one round trip, so while an attacker keeps the table full a
- * newcomer survives unless about max_pending_inbound other connections
- * arrive within that round trip; refusing the newest instead would let a
- * table full of idle connections shut every newcomer out until they time
- * out.
+ * Why random eviction rather than refusing the newest, for the table and
+ * for each source alike: a genuine handshake finishes in one round trip,
+ * so while an attacker keeps the table full a newcomer survives unless
+ * about as many other connections arrive within that round trip; refusing
+ * the newest instead would let a table full of idle connections shut
+ * every newcomer out until they time out.
  */
 #include "conn_internal.h"
 #include "grow.h"
@@ -34,12 +34,27 @@ static size_t max_per_source(const struct conn *c)
     return c->cfg.max_pending_per_source ? c->cfg.max_pending_per_source : DEFAULT_MAX_PER_SOURCE;
 }
 
-/* The address without its port, folded to a non-zero 32-bit key. */
-static uint32_t source_key_of(const struct cs_addr *a)
+/* The source of a connection, folded to a non-zero 32-bit key: an IPv4
+ * address, or an IPv6 /64 (one host's share of a subnet: its other
+ * addresses are not new sources).  Hashed under a seed drawn from the
+ * cluster key, so an outsider cannot pick an address whose key collides
+ * with a member's. */
+static uint32_t source_key_of(const struct conn *c, const struct cs_addr *a)
 {
-    uint64_t h = XXH3_64bits(a->ip, a->family == 6 ? 16 : 4) ^ a->family;
+    uint64_t seed = XXH3_64bits(c->proof_key.bytes, sizeof c->proof_key.bytes);
+    uint64_t h = XXH3_64bits_withSeed(a->ip, a->family == 6 ? 8 : 4, seed) ^ a->family;
     uint32_t key = (uint32_t)(h ^ h >> 32);
     return key ? key : 1;
+}
+
+/* A random unproven link from this source (one exists: its count is > 0). */
+static int32_t pick_from_source(struct conn *c, uint32_t key, size_t from_source)
+{
+    uint64_t nth = cs_random_below(c->env, from_source);
+    for (size_t k = 0; k < c->pending_count; k++)
+        if (c->links[c->pending[k]].source_key == key && nth-- == 0)
+            return c->pending[k];
+    return -1;
 }
 
 void conn_log_refusal(struct conn *c, uint64_t count, const char *fmt, ...)
@@ -56,14 +71,19 @@ void conn_log_refusal(struct conn *c, uint64_t count, const char *fmt, ...)
 
 bool conn_admit_inbound(struct conn *c, const struct cs_addr *from, uint32_t *source_key)
 {
-    *source_key = source_key_of(from);
+    *source_key = source_key_of(c, from);
     int32_t from_source = cs_idmap_get(&c->pending_by_source, *source_key);
     if (from_source >= 0 && (size_t)from_source >= max_per_source(c)) {
+        /* Room is made among that source's own unproven links, so a member
+         * whose address an attacker shares still gets its handshakes in. */
+        int32_t victim = pick_from_source(c, *source_key, (size_t)from_source);
         c->stats.source_refused++;
         conn_log_refusal(c, c->stats.source_refused,
-                         "refused a connection: %zu handshakes from its address are unfinished",
+                         "closed an unfinished handshake: %zu from one address are unfinished",
                          (size_t)from_source);
-        return false;
+        if (victim < 0)
+            return false;
+        conn_link_release(c, victim, true);
     }
     if (c->pending_count >= max_pending(c)) {
         int32_t victim = c->pending[cs_random_below(c->env, c->pending_count)];

@@ -85,6 +85,8 @@ static bool check_link(const struct conn *c, size_t i, size_t *pending, size_t *
         if (cs_strmap_get(&c->claims, l->claimed) != (int32_t)i)
             return fail(why, size, "link %u holds the claim of %s but the map disagrees", l->id, l->claimed);
     }
+    if (l->accepting_for >= (int32_t)c->peer_count)
+        return fail(why, size, "link %u accepts for peer %d of %zu", l->id, l->accepting_for, c->peer_count);
     if (l->accepting_for >= 0 && c->peers[l->accepting_for].accepting != (int32_t)i)
         return fail(why, size, "link %u accepts for peer %d, which does not name it", l->id, l->accepting_for);
     return true;
@@ -115,6 +117,42 @@ static bool check_peer(const struct conn *c, size_t pi, size_t *up, char *why, s
     return true;
 }
 
+static int compare_keys(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The count kept per source equals the unproven links from it. */
+static bool check_sources(const struct conn *c, char *why, size_t size)
+{
+    if (c->pending_by_source.count > c->pending_count)
+        return fail(why, size, "%zu sources counted for %zu unproven links", c->pending_by_source.count,
+                    c->pending_count);
+    uint32_t *keys = malloc((c->pending_count ? c->pending_count : 1) * sizeof *keys);
+    if (!keys)
+        return true;
+    for (size_t k = 0; k < c->pending_count; k++)
+        keys[k] = c->links[c->pending[k]].source_key;
+    qsort(keys, c->pending_count, sizeof *keys, compare_keys);
+    bool ok = true;
+    size_t sources = 0;
+    for (size_t k = 0; k < c->pending_count && ok; sources++) {
+        size_t run = 1;
+        while (k + run < c->pending_count && keys[k + run] == keys[k])
+            run++;
+        if (cs_idmap_get(&c->pending_by_source, keys[k]) != (int32_t)run)
+            ok = fail(why, size, "a source has %zu unproven links but %d are counted", run,
+                      cs_idmap_get(&c->pending_by_source, keys[k]));
+        k += run;
+    }
+    if (ok && sources != c->pending_by_source.count)
+        ok = fail(why, size, "%zu sources have unproven links but %zu are counted", sources,
+                  c->pending_by_source.count);
+    free(keys);
+    return ok;
+}
+
 bool conn_check(const struct conn *c, char *why, size_t size)
 {
     if (!check_slots(c, why, size))
@@ -131,6 +169,8 @@ bool conn_check(const struct conn *c, char *why, size_t size)
         return fail(why, size, "the link id map holds %zu ids for %zu links in use", c->link_index.count, in_use);
     if (pending != c->pending_count)
         return fail(why, size, "%zu links are unproven but %zu are counted", pending, c->pending_count);
+    if (!check_sources(c, why, size))
+        return false;
     if (claims != c->claims.count)
         return fail(why, size, "%zu links hold claims but the map has %zu", claims, c->claims.count);
     for (size_t pi = 0; pi < c->peer_count; pi++)

@@ -85,8 +85,9 @@ static void test_fake_hello_cannot_displace_a_genuine_handshake(void **state)
     assert_false(r.m2_up);
 }
 
-/* Four connections from one address: the fourth is refused (cap 3 in the
- * driver); six from three addresses fill the table and a seventh evicts one. */
+/* Four connections from one address: the fourth closes one of the first
+ * three (cap 3 in the driver), and the table stays within the cap; six
+ * from three addresses fill the table and a seventh evicts one. */
 static void test_admission_limits(void **state)
 {
     (void)state;
