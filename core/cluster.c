@@ -216,7 +216,7 @@ static bool cluster_timer_can_progress(void *instance, uint64_t tag)
         return true;
     /* The connection layer's ticks and membership polls keep running in a
      * deadlocked cluster without ever moving a tracker on. */
-    if (tag >> 56 == CONN_TAG_MODULE || tag >> 56 == MEM_TAG_MODULE)
+    if (CS_TAG_MODULE_OF(tag) == CS_TAG_CONN || CS_TAG_MODULE_OF(tag) == CS_TAG_MEM)
         return false;
     return trk_timer_can_progress(n->trk, tag);
 }

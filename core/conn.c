@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TAG(kind, arg) ((CONN_TAG_MODULE << 56) | ((uint64_t)(kind) << 48) | (uint64_t)(arg))
+#define TAG(kind, arg) CS_TAG(CS_TAG_CONN, kind, arg)
 
 void conn_config_defaults(struct conn_config *cfg)
 {
@@ -697,9 +697,9 @@ bool conn_handle(struct conn *c, const struct cs_event *ev)
         return true;
     }
     case CS_EV_TIMER:
-        if (ev->u.timer.tag >> 56 != CONN_TAG_MODULE)
+        if (CS_TAG_MODULE_OF(ev->u.timer.tag) != CS_TAG_CONN)
             return false;
-        if ((ev->u.timer.tag >> 48 & 0xff) == TIMER_SETUP)
+        if (CS_TAG_KIND_OF(ev->u.timer.tag) == TIMER_SETUP)
             on_setup_timer(c);
         else
             on_tick(c);

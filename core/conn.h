@@ -37,11 +37,11 @@
 #define CS_CONN_H
 
 #include "env.h"
+#include "timer_tag.h"
 
 #define CONN_PROTOCOL_VERSION 2 /* 2: 16-byte SipHash proofs (1: 32-byte BLAKE2b) */
 #define CONN_MAX_PATTERNS 8
 #define CONN_PATTERN_MAX 128
-#define CONN_TAG_MODULE 1ULL /* timer tags: module in the top byte */
 /* The largest frame before a link is up: a HELLO with two names of
  * CS_NODE_NAME_MAX bytes is under 300. */
 #define CONN_HANDSHAKE_FRAME_MAX 1024

@@ -653,7 +653,7 @@ void mem_stop(struct membership *m)
 
 static void on_timer(struct membership *m, uint64_t tag)
 {
-    unsigned kind = (unsigned)(tag >> 48 & 0xff);
+    unsigned kind = CS_TAG_KIND_OF(tag);
     size_t ti = (size_t)(tag >> 40 & 0xff);
     if (ti >= m->topo_count || (m->stopping && m->cfg->mode == MEM_FIXED))
         return;
@@ -685,7 +685,7 @@ bool mem_handle(struct membership *m, const struct cs_event *ev)
         return true;
     switch (ev->type) {
     case CS_EV_TIMER:
-        if (ev->u.timer.tag >> 56 != MEM_TAG_MODULE)
+        if (CS_TAG_MODULE_OF(ev->u.timer.tag) != CS_TAG_MEM)
             return false;
         on_timer(m, ev->u.timer.tag);
         return true;

@@ -31,7 +31,6 @@
 
 #define MEM_MAX_TOPOLOGIES 4
 #define MEM_MAX_STATIC 64
-#define MEM_TAG_MODULE 2ULL
 
 enum mem_mode { MEM_FIXED = 0, MEM_LIBCLUSTER };
 

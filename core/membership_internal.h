@@ -95,8 +95,8 @@ struct membership {
     struct mem_stats stats;
 };
 
-#define MEM_TAG(kind, topo, arg) \
-    ((MEM_TAG_MODULE << 56) | ((uint64_t)(kind) << 48) | ((uint64_t)(topo) << 40) | (uint64_t)(arg))
+/* A membership timer tag: the topology in bits 40-47 of the argument. */
+#define MEM_TAG(kind, topo, arg) CS_TAG(CS_TAG_MEM, kind, ((uint64_t)(topo) << 40) | (uint64_t)(arg))
 
 /* name_set helpers (membership.c). */
 void name_set_init(struct name_set *s);

@@ -430,9 +430,9 @@ void trk_command(struct tracker *t, const struct cs_command *cmd)
 
 bool trk_handle(struct tracker *t, const struct cs_event *ev)
 {
-    if (ev->type != CS_EV_TIMER || ev->u.timer.tag >> 56 != TRK_TAG_MODULE)
+    if (ev->type != CS_EV_TIMER || CS_TAG_MODULE_OF(ev->u.timer.tag) != CS_TAG_TRK)
         return false;
-    if ((ev->u.timer.tag >> 48 & 0xff) == TT_START) {
+    if (CS_TAG_KIND_OF(ev->u.timer.tag) == TT_START) {
         t->running = true;
         cs_logf(t->env, CS_LOG_INFO, "[swarm on %s] [tracker:init] started (%s mode)", t->self,
                 t->cfg.mode == TRK_SWARM ? "swarm" : "fixed");
@@ -629,9 +629,9 @@ int trk_state_key(const struct tracker *t, char *buf, size_t size)
 
 bool trk_timer_can_progress(const struct tracker *t, uint64_t tag)
 {
-    if (tag >> 56 != TRK_TAG_MODULE)
+    if (CS_TAG_MODULE_OF(tag) != CS_TAG_TRK)
         return true;
-    unsigned kind = (unsigned)(tag >> 48 & 0xff);
+    unsigned kind = CS_TAG_KIND_OF(tag);
     if (t->cfg.mode == TRK_SWARM && t->state == TRK_TRACKING && kind == TT_ANTI_ENTROPY)
         return t->node_count > 0; /* with no nodes the tick only re-arms itself */
     if (t->cfg.mode == TRK_FIXED || t->state == TRK_TRACKING || kind == TT_START)

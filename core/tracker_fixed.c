@@ -79,7 +79,7 @@ static void on_digest(struct tracker *t, uint32_t from, struct cs_reader *r)
 
 static void fixed_timer(struct tracker *t, uint64_t tag)
 {
-    switch ((unsigned)(tag >> 48 & 0xff)) {
+    switch (CS_TAG_KIND_OF(tag)) {
     case TT_START:
         trk_set_state(t, TRK_CLUSTER_WAIT);
         trk_take_connected(t, true);

@@ -14,11 +14,11 @@
 #include "registry.h"
 #include "ring.h"
 #include "strmap.h"
+#include "timer_tag.h"
 #include "tracker.h"
 #include "wire.h"
 
-#define TRK_TAG_MODULE 3ULL
-#define TRK_TAG(kind, arg) ((TRK_TAG_MODULE << 56) | ((uint64_t)(kind) << 48) | (uint64_t)(arg))
+#define TRK_TAG(kind, arg) CS_TAG(CS_TAG_TRK, kind, arg)
 #define TRK_CLOCK_MAX 512
 
 enum trk_timer {

@@ -232,7 +232,7 @@ static void on_nodeup(struct tracker *t, const struct trk_event *ev)
 
 static void on_timer(struct tracker *t, const struct trk_event *ev)
 {
-    unsigned kind = (unsigned)(ev->tag >> 48 & 0xff);
+    unsigned kind = CS_TAG_KIND_OF(ev->tag);
     if (kind == TT_START) {
         /* Take the connected peers (Node.list(), unchecked); wait
          * sync_nodes_timeout for more. */

@@ -212,7 +212,7 @@ struct tracker *T(int i)
 /* The timer kind (TT_*) encoded in a tag. */
 static unsigned tag_kind(uint64_t tag)
 {
-    return (unsigned)(tag >> 48 & 0xff);
+    return CS_TAG_KIND_OF(tag);
 }
 
 size_t h_armed(struct harness *h, int i, unsigned kind)
