@@ -135,8 +135,17 @@ $(BENCH_REGISTRY): $(BUILD)/tests/bench/bench_registry.o $(BUILD)/tests/fuzz/nul
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -o $@
 
-check-core: $(CORE_OBJ)
-	@scripts/check-core.sh $(CORE_OBJ)
+# The purity check reads objects built for it: no LTO (nm cannot read LTO
+# objects) and no builtins (a constant printf or an abort would not show).
+PURITY_FLAGS := $(CFLAGS_BASE) -O1 -fno-lto -fno-builtin $(PKG_CFLAGS)
+PURITY_OBJ := $(CORE_SRC:%.c=build/purity/%.o)
+build/purity/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(CC) $(PURITY_FLAGS) -MMD -MP -c $< -o $@
+
+check-core: $(PURITY_OBJ)
+	@scripts/check-core.sh --self-test $(CC) $(PURITY_FLAGS)
+	@scripts/check-core.sh $(PURITY_OBJ)
 
 # The plain variant: purity check, scenario regressions through the CLI,
 # rejection of malformed scenarios, then the unit tests.
@@ -198,4 +207,5 @@ fuzz: all
 clean:
 	rm -rf build $(BIN) reports-out
 
+-include $(PURITY_OBJ:.o=.d)
 -include $(BUILD)/tests/bench/bench_registry.d $(POSIX_OBJ:.o=.d) $(CORE_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
