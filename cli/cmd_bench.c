@@ -7,7 +7,7 @@
 #include "cli.h"
 
 #include "../scenarios/loader.h"
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 #include "../reports/perfetto.h"
 #include "../reports/sequence.h"
 #include "../scenarios/loader.h"
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 #include "trace_check.h"
 
 #include <jansson.h>

@@ -12,7 +12,7 @@
 #include "../reports/report_index.h"
 #include "../reports/summary.h"
 #include "../scenarios/loader.h"
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 
 static int parse_number(const char *opt, const char *v, uint64_t *out)
 {

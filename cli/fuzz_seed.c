@@ -14,7 +14,7 @@
 
 #include "../reports/report.h"
 #include "../scenarios/loader.h"
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 
 static const char *const invariant_names[FI_COUNT] = {
     "not_stuck", "no_duplicates", "no_loss", "placement", "converged", "crash", "generator"};

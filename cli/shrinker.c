@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 
 #include "../scenarios/loader.h"
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 #include "../sim/scenario.h"
 
 struct text {

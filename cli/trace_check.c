@@ -6,7 +6,7 @@
 #include "trace_check.h"
 
 #include "../scenarios/loader.h"
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
 #ifndef REPORTS_JUNIT_H
 #define REPORTS_JUNIT_H
 
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 
 struct junit_writer;
 

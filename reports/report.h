@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 
 /* How often the report's sampler records sizes: about 400 samples a run,
  * never more often than every millisecond of virtual time. */

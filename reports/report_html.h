@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 #include "report_model.h"
 #include "report_plot.h"
 

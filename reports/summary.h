@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 
 /* The JSON object describing one run (new reference). */
 json_t *summary_run_json(const struct scenario *sc, const struct run_result *r, const char *replay);

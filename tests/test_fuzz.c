@@ -15,7 +15,7 @@
 #include "../cli/shrinker.h"
 #include "../scenarios/loader.h"
 #include "../sim/fuzzgen.h"
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 #include "../sim/scenario.h"
 
 static char *generate(const char *profile, enum fuzz_mode mode, uint64_t seed, size_t *len,

@@ -21,7 +21,7 @@
 #include "../scenarios/loader.h"
 
 #define WORLD 1000000L /* the world track's tid (reports/perfetto_internal.h) */
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 
 /* ---- helpers ---- */
 

@@ -9,7 +9,7 @@
 #include "tests.h"
 
 #include "../scenarios/loader.h"
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 
 #include <glob.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * clocks (drift, offset, jumps, rate changes) and timers on them, timer
  * cancellation and timers of dead incarnations, graceful stop (exit on
  * env->stopped, kill when the grace runs out), restart on a new or the same
- * address, address lookup, determinism of whole runs (sim/runner.c), the
+ * address, address lookup, determinism of whole runs (drivers/runner.c), the
  * timeline's timed partitions and clogs (sim/timeline.c), and the checkers
  * (sim/check.c): stuck detection and convergence.
  */
@@ -12,7 +12,7 @@
 #include "fixture.h"
 
 #include "../sim/check.h"
-#include "../sim/runner.h"
+#include "../drivers/runner.h"
 
 #include <string.h>
 

@@ -18,7 +18,7 @@
 
 #include "../../scenarios/loader.h"
 #include "../../sim/fuzzgen.h"
-#include "../../sim/runner.h"
+#include "../../drivers/runner.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * sim/runner.h: one run of one scenario on one seed, and the verdict of its
+ * drivers/runner.h: one run of one scenario on one seed, and the verdict of its
  * expectations.  This is what `clustersim run`, the tests and the benchmark
  * call; it owns no output format (reports/ does).
  */
@@ -8,8 +8,8 @@
 
 #include <stdio.h>
 
-#include "scenario.h"
-#include "world.h"
+#include "../sim/scenario.h"
+#include "../sim/world.h"
 
 #define RUN_MAX_EXPECT 32
 

@@ -1,5 +1,5 @@
 /*
- * sim/runner.c: builds a world for (scenario, seed), runs it, and judges the
+ * drivers/runner.c: builds a world for (scenario, seed), runs it, and judges the
  * expectations from what the checkers saw.
  */
 #include "runner.h"
@@ -9,9 +9,9 @@
 #endif
 
 #include "../shims/sim/sim_env.h"
-#include "check.h"
-#include "invariants.h"
-#include "registry_diff.h"
+#include "../sim/check.h"
+#include "../sim/invariants.h"
+#include "../sim/registry_diff.h"
 
 #include <stdlib.h>
 #include <string.h>
