@@ -12,7 +12,7 @@
 
 #include "../sim/scenario.h"
 
-/* Deadlock classes of stuck runs (shared/reference/swarm-tracker.md): A a
+/* Deadlock classes of stuck runs (docs/swarm-model.md): A a
  * wait-for cycle of three or more trackers, B a cycle of two; chains that
  * end at a tracker that is no longer syncing: C when it still holds the
  * waiter's parked request (it left syncing without serving it), M3b when the

@@ -1,6 +1,6 @@
 /*
  * core/ring.h: the placement ring of Swarm's ring distribution (see
- * shared/reference/swarm-tracker.md, "Placement and handoff"): a consistent
+ * docs/swarm-model.md, "Placement and handoff"): a consistent
  * hash ring with RING_POINTS_DEFAULT points per node, where a name's owner is
  * the node of the first point at or after hash(name), wrapping around; and
  * its StaticQuorumRing variant, which names no owner while fewer than

@@ -1,6 +1,6 @@
 /*
  * core/tracker.h: the cluster-wide registry and its tracker, in the spirit
- * of the Elixir library Swarm (reference: shared/reference/swarm-tracker.md).
+ * of the Elixir library Swarm (reference: docs/swarm-model.md).
  * Every node holds the full name table; the tracker keeps it in agreement
  * over the links the membership brings up (nodeup / nodedown), places
  * started processes on a consistent hash ring, hands them off when the ring

@@ -1,6 +1,6 @@
 /*
  * core/tracker_swarm.c: Swarm 3.4's tracker state machine, reproduced with
- * its bugs (shared/reference/swarm-tracker.md): cluster_wait, syncing,
+ * its bugs (docs/swarm-model.md): cluster_wait, syncing,
  * awaiting_sync_ack and tracking; every event a state does not handle is
  * postponed until the next state change; `syncing` arms no timer, so a
  * cycle of sync nodes (deadlock A), a parked request of the node one waits

@@ -7,7 +7,7 @@
  * B and C, and a parked request of a node that went down.
  *
  * Each test says the interleaving it builds; expected outcomes come from
- * shared/reference/swarm-tracker.md.
+ * docs/swarm-model.md.
  */
 #include "tests.h"
 #include "tracker_harness.h"

@@ -7,7 +7,7 @@
  * newer, older), a stale sync_recv, and a graceful stop against a crash.
  *
  * Each test says the interleaving it builds; expected outcomes come from
- * shared/reference/swarm-tracker.md.  Messages the tests forge or read
+ * docs/swarm-model.md.  Messages the tests forge or read
  * follow the wire layout of core/tracker_msg.c.
  */
 #include "tests.h"
