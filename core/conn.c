@@ -78,6 +78,12 @@ void conn_free(struct conn *c)
     free(c);
 }
 
+const char *conn_down_reason_name(enum conn_down_reason why)
+{
+    static const char *const names[] = {"?", "closed", "tick_timeout", "leave", "disconnect", "replaced"};
+    return (unsigned)why < sizeof names / sizeof names[0] ? names[why] : "?";
+}
+
 const struct conn_stats *conn_stats(const struct conn *c)
 {
     return &c->stats;
@@ -477,7 +483,7 @@ static void peer_lost(struct conn *c, int32_t li, enum conn_down_reason why)
     char peer[CS_NODE_NAME_MAX];
     cs_copy_str(peer, sizeof peer, conn_link_peer(c, &c->links[li]));
     conn_link_release(c, li, true);
-    cs_tracef(c->env, "nodedown", "\"peer\":\"%s\",\"reason\":%d", peer, (int)why);
+    cs_trace(c->env, "nodedown", CS_FSTR("peer", peer), CS_FSTR("reason", conn_down_reason_name(why)));
     if (c->cb.nodedown)
         c->cb.nodedown(c->cb.ctx, peer, why);
 }

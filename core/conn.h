@@ -170,6 +170,10 @@ bool conn_handle(struct conn *c, const struct cs_event *ev);
 /* The counters. */
 const struct conn_stats *conn_stats(const struct conn *c);
 
+/* The name of a nodedown reason ("closed", "tick_timeout", "leave",
+ * "disconnect", "replaced"), as traces show it. */
+const char *conn_down_reason_name(enum conn_down_reason why);
+
 /* Inbound links that have not proven the secret yet. */
 size_t conn_pending_count(const struct conn *c);
 

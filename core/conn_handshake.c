@@ -188,7 +188,7 @@ void conn_link_established(struct conn *c, int32_t li)
     c->peer_epoch++;
     c->up_count++;
     c->up_digest += XXH3_64bits(peer, strlen(peer));
-    cs_tracef(c->env, "nodeup", "\"peer\":\"%s\"", peer);
+    cs_trace(c->env, "nodeup", CS_FSTR("peer", peer));
     if (replaced && c->cb.nodedown)
         c->cb.nodedown(c->cb.ctx, peer, CONN_DOWN_REPLACED);
     if (c->cb.nodeup)

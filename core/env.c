@@ -1,23 +1,11 @@
 /*
- * core/env.c: small helpers on top of the environment seam (formatted trace
- * and log records, unbiased bounded random numbers).  Pure: everything goes
+ * core/env.c: small helpers on top of the environment seam (formatted log
+ * lines, unbiased bounded random numbers).  Pure: everything goes
  * through the function pointers of struct cs_env.
  */
 #include "env.h"
 
 #include <stdio.h>
-
-void cs_tracef(struct cs_env *env, const char *kind, const char *fmt, ...)
-{
-    if (!env->trace_enabled || !env->trace)
-        return;
-    char fields[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(fields, sizeof fields, fmt, ap);
-    va_end(ap);
-    env->trace(env, kind, fields);
-}
 
 void cs_logf(struct cs_env *env, enum cs_log_level level, const char *fmt, ...)
 {

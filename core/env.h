@@ -79,6 +79,26 @@ enum cs_link_down_reason {
 
 enum cs_log_level { CS_LOG_DEBUG = 0, CS_LOG_INFO, CS_LOG_WARN, CS_LOG_ERROR };
 
+/* One field of a trace record: a key and a typed value.  The environment
+ * encodes records (the simulator as JSON lines, escaping every string), so
+ * the core never formats JSON and a name holding quotes or control bytes
+ * cannot break a record. */
+enum cs_field_type { CS_FIELD_STR = 1, CS_FIELD_INT, CS_FIELD_UINT, CS_FIELD_BOOL };
+struct cs_field {
+    const char *key;
+    enum cs_field_type type;
+    union {
+        const char *s;
+        int64_t i;
+        uint64_t u;
+        bool b;
+    } v;
+};
+#define CS_FSTR(k, x) ((struct cs_field){.key = (k), .type = CS_FIELD_STR, .v.s = (x)})
+#define CS_FINT(k, x) ((struct cs_field){.key = (k), .type = CS_FIELD_INT, .v.i = (int64_t)(x)})
+#define CS_FUINT(k, x) ((struct cs_field){.key = (k), .type = CS_FIELD_UINT, .v.u = (uint64_t)(x)})
+#define CS_FBOOL(k, x) ((struct cs_field){.key = (k), .type = CS_FIELD_BOOL, .v.b = (x)})
+
 /* A command from the harness or an operator, such as a registry operation
  * from a scenario timeline.  Protocols that do not know `op` log and ignore
  * it. */
@@ -168,9 +188,9 @@ struct cs_env {
      * every alternative; NULL means draw it from random_u64. */
     uint64_t (*choose)(struct cs_env *env, uint64_t bound);
 
-    /* Records a structured trace event: `fields` is a JSON object body such
-     * as `"peer":"app@10.0.0.2","seq":4` (possibly empty). */
-    void (*trace)(struct cs_env *env, const char *kind, const char *fields);
+    /* Records a structured trace event of `kind` with `count` typed fields
+     * (cs_trace builds them); the environment encodes it. */
+    void (*trace)(struct cs_env *env, const char *kind, const struct cs_field *fields, size_t count);
     /* Records a log line. */
     void (*log)(struct cs_env *env, enum cs_log_level level, const char *line);
     /* Tells the environment a graceful stop has finished (see CS_EV_STOP). */
@@ -181,9 +201,18 @@ struct cs_env {
                   const char *owner, int64_t value);
 };
 
-/* Formats and records a trace event when tracing is on. */
-void cs_tracef(struct cs_env *env, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Records a trace event with its fields when tracing is on, for example
+ * cs_trace(env, "nodeup", CS_FSTR("peer", name)); the fields are not even
+ * built when it is off. */
+#define cs_trace(env, kind, ...)                                                        \
+    do {                                                                                \
+        struct cs_env *trace_env_ = (env);                                              \
+        if (trace_env_->trace_enabled && trace_env_->trace) {                           \
+            const struct cs_field trace_fields_[] = {__VA_ARGS__};                      \
+            trace_env_->trace(trace_env_, (kind), trace_fields_,                        \
+                              sizeof trace_fields_ / sizeof trace_fields_[0]);         \
+        }                                                                               \
+    } while (0)
 
 /* Formats and records a log line. */
 void cs_logf(struct cs_env *env, enum cs_log_level level, const char *fmt, ...)

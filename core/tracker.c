@@ -206,8 +206,7 @@ const char *trk_msg_name(unsigned type)
 static void send_raw(struct tracker *t, const char *peer, const uint8_t *data, size_t len)
 {
     trk_batch_flush(t); /* what was batched before this message goes before it */
-    cs_tracef(t->env, "trk_send", "\"to\":\"%s\",\"type\":\"%s\"", peer,
-              trk_msg_name(len ? data[0] : 0));
+    cs_trace(t->env, "trk_send", CS_FSTR("to", peer), CS_FSTR("type", trk_msg_name(len ? data[0] : 0)));
     t->host.send(t->host.ctx, peer, data, len);
 }
 
@@ -278,8 +277,7 @@ void trk_set_state(struct tracker *t, enum trk_state s)
 {
     if (t->state == s)
         return;
-    cs_tracef(t->env, "tracker_state", "\"from\":\"%s\",\"to\":\"%s\"", state_name(t->state),
-              state_name(s));
+    cs_trace(t->env, "tracker_state", CS_FSTR("from", state_name(t->state)), CS_FSTR("to", state_name(s)));
     t->state = s;
     t->state_changed = true;
 }
@@ -569,8 +567,8 @@ void trk_reply(struct tracker *t, const char *op, const char *name, const char *
     cs_copy_str(r->status, sizeof r->status, status);
     cs_copy_str(r->owner, sizeof r->owner, owner);
     r->value = value;
-    cs_tracef(t->env, "reply", "\"op\":\"%s\",\"name\":\"%s\",\"status\":\"%s\",\"owner\":\"%s\",\"value\":%lld",
-              r->op, r->name, r->status, r->owner, (long long)value);
+    cs_trace(t->env, "reply", CS_FSTR("op", r->op), CS_FSTR("name", r->name), CS_FSTR("status", r->status),
+             CS_FSTR("owner", r->owner), CS_FINT("value", value));
     cs_logf(t->env, CS_LOG_INFO, "[swarm] %s %s -> %s%s%s (%lld)", r->op, r->name, r->status,
             r->owner[0] ? " on " : "", r->owner, (long long)value);
     if (t->env->reply)

@@ -4,6 +4,8 @@
  */
 #include "report.h"
 
+#include "../sim/trace.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,9 +45,12 @@ int report_traced_run(const struct scenario *sc, uint64_t seed, const char *trac
         f = fopen(trace_path, "w");
         if (!f)
             return -1;
+        char file[2 * sizeof sc->path + 16], name[2 * sizeof sc->name + 16];
+        sim_json_escape(sc->path, file, sizeof file); /* a path may hold any byte */
+        sim_json_escape(sc->name, name, sizeof name); /* so may a name taken from it */
         fprintf(f, "{\"t\":0,\"node\":\"-\",\"kind\":\"run\",\"format\":1,\"scenario\":\"%s\","
                    "\"file\":\"%s\",\"seed\":%llu}\n",
-                sc->name, sc->path, (unsigned long long)seed);
+                name, file, (unsigned long long)seed);
     }
     struct run_options opt = {.seed = seed, .trace_file = f, .trace_hash = true, .verbose = verbose,
                               .sample_every = sample_every};

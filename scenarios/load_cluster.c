@@ -74,7 +74,7 @@ static bool ld_gossip_interval(struct sc_load *ld, const yaml_node_t *n, struct 
 static bool ld_topology_settings(struct sc_load *ld, const yaml_node_t *n, struct mem_topology_config *t)
 {
     yaml_node_t *v;
-    if ((v = ld_get(ld, n, "name")) && !ld_string(ld, v, t->name, sizeof t->name))
+    if ((v = ld_get(ld, n, "name")) && !ld_token(ld, v, "a topology name", t->name, sizeof t->name))
         return false;
     if ((v = ld_get(ld, n, "query")) && !ld_string(ld, v, t->query, sizeof t->query))
         return false;

@@ -348,7 +348,7 @@ static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action
         !opt_duration(ld, n, "until", false, &a->until))
         return false;
     if (ld_get(ld, n, "every") && a->every < LD_EVERY_MIN) {
-        ld_error(ld, ld_get(ld, n, "every"), "expected a repeat interval of at least 1ms");
+        ld_error(ld, ld_get(ld, n, "every"), "expected a repeat interval of at least 1us");
         return false;
     }
     yaml_node_t *until = ld_get(ld, n, "until");

@@ -3,6 +3,8 @@
  */
 #include "load_util.h"
 
+#include <ctype.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -269,6 +271,22 @@ bool ld_string(struct sc_load *ld, const yaml_node_t *n, char *buf, size_t size)
         return false;
     }
     strcpy(buf, s);
+    return true;
+}
+
+bool ld_token(struct sc_load *ld, const yaml_node_t *n, const char *what, char *buf, size_t size)
+{
+    if (!ld_string(ld, n, buf, size))
+        return false;
+    for (const char *p = buf; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("_.-:@", *p))) {
+            ld_error(ld, n, "expected %s of letters, digits and _ . - : @, found '%s'", what, buf);
+            return false;
+        }
+    if (!buf[0]) {
+        ld_error(ld, n, "expected %s, found an empty string", what);
+        return false;
+    }
     return true;
 }
 

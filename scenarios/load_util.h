@@ -58,11 +58,17 @@ bool ld_number(struct sc_load *ld, const yaml_node_t *n, double *out);
 #define LD_PPM_MIN -900000.0
 #define LD_PPM_MAX 1000000.0
 bool ld_ppm(struct sc_load *ld, const yaml_node_t *n, const char *what, double *out);
-/* The shortest repeat interval of a timeline entry (`every`). */
-#define LD_EVERY_MIN CS_MSEC(1)
+/* The shortest repeat interval of a timeline entry (`every`; a benchmark
+ * registers every 100us), and the shortest check interval. */
+#define LD_EVERY_MIN CS_USEC(1)
+#define LD_CHECK_INTERVAL_MIN CS_MSEC(1)
 bool ld_uint(struct sc_load *ld, const yaml_node_t *n, uint64_t max, uint64_t *out);
 bool ld_bool(struct sc_load *ld, const yaml_node_t *n, bool *out);
 bool ld_string(struct sc_load *ld, const yaml_node_t *n, char *buf, size_t size);
+/* A string that names something in traces, reports and file names (a node
+ * id, a basename, a DNS name, the scenario's name): letters, digits and
+ * _ . - : @ only, so no output needs to escape it. */
+bool ld_token(struct sc_load *ld, const yaml_node_t *n, const char *what, char *buf, size_t size);
 bool ld_address(struct sc_load *ld, const yaml_node_t *n, struct cs_addr *out);
 bool ld_dist(struct sc_load *ld, const yaml_node_t *n, struct sim_dist *out);
 /* One of `names` (NULL-ended); returns its index or -1 with an error. */

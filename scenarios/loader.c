@@ -16,7 +16,7 @@ static bool ld_node_spec(struct sc_load *ld, const yaml_node_t *n, struct sc_nod
 {
     static const char *const keys[] = {"id", "address", "clock", "secret", NULL};
     if (n->type == YAML_SCALAR_NODE)
-        return ld_string(ld, n, out->id, sizeof out->id);
+        return ld_token(ld, n, "a node id", out->id, sizeof out->id);
     if (!ld_check_map(ld, n, "a node", keys))
         return false;
     yaml_node_t *v = ld_get(ld, n, "id");
@@ -24,7 +24,7 @@ static bool ld_node_spec(struct sc_load *ld, const yaml_node_t *n, struct sc_nod
         ld_error(ld, n, "expected 'id' in a node");
         return false;
     }
-    if (!ld_string(ld, v, out->id, sizeof out->id))
+    if (!ld_token(ld, v, "a node id", out->id, sizeof out->id))
         return false;
     if ((v = ld_get(ld, n, "address")) && !ld_address(ld, v, &out->addr))
         return false;
@@ -114,7 +114,7 @@ static bool ld_ping(struct sc_load *ld, const yaml_node_t *n, yaml_node_t **peer
             return false;
         p->discovery = (enum ping_discovery)m;
     }
-    if ((v = ld_get(ld, n, "dns_name")) && !ld_string(ld, v, p->dns_name, sizeof p->dns_name))
+    if ((v = ld_get(ld, n, "dns_name")) && !ld_token(ld, v, "a DNS name", p->dns_name, sizeof p->dns_name))
         return false;
     if (p->discovery == PING_DISCOVER_DNS && !p->dns_name[0] && !ld->sc->dns.service[0]) {
         ld_error(ld, n, "expected 'dns_name' (or a dns.service) with dns discovery");
@@ -175,7 +175,7 @@ static bool ld_cluster(struct sc_load *ld, const yaml_node_t *n)
         return false;
     yaml_node_t *v;
     if ((v = ld_get(ld, n, "basename"))) {
-        if (!ld_string(ld, v, cl->basename, sizeof cl->basename))
+        if (!ld_token(ld, v, "a basename", cl->basename, sizeof cl->basename))
             return false;
         if (!cl->basename[0] || strchr(cl->basename, '@')) {
             ld_error(ld, v, "expected a basename without '@'");
@@ -315,7 +315,7 @@ bool ld_dns_record(struct sc_load *ld, const yaml_node_t *n, struct sc_dns_entry
         ld_error(ld, n, "expected 'name' in a DNS record");
         return false;
     }
-    if (!ld_string(ld, v, out->name, sizeof out->name))
+    if (!ld_token(ld, v, "a DNS name", out->name, sizeof out->name))
         return false;
     int t = 0;
     if ((v = ld_get(ld, n, "type")) && (t = ld_enum(ld, v, "a record type", types)) < 0)
@@ -334,7 +334,7 @@ bool ld_dns_record(struct sc_load *ld, const yaml_node_t *n, struct sc_dns_entry
             ld_error(ld, n, "expected 'target' in an SRV record");
             return false;
         }
-        if (!ld_string(ld, v, out->rec.target, sizeof out->rec.target))
+        if (!ld_token(ld, v, "a DNS name", out->rec.target, sizeof out->rec.target))
             return false;
         struct { const char *key; uint16_t *dst; } nums[] = {
             {"port", &out->rec.port}, {"priority", &out->rec.priority}, {"weight", &out->rec.weight}};
@@ -373,7 +373,7 @@ static bool ld_service(struct sc_load *ld, const yaml_node_t *n)
         ld_error(ld, n, "expected 'name' in dns.service");
         return false;
     }
-    if (!ld_string(ld, v, dns->service, sizeof dns->service))
+    if (!ld_token(ld, v, "a DNS name", dns->service, sizeof dns->service))
         return false;
     if ((v = ld_get(ld, n, "ready_delay")) && !ld_duration(ld, v, false, &dns->ready_delay))
         return false;
@@ -467,7 +467,7 @@ static bool ld_limits(struct sc_load *ld, const yaml_node_t *n)
     if ((v = ld_get(ld, n, "check_interval"))) {
         if (!ld_duration(ld, v, false, &lim->check_interval))
             return false;
-        if (lim->check_interval < LD_EVERY_MIN) {
+        if (lim->check_interval < LD_CHECK_INTERVAL_MIN) {
             ld_error(ld, v, "expected a check interval of at least 1ms");
             return false;
         }
@@ -522,7 +522,7 @@ static bool ld_top(struct sc_load *ld, const yaml_node_t *root)
     if (!ld_check_map(ld, root, "the scenario", keys))
         return false;
     yaml_node_t *v;
-    if ((v = ld_get(ld, root, "name")) && !ld_string(ld, v, sc->name, sizeof sc->name))
+    if ((v = ld_get(ld, root, "name")) && !ld_token(ld, v, "a scenario name", sc->name, sizeof sc->name))
         return false;
     if ((v = ld_get(ld, root, "description")) &&
         !ld_string(ld, v, sc->description, sizeof sc->description))

@@ -4,7 +4,10 @@
 # trace is identical; a negative time, an undeclared node, an unknown format
 # and a cut-off file are refused (status 2, path:line); swapped and
 # duplicated lines no longer match the recorded hash (status 1); and
-# `replay --sequence` refuses a chart it would print past its size bound.
+# registry names with quotes, backslashes, tabs, control bytes, newlines
+# and non-ASCII text (tests/hostile/names.yaml) keep every output valid:
+# the trace (each line JSON, each name back exactly), replay --check, the
+# run report's summary, JUnit XML and the Perfetto export.
 set -u
 bin=${1:?usage: check-replay.sh CLUSTERSIM}
 dir=build/replay-check
@@ -38,3 +41,23 @@ expect cut 2 "the trace is cut short"
 expect swapped 1 "the trace was edited, reordered or cut"
 expect duplicated 1 "the trace was edited, reordered or cut"
 echo "ok   replay --check: intact trace identical; negative time, unknown node, unknown format, cut file refused; swapped and duplicated lines caught"
+
+"$bin" run tests/hostile/names.yaml --trace "$dir/names.jsonl" --report "$dir/names-report" --report-all \
+    --junit "$dir/names.xml" > /dev/null || fail "tests/hostile/names.yaml failed"
+"$bin" replay "$dir/names.jsonl" --check > /dev/null || fail "replay --check of the hostile names' trace"
+"$bin" replay "$dir/names.jsonl" --perfetto "$dir/names.perfetto.json" > /dev/null || fail "perfetto export"
+python3 - "$dir" <<'PY' || fail "an output did not parse or lost a name"
+import json, sys, xml.etree.ElementTree as ET
+d = sys.argv[1]
+want = {'my"proc', 'back\\slash', 'tab\there', 'ctl\x01byte', 'new\nline', 'caf\u00e9 \u2603'}
+seen = set()
+for line in open(d + "/names.jsonl", "rb"):
+    o = json.loads(line)
+    if o["kind"] in ("reply", "command"):
+        seen.add(o["name"])
+assert want <= seen, (want - seen)
+json.load(open(d + "/names-report/summary.json"))
+json.load(open(d + "/names.perfetto.json"))
+ET.parse(d + "/names.xml")
+PY
+echo "ok   hostile registry names: every trace line valid JSON with the names back exactly; report, JUnit, Perfetto parse"

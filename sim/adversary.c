@@ -82,9 +82,13 @@ void sim_adversary_attack(struct sim_world *w, const struct sc_action *a, uint32
         return;
     const char *claim = adv->claim_node >= 0 ? w->nodes[adv->claim_node].name
                         : adv->claim_name[0] ? adv->claim_name : w->nodes[adv->host].name;
-    sim_trace_event(&w->trace, w->now, w->nodes[adv->host].id, "adversary",
-                    "\"target\":\"%s\",\"attack\":%d,\"claim\":\"%s\",\"connections\":%u",
-                    w->nodes[target].id, (int)adv->attack, claim, adv->connections);
+    if (w->trace.on) {
+        const struct cs_field fields[] = {CS_FSTR("target", w->nodes[target].id), CS_FINT("attack", adv->attack),
+                                          CS_FSTR("claim", claim), CS_FUINT("connections", adv->connections)};
+        char body[SIM_TRACE_LINE_MAX];
+        sim_trace_encode_fields(fields, 4, body, sizeof body);
+        sim_trace_event(&w->trace, w->now, w->nodes[adv->host].id, "adversary", "%s", body);
+    }
     for (uint32_t i = 0; i < adv->connections; i++) {
         if (adv->attack != SC_ATTACK_LOOP) {
             open_one(w, adv, target, adv->attack, claim);

@@ -167,8 +167,12 @@ static void run_command(struct sim_world *w, const struct sc_action *a, uint32_t
     expand(a->arg, n, arg, sizeof arg);
     struct cs_command cmd = {.op = a->op, .name = name[0] ? name : NULL,
                              .arg = arg[0] ? arg : NULL, .value = a->value};
-    sim_trace_event(&w->trace, w->now, w->nodes[node].id, "command", "\"op\":\"%s\",\"name\":\"%s\"",
-                    a->op, name);
+    if (w->trace.on) {
+        const struct cs_field fields[] = {CS_FSTR("op", a->op), CS_FSTR("name", name)};
+        char body[SIM_TRACE_LINE_MAX];
+        sim_trace_encode_fields(fields, 2, body, sizeof body);
+        sim_trace_event(&w->trace, w->now, w->nodes[node].id, "command", "%s", body);
+    }
     struct cs_event ce = {.type = CS_EV_COMMAND};
     ce.u.command.cmd = &cmd;
     if (w->nodes[node].instance)

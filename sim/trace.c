@@ -38,26 +38,96 @@ void sim_trace_free(struct sim_trace *t)
     t->on = false;
 }
 
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0. */
+static size_t utf8_length(const unsigned char *s)
+{
+    size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((len == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (len == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+        (len == 4 && s[0] == 0xf0 && s[1] < 0x90) || (len == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+        return 0; /* overlong, surrogate or beyond U+10FFFF */
+    return len;
+}
+
 size_t sim_json_escape(const char *s, char *buf, size_t size)
 {
     size_t n = 0;
-    for (; *s && n + 7 < size; s++) {
-        unsigned char c = (unsigned char)*s;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && n + 7 < size) {
+        unsigned char c = *p;
+        size_t len = c < 0x80 ? 1 : utf8_length(p);
         if (c == '"' || c == '\\') {
             buf[n++] = '\\';
             buf[n++] = (char)c;
         } else if (c == '\n') {
             buf[n++] = '\\';
             buf[n++] = 'n';
-        } else if (c < 0x20) {
+        } else if (c < 0x20 || c == 0x7f || len == 0) {
+            /* control characters, and bytes that are not UTF-8 (as U+0080..U+00FF) */
             n += (size_t)snprintf(buf + n, size - n, "\\u%04x", c);
+            len = 1;
         } else {
-            buf[n++] = (char)c;
+            memcpy(buf + n, p, len);
+            n += len;
         }
+        p += len;
     }
     if (size)
         buf[n < size ? n : size - 1] = '\0';
     return n;
+}
+
+/* Appends to a record body; `full` once something did not fit. */
+struct body {
+    char *buf;
+    size_t size, n;
+    bool full;
+};
+
+static void put(struct body *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct body *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int m = b->full ? -1 : vsnprintf(b->buf + b->n, b->size - b->n, fmt, ap);
+    va_end(ap);
+    if (m < 0 || (size_t)m >= b->size - b->n)
+        b->full = true;
+    else
+        b->n += (size_t)m;
+}
+
+static void put_string(struct body *b, const char *s)
+{
+    char esc[SIM_TRACE_LINE_MAX];
+    size_t len = sim_json_escape(s ? s : "", esc, sizeof esc);
+    if (s && strlen(s) * 6 + 8 > sizeof esc && len + 8 >= sizeof esc)
+        b->full = true; /* the escaped text was cut: do not write half a string */
+    put(b, "\"%s\"", esc);
+}
+
+size_t sim_trace_encode_fields(const struct cs_field *fields, size_t count, char *buf, size_t size)
+{
+    struct body b = {buf, size, 0, false};
+    for (size_t i = 0; i < count && !b.full; i++) {
+        const struct cs_field *f = &fields[i];
+        if (i > 0)
+            put(&b, ",");
+        put_string(&b, f->key);
+        put(&b, ":");
+        switch (f->type) {
+        case CS_FIELD_STR: put_string(&b, f->v.s); break;
+        case CS_FIELD_INT: put(&b, "%lld", (long long)f->v.i); break;
+        case CS_FIELD_UINT: put(&b, "%llu", (unsigned long long)f->v.u); break;
+        case CS_FIELD_BOOL: put(&b, "%s", f->v.b ? "true" : "false"); break;
+        default: put(&b, "null"); break;
+        }
+    }
+    if (b.full) /* never half a record: say it was cut instead */
+        snprintf(buf, size, "\"cut\":true");
+    return strlen(buf);
 }
 
 void sim_trace_record(struct sim_trace *t, cs_time now, const char *node, const char *kind,
@@ -65,20 +135,21 @@ void sim_trace_record(struct sim_trace *t, cs_time now, const char *node, const 
 {
     if (!t->on)
         return;
-    char line[SIM_TRACE_LINE_MAX];
+    char line[SIM_TRACE_LINE_MAX], id[256];
+    sim_json_escape(node ? node : "-", id, sizeof id);
     int n = snprintf(line, sizeof line, "{\"t\":%lld,\"node\":\"%s\",\"kind\":\"%s\"",
-                     (long long)now, node ? node : "-", kind);
+                     (long long)now, id, kind);
     if (fields[0]) {
         va_list ap;
         va_start(ap, fields);
         int m = vsnprintf(line + n + 1, sizeof line - (size_t)n - 3, fields, ap);
         va_end(ap);
+        if (m > 0 && (size_t)(n + 1 + m) > sizeof line - 3) /* never half a record */
+            m = snprintf(line + n + 1, sizeof line - (size_t)n - 3, "\"cut\":true");
         if (m > 0) { /* a format may well produce nothing: then no comma */
             line[n] = ',';
             n += 1 + m;
         }
-        if ((size_t)n > sizeof line - 3)
-            n = (int)sizeof line - 3; /* cut an oversized record */
     }
     line[n++] = '}';
     line[n++] = '\n';

@@ -47,7 +47,14 @@ uint64_t sim_trace_digest(const struct sim_trace *t);
  * the count. */
 size_t sim_trace_last(const struct sim_trace *t, const char **out, size_t max);
 
-/* Writes `s` as a JSON string body (escaped, without quotes) into buf. */
+/* Writes `s` as a JSON string body (escaped, without quotes) into buf:
+ * quotes, backslashes and control characters escaped, valid UTF-8 kept,
+ * any other byte written as the code point of the same value (U+0080 to
+ * U+00FF), so the line is always valid JSON. */
 size_t sim_json_escape(const char *s, char *buf, size_t size);
+
+/* Encodes typed trace fields (core/env.h) as a JSON object body into buf;
+ * a body that does not fit becomes `"cut":true`, never half a string. */
+size_t sim_trace_encode_fields(const struct cs_field *fields, size_t count, char *buf, size_t size);
 
 #endif

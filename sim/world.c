@@ -171,7 +171,12 @@ static void check_internal(struct sim_world *w, struct sim_node *n)
     char at[32];
     sim_duration_format(w->now, at, sizeof at);
     snprintf(w->internal_failure, sizeof w->internal_failure, "node %s at %s: %s", n->id, at, why);
-    sim_trace_event(&w->trace, w->now, n->id, "internal_failure", "\"why\":\"%s\"", why);
+    if (w->trace.on) {
+        char body[SIM_TRACE_LINE_MAX];
+        const struct cs_field field = CS_FSTR("why", why);
+        sim_trace_encode_fields(&field, 1, body, sizeof body);
+        sim_trace_event(&w->trace, w->now, n->id, "internal_failure", "%s", body);
+    }
     w->stop_requested = true;
 }
 

@@ -7,6 +7,8 @@
 #include "tests.h"
 #include "tracker_harness.h"
 
+#include "../sim/trace.h"
+
 #include "../core/ring.h"
 #include "../core/wire.h"
 
@@ -69,11 +71,11 @@ static uint64_t fake_random(struct cs_env *env)
 }
 
 /* cs_env.trace: keeps the last trace event and counts them. */
-static void fake_trace(struct cs_env *env, const char *kind, const char *fields)
+static void fake_trace(struct cs_env *env, const char *kind, const struct cs_field *fields, size_t count)
 {
     struct hnode *n = env_node(env);
     snprintf(n->last_trace_kind, sizeof n->last_trace_kind, "%s", kind);
-    snprintf(n->last_trace, sizeof n->last_trace, "%s", fields);
+    sim_trace_encode_fields(fields, count, n->last_trace, sizeof n->last_trace);
     n->trace_count++;
 }
 

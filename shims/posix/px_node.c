@@ -136,9 +136,9 @@ static uint64_t env_random(struct cs_env *env)
     return v;
 }
 
-static void env_trace(struct cs_env *env, const char *kind, const char *fields)
+static void env_trace(struct cs_env *env, const char *kind, const struct cs_field *fields, size_t count)
 {
-    (void)env, (void)kind, (void)fields;
+    (void)env, (void)kind, (void)fields, (void)count; /* the daemon logs, it does not trace */
 }
 
 static void env_stopped(struct cs_env *env)

@@ -82,10 +82,14 @@ static uint64_t env_random_u64(struct cs_env *env)
     return pcg32_next64(&node_of(env)->rng);
 }
 
-static void env_trace(struct cs_env *env, const char *kind, const char *fields)
+static void env_trace(struct cs_env *env, const char *kind, const struct cs_field *fields, size_t count)
 {
     struct sim_node *n = node_of(env);
-    sim_trace_event(&n->world->trace, n->world->now, n->id, kind, "%s", fields);
+    if (!n->world->trace.on)
+        return;
+    char body[SIM_TRACE_LINE_MAX];
+    sim_trace_encode_fields(fields, count, body, sizeof body);
+    sim_trace_event(&n->world->trace, n->world->now, n->id, kind, "%s", body);
 }
 
 static void env_log(struct cs_env *env, enum cs_log_level level, const char *line)
