@@ -38,6 +38,7 @@ struct conn *conn_new(struct cs_env *env, const struct conn_config *cfg, const c
     c->creation = creation;
     cs_auth_key(cfg->secret, &c->key);
     cs_auth_tag_key(&c->key, CS_AUTH_PROOF_PURPOSE, &c->proof_key);
+    c->source_seed = XXH3_64bits(c->proof_key.bytes, sizeof c->proof_key.bytes);
     cs_idmap_init(&c->link_index);
     cs_idmap_init(&c->query_peer);
     cs_strmap_init(&c->peer_index);

@@ -41,8 +41,7 @@ static size_t max_per_source(const struct conn *c)
  * with a member's. */
 static uint32_t source_key_of(const struct conn *c, const struct cs_addr *a)
 {
-    uint64_t seed = XXH3_64bits(c->proof_key.bytes, sizeof c->proof_key.bytes);
-    uint64_t h = XXH3_64bits_withSeed(a->ip, a->family == 6 ? 8 : 4, seed) ^ a->family;
+    uint64_t h = XXH3_64bits_withSeed(a->ip, a->family == 6 ? 8 : 4, c->source_seed) ^ a->family;
     uint32_t key = (uint32_t)(h ^ h >> 32);
     return key ? key : 1;
 }

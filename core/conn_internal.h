@@ -107,6 +107,7 @@ struct conn {
     int32_t *pending;      /* inbound links that have not proven the secret */
     size_t pending_count, pending_cap;
     struct cs_idmap pending_by_source; /* source key -> pending links from it */
+    uint64_t source_seed;  /* hashes source addresses (from the cluster key) */
     struct cs_strmap claims; /* name without a peer record -> the first unproven
                                 inbound link claiming it */
     size_t up_count;

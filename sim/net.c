@@ -250,7 +250,7 @@ int sim_net_send(struct sim_world *w, uint32_t node, cs_link_id id, const void *
     void *copy = NULL;
     if (len > SIM_EVENT_INLINE && !(copy = malloc(len)))
         return -1;
-    if (w->adversary)
+    if (__builtin_expect(w->adversary != NULL, 0))
         sim_adversary_sniff(w, id, data, len);
     cs_time delay = sim_dist_sample(&w->sc->net.latency, &w->rng_network);
     struct sim_event ev = {.time = fifo_time(w, l, end, delay), .kind = SEV_LINK_MSG,

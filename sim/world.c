@@ -180,17 +180,28 @@ static void check_internal(struct sim_world *w, struct sim_node *n)
     w->stop_requested = true;
 }
 
+/* Delivery when an adversary runs or checks are on (kept out of the
+ * common path, which inlines into every caller). */
+__attribute__((noinline)) static void deliver_watched(struct sim_world *w, struct sim_node *n,
+                                                      const struct cs_event *ev)
+{
+    if (w->adversary && sim_adversary_event(w, n->index, ev))
+        return;
+    w->proto->handle(n->instance, ev);
+    if (w->opt.check_internal && w->proto->check && !w->internal_failure[0])
+        check_internal(w, n);
+}
+
 bool sim_deliver(struct sim_world *w, uint32_t node, uint32_t incarnation, const struct cs_event *ev)
 {
     struct sim_node *n = &w->nodes[node];
     if (!sim_node_alive(n) || n->incarnation != incarnation || !n->instance)
         return false;
     n->events_handled++;
-    if (w->adversary && sim_adversary_event(w, node, ev))
-        return true;
-    w->proto->handle(n->instance, ev);
-    if (w->opt.check_internal && w->proto->check && !w->internal_failure[0])
-        check_internal(w, n);
+    if (__builtin_expect(w->adversary != NULL || w->opt.check_internal, 0))
+        deliver_watched(w, n, ev);
+    else
+        w->proto->handle(n->instance, ev);
     return true;
 }
 
@@ -542,7 +553,8 @@ static cs_time monotonic_now(void)
     return CS_SEC(ts.tv_sec) + ts.tv_nsec;
 }
 
-/* True (and the run stopped, the budget named) when a budget is spent. */
+/* True (and the run stopped, the budget named) when a budget is spent;
+ * the run loop asks every 65,536 events and when the event budget is due. */
 static bool budget_spent(struct sim_world *w)
 {
     uint64_t max_events = w->sc->limits.max_events;
@@ -565,8 +577,9 @@ void sim_world_run_until(struct sim_world *w, cs_time t)
     struct sim_event ev;
     if (w->wall_started == 0)
         w->wall_started = monotonic_now();
+    uint64_t max_events = w->sc->limits.max_events;
     while (!w->stop_requested && sim_evq_peek_time(&w->queue) <= t) {
-        if (budget_spent(w))
+        if (((w->stats.events & 0xffff) == 0 || w->stats.events >= max_events) && budget_spent(w))
             break;
         sim_evq_pop(&w->queue, &ev);
         w->now = ev.time;
