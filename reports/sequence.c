@@ -357,12 +357,13 @@ static bool too_big(struct sq *s, char *err, size_t err_size)
     if (assign_lanes(s) != 0)
         return false; /* draw reports it */
     double bytes = (double)s->nrows * (double)(SQ_TIME_COLS + s->nlanes * s->width + SQ_TAIL);
-    if (bytes <= SEQUENCE_OUTPUT_MAX)
+    size_t max = s->opt->max_bytes ? s->opt->max_bytes : SEQUENCE_OUTPUT_MAX;
+    if (bytes <= (double)max)
         return false;
     snprintf(err, err_size,
-             "the chart would take about %.0f MB (%zu rows across %zu nodes; at most %u MB): narrow it with "
+             "the chart would take about %.1f MB (%zu rows across %zu nodes; at most %.1f MB): narrow it with "
              "--node, --from, --to",
-             bytes / 1e6, s->nrows, s->nlanes, SEQUENCE_OUTPUT_MAX >> 20);
+             bytes / 1e6, s->nrows, s->nlanes, (double)max / 1e6);
     return true;
 }
 

@@ -22,6 +22,7 @@ struct sequence_options {
     const char *node; /* only messages to or from this node and its notes; NULL: every node */
     int64_t from, to; /* time window in ns, both included (a message by its send time) */
     size_t limit;     /* refuse more messages than this; 0: SEQUENCE_DEFAULT_LIMIT */
+    size_t max_bytes; /* refuse a chart larger than this; 0: SEQUENCE_OUTPUT_MAX */
 };
 
 /* Prints the chart of the trace at `trace_path` to `out`.  0 on success;

@@ -480,7 +480,17 @@ static void test_sequence_limit_and_errors(void **state)
     opt.limit = 27;
     text = chart(trace, &opt, &rc, err, sizeof err);
     assert_int_equal(rc, 0);
+    size_t drawn = strlen(text);
     free(text);
+    /* The output bound: a chart bigger than max_bytes is refused before a
+     * byte is written (so a huge trace cannot fill a disk). */
+    opt.max_bytes = drawn / 2;
+    text = chart(trace, &opt, &rc, err, sizeof err);
+    assert_int_equal(rc, -2);
+    assert_string_equal(text, "");
+    assert_non_null(strstr(err, "narrow it with --node, --from, --to"));
+    free(text);
+    opt.max_bytes = 0;
     write_text(trace, "{\"t\":0,\"node\":\"-\",\"kind\":\"run\"}\nnot json\n");
     text = chart(trace, &opt, &rc, err, sizeof err);
     assert_int_equal(rc, -1);
