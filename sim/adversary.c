@@ -8,6 +8,7 @@
 #include "adversary.h"
 
 #include "../core/conn.h"
+#include "../core/grow.h"
 #include "../core/idmap.h"
 #include "../core/wire.h"
 #include "net.h"
@@ -52,14 +53,8 @@ static void open_one(struct sim_world *w, const struct sc_adversary *adv, uint32
     struct sim_adversary *s = get(w);
     if (!s)
         return;
-    if (s->count == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        struct adv_link *l = realloc(s->links, cap * sizeof *l);
-        if (!l)
-            return;
-        s->links = l;
-        s->cap = cap;
-    }
+    if (cs_grow((void **)&s->links, &s->cap, s->count + 1, sizeof *s->links) != 0)
+        return;
     cs_link_id id = sim_net_connect(w, adv->host, &w->nodes[target].addr);
     if (!id)
         return;
