@@ -8,6 +8,7 @@
  * Anything else is counted as malformed, logged, and its link closed.
  */
 #include "ping.h"
+#include "timer_tag.h"
 
 #include "idmap.h"
 
@@ -16,7 +17,8 @@
 #include <string.h>
 
 enum { MSG_HELLO = 1, MSG_PING, MSG_PONG, MSG_DPING };
-enum { TAG_POLL = 1, TAG_PING = 2 };
+#define TAG_POLL CS_TAG(CS_TAG_PING, 1, 0) /* kinds named in timer_tag.c */
+#define TAG_PING CS_TAG(CS_TAG_PING, 2, 0)
 
 struct ping_peer {
     struct cs_addr addr;

@@ -9,12 +9,14 @@
 #ifndef CS_TIMER_TAG_H
 #define CS_TIMER_TAG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum cs_tag_module {
     CS_TAG_CONN = 1, /* the connection layer (core/conn.c) */
     CS_TAG_MEM = 2,  /* membership topologies (core/membership.c) */
     CS_TAG_TRK = 3,  /* the tracker (core/tracker*.c) */
+    CS_TAG_PING = 4, /* the ping test protocol (core/ping.c) */
 };
 
 /* A tag of `module` for timer `kind` with a 48-bit argument. */
@@ -25,5 +27,10 @@ enum cs_tag_module {
 #define CS_TAG_MODULE_OF(tag) ((unsigned)((uint64_t)(tag) >> 56))
 #define CS_TAG_KIND_OF(tag) ((unsigned)(((uint64_t)(tag) >> 48) & 0xff))
 #define CS_TAG_ARG_OF(tag) ((uint64_t)(tag) & 0xffffffffffffULL)
+
+/* The tag's module and timer kind by name ("tracker.cluster_join",
+ * "conn.setup"; "module7.kind2" for numbers nobody assigned), as traces
+ * show them.  Returns buf. */
+const char *cs_tag_name(uint64_t tag, char *buf, size_t size);
 
 #endif

@@ -127,8 +127,9 @@ void sim_dns_outage(struct sim_world *w, enum cs_dns_status mode, cs_time durati
         return;
     cs_time until = duration > 0 ? w->now + duration : CS_TIME_NEVER;
     dns->outages[dns->outage_count++] = (struct sim_dns_outage){w->now, until, mode};
-    sim_trace_event(&w->trace, w->now, NULL, "dns_outage", "\"mode\":%d,\"until\":%lld", (int)mode,
-                    (long long)until);
+    static const char *const modes[] = {"ok", "nxdomain", "servfail", "timeout"};
+    sim_trace_event(&w->trace, w->now, NULL, "dns_outage", "\"mode\":\"%s\",\"until\":%lld",
+                    (unsigned)mode < 4 ? modes[mode] : "?", (long long)until);
 }
 
 void sim_dns_flush_cache(struct sim_world *w, uint32_t node)

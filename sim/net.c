@@ -124,7 +124,9 @@ static void notify_down(struct sim_world *w, cs_link_id id, int end, enum cs_lin
     struct sim_node *n = &w->nodes[node];
     if (!sim_node_alive(n) || n->incarnation != l->end_inc[end])
         return;
-    sim_trace_event(&w->trace, w->now, n->id, "link_down", "\"link\":%u,\"reason\":%d", id, (int)why);
+    static const char *const reasons[] = {"?", "refused", "timeout", "closed", "broken"};
+    sim_trace_event(&w->trace, w->now, n->id, "link_down", "\"link\":%u,\"reason\":\"%s\"", id,
+                    (unsigned)why < 5 ? reasons[why] : "?");
     struct cs_event ce = {.type = CS_EV_LINK_DOWN};
     ce.u.link_down.link = id;
     ce.u.link_down.reason = why;

@@ -12,6 +12,7 @@
 #include "world.h"
 
 #include "../core/ring.h"
+#include "../core/timer_tag.h"
 #include "adversary.h"
 #include "check.h"
 #include "explore.h"
@@ -276,8 +277,12 @@ cs_timer_id sim_timer_start(struct sim_world *w, uint32_t node, cs_time delay, u
     };
     if (sim_schedule(w, &ev) < 0)
         return 0;
-    sim_trace_event(&w->trace, w->now, n->id, "timer_set", "\"timer\":%u,\"tag\":%llu,\"at\":%lld",
-                    id, (unsigned long long)tag, (long long)ev.time);
+    if (w->trace.on) {
+        char name[48];
+        sim_trace_event(&w->trace, w->now, n->id, "timer_set", "\"timer\":%u,\"tag\":\"%s\",\"arg\":%llu,\"at\":%lld",
+                        id, cs_tag_name(tag, name, sizeof name), (unsigned long long)CS_TAG_ARG_OF(tag),
+                        (long long)ev.time);
+    }
     return id;
 }
 
@@ -304,8 +309,11 @@ static void fire_timer(struct sim_world *w, const struct sim_event *ev)
     if (!sim_node_alive(n) || n->incarnation != ev->incarnation)
         return;
     w->stats.timers_fired++;
-    sim_trace_event(&w->trace, w->now, n->id, "timer_fire", "\"timer\":%u,\"tag\":%llu", ev->id,
-                    (unsigned long long)ev->tag);
+    if (w->trace.on) {
+        char name[48];
+        sim_trace_event(&w->trace, w->now, n->id, "timer_fire", "\"timer\":%u,\"tag\":\"%s\",\"arg\":%llu",
+                        ev->id, cs_tag_name(ev->tag, name, sizeof name), (unsigned long long)CS_TAG_ARG_OF(ev->tag));
+    }
     struct cs_event ce = {.type = CS_EV_TIMER};
     ce.u.timer.id = ev->id;
     ce.u.timer.tag = ev->tag;

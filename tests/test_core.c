@@ -10,6 +10,7 @@
 #include "../core/idmap.h"
 #include "../core/wire.h"
 #include "../core/ping.h"
+#include "../core/timer_tag.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -352,7 +353,7 @@ static void test_ping_settles_on_pong(void **state)
     const uint8_t hello[] = {1, 12, 'a', 'p', 'p', '@', '1', '0', '.', '0', '.', '0', '.', '2'};
     deliver_msg(p, link, hello, sizeof hello);
     struct cs_event tick = {.type = CS_EV_TIMER};
-    tick.u.timer.tag = 2; /* ping tick */
+    tick.u.timer.tag = CS_TAG(CS_TAG_PING, 2, 0); /* ping tick */
     ping_proto.handle(p, &tick);
     assert_int_equal(f.last_sent[0], 2);
     uint8_t pong[9];
