@@ -14,7 +14,7 @@
 #include <string.h>
 #include <xxhash.h>
 
-#define TRACE_FORMAT 1
+#define TRACE_FORMAT 2 /* 2: timers, link-down reasons, DNS outage modes and nodedown reasons by name; strings escaped */
 
 struct tc {
     const char *path;

@@ -48,7 +48,7 @@ int report_traced_run(const struct scenario *sc, uint64_t seed, const char *trac
         char file[2 * sizeof sc->path + 16], name[2 * sizeof sc->name + 16];
         sim_json_escape(sc->path, file, sizeof file); /* a path may hold any byte */
         sim_json_escape(sc->name, name, sizeof name); /* so may a name taken from it */
-        fprintf(f, "{\"t\":0,\"node\":\"-\",\"kind\":\"run\",\"format\":1,\"scenario\":\"%s\","
+        fprintf(f, "{\"t\":0,\"node\":\"-\",\"kind\":\"run\",\"format\":2,\"scenario\":\"%s\","
                    "\"file\":\"%s\",\"seed\":%llu}\n",
                 name, file, (unsigned long long)seed);
     }

@@ -42,7 +42,7 @@ static void record_run(const char *file, const char *path)
         fail_msg("%s", err);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "{\"t\":0,\"node\":\"-\",\"kind\":\"run\",\"format\":1,\"scenario\":\"%s\",\"file\":\"%s\",\"seed\":%llu}\n",
+    fprintf(f, "{\"t\":0,\"node\":\"-\",\"kind\":\"run\",\"format\":2,\"scenario\":\"%s\",\"file\":\"%s\",\"seed\":%llu}\n",
             sc.name, file, (unsigned long long)sc.seed);
     struct run_options opt = {.seed = sc.seed, .trace_file = f};
     struct run_result r;
@@ -259,7 +259,7 @@ static void test_export_partition_windows(void **state)
 /* ---- Perfetto export of hand-made traces ---- */
 
 static const char *const hand_trace =
-    "{\"t\":0,\"node\":\"-\",\"kind\":\"run\",\"format\":1,\"scenario\":\"hand\",\"file\":\"hand.yaml\",\"seed\":7}\n"
+    "{\"t\":0,\"node\":\"-\",\"kind\":\"run\",\"format\":2,\"scenario\":\"hand\",\"file\":\"hand.yaml\",\"seed\":7}\n"
     "{\"t\":0,\"node\":\"n1\",\"kind\":\"node_start\",\"name\":\"app@10.0.0.1\",\"inc\":1}\n"
     "{\"t\":0,\"node\":\"n2\",\"kind\":\"node_start\",\"name\":\"app@10.0.0.2\",\"inc\":1}\n"
     "{\"t\":1000,\"node\":\"-\",\"kind\":\"action\",\"action\":\"partition\",\"nodes\":[\"n1\"],\"peers\":[\"n2\"],\"until\":5000}\n"

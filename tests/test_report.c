@@ -18,7 +18,7 @@
 #include "../reports/report_model.h"
 
 static const char trace_text[] =
-    "{\"t\":0,\"node\":\"-\",\"kind\":\"run\",\"format\":1,\"scenario\":\"hand\",\"file\":\"hand.yaml\",\"seed\":7}\n"
+    "{\"t\":0,\"node\":\"-\",\"kind\":\"run\",\"format\":2,\"scenario\":\"hand\",\"file\":\"hand.yaml\",\"seed\":7}\n"
     "{\"t\":0,\"node\":\"n2\",\"kind\":\"node_start\",\"name\":\"app@10.0.0.2\",\"inc\":1}\n"
     "{\"t\":0,\"node\":\"n1\",\"kind\":\"node_start\",\"name\":\"app@10.0.0.1\",\"inc\":1}\n"
     "{\"t\":1000,\"node\":\"n1\",\"kind\":\"trk_send\",\"to\":\"app@10.0.0.2\",\"type\":\"sync\"}\n"
