@@ -11,6 +11,7 @@
 #include "../core/wire.h"
 #include "../core/ping.h"
 #include "../core/timer_tag.h"
+#include "../core/json_text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -331,6 +332,24 @@ static void test_ping_rejects_bad_frames(void **state)
     ping_proto.destroy(p);
 }
 
+/* The one JSON escaper: every output is valid JSON, valid UTF-8 passes
+ * through, other bytes become U+0080..U+00FF, nothing is cut mid-escape. */
+static void test_json_escape(void **state)
+{
+    (void)state;
+    char out[64];
+    cs_json_escape("a\"b\\c\td\x01" "e\n", out, sizeof out);
+    assert_string_equal(out, "a\\\"b\\\\c\\u0009d\\u0001e\\n");
+    cs_json_escape("caf\xc3\xa9 \xe2\x98\x83", out, sizeof out); /* valid UTF-8 kept */
+    assert_string_equal(out, "caf\xc3\xa9 \xe2\x98\x83");
+    cs_json_escape("x\xff\xc3(\xc0\xaf\xed\xa0\x80", out, sizeof out); /* invalid, overlong, surrogate */
+    assert_string_equal(out, "x\\u00ff\\u00c3(\\u00c0\\u00af\\u00ed\\u00a0\\u0080");
+    char tiny[10];
+    size_t n = cs_json_escape("\x01\x02\x03", tiny, sizeof tiny); /* room for one escape only */
+    assert_int_equal(n, 6);
+    assert_string_equal(tiny, "\\u0001");
+}
+
 static void test_ping_settles_on_pong(void **state)
 {
     (void)state;
@@ -385,6 +404,7 @@ int test_core_run(void)
         cmocka_unit_test(test_random_below_range),
         cmocka_unit_test(test_ping_rejects_bad_frames),
         cmocka_unit_test(test_ping_settles_on_pong),
+        cmocka_unit_test(test_json_escape),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "px_control.h"
 
+#include "../../core/json_text.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -53,20 +55,6 @@ struct px_control {
     uint64_t strangers;        /* connections from other users, closed at once */
 };
 
-static void json_escape(const char *in, char *out, size_t size)
-{
-    size_t o = 0;
-    for (; *in && o + 7 < size; in++) {
-        unsigned char ch = (unsigned char)*in;
-        if (ch == '"' || ch == '\\')
-            o += (size_t)snprintf(out + o, size - o, "\\%c", ch);
-        else if (ch < 0x20)
-            o += (size_t)snprintf(out + o, size - o, "\\u%04x", ch);
-        else
-            out[o++] = (char)ch;
-    }
-    out[o] = '\0';
-}
 
 /* Queues an answer line; px_control_flush writes them, many per call. */
 static void send_line(struct client *cl, const char *line)
@@ -259,7 +247,7 @@ static void request(struct px_control *c, size_t i, char *line)
         if (n < 0)
             big[0] = '\0';
         if (dump)
-            json_escape(big, esc, sizeof esc);
+            cs_json_escape(big, esc, sizeof esc);
         char *out = malloc(strlen(dump ? esc : big) + 32);
         if (!out)
             return;
@@ -340,8 +328,8 @@ void px_control_reply(struct px_control *c, const char *op, const char *name, co
     if (!cl)
         return; /* the client left meanwhile */
     char e_name[300], e_owner[300], line[1024];
-    json_escape(name ? name : "", e_name, sizeof e_name);
-    json_escape(owner ? owner : "", e_owner, sizeof e_owner);
+    cs_json_escape(name ? name : "", e_name, sizeof e_name);
+    cs_json_escape(owner ? owner : "", e_owner, sizeof e_owner);
     snprintf(line, sizeof line, "{\"op\":\"%s\",\"name\":\"%s\",\"status\":\"%s\",\"owner\":\"%s\",\"value\":%" PRId64 "}\n",
              op, e_name, status, e_owner, value);
     send_line(cl, line);
