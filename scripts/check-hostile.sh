@@ -13,7 +13,10 @@
 #   4. a daemon limited to 64 descriptors with 120 idle connections keeps
 #      its control socket answering and does not spin;
 #   5. the control socket: mode 0600 under umask 000, another user is
-#      refused, a path owned by someone else is never replaced.
+#      refused, a path owned by someone else is never replaced;
+#   6. registry names with quotes, backslashes, non-ASCII and non-UTF-8
+#      bytes: every control answer is valid JSON with the name back, and
+#      /state still answers.
 # Every process it starts is killed on exit, by PID.
 set -u
 bin=${1:?usage: check-hostile.sh CLUSTERD}
@@ -124,3 +127,24 @@ if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then chown nobody "$dir/squ
     > "$dir/squat.log" 2>&1 && fail "clusterd replaced a path it does not own"
 grep -q "refusing to replace it" "$dir/squat.log" || fail "no clear refusal: $(cat "$dir/squat.log")"
 echo "ok   control socket: 0600 under umask 000, other users refused, squatted path refused"
+
+# 6. Names no answer may break on, through the control socket and /state.
+python3 - "$dir/n1.sock" <<'PY' || fail "a control answer about a hostile name was not valid JSON or lost the name"
+import json, socket, sys
+def ask(line):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(3)
+    s.connect(sys.argv[1])
+    s.sendall(line)
+    data = b""
+    while not data.endswith(b"\n"):
+        data += s.recv(4096)
+    return json.loads(data)
+for raw, want in ((b'my"pro\\c caf\xc3\xa9', 'my"pro\\c caf\u00e9'), (b"bad\xffbyte", "bad\u00ffbyte")):
+    a = ask(b"register\t" + raw + b"\t\t0\n")
+    assert a["name"] == want and a["status"] == "ok", a
+    assert ask(b"whereis\t" + raw + b"\n")["name"] == want
+PY
+code=$(curl -s -m 3 -o "$dir/state.txt" -w "%{http_code}" "http://127.0.0.1:$((port + 11))/state")
+[ "$code" = 200 ] && grep -q "registered: " "$dir/state.txt" || fail "/state after hostile names: $code"
+echo "ok   hostile names through the control socket (valid JSON, names back; a non-UTF-8 byte as U+00FF) and /state"
