@@ -13,7 +13,7 @@
 Frames are 4-byte big-endian lengths then the bytes (shims/posix/px_links.c);
 the HELLO layout is core/conn_handshake.c's.
 """
-import socket, struct, sys, time
+import select, socket, struct, sys, time
 
 
 def frame(b):
@@ -93,16 +93,42 @@ def idle(host, port, n, src, seconds):
         s.close()
 
 
-def request(host, port, data):
+def request_once(host, port, data):
+    """Sends `data` while watching for the answer: a server that refuses an
+    oversized request answers and closes before it has read everything, so
+    a send may fail with EPIPE after the answer arrived."""
     s = conn(host, port)
+    s.setblocking(False)
     t = time.time()
-    try:
-        s.sendall(data)
-        line = s.recv(200).split(b"\r\n")[0].decode()
-    except OSError as e:
-        line = "error: %s" % e
+    sent, answer = 0, b""
+    while time.time() - t < 3 and b"\r\n" not in answer:
+        readable, writable, _ = select.select([s], [s] if sent < len(data) else [], [], 0.5)
+        try:
+            if readable:
+                chunk = s.recv(200)
+                if not chunk:
+                    break
+                answer += chunk
+            elif writable:
+                sent += s.send(data[sent:sent + 65536])
+        except (BrokenPipeError, ConnectionResetError):
+            sent = len(data)  # the server stopped reading: look for its answer
+            try:
+                answer += s.recv(200)
+            except OSError:
+                break
     s.close()
+    line = answer.split(b"\r\n")[0].decode(errors="replace") or "error: no answer"
     return line, time.time() - t
+
+
+def request(host, port, data):
+    # An answer lost to the reset that follows it is retried, twice at most.
+    for _ in range(3):
+        line, secs = request_once(host, port, data)
+        if line.startswith("HTTP/"):
+            break
+    return line, secs
 
 
 def http(host, port):
