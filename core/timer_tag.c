@@ -15,9 +15,9 @@ static const char *const conn_kinds[] = {[TIMER_SETUP] = "setup", [TIMER_TICK] =
 static const char *const mem_kinds[] = {[MT_POLL] = "poll", [MT_GOSSIP] = "gossip",
                                         [MT_SERIAL_GUARD] = "serial_guard"};
 static const char *const trk_kinds[] = {
-    [TT_START] = "start", [TT_CLUSTER_JOIN] = "cluster_join", [TT_ANTI_ENTROPY] = "anti_entropy",
-    [TT_RETRY_CHECK] = "retry_check", [TT_SYNC_TIMEOUT] = "sync_timeout", [TT_CALL_TIMEOUT] = "call_timeout",
-    [TT_ORPHANS] = "orphans", [TT_BATCH_FLUSH] = "batch_flush"};
+    [TRK_TIMER_START] = "start", [TRK_TIMER_CLUSTER_JOIN] = "cluster_join", [TRK_TIMER_ANTI_ENTROPY] = "anti_entropy",
+    [TRK_TIMER_RETRY_CHECK] = "retry_check", [TRK_TIMER_SYNC_TIMEOUT] = "sync_timeout", [TRK_TIMER_CALL_TIMEOUT] = "call_timeout",
+    [TRK_TIMER_ORPHANS] = "orphans", [TRK_TIMER_BATCH_FLUSH] = "batch_flush"};
 static const char *const ping_kinds[] = {[1] = "poll", [2] = "ping"};
 
 static const struct {

@@ -193,11 +193,11 @@ uint32_t trk_random_node(struct tracker *t)
 const char *trk_msg_name(unsigned type)
 {
     static const char *const names[] = {
-        [M_CHECK] = "check", [M_CHECK_REPLY] = "check_reply", [M_SYNC] = "sync",
-        [M_SYNC_RECV] = "sync_recv", [M_SYNC_ACK] = "sync_ack", [M_SYNC_ERR] = "sync_err",
-        [M_TRACK] = "track", [M_UNTRACK] = "untrack", [M_UPDATE_META] = "update_meta",
-        [M_HANDOFF] = "handoff", [M_REQUEST] = "request", [M_REPLY] = "reply", [M_SEND] = "send",
-        [M_KILL] = "kill", [M_BATCH] = "batch", [M_DIGEST] = "digest"};
+        [TRK_MSG_CHECK] = "check", [TRK_MSG_CHECK_REPLY] = "check_reply", [TRK_MSG_SYNC] = "sync",
+        [TRK_MSG_SYNC_RECV] = "sync_recv", [TRK_MSG_SYNC_ACK] = "sync_ack", [TRK_MSG_SYNC_ERR] = "sync_err",
+        [TRK_MSG_TRACK] = "track", [TRK_MSG_UNTRACK] = "untrack", [TRK_MSG_UPDATE_META] = "update_meta",
+        [TRK_MSG_HANDOFF] = "handoff", [TRK_MSG_REQUEST] = "request", [TRK_MSG_REPLY] = "reply", [TRK_MSG_SEND] = "send",
+        [TRK_MSG_KILL] = "kill", [TRK_MSG_BATCH] = "batch", [TRK_MSG_DIGEST] = "digest"};
     return type < sizeof names / sizeof *names && names[type] ? names[type] : "unknown";
 }
 
@@ -363,7 +363,7 @@ void trk_start(struct tracker *t)
     cs_time jitter = t->cfg.start_jitter > 0
                          ? (cs_time)cs_random_below(t->env, (uint64_t)t->cfg.start_jitter + 1)
                          : 0;
-    t->env->timer_start(t->env, t->cfg.start_delay + jitter, TRK_TAG(TT_START, 0));
+    t->env->timer_start(t->env, t->cfg.start_delay + jitter, TRK_TAG(TRK_TIMER_START, 0));
 }
 
 void trk_nodeup(struct tracker *t, const char *peer)
@@ -388,7 +388,7 @@ static void answer_check(struct tracker *t, const char *peer, uint8_t attempt)
     uint8_t buf[3 + TRK_CONTENT_DIGEST_LEN];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, M_CHECK_REPLY);
+    cs_put_u8(&w, TRK_MSG_CHECK_REPLY);
     cs_put_u8(&w, t->running && !t->stopping);
     cs_put_u8(&w, attempt);
     struct trk_content_digest d;
@@ -404,7 +404,7 @@ void trk_message(struct tracker *t, const char *peer, const uint8_t *data, size_
         return;
     }
     /* The remote check is answered by the node itself, tracker up or not. */
-    if (data[0] == M_CHECK) {
+    if (data[0] == TRK_MSG_CHECK) {
         answer_check(t, peer, len > 1 ? data[1] : 0);
         return;
     }
@@ -430,7 +430,7 @@ bool trk_handle(struct tracker *t, const struct cs_event *ev)
 {
     if (ev->type != CS_EV_TIMER || CS_TAG_MODULE_OF(ev->u.timer.tag) != CS_TAG_TRK)
         return false;
-    if (CS_TAG_KIND_OF(ev->u.timer.tag) == TT_START) {
+    if (CS_TAG_KIND_OF(ev->u.timer.tag) == TRK_TIMER_START) {
         t->running = true;
         cs_logf(t->env, CS_LOG_INFO, "[swarm on %s] [tracker:init] started (%s mode)", t->self,
                 t->cfg.mode == TRK_SWARM ? "swarm" : "fixed");
@@ -448,7 +448,7 @@ bool trk_handle(struct tracker *t, const struct cs_event *ev)
 
 void trk_start_check(struct tracker *t, uint32_t peer, uint32_t attempt)
 {
-    uint8_t buf[2] = {M_CHECK, (uint8_t)attempt};
+    uint8_t buf[2] = {TRK_MSG_CHECK, (uint8_t)attempt};
     struct cs_writer w = {.buf = buf, .cap = 2, .len = 2};
     trk_send(t, peer, &w);
 }
@@ -630,11 +630,11 @@ bool trk_timer_can_progress(const struct tracker *t, uint64_t tag)
     if (CS_TAG_MODULE_OF(tag) != CS_TAG_TRK)
         return true;
     unsigned kind = CS_TAG_KIND_OF(tag);
-    if (t->cfg.mode == TRK_SWARM && t->state == TRK_TRACKING && kind == TT_ANTI_ENTROPY)
+    if (t->cfg.mode == TRK_SWARM && t->state == TRK_TRACKING && kind == TRK_TIMER_ANTI_ENTROPY)
         return t->node_count > 0; /* with no nodes the tick only re-arms itself */
-    if (t->cfg.mode == TRK_FIXED || t->state == TRK_TRACKING || kind == TT_START)
+    if (t->cfg.mode == TRK_FIXED || t->state == TRK_TRACKING || kind == TRK_TIMER_START)
         return true;
     /* Swarm: outside tracking only cluster_join (in cluster_wait) is
      * handled; every other timer is postponed and cannot move the state. */
-    return kind == TT_CLUSTER_JOIN && t->state == TRK_CLUSTER_WAIT;
+    return kind == TRK_TIMER_CLUSTER_JOIN && t->state == TRK_CLUSTER_WAIT;
 }

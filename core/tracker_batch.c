@@ -1,8 +1,8 @@
 /*
  * core/tracker_batch.c: replication batches (fixed mode, batch_window > 0).
  * The track / untrack / update_meta events a node broadcasts are appended
- * to one pending M_BATCH frame instead of going out as a frame each:
- *   M_BATCH count:u32 (type:u8 entry)*count
+ * to one pending TRK_MSG_BATCH frame instead of going out as a frame each:
+ *   TRK_MSG_BATCH count:u32 (type:u8 entry)*count
  * The frame goes to every node when the window ends, when it is full, and
  * before any other tracker message leaves or a node joins or leaves
  * `nodes`, so each link still carries this tracker's messages in the order
@@ -53,11 +53,11 @@ void trk_batch_add(struct tracker *t, const uint8_t *event, size_t len)
         trk_batch_flush(t);
     if (!t->batch_count) {
         cs_writer_init(&t->batch, t->batch_buf, BATCH_BYTES);
-        cs_put_u8(&t->batch, M_BATCH);
+        cs_put_u8(&t->batch, TRK_MSG_BATCH);
         cs_put_u32(&t->batch, 0);
         if (!t->batch_timer_armed) {
             t->batch_timer_armed = true;
-            t->env->timer_start(t->env, t->cfg.batch_window, TRK_TAG(TT_BATCH_FLUSH, 0));
+            t->env->timer_start(t->env, t->cfg.batch_window, TRK_TAG(TRK_TIMER_BATCH_FLUSH, 0));
         }
     }
     cs_put_bytes(&t->batch, event, len);
@@ -66,7 +66,7 @@ void trk_batch_add(struct tracker *t, const uint8_t *event, size_t len)
 
 static bool batchable(uint8_t type)
 {
-    return type == M_TRACK || type == M_UNTRACK || type == M_UPDATE_META;
+    return type == TRK_MSG_TRACK || type == TRK_MSG_UNTRACK || type == TRK_MSG_UPDATE_META;
 }
 
 #define LOOKAHEAD 8 /* events decoded (and their cells prefetched) ahead of the one applied */

@@ -26,13 +26,13 @@ static void send_digest(struct tracker *t, uint32_t peer)
 {
     struct trk_content_digest d;
     if (!trk_content_digest(t, &d)) {
-        push_to(t, peer, M_SYNC_RECV);
+        push_to(t, peer, TRK_MSG_SYNC_RECV);
         return;
     }
     uint8_t buf[1 + TRK_CONTENT_DIGEST_LEN];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, M_DIGEST);
+    cs_put_u8(&w, TRK_MSG_DIGEST);
     trk_put_content_digest(&w, &d);
     trk_send(t, peer, &w);
 }
@@ -53,7 +53,7 @@ void trk_fixed_node_checked(struct tracker *t, uint32_t peer, const struct trk_c
             t->stats.syncs_skipped++;
             send_digest(t, peer);
         } else {
-            push_to(t, peer, M_SYNC_RECV);
+            push_to(t, peer, TRK_MSG_SYNC_RECV);
         }
     }
     if (t->state == TRK_TRACKING)
@@ -74,41 +74,41 @@ static void on_digest(struct tracker *t, uint32_t from, struct cs_reader *r)
     else if (trk_content_matches(t, &d))
         t->stats.syncs_skipped++;
     else
-        push_to(t, from, M_SYNC_RECV);
+        push_to(t, from, TRK_MSG_SYNC_RECV);
 }
 
 static void fixed_timer(struct tracker *t, uint64_t tag)
 {
     switch (CS_TAG_KIND_OF(tag)) {
-    case TT_START:
+    case TRK_TIMER_START:
         trk_set_state(t, TRK_CLUSTER_WAIT);
         trk_take_connected(t, true);
-        t->env->timer_start(t->env, t->cfg.sync_nodes_timeout, TRK_TAG(TT_CLUSTER_JOIN, 0));
+        t->env->timer_start(t->env, t->cfg.sync_nodes_timeout, TRK_TAG(TRK_TIMER_CLUSTER_JOIN, 0));
         break;
-    case TT_CLUSTER_JOIN:
+    case TRK_TIMER_CLUSTER_JOIN:
         trk_set_state(t, TRK_TRACKING);
         for (size_t i = 0; i < t->node_count; i++)
-            push_to(t, t->nodes[i], M_SYNC_RECV);
+            push_to(t, t->nodes[i], TRK_MSG_SYNC_RECV);
         trk_topology_change(t);
         trk_arm_anti_entropy(t);
         break;
-    case TT_ANTI_ENTROPY:
+    case TRK_TIMER_ANTI_ENTROPY:
         t->anti_entropy_armed = false;
         if (t->node_count > 0)
             send_digest(t, trk_random_node(t));
         trk_arm_anti_entropy(t);
         break;
-    case TT_RETRY_CHECK:
+    case TRK_TIMER_RETRY_CHECK:
         trk_start_check(t, (uint32_t)(tag >> 8 & 0xffffffffu), (uint32_t)(tag & 0xff));
         break;
-    case TT_CALL_TIMEOUT:
+    case TRK_TIMER_CALL_TIMEOUT:
         trk_call_timeout(t, tag & 0xffffffffffffULL);
         break;
-    case TT_BATCH_FLUSH:
+    case TRK_TIMER_BATCH_FLUSH:
         t->batch_timer_armed = false;
         trk_batch_flush(t);
         break;
-    case TT_ORPHANS:
+    case TRK_TIMER_ORPHANS:
         t->orphan_check_armed = false;
         if (t->state == TRK_TRACKING)
             trk_topology_change(t);
@@ -126,21 +126,21 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
     uint8_t type = cs_get_u8(&r);
     if (from < 0 || trk_common_message(t, (uint32_t)from, type, &r))
         return;
-    if (type == M_DIGEST) {
+    if (type == TRK_MSG_DIGEST) {
         on_digest(t, (uint32_t)from, &r);
         return;
     }
     /* A sync message proves the sender's tracker runs: take it as a node
      * even when every check of it was answered "not running" (Swarm's
      * deadlock C starts from such a peer missing in `nodes`). */
-    if ((type == M_SYNC || type == M_SYNC_RECV || type == M_SYNC_ACK) &&
+    if ((type == TRK_MSG_SYNC || type == TRK_MSG_SYNC_RECV || type == TRK_MSG_SYNC_ACK) &&
         !trk_is_node(t, (uint32_t)from))
         trk_fixed_node_checked(t, (uint32_t)from, NULL);
-    if (type == M_SYNC) {
-        push_to(t, (uint32_t)from, M_SYNC_RECV);
+    if (type == TRK_MSG_SYNC) {
+        push_to(t, (uint32_t)from, TRK_MSG_SYNC_RECV);
         return;
     }
-    if (type == M_SYNC_RECV || type == M_SYNC_ACK) {
+    if (type == TRK_MSG_SYNC_RECV || type == TRK_MSG_SYNC_ACK) {
         char sender[CS_NODE_NAME_MAX];
         uint8_t clock[TRK_CLOCK_MAX];
         size_t len;
@@ -156,13 +156,13 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
         if (!trk_merge_snapshot(t, (uint32_t)from, &r))
             return;
         t->stats.syncs_completed++;
-        if (type == M_SYNC_RECV) /* what the peer lacks or holds otherwise */
-            trk_send_snapshot_reply(t, (uint32_t)from, M_SYNC_ACK, t->clock, t->clock_len);
+        if (type == TRK_MSG_SYNC_RECV) /* what the peer lacks or holds otherwise */
+            trk_send_snapshot_reply(t, (uint32_t)from, TRK_MSG_SYNC_ACK, t->clock, t->clock_len);
         if (t->state == TRK_TRACKING)
             trk_topology_change(t);
         return;
     }
-    if (type == M_SYNC_ERR)
+    if (type == TRK_MSG_SYNC_ERR)
         return;
     trk_tracking_message(t, (uint32_t)from, type, &r);
 }

@@ -22,21 +22,21 @@
 #define TRK_CLOCK_MAX 512
 
 enum trk_timer {
-    TT_START = 1,       /* the tracker process starts */
-    TT_CLUSTER_JOIN,    /* sync_nodes_timeout elapsed in cluster_wait */
-    TT_ANTI_ENTROPY,
-    TT_RETRY_CHECK,     /* arg: name index << 8 | attempt */
-    TT_SYNC_TIMEOUT,    /* fixed mode: arg = sync epoch */
-    TT_CALL_TIMEOUT,    /* arg: request id */
-    TT_ORPHANS,         /* fixed mode: owners never met may now count as gone */
-    TT_BATCH_FLUSH,     /* fixed mode: the replication batch window ended */
+    TRK_TIMER_START = 1,       /* the tracker process starts */
+    TRK_TIMER_CLUSTER_JOIN,    /* sync_nodes_timeout elapsed in cluster_wait */
+    TRK_TIMER_ANTI_ENTROPY,
+    TRK_TIMER_RETRY_CHECK,     /* arg: name index << 8 | attempt */
+    TRK_TIMER_SYNC_TIMEOUT,    /* fixed mode: arg = sync epoch */
+    TRK_TIMER_CALL_TIMEOUT,    /* arg: request id */
+    TRK_TIMER_ORPHANS,         /* fixed mode: owners never met may now count as gone */
+    TRK_TIMER_BATCH_FLUSH,     /* fixed mode: the replication batch window ended */
 };
 
 enum trk_msg {
-    M_CHECK = 1, M_CHECK_REPLY, M_SYNC, M_SYNC_RECV, M_SYNC_ACK, M_SYNC_ERR,
-    M_TRACK, M_UNTRACK, M_UPDATE_META, M_HANDOFF, M_REQUEST, M_REPLY, M_SEND, M_KILL,
-    M_BATCH, /* fixed mode: replicated events gathered in one frame (tracker_batch.c) */
-    M_DIGEST, /* fixed mode: anti-entropy's content digest, answered by a snapshot if it differs */
+    TRK_MSG_CHECK = 1, TRK_MSG_CHECK_REPLY, TRK_MSG_SYNC, TRK_MSG_SYNC_RECV, TRK_MSG_SYNC_ACK, TRK_MSG_SYNC_ERR,
+    TRK_MSG_TRACK, TRK_MSG_UNTRACK, TRK_MSG_UPDATE_META, TRK_MSG_HANDOFF, TRK_MSG_REQUEST, TRK_MSG_REPLY, TRK_MSG_SEND, TRK_MSG_KILL,
+    TRK_MSG_BATCH, /* fixed mode: replicated events gathered in one frame (tracker_batch.c) */
+    TRK_MSG_DIGEST, /* fixed mode: anti-entropy's content digest, answered by a snapshot if it differs */
 };
 
 /* The wire name of a message type ("sync_recv"), "unknown" when out of range. */
@@ -292,7 +292,7 @@ bool trk_batching(const struct tracker *t);
 void trk_batch_add(struct tracker *t, const uint8_t *event, size_t len);
 /* Sends the pending batch to every node now (nothing when empty). */
 void trk_batch_flush(struct tracker *t);
-/* An M_BATCH from a peer: each event applied in order; at a malformed one
+/* An TRK_MSG_BATCH from a peer: each event applied in order; at a malformed one
  * the rest is refused, counted and logged. */
 void trk_apply_batch(struct tracker *t, uint32_t from, struct cs_reader *r);
 

@@ -39,7 +39,7 @@ static void tell_to_die(struct tracker *t, uint32_t owner, const char *name, uin
     uint8_t buf[REG_NAME_MAX + 32];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, M_KILL);
+    cs_put_u8(&w, TRK_MSG_KILL);
     cs_put_str(&w, name);
     cs_put_u64(&w, handle);
     trk_send(t, owner, &w);
@@ -214,7 +214,7 @@ static void fixed_apply(struct tracker *t, struct reg_entry *e, const struct trk
         trk_digest_out(t, e);
         e->version = trk_version_continue(t, we->version);
         trk_digest_in(t, e);
-        trk_broadcast_entry(t, M_TRACK, e);
+        trk_broadcast_entry(t, TRK_MSG_TRACK, e);
         trk_watch_placement(t, e->name);
         return;
     }
@@ -338,14 +338,14 @@ bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
     return true;
 }
 
-/* M_TRACK / M_UNTRACK / M_UPDATE_META / M_HANDOFF from a peer. */
+/* TRK_MSG_TRACK / TRK_MSG_UNTRACK / TRK_MSG_UPDATE_META / TRK_MSG_HANDOFF from a peer. */
 void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r)
 {
     struct trk_wire_entry entry;
     struct trk_wire_entry *we = &entry;
     int64_t state = 0;
     bool ok = trk_get_entry(r, we);
-    if (type == M_HANDOFF)
+    if (type == TRK_MSG_HANDOFF)
         state = (int64_t)cs_get_u64(r);
     if (!ok || !cs_reader_done(r)) {
         t->stats.malformed++;
@@ -362,7 +362,7 @@ void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_r
 
 void trk_apply_wire(struct tracker *t, uint32_t from, uint8_t type, struct trk_wire_entry *we, int64_t state)
 {
-    if (type == M_HANDOFF) {
+    if (type == TRK_MSG_HANDOFF) {
         struct reg_entry *e = registry_get(&t->reg, we->name);
         if (e && !(e->flags & REG_TOMBSTONE) && e->owner == 0 && e->handle != we->handle &&
             (uint32_t)(e->handle >> 32) == t->creation) {
@@ -379,7 +379,7 @@ void trk_apply_wire(struct tracker *t, uint32_t from, uint8_t type, struct trk_w
                 trk_digest_out(t, e);
                 e->version = trk_version_continue(t, e->version > we->version ? e->version : we->version);
                 trk_digest_in(t, e);
-                trk_broadcast_entry(t, M_TRACK, e);
+                trk_broadcast_entry(t, TRK_MSG_TRACK, e);
             }
             trk_watch_placement(t, e->name);
             return;
@@ -409,14 +409,14 @@ void trk_apply_wire(struct tracker *t, uint32_t from, uint8_t type, struct trk_w
             trk_watch_placement(t, we->name); /* the sender's ring may not be ours */
         }
         t->stats.handoffs++;
-    } else if (type == M_UNTRACK && t->cfg.mode == TRK_SWARM) {
+    } else if (type == TRK_MSG_UNTRACK && t->cfg.mode == TRK_SWARM) {
         struct reg_entry *e = registry_get(&t->reg, we->name);
         if (e && e->handle == we->handle) {
             trk_digest_out(t, e);
             registry_remove(&t->reg, we->name);
         }
     } else {
-        if (type == M_UNTRACK)
+        if (type == TRK_MSG_UNTRACK)
             we->flags |= REG_TOMBSTONE;
         apply_entry(t, we, false);
     }
@@ -434,7 +434,7 @@ static void handoff(struct tracker *t, struct reg_entry *e, const char *to)
     uint8_t buf[4096];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, M_HANDOFF);
+    cs_put_u8(&w, TRK_MSG_HANDOFF);
     trk_put_entry(t, &w, e);
     cs_put_u64(&w, (uint64_t)state);
     trk_send(t, (uint32_t)peer, &w);
@@ -461,17 +461,17 @@ static void restart_here(struct tracker *t, struct reg_entry *e)
     e->flags = REG_STARTED;
     trk_stamp_entry(t, e, trk_version_continue(t, e->version));
     trk_digest_in(t, e);
-    trk_broadcast_entry(t, M_TRACK, e);
+    trk_broadcast_entry(t, TRK_MSG_TRACK, e);
     cs_logf(t->env, CS_LOG_INFO, "[swarm] [tracker:handle_topology_change] restarted %s here", e->name);
     t->stats.restarts++;
 }
 
-/* A topology pass after sync_timeout (fixed mode's TT_ORPHANS timer). */
+/* A topology pass after sync_timeout (fixed mode's TRK_TIMER_ORPHANS timer). */
 static void arm_second_look(struct tracker *t)
 {
     if (!t->orphan_check_armed) {
         t->orphan_check_armed = true;
-        t->env->timer_start(t->env, t->cfg.sync_timeout, TRK_TAG(TT_ORPHANS, 0));
+        t->env->timer_start(t->env, t->cfg.sync_timeout, TRK_TAG(TRK_TIMER_ORPHANS, 0));
     }
 }
 
@@ -666,7 +666,7 @@ static void stop_entry(struct tracker *t, struct reg_entry *e)
         /* The process shuts down before the links close: peers see an
          * ordinary DOWN and untrack the name.  It is not restarted. */
         trk_proc_kill(t, e->handle);
-        trk_broadcast_entry(t, M_UNTRACK, e);
+        trk_broadcast_entry(t, TRK_MSG_UNTRACK, e);
         return;
     }
     const char *next = ring_owner(t->ring, e->name);

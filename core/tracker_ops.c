@@ -3,7 +3,7 @@
  * Commands (register, register_started, unregister, whereis, send, call,
  * join, leave, members, publish, multi_call) run in `tracking` (Swarm mode
  * postpones them elsewhere; fixed mode runs them in any state); forwarded
- * requests and replied results travel as M_REQUEST / M_REPLY.  The built-in
+ * requests and replied results travel as TRK_MSG_REQUEST / TRK_MSG_REPLY.  The built-in
  * process kind is a counter: started with a value, `send inc N` adds N,
  * `call get` reads it.
  */
@@ -94,7 +94,7 @@ void trk_arm_anti_entropy(struct tracker *t)
 {
     if (t->anti_entropy_armed || t->cfg.anti_entropy_interval <= 0)
         return;
-    t->env->timer_start(t->env, t->cfg.anti_entropy_interval, TRK_TAG(TT_ANTI_ENTROPY, 0));
+    t->env->timer_start(t->env, t->cfg.anti_entropy_interval, TRK_TAG(TRK_TIMER_ANTI_ENTROPY, 0));
     t->anti_entropy_armed = true;
 }
 
@@ -165,7 +165,7 @@ struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64
     reg_set_origin(e, origin ? origin : handle);
     trk_stamp_entry(t, e, version);
     trk_digest_in(t, e);
-    trk_broadcast_entry(t, M_TRACK, e);
+    trk_broadcast_entry(t, TRK_MSG_TRACK, e);
     return e;
 }
 
@@ -225,7 +225,7 @@ static struct trk_request *request_new(struct tracker *t, const char *op, const 
     snprintf(r->op, sizeof r->op, "%s", op);
     snprintf(r->name, sizeof r->name, "%s", name ? name : "");
     if (strcmp(op, "multi_call") != 0) /* multi_call arms its own */
-        t->env->timer_start(t->env, CS_SEC(5), TRK_TAG(TT_CALL_TIMEOUT, r->id));
+        t->env->timer_start(t->env, CS_SEC(5), TRK_TAG(TRK_TIMER_CALL_TIMEOUT, r->id));
     return r;
 }
 
@@ -242,14 +242,14 @@ static void request_done(struct tracker *t, struct trk_request *r)
     *r = t->requests[--t->request_count];
 }
 
-/* M_REQUEST: id:u64 op:str name:str arg:str value:i64 */
+/* TRK_MSG_REQUEST: id:u64 op:str name:str arg:str value:i64 */
 static void send_request(struct tracker *t, uint32_t peer, uint64_t id, const char *op,
                          const char *name, const char *arg, int64_t value)
 {
     uint8_t buf[1024];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, M_REQUEST);
+    cs_put_u8(&w, TRK_MSG_REQUEST);
     cs_put_u64(&w, id);
     cs_put_str(&w, op);
     cs_put_str(&w, name ? name : "");
@@ -258,14 +258,14 @@ static void send_request(struct tracker *t, uint32_t peer, uint64_t id, const ch
     trk_send(t, peer, &w);
 }
 
-/* M_REPLY: id:u64 status:str owner:str value:i64 */
+/* TRK_MSG_REPLY: id:u64 status:str owner:str value:i64 */
 static void send_reply(struct tracker *t, uint32_t peer, uint64_t id, const char *status,
                        const char *owner, int64_t value)
 {
     uint8_t buf[512];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, M_REPLY);
+    cs_put_u8(&w, TRK_MSG_REPLY);
     cs_put_u64(&w, id);
     cs_put_str(&w, status);
     cs_put_str(&w, owner);
@@ -302,7 +302,7 @@ static void on_reply(struct tracker *t, struct cs_reader *r)
 /* Messages every state handles: the check's answer, replies, kills. */
 bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r)
 {
-    if (type == M_CHECK_REPLY) {
+    if (type == TRK_MSG_CHECK_REPLY) {
         uint8_t running = cs_get_u8(r), attempt = cs_get_u8(r);
         struct trk_content_digest digest;
         bool has_digest = t->cfg.mode == TRK_FIXED && !r->bad && r->len - r->pos == TRK_CONTENT_DIGEST_LEN;
@@ -316,14 +316,14 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
             trk_node_checked(t, from, has_digest ? &digest : NULL);
         else if (attempt + 1u < t->cfg.retry_max)
             t->env->timer_start(t->env, t->cfg.retry_interval,
-                                TRK_TAG(TT_RETRY_CHECK, (uint64_t)from << 8 | (attempt + 1u)));
+                                TRK_TAG(TRK_TIMER_RETRY_CHECK, (uint64_t)from << 8 | (attempt + 1u)));
         return true;
     }
-    if (type == M_REPLY) {
+    if (type == TRK_MSG_REPLY) {
         on_reply(t, r);
         return true;
     }
-    if (type == M_KILL) {
+    if (type == TRK_MSG_KILL) {
         char name[REG_NAME_MAX];
         cs_get_str(r, name, sizeof name);
         uint64_t handle = cs_get_u64(r);
@@ -340,7 +340,7 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
         }
         return true;
     }
-    if (type < M_CHECK || type > M_DIGEST) {
+    if (type < TRK_MSG_CHECK || type > TRK_MSG_DIGEST) {
         t->stats.unknown_type++;
         cs_logf(t->env, CS_LOG_WARN, "[swarm] unknown message type %u from %s", type, trk_name(t, from));
         return true;
@@ -408,9 +408,9 @@ void trk_unregister_local(struct tracker *t, struct reg_entry *e)
         e->flags |= REG_TOMBSTONE;
         e->version = trk_version_write(t);
         trk_digest_in(t, e);
-        trk_broadcast_entry(t, M_UNTRACK, e);
+        trk_broadcast_entry(t, TRK_MSG_UNTRACK, e);
     } else {
-        trk_broadcast_entry(t, M_UNTRACK, e);
+        trk_broadcast_entry(t, TRK_MSG_UNTRACK, e);
         registry_remove(&t->reg, e->name);
     }
 }
@@ -454,7 +454,7 @@ static void send_to_owner(struct tracker *t, struct reg_entry *e, const char *ms
     uint8_t buf[512];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, M_SEND);
+    cs_put_u8(&w, TRK_MSG_SEND);
     cs_put_str(&w, e->name);
     cs_put_u64(&w, e->handle);
     cs_put_str(&w, msg ? msg : "");
@@ -517,7 +517,7 @@ static void cmd_group(struct tracker *t, const char *op, const char *group, cons
     }
     reg_set_meta_version(e, trk_version_write(t)); /* cannot fail: the extra is there */
     trk_digest_in(t, e);
-    trk_broadcast_entry(t, M_UPDATE_META, e);
+    trk_broadcast_entry(t, TRK_MSG_UPDATE_META, e);
     trk_reply(t, op, name, "ok", owner_of(t, e), 0);
 }
 
@@ -556,7 +556,7 @@ static void cmd_members(struct tracker *t, const char *op, const char *group, co
     registry_each(&t->reg, group_member, &g);
     if (g.q && g.q->waiting > 0) {
         cs_time timeout = value > 0 ? CS_MSEC(value) : CS_SEC(5);
-        t->env->timer_start(t->env, timeout, TRK_TAG(TT_CALL_TIMEOUT, g.q->id));
+        t->env->timer_start(t->env, timeout, TRK_TAG(TRK_TIMER_CALL_TIMEOUT, g.q->id));
         return;
     }
     int64_t result = g.q ? g.q->sum : g.count;
@@ -657,19 +657,19 @@ static void on_send(struct tracker *t, struct cs_reader *r)
 void trk_tracking_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r)
 {
     switch (type) {
-    case M_TRACK:
-    case M_UNTRACK:
-    case M_UPDATE_META:
-    case M_HANDOFF:
+    case TRK_MSG_TRACK:
+    case TRK_MSG_UNTRACK:
+    case TRK_MSG_UPDATE_META:
+    case TRK_MSG_HANDOFF:
         trk_apply_event(t, from, type, r);
         break;
-    case M_REQUEST:
+    case TRK_MSG_REQUEST:
         on_request(t, from, r);
         break;
-    case M_SEND:
+    case TRK_MSG_SEND:
         on_send(t, r);
         break;
-    case M_BATCH:
+    case TRK_MSG_BATCH:
         trk_apply_batch(t, from, r);
         break;
     default:

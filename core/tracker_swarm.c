@@ -34,7 +34,7 @@ static void lead_sync(struct tracker *t, uint32_t peer)
     uint8_t half[TRK_CLOCK_MAX];
     size_t half_len;
     trk_clock_fork(t, half, &half_len);
-    trk_send_snapshot(t, peer, M_SYNC_RECV, half, half_len);
+    trk_send_snapshot(t, peer, TRK_MSG_SYNC_RECV, half, half_len);
     t->sync_node = (int32_t)peer;
     trk_set_state(t, TRK_AWAITING_SYNC_ACK);
 }
@@ -87,7 +87,7 @@ static void on_sync_done(struct tracker *t, uint32_t from, struct cs_reader *r, 
     if (!trk_merge_snapshot(t, from, r))
         return; /* dropped whole: still waiting */
     if (reply)
-        trk_send_snapshot(t, from, M_SYNC_ACK, clock, clock_len);
+        trk_send_snapshot(t, from, TRK_MSG_SYNC_ACK, clock, clock_len);
     if (reply)
         trk_clock_adopt(t, clock, clock_len);
     t->stats.syncs_completed++;
@@ -110,7 +110,7 @@ static void sync_while_syncing(struct tracker *t, uint32_t from)
 static void cluster_wait_message(struct tracker *t, uint32_t from, uint8_t type,
                                  struct cs_reader *r, const struct trk_event *ev)
 {
-    if (type != M_SYNC) {
+    if (type != TRK_MSG_SYNC) {
         trk_postpone(t, ev);
         return;
     }
@@ -125,11 +125,11 @@ static void cluster_wait_message(struct tracker *t, uint32_t from, uint8_t type,
 static void syncing_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r,
                             const struct trk_event *ev)
 {
-    if (type == M_SYNC_RECV && (int32_t)from == t->sync_node) {
+    if (type == TRK_MSG_SYNC_RECV && (int32_t)from == t->sync_node) {
         on_sync_done(t, from, r, true);
-    } else if (type == M_SYNC) {
+    } else if (type == TRK_MSG_SYNC) {
         sync_while_syncing(t, from);
-    } else if (type == M_SYNC_ERR && (int32_t)from == t->sync_node) {
+    } else if (type == TRK_MSG_SYNC_ERR && (int32_t)from == t->sync_node) {
         t->sync_node = -1;
         join_cluster(t);
     } else {
@@ -140,7 +140,7 @@ static void syncing_message(struct tracker *t, uint32_t from, uint8_t type, stru
 static void awaiting_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r,
                              const struct trk_event *ev)
 {
-    if (type == M_SYNC_ACK && (int32_t)from == t->sync_node)
+    if (type == TRK_MSG_SYNC_ACK && (int32_t)from == t->sync_node)
         on_sync_done(t, from, r, false);
     else
         trk_postpone(t, ev);
@@ -148,7 +148,7 @@ static void awaiting_message(struct tracker *t, uint32_t from, uint8_t type, str
 
 static void tracking_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r)
 {
-    if (type == M_SYNC) {
+    if (type == TRK_MSG_SYNC) {
         /* Reply with their own clock echoed and our registry. */
         cs_get_str(r, (char[CS_NODE_NAME_MAX]){0}, CS_NODE_NAME_MAX);
         uint8_t clock[TRK_CLOCK_MAX];
@@ -157,12 +157,12 @@ static void tracking_message(struct tracker *t, uint32_t from, uint8_t type, str
             t->stats.malformed++;
             return;
         }
-        trk_send_snapshot(t, from, M_SYNC_RECV, clock, len);
+        trk_send_snapshot(t, from, TRK_MSG_SYNC_RECV, clock, len);
         t->sync_node = (int32_t)from;
         trk_set_state(t, TRK_AWAITING_SYNC_ACK);
         return;
     }
-    if (type == M_SYNC_RECV || type == M_SYNC_ACK || type == M_SYNC_ERR) {
+    if (type == TRK_MSG_SYNC_RECV || type == TRK_MSG_SYNC_ACK || type == TRK_MSG_SYNC_ERR) {
         cs_logf(t->env, CS_LOG_DEBUG, "[swarm] ignoring unrecognized cast %u from %s", type,
                 trk_name(t, from));
         return; /* M3b: a stale sync_recv is dropped; its sender waits forever */
@@ -233,15 +233,15 @@ static void on_nodeup(struct tracker *t, const struct trk_event *ev)
 static void on_timer(struct tracker *t, const struct trk_event *ev)
 {
     unsigned kind = CS_TAG_KIND_OF(ev->tag);
-    if (kind == TT_START) {
+    if (kind == TRK_TIMER_START) {
         /* Take the connected peers (Node.list(), unchecked); wait
          * sync_nodes_timeout for more. */
         trk_set_state(t, TRK_CLUSTER_WAIT);
         trk_take_connected(t, false);
-        t->env->timer_start(t->env, t->cfg.sync_nodes_timeout, TRK_TAG(TT_CLUSTER_JOIN, 0));
+        t->env->timer_start(t->env, t->cfg.sync_nodes_timeout, TRK_TAG(TRK_TIMER_CLUSTER_JOIN, 0));
         return;
     }
-    if (kind == TT_CLUSTER_JOIN && t->state == TRK_CLUSTER_WAIT) {
+    if (kind == TRK_TIMER_CLUSTER_JOIN && t->state == TRK_CLUSTER_WAIT) {
         join_cluster(t);
         return;
     }
@@ -249,15 +249,15 @@ static void on_timer(struct tracker *t, const struct trk_event *ev)
         trk_postpone(t, ev);
         return;
     }
-    if (kind == TT_ANTI_ENTROPY) {
+    if (kind == TRK_TIMER_ANTI_ENTROPY) {
         t->anti_entropy_armed = false;
         if (t->node_count > 0)
             join_cluster(t);
         trk_arm_anti_entropy(t);
-    } else if (kind == TT_RETRY_CHECK) {
+    } else if (kind == TRK_TIMER_RETRY_CHECK) {
         uint32_t peer = (uint32_t)(ev->tag >> 8 & 0xffffffffu);
         trk_start_check(t, peer, (uint32_t)(ev->tag & 0xff));
-    } else if (kind == TT_CALL_TIMEOUT) {
+    } else if (kind == TRK_TIMER_CALL_TIMEOUT) {
         trk_call_timeout(t, ev->tag & 0xffffffffffffULL);
     }
 }

@@ -23,7 +23,7 @@ void trk_send_sync(struct tracker *t, uint32_t peer)
     uint8_t buf[TRK_CLOCK_MAX + 256];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, M_SYNC);
+    cs_put_u8(&w, TRK_MSG_SYNC);
     cs_put_str(&w, t->self);
     trk_put_clock(&w, t->clock, t->clock_len);
     trk_send(t, peer, &w);

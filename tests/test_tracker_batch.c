@@ -39,12 +39,12 @@ static void test_batch_gathers_the_window(void **state)
     h_cmd(h, 0, "register", "c", NULL, 3);
     assert_string_equal(h_last_reply(h, 0)->status, "ok");
     assert_int_equal(h_pending(h, 0, -1), 0);
-    assert_int_equal(h_armed(h, 0, TT_BATCH_FLUSH), 1);
-    assert_int_equal(h_timer(h, 0, TT_BATCH_FLUSH)->delay, WINDOW);
-    h_fire(h, 0, TT_BATCH_FLUSH);
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_BATCH_FLUSH), 1);
+    assert_int_equal(h_timer(h, 0, TRK_TIMER_BATCH_FLUSH)->delay, WINDOW);
+    h_fire(h, 0, TRK_TIMER_BATCH_FLUSH);
     for (int peer = 1; peer <= 2; peer++) {
         assert_int_equal(h_pending(h, 0, peer), 1);
-        assert_int_equal(h_head_type(h, 0, peer), M_BATCH);
+        assert_int_equal(h_head_type(h, 0, peer), TRK_MSG_BATCH);
     }
     h_settle(h);
     for (int i = 1; i <= 2; i++) {
@@ -54,14 +54,14 @@ static void test_batch_gathers_the_window(void **state)
         assert_same_registry(h, 0, i);
     }
     /* The next event arms the window again. */
-    assert_int_equal(h_armed(h, 0, TT_BATCH_FLUSH), 0);
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_BATCH_FLUSH), 0);
     h_cmd(h, 0, "unregister", "b", NULL, 0);
     assert_int_equal(h_pending(h, 0, -1), 0);
-    h_fire(h, 0, TT_BATCH_FLUSH);
+    h_fire(h, 0, TRK_TIMER_BATCH_FLUSH);
     h_settle(h);
     assert_null(h_entry(h, 1, "b"));
     assert_null(h_entry(h, 2, "b"));
-    assert_int_equal(h_armed(h, 0, TT_BATCH_FLUSH), 0);
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_BATCH_FLUSH), 0);
 }
 
 /* A batched registration, then a call forwarded to node 1: the batch
@@ -72,17 +72,17 @@ static void test_batch_goes_before_later_messages(void **state)
     (void)state;
     struct harness *h = batching_cluster(TRK_FIXED, WINDOW, 3);
     h_cmd(h, 1, "register", "r", NULL, 7);
-    h_fire(h, 1, TT_BATCH_FLUSH);
+    h_fire(h, 1, TRK_TIMER_BATCH_FLUSH);
     h_settle(h);
     h_cmd(h, 0, "register", "x", NULL, 1);
     assert_int_equal(h_pending(h, 0, -1), 0);
     h_cmd(h, 0, "call", "r", NULL, 0);
     assert_int_equal(h_pending(h, 0, 1), 2);
-    assert_int_equal(h_deliver(h, 0, 1), M_BATCH);
-    assert_int_equal(h_deliver(h, 0, 1), M_REQUEST);
-    assert_int_equal(h_head_type(h, 0, 2), M_BATCH);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_BATCH);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_REQUEST);
+    assert_int_equal(h_head_type(h, 0, 2), TRK_MSG_BATCH);
     /* The window ends with nothing gathered since: nothing more leaves. */
-    h_fire(h, 0, TT_BATCH_FLUSH);
+    h_fire(h, 0, TRK_TIMER_BATCH_FLUSH);
     assert_int_equal(h_pending(h, 0, 1), 0);
     assert_int_equal(h_pending(h, 0, 2), 1);
     h_settle(h);
@@ -99,8 +99,8 @@ static void test_batch_flushed_before_a_node_leaves(void **state)
     h_cmd(h, 0, "register", "y", NULL, 1);
     trk_nodedown(T(0), NAME[2]);
     assert_false(h_knows(h, 0, 2));
-    assert_int_equal(h_pending_type(h, 0, 2, M_BATCH), 1);
-    assert_int_equal(h_pending_type(h, 0, 1, M_BATCH), 1);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_BATCH), 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_BATCH), 1);
     h_settle(h);
     assert_string_equal(h_owner(h, 2, "y"), NAME[0]);
 }
@@ -115,12 +115,12 @@ static void test_batch_not_sent_to_a_later_node(void **state)
     trk_nodedown(T(0), NAME[2]);
     assert_false(h_knows(h, 0, 2));
     h_cmd(h, 0, "register", "z", NULL, 1);
-    uint8_t up[3] = {M_CHECK_REPLY, 1, 0}; /* node 2's tracker answers a check: it is up */
+    uint8_t up[3] = {TRK_MSG_CHECK_REPLY, 1, 0}; /* node 2's tracker answers a check: it is up */
     trk_message(T(0), NAME[2], up, sizeof up);
     assert_true(h_knows(h, 0, 2));
-    assert_int_equal(h_pending_type(h, 0, 1, M_BATCH), 1);
-    assert_int_equal(h_pending_type(h, 0, 2, M_BATCH), 0);
-    assert_int_equal(h_pending_type(h, 0, 2, M_SYNC_RECV), 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_BATCH), 1);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_BATCH), 0);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_SYNC_RECV), 1);
     h_settle(h);
     assert_string_equal(h_owner(h, 2, "z"), NAME[0]);
     assert_string_equal(h_owner(h, 1, "z"), NAME[0]);
@@ -143,12 +143,12 @@ static void test_batch_full_frame_goes_early(void **state)
         h_cmd(h, 0, "register", name, NULL, k);
         assert_string_equal(h_last_reply(h, 0)->status, "ok");
     }
-    size_t early = h_pending_type(h, 0, 1, M_BATCH);
+    size_t early = h_pending_type(h, 0, 1, TRK_MSG_BATCH);
     assert_int_equal(early, 3);
     for (size_t k = 0; k < h->qlen; k++)
         assert_true(h->q[k].len <= 65536);
-    h_fire(h, 0, TT_BATCH_FLUSH);
-    assert_int_equal(h_pending_type(h, 0, 1, M_BATCH), early + 1);
+    h_fire(h, 0, TRK_TIMER_BATCH_FLUSH);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_BATCH), early + 1);
     h_settle(h);
     assert_int_equal(h_count(h, 1), 700);
     assert_same_registry(h, 0, 1);
@@ -164,9 +164,9 @@ static void test_batch_off_sends_each_event(void **state)
         struct harness *h = batching_cluster(cases[c].mode, cases[c].window, 2);
         h_cmd(h, 0, "register", "a", NULL, 1);
         h_cmd(h, 0, "register", "b", NULL, 2);
-        assert_int_equal(h_pending_type(h, 0, 1, M_TRACK), 2);
-        assert_int_equal(h_pending_type(h, 0, 1, M_BATCH), 0);
-        assert_int_equal(h_armed(h, 0, TT_BATCH_FLUSH), 0);
+        assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_TRACK), 2);
+        assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_BATCH), 0);
+        assert_int_equal(h_armed(h, 0, TRK_TIMER_BATCH_FLUSH), 0);
         h_free(h);
         H = NULL;
     }
@@ -288,14 +288,14 @@ static void test_bad_batches(void **state)
 {
     (void)state;
     const struct bad_case cases[] = {
-        {"bad owner third", {M_TRACK, M_TRACK, M_TRACK, M_TRACK}, 2, 4, 0, false, 2, false},
-        {"bad clock first", {M_TRACK, M_TRACK, M_TRACK, M_TRACK}, 0, 4, 0, false, 0, true},
-        {"a handoff inside", {M_TRACK, M_HANDOFF, M_TRACK, M_TRACK}, 4, 4, 0, false, 1, false},
-        {"an unknown type inside", {M_TRACK, M_TRACK, 0x63, M_TRACK}, 4, 4, 0, false, 2, false},
-        {"truncated last event", {M_TRACK, M_TRACK, M_TRACK, M_TRACK}, 4, 4, 3, false, 3, false},
-        {"count larger than the events", {M_TRACK, M_TRACK, M_TRACK, M_TRACK}, 4, 9, 0, false, 4, false},
-        {"a stray byte after the events", {M_TRACK, M_TRACK, M_TRACK, M_TRACK}, 4, 4, 0, true, 4, false},
-        {"count smaller than the events", {M_TRACK, M_TRACK, M_TRACK, M_TRACK}, 4, 2, 0, false, 2, false},
+        {"bad owner third", {TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK}, 2, 4, 0, false, 2, false},
+        {"bad clock first", {TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK}, 0, 4, 0, false, 0, true},
+        {"a handoff inside", {TRK_MSG_TRACK, TRK_MSG_HANDOFF, TRK_MSG_TRACK, TRK_MSG_TRACK}, 4, 4, 0, false, 1, false},
+        {"an unknown type inside", {TRK_MSG_TRACK, TRK_MSG_TRACK, 0x63, TRK_MSG_TRACK}, 4, 4, 0, false, 2, false},
+        {"truncated last event", {TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK}, 4, 4, 3, false, 3, false},
+        {"count larger than the events", {TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK}, 4, 9, 0, false, 4, false},
+        {"a stray byte after the events", {TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK}, 4, 4, 0, true, 4, false},
+        {"count smaller than the events", {TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK}, 4, 2, 0, false, 2, false},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         print_message("bad batch: %s\n", cases[k].what);
@@ -303,7 +303,7 @@ static void test_bad_batches(void **state)
     }
     /* A batch whose count cannot even be read. */
     struct harness *h = batching_cluster(TRK_FIXED, WINDOW, 2);
-    uint8_t stub[3] = {M_BATCH, 1, 0};
+    uint8_t stub[3] = {TRK_MSG_BATCH, 1, 0};
     uint64_t malformed = trk_stats(T(0))->malformed;
     trk_message(T(0), NAME[1], stub, sizeof stub);
     assert_int_equal(trk_stats(T(0))->malformed, malformed + 1);

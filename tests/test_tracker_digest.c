@@ -150,13 +150,13 @@ static void test_digest_join_without_snapshot(void **state)
     assert_same_registry(h, 0, 1);
     uint64_t skipped = trk_stats(T(0))->syncs_skipped;
     trk_nodeup(T(0), NAME[1]);
-    h_deliver_type(h, 0, 1, M_CHECK);
-    assert_int_equal(h_pending_type(h, 1, 0, M_CHECK_REPLY), 1);
-    assert_int_equal(h_find(h, 1, 0, M_CHECK_REPLY)->len, 3 + TRK_CONTENT_DIGEST_LEN);
-    h_deliver_type(h, 1, 0, M_CHECK_REPLY);
+    h_deliver_type(h, 0, 1, TRK_MSG_CHECK);
+    assert_int_equal(h_pending_type(h, 1, 0, TRK_MSG_CHECK_REPLY), 1);
+    assert_int_equal(h_find(h, 1, 0, TRK_MSG_CHECK_REPLY)->len, 3 + TRK_CONTENT_DIGEST_LEN);
+    h_deliver_type(h, 1, 0, TRK_MSG_CHECK_REPLY);
     assert_true(h_knows(h, 0, 1));
-    assert_int_equal(h_pending_type(h, 0, 1, M_SYNC_RECV), 0);
-    assert_int_equal(h_pending_type(h, 0, 1, M_DIGEST), 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_SYNC_RECV), 0);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_DIGEST), 1);
     assert_int_equal(trk_stats(T(0))->syncs_skipped, skipped + 1);
     h_settle(h);
     assert_true(h_knows(h, 1, 0));
@@ -179,10 +179,10 @@ static void test_digest_join_with_difference(void **state)
     h_settle(h);
     assert_null(h_entry(h, 0, "only-b"));
     trk_nodeup(T(0), NAME[1]);
-    h_deliver_type(h, 0, 1, M_CHECK);
-    h_deliver_type(h, 1, 0, M_CHECK_REPLY);
-    assert_int_equal(h_pending_type(h, 0, 1, M_SYNC_RECV), 1);
-    assert_int_equal(h_pending_type(h, 0, 1, M_DIGEST), 0);
+    h_deliver_type(h, 0, 1, TRK_MSG_CHECK);
+    h_deliver_type(h, 1, 0, TRK_MSG_CHECK_REPLY);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_SYNC_RECV), 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_DIGEST), 0);
     h_settle(h);
     assert_non_null(h_entry(h, 0, "only-b"));
     assert_true(h_knows(h, 1, 0));
@@ -202,9 +202,9 @@ static void test_digest_anti_entropy_agreeing(void **state)
     h_settle(h);
     uint64_t skipped = trk_stats(T(1))->syncs_skipped;
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_ANTI_ENTROPY);
+    h_fire(h, 0, TRK_TIMER_ANTI_ENTROPY);
     assert_int_equal(h_pending(h, -1, -1), 1);
-    assert_int_equal(h_deliver(h, 0, 1), M_DIGEST);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_DIGEST);
     assert_int_equal(h_pending(h, -1, -1), 0);
     assert_int_equal(trk_stats(T(1))->syncs_skipped, skipped + 1);
 }
@@ -220,8 +220,8 @@ static void test_digest_adopts_unchecked_peer(void **state)
     struct harness *h = h_unchecked_pair(TRK_FIXED);
     h_learn(h, 1, 0);
     assert_true(h_knows(h, 1, 0));
-    assert_int_equal(h_pending_type(h, 1, 0, M_SYNC_RECV), 0);
-    assert_int_equal(h_deliver(h, 1, 0), M_DIGEST);
+    assert_int_equal(h_pending_type(h, 1, 0, TRK_MSG_SYNC_RECV), 0);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_DIGEST);
     assert_true(h_knows(h, 0, 1));
 }
 
@@ -232,9 +232,9 @@ static void test_digest_malformed(void **state)
     (void)state;
     struct harness *h = h_new(TRK_FIXED, 2);
     h_cluster(h, 2);
-    const uint8_t short_digest[5] = {M_DIGEST, 1, 0, 0, 0};
-    uint8_t long_digest[1 + TRK_CONTENT_DIGEST_LEN + 1] = {M_DIGEST};
-    const uint8_t odd_reply[3 + 4] = {M_CHECK_REPLY, 1, 0, 9, 9, 9, 9};
+    const uint8_t short_digest[5] = {TRK_MSG_DIGEST, 1, 0, 0, 0};
+    uint8_t long_digest[1 + TRK_CONTENT_DIGEST_LEN + 1] = {TRK_MSG_DIGEST};
+    const uint8_t odd_reply[3 + 4] = {TRK_MSG_CHECK_REPLY, 1, 0, 9, 9, 9, 9};
     uint64_t malformed = trk_stats(T(0))->malformed;
     trk_message(T(0), NAME[1], short_digest, sizeof short_digest);
     trk_message(T(0), NAME[1], long_digest, sizeof long_digest);
@@ -251,8 +251,8 @@ static void test_digest_not_in_swarm_replies(void **state)
     h_start(h, 0);
     h_start(h, 1);
     trk_nodeup(T(0), NAME[1]);
-    h_deliver_type(h, 0, 1, M_CHECK);
-    const struct hmsg *reply = h_find(h, 1, 0, M_CHECK_REPLY);
+    h_deliver_type(h, 0, 1, TRK_MSG_CHECK);
+    const struct hmsg *reply = h_find(h, 1, 0, TRK_MSG_CHECK_REPLY);
     assert_non_null(reply);
     assert_int_equal(reply->len, 3);
     struct trk_content_digest d;

@@ -187,7 +187,7 @@ static void test_orphan_taken_over_after_its_wait(void **state)
     uint8_t clock[16], seed[8], buf[1024];
     size_t cl = clock_after(1, clock, sizeof clock), sl = clock_after(0, seed, sizeof seed);
     struct fentry orphan = {x, "app@10.0.0.9", (uint64_t)9 << 32 | 1, 50, REG_STARTED, clock, cl};
-    size_t len = forge_snapshot(buf, sizeof buf, M_SYNC_RECV, NAME[1], seed, sl, &orphan, 1);
+    size_t len = forge_snapshot(buf, sizeof buf, TRK_MSG_SYNC_RECV, NAME[1], seed, sl, &orphan, 1);
     trk_message(T(0), NAME[1], buf, len);
     h_drop(h, -1, -1);
     assert_string_equal(h_owner(h, 0, x), "app@10.0.0.9");

@@ -26,15 +26,15 @@ static void test_fixed_sync_adopts_unchecked_peer(void **state)
     (void)state;
     struct harness *h = h_unchecked_pair(TRK_FIXED);
     assert_int_equal(trk_node_count(T(0)), 0);
-    assert_int_equal(h_armed(h, 0, TT_RETRY_CHECK), 0);
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_RETRY_CHECK), 0);
     h_learn(h, 1, 0);
     h_settle(h);
     assert_int_equal(trk_node_count(T(1)), 1);
-    h_fire(h, 1, TT_CLUSTER_JOIN); /* pushes its snapshot to X */
+    h_fire(h, 1, TRK_TIMER_CLUSTER_JOIN); /* pushes its snapshot to X */
     h_settle(h);
     assert_true(h_knows(h, 0, 1));
     assert_true(h_knows(h, 1, 0));
-    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
     h_settle(h);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_int_equal(trk_state(T(1)), TRK_TRACKING);
@@ -54,14 +54,14 @@ static void test_fixed_start(void **state)
     assert_int_equal(trk_state(T(0)), TRK_CLUSTER_WAIT);
     h_settle(h); /* snapshots and the track, all in cluster_wait */
     for (int i = 0; i < 3; i++) {
-        h_fire(h, i, TT_CLUSTER_JOIN);
+        h_fire(h, i, TRK_TIMER_CLUSTER_JOIN);
         assert_int_equal(trk_state(T(i)), TRK_TRACKING);
         assert_null(trk_waiting_for(T(i)));
-        assert_int_equal(h_armed(h, i, TT_ANTI_ENTROPY), 1);
+        assert_int_equal(h_armed(h, i, TRK_TIMER_ANTI_ENTROPY), 1);
         for (size_t k = 0; k < h->n[i].timer_count; k++)
             if (h->n[i].timers[k].armed)
                 assert_true(trk_timer_can_progress(T(i), h->n[i].timers[k].tag));
-        for (unsigned kind = TT_CLUSTER_JOIN; kind <= TT_CALL_TIMEOUT; kind++)
+        for (unsigned kind = TRK_TIMER_CLUSTER_JOIN; kind <= TRK_TIMER_CALL_TIMEOUT; kind++)
             assert_true(trk_timer_can_progress(T(i), TRK_TAG(kind, 0)));
     }
     h_settle(h);
@@ -127,16 +127,16 @@ static void test_fixed_unregister_propagates(void **state)
     h_cmd(h, 0, "unregister", "u", NULL, 0);
     assert_string_equal(h_last_reply(h, 0)->status, "ok");
     assert_int_equal(h_procs(h, 0, "u"), 0);
-    assert_int_equal(h_deliver(h, 0, 1), M_UNTRACK);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_UNTRACK);
     h_drop(h, 0, 2);
     assert_null(h_entry(h, 1, "u"));
     assert_non_null(h_entry(h, 2, "u"));
     h_pick(h, 2, 1);
-    h_fire(h, 2, TT_ANTI_ENTROPY);
-    assert_int_equal(h_deliver(h, 2, 1), M_DIGEST);
-    assert_int_equal(h_deliver(h, 1, 2), M_SYNC_RECV);
+    h_fire(h, 2, TRK_TIMER_ANTI_ENTROPY);
+    assert_int_equal(h_deliver(h, 2, 1), TRK_MSG_DIGEST);
+    assert_int_equal(h_deliver(h, 1, 2), TRK_MSG_SYNC_RECV);
     assert_null(h_entry(h, 2, "u"));
-    assert_int_equal(h_deliver(h, 2, 1), M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 2, 1), TRK_MSG_SYNC_ACK);
     assert_null(h_entry(h, 1, "u"));
     h_settle(h);
     for (int i = 0; i < 3; i++) {
@@ -176,7 +176,7 @@ static void test_fixed_restart_gets_registry(void **state)
     h_start(h, 0);
     h_link(h, 0, 1);
     h_settle(h);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
     h_settle(h);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_string_equal(h_owner(h, 0, "r"), NAME[1]);
@@ -202,7 +202,7 @@ static void test_fixed_forwarded_call_times_out(void **state)
     h_cmd(h, 1, "register", "r", NULL, 5);
     h_settle(h);
     h_cmd(h, 0, "call", "r", NULL, 0);
-    assert_int_equal(h_pending_type(h, 0, 1, M_REQUEST), 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_REQUEST), 1);
     size_t replies = h->n[0].reply_count;
     h_drop(h, 0, 1);
     h_run_until(h, h->now + CS_SEC(60));
@@ -249,13 +249,13 @@ static void test_fixed_sync_ack_carries_only_what_differs(void **state)
     h_cmd(h, 1, "register", "b2", NULL, 5);
     h_drop(h, 1, 0);
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_ANTI_ENTROPY);
-    assert_int_equal(h_deliver(h, 0, 1), M_DIGEST);
-    const struct hmsg *push = h_find(h, 1, 0, M_SYNC_RECV);
+    h_fire(h, 0, TRK_TIMER_ANTI_ENTROPY);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_DIGEST);
+    const struct hmsg *push = h_find(h, 1, 0, TRK_MSG_SYNC_RECV);
     assert_non_null(push);
     assert_int_equal(snapshot_count(push), 4);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC_RECV);
-    const struct hmsg *ack = h_find(h, 0, 1, M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC_RECV);
+    const struct hmsg *ack = h_find(h, 0, 1, TRK_MSG_SYNC_ACK);
     assert_non_null(ack);
     assert_int_equal(snapshot_count(ack), 1);
     h_settle(h);
@@ -281,21 +281,21 @@ static void test_fixed_misplaced_handoff_moves_on(void **state)
     uint8_t clock[16], buf[1024];
     size_t cl = clock_after(1, clock, sizeof clock);
     struct fentry m = {name, NAME[0], (uint64_t)1 << 32 | 77, 5, REG_STARTED, clock, cl};
-    size_t len = forge_event(buf, sizeof buf, M_HANDOFF, &m);
+    size_t len = forge_event(buf, sizeof buf, TRK_MSG_HANDOFF, &m);
     memset(buf + len, 0, 8); /* the handed-over state: 0 */
-    assert_int_equal(h_armed(h, 1, TT_ORPHANS), 0);
+    assert_int_equal(h_armed(h, 1, TRK_TIMER_ORPHANS), 0);
     trk_message(T(1), NAME[0], buf, len + 8);
     assert_int_equal(h_procs(h, 1, name), 1);
-    assert_int_equal(h_armed(h, 1, TT_ORPHANS), 1);
+    assert_int_equal(h_armed(h, 1, TRK_TIMER_ORPHANS), 1);
     h_settle(h);
     assert_string_equal(h_owner(h, 0, name), NAME[1]);
-    h_fire(h, 1, TT_ORPHANS);
-    assert_int_equal(h_pending_type(h, 1, 2, M_HANDOFF), 1);
+    h_fire(h, 1, TRK_TIMER_ORPHANS);
+    assert_int_equal(h_pending_type(h, 1, 2, TRK_MSG_HANDOFF), 1);
     h_settle(h);
     for (int i = 0; i < 3; i++)
         assert_string_equal(h_owner(h, i, name), NAME[2]);
     assert_int_equal(h_procs(h, 2, name), 1);
-    assert_int_equal(h_armed(h, 2, TT_ORPHANS), 0);
+    assert_int_equal(h_armed(h, 2, TRK_TIMER_ORPHANS), 0);
 }
 
 /* ---- the group ------------------------------------------------------------- */

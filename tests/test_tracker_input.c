@@ -66,7 +66,7 @@ static void bad_input(enum trk_mode mode)
     check_refused(h, 0, zero, 1, "type 0", c_unknown);
     check_refused(h, 0, NULL, 0, "empty", c_malformed);
 
-    size_t len = forge_event(buf, sizeof buf, M_TRACK, &good);
+    size_t len = forge_event(buf, sizeof buf, TRK_MSG_TRACK, &good);
     check_refused(h, 0, buf, len - 1, "truncated track", c_malformed);
     check_refused(h, 0, buf, 5, "very truncated track", c_malformed);
 
@@ -75,18 +75,18 @@ static void bad_input(enum trk_mode mode)
     longname[300] = '\0';
     struct fentry lng = good;
     lng.name = longname;
-    len = forge_event(buf, sizeof buf, M_TRACK, &lng);
+    len = forge_event(buf, sizeof buf, TRK_MSG_TRACK, &lng);
     check_refused(h, 0, buf, len, "300-byte name", c_malformed_or_long);
 
     struct fentry noat = good;
     noat.owner = "nonode";
-    len = forge_event(buf, sizeof buf, M_TRACK, &noat);
+    len = forge_event(buf, sizeof buf, TRK_MSG_TRACK, &noat);
     check_refused(h, 0, buf, len, "owner without @", c_malformed);
 
     struct fentry badentry = good;
     badentry.clock = badclock;
     badentry.clock_len = 1;
-    len = forge_event(buf, sizeof buf, M_TRACK, &badentry);
+    len = forge_event(buf, sizeof buf, TRK_MSG_TRACK, &badentry);
     check_refused(h, 0, buf, len, "track with a bad clock", c_bad_clock);
 
     /* a command with a 300-byte name */
@@ -106,18 +106,18 @@ static void bad_input(enum trk_mode mode)
     h_drop(h, -1, -1); /* fixed mode's snapshot pushes: lost */
     if (mode == TRK_SWARM) {
         h_pick(h, 0, 1);
-        h_fire(h, 0, TT_CLUSTER_JOIN);
+        h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
         h_drop(h, 0, 1);
         assert_int_equal(trk_state(T(0)), TRK_SYNCING);
     }
     uint8_t seed[8];
     size_t sl = clock_after(0, seed, sizeof seed);
-    len = forge_snapshot(buf, sizeof buf, M_SYNC_RECV, NAME[1], badclock, 1, &good, 1);
+    len = forge_snapshot(buf, sizeof buf, TRK_MSG_SYNC_RECV, NAME[1], badclock, 1, &good, 1);
     check_refused(h, 0, buf, len, "sync_recv with a bad clock", c_bad_clock);
     struct fentry two[2] = {good, noat};
-    len = forge_snapshot(buf, sizeof buf, M_SYNC_RECV, NAME[1], seed, sl, two, 2);
+    len = forge_snapshot(buf, sizeof buf, TRK_MSG_SYNC_RECV, NAME[1], seed, sl, two, 2);
     check_refused(h, 0, buf, len, "sync_recv with a bad second entry", c_malformed);
-    len = forge_snapshot(buf, sizeof buf, M_SYNC_RECV, NAME[1], seed, sl, &good, 1);
+    len = forge_snapshot(buf, sizeof buf, TRK_MSG_SYNC_RECV, NAME[1], seed, sl, &good, 1);
     check_refused(h, 0, buf, len - 3, "truncated sync_recv", c_malformed);
     /* and the good one still works */
     trk_message(T(0), NAME[1], buf, len);

@@ -14,10 +14,10 @@
 
 #include <string.h>
 
-/* 1. Start-up.  TT_START puts the tracker in cluster_wait with a
+/* 1. Start-up.  TRK_TIMER_START puts the tracker in cluster_wait with a
  * cluster_join timer of sync_nodes_timeout; cluster_join with no nodes goes
  * to tracking and arms the anti-entropy timer (anti_entropy_interval), whose
- * tick with no nodes only re-arms it.  Before TT_START commands are refused. */
+ * tick with no nodes only re-arms it.  Before TRK_TIMER_START commands are refused. */
 static void test_swarm_start_alone(void **state)
 {
     (void)state;
@@ -32,32 +32,32 @@ static void test_swarm_start_alone(void **state)
     assert_string_equal(h_last_reply(h, 0)->status, "not_running");
     trk_start(T(0));
     assert_false(trk_running(T(0)));
-    assert_int_equal(h_armed(h, 0, TT_START), 1);
-    h_fire(h, 0, TT_START);
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_START), 1);
+    h_fire(h, 0, TRK_TIMER_START);
     assert_true(trk_running(T(0)));
     assert_int_equal(trk_state(T(0)), TRK_CLUSTER_WAIT);
-    assert_int_equal(h_armed(h, 0, TT_CLUSTER_JOIN), 1);
-    struct htimer *join = h_timer(h, 0, TT_CLUSTER_JOIN);
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_CLUSTER_JOIN), 1);
+    struct htimer *join = h_timer(h, 0, TRK_TIMER_CLUSTER_JOIN);
     assert_true(join->delay == CS_MSEC(1234));
     assert_true(trk_timer_can_progress(T(0), join->tag));
     assert_contains(h_dump(h, 0), "{:cluster_wait, %TrackerState{clock: {1, 0}, nodes: [], "
                                   "pending_sync_reqs: [], self: :\"app@10.0.0.1\"");
     assert_null(trk_waiting_for(T(0)));
 
-    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
     assert_true(h->now == CS_MSEC(1234));
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
-    assert_int_equal(h_armed(h, 0, TT_ANTI_ENTROPY), 1);
-    assert_true(h_timer(h, 0, TT_ANTI_ENTROPY)->delay == CS_SEC(77));
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_ANTI_ENTROPY), 1);
+    assert_true(h_timer(h, 0, TRK_TIMER_ANTI_ENTROPY)->delay == CS_SEC(77));
     assert_int_equal(h->qlen, 0);
     assert_contains(h_dump(h, 0), "{:tracking, %TrackerState{clock: {1, 0}, nodes: [], ");
     assert_int_equal(h->n[0].unscripted, 0); /* no choice was made */
 
-    h_fire(h, 0, TT_ANTI_ENTROPY); /* no nodes: nothing to sync with */
+    h_fire(h, 0, TRK_TIMER_ANTI_ENTROPY); /* no nodes: nothing to sync with */
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
-    assert_int_equal(h_armed(h, 0, TT_ANTI_ENTROPY), 1);
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_ANTI_ENTROPY), 1);
     /* An anti-entropy tick with no nodes only re-arms: not progress. */
-    assert_false(trk_timer_can_progress(T(0), h_timer(h, 0, TT_ANTI_ENTROPY)->tag));
+    assert_false(trk_timer_can_progress(T(0), h_timer(h, 0, TRK_TIMER_ANTI_ENTROPY)->tag));
     assert_int_equal(h->qlen, 0);
 
     h_cmd(h, 0, "register", "a", NULL, 1);
@@ -89,30 +89,30 @@ static void test_swarm_cluster_join_sync(void **state)
     assert_int_equal(h->n[0].reply_count, 0); /* postponed */
 
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
     assert_int_equal(h->n[0].unscripted, 0);
     assert_int_equal(trk_state(T(0)), TRK_SYNCING);
     assert_string_equal(trk_waiting_for(T(0)), NAME[1]);
     assert_int_equal(h_pending(h, 0, -1), 1);
-    assert_int_equal(h_head_type(h, 0, 1), M_SYNC);
+    assert_int_equal(h_head_type(h, 0, 1), TRK_MSG_SYNC);
 
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC);
     assert_int_equal(trk_state(T(1)), TRK_AWAITING_SYNC_ACK);
     assert_string_equal(trk_waiting_for(T(1)), NAME[0]);
-    assert_int_equal(h_head_type(h, 1, 0), M_SYNC_RECV);
+    assert_int_equal(h_head_type(h, 1, 0), TRK_MSG_SYNC_RECV);
 
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_null(trk_waiting_for(T(0)));
-    assert_int_equal(h_head_type(h, 0, 1), M_SYNC_ACK);
+    assert_int_equal(h_head_type(h, 0, 1), TRK_MSG_SYNC_ACK);
     /* the postponed register ran once A tracked */
     assert_int_equal(h->n[0].reply_count, 1);
     assert_string_equal(h_last_reply(h, 0)->op, "register");
     assert_string_equal(h_last_reply(h, 0)->status, "ok");
-    assert_int_equal(h_pending_type(h, 0, 1, M_TRACK), 1);
-    assert_int_equal(h_pending_type(h, 0, 2, M_TRACK), 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_TRACK), 1);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_TRACK), 1);
 
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC_ACK);
     assert_int_equal(trk_state(T(1)), TRK_TRACKING);
     h_settle(h);
     assert_int_equal(h_count(h, 0), 2); /* a, b */
@@ -140,13 +140,13 @@ static void test_swarm_sync_merges_both_ways(void **state)
     h_script(h, 0, 12); /* the only node */
     h_learn(h, 0, 1);
     assert_int_equal(trk_state(T(0)), TRK_SYNCING);
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC);
     assert_int_equal(trk_state(T(1)), TRK_AWAITING_SYNC_ACK);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_string_equal(h_owner(h, 0, "b"), NAME[1]);
     assert_null(h_entry(h, 1, "a"));
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC_ACK);
     assert_int_equal(trk_state(T(1)), TRK_TRACKING);
     assert_string_equal(h_owner(h, 1, "a"), NAME[0]);
     assert_int_equal(h_count(h, 0), 2);
@@ -170,29 +170,29 @@ static void test_swarm_cluster_wait_sync_single(void **state)
     h_learn(h, 0, 1);
     h_learn(h, 1, 0);
     h_pick(h, 1, 0);
-    h_fire(h, 1, TT_CLUSTER_JOIN);
+    h_fire(h, 1, TRK_TIMER_CLUSTER_JOIN);
     assert_int_equal(trk_state(T(1)), TRK_SYNCING);
     assert_int_equal(trk_state(T(0)), TRK_CLUSTER_WAIT);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC);
     assert_int_equal(trk_state(T(0)), TRK_AWAITING_SYNC_ACK);
     assert_string_equal(trk_waiting_for(T(0)), NAME[1]);
     assert_contains(h_dump(h, 0), "{:awaiting_sync_ack, %TrackerState{clock: {{1, 0}, 0}, ");
     assert_sync_node(h, 0, 1);
-    const struct hmsg *m = h_find(h, 0, 1, M_SYNC_RECV);
+    const struct hmsg *m = h_find(h, 0, 1, TRK_MSG_SYNC_RECV);
     assert_non_null(m);
     char sender[CS_NODE_NAME_MAX], text[128];
     msg_sync_clock(m, sender, text, sizeof text);
     assert_string_equal(sender, NAME[0]);
     assert_string_equal(text, "{{0, 1}, 0}"); /* the other half */
 
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(1)), TRK_TRACKING);
     assert_contains(h_dump(h, 1), "clock: {{0, 1}, 0}");
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC_ACK);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_sync_node(h, 0, -1);
     /* A's cluster_join timer fires later in tracking: nothing happens */
-    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_int_equal(h->qlen, 0);
 }
@@ -210,13 +210,13 @@ static void test_swarm_cluster_wait_parks(void **state)
     h_learn(h, 0, 2);
     h_learn(h, 1, 0);
     h_pick(h, 1, 0);
-    h_fire(h, 1, TT_CLUSTER_JOIN);
-    const struct hmsg *m = h_find(h, 1, 0, M_SYNC);
+    h_fire(h, 1, TRK_TIMER_CLUSTER_JOIN);
+    const struct hmsg *m = h_find(h, 1, 0, TRK_MSG_SYNC);
     assert_non_null(m);
     uint8_t copy[256];
     size_t len = m->len;
     memcpy(copy, m->data, len);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC);
     trk_message(T(0), NAME[1], copy, len); /* the same request again */
     assert_int_equal(trk_state(T(0)), TRK_CLUSTER_WAIT);
     assert_pending(h, 0, PID[1]);
@@ -244,7 +244,7 @@ static void test_swarm_deadlock_a(void **state)
     h_pick(h, 1, 2);
     h_pick(h, 2, 0);
     for (int i = 0; i < 3; i++)
-        h_fire(h, i, TT_CLUSTER_JOIN);
+        h_fire(h, i, TRK_TIMER_CLUSTER_JOIN);
     h_settle(h);
     h_cmd(h, 0, "register", "x", NULL, 1); /* hangs */
     h_run_until(h, h->now + CS_SEC(3600));
@@ -258,7 +258,7 @@ static void test_swarm_deadlock_a(void **state)
         assert_pending(h, i, PID[prev]);
         assert_sync_node(h, i, next);
         h_assert_no_progress_timer(h, i);
-        for (unsigned kind = TT_CLUSTER_JOIN; kind <= TT_CALL_TIMEOUT; kind++)
+        for (unsigned kind = TRK_TIMER_CLUSTER_JOIN; kind <= TRK_TIMER_CALL_TIMEOUT; kind++)
             assert_false(trk_timer_can_progress(T(i), TRK_TAG(kind, 0)));
     }
     assert_int_equal(h->n[0].reply_count, 0);
@@ -274,7 +274,7 @@ static bool run_choices(int count, const int *choice)
     for (int i = 0; i < count; i++)
         h_pick(h, i, choice[i]);
     for (int i = 0; i < count; i++)
-        h_fire(h, i, TT_CLUSTER_JOIN);
+        h_fire(h, i, TRK_TIMER_CLUSTER_JOIN);
     h_settle(h);
     bool all = true;
     for (int i = 0; i < count; i++) {
@@ -341,13 +341,13 @@ static void test_swarm_tie_break(void **state)
         h_start_all_connected(h, 2);
         h_pick(h, 0, 1);
         h_pick(h, 1, 0);
-        h_fire(h, 0, TT_CLUSTER_JOIN);
-        h_fire(h, 1, TT_CLUSTER_JOIN);
+        h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
+        h_fire(h, 1, TRK_TIMER_CLUSTER_JOIN);
         assert_int_equal(trk_state(T(0)), TRK_SYNCING);
         assert_int_equal(trk_state(T(1)), TRK_SYNCING);
         int first = order ? 1 : 0;
-        assert_int_equal(h_deliver(h, first, 1 - first), M_SYNC);
-        assert_int_equal(h_deliver(h, 1 - first, first), M_SYNC);
+        assert_int_equal(h_deliver(h, first, 1 - first), TRK_MSG_SYNC);
+        assert_int_equal(h_deliver(h, 1 - first, first), TRK_MSG_SYNC);
         assert_int_equal(trk_state(T(1)), TRK_AWAITING_SYNC_ACK);
         assert_string_equal(trk_waiting_for(T(1)), NAME[0]);
         assert_int_equal(trk_state(T(0)), TRK_SYNCING);
@@ -355,9 +355,9 @@ static void test_swarm_tie_break(void **state)
         assert_pending(h, 0, ""); /* dropped, not parked */
         assert_int_equal(h_pending(h, 0, 1), 0);
         assert_int_equal(h_pending(h, 1, 0), 1);
-        assert_int_equal(h_deliver(h, 1, 0), M_SYNC_RECV);
+        assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC_RECV);
         assert_int_equal(trk_state(T(0)), TRK_TRACKING);
-        assert_int_equal(h_deliver(h, 0, 1), M_SYNC_ACK);
+        assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC_ACK);
         assert_int_equal(trk_state(T(1)), TRK_TRACKING);
         assert_pending(h, 1, "");
         assert_int_equal(h->qlen, 0);
@@ -377,13 +377,13 @@ static void test_swarm_deadlock_b(void **state)
     struct harness *h = h_new(TRK_SWARM, 3);
     h_start_all_connected(h, 3);
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC);
     assert_int_equal(trk_state(T(1)), TRK_CLUSTER_WAIT);
     assert_pending(h, 1, PID[0]);
     h_pick(h, 1, 0);
-    h_fire(h, 1, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC);
+    h_fire(h, 1, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC);
     assert_int_equal(h->qlen, 0);
     assert_int_equal(trk_state(T(0)), TRK_SYNCING);
     assert_string_equal(trk_waiting_for(T(0)), NAME[1]);
@@ -397,7 +397,7 @@ static void test_swarm_deadlock_b(void **state)
     h_assert_no_progress_timer(h, 1);
 
     h_pick(h, 2, 0);
-    h_fire(h, 2, TT_CLUSTER_JOIN);
+    h_fire(h, 2, TRK_TIMER_CLUSTER_JOIN);
     h_settle(h);
     h_run_until(h, h->now + CS_SEC(3600));
     assert_int_equal(h->qlen, 0);
@@ -425,16 +425,16 @@ static void test_swarm_deadlock_c_sync_node_down(void **state)
     h_start(h, 1);
     h_learn(h, 0, 2); /* Z not running: the check fails */
     assert_int_equal(trk_node_count(T(0)), 0);
-    assert_int_equal(h_armed(h, 0, TT_RETRY_CHECK), 0);
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_RETRY_CHECK), 0);
     h_learn(h, 0, 1);
     h_learn(h, 1, 0);
     h_start(h, 2);
     h_learn(h, 2, 0);
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
     h_pick(h, 2, 0);
-    h_fire(h, 2, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 2, 0), M_SYNC);
+    h_fire(h, 2, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 2, 0), TRK_MSG_SYNC);
     assert_pending(h, 0, PID[2]);
     h_crash(h, 1);
     trk_nodedown(T(0), NAME[1]);
@@ -456,10 +456,10 @@ static void test_swarm_deadlock_c_join_alone(void **state)
     struct harness *h = h_unchecked_pair(TRK_SWARM);
     h_learn(h, 1, 0);
     h_pick(h, 1, 0);
-    h_fire(h, 1, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC);
+    h_fire(h, 1, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC);
     assert_pending(h, 0, PID[1]);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     h_run_until(h, h->now + CS_SEC(3600)); /* anti-entropy ticks: no nodes */
     assert_int_equal(h->qlen, 0);
@@ -478,32 +478,32 @@ static void test_swarm_parked_request_of_dead_node(void **state)
     struct harness *h = h_new(TRK_SWARM, 3);
     h_start_all_connected(h, 3);
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
     h_pick(h, 2, 0);
-    h_fire(h, 2, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 2, 0), M_SYNC);
+    h_fire(h, 2, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 2, 0), TRK_MSG_SYNC);
     h_crash(h, 2);
     trk_nodedown(T(0), NAME[2]);
     assert_int_equal(trk_state(T(0)), TRK_SYNCING);
     assert_false(h_knows(h, 0, 2));
     assert_pending(h, 0, PID[2]);
 
-    uint8_t err[1] = {M_SYNC_ERR};
+    uint8_t err[1] = {TRK_MSG_SYNC_ERR};
     h_pick(h, 0, 1);
     trk_message(T(0), NAME[1], err, 1);
     assert_int_equal(h->n[0].unscripted, 0);
     assert_int_equal(trk_state(T(0)), TRK_SYNCING);
     assert_string_equal(trk_waiting_for(T(0)), NAME[1]);
-    assert_int_equal(h_pending_type(h, 0, 1, M_SYNC), 2);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_SYNC), 2);
 
     /* Y is in cluster_wait with nodes [X, Z]: make it track first */
     trk_nodedown(T(1), NAME[2]);
     h_deliver(h, 0, 1); /* X's first sync: nodes == [X], Y leads */
     assert_int_equal(trk_state(T(1)), TRK_AWAITING_SYNC_ACK);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_pending(h, 0, "");
-    assert_int_equal(h_pending_type(h, 0, 2, M_SYNC_RECV), 0);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_SYNC_RECV), 0);
 }
 
 /* ---- the group ------------------------------------------------------------- */

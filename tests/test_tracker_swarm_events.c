@@ -34,12 +34,12 @@ static enum itc_order clock_order(const uint8_t *x, size_t xl, const uint8_t *y,
     return o;
 }
 
-/* The entry clock of a queued M_TRACK. */
+/* The entry clock of a queued TRK_MSG_TRACK. */
 static size_t msg_track_clock(const struct hmsg *m, uint8_t *clock)
 {
     struct cs_reader r;
     cs_reader_init(&r, m->data, m->len);
-    assert_int_equal(cs_get_u8(&r), M_TRACK);
+    assert_int_equal(cs_get_u8(&r), TRK_MSG_TRACK);
     struct trk_wire_entry we;
     assert_true(trk_get_entry(&r, &we));
     memcpy(clock, we.clock, we.clock_len);
@@ -83,12 +83,12 @@ static void test_swarm_postpone(void **state)
     assert_int_equal(trk_state(T(1)), TRK_TRACKING);
     assert_int_equal(trk_state(T(2)), TRK_TRACKING);
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
     assert_int_equal(trk_state(T(0)), TRK_SYNCING);
 
     h_cmd(h, 0, "register", "x", NULL, 1);
     h_cmd(h, 2, "register", "y", NULL, 2);
-    assert_int_equal(h_deliver(h, 2, 0), M_TRACK);
+    assert_int_equal(h_deliver(h, 2, 0), TRK_MSG_TRACK);
     h_cmd(h, 0, "whereis", "y", NULL, 0);
     assert_int_equal(h->n[0].reply_count, 0);
     assert_null(h_entry(h, 0, "y"));
@@ -96,8 +96,8 @@ static void test_swarm_postpone(void **state)
     assert_int_equal(trk_stats(T(0))->postponed, 3);
     assert_int_equal(trk_last_reply(T(0))->op[0], 0);
 
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_int_equal(h->n[0].reply_count, 2);
     assert_string_equal(h->n[0].replies[0].op, "register");
@@ -131,8 +131,8 @@ static void test_swarm_postponed_order(void **state)
     h_learn(h, 0, 1);
     h_learn(h, 2, 1);
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC);
     assert_pending(h, 1, PID[0]);
     h_crash(h, 0);
     trk_nodedown(T(1), NAME[0]);
@@ -141,19 +141,19 @@ static void test_swarm_postponed_order(void **state)
     h_learn(h, 1, 0);
     h_cmd(h, 0, "register", "c1", NULL, 1);
     h_pick(h, 1, 2);
-    h_fire(h, 1, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 1, 2), M_SYNC);
+    h_fire(h, 1, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 1, 2), TRK_MSG_SYNC);
     assert_int_equal(trk_state(T(2)), TRK_AWAITING_SYNC_ACK);
-    assert_int_equal(h_deliver(h, 2, 1), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 2, 1), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(1)), TRK_AWAITING_SYNC_ACK);
     assert_string_equal(trk_waiting_for(T(1)), NAME[0]);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(0)), TRK_CLUSTER_WAIT);
     h_cmd(h, 0, "register", "c2", NULL, 2);
     assert_int_equal(h->n[0].reply_count, 0);
     h_learn(h, 0, 1);
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_int_equal(h->n[0].reply_count, 2);
     assert_string_equal(h->n[0].replies[0].name, "c1");
@@ -171,19 +171,19 @@ static void test_swarm_serve_drops_sync_node(void **state)
     struct harness *h = h_new(TRK_SWARM, 3);
     h_start_all_connected(h, 3);
     h_pick(h, 1, 0);
-    h_fire(h, 1, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC);
+    h_fire(h, 1, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC);
     assert_pending(h, 0, PID[1]);
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC);
     assert_int_equal(trk_state(T(1)), TRK_AWAITING_SYNC_ACK);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_pending(h, 0, "");
     assert_sync_node(h, 0, -1);
     assert_int_equal(h_pending(h, 0, 1), 1);
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC_ACK);
     assert_int_equal(trk_state(T(1)), TRK_TRACKING);
     assert_int_equal(h->qlen, 0);
 }
@@ -204,27 +204,27 @@ static void test_swarm_serve_head_in_nodes(void **state)
     h_learn(h, 0, 2);
     h_learn(h, 2, 0);
     h_pick(h, 2, 0);
-    h_fire(h, 2, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 2, 0), M_SYNC);
+    h_fire(h, 2, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 2, 0), TRK_MSG_SYNC);
     assert_pending(h, 0, PID[2]);
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC);
-    assert_int_equal(h_deliver(h, 1, 0), M_SYNC_RECV);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC);
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(0)), TRK_AWAITING_SYNC_ACK);
     assert_string_equal(trk_waiting_for(T(0)), NAME[2]);
     assert_pending(h, 0, "");
     assert_contains(h_dump(h, 0), "clock: {{1, 0}, 0}");
-    const struct hmsg *m = h_find(h, 0, 2, M_SYNC_RECV);
+    const struct hmsg *m = h_find(h, 0, 2, TRK_MSG_SYNC_RECV);
     assert_non_null(m);
     char sender[CS_NODE_NAME_MAX], text[128];
     msg_sync_clock(m, sender, text, sizeof text);
     assert_string_equal(text, "{{0, 1}, 0}");
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC_ACK);
     assert_int_equal(trk_state(T(1)), TRK_TRACKING);
-    assert_int_equal(h_deliver(h, 0, 2), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 0, 2), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(2)), TRK_TRACKING);
-    assert_int_equal(h_deliver(h, 2, 0), M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 2, 0), TRK_MSG_SYNC_ACK);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     assert_int_equal(trk_stats(T(0))->syncs_completed, 2);
     assert_int_equal(h->qlen, 0);
@@ -243,29 +243,29 @@ static void test_swarm_serve_stays_awaiting(void **state)
     struct harness *h = h_new(TRK_SWARM, 3);
     h_start_all_connected(h, 3);
     h_pick(h, 0, 2);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 0, 2), M_SYNC);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 0, 2), TRK_MSG_SYNC);
     assert_pending(h, 2, PID[0]);
     h_pick(h, 2, 1);
-    h_fire(h, 2, TT_CLUSTER_JOIN);
+    h_fire(h, 2, TRK_TIMER_CLUSTER_JOIN);
     h_pick(h, 1, 2);
-    h_fire(h, 1, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 1, 2), M_SYNC);
+    h_fire(h, 1, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 1, 2), TRK_MSG_SYNC);
     assert_int_equal(trk_state(T(2)), TRK_AWAITING_SYNC_ACK);
     assert_string_equal(trk_waiting_for(T(2)), NAME[1]);
     h_cmd(h, 2, "register", "z", NULL, 1);
-    assert_int_equal(h_deliver(h, 2, 1), M_SYNC); /* B drops it */
+    assert_int_equal(h_deliver(h, 2, 1), TRK_MSG_SYNC); /* B drops it */
     assert_int_equal(trk_state(T(1)), TRK_SYNCING);
-    assert_int_equal(h_deliver(h, 2, 1), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 2, 1), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(1)), TRK_TRACKING);
-    assert_int_equal(h_deliver(h, 1, 2), M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 1, 2), TRK_MSG_SYNC_ACK);
     assert_int_equal(trk_state(T(2)), TRK_AWAITING_SYNC_ACK);
     assert_string_equal(trk_waiting_for(T(2)), NAME[0]);
     assert_pending(h, 2, "");
     assert_int_equal(h->n[2].reply_count, 0);
-    assert_int_equal(h_deliver(h, 2, 0), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 2, 0), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
-    assert_int_equal(h_deliver(h, 0, 2), M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 0, 2), TRK_MSG_SYNC_ACK);
     assert_int_equal(trk_state(T(2)), TRK_TRACKING);
     assert_int_equal(h->n[2].reply_count, 1);
     assert_string_equal(h_last_reply(h, 2)->status, "ok");
@@ -290,8 +290,8 @@ static void test_swarm_track_concurrent_kept(void **state)
     h_cmd(h, 0, "register", "x", NULL, 1);
     h_cmd(h, 1, "register", "x", NULL, 2);
     uint8_t c0[REG_CLOCK_MAX], c1[REG_CLOCK_MAX];
-    size_t l0 = msg_track_clock(h_find(h, 0, 1, M_TRACK), c0);
-    size_t l1 = msg_track_clock(h_find(h, 1, 0, M_TRACK), c1);
+    size_t l0 = msg_track_clock(h_find(h, 0, 1, TRK_MSG_TRACK), c0);
+    size_t l1 = msg_track_clock(h_find(h, 1, 0, TRK_MSG_TRACK), c1);
     assert_int_equal(clock_order(c0, l0, c1, l1), ITC_CONCURRENT);
     size_t warns = h->n[0].warn_count;
     h_settle(h);
@@ -327,8 +327,8 @@ static void test_swarm_track_equal_replaces(void **state)
     h_cmd(h, 0, "register", "x", NULL, 1);
     h_cmd(h, 1, "register", "x", NULL, 2);
     uint8_t c0[REG_CLOCK_MAX], c1[REG_CLOCK_MAX];
-    size_t l0 = msg_track_clock(h_find(h, 0, 1, M_TRACK), c0);
-    size_t l1 = msg_track_clock(h_find(h, 1, 0, M_TRACK), c1);
+    size_t l0 = msg_track_clock(h_find(h, 0, 1, TRK_MSG_TRACK), c0);
+    size_t l1 = msg_track_clock(h_find(h, 1, 0, TRK_MSG_TRACK), c1);
     assert_int_equal(clock_order(c0, l0, c1, l1), ITC_EQUAL);
     h_settle(h);
     assert_string_equal(h_owner(h, 0, "x"), NAME[1]);
@@ -351,7 +351,7 @@ static void test_swarm_track_ordered(void **state)
     uint8_t newer[16], older[16], buf[512];
     size_t nl = clock_after(2, newer, sizeof newer), ol = clock_after(0, older, sizeof older);
     struct fentry ex = {"x", NAME[1], (uint64_t)9 << 32 | 1, 1, 0, newer, nl};
-    size_t len = forge_event(buf, sizeof buf, M_TRACK, &ex);
+    size_t len = forge_event(buf, sizeof buf, TRK_MSG_TRACK, &ex);
     trk_message(T(0), NAME[1], buf, len);
     assert_string_equal(h_owner(h, 0, "x"), NAME[1]);
     assert_true(h_entry(h, 0, "x")->handle == ex.handle);
@@ -359,7 +359,7 @@ static void test_swarm_track_ordered(void **state)
     assert_int_equal(trk_stats(T(0))->conflicts, 1);
 
     struct fentry ey = {"y", NAME[1], (uint64_t)9 << 32 | 2, 1, 0, older, ol};
-    len = forge_event(buf, sizeof buf, M_TRACK, &ey);
+    len = forge_event(buf, sizeof buf, TRK_MSG_TRACK, &ey);
     trk_message(T(0), NAME[1], buf, len);
     assert_string_equal(h_owner(h, 0, "y"), NAME[0]);
     assert_int_equal(h_procs(h, 0, "y"), 1);
@@ -386,8 +386,8 @@ static void test_swarm_stale_sync_recv(void **state)
     h_learn(h, 1, 0);
     h_learn(h, 1, 2);
     h_pick(h, 0, 1);
-    h_fire(h, 0, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 0, 1), M_SYNC);
+    h_fire(h, 0, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC);
     assert_pending(h, 1, PID[0]);
     /* the flap */
     h_script(h, 0, 12); /* the only node left: Z */
@@ -397,21 +397,21 @@ static void test_swarm_stale_sync_recv(void **state)
     h_learn(h, 1, 0);
     trk_nodeup(T(0), NAME[1]); /* postponed in syncing */
     assert_int_equal(h_pending(h, 0, 1), 0);
-    assert_int_equal(h_deliver(h, 0, 2), M_SYNC);
-    assert_int_equal(h_deliver(h, 2, 0), M_SYNC_RECV);
+    assert_int_equal(h_deliver(h, 0, 2), TRK_MSG_SYNC);
+    assert_int_equal(h_deliver(h, 2, 0), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
     /* the postponed nodeup ran: check Y and add it */
-    h_deliver_type(h, 0, 1, M_CHECK);
-    h_deliver_type(h, 1, 0, M_CHECK_REPLY);
+    h_deliver_type(h, 0, 1, TRK_MSG_CHECK);
+    h_deliver_type(h, 1, 0, TRK_MSG_CHECK_REPLY);
     assert_true(h_knows(h, 0, 1));
     assert_int_equal(trk_state(T(0)), TRK_TRACKING);
-    assert_int_equal(h_deliver(h, 0, 2), M_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 0, 2), TRK_MSG_SYNC_ACK);
     assert_int_equal(trk_state(T(2)), TRK_TRACKING);
 
     h_pick(h, 1, 2);
-    h_fire(h, 1, TT_CLUSTER_JOIN);
-    assert_int_equal(h_deliver(h, 1, 2), M_SYNC);
-    assert_int_equal(h_deliver(h, 2, 1), M_SYNC_RECV);
+    h_fire(h, 1, TRK_TIMER_CLUSTER_JOIN);
+    assert_int_equal(h_deliver(h, 1, 2), TRK_MSG_SYNC);
+    assert_int_equal(h_deliver(h, 2, 1), TRK_MSG_SYNC_RECV);
     assert_int_equal(trk_state(T(1)), TRK_AWAITING_SYNC_ACK);
     assert_string_equal(trk_waiting_for(T(1)), NAME[0]);
     h_settle(h); /* Y's ack to Z, Y's stale sync_recv to X */

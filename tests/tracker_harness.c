@@ -297,9 +297,9 @@ void h_assert_no_progress_timer(struct harness *h, int i)
 void h_start(struct harness *h, int i)
 {
     trk_start(T(i));
-    assert_int_equal(h_armed(h, i, TT_START), 1);
-    assert_int_equal(h_timer(h, i, TT_START)->delay, h->cfg.start_delay);
-    h_fire(h, i, TT_START);
+    assert_int_equal(h_armed(h, i, TRK_TIMER_START), 1);
+    assert_int_equal(h_timer(h, i, TRK_TIMER_START)->delay, h->cfg.start_delay);
+    h_fire(h, i, TRK_TIMER_START);
     assert_true(trk_running(T(i)));
 }
 
@@ -438,8 +438,8 @@ void h_settle(struct harness *h)
 void h_learn(struct harness *h, int i, int j)
 {
     trk_nodeup(T(i), h->n[j].name);
-    h_deliver_type(h, i, j, M_CHECK);
-    h_deliver_type(h, j, i, M_CHECK_REPLY);
+    h_deliver_type(h, i, j, TRK_MSG_CHECK);
+    h_deliver_type(h, j, i, TRK_MSG_CHECK_REPLY);
 }
 
 void h_link(struct harness *h, int i, int j)
@@ -693,7 +693,7 @@ size_t forge_batch(uint8_t *buf, size_t cap, const uint8_t *types, const struct 
 {
     struct cs_writer w;
     cs_writer_init(&w, buf, cap);
-    cs_put_u8(&w, M_BATCH);
+    cs_put_u8(&w, TRK_MSG_BATCH);
     cs_put_u32(&w, (uint32_t)count);
     for (size_t k = 0; k < count; k++) {
         cs_put_u8(&w, types[k]);
@@ -709,7 +709,7 @@ size_t forge_batch(uint8_t *buf, size_t cap, const uint8_t *types, const struct 
 void h_start_alone(struct harness *h, int i)
 {
     h_start(h, i);
-    h_fire(h, i, TT_CLUSTER_JOIN);
+    h_fire(h, i, TRK_TIMER_CLUSTER_JOIN);
     assert_int_equal(trk_state(T(i)), TRK_TRACKING);
 }
 

@@ -11,7 +11,7 @@
  *  - the fake host, whose send() appends (from, to, bytes) to one message
  *    queue that the test delivers explicitly, pair by pair in FIFO order, in
  *    any interleaving it chooses, or drops.  The remote "is the tracker up?"
- *    check (M_CHECK / M_CHECK_REPLY) is delivered like any other message;
+ *    check (TRK_MSG_CHECK / TRK_MSG_CHECK_REPLY) is delivered like any other message;
  *  - observation helpers (replies, dumps, registry digests and entries, the
  *    processes that run), read through core/tracker.h or, where a fact is
  *    not observable there, through the tracker's private state
@@ -273,7 +273,7 @@ size_t clock_after(int events, uint8_t *out, size_t cap);
 /* The sender and clock text of a queued sync / sync_recv / sync_ack. */
 void msg_sync_clock(const struct hmsg *m, char *sender, char *text, size_t size);
 
-/* Writes a one-entry message (M_TRACK and the like) of `type` into `buf`;
+/* Writes a one-entry message (TRK_MSG_TRACK and the like) of `type` into `buf`;
  * its length. */
 size_t forge_event(uint8_t *buf, size_t cap, uint8_t type, const struct fentry *e);
 
@@ -283,7 +283,7 @@ size_t forge_snapshot(uint8_t *buf, size_t cap, uint8_t type, const char *sender
                       const uint8_t *clock, size_t clock_len, const struct fentry *e,
                       size_t count);
 
-/* Writes a batch (M_BATCH, count:u32, then type:u8 + entry each) of these
+/* Writes a batch (TRK_MSG_BATCH, count:u32, then type:u8 + entry each) of these
  * `count` events into `buf`; its length. */
 size_t forge_batch(uint8_t *buf, size_t cap, const uint8_t *types, const struct fentry *e, size_t count);
 
