@@ -196,7 +196,8 @@ const char *trk_msg_name(unsigned type)
         [TRK_MSG_CHECK] = "check", [TRK_MSG_CHECK_REPLY] = "check_reply", [TRK_MSG_SYNC] = "sync",
         [TRK_MSG_SYNC_RECV] = "sync_recv", [TRK_MSG_SYNC_ACK] = "sync_ack", [TRK_MSG_SYNC_ERR] = "sync_err",
         [TRK_MSG_TRACK] = "track", [TRK_MSG_UNTRACK] = "untrack", [TRK_MSG_UPDATE_META] = "update_meta",
-        [TRK_MSG_HANDOFF] = "handoff", [TRK_MSG_REQUEST] = "request", [TRK_MSG_REPLY] = "reply", [TRK_MSG_SEND] = "send",
+        [TRK_MSG_HANDOFF] = "handoff", [TRK_MSG_REQUEST] = "request", [TRK_MSG_REPLY] = "reply",
+        [TRK_MSG_SEND] = "send",
         [TRK_MSG_KILL] = "kill", [TRK_MSG_BATCH] = "batch", [TRK_MSG_DIGEST] = "digest"};
     return type < sizeof names / sizeof *names && names[type] ? names[type] : "unknown";
 }

@@ -33,8 +33,10 @@ enum trk_timer {
 };
 
 enum trk_msg {
-    TRK_MSG_CHECK = 1, TRK_MSG_CHECK_REPLY, TRK_MSG_SYNC, TRK_MSG_SYNC_RECV, TRK_MSG_SYNC_ACK, TRK_MSG_SYNC_ERR,
-    TRK_MSG_TRACK, TRK_MSG_UNTRACK, TRK_MSG_UPDATE_META, TRK_MSG_HANDOFF, TRK_MSG_REQUEST, TRK_MSG_REPLY, TRK_MSG_SEND, TRK_MSG_KILL,
+    TRK_MSG_CHECK = 1, TRK_MSG_CHECK_REPLY,
+    TRK_MSG_SYNC, TRK_MSG_SYNC_RECV, TRK_MSG_SYNC_ACK, TRK_MSG_SYNC_ERR,
+    TRK_MSG_TRACK, TRK_MSG_UNTRACK, TRK_MSG_UPDATE_META, TRK_MSG_HANDOFF,
+    TRK_MSG_REQUEST, TRK_MSG_REPLY, TRK_MSG_SEND, TRK_MSG_KILL,
     TRK_MSG_BATCH, /* fixed mode: replicated events gathered in one frame (tracker_batch.c) */
     TRK_MSG_DIGEST, /* fixed mode: anti-entropy's content digest, answered by a snapshot if it differs */
 };
