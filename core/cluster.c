@@ -24,7 +24,7 @@ struct cluster_node {
 void cluster_config_defaults(struct cluster_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    mem_config_defaults(&cfg->mem);
+    membership_config_defaults(&cfg->mem);
     trk_config_defaults(&cfg->trk);
 }
 
@@ -63,13 +63,13 @@ static void on_message(void *ctx, const char *peer, const uint8_t *data, size_t 
 static void each_connected(void *ctx, void (*fn)(void *fctx, const char *peer), void *fctx)
 {
     struct cluster_node *n = ctx;
-    conn_each_up(mem_conn(n->mem), fn, fctx);
+    conn_each_up(membership_conn(n->mem), fn, fctx);
 }
 
 static int trk_send_to(void *ctx, const char *peer, const uint8_t *data, size_t len)
 {
     struct cluster_node *n = ctx;
-    return conn_send(mem_conn(n->mem), peer, data, len);
+    return conn_send(membership_conn(n->mem), peer, data, len);
 }
 
 static void *cluster_create(struct cs_env *env, const void *config, const char *node_name)
@@ -80,15 +80,15 @@ static void *cluster_create(struct cs_env *env, const void *config, const char *
     n->env = env;
     n->cfg = config;
     snprintf(n->self, sizeof n->self, "%s", node_name);
-    struct mem_callbacks cb = {.ctx = n, .nodeup = on_nodeup, .nodedown = on_nodedown,
+    struct membership_callbacks cb = {.ctx = n, .nodeup = on_nodeup, .nodedown = on_nodedown,
                                .message = on_message};
-    n->mem = mem_new(env, &n->cfg->mem, node_name, &cb);
+    n->mem = membership_new(env, &n->cfg->mem, node_name, &cb);
     if (n->mem && n->cfg->tracker) {
         struct trk_host host = {.ctx = n, .send = trk_send_to, .each_peer = each_connected};
         n->trk = trk_new(env, &n->cfg->trk, node_name, (uint32_t)env->random_u64(env), &host);
     }
     if (!n->mem || (n->cfg->tracker && !n->trk)) {
-        mem_free(n->mem);
+        membership_free(n->mem);
         free(n);
         return NULL;
     }
@@ -99,14 +99,14 @@ static void cluster_destroy(void *instance)
 {
     struct cluster_node *n = instance;
     trk_free(n->trk);
-    mem_free(n->mem);
+    membership_free(n->mem);
     free(n);
 }
 
 static void cluster_start(void *instance)
 {
     struct cluster_node *n = instance;
-    mem_start(n->mem);
+    membership_start(n->mem);
     if (n->trk)
         trk_start(n->trk);
 }
@@ -117,7 +117,7 @@ static void cluster_handle(void *instance, const struct cs_event *ev)
     if (ev->type == CS_EV_STOP) {
         if (n->trk)
             trk_stop(n->trk); /* processes go first, while the links still work */
-        mem_stop(n->mem);
+        membership_stop(n->mem);
         /* Fixed mode leaves at once; libcluster mode keeps polling and
          * reconnecting until the grace period runs out and it is killed. */
         if (n->cfg->mem.mode == MEM_FIXED)
@@ -135,7 +135,7 @@ static void cluster_handle(void *instance, const struct cs_event *ev)
     }
     if (n->trk && trk_handle(n->trk, ev))
         return;
-    if (!mem_handle(n->mem, ev) && ev->type == CS_EV_DGRAM)
+    if (!membership_handle(n->mem, ev) && ev->type == CS_EV_DGRAM)
         cs_logf(n->env, CS_LOG_DEBUG, "[cluster] ignored a datagram of %zu bytes", ev->u.dgram.len);
 }
 
@@ -155,7 +155,7 @@ static void cluster_view(void *instance, cs_name_sink sink, void *ctx)
     if (n->trk)
         trk_each_node(n->trk, sink, ctx);
     else
-        conn_each_up(mem_conn(n->mem), sink, ctx);
+        conn_each_up(membership_conn(n->mem), sink, ctx);
 }
 
 static void cluster_registry_digest(void *instance, size_t *count, uint64_t *sum)
@@ -230,7 +230,7 @@ static void cluster_view_digest(void *instance, size_t *count, uint64_t *sum)
         trk_nodes_digest(n->trk, count, sum);
         return;
     }
-    const struct conn *c = mem_conn(n->mem);
+    const struct conn *c = membership_conn(n->mem);
     *count = conn_up_count(c);
     *sum = conn_up_digest(c);
 }
@@ -253,12 +253,12 @@ static int cluster_dump(void *instance, char *buf, size_t size)
     struct cluster_node *n = instance;
     if (n->trk)
         return trk_dump(n->trk, buf, size);
-    const struct mem_stats *st = mem_stats(n->mem);
+    const struct membership_stats *st = membership_stats(n->mem);
     struct dump_ctx d = {buf, size, 0};
     d.len = (size_t)snprintf(buf, size, "{:membership, %%{self: :\"%s\", mode: :%s, nodes: [",
                              n->self, n->cfg->mem.mode == MEM_FIXED ? "fixed" : "libcluster");
     if (d.len < size)
-        conn_each_up(mem_conn(n->mem), dump_name, &d);
+        conn_each_up(membership_conn(n->mem), dump_name, &d);
     if (d.len < size)
         d.len += (size_t)snprintf(buf + d.len, size - d.len, "], rounds: %llu, lookups_failed: %llu}}",
                                   (unsigned long long)st->rounds,
@@ -269,7 +269,7 @@ static int cluster_dump(void *instance, char *buf, size_t size)
 static bool cluster_check(void *instance, char *why, size_t size)
 {
     struct cluster_node *n = instance;
-    return conn_check(mem_conn(n->mem), why, size);
+    return conn_check(membership_conn(n->mem), why, size);
 }
 
 const struct cs_proto cluster_proto = {

@@ -12,7 +12,7 @@
 #include "tracker.h"
 
 struct cluster_config {
-    struct mem_config mem;
+    struct membership_config mem;
     bool tracker;            /* run the registry/tracker on top of membership */
     struct trk_config trk;
 };

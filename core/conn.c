@@ -97,7 +97,7 @@ bool conn_frame_is_tick(const uint8_t *data, size_t len)
 
 void conn_start(struct conn *c)
 {
-    c->env->timer_start(c->env, c->cfg.tick_timeout / 4, TAG(TIMER_TICK, 0));
+    c->env->timer_start(c->env, c->cfg.tick_timeout / 4, TAG(CONN_TIMER_TICK, 0));
 }
 
 /* ---- peers and links ---- */
@@ -156,7 +156,7 @@ static void setup_watch(struct conn *c, cs_link_id id, cs_time deadline)
     c->setup_fifo[(c->setup_head + c->setup_count++) % c->setup_cap] =
         (struct setup_deadline){id, deadline};
     if (!c->setup_timer_armed) {
-        c->env->timer_start(c->env, c->cfg.setup_timeout, TAG(TIMER_SETUP, 0));
+        c->env->timer_start(c->env, c->cfg.setup_timeout, TAG(CONN_TIMER_SETUP, 0));
         c->setup_timer_armed = true;
     }
 }
@@ -653,7 +653,7 @@ static void on_setup_timer(struct conn *c)
     while (c->setup_count > 0) {
         struct setup_deadline d = c->setup_fifo[c->setup_head];
         if (d.deadline > now) {
-            c->env->timer_start(c->env, d.deadline - now, TAG(TIMER_SETUP, 0));
+            c->env->timer_start(c->env, d.deadline - now, TAG(CONN_TIMER_SETUP, 0));
             c->setup_timer_armed = true;
             return;
         }
@@ -685,7 +685,7 @@ static void on_tick(struct conn *c)
         }
     }
     if (!c->stopping)
-        c->env->timer_start(c->env, interval, TAG(TIMER_TICK, 0));
+        c->env->timer_start(c->env, interval, TAG(CONN_TIMER_TICK, 0));
 }
 
 bool conn_handle(struct conn *c, const struct cs_event *ev)
@@ -706,7 +706,7 @@ bool conn_handle(struct conn *c, const struct cs_event *ev)
     case CS_EV_TIMER:
         if (CS_TAG_MODULE_OF(ev->u.timer.tag) != CS_TAG_CONN)
             return false;
-        if (CS_TAG_KIND_OF(ev->u.timer.tag) == TIMER_SETUP)
+        if (CS_TAG_KIND_OF(ev->u.timer.tag) == CONN_TIMER_SETUP)
             on_setup_timer(c);
         else
             on_tick(c);

@@ -46,7 +46,7 @@ enum link_state {
     LS_UP,
 };
 
-enum { TIMER_SETUP = 1, TIMER_TICK = 2 };
+enum { CONN_TIMER_SETUP = 1, CONN_TIMER_TICK = 2 };
 
 struct conn_link {
     enum link_state state;

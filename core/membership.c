@@ -1,7 +1,7 @@
 /*
  * core/membership.c: topologies, polling rounds and the reconciliation rule
  * (membership.h), for the static and DNS strategies, in libcluster and
- * fixed modes.  Gossip is in mem_gossip.c.
+ * fixed modes.  Gossip is in membership_gossip.c.
  */
 #include "membership_internal.h"
 
@@ -198,18 +198,18 @@ static void answer_close(struct topo *t)
 
 /* ---- configuration ---- */
 
-const char *mem_strategy_name(enum mem_strategy s)
+const char *membership_strategy_name(enum membership_strategy s)
 {
     static const char *const names[] = {"static", "kubernetes_dns", "kubernetes_dns_srv",
                                         "dns_poll", "gossip"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
-void mem_topology_defaults(struct mem_topology_config *t, enum mem_strategy strategy)
+void membership_topology_defaults(struct membership_topology_config *t, enum membership_strategy strategy)
 {
     memset(t, 0, sizeof *t);
     t->strategy = strategy;
-    snprintf(t->name, sizeof t->name, "%s", mem_strategy_name(strategy));
+    snprintf(t->name, sizeof t->name, "%s", membership_strategy_name(strategy));
     snprintf(t->app_name, sizeof t->app_name, "app");
     t->polling_interval = strategy == MEM_STATIC ? 0 : CS_SEC(5);
     cs_addr_parse("233.252.1.32", &t->multicast);
@@ -218,7 +218,7 @@ void mem_topology_defaults(struct mem_topology_config *t, enum mem_strategy stra
     t->gossip_max = CS_SEC(5);
 }
 
-void mem_config_defaults(struct mem_config *cfg)
+void membership_config_defaults(struct membership_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->mode = MEM_FIXED;
@@ -286,8 +286,8 @@ static void on_message(void *ctx, const char *peer, const uint8_t *data, size_t 
 
 /* ---- lifecycle ---- */
 
-struct membership *mem_new(struct cs_env *env, const struct mem_config *cfg, const char *self,
-                           const struct mem_callbacks *cb)
+struct membership *membership_new(struct cs_env *env, const struct membership_config *cfg, const char *self,
+                           const struct membership_callbacks *cb)
 {
     struct membership *m = calloc(1, sizeof *m);
     if (!m)
@@ -317,7 +317,7 @@ struct membership *mem_new(struct cs_env *env, const struct mem_config *cfg, con
     return m;
 }
 
-void mem_free(struct membership *m)
+void membership_free(struct membership *m)
 {
     if (!m)
         return;
@@ -331,17 +331,17 @@ void mem_free(struct membership *m)
     free(m);
 }
 
-struct conn *mem_conn(struct membership *m)
+struct conn *membership_conn(struct membership *m)
 {
     return m->conn;
 }
 
-const struct mem_stats *mem_stats(const struct membership *m)
+const struct membership_stats *membership_stats(const struct membership *m)
 {
     return &m->stats;
 }
 
-bool mem_settled(const struct membership *m)
+bool membership_settled(const struct membership *m)
 {
     /* Steady once no attempt is under way: every discovered node is either
      * up or has failed its latest attempt (and will be retried next round). */
@@ -384,14 +384,14 @@ static void serial_advance(struct membership *m, struct topo *t)
         snprintf(t->waiting_for, sizeof t->waiting_for, "%s", name);
         t->serial_epoch++;
         m->env->timer_start(m->env, m->cfg->conn.setup_timeout + CS_SEC(1),
-                            MEM_TAG(MT_SERIAL_GUARD, t - m->topos, t->serial_epoch & 0xffffffffffULL));
+                            MEM_TAG(MEMBERSHIP_TIMER_SERIAL_GUARD, t - m->topos, t->serial_epoch & 0xffffffffffULL));
         return;
     }
     if (t->round_active)
         round_finish(m, t);
 }
 
-void mem_connect_discovered(struct membership *m, struct topo *t)
+void membership_connect_discovered(struct membership *m, struct topo *t)
 {
     const struct name_set *d = &t->discovered;
     if (m->cfg->mode == MEM_FIXED || t->cfg->strategy == MEM_GOSSIP || t->cfg->strategy == MEM_STATIC) {
@@ -422,14 +422,14 @@ void mem_connect_discovered(struct membership *m, struct topo *t)
 
 /* ---- DNS rounds ---- */
 
-static bool is_dns(enum mem_strategy s)
+static bool is_dns(enum membership_strategy s)
 {
     return s == MEM_K8S_DNS || s == MEM_K8S_DNS_SRV || s == MEM_DNS_POLL;
 }
 
 static void arm_poll(struct membership *m, size_t ti, int chain)
 {
-    m->env->timer_start(m->env, m->topos[ti].cfg->polling_interval, MEM_TAG(MT_POLL, ti, chain));
+    m->env->timer_start(m->env, m->topos[ti].cfg->polling_interval, MEM_TAG(MEMBERSHIP_TIMER_POLL, ti, chain));
 }
 
 static void round_start(struct membership *m, size_t ti, int chain)
@@ -576,7 +576,7 @@ static void round_answered(struct membership *m, size_t ti)
         reconcile_libcluster(m, t);
     else
         reconcile_fixed(m, t);
-    mem_connect_discovered(m, t);
+    membership_connect_discovered(m, t);
     if (m->cfg->mode == MEM_FIXED)
         round_finish(m, t);
 }
@@ -619,14 +619,14 @@ static void static_round(struct membership *m, size_t ti)
     for (size_t i = 0; i < t->cfg->host_count; i++)
         name_set_add(&t->discovered, t->cfg->hosts[i]);
     m->stats.rounds++;
-    mem_connect_discovered(m, t);
+    membership_connect_discovered(m, t);
     if (t->cfg->polling_interval > 0)
         arm_poll(m, ti, 0);
 }
 
 /* ---- entry points ---- */
 
-void mem_start(struct membership *m)
+void membership_start(struct membership *m)
 {
     conn_start(m->conn);
     for (size_t ti = 0; ti < m->topo_count; ti++) {
@@ -635,7 +635,7 @@ void mem_start(struct membership *m)
             static_round(m, ti);
             break;
         case MEM_GOSSIP:
-            mem_gossip_start(m, ti);
+            membership_gossip_start(m, ti);
             break;
         default:
             round_start(m, ti, 0);
@@ -644,7 +644,7 @@ void mem_start(struct membership *m)
     }
 }
 
-void mem_stop(struct membership *m)
+void membership_stop(struct membership *m)
 {
     m->stopping = true;
     if (m->cfg->mode == MEM_FIXED)
@@ -659,16 +659,16 @@ static void on_timer(struct membership *m, uint64_t tag)
         return;
     struct topo *t = &m->topos[ti];
     switch (kind) {
-    case MT_POLL:
+    case MEMBERSHIP_TIMER_POLL:
         if (t->cfg->strategy == MEM_STATIC)
             static_round(m, ti);
         else if (is_dns(t->cfg->strategy))
             round_start(m, ti, (int)(tag & 0xff));
         break;
-    case MT_GOSSIP:
-        mem_gossip_tick(m, ti);
+    case MEMBERSHIP_TIMER_GOSSIP:
+        membership_gossip_tick(m, ti);
         break;
-    case MT_SERIAL_GUARD:
+    case MEMBERSHIP_TIMER_SERIAL_GUARD:
         if (t->waiting_for[0] && (tag & 0xffffffffffULL) == (t->serial_epoch & 0xffffffffffULL)) {
             mlog(m, t, "unable to connect to", t->waiting_for);
             serial_advance(m, t);
@@ -679,7 +679,7 @@ static void on_timer(struct membership *m, uint64_t tag)
     }
 }
 
-bool mem_handle(struct membership *m, const struct cs_event *ev)
+bool membership_handle(struct membership *m, const struct cs_event *ev)
 {
     if (conn_handle(m->conn, ev))
         return true;
@@ -692,7 +692,7 @@ bool mem_handle(struct membership *m, const struct cs_event *ev)
     case CS_EV_DNS:
         return on_dns_answer(m, ev->u.dns.query, ev->u.dns.answer);
     case CS_EV_DGRAM:
-        return mem_gossip_datagram(m, ev->u.dgram.data, ev->u.dgram.len);
+        return membership_gossip_datagram(m, ev->u.dgram.data, ev->u.dgram.len);
     default:
         return false;
     }

@@ -32,9 +32,9 @@
 #define MEM_MAX_TOPOLOGIES 4
 #define MEM_MAX_STATIC 64
 
-enum mem_mode { MEM_FIXED = 0, MEM_LIBCLUSTER };
+enum membership_mode { MEM_FIXED = 0, MEM_LIBCLUSTER };
 
-enum mem_strategy {
+enum membership_strategy {
     MEM_STATIC = 0,     /* libcluster's Epmd: a fixed list of names */
     MEM_K8S_DNS,        /* A records of a headless service -> app@ip */
     MEM_K8S_DNS_SRV,    /* SRV records -> app@target */
@@ -42,9 +42,9 @@ enum mem_strategy {
     MEM_GOSSIP,         /* authenticated multicast heartbeats */
 };
 
-struct mem_topology_config {
+struct membership_topology_config {
     char name[32];
-    enum mem_strategy strategy;
+    enum membership_strategy strategy;
     char query[CS_DNS_NAME_MAX];   /* DNS strategies: the name to query */
     char app_name[64];             /* DNS strategies: basename of node names */
     cs_time polling_interval;      /* DNS strategies (5 s), static retry (0: none) */
@@ -55,16 +55,16 @@ struct mem_topology_config {
     cs_time gossip_min, gossip_max;/* heartbeat spacing, uniform (1 s .. 5 s) */
 };
 
-struct mem_config {
-    enum mem_mode mode;
+struct membership_config {
+    enum membership_mode mode;
     struct conn_config conn;
-    struct mem_topology_config topologies[MEM_MAX_TOPOLOGIES];
+    struct membership_topology_config topologies[MEM_MAX_TOPOLOGIES];
     size_t topology_count;
     uint32_t absent_rounds;        /* fixed mode: complete answers missing a node before it leaves (3) */
 };
 
 /* What the membership tells the layer above it (the tracker). */
-struct mem_callbacks {
+struct membership_callbacks {
     void *ctx;
     void (*nodeup)(void *ctx, const char *peer);
     void (*nodedown)(void *ctx, const char *peer, enum conn_down_reason why);
@@ -72,7 +72,7 @@ struct mem_callbacks {
 };
 
 /* Counters, for tests, reports and operators. */
-struct mem_stats {
+struct membership_stats {
     uint64_t rounds, lookups_failed, truncated_answers, connects, connect_failures;
     uint64_t disconnects, gossip_sent, gossip_accepted, gossip_bad_mac, gossip_replayed;
     uint64_t gossip_malformed;
@@ -81,33 +81,33 @@ struct mem_stats {
 struct membership;
 
 /* Defaults: fixed mode, no topology, absent_rounds 3, conn defaults. */
-void mem_config_defaults(struct mem_config *cfg);
+void membership_config_defaults(struct membership_config *cfg);
 /* Defaults of one topology of the given strategy (intervals, gossip group). */
-void mem_topology_defaults(struct mem_topology_config *t, enum mem_strategy strategy);
+void membership_topology_defaults(struct membership_topology_config *t, enum membership_strategy strategy);
 /* The strategy's name as written in scenario files ("kubernetes_dns"). */
-const char *mem_strategy_name(enum mem_strategy s);
+const char *membership_strategy_name(enum membership_strategy s);
 
 /* Creates the membership of node `self` (it owns its connection layer).
  * It keeps a pointer to `cfg`, which must outlive it (a cluster node passes
  * its host's, core/proto.h: a config with 64 static hosts per topology is
  * 36 KB, too big to copy at every node start). */
-struct membership *mem_new(struct cs_env *env, const struct mem_config *cfg, const char *self,
-                           const struct mem_callbacks *cb);
+struct membership *membership_new(struct cs_env *env, const struct membership_config *cfg, const char *self,
+                           const struct membership_callbacks *cb);
 /* Frees it. */
-void mem_free(struct membership *m);
+void membership_free(struct membership *m);
 /* Starts polling, gossiping and connecting. */
-void mem_start(struct membership *m);
+void membership_start(struct membership *m);
 /* Graceful stop (the node got CS_EV_STOP): fixed mode announces LEAVE and
  * closes every link; libcluster mode keeps running until it is killed. */
-void mem_stop(struct membership *m);
+void membership_stop(struct membership *m);
 /* Offers an event; true when it was the membership's (or its conn's). */
-bool mem_handle(struct membership *m, const struct cs_event *ev);
+bool membership_handle(struct membership *m, const struct cs_event *ev);
 
 /* The connection layer, for sending to peers and listing them. */
-struct conn *mem_conn(struct membership *m);
+struct conn *membership_conn(struct membership *m);
 /* True when no connection attempt to a discovered node is under way. */
-bool mem_settled(const struct membership *m);
+bool membership_settled(const struct membership *m);
 /* The counters. */
-const struct mem_stats *mem_stats(const struct membership *m);
+const struct membership_stats *membership_stats(const struct membership *m);
 
 #endif

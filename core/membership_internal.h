@@ -1,7 +1,7 @@
 /*
  * core/membership_internal.h: private state of the membership, shared by
  * membership.c (rounds, reconciliation, DNS and static strategies) and
- * mem_gossip.c (the gossip strategy).
+ * membership_gossip.c (the gossip strategy).
  */
 #ifndef CS_MEMBERSHIP_INTERNAL_H
 #define CS_MEMBERSHIP_INTERNAL_H
@@ -10,7 +10,7 @@
 #include "membership.h"
 #include "strmap.h"
 
-enum mem_timer { MT_POLL = 1, MT_GOSSIP, MT_SERIAL_GUARD };
+enum membership_timer { MEMBERSHIP_TIMER_POLL = 1, MEMBERSHIP_TIMER_GOSSIP, MEMBERSHIP_TIMER_SERIAL_GUARD };
 
 /* fixed mode: how often a truncated answer is asked again within a round. */
 #define MEM_TRUNCATED_RETRIES 4
@@ -38,7 +38,7 @@ struct name_set {
 };
 
 struct topo {
-    const struct mem_topology_config *cfg; /* in the membership's config */
+    const struct membership_topology_config *cfg; /* in the membership's config */
     struct name_set discovered;  /* libcluster's "previous" */
     /* A DNS round in progress. */
     bool round_active;
@@ -83,8 +83,8 @@ struct topo {
 
 struct membership {
     struct cs_env *env;
-    const struct mem_config *cfg; /* the creator's, which outlives it */
-    struct mem_callbacks cb;
+    const struct membership_config *cfg; /* the creator's, which outlives it */
+    struct membership_callbacks cb;
     char self[CS_NODE_NAME_MAX];
     uint32_t creation;
     struct conn *conn;
@@ -92,7 +92,7 @@ struct membership {
     size_t topo_count;
     struct cs_tag_key gossip_key;
     bool stopping;
-    struct mem_stats stats;
+    struct membership_stats stats;
 };
 
 /* A membership timer tag: the topology in bits 40-47 of the argument. */
@@ -108,12 +108,12 @@ int32_t name_set_find(const struct name_set *s, const char *name);
 void name_set_remove(struct name_set *s, const char *name);
 
 /* Connects a discovered node the way the mode does it (membership.c). */
-void mem_connect_discovered(struct membership *m, struct topo *t);
+void membership_connect_discovered(struct membership *m, struct topo *t);
 
-/* Gossip strategy (mem_gossip.c). */
-void mem_gossip_start(struct membership *m, size_t ti);
-void mem_gossip_tick(struct membership *m, size_t ti);
+/* Gossip strategy (membership_gossip.c). */
+void membership_gossip_start(struct membership *m, size_t ti);
+void membership_gossip_tick(struct membership *m, size_t ti);
 /* Offers a datagram to the gossip topologies; true when it was gossip. */
-bool mem_gossip_datagram(struct membership *m, const uint8_t *data, size_t len);
+bool membership_gossip_datagram(struct membership *m, const uint8_t *data, size_t len);
 
 #endif

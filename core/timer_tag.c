@@ -11,13 +11,25 @@
 
 #include <stdio.h>
 
-static const char *const conn_kinds[] = {[TIMER_SETUP] = "setup", [TIMER_TICK] = "tick"};
-static const char *const mem_kinds[] = {[MT_POLL] = "poll", [MT_GOSSIP] = "gossip",
-                                        [MT_SERIAL_GUARD] = "serial_guard"};
+static const char *const conn_kinds[] = {
+    [CONN_TIMER_SETUP] = "setup",
+    [CONN_TIMER_TICK] = "tick",
+};
+static const char *const membership_kinds[] = {
+    [MEMBERSHIP_TIMER_POLL] = "poll",
+    [MEMBERSHIP_TIMER_GOSSIP] = "gossip",
+    [MEMBERSHIP_TIMER_SERIAL_GUARD] = "serial_guard",
+};
 static const char *const trk_kinds[] = {
-    [TRK_TIMER_START] = "start", [TRK_TIMER_CLUSTER_JOIN] = "cluster_join", [TRK_TIMER_ANTI_ENTROPY] = "anti_entropy",
-    [TRK_TIMER_RETRY_CHECK] = "retry_check", [TRK_TIMER_SYNC_TIMEOUT] = "sync_timeout", [TRK_TIMER_CALL_TIMEOUT] = "call_timeout",
-    [TRK_TIMER_ORPHANS] = "orphans", [TRK_TIMER_BATCH_FLUSH] = "batch_flush"};
+    [TRK_TIMER_START] = "start",
+    [TRK_TIMER_CLUSTER_JOIN] = "cluster_join",
+    [TRK_TIMER_ANTI_ENTROPY] = "anti_entropy",
+    [TRK_TIMER_RETRY_CHECK] = "retry_check",
+    [TRK_TIMER_SYNC_TIMEOUT] = "sync_timeout",
+    [TRK_TIMER_CALL_TIMEOUT] = "call_timeout",
+    [TRK_TIMER_ORPHANS] = "orphans",
+    [TRK_TIMER_BATCH_FLUSH] = "batch_flush",
+};
 static const char *const ping_kinds[] = {[1] = "poll", [2] = "ping"};
 
 static const struct {
@@ -26,7 +38,7 @@ static const struct {
     size_t count;
 } modules[] = {
     [CS_TAG_CONN] = {"conn", conn_kinds, sizeof conn_kinds / sizeof *conn_kinds},
-    [CS_TAG_MEM] = {"membership", mem_kinds, sizeof mem_kinds / sizeof *mem_kinds},
+    [CS_TAG_MEM] = {"membership", membership_kinds, sizeof membership_kinds / sizeof *membership_kinds},
     [CS_TAG_TRK] = {"tracker", trk_kinds, sizeof trk_kinds / sizeof *trk_kinds},
     [CS_TAG_PING] = {"ping", ping_kinds, sizeof ping_kinds / sizeof *ping_kinds},
 };

@@ -65,8 +65,8 @@ static int read_secret(const char *path, char *out, size_t size)
 
 static int add_static(struct cluster_config *cfg, const char *list)
 {
-    struct mem_topology_config *t = &cfg->mem.topologies[0];
-    mem_topology_defaults(t, MEM_STATIC);
+    struct membership_topology_config *t = &cfg->mem.topologies[0];
+    membership_topology_defaults(t, MEM_STATIC);
     snprintf(t->name, sizeof t->name, "epmd");
     t->polling_interval = CS_SEC(1); /* retry peers that are not up yet */
     cfg->mem.topology_count = 1;
@@ -102,8 +102,8 @@ static int parse_duration(const char *text, cs_time *out)
 /* Gossip discovery: authenticated multicast heartbeats on the group. */
 static int use_gossip(struct cluster_config *cfg, const char *group)
 {
-    struct mem_topology_config *t = &cfg->mem.topologies[0];
-    mem_topology_defaults(t, MEM_GOSSIP);
+    struct membership_topology_config *t = &cfg->mem.topologies[0];
+    membership_topology_defaults(t, MEM_GOSSIP);
     snprintf(t->name, sizeof t->name, "gossip");
     if (strcmp(group, "default") != 0 && (cs_addr_parse(group, &t->multicast) != 0 || !cs_addr_is_multicast(&t->multicast)))
         return -1;
@@ -115,8 +115,8 @@ static int use_gossip(struct cluster_config *cfg, const char *group)
  * peers, named basename@ip. */
 static void use_dns(struct cluster_config *cfg, const char *service, const char *node_name)
 {
-    struct mem_topology_config *t = &cfg->mem.topologies[0];
-    mem_topology_defaults(t, MEM_K8S_DNS);
+    struct membership_topology_config *t = &cfg->mem.topologies[0];
+    membership_topology_defaults(t, MEM_K8S_DNS);
     snprintf(t->name, sizeof t->name, "k8s");
     snprintf(t->query, sizeof t->query, "%s", service);
     snprintf(t->app_name, sizeof t->app_name, "%.*s", (int)strcspn(node_name, "@"), node_name);

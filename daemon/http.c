@@ -67,11 +67,11 @@ static size_t metrics(struct clusterd_http *h, char *buf, size_t size)
     void *inst = px_node_instance(h->node);
     struct tracker *t = cluster_tracker(inst);
     struct membership *m = cluster_membership(inst);
-    const struct conn_stats *cs = conn_stats(mem_conn(m));
+    const struct conn_stats *cs = conn_stats(membership_conn(m));
     const struct px_stats *ps = px_node_stats(h->node);
     size_t u = 0;
     u = put(buf, size, u, "# HELP clusterd_links Peers with an authenticated link up.\n# TYPE clusterd_links gauge\n"
-                          "clusterd_links %zu\n", conn_up_count(mem_conn(m)));
+                          "clusterd_links %zu\n", conn_up_count(membership_conn(m)));
     u = put(buf, size, u, "# HELP clusterd_rejected_frames_total Frames refused on the peer port, by reason.\n"
                           "# TYPE clusterd_rejected_frames_total counter\n");
     const struct { const char *reason; uint64_t v; } rej[] = {

@@ -15,7 +15,7 @@ static const char *const strategy_names[] = {"static", "kubernetes_dns", "kubern
                                              "dns_poll", "gossip", NULL};
 
 /* Keys each strategy accepts besides name and strategy. */
-static const char *const *strategy_keys(enum mem_strategy s)
+static const char *const *strategy_keys(enum membership_strategy s)
 {
     static const char *const stat[] = {"name", "strategy", "hosts", "polling_interval", NULL};
     static const char *const dns[] = {"name", "strategy", "query", "application_name",
@@ -24,7 +24,7 @@ static const char *const *strategy_keys(enum mem_strategy s)
     return s == MEM_STATIC ? stat : s == MEM_GOSSIP ? gossip : dns;
 }
 
-static bool ld_hosts(struct sc_load *ld, const yaml_node_t *n, struct mem_topology_config *t)
+static bool ld_hosts(struct sc_load *ld, const yaml_node_t *n, struct membership_topology_config *t)
 {
     if (n->type != YAML_SEQUENCE_NODE) {
         ld_error(ld, n, "expected a list of node ids or node names in hosts");
@@ -54,7 +54,7 @@ static bool ld_hosts(struct sc_load *ld, const yaml_node_t *n, struct mem_topolo
     return true;
 }
 
-static bool ld_gossip_interval(struct sc_load *ld, const yaml_node_t *n, struct mem_topology_config *t)
+static bool ld_gossip_interval(struct sc_load *ld, const yaml_node_t *n, struct membership_topology_config *t)
 {
     static const char *const keys[] = {"min", "max", NULL};
     if (!ld_check_map(ld, n, "interval", keys))
@@ -71,7 +71,7 @@ static bool ld_gossip_interval(struct sc_load *ld, const yaml_node_t *n, struct 
     return true;
 }
 
-static bool ld_topology_settings(struct sc_load *ld, const yaml_node_t *n, struct mem_topology_config *t)
+static bool ld_topology_settings(struct sc_load *ld, const yaml_node_t *n, struct membership_topology_config *t)
 {
     yaml_node_t *v;
     if ((v = ld_get(ld, n, "name")) && !ld_token(ld, v, "a topology name", t->name, sizeof t->name))
@@ -109,7 +109,7 @@ static bool ld_topology_settings(struct sc_load *ld, const yaml_node_t *n, struc
     return true;
 }
 
-static bool ld_topology(struct sc_load *ld, const yaml_node_t *n, struct mem_topology_config *t)
+static bool ld_topology(struct sc_load *ld, const yaml_node_t *n, struct membership_topology_config *t)
 {
     if (n->type != YAML_MAPPING_NODE) {
         ld_error(ld, n, "expected a topology (a mapping with a strategy)");
@@ -123,7 +123,7 @@ static bool ld_topology(struct sc_load *ld, const yaml_node_t *n, struct mem_top
     int strategy = ld_enum(ld, sv, "a strategy", strategy_names);
     if (strategy < 0)
         return false;
-    mem_topology_defaults(t, (enum mem_strategy)strategy);
+    membership_topology_defaults(t, (enum membership_strategy)strategy);
     snprintf(t->app_name, sizeof t->app_name, "%s", ld->sc->cluster.basename);
     snprintf(t->query, sizeof t->query, "%s", ld->sc->dns.service);
     char section[64];
@@ -179,7 +179,7 @@ static bool ld_patterns(struct sc_load *ld, const yaml_node_t *n, char (*out)[CO
     return true;
 }
 
-static bool ld_conn_settings(struct sc_load *ld, const yaml_node_t *n, struct mem_config *m)
+static bool ld_conn_settings(struct sc_load *ld, const yaml_node_t *n, struct membership_config *m)
 {
     yaml_node_t *v;
     if ((v = ld_get(ld, n, "secret")) && !ld_string(ld, v, m->conn.secret, sizeof m->conn.secret))
@@ -221,11 +221,11 @@ static bool ld_conn_settings(struct sc_load *ld, const yaml_node_t *n, struct me
 
 /* Without topologies: the headless service if there is one, else every
  * declared node as a static list. */
-static void default_topology(struct sc_load *ld, struct mem_config *m)
+static void default_topology(struct sc_load *ld, struct membership_config *m)
 {
-    struct mem_topology_config *t = &m->topologies[0];
+    struct membership_topology_config *t = &m->topologies[0];
     bool dns = ld->sc->dns.service[0] != '\0';
-    mem_topology_defaults(t, dns ? MEM_K8S_DNS : MEM_STATIC);
+    membership_topology_defaults(t, dns ? MEM_K8S_DNS : MEM_STATIC);
     snprintf(t->app_name, sizeof t->app_name, "%s", ld->sc->cluster.basename);
     snprintf(t->query, sizeof t->query, "%s", ld->sc->dns.service);
     for (size_t i = 0; !dns && i < ld->sc->cluster.node_count && i < MEM_MAX_STATIC; i++)
@@ -234,7 +234,7 @@ static void default_topology(struct sc_load *ld, struct mem_config *m)
     m->topology_count = 1;
 }
 
-static bool ld_topologies(struct sc_load *ld, const yaml_node_t *n, struct mem_config *m)
+static bool ld_topologies(struct sc_load *ld, const yaml_node_t *n, struct membership_config *m)
 {
     if (n->type != YAML_SEQUENCE_NODE) {
         ld_error(ld, n, "expected a list of topologies");
@@ -338,7 +338,7 @@ bool ld_membership(struct sc_load *ld, const yaml_node_t *n)
     static const char *const keys[] = {"mode", "secret", "tick_timeout", "setup_timeout",
                                        "absent_rounds", "whitelist", "blacklist", "topologies", NULL};
     static const char *const modes[] = {"fixed", "libcluster", NULL};
-    struct mem_config *m = &ld->sc->cluster.cluster.mem;
+    struct membership_config *m = &ld->sc->cluster.cluster.mem;
     if (n) {
         if (!ld_check_map(ld, n, "cluster.membership", keys))
             return false;
@@ -347,7 +347,7 @@ bool ld_membership(struct sc_load *ld, const yaml_node_t *n)
             int mode = ld_enum(ld, v, "a membership mode", modes);
             if (mode < 0)
                 return false;
-            m->mode = (enum mem_mode)mode;
+            m->mode = (enum membership_mode)mode;
         }
         if (!ld_conn_settings(ld, n, m))
             return false;

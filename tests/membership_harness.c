@@ -137,9 +137,9 @@ struct membership *mem(struct fx *t, uint32_t i)
     return cluster_membership(t->w->nodes[i].instance);
 }
 
-const struct mem_stats *st(struct fx *t, uint32_t i)
+const struct membership_stats *st(struct fx *t, uint32_t i)
 {
-    return mem_stats(mem(t, i));
+    return membership_stats(mem(t, i));
 }
 
 const char *name(struct fx *t, uint32_t i)
@@ -149,12 +149,12 @@ const char *name(struct fx *t, uint32_t i)
 
 bool sees(struct fx *t, uint32_t i, uint32_t j)
 {
-    return conn_is_up(mem_conn(mem(t, i)), name(t, j));
+    return conn_is_up(membership_conn(mem(t, i)), name(t, j));
 }
 
 size_t view(struct fx *t, uint32_t i)
 {
-    return conn_up_count(mem_conn(mem(t, i)));
+    return conn_up_count(membership_conn(mem(t, i)));
 }
 
 /* True when every live node sees exactly every other live node. */

@@ -1,7 +1,7 @@
 /*
  * tests/membership_harness.h: what the membership layer's tests
  * (tests/test_membership_*.c) share.  They run the membership layer
- * (core/membership.c, core/mem_gossip.c) on the simulator, with nodes of
+ * (core/membership.c, core/membership_gossip.c) on the simulator, with nodes of
  * the cluster protocol built from YAML scenarios, through the recording
  * fixture of fixture.h.  This harness owns:
  *
@@ -105,7 +105,7 @@ void start_all(struct fx *t);
 struct membership *mem(struct fx *t, uint32_t i);
 
 /* Node i's membership stats. */
-const struct mem_stats *st(struct fx *t, uint32_t i);
+const struct membership_stats *st(struct fx *t, uint32_t i);
 
 /* Node i's name. */
 const char *name(struct fx *t, uint32_t i);

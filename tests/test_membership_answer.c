@@ -24,23 +24,23 @@
 
 struct answer_rig {
     struct null_env env;
-    struct mem_config cfg; /* outlives the membership */
+    struct membership_config cfg; /* outlives the membership */
     struct membership *m;
 };
 
-static void rig_open(struct answer_rig *r, enum mem_mode mode, enum mem_strategy strategy)
+static void rig_open(struct answer_rig *r, enum membership_mode mode, enum membership_strategy strategy)
 {
     null_env_init(&r->env, "10.0.0.100");
-    struct mem_config *cfg = &r->cfg;
-    mem_config_defaults(cfg);
+    struct membership_config *cfg = &r->cfg;
+    membership_config_defaults(cfg);
     cfg->mode = mode;
     cfg->topology_count = 1;
-    mem_topology_defaults(&cfg->topologies[0], strategy);
+    membership_topology_defaults(&cfg->topologies[0], strategy);
     snprintf(cfg->topologies[0].query, sizeof cfg->topologies[0].query, "svc.local");
-    struct mem_callbacks cb = {0};
-    r->m = mem_new(&r->env.env, cfg, "app@10.0.0.100", &cb);
+    struct membership_callbacks cb = {0};
+    r->m = membership_new(&r->env.env, cfg, "app@10.0.0.100", &cb);
     assert_non_null(r->m);
-    mem_start(r->m);
+    membership_start(r->m);
 }
 
 /* Answers the round's pending query (the first one when the strategy asks
@@ -67,7 +67,7 @@ static void answer(struct answer_rig *r, const int *octets, size_t n, bool srv, 
     struct cs_event ev = {.type = CS_EV_DNS};
     ev.u.dns.query = t->queries[query];
     ev.u.dns.answer = &ans;
-    assert_true(mem_handle(r->m, &ev));
+    assert_true(membership_handle(r->m, &ev));
 }
 
 static bool listed(char (*names)[CS_NODE_NAME_MAX], size_t count, const char *name)
@@ -124,7 +124,7 @@ static size_t answer_names(struct answer_rig *r, char (*out)[CS_NODE_NAME_MAX])
 
 static void handle(void *instance, const struct cs_event *ev)
 {
-    mem_handle(instance, ev);
+    membership_handle(instance, ev);
 }
 
 /* Starts the next round: the poll timer fires. */
@@ -135,7 +135,7 @@ static void next_round(struct answer_rig *r)
     assert_true(r->m->topos[0].round_active);
 }
 
-static void run_rounds(enum mem_mode mode, bool srv)
+static void run_rounds(enum membership_mode mode, bool srv)
 {
     static const int rounds[][8] = {
         {1, 2, 3},          /* first answer */
@@ -168,7 +168,7 @@ static void run_rounds(enum mem_mode mode, bool srv)
             assert_true(r.m->topos[0].answer.version == version);
         before_count = answer_names(&r, before);
     }
-    mem_free(r.m);
+    membership_free(r.m);
 }
 
 static void test_answer_is_each_rounds_records_in_order(void **state)
@@ -195,7 +195,7 @@ static void test_two_query_round_joins_answers(void **state)
         answer(&r, round == 2 ? first : second, 2, false, 1);
         assert_answer(&r, round == 2 ? first : both, round == 2 ? 2 : 3, false);
     }
-    mem_free(r.m);
+    membership_free(r.m);
 }
 
 static bool discovered(struct answer_rig *r, int octet)
@@ -215,7 +215,7 @@ static void dial_fails(struct answer_rig *r, int octet)
     assert_true(pi >= 0 && c->peers[pi].dialling >= 0);
     struct cs_event ev = {.type = CS_EV_LINK_DOWN};
     ev.u.link_down.link = c->links[c->peers[pi].dialling].id;
-    assert_true(mem_handle(r->m, &ev));
+    assert_true(membership_handle(r->m, &ev));
     assert_true(c->peers[pi].dialling < 0);
 }
 
@@ -224,15 +224,15 @@ static void test_unchanged_rounds_still_count_absences_and_redial(void **state)
     (void)state;
     struct answer_rig r;
     null_env_init(&r.env, "10.0.0.100");
-    mem_config_defaults(&r.cfg);
+    membership_config_defaults(&r.cfg);
     r.cfg.conn.setup_timeout = CS_SEC(3600); /* dials stay pending between rounds */
     r.cfg.topology_count = 1;
-    mem_topology_defaults(&r.cfg.topologies[0], MEM_K8S_DNS);
+    membership_topology_defaults(&r.cfg.topologies[0], MEM_K8S_DNS);
     snprintf(r.cfg.topologies[0].query, sizeof r.cfg.topologies[0].query, "svc.local");
-    struct mem_callbacks cb = {0};
-    r.m = mem_new(&r.env.env, &r.cfg, "app@10.0.0.100", &cb);
+    struct membership_callbacks cb = {0};
+    r.m = membership_new(&r.env.env, &r.cfg, "app@10.0.0.100", &cb);
     assert_non_null(r.m);
-    mem_start(r.m);
+    membership_start(r.m);
     static const int all[] = {1, 2, 3}, no2[] = {1, 3};
     answer(&r, all, 3, false, 0);
     assert_int_equal(r.m->stats.connects, 3);
@@ -251,7 +251,7 @@ static void test_unchanged_rounds_still_count_absences_and_redial(void **state)
         assert_true(discovered(&r, 1) && discovered(&r, 3));
         assert_int_equal(discovered(&r, 2), round < 5);
     }
-    mem_free(r.m);
+    membership_free(r.m);
 }
 
 int test_membership_answer_run(void)

@@ -185,7 +185,7 @@ static void test_k8s_dns_names_app_at_ip(void **state)
         assert_true(discovered(t, i, "web@10.0.0.3"));
         assert_false(discovered(t, i, "app@10.0.0.2"));
         assert_int_equal(view(t, i), 0);
-        assert_true(conn_stats(mem_conn(mem(t, i)))->wrong_name > 0);
+        assert_true(conn_stats(membership_conn(mem(t, i)))->wrong_name > 0);
     }
     mt_teardown(state);
     mt_setup(state);
@@ -198,8 +198,8 @@ static void test_k8s_dns_names_app_at_ip(void **state)
     fx_run(t, CS_SEC(3));
     assert_true(full_mesh(t));
     assert_string_equal(name(t, 1), "web@10.0.0.2");
-    assert_true(conn_is_up(mem_conn(mem(t, 0)), "web@10.0.0.2"));
-    assert_true(conn_is_up(mem_conn(mem(t, 0)), "web@10.0.0.3"));
+    assert_true(conn_is_up(membership_conn(mem(t, 0)), "web@10.0.0.2"));
+    assert_true(conn_is_up(membership_conn(mem(t, 0)), "web@10.0.0.3"));
     assert_int_equal(st(t, 0)->connect_failures, 0);
 }
 
@@ -235,9 +235,9 @@ static void test_k8s_dns_srv_names_app_at_target(void **state)
             /* ghost.svc.local has no A record: every round fails to resolve it. */
             assert_true(st(t, i)->connect_failures > 0);
         }
-        assert_true(conn_is_up(mem_conn(mem(t, 0)), "app@n2.svc.local"));
-        assert_true(conn_is_up(mem_conn(mem(t, 0)), "app@n3.svc.local"));
-        assert_false(conn_is_up(mem_conn(mem(t, 0)), "app@ghost.svc.local"));
+        assert_true(conn_is_up(membership_conn(mem(t, 0)), "app@n2.svc.local"));
+        assert_true(conn_is_up(membership_conn(mem(t, 0)), "app@n3.svc.local"));
+        assert_false(conn_is_up(membership_conn(mem(t, 0)), "app@ghost.svc.local"));
         mt_teardown(state);
         mt_setup(state);
     }
@@ -270,7 +270,7 @@ static void test_dns_poll_collects_a_and_aaaa(void **state)
             assert_int_equal(st(t, i)->rounds, 3); /* one chain in both modes */
             rounds += st(t, i)->rounds;
         }
-        assert_true(conn_is_up(mem_conn(mem(t, 0)), "app@fd00::3"));
+        assert_true(conn_is_up(membership_conn(mem(t, 0)), "app@fd00::3"));
         /* One A and one AAAA query per round, nothing else. */
         assert_int_equal(t->w->stats.dns_queries, 2 * rounds);
         mt_teardown(state);

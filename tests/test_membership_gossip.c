@@ -143,7 +143,7 @@ static void test_gossip_replay_refused(void **state)
     replay(t, &g, 2, 1);
     assert_int_equal(st(t, 1)->gossip_replayed, 2);
     assert_int_equal(st(t, 1)->connects, connects);
-    assert_false(conn_is_connecting(mem_conn(mem(t, 1)), name(t, 0)));
+    assert_false(conn_is_connecting(membership_conn(mem(t, 1)), name(t, 0)));
 
     /* n1 comes back (a new incarnation): its new heartbeats are taken, the
      * old incarnation's capture still is not. */

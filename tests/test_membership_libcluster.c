@@ -155,7 +155,7 @@ static void test_serial_connect_waits_for_hanging_one(void **state)
         cs_time up3 = run_until_sees(t, 0, 2, true, CS_SEC(5));
         cs_time up4 = run_until_sees(t, 0, 3, true, CS_SEC(5));
         assert_true(up3 > 0 && up4 > 0);
-        const struct conn_stats *cst = conn_stats(mem_conn(mem(t, 0)));
+        const struct conn_stats *cst = conn_stats(membership_conn(mem(t, 0)));
         char fail2[256], conn3[256], conn4[256];
         logline(fail2, sizeof fail2, "k8s", "unable to connect to", "app@10.0.0.2");
         logline(conn3, sizeof conn3, "k8s", "connected to", "app@10.0.0.3");
@@ -203,7 +203,7 @@ static void test_graceful_stop(void **state)
             for (uint32_t i = 0; i < 2; i++) {
                 assert_false(sees(t, i, 2));
                 assert_int_equal(view(t, i), 1);
-                assert_int_equal(conn_stats(mem_conn(mem(t, i)))->leaves_received, 1);
+                assert_int_equal(conn_stats(membership_conn(mem(t, i)))->leaves_received, 1);
             }
             assert_int_equal(t->w->nodes[2].state, SIM_NODE_DOWN);
         } else {
@@ -211,12 +211,12 @@ static void test_graceful_stop(void **state)
             assert_int_equal(t->w->nodes[2].state, SIM_NODE_STOPPING);
             for (uint32_t i = 0; i < 2; i++) {
                 assert_true(sees(t, i, 2));
-                assert_int_equal(conn_stats(mem_conn(mem(t, i)))->leaves_received, 0);
+                assert_int_equal(conn_stats(membership_conn(mem(t, i)))->leaves_received, 0);
             }
             fx_run(t, stop_at + grace + CS_MSEC(5)); /* killed; crash_detect 1 ms */
             for (uint32_t i = 0; i < 2; i++) {
                 assert_false(sees(t, i, 2));
-                assert_int_equal(conn_stats(mem_conn(mem(t, i)))->leaves_received, 0);
+                assert_int_equal(conn_stats(membership_conn(mem(t, i)))->leaves_received, 0);
             }
         }
         mt_teardown(state);

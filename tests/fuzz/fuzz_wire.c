@@ -48,7 +48,7 @@ static void fuzz_cluster(const uint8_t *data, size_t size, bool gossip)
     cluster_config_defaults(&cfg);
     snprintf(cfg.mem.conn.secret, sizeof cfg.mem.conn.secret, "fuzz-secret");
     cfg.mem.topology_count = 1;
-    mem_topology_defaults(&cfg.mem.topologies[0], gossip ? MEM_GOSSIP : MEM_STATIC);
+    membership_topology_defaults(&cfg.mem.topologies[0], gossip ? MEM_GOSSIP : MEM_STATIC);
     cfg.tracker = true;
     trk_config_defaults(&cfg.trk);
     void *node = cluster_proto.create(&n.env, &cfg, "app@10.0.0.1");

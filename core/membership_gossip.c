@@ -1,5 +1,5 @@
 /*
- * core/mem_gossip.c: the gossip strategy.  Every node multicasts a heartbeat
+ * core/membership_gossip.c: the gossip strategy.  Every node multicasts a heartbeat
  * at random intervals (uniform between gossip_min and gossip_max, 1-5 s by
  * default, as libcluster does); a receiver connects to every node it hears.
  * Gossip never disconnects anyone.
@@ -25,7 +25,7 @@
 #define MAGIC "heartbeat::"
 #define MAGIC_LEN 11
 
-void mem_gossip_start(struct membership *m, size_t ti)
+void membership_gossip_start(struct membership *m, size_t ti)
 {
     struct topo *t = &m->topos[ti];
     struct cs_addr group = t->cfg->multicast;
@@ -38,10 +38,10 @@ void mem_gossip_start(struct membership *m, size_t ti)
     sodium_memzero(&cluster_key, sizeof cluster_key);
     cs_time span = t->cfg->gossip_max - t->cfg->gossip_min;
     cs_time first = t->cfg->gossip_min + (cs_time)cs_random_below(m->env, (uint64_t)span + 1);
-    m->env->timer_start(m->env, first, MEM_TAG(MT_GOSSIP, ti, 0));
+    m->env->timer_start(m->env, first, MEM_TAG(MEMBERSHIP_TIMER_GOSSIP, ti, 0));
 }
 
-void mem_gossip_tick(struct membership *m, size_t ti)
+void membership_gossip_tick(struct membership *m, size_t ti)
 {
     struct topo *t = &m->topos[ti];
     uint8_t buf[256];
@@ -64,7 +64,7 @@ void mem_gossip_tick(struct membership *m, size_t ti)
         return;
     cs_time span = t->cfg->gossip_max - t->cfg->gossip_min;
     cs_time next = t->cfg->gossip_min + (cs_time)cs_random_below(m->env, (uint64_t)span + 1);
-    m->env->timer_start(m->env, next, MEM_TAG(MT_GOSSIP, ti, 0));
+    m->env->timer_start(m->env, next, MEM_TAG(MEMBERSHIP_TIMER_GOSSIP, ti, 0));
 }
 
 /* Replay check and bookkeeping: true when (creation, counter) is new.  The
@@ -86,7 +86,7 @@ static bool fresh(struct name_info *heard, uint32_t creation, uint64_t counter)
     return true;
 }
 
-bool mem_gossip_datagram(struct membership *m, const uint8_t *data, size_t len)
+bool membership_gossip_datagram(struct membership *m, const uint8_t *data, size_t len)
 {
     size_t ti;
     for (ti = 0; ti < m->topo_count && m->topos[ti].cfg->strategy != MEM_GOSSIP; ti++)
