@@ -432,6 +432,22 @@ static bool ld_dns(struct sc_load *ld, const yaml_node_t *n)
     return true;
 }
 
+/* limits.KEY, when present: a duration of at least `min`, else `what` is expected. */
+static bool limit_duration(struct sc_load *ld, const yaml_node_t *n, const char *key, cs_time min, const char *what,
+                           cs_time *out)
+{
+    yaml_node_t *v = ld_get(ld, n, key);
+    if (!v)
+        return true;
+    if (!ld_duration(ld, v, false, out))
+        return false;
+    if (*out < min) {
+        ld_error(ld, v, "expected %s", what);
+        return false;
+    }
+    return true;
+}
+
 static bool ld_limits(struct sc_load *ld, const yaml_node_t *n)
 {
     static const char *const keys[] = {"duration", "max_events", "wall", "check_interval",
@@ -440,35 +456,16 @@ static bool ld_limits(struct sc_load *ld, const yaml_node_t *n)
     if (!ld_check_map(ld, n, "limits", keys))
         return false;
     yaml_node_t *v;
-    if ((v = ld_get(ld, n, "duration"))) {
-        if (!ld_duration(ld, v, false, &lim->duration))
-            return false;
-        if (lim->duration == 0) {
-            ld_error(ld, v, "expected a positive run duration");
-            return false;
-        }
-    }
+    if (!limit_duration(ld, n, "duration", 1, "a positive run duration", &lim->duration) ||
+        !limit_duration(ld, n, "wall", 1, "a positive wall-clock budget (every run has one)", &lim->wall) ||
+        !limit_duration(ld, n, "check_interval", LD_CHECK_INTERVAL_MIN, "a check interval of at least 1ms",
+                        &lim->check_interval))
+        return false;
     if ((v = ld_get(ld, n, "max_events"))) {
         if (!ld_uint(ld, v, UINT64_MAX, &lim->max_events))
             return false;
         if (lim->max_events == 0) {
             ld_error(ld, v, "expected a positive event budget (every run has one)");
-            return false;
-        }
-    }
-    if ((v = ld_get(ld, n, "wall"))) {
-        if (!ld_duration(ld, v, false, &lim->wall))
-            return false;
-        if (lim->wall == 0) {
-            ld_error(ld, v, "expected a positive wall-clock budget (every run has one)");
-            return false;
-        }
-    }
-    if ((v = ld_get(ld, n, "check_interval"))) {
-        if (!ld_duration(ld, v, false, &lim->check_interval))
-            return false;
-        if (lim->check_interval < LD_CHECK_INTERVAL_MIN) {
-            ld_error(ld, v, "expected a check interval of at least 1ms");
             return false;
         }
     }
