@@ -92,7 +92,7 @@ const struct conn_stats *conn_stats(const struct conn *c)
 
 bool conn_frame_is_tick(const uint8_t *data, size_t len)
 {
-    return len == 1 && data[0] == F_TICK;
+    return len == 1 && data[0] == CONN_FRAME_TICK;
 }
 
 void conn_start(struct conn *c)
@@ -281,7 +281,7 @@ void conn_reject(struct conn *c, int32_t li, enum nok_reason why, const char *de
     uint8_t buf[2];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, F_NOK);
+    cs_put_u8(&w, CONN_FRAME_NOK);
     cs_put_u8(&w, (uint8_t)why);
     conn_send_frame(c, l, &w);
     const char *peer = conn_link_label(c, l);
@@ -392,7 +392,7 @@ int conn_send(struct conn *c, const char *peer, const uint8_t *data, size_t len)
     uint8_t *buf = len + 1 <= sizeof small ? small : malloc(len + 1);
     if (!buf)
         return -1;
-    buf[0] = F_DATA;
+    buf[0] = CONN_FRAME_DATA;
     memcpy(buf + 1, data, len);
     int rc = send_raw(c, l, buf, len + 1);
     l->last_sent = c->env->now(c->env);
@@ -447,7 +447,7 @@ void conn_shutdown(struct conn *c, bool announce)
         if (l->state == LS_FREE)
             continue;
         if (l->state == LS_UP && announce) {
-            uint8_t f = F_LEAVE;
+            uint8_t f = CONN_FRAME_LEAVE;
             send_raw(c, l, &f, 1);
         }
         conn_link_release(c, (int32_t)i, true);
@@ -532,44 +532,44 @@ static void handle_frame(struct conn *c, int32_t li, const uint8_t *data, size_t
             conn_link_release(c, li, true);
         return;
     }
-    if (type == F_NOK && l->state != LS_UP) {
+    if (type == CONN_FRAME_NOK && l->state != LS_UP) {
         on_nok(c, li, &r);
         return;
     }
     switch (l->state) {
     case LS_WAIT_HELLO:
-        if (type == F_HELLO) {
+        if (type == CONN_FRAME_HELLO) {
             conn_on_hello(c, li, &r);
             return;
         }
         break;
     case LS_WAIT_CHALLENGE:
-        if (type == F_CHALLENGE) {
+        if (type == CONN_FRAME_CHALLENGE) {
             conn_on_challenge(c, li, &r);
             return;
         }
         break;
     case LS_WAIT_REPLY:
-        if (type == F_REPLY) {
+        if (type == CONN_FRAME_REPLY) {
             conn_on_reply(c, li, &r);
             return;
         }
         break;
     case LS_WAIT_ACK:
-        if (type == F_ACK && cs_reader_done(&r)) {
+        if (type == CONN_FRAME_ACK && cs_reader_done(&r)) {
             conn_link_established(c, li);
             return;
         }
         break;
     case LS_UP:
-        if (type == F_DATA) {
+        if (type == CONN_FRAME_DATA) {
             if (c->cb.message)
                 c->cb.message(c->cb.ctx, conn_link_peer(c, l), data + 1, len - 1);
             return;
         }
-        if (type == F_TICK && cs_reader_done(&r))
+        if (type == CONN_FRAME_TICK && cs_reader_done(&r))
             return;
-        if (type == F_LEAVE && cs_reader_done(&r)) {
+        if (type == CONN_FRAME_LEAVE && cs_reader_done(&r)) {
             c->stats.leaves_received++;
             peer_lost(c, li, CONN_DOWN_LEAVE);
             return;
@@ -679,7 +679,7 @@ static void on_tick(struct conn *c)
             continue;
         }
         if (now - l->last_sent >= interval) {
-            uint8_t tick = F_TICK;
+            uint8_t tick = CONN_FRAME_TICK;
             struct cs_writer w = {.buf = &tick, .cap = 1, .len = 1};
             conn_send_frame(c, l, &w);
         }

@@ -37,11 +37,20 @@
 #define CS_CONN_H
 
 #include "env.h"
+#include "wire.h"
 #include "timer_tag.h"
 
 #define CONN_PROTOCOL_VERSION 2 /* 2: 16-byte SipHash proofs (1: 32-byte BLAKE2b) */
 #define CONN_MAX_PATTERNS 8
 #define CONN_PATTERN_MAX 128
+/* Frame types: the first byte of every frame. */
+enum conn_frame_type {
+    CONN_FRAME_HELLO = 1, CONN_FRAME_CHALLENGE, CONN_FRAME_REPLY, CONN_FRAME_ACK, CONN_FRAME_NOK,
+    CONN_FRAME_TICK, CONN_FRAME_DATA, CONN_FRAME_LEAVE,
+    CONN_FRAME_SEALED, /* an encrypted frame on an up link: AEAD(inner frame) */
+};
+#define CONN_PROOF_LEN 16 /* CS_AUTH_PROOF_LEN (core/auth.h) */
+
 /* The largest frame before a link is up: a HELLO with two names of
  * CS_NODE_NAME_MAX bytes is under 300. */
 #define CONN_HANDSHAKE_FRAME_MAX 1024
@@ -109,6 +118,16 @@ struct conn_stats {
 };
 
 struct conn;
+
+/* Encoders of the handshake's frames, in the layout above: the layer sends
+ * with them, and so do the harness's genuine and hostile peers (the
+ * simulator's adversary, the fuzz driver), which speak the protocol without
+ * a layer of their own. */
+void conn_put_hello(struct cs_writer *w, const char *name, const char *dialled, uint32_t creation,
+                    uint64_t challenge);
+void conn_put_challenge(struct cs_writer *w, const char *name, uint32_t creation, uint64_t challenge,
+                        const uint8_t proof[CONN_PROOF_LEN]);
+void conn_put_reply(struct cs_writer *w, const uint8_t proof[CONN_PROOF_LEN]);
 
 /* Fills defaults: tick 60 s, set-up 7 s, port 4369, no secret, no lists,
  * 1024 unproven inbound links, 16 per source address. */

@@ -12,18 +12,43 @@
 #include <string.h>
 #include <xxhash.h>
 
+_Static_assert(CONN_PROOF_LEN == CS_AUTH_PROOF_LEN, "a handshake proof is one SipHash tag");
+
+void conn_put_hello(struct cs_writer *w, const char *name, const char *dialled, uint32_t creation,
+                    uint64_t challenge)
+{
+    cs_put_u8(w, CONN_FRAME_HELLO);
+    cs_put_u16(w, CONN_PROTOCOL_VERSION);
+    cs_put_str(w, name);
+    cs_put_str(w, dialled);
+    cs_put_u32(w, creation);
+    cs_put_u64(w, challenge);
+}
+
+void conn_put_challenge(struct cs_writer *w, const char *name, uint32_t creation, uint64_t challenge,
+                        const uint8_t proof[CONN_PROOF_LEN])
+{
+    cs_put_u8(w, CONN_FRAME_CHALLENGE);
+    cs_put_u16(w, CONN_PROTOCOL_VERSION);
+    cs_put_str(w, name);
+    cs_put_u32(w, creation);
+    cs_put_u64(w, challenge);
+    cs_put_bytes(w, proof, CONN_PROOF_LEN);
+}
+
+void conn_put_reply(struct cs_writer *w, const uint8_t proof[CONN_PROOF_LEN])
+{
+    cs_put_u8(w, CONN_FRAME_REPLY);
+    cs_put_bytes(w, proof, CONN_PROOF_LEN);
+}
+
 void conn_send_hello(struct conn *c, struct conn_link *l)
 {
     uint8_t buf[512];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
     l->my_challenge = c->env->random_u64(c->env);
-    cs_put_u8(&w, F_HELLO);
-    cs_put_u16(&w, CONN_PROTOCOL_VERSION);
-    cs_put_str(&w, c->self);
-    cs_put_str(&w, conn_link_peer(c, l));
-    cs_put_u32(&w, c->creation);
-    cs_put_u64(&w, l->my_challenge);
+    conn_put_hello(&w, c->self, conn_link_peer(c, l), c->creation, l->my_challenge);
     conn_send_frame(c, l, &w);
     l->state = LS_WAIT_CHALLENGE;
 }
@@ -136,17 +161,11 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
     l->peer_creation = creation;
     l->their_challenge = their_challenge;
     l->my_challenge = c->env->random_u64(c->env);
-    uint8_t buf[512];
+    uint8_t buf[512], proof[CS_AUTH_PROOF_LEN];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, F_CHALLENGE);
-    cs_put_u16(&w, CONN_PROTOCOL_VERSION);
-    cs_put_str(&w, c->self);
-    cs_put_u32(&w, c->creation);
-    cs_put_u64(&w, l->my_challenge);
-    uint8_t proof[CS_AUTH_PROOF_LEN];
     cs_auth_proof(&c->proof_key, "accept", their_challenge, c->self, name, proof);
-    cs_put_bytes(&w, proof, sizeof proof);
+    conn_put_challenge(&w, c->self, c->creation, l->my_challenge, proof);
     conn_send_frame(c, l, &w);
     l->state = LS_WAIT_REPLY;
 }
@@ -236,9 +255,8 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r)
     uint8_t buf[64];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, F_REPLY);
     cs_auth_proof(&c->proof_key, "dial", their_challenge, c->self, name, proof);
-    cs_put_bytes(&w, proof, sizeof proof);
+    conn_put_reply(&w, proof);
     conn_send_frame(c, l, &w);
     l->state = LS_WAIT_ACK;
 }
@@ -295,7 +313,7 @@ void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r)
     }
     if (!adopt_proven(c, li))
         return;
-    uint8_t ack = F_ACK;
+    uint8_t ack = CONN_FRAME_ACK;
     struct cs_writer w = {.buf = &ack, .cap = 1, .len = 1};
     conn_send_frame(c, l, &w);
     conn_link_established(c, li);

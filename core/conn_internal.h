@@ -26,10 +26,6 @@
 
 #include <regex.h>
 
-enum frame_type {
-    F_HELLO = 1, F_CHALLENGE, F_REPLY, F_ACK, F_NOK, F_TICK, F_DATA, F_LEAVE,
-    F_SEALED,          /* an encrypted frame on an up link: AEAD(inner frame) */
-};
 
 enum nok_reason {
     NOK_VERSION = 1, NOK_WRONG_NAME, NOK_AUTH, NOK_NOT_ALLOWED, NOK_STOPPING, NOK_DUPLICATE,

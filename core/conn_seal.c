@@ -2,7 +2,7 @@
  * core/conn_seal.c: encrypted links.  After the handshake proved the
  * secret, each direction of a link gets its own key, keyed BLAKE2b under the
  * cluster key of ("seal", dialler's challenge, acceptor's challenge,
- * direction); every frame then travels as F_SEALED || ChaCha20-Poly1305
+ * direction); every frame then travels as CONN_FRAME_SEALED || ChaCha20-Poly1305
  * (IETF) of the inner frame, the nonce being the direction's frame counter.
  * Links are FIFO, so the receiver expects exactly the next counter: a
  * replayed, dropped, reordered or forged frame fails to open and the link
@@ -46,7 +46,7 @@ size_t conn_seal(struct conn_link *l, const uint8_t *frame, size_t len, uint8_t 
 {
     uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
     nonce_of(l->seal_out++, nonce);
-    out[0] = F_SEALED;
+    out[0] = CONN_FRAME_SEALED;
     unsigned long long clen = 0;
     crypto_aead_chacha20poly1305_ietf_encrypt(out + 1, &clen, frame, len, NULL, 0, NULL, nonce, l->key_out);
     return 1 + (size_t)clen;
@@ -54,7 +54,7 @@ size_t conn_seal(struct conn_link *l, const uint8_t *frame, size_t len, uint8_t 
 
 bool conn_open(struct conn_link *l, const uint8_t *sealed, size_t len, uint8_t *out, size_t *out_len)
 {
-    if (len < CONN_SEAL_OVERHEAD || sealed[0] != F_SEALED)
+    if (len < CONN_SEAL_OVERHEAD || sealed[0] != CONN_FRAME_SEALED)
         return false;
     uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
     nonce_of(l->seal_in, nonce);

@@ -1,9 +1,8 @@
 /*
  * sim/adversary.c: the simulated attacker (see adversary.h).  It speaks
- * the connection layer's handshake as core/conn.h describes it: HELLO is
- * type 1 (version, claimed name, dialled name, creation, challenge), the
- * acceptor's CHALLENGE type 2, the dialler's REPLY type 3 (a 16-byte
- * proof).  Every connection's script is decided when it is opened.
+ * the connection layer's handshake with its own encoders (core/conn.h):
+ * HELLOs that claim a name, REPLYs with a proof it cannot compute.  Every
+ * connection's script is decided when it is opened.
  */
 #include "adversary.h"
 
@@ -17,8 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { FRAME_HELLO = 1, FRAME_CHALLENGE = 2, FRAME_REPLY = 3 };
-enum { PROOF_LEN = 16, OVERSIZED_LEN = 4096 };
+enum { OVERSIZED_LEN = 4096 };
 
 struct adv_link {
     cs_link_id id;
@@ -32,7 +30,7 @@ struct sim_adversary {
     struct adv_link *links;
     size_t count, cap;
     struct cs_idmap by_id; /* link id -> index */
-    uint8_t proof[PROOF_LEN];
+    uint8_t proof[CONN_PROOF_LEN];
     bool have_proof;
     struct sim_adversary_stats stats;
 };
@@ -101,12 +99,7 @@ static void send_hello(struct sim_world *w, struct sim_adversary *s, struct adv_
     uint8_t buf[512];
     struct cs_writer wr;
     cs_writer_init(&wr, buf, sizeof buf);
-    cs_put_u8(&wr, FRAME_HELLO);
-    cs_put_u16(&wr, CONN_PROTOCOL_VERSION);
-    cs_put_str(&wr, l->claim);
-    cs_put_str(&wr, l->target);
-    cs_put_u32(&wr, 0xad5e); /* a creation no genuine incarnation is likely to have */
-    cs_put_u64(&wr, 0x5eed);
+    conn_put_hello(&wr, l->claim, l->target, 0xad5e /* no genuine incarnation's, likely */, 0x5eed);
     sim_net_send(w, l->host, l->id, buf, wr.len);
     s->stats.hellos++;
 }
@@ -121,7 +114,7 @@ static void on_up(struct sim_world *w, struct sim_adversary *s, struct adv_link 
     case SC_ATTACK_OVERSIZED: {
         uint8_t *big = calloc(1, OVERSIZED_LEN);
         if (big) {
-            big[0] = FRAME_HELLO;
+            big[0] = CONN_FRAME_HELLO;
             sim_net_send(w, l->host, l->id, big, OVERSIZED_LEN);
             s->stats.oversized++;
             free(big);
@@ -138,15 +131,18 @@ static void on_message(struct sim_world *w, struct sim_adversary *s, struct adv_
                        size_t len)
 {
     bool proves = l->attack == SC_ATTACK_WRONG_PROOF || l->attack == SC_ATTACK_REPLAYED_PROOF;
-    if (!proves || l->replied || len < 1 || data[0] != FRAME_CHALLENGE)
+    if (!proves || l->replied || len < 1 || data[0] != CONN_FRAME_CHALLENGE)
         return;
-    uint8_t reply[1 + PROOF_LEN] = {FRAME_REPLY};
+    uint8_t proof[CONN_PROOF_LEN] = {0}, buf[1 + CONN_PROOF_LEN];
     if (l->attack == SC_ATTACK_REPLAYED_PROOF && s->have_proof) {
-        memcpy(reply + 1, s->proof, PROOF_LEN);
+        memcpy(proof, s->proof, CONN_PROOF_LEN);
         s->stats.replayed++;
     }
+    struct cs_writer wr;
+    cs_writer_init(&wr, buf, sizeof buf);
+    conn_put_reply(&wr, proof);
     l->replied = true;
-    sim_net_send(w, l->host, l->id, reply, sizeof reply);
+    sim_net_send(w, l->host, l->id, buf, wr.len);
     s->stats.replies++;
 }
 
@@ -176,9 +172,9 @@ void sim_adversary_sniff(struct sim_world *w, cs_link_id link, const void *data,
 {
     struct sim_adversary *s = w->adversary;
     const uint8_t *p = data;
-    if (!s || len != 1 + PROOF_LEN || p[0] != FRAME_REPLY || cs_idmap_get(&s->by_id, link) >= 0)
+    if (!s || len != 1 + CONN_PROOF_LEN || p[0] != CONN_FRAME_REPLY || cs_idmap_get(&s->by_id, link) >= 0)
         return;
-    memcpy(s->proof, p + 1, PROOF_LEN);
+    memcpy(s->proof, p + 1, CONN_PROOF_LEN);
     s->have_proof = true;
 }
 

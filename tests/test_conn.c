@@ -426,7 +426,7 @@ static void test_sealed_link_refuses_forged_frames(void **state)
     struct conn *c0 = node(t, 0)->conn;
     int32_t pi = conn_peer_find(c0, "app@10.0.0.2");
     cs_link_id link = c0->links[c0->peers[pi].up].id;
-    const uint8_t forged[] = {F_SEALED, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18};
+    const uint8_t forged[] = {CONN_FRAME_SEALED, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18};
     node(t, 0)->env->link_send(node(t, 0)->env, link, forged, sizeof forged);
     fx_run(t, CS_SEC(3));
     const struct conn_stats *st = conn_stats(node(t, 1)->conn);
@@ -439,7 +439,7 @@ static void test_sealed_link_refuses_forged_frames(void **state)
     assert_true(conn_is_up(node(t, 0)->conn, "app@10.0.0.2"));
     pi = conn_peer_find(c0, "app@10.0.0.2");
     link = c0->links[c0->peers[pi].up].id;
-    const uint8_t plain[] = {F_DATA, 'x'};
+    const uint8_t plain[] = {CONN_FRAME_DATA, 'x'};
     node(t, 0)->env->link_send(node(t, 0)->env, link, plain, sizeof plain);
     fx_run(t, CS_SEC(6));
     assert_int_equal(st->bad_mac, 2);

@@ -77,10 +77,10 @@ static int drv_link_send(struct cs_env *env, cs_link_id link, const void *data, 
     cs_reader_init(&r, data, len);
     uint8_t type = cs_get_u8(&r);
     char name[CS_NODE_NAME_MAX];
-    if (type == 1 || type == 2) { /* HELLO (ours, on a dial) or CHALLENGE */
+    if (type == CONN_FRAME_HELLO || type == CONN_FRAME_CHALLENGE) { /* ours, on a dial / as acceptor */
         cs_get_u16(&r);
         cs_get_str(&r, name, sizeof name);
-        if (type == 1)
+        if (type == CONN_FRAME_HELLO)
             cs_get_str(&r, name, sizeof name);
         cs_get_u32(&r);
         uint64_t challenge = cs_get_u64(&r);
@@ -177,22 +177,24 @@ static void send_hello(struct driver *d, struct cd_slot *s, const char *name, ui
     uint8_t buf[512];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, 1);
-    cs_put_u16(&w, CONN_PROTOCOL_VERSION);
-    cs_put_str(&w, name);
-    cs_put_str(&w, SELF);
-    cs_put_u32(&w, creation);
-    cs_put_u64(&w, 0x5eed);
+    conn_put_hello(&w, name, SELF, creation, 0x5eed);
+    frame(d, s, buf, w.len);
+}
+
+static void send_reply(struct driver *d, struct cd_slot *s, const uint8_t proof[CONN_PROOF_LEN])
+{
+    uint8_t buf[1 + CONN_PROOF_LEN];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    conn_put_reply(&w, proof);
     frame(d, s, buf, w.len);
 }
 
 /* A REPLY proving `name` against the node's challenge on this link. */
 static void send_valid_reply(struct driver *d, struct cd_slot *s, const char *name)
 {
-    uint8_t buf[1 + CS_AUTH_PROOF_LEN] = {3};
-    cs_auth_proof(&d->proof_key, "dial", s->node_challenge, name, SELF, buf + 1);
-    memcpy(d->last_valid_proof, buf + 1, CS_AUTH_PROOF_LEN);
-    frame(d, s, buf, sizeof buf);
+    cs_auth_proof(&d->proof_key, "dial", s->node_challenge, name, SELF, d->last_valid_proof);
+    send_reply(d, s, d->last_valid_proof);
 }
 
 /* Lets time pass in 100 ms steps; m1 ticks every second, as a live peer does. */
@@ -200,7 +202,7 @@ static void pass_time(struct driver *d, unsigned tenths)
 {
     for (unsigned i = 0; i < tenths; i++) {
         if ((d->n.now / CS_MSEC(100)) % 10 == 0) {
-            const uint8_t tick = 6;
+            const uint8_t tick = CONN_FRAME_TICK;
             frame(d, &d->slots[M1_SLOT], &tick, 1);
         }
         null_env_fire(&d->n, CS_MSEC(100), handle_timer, d);
@@ -213,15 +215,18 @@ static uint8_t next(const uint8_t **p, const uint8_t *end)
     return *p < end ? *(*p)++ : 0;
 }
 
+/* kind 0: a zero proof; 1: a valid one, only for a name the fuzzer may
+ * play (not m1 or m2; otherwise nothing is sent); 2: the last valid proof
+ * replayed. */
 static void op_reply(struct driver *d, struct cd_slot *s, unsigned kind)
 {
-    uint8_t buf[1 + CS_AUTH_PROOF_LEN] = {3};
-    /* Valid proofs only for names the fuzzer may play (not m1 or m2). */
-    if (kind % 3 == 1)
-        return; /* needs the claimed name: see op_valid_reply */
-    if (kind % 3 == 2)
-        memcpy(buf + 1, d->last_valid_proof, CS_AUTH_PROOF_LEN);
-    frame(d, s, buf, sizeof buf);
+    static const uint8_t zero[CONN_PROOF_LEN];
+    if (kind % 3 == 1) {
+        if (s->name >= 0 && s->name != M1 && s->name != M2 && !s->outbound)
+            send_valid_reply(d, s, names[s->name]);
+        return;
+    }
+    send_reply(d, s, kind % 3 == 2 ? d->last_valid_proof : zero);
 }
 
 static void op_challenge(struct driver *d, struct cd_slot *s, unsigned kind)
@@ -232,15 +237,10 @@ static void op_challenge(struct driver *d, struct cd_slot *s, unsigned kind)
     uint8_t buf[512];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, 2);
-    cs_put_u16(&w, CONN_PROTOCOL_VERSION);
-    cs_put_str(&w, peer);
-    cs_put_u32(&w, 99);
-    cs_put_u64(&w, 0x77);
-    uint8_t proof[CS_AUTH_PROOF_LEN] = {0};
+    uint8_t proof[CONN_PROOF_LEN] = {0};
     if (kind % 2 && s->name != M1 && s->name != M2)
         cs_auth_proof(&d->proof_key, "accept", s->node_challenge, peer, SELF, proof);
-    cs_put_bytes(&w, proof, sizeof proof);
+    conn_put_challenge(&w, peer, 99, 0x77, proof);
     frame(d, s, buf, w.len);
 }
 
@@ -268,14 +268,7 @@ static void run_op(struct driver *d, const uint8_t **p, const uint8_t *end)
         send_hello(d, s, names[name], next(p, end));
         break;
     }
-    case CD_REPLY: {
-        unsigned kind = next(p, end);
-        if (kind % 3 == 1 && s->name >= 0 && s->name != M1 && s->name != M2 && !s->outbound)
-            send_valid_reply(d, s, names[s->name]);
-        else
-            op_reply(d, s, kind);
-        break;
-    }
+    case CD_REPLY: op_reply(d, s, next(p, end)); break;
     case CD_RAW: op_raw(d, s, p, end); break;
     case CD_DIAL: conn_connect(d->c, names[next(p, end) % NAME_COUNT]); break;
     case CD_DIAL_UP:
@@ -288,7 +281,7 @@ static void run_op(struct driver *d, const uint8_t **p, const uint8_t *end)
         break;
     case CD_CHALLENGE: op_challenge(d, s, next(p, end)); break;
     case CD_ACK: {
-        const uint8_t ack = 4;
+        const uint8_t ack = CONN_FRAME_ACK;
         if (s->outbound)
             frame(d, s, &ack, 1);
         break;
