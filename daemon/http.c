@@ -30,7 +30,6 @@
 
 #include "../core/addr.h"
 #include "../core/cluster.h"
-#include "../shims/posix/px_internal.h"
 #include "../core/conn.h"
 
 #define PER_IP_LIMIT 32

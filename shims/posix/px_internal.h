@@ -71,7 +71,6 @@ void px_deliver(struct px_node *n, const struct cs_event *ev);
 void px_deliver_down(struct px_node *n, cs_link_id id, enum cs_link_down_reason why);
 
 /* px_links.c */
-socklen_t px_to_sockaddr(const struct cs_addr *a, struct sockaddr_storage *ss);
 void px_from_sockaddr(const struct sockaddr_storage *ss, struct cs_addr *a);
 /* The environment's link functions. */
 cs_link_id px_env_link_connect(struct cs_env *env, const struct cs_addr *peer);

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "../../core/proto.h"
 
 /* Frames longer than this close the link (a counted, logged reason). */
@@ -64,5 +66,9 @@ const struct px_stats *px_node_stats(const struct px_node *n);
 
 /* Closes every socket and frees the node and its protocol instance. */
 void px_node_free(struct px_node *n);
+
+/* Fills a socket address from an address and port; returns its length. */
+struct sockaddr_storage;
+socklen_t px_to_sockaddr(const struct cs_addr *a, struct sockaddr_storage *ss);
 
 #endif
