@@ -177,8 +177,7 @@ void conn_link_established(struct conn *c, int32_t li)
     char peer[CS_NODE_NAME_MAX];
     cs_copy_str(peer, sizeof peer, conn_link_peer(c, l));
     l->state = LS_UP;
-    l->last_heard = c->env->now(c->env);
-    conn_pending_remove(c, li);
+    l->last_heard = c->env->now(c->env); /* no longer pending: adopt_proven saw to it */
     if (c->env->link_limit)
         c->env->link_limit(c->env, l->id, CONN_FRAME_MAX);
     if (c->cfg.encrypt)

@@ -68,7 +68,6 @@ const struct px_stats *px_node_stats(const struct px_node *n);
 void px_node_free(struct px_node *n);
 
 /* Fills a socket address from an address and port; returns its length. */
-struct sockaddr_storage;
 socklen_t px_to_sockaddr(const struct cs_addr *a, struct sockaddr_storage *ss);
 
 #endif
