@@ -44,14 +44,8 @@ struct conn *conn_new(struct cs_env *env, const struct conn_config *cfg, const c
     cs_strmap_init(&c->peer_index);
     cs_strmap_init(&c->claims);
     cs_idmap_init(&c->pending_by_source);
-    /* Patterns over the cost bound are refused by conn_config_check; one
-     * that got here anyway is left out rather than compiled for minutes. */
-    for (size_t i = 0; i < cfg->whitelist_count && i < CONN_MAX_PATTERNS; i++)
-        if (conn_pattern_cost(cfg->whitelist[i]) <= CONN_PATTERN_COST_MAX && regcomp(&c->white[c->white_count], cfg->whitelist[i], REG_EXTENDED | REG_NOSUB) == 0)
-            c->white_count++;
-    for (size_t i = 0; i < cfg->blacklist_count && i < CONN_MAX_PATTERNS; i++)
-        if (conn_pattern_cost(cfg->blacklist[i]) <= CONN_PATTERN_COST_MAX && regcomp(&c->black[c->black_count], cfg->blacklist[i], REG_EXTENDED | REG_NOSUB) == 0)
-            c->black_count++;
+    c->white_count = conn_patterns_compile(cfg->whitelist, cfg->whitelist_count, c->white);
+    c->black_count = conn_patterns_compile(cfg->blacklist, cfg->blacklist_count, c->black);
     return c;
 }
 

@@ -131,6 +131,12 @@ void conn_on_challenge(struct conn *c, int32_t li, struct cs_reader *r);
 void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r);
 void conn_link_established(struct conn *c, int32_t li);
 
+/* Compiles a white or blacklist into `out` (room for CONN_MAX_PATTERNS);
+ * returns how many compiled.  Patterns conn_config_check refuses (they do
+ * not compile, or would cost too much to) are left out, never compiled for
+ * minutes (conn_pattern.c). */
+size_t conn_patterns_compile(const char (*patterns)[CONN_PATTERN_MAX], size_t count, regex_t *out);
+
 /* Admission (conn_admit.c). */
 /* Whether an inbound link from `from` may be taken: may evict another
  * unproven link to make room; false when the source is over its cap. */

@@ -101,6 +101,16 @@ size_t conn_pattern_cost(const char *pattern)
     return sum[0];
 }
 
+size_t conn_patterns_compile(const char (*patterns)[CONN_PATTERN_MAX], size_t count, regex_t *out)
+{
+    size_t compiled = 0;
+    for (size_t i = 0; i < count && i < CONN_MAX_PATTERNS; i++)
+        if (conn_pattern_cost(patterns[i]) <= CONN_PATTERN_COST_MAX &&
+            regcomp(&out[compiled], patterns[i], REG_EXTENDED | REG_NOSUB) == 0)
+            compiled++;
+    return compiled;
+}
+
 int conn_config_check(const struct conn_config *cfg, size_t *bad)
 {
     const char(*lists[2])[CONN_PATTERN_MAX] = {cfg->whitelist, cfg->blacklist};
