@@ -42,7 +42,7 @@ endif
 CFLAGS  += $(CFLAGS_BASE) $(CFLAGS_OPT) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lm
 
-CORE_SRC := $(wildcard core/*.c)
+CORE_SRC := $(wildcard core/*.c core/tracker/*.c)
 SIM_SRC  := $(wildcard sim/*.c) $(wildcard shims/sim/*.c) $(wildcard drivers/*.c) $(wildcard scenarios/*.c) \
             $(wildcard reports/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
@@ -73,7 +73,7 @@ UNIT       := $(BUILD)/unit-tests
 PGO ?= 1
 PGO_BUILD := build/pgo
 PGO_STAMP := build/pgo.stamp
-PGO_INPUTS := $(CORE_SRC) $(SIM_SRC) $(CLI_SRC) $(wildcard core/*.h sim/*.h shims/sim/*.h drivers/*.h scenarios/*.h \
+PGO_INPUTS := $(CORE_SRC) $(SIM_SRC) $(CLI_SRC) $(wildcard core/*.h core/tracker/*.h sim/*.h shims/sim/*.h drivers/*.h scenarios/*.h \
               reports/*.h cli/*.h) scripts/pgo-build.sh
 
 all: deps

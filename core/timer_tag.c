@@ -7,7 +7,7 @@
 
 #include "conn_internal.h"
 #include "membership_internal.h"
-#include "tracker_internal.h"
+#include "tracker/internal.h"
 
 #include <stdio.h>
 

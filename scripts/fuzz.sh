@@ -54,8 +54,8 @@ for sel in range(4):
     open(os.path.join(out, "corpus-wire", "seed-%d" % sel), "wb").write(msgs)
 for i in range(8):
     open(os.path.join(out, "corpus-sim", "seed-%d" % i), "wb").write(bytes(rng.randrange(256) for _ in range(600)))
-# Well-formed tracker messages (core/tracker_msg.c), so the fuzzer starts
-# inside the decoders: a track, and a batch of two (core/tracker_batch.c),
+# Well-formed tracker messages (core/tracker/codec.c), so the fuzzer starts
+# inside the decoders: a track, and a batch of two (core/tracker/fixed_batch.c),
 # from app@10.0.0.2, with empty clocks.
 import struct
 def s(t): return struct.pack("<H", len(t)) + t

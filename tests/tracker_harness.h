@@ -15,7 +15,7 @@
  *  - observation helpers (replies, dumps, registry digests and entries, the
  *    processes that run), read through core/tracker.h or, where a fact is
  *    not observable there, through the tracker's private state
- *    (tracker_internal.h);
+ *    (core/tracker/internal.h);
  *  - clock helpers and forged messages, following the wire layout of
  *    core/tracker_msg.c (type:u8, then fields; strings as u16 length +
  *    bytes; a clock as u16 length + ITC bytes);
@@ -31,7 +31,7 @@
 
 #include "../core/itc.h"
 #include "../core/tracker.h"
-#include "../core/tracker_internal.h"
+#include "../core/tracker/internal.h"
 
 #include <stdbool.h>
 #include <stddef.h>

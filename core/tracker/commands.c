@@ -1,5 +1,5 @@
 /*
- * core/tracker_ops.c: registry operations and the processes behind them.
+ * core/tracker/commands.c: registry operations and the processes behind them.
  * Commands (register, register_started, unregister, whereis, send, call,
  * join, leave, members, publish, multi_call) run in `tracking` (Swarm mode
  * postpones them elsewhere; fixed mode runs them in any state); forwarded
@@ -7,8 +7,9 @@
  * process kind is a counter: started with a value, `send inc N` adds N,
  * `call get` reads it.
  */
-#include "tracker_internal.h"
-#include "grow.h"
+#include "internal.h"
+#include "mode.h"
+#include "../grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,7 +306,7 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
     if (type == TRK_MSG_CHECK_REPLY) {
         uint8_t running = cs_get_u8(r), attempt = cs_get_u8(r);
         struct trk_content_digest digest;
-        bool has_digest = t->cfg.mode == TRK_FIXED && !r->bad && r->len - r->pos == TRK_CONTENT_DIGEST_LEN;
+        bool has_digest = t->mode->content_digest && !r->bad && r->len - r->pos == TRK_CONTENT_DIGEST_LEN;
         if (has_digest)
             trk_get_content_digest(r, &digest);
         if (!cs_reader_done(r)) {
@@ -313,7 +314,7 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
             return true;
         }
         if (running)
-            trk_node_checked(t, from, has_digest ? &digest : NULL);
+            t->mode->node_checked(t, from, has_digest ? &digest : NULL);
         else if (attempt + 1u < t->cfg.retry_max)
             t->env->timer_start(t->env, t->cfg.retry_interval,
                                 TRK_TAG(TRK_TIMER_RETRY_CHECK, (uint64_t)from << 8 | (attempt + 1u)));
@@ -328,11 +329,7 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
         cs_get_str(r, name, sizeof name);
         uint64_t handle = cs_get_u64(r);
         if (cs_reader_done(r)) {
-            /* Fixed mode: a kill decided on an older copy is stale when our
-             * registry still holds this process (we re-asserted it since);
-             * if it really lost, the winning copy reaches us and kills it. */
-            struct reg_entry *e = t->cfg.mode == TRK_FIXED ? registry_get(&t->reg, name) : NULL;
-            if (!e || (e->flags & REG_TOMBSTONE) || e->handle != handle)
+            if (!t->mode->kill_is_stale(t, name, handle))
                 trk_proc_kill(t, handle);
             t->stats.conflicts++;
         } else {
@@ -399,22 +396,6 @@ static void cmd_register_started(struct tracker *t, const char *name, int64_t sp
         send_request(t, (uint32_t)trk_name_index(t, owner), q->id, "register_started", name, NULL, spec);
 }
 
-void trk_unregister_local(struct tracker *t, struct reg_entry *e)
-{
-    if (e->owner == 0)
-        trk_proc_kill(t, e->handle);
-    trk_digest_out(t, e);
-    if (t->cfg.mode == TRK_FIXED) {
-        e->flags |= REG_TOMBSTONE;
-        e->version = trk_version_write(t);
-        trk_digest_in(t, e);
-        trk_broadcast_entry(t, TRK_MSG_UNTRACK, e);
-    } else {
-        trk_broadcast_entry(t, TRK_MSG_UNTRACK, e);
-        registry_remove(&t->reg, e->name);
-    }
-}
-
 static void cmd_unregister(struct tracker *t, const char *name)
 {
     struct reg_entry *e = live_entry(t, name);
@@ -424,7 +405,7 @@ static void cmd_unregister(struct tracker *t, const char *name)
     }
     const char *owner = owner_of(t, e); /* interned: outlives the entry */
     int64_t handle = (int64_t)e->handle;
-    trk_unregister_local(t, e);
+    t->mode->unregister(t, e);
     trk_reply(t, "unregister", name, "ok", owner, handle); /* which process lost the name */
 }
 
@@ -625,7 +606,7 @@ static void on_request(struct tracker *t, uint32_t from, struct cs_reader *r)
     uint64_t handle = 0;
     if (!strcmp(op, "register_started")) {
         const char *status = start_here(t, name, value, &handle);
-        trk_watch_placement(t, name); /* the requester's ring may not be ours */
+        t->mode->watch_placement(t, name); /* the requester's ring may not be ours */
         e = live_entry(t, name);
         send_reply(t, from, id, status, e ? owner_of(t, e) : t->self, (int64_t)handle);
     } else if (!strcmp(op, "whereis")) {

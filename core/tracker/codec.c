@@ -1,5 +1,5 @@
 /*
- * core/tracker_msg.c: how registry entries and clocks travel between
+ * core/tracker/codec.c: how registry entries and clocks travel between
  * trackers.  Every tracker message is one DATA frame of the connection
  * layer: type:u8, then the fields of that type.  An entry is
  *   name:str owner:str handle:u64 version:u64 meta_version:u64 origin:u64
@@ -8,8 +8,8 @@
  * Decoding never trusts a length: oversized names, too many meta keys or a
  * clock longer than an entry can hold mark the input malformed.
  */
-#include "tracker_internal.h"
-#include "strcopy.h"
+#include "internal.h"
+#include "../strcopy.h"
 
 #include <string.h>
 

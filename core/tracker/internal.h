@@ -1,22 +1,31 @@
 /*
- * core/tracker_internal.h: the tracker's private state and the functions
- * its files share: tracker.c (nodes, ring, clock, postponing, processes,
- * registry operations and merges, dump), tracker_msg.c (the wire codec),
- * tracker_swarm.c (Swarm 3.4's state machine) and tracker_fixed.c (the
- * fixed mode).
+ * core/tracker/internal.h: the tracker's private state and the functions
+ * its shared files offer each other and the two modes:
+ *   tracker.c   the frame: nodes, ring, clock, delivery and postponing, dump
+ *   codec.c     the wire codec of entries and clocks
+ *   commands.c  the API, the processes behind it, registry writes, requests
+ *   merge.c     taking copies in, handoffs, topology passes, stop
+ *   snapshot.c  sync requests and snapshots
+ *   digest.c    the registry's agreement and content digests
+ *   fixed_batch.c  replication batches (modes with `batches`)
+ * What differs between the modes is behind struct trk_mode_ops (mode.h); the
+ * modes live in swarm.c and fixed*.c and include this header, never each
+ * other.
  */
 #ifndef CS_TRACKER_INTERNAL_H
 #define CS_TRACKER_INTERNAL_H
 
-#include "addr.h"
-#include "idmap.h"
-#include "itc.h"
-#include "registry.h"
-#include "ring.h"
-#include "strmap.h"
-#include "timer_tag.h"
-#include "tracker.h"
-#include "wire.h"
+#include "../addr.h"
+#include "../idmap.h"
+#include "../itc.h"
+#include "../registry.h"
+#include "../ring.h"
+#include "../strmap.h"
+#include "../timer_tag.h"
+#include "../tracker.h"
+#include "../wire.h"
+
+struct trk_mode_ops; /* mode.h */
 
 #define TRK_TAG(kind, arg) CS_TAG(CS_TAG_TRK, kind, arg)
 #define TRK_CLOCK_MAX 512
@@ -37,7 +46,7 @@ enum trk_msg {
     TRK_MSG_SYNC, TRK_MSG_SYNC_RECV, TRK_MSG_SYNC_ACK, TRK_MSG_SYNC_ERR,
     TRK_MSG_TRACK, TRK_MSG_UNTRACK, TRK_MSG_UPDATE_META, TRK_MSG_HANDOFF,
     TRK_MSG_REQUEST, TRK_MSG_REPLY, TRK_MSG_SEND, TRK_MSG_KILL,
-    TRK_MSG_BATCH, /* fixed mode: replicated events gathered in one frame (tracker_batch.c) */
+    TRK_MSG_BATCH, /* fixed mode: replicated events gathered in one frame (fixed_batch.c) */
     TRK_MSG_DIGEST, /* fixed mode: anti-entropy's content digest, answered by a snapshot if it differs */
 };
 
@@ -45,7 +54,7 @@ enum trk_msg {
 const char *trk_msg_name(unsigned type);
 
 /* A decoded registry entry (owner by name) as it travels. */
-/* The fewest bytes an entry takes on the wire (tracker_msg.c's layout: a
+/* The fewest bytes an entry takes on the wire (codec.c's layout: a
  * name and an owner of at least one byte, four u64, flags, spec, the meta
  * and clock counts). */
 #define TRK_WIRE_ENTRY_MIN (3 + 3 + 4 * 8 + 4 + 8 + 1 + 1)
@@ -96,6 +105,7 @@ struct trk_request {
 struct tracker {
     struct cs_env *env;
     struct trk_config cfg;
+    const struct trk_mode_ops *mode;  /* cfg.mode's table of operations (mode.h) */
     struct trk_host host;
     char self[CS_NODE_NAME_MAX];
     uint32_t creation;
@@ -137,7 +147,7 @@ struct tracker {
     size_t digest_count;          /* live entries, kept as entries change */
     uint64_t digest_sum;          /* sum of XXH3 over (name, owner, handle) of live entries */
     uint64_t entry_changes;       /* trk_digest_out calls (trk_registry_epoch) */
-    /* fixed mode: the content digest (tracker_digest.c), kept lazily */
+    /* fixed mode: the content digest (digest.c), kept lazily */
     uint64_t *content_hashes;     /* by registry slot; 0: not in the digest */
     size_t content_cap, content_count;
     uint64_t content_sum;
@@ -145,7 +155,7 @@ struct tracker {
     uint32_t *dirty;              /* slots changed since the last reading */
     size_t dirty_count, dirty_cap;
     /* Topology changes that would change nothing are skipped
-     * (tracker_merge.c): node_changes counts changes of the node list and
+     * (merge.c): node_changes counts changes of the node list and
      * the ring; a pass that acted on no entry and read no clock leaves its
      * registry epoch and node_changes as the mark of a quiet state. */
     uint64_t node_changes;
@@ -165,7 +175,7 @@ struct tracker {
     uint64_t *snap_hash;             /* and XXH3 of each one's encoded bytes */
     uint32_t snap_cap, snap_count;   /* snap_count: of the last snapshot merged */
     /* The registry's names in name order, each with its entry's slot
-     * (tracker_merge.c), kept while its names stay the same
+     * (merge.c), kept while its names stay the same
      * (by_name_version is the registry version they were listed at; 0:
      * none). */
     struct trk_name_slot { const char *name; uint32_t slot; } *by_name;
@@ -176,7 +186,7 @@ struct tracker {
     struct trk_reply last_reply;
 };
 
-/* ---- tracker_digest.c ---- */
+/* ---- digest.c ---- */
 /* Take an entry out of / put it into the registry digests: call out before
  * changing any field of an entry (or removing it), in after. */
 void trk_digest_out(struct tracker *t, const struct reg_entry *e);
@@ -188,8 +198,8 @@ struct trk_content_digest {
     uint64_t sum;
 };
 #define TRK_CONTENT_DIGEST_LEN 12 /* on the wire */
-/* This tracker's content digest; false when it keeps none (swarm mode, or
- * out of memory). */
+/* This tracker's content digest; false when it keeps none (a mode without
+ * one, or out of memory). */
 bool trk_content_digest(struct tracker *t, struct trk_content_digest *out);
 /* True when `peer` (may be NULL) equals this tracker's content digest: a
  * snapshot between the two would change nothing. */
@@ -222,19 +232,12 @@ void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, cons
                        size_t clock_len);
 /* The same, as a reply to the snapshot just merged (fixed mode's
  * sync_ack): without the entries that snapshot carried byte for byte
- * (tracker_sync.c). */
+ * (snapshot.c). */
 void trk_send_snapshot_reply(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
                              size_t clock_len);
 /* XXH3 of an entry's encoded bytes, never 0: the key by which a reply
  * leaves out what the peer sent. */
 uint64_t trk_entry_content_hash(const uint8_t *bytes, size_t len);
-/* Fixed mode: when `name` is a started process of ours that our ring
- * places on another node (taken over from a peer whose view differed, or
- * kept by winning a conflict), a topology pass looks at it again after
- * sync_timeout.  No node or ring change may come to move it otherwise; a
- * handoff at once could bounce between two nodes whose views differ
- * (tracker_merge.c). */
-void trk_watch_placement(struct tracker *t, const char *name);
 /* Merges a snapshot (Swarm rules in swarm mode, version rules in fixed);
  * a malformed one (or one with an undecodable entry clock) is counted and
  * changes nothing: false. */
@@ -255,13 +258,8 @@ void trk_start_check(struct tracker *t, uint32_t peer, uint32_t attempt);
 /* At start: takes the connected peers as nodes (Swarm, unchecked) or checks
  * each of them (fixed). */
 void trk_take_connected(struct tracker *t, bool check);
-/* The peer answered that its tracker runs: add it (mode-specific).
- * `digest` is the content digest its answer carried (fixed mode), or NULL. */
-void trk_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest);
-void trk_swarm_node_checked(struct tracker *t, uint32_t peer);
-void trk_fixed_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest);
 
-/* ---- tracker_ops.c ---- */
+/* ---- commands.c ---- */
 void trk_proc_kill(struct tracker *t, uint64_t handle);
 int64_t trk_proc_value(struct tracker *t, uint64_t handle, bool *found);
 uint64_t trk_proc_restart(struct tracker *t, const char *name, int64_t value);
@@ -278,16 +276,28 @@ void trk_broadcast_entry(struct tracker *t, uint8_t type, const struct reg_entry
 struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64_t handle, uint64_t version,
                                      uint64_t origin,
                                      uint32_t flags, int64_t spec);
-void trk_unregister_local(struct tracker *t, struct reg_entry *e);
 void trk_call_timeout(struct tracker *t, uint64_t id);
 
-/* ---- tracker_merge.c ---- */
+/* ---- merge.c ---- */
 void trk_apply_event(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r);
 /* Applies one decoded, checked replicated event (`state`: a handoff's). */
 void trk_apply_wire(struct tracker *t, uint32_t from, uint8_t type, struct trk_wire_entry *we, int64_t state);
+/* Takes one checked copy from a peer: a new name as it comes, a name we
+ * hold by the mode's merge_copy; tombstones only in modes that keep them. */
+void trk_apply_entry(struct tracker *t, const struct trk_wire_entry *we, bool from_sync);
+/* Takes a peer's copy into `e`; false (e unchanged) when out of memory. */
+bool trk_copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we);
+/* A conflict lost: kills our process (owner 0) or tells `owner` to. */
+void trk_tell_to_die(struct tracker *t, uint32_t owner, const char *name, uint64_t handle);
+/* Sends our process `e` with its state to node `to` (the mode decides
+ * whether ours exits now). */
+void trk_handoff(struct tracker *t, struct reg_entry *e, const char *to);
+/* Restarts the started process of `e` here and broadcasts it. */
+void trk_restart_here(struct tracker *t, struct reg_entry *e);
 
-/* ---- tracker_batch.c ---- */
-/* True when replicated events are batched (fixed mode, batch_window > 0). */
+/* ---- fixed_batch.c ---- */
+/* True when replicated events are batched (a mode that batches, and
+ * batch_window > 0). */
 bool trk_batching(const struct tracker *t);
 /* Appends one encoded event (type byte, then the entry) to the batch,
  * flushing first when it would not fit. */
@@ -298,14 +308,10 @@ void trk_batch_flush(struct tracker *t);
  * the rest is refused, counted and logged. */
 void trk_apply_batch(struct tracker *t, uint32_t from, struct cs_reader *r);
 
-/* ---- tracker_msg.c ---- */
+/* ---- codec.c ---- */
 void trk_put_entry(struct tracker *t, struct cs_writer *w, const struct reg_entry *e);
 bool trk_get_entry(struct cs_reader *r, struct trk_wire_entry *out);
 void trk_put_clock(struct cs_writer *w, const uint8_t *clock, size_t len);
 bool trk_get_clock(struct cs_reader *r, uint8_t *clock, size_t *len, size_t cap);
-
-/* ---- tracker_swarm.c / tracker_fixed.c ---- */
-void trk_swarm_event(struct tracker *t, const struct trk_event *ev);
-void trk_fixed_event(struct tracker *t, const struct trk_event *ev);
 
 #endif

@@ -1,16 +1,18 @@
 /*
- * core/tracker_fixed.c: the fixed tracker.  Same data model, API and
- * message vocabulary as Swarm's, but no state ever waits for a peer: the
- * registry is a last-writer-wins map with tombstones (tracker_merge.c), and
+ * core/tracker/fixed.c: the fixed mode's state machine and its table of
+ * operations.  Same data model, API and message vocabulary as Swarm's, but
+ * no state ever waits for a peer: the registry is a last-writer-wins map
+ * with tombstones (fixed_merge.c), and
  * trackers reconcile by pushing snapshots (sync_recv, answered by sync_ack)
  * whenever a peer joins and on an anti-entropy timer.  Both compare content
- * digests first (tracker_digest.c): a peer whose check reply carries our
+ * digests first (digest.c): a peer whose check reply carries our
  * own digest gets no snapshot, and anti-entropy sends its digest, which
  * the peer answers with a snapshot only when its own differs.
  * cluster_wait ends on its own timer; commands and reads run in every
- * state.  Why this cannot deadlock is argued in core/README.md.
+ * state.  Why this cannot deadlock is argued in docs/swarm-model.md.
  */
-#include "tracker_internal.h"
+#include "fixed.h"
+#include "mode.h"
 
 #include <string.h>
 
@@ -44,7 +46,7 @@ static void send_digest(struct tracker *t, uint32_t peer)
  * it gets our digest instead, which tells it, as the snapshot would have,
  * that our tracker runs (a peer whose checks of us all came back "not
  * running" learns it no other way). */
-void trk_fixed_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest)
+static void fixed_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest)
 {
     bool known = trk_is_node(t, peer);
     trk_add_node(t, peer);
@@ -70,7 +72,7 @@ static void on_digest(struct tracker *t, uint32_t from, struct cs_reader *r)
         return;
     }
     if (!trk_is_node(t, from)) /* proves its tracker runs, as a sync does */
-        trk_fixed_node_checked(t, from, &d);
+        fixed_node_checked(t, from, &d);
     else if (trk_content_matches(t, &d))
         t->stats.syncs_skipped++;
     else
@@ -135,7 +137,7 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
      * deadlock C starts from such a peer missing in `nodes`). */
     if ((type == TRK_MSG_SYNC || type == TRK_MSG_SYNC_RECV || type == TRK_MSG_SYNC_ACK) &&
         !trk_is_node(t, (uint32_t)from))
-        trk_fixed_node_checked(t, (uint32_t)from, NULL);
+        fixed_node_checked(t, (uint32_t)from, NULL);
     if (type == TRK_MSG_SYNC) {
         push_to(t, (uint32_t)from, TRK_MSG_SYNC_RECV);
         return;
@@ -167,7 +169,7 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
     trk_tracking_message(t, (uint32_t)from, type, &r);
 }
 
-void trk_fixed_event(struct tracker *t, const struct trk_event *ev)
+static void fixed_event(struct tracker *t, const struct trk_event *ev)
 {
     int32_t peer;
     switch (ev->kind) {
@@ -192,3 +194,31 @@ void trk_fixed_event(struct tracker *t, const struct trk_event *ev)
         break;
     }
 }
+
+/* Every timer may change something: no state postpones one. */
+static bool fixed_timer_can_progress(const struct tracker *t, unsigned kind)
+{
+    (void)t, (void)kind;
+    return true;
+}
+
+const struct trk_mode_ops trk_fixed_mode = {
+    .name = "fixed",
+    .keeps_tombstones = true,
+    .content_digest = true,
+    .batches = true,
+    .event = fixed_event,
+    .node_checked = fixed_node_checked,
+    .timer_can_progress = fixed_timer_can_progress,
+    .merge_copy = trk_fixed_merge_copy,
+    .untrack = trk_fixed_untrack,
+    .handoff_collides = trk_fixed_handoff_collides,
+    .handoff_refused = trk_fixed_handoff_refused,
+    .handed_off = trk_fixed_handed_off,
+    .watch_placement = trk_fixed_watch_placement,
+    .kill_is_stale = trk_fixed_kill_is_stale,
+    .owner_gone = trk_fixed_owner_gone,
+    .owner_departed = trk_fixed_owner_departed,
+    .unregister = trk_fixed_unregister,
+    .stop_entry = trk_fixed_stop_entry,
+};

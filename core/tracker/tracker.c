@@ -1,15 +1,16 @@
 /*
- * core/tracker.c: the tracker's frame: creation, interned node names, the
- * `nodes` list and the ring, the tracker clock, event dispatch with Swarm's
- * postpone rule, the remote "is the tracker running there?" check, and the
- * observation functions (dump, state key).  The state machines are in
- * tracker_swarm.c and tracker_fixed.c, registry operations in
- * tracker_ops.c, merges and handoff in tracker_merge.c, registry digests
- * in tracker_digest.c.
+ * core/tracker/tracker.c: the tracker's frame: creation (and the choice of
+ * the mode's table, mode.h), interned node names, the `nodes` list and the
+ * ring, the tracker clock, event delivery with Swarm's postpone rule, the
+ * remote "is the tracker running there?" check, and the observation
+ * functions (dump, state key).  The modes' state machines are in swarm.c
+ * and fixed.c, registry operations in commands.c, merges and handoffs in
+ * merge.c, registry digests in digest.c.
  */
-#include "tracker_internal.h"
-#include "strcopy.h"
-#include "grow.h"
+#include "internal.h"
+#include "mode.h"
+#include "../strcopy.h"
+#include "../grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ struct tracker *trk_new(struct cs_env *env, const struct trk_config *cfg, const 
         return NULL;
     t->env = env;
     t->cfg = *cfg;
+    t->mode = cfg->mode == TRK_SWARM ? &trk_swarm_mode : &trk_fixed_mode; /* the one mode test */
     t->host = *host;
     cs_copy_str(t->self, sizeof t->self, self);
     t->creation = creation;
@@ -324,19 +326,11 @@ static void requeue(struct tracker *t, struct trk_event *ev)
     t->postponed[t->postponed_count++] = *ev;
 }
 
-static void dispatch(struct tracker *t, const struct trk_event *ev)
-{
-    if (t->cfg.mode == TRK_SWARM)
-        trk_swarm_event(t, ev);
-    else
-        trk_fixed_event(t, ev);
-}
-
 /* Handles one event, then re-delivers postponed events after every state
  * change, in their original order, as gen_statem does. */
 static void deliver(struct tracker *t, const struct trk_event *ev)
 {
-    dispatch(t, ev);
+    t->mode->event(t, ev);
     while (t->state_changed) {
         t->state_changed = false;
         struct trk_event *list = t->postponed;
@@ -345,7 +339,7 @@ static void deliver(struct tracker *t, const struct trk_event *ev)
         t->postponed_count = t->postponed_cap = 0;
         size_t i = 0;
         for (; i < count && !t->state_changed; i++) {
-            dispatch(t, &list[i]);
+            t->mode->event(t, &list[i]);
             event_free(&list[i]);
         }
         /* The state changed again half way: the events postponed again so
@@ -433,8 +427,7 @@ bool trk_handle(struct tracker *t, const struct cs_event *ev)
         return false;
     if (CS_TAG_KIND_OF(ev->u.timer.tag) == TRK_TIMER_START) {
         t->running = true;
-        cs_logf(t->env, CS_LOG_INFO, "[swarm on %s] [tracker:init] started (%s mode)", t->self,
-                t->cfg.mode == TRK_SWARM ? "swarm" : "fixed");
+        cs_logf(t->env, CS_LOG_INFO, "[swarm on %s] [tracker:init] started (%s mode)", t->self, t->mode->name);
         struct trk_event start = {.kind = TE_TIMER, .tag = ev->u.timer.tag};
         deliver(t, &start);
         return true;
@@ -476,14 +469,6 @@ void trk_take_connected(struct tracker *t, bool check)
     struct take_ctx c = {t, check};
     if (t->host.each_peer)
         t->host.each_peer(t->host.ctx, take_peer, &c);
-}
-
-void trk_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest)
-{
-    if (t->cfg.mode == TRK_SWARM)
-        trk_swarm_node_checked(t, peer);
-    else
-        trk_fixed_node_checked(t, peer, digest);
 }
 
 /* ---- observation ---- */
@@ -630,12 +615,5 @@ bool trk_timer_can_progress(const struct tracker *t, uint64_t tag)
 {
     if (CS_TAG_MODULE_OF(tag) != CS_TAG_TRK)
         return true;
-    unsigned kind = CS_TAG_KIND_OF(tag);
-    if (t->cfg.mode == TRK_SWARM && t->state == TRK_TRACKING && kind == TRK_TIMER_ANTI_ENTROPY)
-        return t->node_count > 0; /* with no nodes the tick only re-arms itself */
-    if (t->cfg.mode == TRK_FIXED || t->state == TRK_TRACKING || kind == TRK_TIMER_START)
-        return true;
-    /* Swarm: outside tracking only cluster_join (in cluster_wait) is
-     * handled; every other timer is postponed and cannot move the state. */
-    return kind == TRK_TIMER_CLUSTER_JOIN && t->state == TRK_CLUSTER_WAIT;
+    return t->mode->timer_can_progress(t, CS_TAG_KIND_OF(tag));
 }

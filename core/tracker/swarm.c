@@ -1,14 +1,27 @@
 /*
- * core/tracker_swarm.c: Swarm 3.4's tracker state machine, reproduced with
- * its bugs (docs/swarm-model.md): cluster_wait, syncing,
- * awaiting_sync_ack and tracking; every event a state does not handle is
- * postponed until the next state change; `syncing` arms no timer, so a
- * cycle of sync nodes (deadlock A), a parked request of the node one waits
- * for (deadlock B) or a parked request never served (deadlock C) waits
- * forever.
+ * core/tracker/swarm.c: the swarm mode, Swarm 3.4's tracker reproduced with
+ * its bugs (docs/swarm-model.md), top to bottom:
+ *
+ * - The state machine: cluster_wait, syncing, awaiting_sync_ack and
+ *   tracking; every event a state does not handle is postponed until the
+ *   next state change; `syncing` arms no timer, so a cycle of sync nodes
+ *   (deadlock A), a parked request of the node one waits for (deadlock B)
+ *   or a parked request never served (deadlock C) waits forever.
+ * - The replication rules: a replicated `track` for a name held by another
+ *   handle replaces the local copy if local <= remote (interval tree
+ *   clocks), is ignored if remote <= local, and leaves both if they are
+ *   concurrent (duplicates persist); during a sync the older of two
+ *   ordered copies loses and equal or concurrent copies are settled by the
+ *   ring owner.  Deletions remove entries; syncs never carry them.
+ * - Departures and stops: a dead node's entries are forgotten, its started
+ *   processes restarted by their ring owner; a stopping node's processes
+ *   exit and are untracked, never handed off.
+ *
+ * The table at the end (trk_swarm_mode) is all the shared files see.
  */
-#include "tracker_internal.h"
-#include "grow.h"
+#include "internal.h"
+#include "mode.h"
+#include "../grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -262,8 +275,9 @@ static void on_timer(struct tracker *t, const struct trk_event *ev)
     }
 }
 
-void trk_swarm_node_checked(struct tracker *t, uint32_t peer)
+static void swarm_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest)
 {
+    (void)digest; /* Swarm's check reply carries none */
     if (trk_is_node(t, peer))
         return;
     bool alone = t->node_count == 0;
@@ -276,7 +290,7 @@ void trk_swarm_node_checked(struct tracker *t, uint32_t peer)
         trk_topology_change(t);
 }
 
-void trk_swarm_event(struct tracker *t, const struct trk_event *ev)
+static void swarm_event(struct tracker *t, const struct trk_event *ev)
 {
     switch (ev->kind) {
     case TE_MESSAGE: on_message(t, ev); break;
@@ -291,3 +305,168 @@ void trk_swarm_event(struct tracker *t, const struct trk_event *ev)
         break;
     }
 }
+
+/* Outside tracking only cluster_join (in cluster_wait) is handled; every
+ * other timer is postponed and cannot move the state.  In tracking, the
+ * anti-entropy tick with no nodes only re-arms itself. */
+static bool swarm_timer_can_progress(const struct tracker *t, unsigned kind)
+{
+    if (t->state == TRK_TRACKING && kind == TRK_TIMER_ANTI_ENTROPY)
+        return t->node_count > 0;
+    if (t->state == TRK_TRACKING || kind == TRK_TIMER_START)
+        return true;
+    return kind == TRK_TIMER_CLUSTER_JOIN && t->state == TRK_CLUSTER_WAIT;
+}
+
+/* ---- replication ---- */
+
+static enum itc_order compare_clocks(struct tracker *t, const uint8_t *a, size_t alen,
+                                     const uint8_t *b, size_t blen, bool *ok)
+{
+    itc_arena_reset(t->arena);
+    struct itc_stamp x, y;
+    *ok = itc_decode(t->arena, a, alen, &x) >= 0 && itc_decode(t->arena, b, blen, &y) >= 0;
+    return *ok ? itc_compare(x, y) : ITC_CONCURRENT;
+}
+
+/* A replicated event or a synced entry for a name we hold. */
+static void swarm_merge_copy(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we,
+                             bool from_sync)
+{
+    bool ok;
+    enum itc_order o = compare_clocks(t, reg_clock(e), e->clock_len, we->clock, we->clock_len, &ok);
+    if (!ok) {
+        t->stats.bad_clock++;
+        return;
+    }
+    if (e->handle == we->handle) {
+        if (o != ITC_AFTER)
+            trk_copy_in(t, e, we);
+        return;
+    }
+    uint32_t local_owner = e->owner;
+    uint64_t local_handle = e->handle;
+    bool remote_wins;
+    if (o == ITC_BEFORE || (o == ITC_EQUAL && !from_sync)) {
+        remote_wins = true;
+    } else if (o == ITC_AFTER) {
+        remote_wins = false;
+    } else if (!from_sync) {
+        cs_logf(t->env, CS_LOG_WARN, "[swarm] conflicting registrations of %s: keeping both", e->name);
+        return; /* concurrent replicated event: duplicates persist */
+    } else {
+        const char *ring = ring_owner(t->ring, e->name);
+        remote_wins = ring && strcmp(ring, we->owner) == 0;
+    }
+    if (remote_wins) {
+        if (trk_copy_in(t, e, we))
+            trk_tell_to_die(t, local_owner, e->name, local_handle);
+    } else if (from_sync) { /* a replicated track with remote <= local is just ignored */
+        int32_t loser = trk_name_index(t, we->owner);
+        if (loser >= 0)
+            trk_tell_to_die(t, (uint32_t)loser, we->name, we->handle);
+    }
+}
+
+/* An untrack removes the entry if it still names that process. */
+static void swarm_untrack(struct tracker *t, struct trk_wire_entry *we)
+{
+    struct reg_entry *e = registry_get(&t->reg, we->name);
+    if (e && e->handle == we->handle) {
+        trk_digest_out(t, e);
+        registry_remove(&t->reg, we->name);
+    }
+}
+
+/* A handoff of a name we run: ours stays, nothing more (the copy on the
+ * ring owner wins at the next sync). */
+static void swarm_handoff_collides(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
+{
+    (void)t, (void)e, (void)we;
+}
+
+/* Swarm takes every other handoff. */
+static bool swarm_handoff_refused(struct tracker *t, uint32_t from, const struct reg_entry *e,
+                                  const struct trk_wire_entry *we)
+{
+    (void)t, (void)from, (void)e, (void)we;
+    return false;
+}
+
+/* The process exits as it hands off. */
+static void swarm_handed_off(struct tracker *t, const struct reg_entry *e)
+{
+    trk_proc_kill(t, e->handle);
+}
+
+/* Placement follows topology changes only. */
+static void swarm_watch_placement(struct tracker *t, const char *name)
+{
+    (void)t, (void)name;
+}
+
+/* A kill is always obeyed. */
+static bool swarm_kill_is_stale(struct tracker *t, const char *name, uint64_t handle)
+{
+    (void)t, (void)name, (void)handle;
+    return false;
+}
+
+/* ---- topology passes, registry operations, stop ---- */
+
+/* Whoever is not in `nodes` is gone. */
+static bool swarm_owner_gone(struct tracker *t, uint32_t owner)
+{
+    return !trk_is_node(t, owner);
+}
+
+/* The ring owner restarts a started process and broadcasts the new
+ * registration; everyone else forgets the dead copy meanwhile.  Entries
+ * that were not started are forgotten. */
+static void swarm_owner_departed(struct tracker *t, struct reg_entry *e, const char *ring)
+{
+    if ((e->flags & REG_STARTED) && ring && strcmp(ring, t->self) == 0) {
+        trk_restart_here(t, e);
+        return;
+    }
+    trk_digest_out(t, e);
+    registry_remove(&t->reg, e->name);
+}
+
+static void swarm_unregister(struct tracker *t, struct reg_entry *e)
+{
+    if (e->owner == 0)
+        trk_proc_kill(t, e->handle);
+    trk_digest_out(t, e);
+    trk_broadcast_entry(t, TRK_MSG_UNTRACK, e);
+    registry_remove(&t->reg, e->name);
+}
+
+/* The process shuts down before the links close: peers see an ordinary
+ * DOWN and untrack the name.  It is not restarted. */
+static void swarm_stop_entry(struct tracker *t, struct reg_entry *e)
+{
+    trk_proc_kill(t, e->handle);
+    trk_broadcast_entry(t, TRK_MSG_UNTRACK, e);
+}
+
+const struct trk_mode_ops trk_swarm_mode = {
+    .name = "swarm",
+    .keeps_tombstones = false,
+    .content_digest = false,
+    .batches = false,
+    .event = swarm_event,
+    .node_checked = swarm_node_checked,
+    .timer_can_progress = swarm_timer_can_progress,
+    .merge_copy = swarm_merge_copy,
+    .untrack = swarm_untrack,
+    .handoff_collides = swarm_handoff_collides,
+    .handoff_refused = swarm_handoff_refused,
+    .handed_off = swarm_handed_off,
+    .watch_placement = swarm_watch_placement,
+    .kill_is_stale = swarm_kill_is_stale,
+    .owner_gone = swarm_owner_gone,
+    .owner_departed = swarm_owner_departed,
+    .unregister = swarm_unregister,
+    .stop_entry = swarm_stop_entry,
+};

@@ -1,5 +1,5 @@
 /*
- * core/tracker_sync.c: registry state as it travels between trackers: the
+ * core/tracker/snapshot.c: registry state as it travels between trackers: the
  * `sync` request, and snapshots (sync_recv, sync_ack), whole or as a reply
  * to the snapshot just merged.
  *
@@ -8,10 +8,11 @@
  * copy already, and merging an identical copy changes nothing.  What it
  * carries is what the peer lacks or holds otherwise: entries it did not
  * send, and those that won against its copies here.  Entries are compared
- * by XXH3 of their encoded bytes (tracker_merge.c keeps those of the last
+ * by XXH3 of their encoded bytes (merge.c keeps those of the last
  * snapshot merged).
  */
-#include "tracker_internal.h"
+#include "internal.h"
+#include "mode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,7 @@ struct snap_ctx {
 static void snap_entry(void *ctx, struct reg_entry *e)
 {
     struct snap_ctx *s = ctx;
-    if ((e->flags & REG_TOMBSTONE) && s->t->cfg.mode == TRK_SWARM)
+    if ((e->flags & REG_TOMBSTONE) && !s->t->mode->keeps_tombstones)
         return;
     uint64_t kept = s->skip ? trk_kept_content_hash(s->t, e) : 0;
     if (kept && set_has(s->skip, kept))

@@ -1,12 +1,12 @@
 /*
- * core/tracker_digest.c: the tracker's two registry digests, kept as
+ * core/tracker/digest.c: the tracker's two registry digests, kept as
  * entries change.  Every change of an entry is bracketed: trk_digest_out
  * before it (and before a removal), trk_digest_in after it.
  *
  * - The agreement digest: the count and wrapping sum of XXH3 over (name,
  *   owner, handle) of the live entries.  The simulator's checkers compare
  *   it across nodes; the registry epoch counts its changes.
- * - The content digest (fixed mode): the count and wrapping sum of the
+ * - The content digest (modes that keep one: fixed): the count and wrapping sum of the
  *   content hash (XXH3 of the wire encoding, trk_entry_content_hash) of
  *   every entry, tombstones included.  Two trackers whose content digests
  *   are equal hold the same entries byte for byte (but for a 64-bit
@@ -22,7 +22,8 @@
  * Both are checked against a recomputation at the end of every simulated
  * run (trk_registry_digest_full).
  */
-#include "tracker_internal.h"
+#include "internal.h"
+#include "mode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,7 @@ static bool counted(const struct reg_entry *e)
 
 static bool keeps_content(const struct tracker *t)
 {
-    return t->cfg.mode == TRK_FIXED;
+    return t->mode->content_digest;
 }
 
 /* The content hash of an entry as this tracker would send it; 0 when it

@@ -1,5 +1,5 @@
 /*
- * core/tracker_batch.c: replication batches (fixed mode, batch_window > 0).
+ * core/tracker/fixed_batch.c: replication batches (fixed mode, batch_window > 0).
  * The track / untrack / update_meta events a node broadcasts are appended
  * to one pending TRK_MSG_BATCH frame instead of going out as a frame each:
  *   TRK_MSG_BATCH count:u32 (type:u8 entry)*count
@@ -13,7 +13,8 @@
  * cells, so the memory misses of the inserts overlap.  As with frames, the events before a malformed
  * one stand: it and the rest of the batch are refused, counted and logged.
  */
-#include "tracker_internal.h"
+#include "internal.h"
+#include "mode.h"
 
 #include <stdlib.h>
 
@@ -21,7 +22,7 @@
 
 bool trk_batching(const struct tracker *t)
 {
-    return t->cfg.mode == TRK_FIXED && t->cfg.batch_window > 0;
+    return t->mode->batches && t->cfg.batch_window > 0;
 }
 
 static void send_each(struct tracker *t, const struct cs_writer *w)
