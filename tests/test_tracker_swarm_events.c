@@ -8,7 +8,7 @@
  *
  * Each test says the interleaving it builds; expected outcomes come from
  * docs/swarm-model.md.  Messages the tests forge or read
- * follow the wire layout of core/tracker_msg.c.
+ * follow the wire layout of core/tracker/codec.c.
  */
 #include "tests.h"
 #include "tracker_harness.h"

@@ -17,7 +17,7 @@
  *    not observable there, through the tracker's private state
  *    (core/tracker/internal.h);
  *  - clock helpers and forged messages, following the wire layout of
- *    core/tracker_msg.c (type:u8, then fields; strings as u16 length +
+ *    core/tracker/codec.c (type:u8, then fields; strings as u16 length +
  *    bytes; a clock as u16 length + ITC bytes);
  *  - cluster builders (a tracker alone, all connected, a full cluster) and
  *    a ring helper (a name owned by a given node).
