@@ -118,9 +118,7 @@ static void cluster_handle(void *instance, const struct cs_event *ev)
         if (n->trk)
             trk_stop(n->trk); /* processes go first, while the links still work */
         membership_stop(n->mem);
-        /* Fixed mode leaves at once; libcluster mode keeps polling and
-         * reconnecting until the grace period runs out and it is killed. */
-        if (n->cfg->mem.mode == MEM_FIXED)
+        if (membership_leaves_on_stop(n->mem))
             n->env->stopped(n->env);
         return;
     }
@@ -256,7 +254,7 @@ static int cluster_dump(void *instance, char *buf, size_t size)
     const struct membership_stats *st = membership_stats(n->mem);
     struct dump_ctx d = {buf, size, 0};
     d.len = (size_t)snprintf(buf, size, "{:membership, %%{self: :\"%s\", mode: :%s, nodes: [",
-                             n->self, n->cfg->mem.mode == MEM_FIXED ? "fixed" : "libcluster");
+                             n->self, membership_mode_name(n->mem));
     if (d.len < size)
         conn_each_up(membership_conn(n->mem), dump_name, &d);
     if (d.len < size)

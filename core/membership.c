@@ -1,7 +1,8 @@
 /*
- * core/membership.c: topologies, polling rounds and the reconciliation rule
- * (membership.h), for the static and DNS strategies, in libcluster and
- * fixed modes.  Gossip is in membership_gossip.c.
+ * core/membership.c: topologies, polling rounds and connecting (membership.h),
+ * for the static and DNS strategies.  Where libcluster and fixed modes
+ * differ it reads m->mode (membership_mode.c: the reconciliation rules and
+ * the table of each mode); gossip is in membership_gossip.c.
  */
 #include "membership_internal.h"
 
@@ -118,7 +119,7 @@ static int32_t memo_find(const struct topo *t, const struct cs_addr *addr)
     return -1;
 }
 
-static void memo_void(struct topo *t)
+void membership_memo_void(struct topo *t)
 {
     for (size_t s = 0; s < t->memo_cap; s++)
         t->memo[s].index = -1;
@@ -137,7 +138,7 @@ static void memo_note(struct topo *t, const struct cs_addr *addr, int32_t index)
         size_t old_cap = t->memo_cap;
         t->memo = grown;
         t->memo_cap = cap;
-        memo_void(t);
+        membership_memo_void(t);
         for (size_t s = 0; s < old_cap; s++)
             if (old[s].index >= 0)
                 memo_note(t, &old[s].addr, old[s].index);
@@ -193,7 +194,7 @@ static void answer_close(struct topo *t)
         return;
     a->count = kept;
     a->version++;
-    memo_void(t); /* indices moved */
+    membership_memo_void(t); /* indices moved */
 }
 
 /* ---- configuration ---- */
@@ -294,15 +295,14 @@ struct membership *membership_new(struct cs_env *env, const struct membership_co
         return NULL;
     m->env = env;
     m->cfg = cfg;
+    m->mode = membership_mode_of(cfg->mode);
     m->cb = *cb;
     snprintf(m->self, sizeof m->self, "%s", self);
     m->creation = (uint32_t)env->random_u64(env);
     struct conn_callbacks ccb = {.ctx = m, .nodeup = on_nodeup, .nodedown = on_nodedown,
                                  .connect_failed = on_connect_failed, .message = on_message};
     struct conn_config conn_cfg = cfg->conn;
-    /* libcluster mode runs on Erlang distribution, which settles a
-     * simultaneous connect as soon as the peer's name arrives. */
-    conn_cfg.hello_decides = cfg->mode == MEM_LIBCLUSTER;
+    conn_cfg.hello_decides = m->mode->hello_decides;
     m->conn = conn_new(env, &conn_cfg, self, m->creation, &ccb);
     if (!m->conn) {
         free(m);
@@ -394,7 +394,7 @@ static void serial_advance(struct membership *m, struct topo *t)
 void membership_connect_discovered(struct membership *m, struct topo *t)
 {
     const struct name_set *d = &t->discovered;
-    if (m->cfg->mode == MEM_FIXED || t->cfg->strategy == MEM_GOSSIP || t->cfg->strategy == MEM_STATIC) {
+    if (!m->mode->serial_connects || t->cfg->strategy == MEM_GOSSIP || t->cfg->strategy == MEM_STATIC) {
         /* Whether a name needs a connect depends only on the peer states
          * of the connection layer: with the same names and no peer state
          * changed since a pass that connected nothing, this one would not. */
@@ -459,9 +459,7 @@ static void round_finish(struct membership *m, struct topo *t)
     size_t ti = (size_t)(t - m->topos);
     t->round_active = false;
     arm_poll(m, ti, t->round_chain);
-    /* libcluster's Kubernetes.DNS and DNSSRV: the first round leaves an
-     * extra :load timer behind, so a second polling chain runs forever. */
-    if (!t->second_chain && m->cfg->mode == MEM_LIBCLUSTER && t->cfg->strategy != MEM_DNS_POLL) {
+    if (!t->second_chain && m->mode->second_poll_chain && t->cfg->strategy != MEM_DNS_POLL) {
         t->second_chain = true;
         round_start(m, ti, 1);
         return;
@@ -494,7 +492,7 @@ static void node_name_for(const struct topo *t, const struct cs_dns_record *r, c
     memcpy(out + app + 1, host, n + 1);
 }
 
-static void disconnect_vanished(struct membership *m, struct topo *t, const char *name)
+void membership_disconnect_vanished(struct membership *m, struct topo *t, const char *name)
 {
     m->stats.disconnects++;
     if (conn_is_up(m->conn, name) || conn_is_connecting(m->conn, name)) {
@@ -503,81 +501,16 @@ static void disconnect_vanished(struct membership *m, struct topo *t, const char
     }
 }
 
-/* libcluster: the answer is the truth, an error or a partial answer too. */
-static void reconcile_libcluster(struct membership *m, struct topo *t)
-{
-    struct name_set *d = &t->discovered;
-    for (size_t i = d->count; i-- > 0;) {
-        if (name_set_find(&t->answer, d->names[i]) >= 0)
-            continue;
-        char name[CS_NODE_NAME_MAX];
-        snprintf(name, sizeof name, "%s", d->names[i]);
-        name_set_remove(d, name);
-        disconnect_vanished(m, t, name);
-    }
-    for (size_t i = 0; i < t->answer.count; i++)
-        name_set_add(d, t->answer.names[i]);
-}
-
-/* fixed: keep the view on errors; only complete answers count absences. */
-static void reconcile_fixed(struct membership *m, struct topo *t)
-{
-    struct name_set *d = &t->discovered;
-    if (t->round_failed)
-        return;
-    /* The same complete answer as at a reconcile that found every
-     * discovered name in it, and nothing discovered since: every add
-     * below would find its name (absent already 0), every check would
-     * find it answered. */
-    if (!t->round_truncated && t->quiet_answer_version == t->answer.version &&
-        t->quiet_discovered_version == d->version)
-        return;
-    t->quiet_answer_version = t->quiet_discovered_version = 0;
-    for (size_t i = 0; i < t->answer.count; i++) {
-        int32_t k = name_set_add(d, t->answer.names[i]);
-        if (k >= 0)
-            d->info[k].absent = 0;
-    }
-    if (t->round_truncated)
-        return;
-    bool all_answered = true;
-    for (size_t i = d->count; i-- > 0;) {
-        if (name_set_find(&t->answer, d->names[i]) >= 0)
-            continue;
-        all_answered = false;
-        if (++d->info[i].absent < m->cfg->absent_rounds)
-            continue;
-        char name[CS_NODE_NAME_MAX];
-        snprintf(name, sizeof name, "%s", d->names[i]);
-        name_set_remove(d, name);
-        disconnect_vanished(m, t, name);
-    }
-    if (all_answered) {
-        t->quiet_answer_version = t->answer.version;
-        t->quiet_discovered_version = d->version;
-    }
-}
-
 static void round_answered(struct membership *m, size_t ti)
 {
     struct topo *t = &m->topos[ti];
-    if (t->round_failed) {
+    if (t->round_failed)
         m->stats.lookups_failed++;
-        cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] lookup of %s failed%s", t->cfg->name,
-                t->cfg->query, m->cfg->mode == MEM_FIXED ? ", keeping the previous view" : "");
-        if (m->cfg->mode == MEM_LIBCLUSTER) {
-            name_set_clear(&t->answer); /* an error reads as "no nodes" */
-            memo_void(t);
-        }
-    }
     if (t->round_truncated)
         m->stats.truncated_answers++;
-    if (m->cfg->mode == MEM_LIBCLUSTER)
-        reconcile_libcluster(m, t);
-    else
-        reconcile_fixed(m, t);
+    m->mode->reconcile(m, t);
     membership_connect_discovered(m, t);
-    if (m->cfg->mode == MEM_FIXED)
+    if (!m->mode->serial_connects) /* (else the last serial connect ends it) */
         round_finish(m, t);
 }
 
@@ -594,9 +527,8 @@ static bool on_dns_answer(struct membership *m, cs_query_id q, const struct cs_d
             t->round_truncated |= ans->truncated;
             for (size_t r = 0; r < ans->count; r++)
                 answer_take(t, &ans->records[r]);
-            /* fixed mode: a truncated answer is asked again (as a resolver
-             * would retry over TCP); the windows' union is the answer. */
-            if (ans->truncated && m->cfg->mode == MEM_FIXED && t->truncated_retries < MEM_TRUNCATED_RETRIES) {
+            /* The windows' union is the answer. */
+            if (ans->truncated && m->mode->retries_truncated && t->truncated_retries < MEM_TRUNCATED_RETRIES) {
                 t->truncated_retries++;
                 t->queries[k] = m->env->dns_query(m->env, t->cfg->query, ans->records[0].type);
                 return true;
@@ -647,7 +579,7 @@ void membership_start(struct membership *m)
 void membership_stop(struct membership *m)
 {
     m->stopping = true;
-    if (m->cfg->mode == MEM_FIXED)
+    if (m->mode->leaves_on_stop)
         conn_shutdown(m->conn, true);
 }
 
@@ -655,7 +587,7 @@ static void on_timer(struct membership *m, uint64_t tag)
 {
     unsigned kind = CS_TAG_KIND_OF(tag);
     size_t ti = (size_t)(tag >> 40 & 0xff);
-    if (ti >= m->topo_count || (m->stopping && m->cfg->mode == MEM_FIXED))
+    if (ti >= m->topo_count || (m->stopping && m->mode->leaves_on_stop))
         return;
     struct topo *t = &m->topos[ti];
     switch (kind) {

@@ -100,6 +100,11 @@ void membership_start(struct membership *m);
 /* Graceful stop (the node got CS_EV_STOP): fixed mode announces LEAVE and
  * closes every link; libcluster mode keeps running until it is killed. */
 void membership_stop(struct membership *m);
+/* True when a stop leaves at once (fixed mode): the node may report
+ * itself stopped; libcluster mode runs on until it is killed. */
+bool membership_leaves_on_stop(const struct membership *m);
+/* The mode's name, "fixed" or "libcluster" (dumps, logs). */
+const char *membership_mode_name(const struct membership *m);
 /* Offers an event; true when it was the membership's (or its conn's). */
 bool membership_handle(struct membership *m, const struct cs_event *ev);
 

@@ -1,6 +1,7 @@
 /*
  * core/membership_internal.h: private state of the membership, shared by
- * membership.c (rounds, reconciliation, DNS and static strategies) and
+ * membership.c (rounds, connecting, DNS and static strategies),
+ * membership_mode.c (what differs between the modes) and
  * membership_gossip.c (the gossip strategy).
  */
 #ifndef CS_MEMBERSHIP_INTERNAL_H
@@ -81,9 +82,31 @@ struct topo {
     uint64_t settled_discovered_version, settled_peer_epoch;
 };
 
+/* One mode's rules (membership_mode.c). */
+struct membership_mode_ops {
+    const char *name;        /* "libcluster" or "fixed" */
+    bool hello_decides;      /* the connection layer settles a simultaneous
+                                connect on the unproven HELLO (conn.h) */
+    bool serial_connects;    /* DNS strategies connect one node at a time,
+                                each waiting for its outcome; the round
+                                ends with the last */
+    bool second_poll_chain;  /* k8s DNS strategies run an extra polling chain */
+    bool retries_truncated;  /* a truncated answer is asked again
+                                (MEM_TRUNCATED_RETRIES per round) */
+    bool leaves_on_stop;     /* a graceful stop announces LEAVE, closes the
+                                links and stops every timer */
+    /* A lookup round was answered (or failed: t->round_failed): bring the
+     * discovered set in line with t->answer, disconnecting who left. */
+    void (*reconcile)(struct membership *m, struct topo *t);
+};
+
+/* The table of a configured mode. */
+const struct membership_mode_ops *membership_mode_of(enum membership_mode mode);
+
 struct membership {
     struct cs_env *env;
     const struct membership_config *cfg; /* the creator's, which outlives it */
+    const struct membership_mode_ops *mode; /* cfg->mode's rules */
     struct membership_callbacks cb;
     char self[CS_NODE_NAME_MAX];
     uint32_t creation;
@@ -109,6 +132,10 @@ void name_set_remove(struct name_set *s, const char *name);
 
 /* Connects a discovered node the way the mode does it (membership.c). */
 void membership_connect_discovered(struct membership *m, struct topo *t);
+/* A name left the discovered set: counted, and its link closed (membership.c). */
+void membership_disconnect_vanished(struct membership *m, struct topo *t, const char *name);
+/* Forgets the answer's address memo (its indices moved) (membership.c). */
+void membership_memo_void(struct topo *t);
 
 /* Gossip strategy (membership_gossip.c). */
 void membership_gossip_start(struct membership *m, size_t ti);
