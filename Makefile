@@ -43,7 +43,11 @@ CFLAGS  += $(CFLAGS_BASE) $(CFLAGS_OPT) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lm
 
 CORE_SRC := $(wildcard core/*.c core/tracker/*.c)
-SIM_SRC  := $(wildcard sim/*.c) $(wildcard shims/sim/*.c) $(wildcard drivers/*.c) $(wildcard scenarios/*.c) \
+# config/: the YAML reader and the cluster configuration (clustersim and
+# clusterd); config/scenario/: the scenario loader (clustersim only).
+CONFIG_SRC := $(wildcard config/*.c)
+SIM_SRC  := $(CONFIG_SRC) $(wildcard config/scenario/*.c) $(wildcard sim/*.c) $(wildcard shims/sim/*.c) \
+            $(wildcard drivers/*.c) \
             $(wildcard reports/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
 POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c daemon/http.c daemon/clusterctl.c daemon/control_path.c
@@ -65,7 +69,7 @@ CLUSTERCTL := $(BUILD)/clusterctl
 BENCH_REGISTRY := $(BUILD)/bench-registry
 UNIT       := $(BUILD)/unit-tests
 
-.PHONY: all deps test test-plain test-asan unit scenarios check-core asan demo bench bench-baseline clean fuzz fuzz-targets
+.PHONY: all deps test test-plain test-asan unit scenarios check-core check-layers asan demo bench bench-baseline clean fuzz fuzz-targets
 
 # bin/clustersim is built with profile-guided optimisation when the
 # compiler is GCC (scripts/pgo-build.sh: about 10 % more fuzz seeds and
@@ -73,7 +77,7 @@ UNIT       := $(BUILD)/unit-tests
 PGO ?= 1
 PGO_BUILD := build/pgo
 PGO_STAMP := build/pgo.stamp
-PGO_INPUTS := $(CORE_SRC) $(SIM_SRC) $(CLI_SRC) $(wildcard core/*.h core/tracker/*.h sim/*.h shims/sim/*.h drivers/*.h scenarios/*.h \
+PGO_INPUTS := $(CORE_SRC) $(SIM_SRC) $(CLI_SRC) $(wildcard core/*.h core/tracker/*.h config/*.h config/scenario/*.h sim/*.h shims/sim/*.h drivers/*.h \
               reports/*.h cli/*.h) scripts/pgo-build.sh
 
 all: deps
@@ -109,9 +113,8 @@ $(CLUSTERCTL): $(BUILD)/daemon/clusterctl.o $(BUILD)/daemon/control_path.o
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ -o $@
 
-# (the scenario loader reads --config files)
-$(CLUSTERD): $(CORE_OBJ) $(filter-out $(BUILD)/daemon/clusterctl.o,$(POSIX_OBJ)) \
-             $(filter $(BUILD)/scenarios/%,$(SIM_OBJ)) $(BUILD)/sim/scenario.o $(BUILD)/sim/dist.o $(BUILD)/sim/pcg.o
+# (config/ reads --config files; nothing of the simulator links in)
+$(CLUSTERD): $(CORE_OBJ) $(filter-out $(BUILD)/daemon/clusterctl.o,$(POSIX_OBJ)) $(CONFIG_SRC:%.c=$(BUILD)/%.o)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -lcares -lmicrohttpd -o $@
 
@@ -147,9 +150,18 @@ check-core: $(PURITY_OBJ)
 	@scripts/check-core.sh --self-test $(CC) $(PURITY_FLAGS)
 	@scripts/check-core.sh $(PURITY_OBJ)
 
-# The plain variant: purity check, scenario regressions through the CLI,
-# rejection of malformed scenarios, then the unit tests.
-test-plain: build-bins check-core $(FUZZ_OBJ)
+# The layers: the include graph (scripts/check-layers.py) and the daemon's
+# link, which must hold no simulator or scenario-loader symbol.
+.PHONY: check-layers
+check-layers: $(CLUSTERD)
+	@scripts/check-layers.py --self-test
+	@if nm $(CLUSTERD) | grep -E ' [TtDdBbRr] (sim_|scenario_|ld_|world_|evq_)'; then \
+		echo "check-layers: clusterd links simulator code (above)" >&2; exit 1; fi
+	@echo "check-layers: clusterd links no simulator or scenario-loader symbol"
+
+# The plain variant: purity check, layers, scenario regressions through the
+# CLI, rejection of malformed scenarios, then the unit tests.
+test-plain: build-bins check-core check-layers $(FUZZ_OBJ)
 	@scripts/run-scenarios.sh $(CLUSTERSIM)
 	@scripts/check-invalid.sh $(CLUSTERSIM)
 	@scripts/check-replay.sh $(CLUSTERSIM)

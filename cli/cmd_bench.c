@@ -6,7 +6,7 @@
  */
 #include "cli.h"
 
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
 
 #include <stdio.h>

@@ -9,7 +9,7 @@
  */
 #include "cli.h"
 
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 #include "../shims/sim/sim_env.h"
 #include "../sim/check.h"
 #include "../sim/explore.h"

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 
 #define MAX_JOBS 64
 #define PRINT_FAILURES 20

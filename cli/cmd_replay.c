@@ -11,7 +11,7 @@
 
 #include "../reports/perfetto.h"
 #include "../reports/sequence.h"
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
 #include "trace_check.h"
 

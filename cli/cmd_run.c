@@ -11,7 +11,7 @@
 #include "../reports/report_html.h"
 #include "../reports/report_index.h"
 #include "../reports/summary.h"
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
 
 #include <errno.h>

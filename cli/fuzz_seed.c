@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "../reports/report.h"
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
 
 static const char *const invariant_names[FI_COUNT] = {

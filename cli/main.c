@@ -3,7 +3,7 @@
  * prints the usage.
  */
 #include "cli.h"
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 
 #include <errno.h>
 #include <math.h>

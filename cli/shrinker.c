@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
 #include "../sim/scenario.h"
 

@@ -5,7 +5,7 @@
 #define _GNU_SOURCE
 #include "trace_check.h"
 
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
 
 #include <jansson.h>

@@ -17,9 +17,9 @@
  * Links are encrypted (ChaCha20-Poly1305, keys from the secret and the
  * handshake's challenges) unless --plaintext is given.
  *
- * --config FILE takes the cluster section of a YAML file in the scenario
- * schema (scenarios/README.md): membership, topologies, secret, tracker;
- * flags override it.
+ * --config FILE reads the cluster configuration (membership with its
+ * topologies and secret, tracker; deploy/clusterd.yaml is an example, the
+ * schema is config/cluster_file.h's); flags override it.
  * CLUSTERD_NAME and CLUSTERD_SECRET stand in for --name and --secret (a
  * Kubernetes pod sets them from the downward API and a Secret).  SIGTERM
  * leaves gracefully: the tracker hands its processes off, the connection
@@ -32,7 +32,7 @@
 
 #include "../core/addr.h"
 #include "../core/cluster.h"
-#include "../scenarios/loader.h"
+#include "../config/cluster_file.h"
 #include "../shims/posix/px_node.h"
 #include "control_path.h"
 #include "http.h"
@@ -132,25 +132,28 @@ static int level_of(const char *text)
     return -1;
 }
 
-/* --config FILE: a YAML file in the scenario schema; its cluster section
- * (membership with its topologies and secret, tracker) is this daemon's
- * configuration.  Errors name file:line:column. */
+/* --config FILE: the cluster configuration (config/cluster_file.h:
+ * membership with its topologies and secret, tracker) over the daemon's
+ * defaults.  Errors name file:line:column. */
 static int load_config(const char *path, struct cluster_config *cfg)
 {
-    struct scenario sc;
     char err[1024];
-    if (scenario_load_file(path, &sc, err, sizeof err) != 0) {
+    if (cluster_file_load(path, cfg, err, sizeof err) != 0) {
         fprintf(stderr, "clusterd: %s\n", err);
         return -1;
     }
-    if (sc.cluster.protocol != SC_PROTO_CLUSTER) {
-        fprintf(stderr, "clusterd: %s: expected `protocol: cluster` in the cluster section\n", path);
-        scenario_free(&sc);
-        return -1;
-    }
-    *cfg = sc.cluster.cluster;
-    scenario_free(&sc);
     return 0;
+}
+
+/* DNS topologies the configuration file left without an application
+ * name take the basename of this node's name. */
+static void default_app_names(struct cluster_config *cfg, const char *node_name)
+{
+    for (size_t i = 0; i < cfg->mem.topology_count; i++) {
+        struct membership_topology_config *t = &cfg->mem.topologies[i];
+        if (!t->app_name[0])
+            snprintf(t->app_name, sizeof t->app_name, "%.*s", (int)strcspn(node_name, "@"), node_name);
+    }
 }
 
 /* Raises the soft limit of open files to the hard one; returns the limit. */
@@ -284,6 +287,7 @@ int main(int argc, char **argv)
         use_dns(&cfg, service, opt.name);
         cfg.mem.topologies[0].polling_interval = dns_poll;
     }
+    default_app_names(&cfg, opt.name);
     if (!cfg.mem.topology_count)
         return usage("a discovery is required: --static NAMES, --dns-service NAME or --gossip GROUP");
     if (secret && strlen(secret) >= sizeof cfg.mem.conn.secret)

@@ -218,20 +218,21 @@ wait_for 5 gone || fail "daemons still running 5 s after SIGTERM"
 grep -q "stopped" "$dir/n1.log" || fail "n1 did not log its stop"
 echo "ok   SIGTERM: all three left and exited"
 
-# Configuration files: the cluster section of the scenario schema; a bad one
-# is refused with file:line:column and exit status 2.
-printf 'cluster:\n  nodes: 3\n  protocol: cluster\n  membership:\n    tick_timeout: 5x\n' > "$dir/bad.yaml"
+# Configuration files (config/cluster_file.h: membership, tracker); a bad
+# one is refused with file:line:column and exit status 2, and so is a
+# scenario's cluster section (the daemon reads no simulator schema).
+printf 'membership:\n  tick_timeout: 5x\n' > "$dir/bad.yaml"
 "$bin" --name app@127.0.0.1 --config "$dir/bad.yaml" > "$dir/bad.txt" 2>&1
-[ $? -eq 2 ] && grep -q "bad.yaml:5:19: expected a duration" "$dir/bad.txt" || fail "a bad config file: $(cat "$dir/bad.txt")"
+[ $? -eq 2 ] && grep -q "bad.yaml:2:17: expected a duration" "$dir/bad.txt" || fail "a bad config file: $(cat "$dir/bad.txt")"
+printf 'cluster:\n  nodes: 3\n' > "$dir/scenario.yaml"
+"$bin" --name app@127.0.0.1 --config "$dir/scenario.yaml" > "$dir/bad.txt" 2>&1
+[ $? -eq 2 ] && grep -q "scenario.yaml:1:1: unknown key 'cluster'" "$dir/bad.txt" || fail "a scenario as config: $(cat "$dir/bad.txt")"
 cat > "$dir/good.yaml" <<EOF
-cluster:
-  nodes: 3
-  protocol: cluster
-  membership:
-    secret: from-the-file
-    topologies:
-      - {strategy: static, hosts: [$peers], polling_interval: 1s}
-  tracker: {mode: fixed, sync_nodes_timeout: 1s, batch_window: 20ms}
+membership:
+  secret: from-the-file
+  topologies:
+    - {strategy: static, hosts: [$peers], polling_interval: 1s}
+tracker: {mode: fixed, sync_nodes_timeout: 1s, batch_window: 20ms}
 EOF
 for i in 1 2 3; do
     "$bin" --name "app@127.0.0.$i" --port "$port" --config "$dir/good.yaml" --control "$dir/n$i.sock" \
@@ -255,7 +256,7 @@ batched() { for k in 1 2 3 4 5; do for n in 1 2 3; do
 wait_for 10 batched || fail "batched registrations did not reach every node"
 kill -TERM "$pid1" "$pid2" "$pid3"
 wait_for 5 gone || fail "daemons still running 5 s after SIGTERM"
-echo "ok   config files: a bad one refused with file:line:column (exit 2); a good one forms the mesh and replicates in batches"
+echo "ok   config files: a bad one and a scenario refused with file:line:column (exit 2); a good one forms the mesh and replicates in batches"
 
 # Kubernetes DNS discovery against a real dnsmasq: the headless service name
 # has one A record per live pod; records change during the test.

@@ -1,7 +1,7 @@
 /*
  * sim/scenario.h: the in-memory form of a scenario file: the cluster, the
  * network and DNS models, the timeline of actions, the expectations and the
- * run limits.  scenarios/loader.c fills it from YAML; the simulator and the
+ * run limits.  config/scenario/loader.c fills it from YAML; the simulator and the
  * checkers read it.  Every element remembers the line and column it came
  * from, so later errors can point at the file.
  */

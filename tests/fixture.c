@@ -6,7 +6,7 @@
 
 #include "fixture.h"
 
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  */
 #include "tests.h"
 
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -13,7 +13,7 @@
 
 #include "../cli/fuzz.h"
 #include "../cli/shrinker.h"
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 #include "../sim/fuzzgen.h"
 #include "../drivers/runner.h"
 #include "../sim/scenario.h"

@@ -1,12 +1,12 @@
 /*
- * tests/test_loader.c: the scenario loader (scenarios/loader.c and friends)
+ * tests/test_loader.c: the scenario loader (config/scenario/loader.c and friends)
  * through scenario_load_string: defaults, every section landing in struct
  * scenario, node address assignment, the timeline and expectations, the
  * duration parser, and error messages with their exact file:line:column.
  */
 #include "tests.h"
 
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 
 #include <stdio.h>
 #include <stdlib.h>

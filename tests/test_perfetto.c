@@ -18,7 +18,7 @@
 
 #include "../reports/perfetto.h"
 #include "../reports/sequence.h"
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 
 #define WORLD 1000000L /* the world track's tid (reports/perfetto_internal.h) */
 #include "../drivers/runner.h"

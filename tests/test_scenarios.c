@@ -8,7 +8,7 @@
  */
 #include "tests.h"
 
-#include "../scenarios/loader.h"
+#include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
 
 #include <glob.h>

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../scenarios/loader.h"
+#include "../../config/scenario/loader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "../../scenarios/loader.h"
+#include "../../config/scenario/loader.h"
 #include "../../sim/fuzzgen.h"
 #include "../../drivers/runner.h"
 

@@ -1,12 +1,12 @@
 /*
- * scenarios/loader.h: reads a scenario YAML file (schema in
+ * config/scenario/loader.h: reads a scenario YAML file (schema in
  * scenarios/README.md) into a struct scenario.  Malformed input is rejected
  * before anything runs, with `file:line:column: what was expected`.
  */
 #ifndef SC_LOADER_H
 #define SC_LOADER_H
 
-#include "../sim/scenario.h"
+#include "../../sim/scenario.h"
 
 /* Loads and validates a scenario file; 0 on success, -1 with a message in
  * `err` (the scenario is then empty). */

@@ -1,19 +1,19 @@
 /*
- * scenarios/load_guard.c: the shape of a scenario file checked before it
- * is loaded, on libyaml's event stream, so hostile input costs time linear
+ * config/yaml_guard.c: the shape of a YAML file checked before it is
+ * loaded, on libyaml's event stream, so hostile input costs time linear
  * in its size and gets a clear file:line:column error: nesting deeper than
- * LD_MAX_DEPTH (a real scenario nests about 6 deep; libyaml's document
+ * YR_MAX_DEPTH (a real scenario nests about 6 deep; libyaml's document
  * loader is quadratic in depth), more than one document (a second one would
  * be ignored), explicit tags such as !!binary (ignored otherwise), aliases
  * (an alias of an alias multiplies what the loader walks), and strings
  * holding a NUL byte (they would be cut short).
  */
-#include "load_util.h"
+#include "yaml_reader.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define LD_MAX_DEPTH 64
+#define YR_MAX_DEPTH 64
 
 static int guard_fail(const char *file, const yaml_mark_t *m, char *err, size_t errlen, const char *what)
 {
@@ -39,9 +39,9 @@ static int check_event(const yaml_event_t *ev, const char *file, int *depth, int
         if (tag && !(ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.implicit
                                                             : ev->data.mapping_start.implicit))
             return guard_fail(file, at, err, errlen, "expected no YAML tag (such as !!map): tags are not supported");
-        if (++*depth > LD_MAX_DEPTH) {
+        if (++*depth > YR_MAX_DEPTH) {
             char what[96];
-            snprintf(what, sizeof what, "expected nesting at most %d deep (a scenario needs about 6)", LD_MAX_DEPTH);
+            snprintf(what, sizeof what, "expected nesting at most %d deep (a scenario needs about 6)", YR_MAX_DEPTH);
             return guard_fail(file, at, err, errlen, what);
         }
         return 0;
@@ -64,7 +64,7 @@ static int check_event(const yaml_event_t *ev, const char *file, int *depth, int
     }
 }
 
-int ld_guard_text(const char *text, size_t len, const char *file, char *err, size_t errlen)
+int yr_guard_text(const char *text, size_t len, const char *file, char *err, size_t errlen)
 {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {

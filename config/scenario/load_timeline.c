@@ -1,5 +1,5 @@
 /*
- * scenarios/load_timeline.c: the `timeline` and `expect` sections of a
+ * config/scenario/load_timeline.c: the `timeline` and `expect` sections of a
  * scenario file.  Each timeline entry has `at` (and optionally `every` and
  * `until`) plus exactly one action key.
  */
@@ -26,7 +26,7 @@ static bool ld_one_node(struct sc_load *ld, const yaml_node_t *n, const char *wh
     if (one)
         *out = set.idx[0];
     else
-        ld_error(ld, n, "expected one node id for %s", what);
+        yr_error(&ld->rd, n, "expected one node id for %s", what);
     free(set.idx);
     return one;
 }
@@ -37,11 +37,11 @@ static bool ld_adversary(struct sc_load *ld, const yaml_node_t *v, struct sc_act
     static const char *const keys[] = {"from", "nodes", "claim", "attack", "connections", NULL};
     static const char *const attacks[] = {"wrong_proof", "replayed_proof", "hello_flood", "abandon",
                                           "oversized", "loop", NULL};
-    if (!ld_check_map(ld, v, "adversary", keys))
+    if (!yr_check_map(&ld->rd, v, "adversary", keys))
         return false;
-    yaml_node_t *from = ld_get(ld, v, "from"), *nodes = ld_get(ld, v, "nodes"), *x;
+    yaml_node_t *from = yr_get(&ld->rd, v, "from"), *nodes = yr_get(&ld->rd, v, "nodes"), *x;
     if (!from || !nodes) {
-        ld_error(ld, v, "expected 'from' (the node the attacker connects from) and 'nodes' (its targets) "
+        yr_error(&ld->rd, v, "expected 'from' (the node the attacker connects from) and 'nodes' (its targets) "
                         "in adversary");
         return false;
     }
@@ -50,13 +50,13 @@ static bool ld_adversary(struct sc_load *ld, const yaml_node_t *v, struct sc_act
     adv->connections = 1;
     if (!ld_one_node(ld, from, "from", &adv->host) || !ld_nodeset(ld, nodes, &a->nodes))
         return false;
-    if ((x = ld_get(ld, v, "claim"))) {
-        const char *s = ld_scalar(ld, x, "a node id or a node name (basename@host)");
+    if ((x = yr_get(&ld->rd, v, "claim"))) {
+        const char *s = yr_scalar(&ld->rd, x, "a node id or a node name (basename@host)");
         if (!s)
             return false;
         uint32_t node;
         if (strchr(s, '@')) {
-            if (!ld_string(ld, x, adv->claim_name, sizeof adv->claim_name))
+            if (!yr_string(&ld->rd, x, adv->claim_name, sizeof adv->claim_name))
                 return false;
         } else if (ld_one_node(ld, x, "claim", &node)) {
             adv->claim_node = (int32_t)node;
@@ -64,18 +64,18 @@ static bool ld_adversary(struct sc_load *ld, const yaml_node_t *v, struct sc_act
             return false;
         }
     }
-    if ((x = ld_get(ld, v, "attack"))) {
-        int k = ld_enum(ld, x, "an attack", attacks);
+    if ((x = yr_get(&ld->rd, v, "attack"))) {
+        int k = yr_enum(&ld->rd, x, "an attack", attacks);
         if (k < 0)
             return false;
         adv->attack = (enum sc_attack)k;
     }
     uint64_t count;
-    if ((x = ld_get(ld, v, "connections"))) {
-        if (!ld_uint(ld, x, 64, &count))
+    if ((x = yr_get(&ld->rd, v, "connections"))) {
+        if (!yr_uint(&ld->rd, x, 64, &count))
             return false;
         if (count == 0) {
-            ld_error(ld, x, "expected 1 to 64 connections");
+            yr_error(&ld->rd, x, "expected 1 to 64 connections");
             return false;
         }
         adv->connections = (uint32_t)count;
@@ -89,14 +89,14 @@ static bool ld_subject(struct sc_load *ld, const yaml_node_t *v, const char *sec
                        const char *const *keys, struct sc_action *a, const yaml_node_t **map)
 {
     *map = NULL;
-    if (v->type != YAML_MAPPING_NODE || ld_get(ld, v, "random"))
+    if (v->type != YAML_MAPPING_NODE || yr_get(&ld->rd, v, "random"))
         return ld_nodeset(ld, v, &a->nodes);
-    if (!ld_check_map(ld, v, section, keys))
+    if (!yr_check_map(&ld->rd, v, section, keys))
         return false;
     *map = v;
-    yaml_node_t *nodes = ld_get(ld, v, "nodes");
+    yaml_node_t *nodes = yr_get(&ld->rd, v, "nodes");
     if (!nodes) {
-        ld_error(ld, v, "expected 'nodes' in %s", section);
+        yr_error(&ld->rd, v, "expected 'nodes' in %s", section);
         return false;
     }
     return ld_nodeset(ld, nodes, &a->nodes);
@@ -105,8 +105,8 @@ static bool ld_subject(struct sc_load *ld, const yaml_node_t *v, const char *sec
 static bool opt_duration(struct sc_load *ld, const yaml_node_t *map, const char *key, bool neg,
                          cs_time *out)
 {
-    yaml_node_t *v = map ? ld_get(ld, map, key) : NULL;
-    return !v || ld_duration(ld, v, neg, out);
+    yaml_node_t *v = map ? yr_get(&ld->rd, map, key) : NULL;
+    return !v || yr_duration(&ld->rd, v, neg, out);
 }
 
 static bool ld_lifecycle(struct sc_load *ld, const yaml_node_t *v, struct sc_action *a)
@@ -128,13 +128,13 @@ static bool ld_lifecycle(struct sc_load *ld, const yaml_node_t *v, struct sc_act
     static const char *const addr_modes[] = {"keep", "new", NULL};
     static const char *const how[] = {"stop", "crash", NULL};
     int m;
-    if (map && (x = ld_get(ld, map, "address"))) {
-        if ((m = ld_enum(ld, x, "an address mode", addr_modes)) < 0)
+    if (map && (x = yr_get(&ld->rd, map, "address"))) {
+        if ((m = yr_enum(&ld->rd, x, "an address mode", addr_modes)) < 0)
             return false;
         a->new_address = m == 1;
     }
-    if (map && (x = ld_get(ld, map, "how"))) {
-        if ((m = ld_enum(ld, x, "a way to stop", how)) < 0)
+    if (map && (x = yr_get(&ld->rd, map, "how"))) {
+        if ((m = yr_enum(&ld->rd, x, "a way to stop", how)) < 0)
             return false;
         a->crash = m == 1;
     }
@@ -145,22 +145,22 @@ static bool ld_cut(struct sc_load *ld, const yaml_node_t *v, struct sc_action *a
 {
     static const char *const part_keys[] = {"nodes", "from", "to", "oneway", "for", NULL};
     const char *section = sc_action_name(a->kind);
-    if (!ld_check_map(ld, v, section, part_keys))
+    if (!yr_check_map(&ld->rd, v, section, part_keys))
         return false;
-    yaml_node_t *from = ld_get(ld, v, "from");
-    yaml_node_t *nodes = ld_get(ld, v, "nodes");
+    yaml_node_t *from = yr_get(&ld->rd, v, "from");
+    yaml_node_t *nodes = yr_get(&ld->rd, v, "nodes");
     if (!from)
         from = nodes;
-    if (!from || (nodes && ld_get(ld, v, "from"))) {
-        ld_error(ld, v, "expected exactly one of 'nodes' or 'from' in %s", section);
+    if (!from || (nodes && yr_get(&ld->rd, v, "from"))) {
+        yr_error(&ld->rd, v, "expected exactly one of 'nodes' or 'from' in %s", section);
         return false;
     }
     if (!ld_nodeset(ld, from, &a->nodes))
         return false;
     yaml_node_t *x;
-    if ((x = ld_get(ld, v, "to")) && !ld_nodeset(ld, x, &a->peers))
+    if ((x = yr_get(&ld->rd, v, "to")) && !ld_nodeset(ld, x, &a->peers))
         return false;
-    if ((x = ld_get(ld, v, "oneway")) && !ld_bool(ld, x, &a->oneway))
+    if ((x = yr_get(&ld->rd, v, "oneway")) && !yr_bool(&ld->rd, x, &a->oneway))
         return false;
     return opt_duration(ld, v, "for", false, &a->duration);
 }
@@ -170,13 +170,13 @@ static bool ld_dns_fail(struct sc_load *ld, const yaml_node_t *v, struct sc_acti
     static const char *const keys[] = {"mode", "for", NULL};
     static const char *const modes[] = {"servfail", "nxdomain", "timeout", NULL};
     static const enum cs_dns_status codes[] = {CS_DNS_SERVFAIL, CS_DNS_NXDOMAIN, CS_DNS_TIMEOUT};
-    if (!ld_check_map(ld, v, "dns_fail", keys))
+    if (!yr_check_map(&ld->rd, v, "dns_fail", keys))
         return false;
     a->fail_mode = CS_DNS_SERVFAIL;
     yaml_node_t *x;
     int m;
-    if ((x = ld_get(ld, v, "mode"))) {
-        if ((m = ld_enum(ld, x, "a failure mode", modes)) < 0)
+    if ((x = yr_get(&ld->rd, v, "mode"))) {
+        if ((m = yr_enum(&ld->rd, x, "a failure mode", modes)) < 0)
             return false;
         a->fail_mode = codes[m];
     }
@@ -189,57 +189,57 @@ static bool ld_clock(struct sc_load *ld, const yaml_node_t *v, struct sc_action 
     static const char *const rate_keys[] = {"nodes", "ppm", NULL};
     bool jump = a->kind == SC_ACT_CLOCK_JUMP;
     const char *key = jump ? "by" : "ppm";
-    if (!ld_check_map(ld, v, sc_action_name(a->kind), jump ? jump_keys : rate_keys))
+    if (!yr_check_map(&ld->rd, v, sc_action_name(a->kind), jump ? jump_keys : rate_keys))
         return false;
-    yaml_node_t *nodes = ld_get(ld, v, "nodes"), *x = ld_get(ld, v, key);
+    yaml_node_t *nodes = yr_get(&ld->rd, v, "nodes"), *x = yr_get(&ld->rd, v, key);
     if (!nodes || !x) {
-        ld_error(ld, v, "expected 'nodes' and '%s' in %s", key, sc_action_name(a->kind));
+        yr_error(&ld->rd, v, "expected 'nodes' and '%s' in %s", key, sc_action_name(a->kind));
         return false;
     }
     if (!ld_nodeset(ld, nodes, &a->nodes))
         return false;
     if (jump)
-        return ld_duration(ld, x, true, &a->jump);
+        return yr_duration(&ld->rd, x, true, &a->jump);
     return ld_ppm(ld, x, "ppm", &a->rate_ppm);
 }
 
 static bool ld_command(struct sc_load *ld, const yaml_node_t *v, const char *op, struct sc_action *a)
 {
     static const char *const keys[] = {"node", "op", "name", "arg", "value", NULL};
-    if (!ld_check_map(ld, v, op, keys))
+    if (!yr_check_map(&ld->rd, v, op, keys))
         return false;
-    yaml_node_t *x = ld_get(ld, v, "node");
+    yaml_node_t *x = yr_get(&ld->rd, v, "node");
     if (!x) {
-        ld_error(ld, v, "expected 'node' in %s", op);
+        yr_error(&ld->rd, v, "expected 'node' in %s", op);
         return false;
     }
     if (!ld_nodeset(ld, x, &a->nodes))
         return false;
     if (strcmp(op, "command") == 0) {
-        if (!(x = ld_get(ld, v, "op"))) {
-            ld_error(ld, v, "expected 'op' in command");
+        if (!(x = yr_get(&ld->rd, v, "op"))) {
+            yr_error(&ld->rd, v, "expected 'op' in command");
             return false;
         }
-        if (!ld_string(ld, x, a->op, sizeof a->op))
+        if (!yr_string(&ld->rd, x, a->op, sizeof a->op))
             return false;
     } else {
-        if (ld_get(ld, v, "op")) {
-            ld_error(ld, ld_get(ld, v, "op"), "'op' is only allowed in a generic command");
+        if (yr_get(&ld->rd, v, "op")) {
+            yr_error(&ld->rd, yr_get(&ld->rd, v, "op"), "'op' is only allowed in a generic command");
             return false;
         }
         snprintf(a->op, sizeof a->op, "%s", op);
     }
-    if ((x = ld_get(ld, v, "name")) && !ld_string(ld, x, a->name, sizeof a->name))
+    if ((x = yr_get(&ld->rd, v, "name")) && !yr_string(&ld->rd, x, a->name, sizeof a->name))
         return false;
-    if ((x = ld_get(ld, v, "arg")) && !ld_string(ld, x, a->arg, sizeof a->arg))
+    if ((x = yr_get(&ld->rd, v, "arg")) && !yr_string(&ld->rd, x, a->arg, sizeof a->arg))
         return false;
-    if ((x = ld_get(ld, v, "value"))) {
+    if ((x = yr_get(&ld->rd, v, "value"))) {
         double d;
-        if (!ld_number(ld, x, &d))
+        if (!yr_number(&ld->rd, x, &d))
             return false;
         /* Out-of-range conversions to int64_t are undefined behaviour. */
         if (d != floor(d) || d < -9.2e18 || d > 9.2e18) {
-            ld_error(ld, x, "expected a whole number for value, found '%s'",
+            yr_error(&ld->rd, x, "expected a whole number for value, found '%s'",
                      (const char *)x->data.scalar.value);
             return false;
         }
@@ -272,10 +272,10 @@ static bool ld_action_body(struct sc_load *ld, const char *key, const yaml_node_
     case SC_ACT_CLOG:
         return ld_cut(ld, v, a);
     case SC_ACT_HEAL: {
-        const char *s = ld_scalar(ld, v, "'all'");
+        const char *s = yr_scalar(&ld->rd, v, "'all'");
         if (s && strcmp(s, "all") != 0)
-            ld_error(ld, v, "expected 'all' (heal removes every partition), found '%s'", s);
-        return !ld->failed;
+            yr_error(&ld->rd, v, "expected 'all' (heal removes every partition), found '%s'", s);
+        return !ld->rd.failed;
     }
     case SC_ACT_DNS_ADD:
     case SC_ACT_DNS_REMOVE:
@@ -296,20 +296,20 @@ static bool ld_action_body(struct sc_load *ld, const char *key, const yaml_node_
 static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action *a)
 {
     if (n->type != YAML_MAPPING_NODE) {
-        ld_error(ld, n, "expected a timeline entry (a mapping with 'at' and one action)");
+        yr_error(&ld->rd, n, "expected a timeline entry (a mapping with 'at' and one action)");
         return false;
     }
     const char *action = NULL;
     yaml_node_t *body = NULL, *action_key = NULL;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = ld_node(ld, p->key);
-        const char *key = ld_scalar(ld, k, "a key");
+        yaml_node_t *k = yr_node(&ld->rd, p->key);
+        const char *key = yr_scalar(&ld->rd, k, "a key");
         if (!key)
             return false;
         for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-            yaml_node_t *qk = ld_node(ld, q->key);
+            yaml_node_t *qk = yr_node(&ld->rd, q->key);
             if (qk->type == YAML_SCALAR_NODE && strcmp((char *)qk->data.scalar.value, key) == 0) {
-                ld_error(ld, k, "duplicate key '%s' in a timeline entry", key);
+                yr_error(&ld->rd, k, "duplicate key '%s' in a timeline entry", key);
                 return false;
             }
         }
@@ -319,7 +319,7 @@ static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action
         for (const char *const *ak = action_keys; *ak && !known; ak++)
             known = strcmp(*ak, key) == 0;
         if (!known) {
-            ld_error(ld, k, "unknown key '%s' in a timeline entry (expected at, every, until and "
+            yr_error(&ld->rd, k, "unknown key '%s' in a timeline entry (expected at, every, until and "
                             "one action: start, kill, stop, restart, partition, heal, clog, "
                             "dns_add, dns_remove, dns_fail, clock_jump, clock_rate, register, "
                             "register_started, unregister, whereis, send, call, join, leave, "
@@ -327,41 +327,41 @@ static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action
             return false;
         }
         if (action) {
-            ld_error(ld, k, "expected one action per timeline entry, found '%s' and '%s'", action, key);
+            yr_error(&ld->rd, k, "expected one action per timeline entry, found '%s' and '%s'", action, key);
             return false;
         }
         action = key;
         action_key = k;
-        body = ld_node(ld, p->value);
+        body = yr_node(&ld->rd, p->value);
     }
-    yaml_node_t *at = ld_get(ld, n, "at");
+    yaml_node_t *at = yr_get(&ld->rd, n, "at");
     if (!at) {
-        ld_error(ld, n, "expected 'at' (when the action happens) in a timeline entry");
+        yr_error(&ld->rd, n, "expected 'at' (when the action happens) in a timeline entry");
         return false;
     }
     if (!action) {
-        ld_error(ld, n, "expected an action in a timeline entry");
+        yr_error(&ld->rd, n, "expected an action in a timeline entry");
         return false;
     }
     a->pos = ld_pos(action_key);
-    if (!ld_duration(ld, at, false, &a->at) || !opt_duration(ld, n, "every", false, &a->every) ||
+    if (!yr_duration(&ld->rd, at, false, &a->at) || !opt_duration(ld, n, "every", false, &a->every) ||
         !opt_duration(ld, n, "until", false, &a->until))
         return false;
-    if (ld_get(ld, n, "every") && a->every < LD_EVERY_MIN) {
-        ld_error(ld, ld_get(ld, n, "every"), "expected a repeat interval of at least 1us");
+    if (yr_get(&ld->rd, n, "every") && a->every < LD_EVERY_MIN) {
+        yr_error(&ld->rd, yr_get(&ld->rd, n, "every"), "expected a repeat interval of at least 1us");
         return false;
     }
-    yaml_node_t *until = ld_get(ld, n, "until");
-    if (until && !ld_get(ld, n, "every")) {
-        ld_error(ld, until, "'until' only makes sense with 'every'");
+    yaml_node_t *until = yr_get(&ld->rd, n, "until");
+    if (until && !yr_get(&ld->rd, n, "every")) {
+        yr_error(&ld->rd, until, "'until' only makes sense with 'every'");
         return false;
     }
     if (until && a->until < a->at) {
-        ld_error(ld, until, "expected 'until' at or after 'at'");
+        yr_error(&ld->rd, until, "expected 'until' at or after 'at'");
         return false;
     }
     if (a->at > ld->sc->limits.duration) {
-        ld_error(ld, at, "this action is after the run limit (limits.duration); raise the limit or "
+        yr_error(&ld->rd, at, "this action is after the run limit (limits.duration); raise the limit or "
                          "move the action");
         return false;
     }
@@ -371,7 +371,7 @@ static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action
 bool ld_timeline(struct sc_load *ld, const yaml_node_t *n)
 {
     if (n->type != YAML_SEQUENCE_NODE) {
-        ld_error(ld, n, "expected a list of timeline entries");
+        yr_error(&ld->rd, n, "expected a list of timeline entries");
         return false;
     }
     size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
@@ -380,7 +380,7 @@ bool ld_timeline(struct sc_load *ld, const yaml_node_t *n)
         return false;
     for (size_t i = 0; i < count; i++) {
         ld->sc->action_count = i + 1; /* so scenario_free releases partial node sets */
-        if (!ld_action(ld, ld_node(ld, n->data.sequence.items.start[i]), &ld->sc->actions[i]))
+        if (!ld_action(ld, yr_node(&ld->rd, n->data.sequence.items.start[i]), &ld->sc->actions[i]))
             return false;
     }
     return true;
@@ -389,31 +389,31 @@ bool ld_timeline(struct sc_load *ld, const yaml_node_t *n)
 static bool ld_flag_true(struct sc_load *ld, const yaml_node_t *v, const char *key)
 {
     bool b;
-    if (!ld_bool(ld, v, &b))
+    if (!yr_bool(&ld->rd, v, &b))
         return false;
     if (!b)
-        ld_error(ld, v, "expected '%s: true' (leave the expectation out instead of false)", key);
+        yr_error(&ld->rd, v, "expected '%s: true' (leave the expectation out instead of false)", key);
     return b;
 }
 
 static bool ld_window(struct sc_load *ld, const yaml_node_t *v, const char *key, struct sc_expect *e)
 {
     static const char *const wk[] = {"from", "to", NULL};
-    if (!ld_check_map(ld, v, key, wk))
+    if (!yr_check_map(&ld->rd, v, key, wk))
         return false;
-    yaml_node_t *from = ld_get(ld, v, "from"), *to = ld_get(ld, v, "to");
+    yaml_node_t *from = yr_get(&ld->rd, v, "from"), *to = yr_get(&ld->rd, v, "to");
     if (!from || !to) {
-        ld_error(ld, v, "expected 'from' and 'to' in %s", key);
+        yr_error(&ld->rd, v, "expected 'from' and 'to' in %s", key);
         return false;
     }
-    if (!ld_duration(ld, from, false, &e->from) || !ld_duration(ld, to, false, &e->to))
+    if (!yr_duration(&ld->rd, from, false, &e->from) || !yr_duration(&ld->rd, to, false, &e->to))
         return false;
     if (e->to < e->from) {
-        ld_error(ld, to, "expected 'to' at or after 'from'");
+        yr_error(&ld->rd, to, "expected 'to' at or after 'from'");
         return false;
     }
     if (e->to > ld->sc->limits.duration) {
-        ld_error(ld, to, "this window ends after the run limit (limits.duration)");
+        yr_error(&ld->rd, to, "this window ends after the run limit (limits.duration)");
         return false;
     }
     return true;
@@ -424,27 +424,27 @@ static bool ld_converged(struct sc_load *ld, const yaml_node_t *v, struct sc_exp
 {
     e->kind = SC_EXP_CONVERGED;
     if (v->type == YAML_SCALAR_NODE)
-        return ld_duration(ld, v, false, &e->within);
+        return yr_duration(&ld->rd, v, false, &e->within);
     static const char *const ck[] = {"within", "excluding", NULL};
-    if (!ld_check_map(ld, v, "converged", ck))
+    if (!yr_check_map(&ld->rd, v, "converged", ck))
         return false;
-    yaml_node_t *w = ld_get(ld, v, "within"), *x = ld_get(ld, v, "excluding");
+    yaml_node_t *w = yr_get(&ld->rd, v, "within"), *x = yr_get(&ld->rd, v, "excluding");
     if (!w) {
-        ld_error(ld, v, "expected 'within' in converged");
+        yr_error(&ld->rd, v, "expected 'within' in converged");
         return false;
     }
-    if (!ld_duration(ld, w, false, &e->within))
+    if (!yr_duration(&ld->rd, w, false, &e->within))
         return false;
     if (!x)
         return true;
     if (ld->sc->excluded_count) {
-        ld_error(ld, x, "'excluding' may be given only once per scenario");
+        yr_error(&ld->rd, x, "'excluding' may be given only once per scenario");
         return false;
     }
     struct sc_nodeset set = {0};
     bool ok = ld_nodeset(ld, x, &set);
     if (ok && (set.all || set.random_count)) {
-        ld_error(ld, x, "expected node ids to exclude");
+        yr_error(&ld->rd, x, "expected node ids to exclude");
         ok = false;
     }
     ld->sc->excluded = set.idx;
@@ -456,40 +456,40 @@ static bool ld_converged(struct sc_load *ld, const yaml_node_t *v, struct sc_exp
 static bool ld_reply(struct sc_load *ld, const yaml_node_t *v, struct sc_expect *e)
 {
     static const char *const rk[] = {"node", "op", "name", "status", "owner", "value", NULL};
-    if (!ld_check_map(ld, v, "reply", rk))
+    if (!yr_check_map(&ld->rd, v, "reply", rk))
         return false;
     const char *need[] = {"node", "op", "name", "status"};
     for (size_t i = 0; i < 4; i++)
-        if (!ld_get(ld, v, need[i])) {
-            ld_error(ld, v, "expected '%s' in reply", need[i]);
+        if (!yr_get(&ld->rd, v, need[i])) {
+            yr_error(&ld->rd, v, "expected '%s' in reply", need[i]);
             return false;
         }
     struct sc_nodeset set = {0};
-    bool ok = ld_nodeset(ld, ld_get(ld, v, "node"), &set);
+    bool ok = ld_nodeset(ld, yr_get(&ld->rd, v, "node"), &set);
     if (ok && set.count != 1) {
-        ld_error(ld, ld_get(ld, v, "node"), "expected one node id");
+        yr_error(&ld->rd, yr_get(&ld->rd, v, "node"), "expected one node id");
         ok = false;
     }
     e->node = ok ? set.idx[0] : 0;
     free(set.idx);
-    if (!ok || !ld_string(ld, ld_get(ld, v, "op"), e->op, sizeof e->op) ||
-        !ld_string(ld, ld_get(ld, v, "name"), e->name, sizeof e->name) ||
-        !ld_string(ld, ld_get(ld, v, "status"), e->status, sizeof e->status))
+    if (!ok || !yr_string(&ld->rd, yr_get(&ld->rd, v, "op"), e->op, sizeof e->op) ||
+        !yr_string(&ld->rd, yr_get(&ld->rd, v, "name"), e->name, sizeof e->name) ||
+        !yr_string(&ld->rd, yr_get(&ld->rd, v, "status"), e->status, sizeof e->status))
         return false;
     e->owner = -1;
     yaml_node_t *x;
-    if ((x = ld_get(ld, v, "owner"))) {
-        const char *id = ld_scalar(ld, x, "a node id");
+    if ((x = yr_get(&ld->rd, v, "owner"))) {
+        const char *id = yr_scalar(&ld->rd, x, "a node id");
         if (!id)
             return false;
         if ((e->owner = scenario_node_index(ld->sc, id)) < 0) {
-            ld_error(ld, x, "node '%s' is not declared in cluster.nodes", id);
+            yr_error(&ld->rd, x, "node '%s' is not declared in cluster.nodes", id);
             return false;
         }
     }
-    if ((x = ld_get(ld, v, "value"))) {
+    if ((x = yr_get(&ld->rd, v, "value"))) {
         double d;
-        if (!ld_number(ld, x, &d))
+        if (!yr_number(&ld->rd, x, &d))
             return false;
         e->has_value = true;
         e->value = (int64_t)d;
@@ -507,42 +507,42 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     static const char *const keys[] = {"converged", "stuck", "not_stuck", "no_duplicates",
                                        "stuck_fraction", "stable", "unstable", "isolated",
                                        "registered", "reply", "duplicates", "no_loss", "placement", NULL};
-    if (!ld_check_map(ld, n, "an expectation", keys))
+    if (!yr_check_map(&ld->rd, n, "an expectation", keys))
         return false;
     if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1) {
-        ld_error(ld, n, "expected exactly one expectation per list entry");
+        yr_error(&ld->rd, n, "expected exactly one expectation per list entry");
         return false;
     }
     yaml_node_pair_t *p = n->data.mapping.pairs.start;
-    const char *key = (const char *)ld_node(ld, p->key)->data.scalar.value;
-    yaml_node_t *v = ld_node(ld, p->value);
-    e->pos = ld_pos(ld_node(ld, p->key));
+    const char *key = (const char *)yr_node(&ld->rd, p->key)->data.scalar.value;
+    yaml_node_t *v = yr_node(&ld->rd, p->value);
+    e->pos = ld_pos(yr_node(&ld->rd, p->key));
     if (!strcmp(key, "converged"))
         return ld_converged(ld, v, e);
     bool needs_registry = !strcmp(key, "registered") || !strcmp(key, "reply") ||
                           !strcmp(key, "no_loss") || !strcmp(key, "placement");
     if (needs_registry && !has_registry(ld->sc)) {
-        ld_error(ld, v, "%s needs a registry: protocol cluster with a tracker section", key);
+        yr_error(&ld->rd, v, "%s needs a registry: protocol cluster with a tracker section", key);
         return false;
     }
     if (!strcmp(key, "registered")) {
         e->kind = SC_EXP_REGISTERED;
         if (v->type == YAML_SCALAR_NODE) {
-            bool ok = ld_uint(ld, v, UINT32_MAX, &e->count);
+            bool ok = yr_uint(&ld->rd, v, UINT32_MAX, &e->count);
             e->count_max = e->count;
             return ok;
         }
         static const char *const rk[] = {"min", "max", NULL};
-        if (!ld_check_map(ld, v, "registered", rk))
+        if (!yr_check_map(&ld->rd, v, "registered", rk))
             return false;
-        yaml_node_t *mn = ld_get(ld, v, "min"), *mx = ld_get(ld, v, "max");
+        yaml_node_t *mn = yr_get(&ld->rd, v, "min"), *mx = yr_get(&ld->rd, v, "max");
         e->count = 0;
         e->count_max = UINT32_MAX;
-        if ((mn && !ld_uint(ld, mn, UINT32_MAX, &e->count)) ||
-            (mx && !ld_uint(ld, mx, UINT32_MAX, &e->count_max)))
+        if ((mn && !yr_uint(&ld->rd, mn, UINT32_MAX, &e->count)) ||
+            (mx && !yr_uint(&ld->rd, mx, UINT32_MAX, &e->count_max)))
             return false;
         if (e->count > e->count_max) {
-            ld_error(ld, v, "expected min <= max in registered");
+            yr_error(&ld->rd, v, "expected min <= max in registered");
             return false;
         }
         return true;
@@ -559,15 +559,15 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     if (!strcmp(key, "stuck_fraction")) {
         static const char *const fk[] = {"min", "max", NULL};
         e->kind = SC_EXP_STUCK_FRACTION;
-        if (!ld_check_map(ld, v, "stuck_fraction", fk))
+        if (!yr_check_map(&ld->rd, v, "stuck_fraction", fk))
             return false;
-        yaml_node_t *mn = ld_get(ld, v, "min"), *mx = ld_get(ld, v, "max");
+        yaml_node_t *mn = yr_get(&ld->rd, v, "min"), *mx = yr_get(&ld->rd, v, "max");
         e->min = 0;
         e->max = 1;
         if ((mn && !ld_probability(ld, mn, &e->min)) || (mx && !ld_probability(ld, mx, &e->max)))
             return false;
         if (e->min > e->max) {
-            ld_error(ld, v, "expected min <= max in stuck_fraction");
+            yr_error(&ld->rd, v, "expected min <= max in stuck_fraction");
             return false;
         }
         return true;
@@ -580,7 +580,7 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
               : !strcmp(key, "not_stuck") ? SC_EXP_NOT_STUCK
               : !strcmp(key, "duplicates") ? SC_EXP_DUPLICATES : SC_EXP_NO_DUPLICATES;
     if ((e->kind == SC_EXP_NO_DUPLICATES || e->kind == SC_EXP_DUPLICATES) && !has_registry(ld->sc)) {
-        ld_error(ld, v, "no_duplicates needs a protocol with a registry; '%s' has none",
+        yr_error(&ld->rd, v, "no_duplicates needs a protocol with a registry; '%s' has none",
                  ld->sc->cluster.protocol == SC_PROTO_PING ? "ping" : "cluster (membership only)");
         return false;
     }
@@ -590,7 +590,7 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
 bool ld_expectations(struct sc_load *ld, const yaml_node_t *n)
 {
     if (n->type != YAML_SEQUENCE_NODE) {
-        ld_error(ld, n, "expected a list of expectations");
+        yr_error(&ld->rd, n, "expected a list of expectations");
         return false;
     }
     size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
@@ -598,7 +598,7 @@ bool ld_expectations(struct sc_load *ld, const yaml_node_t *n)
     if (!ld->sc->expects)
         return false;
     for (size_t i = 0; i < count; i++) {
-        if (!ld_expect(ld, ld_node(ld, n->data.sequence.items.start[i]), &ld->sc->expects[i]))
+        if (!ld_expect(ld, yr_node(&ld->rd, n->data.sequence.items.start[i]), &ld->sc->expects[i]))
             return false;
         ld->sc->expect_count = i + 1;
     }

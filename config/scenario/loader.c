@@ -1,5 +1,5 @@
 /*
- * scenarios/loader.c: the scenario loader on libyaml's document API: the
+ * config/scenario/loader.c: the scenario loader on libyaml's document API: the
  * top level, the cluster (nodes and protocol settings), the network and DNS
  * models and the run limits.  The timeline and expectations are in
  * load_timeline.c.  The schema is documented in scenarios/README.md.
@@ -16,33 +16,33 @@ static bool ld_node_spec(struct sc_load *ld, const yaml_node_t *n, struct sc_nod
 {
     static const char *const keys[] = {"id", "address", "clock", "secret", NULL};
     if (n->type == YAML_SCALAR_NODE)
-        return ld_token(ld, n, "a node id", out->id, sizeof out->id);
-    if (!ld_check_map(ld, n, "a node", keys))
+        return yr_token(&ld->rd, n, "a node id", out->id, sizeof out->id);
+    if (!yr_check_map(&ld->rd, n, "a node", keys))
         return false;
-    yaml_node_t *v = ld_get(ld, n, "id");
+    yaml_node_t *v = yr_get(&ld->rd, n, "id");
     if (!v) {
-        ld_error(ld, n, "expected 'id' in a node");
+        yr_error(&ld->rd, n, "expected 'id' in a node");
         return false;
     }
-    if (!ld_token(ld, v, "a node id", out->id, sizeof out->id))
+    if (!yr_token(&ld->rd, v, "a node id", out->id, sizeof out->id))
         return false;
-    if ((v = ld_get(ld, n, "address")) && !ld_address(ld, v, &out->addr))
+    if ((v = yr_get(&ld->rd, n, "address")) && !yr_address(&ld->rd, v, &out->addr))
         return false;
-    if ((v = ld_get(ld, n, "secret"))) {
-        if (!ld_string(ld, v, out->secret, sizeof out->secret))
+    if ((v = yr_get(&ld->rd, n, "secret"))) {
+        if (!yr_string(&ld->rd, v, out->secret, sizeof out->secret))
             return false;
         out->has_secret = true;
     }
-    if ((v = ld_get(ld, n, "clock"))) {
+    if ((v = yr_get(&ld->rd, n, "clock"))) {
         static const char *const ckeys[] = {"drift_ppm", "offset", NULL};
-        if (!ld_check_map(ld, v, "clock", ckeys))
+        if (!yr_check_map(&ld->rd, v, "clock", ckeys))
             return false;
         yaml_node_t *c;
-        if ((c = ld_get(ld, v, "drift_ppm"))) {
+        if ((c = yr_get(&ld->rd, v, "drift_ppm"))) {
             if (!ld_ppm(ld, c, "drift_ppm", &out->drift_ppm))
                 return false;
         }
-        if ((c = ld_get(ld, v, "offset")) && !ld_duration(ld, c, true, &out->clock_offset))
+        if ((c = yr_get(&ld->rd, v, "offset")) && !yr_duration(&ld->rd, c, true, &out->clock_offset))
             return false;
     }
     return true;
@@ -53,10 +53,10 @@ static bool ld_nodes(struct sc_load *ld, const yaml_node_t *n)
     struct sc_cluster *cl = &ld->sc->cluster;
     if (n->type == YAML_SCALAR_NODE) {
         uint64_t count;
-        if (!ld_uint(ld, n, SC_MAX_NODES, &count))
+        if (!yr_uint(&ld->rd, n, SC_MAX_NODES, &count))
             return false;
         if (count == 0) {
-            ld_error(ld, n, "expected at least one node");
+            yr_error(&ld->rd, n, "expected at least one node");
             return false;
         }
         cl->nodes = calloc(count, sizeof *cl->nodes);
@@ -70,29 +70,29 @@ static bool ld_nodes(struct sc_load *ld, const yaml_node_t *n)
         return true;
     }
     if (n->type != YAML_SEQUENCE_NODE) {
-        ld_error(ld, n, "expected a node count or a list of nodes");
+        yr_error(&ld->rd, n, "expected a node count or a list of nodes");
         return false;
     }
     size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (count == 0 || count > SC_MAX_NODES) {
-        ld_error(ld, n, "expected between 1 and %d nodes", SC_MAX_NODES);
+        yr_error(&ld->rd, n, "expected between 1 and %d nodes", SC_MAX_NODES);
         return false;
     }
     cl->nodes = calloc(count, sizeof *cl->nodes);
     if (!cl->nodes)
         return false;
     for (size_t i = 0; i < count; i++) {
-        yaml_node_t *item = ld_node(ld, n->data.sequence.items.start[i]);
+        yaml_node_t *item = yr_node(&ld->rd, n->data.sequence.items.start[i]);
         if (!ld_node_spec(ld, item, &cl->nodes[i]))
             return false;
         cl->nodes[i].pos = ld_pos(item);
         cl->node_count = i + 1;
         if (strcmp(cl->nodes[i].id, "all") == 0) {
-            ld_error(ld, item, "'all' is reserved for the set of every node; pick another id");
+            yr_error(&ld->rd, item, "'all' is reserved for the set of every node; pick another id");
             return false;
         }
         if (scenario_node_index(ld->sc, cl->nodes[i].id) != (int)i) {
-            ld_error(ld, item, "node id '%s' is declared twice", cl->nodes[i].id);
+            yr_error(&ld->rd, item, "node id '%s' is declared twice", cl->nodes[i].id);
             return false;
         }
     }
@@ -104,20 +104,20 @@ static bool ld_ping(struct sc_load *ld, const yaml_node_t *n, yaml_node_t **peer
     static const char *const keys[] = {"discovery", "dns_name", "peers", "poll_interval",
                                        "ping_interval", "peer_timeout", "datagrams", NULL};
     struct ping_config *p = &ld->sc->cluster.ping;
-    if (!ld_check_map(ld, n, "cluster.ping", keys))
+    if (!yr_check_map(&ld->rd, n, "cluster.ping", keys))
         return false;
     static const char *const modes[] = {"static", "dns", NULL};
     yaml_node_t *v;
-    if ((v = ld_get(ld, n, "discovery"))) {
-        int m = ld_enum(ld, v, "a discovery mode", modes);
+    if ((v = yr_get(&ld->rd, n, "discovery"))) {
+        int m = yr_enum(&ld->rd, v, "a discovery mode", modes);
         if (m < 0)
             return false;
         p->discovery = (enum ping_discovery)m;
     }
-    if ((v = ld_get(ld, n, "dns_name")) && !ld_token(ld, v, "a DNS name", p->dns_name, sizeof p->dns_name))
+    if ((v = yr_get(&ld->rd, n, "dns_name")) && !yr_token(&ld->rd, v, "a DNS name", p->dns_name, sizeof p->dns_name))
         return false;
     if (p->discovery == PING_DISCOVER_DNS && !p->dns_name[0] && !ld->sc->dns.service[0]) {
-        ld_error(ld, n, "expected 'dns_name' (or a dns.service) with dns discovery");
+        yr_error(&ld->rd, n, "expected 'dns_name' (or a dns.service) with dns discovery");
         return false;
     }
     struct { const char *key; cs_time *dst; } durs[] = {
@@ -125,18 +125,18 @@ static bool ld_ping(struct sc_load *ld, const yaml_node_t *n, yaml_node_t **peer
         {"peer_timeout", &p->peer_timeout},
     };
     for (size_t i = 0; i < 3; i++) {
-        if ((v = ld_get(ld, n, durs[i].key))) {
-            if (!ld_duration(ld, v, false, durs[i].dst))
+        if ((v = yr_get(&ld->rd, n, durs[i].key))) {
+            if (!yr_duration(&ld->rd, v, false, durs[i].dst))
                 return false;
             if (*durs[i].dst == 0 && i < 2) {
-                ld_error(ld, v, "expected a positive interval");
+                yr_error(&ld->rd, v, "expected a positive interval");
                 return false;
             }
         }
     }
-    if ((v = ld_get(ld, n, "datagrams")) && !ld_bool(ld, v, &p->datagrams))
+    if ((v = yr_get(&ld->rd, n, "datagrams")) && !yr_bool(&ld->rd, v, &p->datagrams))
         return false;
-    *peers_out = ld_get(ld, n, "peers");
+    *peers_out = yr_get(&ld->rd, n, "peers");
     return true;
 }
 
@@ -145,7 +145,7 @@ static bool ld_ping_peers(struct sc_load *ld, const yaml_node_t *peers)
 {
     struct sc_cluster *cl = &ld->sc->cluster;
     if (peers && peers->type != YAML_SEQUENCE_NODE) {
-        ld_error(ld, peers, "expected a list of addresses");
+        yr_error(&ld->rd, peers, "expected a list of addresses");
         return false;
     }
     size_t count = peers ? (size_t)(peers->data.sequence.items.top - peers->data.sequence.items.start)
@@ -155,7 +155,7 @@ static bool ld_ping_peers(struct sc_load *ld, const yaml_node_t *peers)
         return false;
     for (size_t i = 0; i < count; i++) {
         if (peers) {
-            if (!ld_address(ld, ld_node(ld, peers->data.sequence.items.start[i]), &cl->ping_static[i]))
+            if (!yr_address(&ld->rd, yr_node(&ld->rd, peers->data.sequence.items.start[i]), &cl->ping_static[i]))
                 return false;
         } else {
             cl->ping_static[i] = cl->nodes[i].addr;
@@ -171,50 +171,50 @@ static bool ld_cluster(struct sc_load *ld, const yaml_node_t *n)
     static const char *const keys[] = {"basename", "nodes", "address_pool", "protocol", "ping",
                                        "naming", "membership", "tracker", NULL};
     struct sc_cluster *cl = &ld->sc->cluster;
-    if (!ld_check_map(ld, n, "cluster", keys))
+    if (!yr_check_map(&ld->rd, n, "cluster", keys))
         return false;
     yaml_node_t *v;
-    if ((v = ld_get(ld, n, "basename"))) {
-        if (!ld_token(ld, v, "a basename", cl->basename, sizeof cl->basename))
+    if ((v = yr_get(&ld->rd, n, "basename"))) {
+        if (!yr_token(&ld->rd, v, "a basename", cl->basename, sizeof cl->basename))
             return false;
         if (!cl->basename[0] || strchr(cl->basename, '@')) {
-            ld_error(ld, v, "expected a basename without '@'");
+            yr_error(&ld->rd, v, "expected a basename without '@'");
             return false;
         }
     }
-    if ((v = ld_get(ld, n, "address_pool")) && !ld_address(ld, v, &cl->pool))
+    if ((v = yr_get(&ld->rd, n, "address_pool")) && !yr_address(&ld->rd, v, &cl->pool))
         return false;
-    if (!(v = ld_get(ld, n, "nodes"))) {
-        ld_error(ld, n, "expected 'nodes' (a count or a list) in cluster");
+    if (!(v = yr_get(&ld->rd, n, "nodes"))) {
+        yr_error(&ld->rd, n, "expected 'nodes' (a count or a list) in cluster");
         return false;
     }
     if (!ld_nodes(ld, v))
         return false;
     if (scenario_assign_addresses(ld->sc) != 0) {
-        ld_error(ld, v, "two nodes share an address, or the address pool is exhausted");
+        yr_error(&ld->rd, v, "two nodes share an address, or the address pool is exhausted");
         return false;
     }
     static const char *const protocols[] = {"ping", "cluster", NULL};
-    if ((v = ld_get(ld, n, "protocol"))) {
-        int p = ld_enum(ld, v, "a protocol", protocols);
+    if ((v = yr_get(&ld->rd, n, "protocol"))) {
+        int p = yr_enum(&ld->rd, v, "a protocol", protocols);
         if (p < 0)
             return false;
         cl->protocol = (enum sc_protocol)p;
     }
     static const char *const namings[] = {"ip", "hostname", NULL};
-    if ((v = ld_get(ld, n, "naming"))) {
-        int k = ld_enum(ld, v, "a naming scheme", namings);
+    if ((v = yr_get(&ld->rd, n, "naming"))) {
+        int k = yr_enum(&ld->rd, v, "a naming scheme", namings);
         if (k < 0)
             return false;
         cl->naming = (enum sc_naming)k;
         if (cl->naming == SC_NAMING_HOSTNAME && !ld->sc->dns.service[0]) {
-            ld_error(ld, v, "naming: hostname needs a dns.service (hosts are <id>.<service>)");
+            yr_error(&ld->rd, v, "naming: hostname needs a dns.service (hosts are <id>.<service>)");
             return false;
         }
     }
-    if ((v = ld_get(ld, n, "membership"))) {
+    if ((v = yr_get(&ld->rd, n, "membership"))) {
         if (cl->protocol != SC_PROTO_CLUSTER) {
-            ld_error(ld, v, "'membership' needs 'protocol: cluster'");
+            yr_error(&ld->rd, v, "'membership' needs 'protocol: cluster'");
             return false;
         }
         if (!ld_membership(ld, v))
@@ -222,9 +222,9 @@ static bool ld_cluster(struct sc_load *ld, const yaml_node_t *n)
     } else if (cl->protocol == SC_PROTO_CLUSTER && !ld_membership(ld, NULL)) {
         return false;
     }
-    if ((v = ld_get(ld, n, "tracker"))) {
+    if ((v = yr_get(&ld->rd, n, "tracker"))) {
         if (cl->protocol != SC_PROTO_CLUSTER) {
-            ld_error(ld, v, "'tracker' needs 'protocol: cluster'");
+            yr_error(&ld->rd, v, "'tracker' needs 'protocol: cluster'");
             return false;
         }
         if (!ld_tracker(ld, v))
@@ -236,7 +236,7 @@ static bool ld_cluster(struct sc_load *ld, const yaml_node_t *n)
         }
     }
     yaml_node_t *peers = NULL;
-    if ((v = ld_get(ld, n, "ping")) && !ld_ping(ld, v, &peers))
+    if ((v = yr_get(&ld->rd, n, "ping")) && !ld_ping(ld, v, &peers))
         return false;
     if (cl->ping.discovery == PING_DISCOVER_DNS && !cl->ping.dns_name[0])
         snprintf(cl->ping.dns_name, sizeof cl->ping.dns_name, "%s", ld->sc->dns.service);
@@ -247,18 +247,18 @@ static bool ld_datagrams(struct sc_load *ld, const yaml_node_t *n)
 {
     static const char *const keys[] = {"latency", "loss", "duplicate", "reorder", "reorder_delay", NULL};
     struct sc_network *net = &ld->sc->net;
-    if (!ld_check_map(ld, n, "network.datagrams", keys))
+    if (!yr_check_map(&ld->rd, n, "network.datagrams", keys))
         return false;
     yaml_node_t *v;
-    if ((v = ld_get(ld, n, "latency")) && !ld_dist(ld, v, &net->dgram_latency))
+    if ((v = yr_get(&ld->rd, n, "latency")) && !ld_dist(ld, v, &net->dgram_latency))
         return false;
-    if ((v = ld_get(ld, n, "loss")) && !ld_probability(ld, v, &net->dgram_loss))
+    if ((v = yr_get(&ld->rd, n, "loss")) && !ld_probability(ld, v, &net->dgram_loss))
         return false;
-    if ((v = ld_get(ld, n, "duplicate")) && !ld_probability(ld, v, &net->dgram_duplicate))
+    if ((v = yr_get(&ld->rd, n, "duplicate")) && !ld_probability(ld, v, &net->dgram_duplicate))
         return false;
-    if ((v = ld_get(ld, n, "reorder")) && !ld_probability(ld, v, &net->dgram_reorder))
+    if ((v = yr_get(&ld->rd, n, "reorder")) && !ld_probability(ld, v, &net->dgram_reorder))
         return false;
-    if ((v = ld_get(ld, n, "reorder_delay")) && !ld_dist(ld, v, &net->reorder_delay))
+    if ((v = yr_get(&ld->rd, n, "reorder_delay")) && !ld_dist(ld, v, &net->reorder_delay))
         return false;
     return true;
 }
@@ -268,20 +268,20 @@ static bool ld_network(struct sc_load *ld, const yaml_node_t *n)
     static const char *const keys[] = {"latency", "connect_time", "break_detect", "crash_detect",
                                        "connect_timeout", "datagrams", NULL};
     struct sc_network *net = &ld->sc->net;
-    if (!ld_check_map(ld, n, "network", keys))
+    if (!yr_check_map(&ld->rd, n, "network", keys))
         return false;
     yaml_node_t *v;
-    if ((v = ld_get(ld, n, "latency")) && !ld_dist(ld, v, &net->latency))
+    if ((v = yr_get(&ld->rd, n, "latency")) && !ld_dist(ld, v, &net->latency))
         return false;
-    if ((v = ld_get(ld, n, "connect_time")) && !ld_dist(ld, v, &net->connect_time))
+    if ((v = yr_get(&ld->rd, n, "connect_time")) && !ld_dist(ld, v, &net->connect_time))
         return false;
-    if ((v = ld_get(ld, n, "break_detect")) && !ld_duration(ld, v, false, &net->break_detect))
+    if ((v = yr_get(&ld->rd, n, "break_detect")) && !yr_duration(&ld->rd, v, false, &net->break_detect))
         return false;
-    if ((v = ld_get(ld, n, "crash_detect")) && !ld_duration(ld, v, false, &net->crash_detect))
+    if ((v = yr_get(&ld->rd, n, "crash_detect")) && !yr_duration(&ld->rd, v, false, &net->crash_detect))
         return false;
-    if ((v = ld_get(ld, n, "connect_timeout")) && !ld_duration(ld, v, false, &net->connect_timeout))
+    if ((v = yr_get(&ld->rd, n, "connect_timeout")) && !yr_duration(&ld->rd, v, false, &net->connect_timeout))
         return false;
-    if ((v = ld_get(ld, n, "datagrams")) && !ld_datagrams(ld, v))
+    if ((v = yr_get(&ld->rd, n, "datagrams")) && !ld_datagrams(ld, v))
         return false;
     return true;
 }
@@ -290,10 +290,10 @@ static bool ld_network(struct sc_load *ld, const yaml_node_t *n)
 static bool ld_ttl(struct sc_load *ld, const yaml_node_t *n, uint32_t *out)
 {
     cs_time ttl;
-    if (!ld_duration(ld, n, false, &ttl))
+    if (!yr_duration(&ld->rd, n, false, &ttl))
         return false;
     if (ttl / CS_SEC(1) > (cs_time)UINT32_MAX) {
-        ld_error(ld, n, "expected a TTL of at most 4294967295s, found '%s'",
+        yr_error(&ld->rd, n, "expected a TTL of at most 4294967295s, found '%s'",
                  (const char *)n->data.scalar.value);
         return false;
     }
@@ -307,54 +307,54 @@ bool ld_dns_record(struct sc_load *ld, const yaml_node_t *n, struct sc_dns_entry
     static const char *const keys[] = {"name", "type", "address", "target", "port",
                                        "priority", "weight", "ttl", NULL};
     static const char *const types[] = {"A", "AAAA", "SRV", NULL};
-    if (!ld_check_map(ld, n, "a DNS record", keys))
+    if (!yr_check_map(&ld->rd, n, "a DNS record", keys))
         return false;
     memset(out, 0, sizeof *out);
-    yaml_node_t *v = ld_get(ld, n, "name");
+    yaml_node_t *v = yr_get(&ld->rd, n, "name");
     if (!v) {
-        ld_error(ld, n, "expected 'name' in a DNS record");
+        yr_error(&ld->rd, n, "expected 'name' in a DNS record");
         return false;
     }
-    if (!ld_token(ld, v, "a DNS name", out->name, sizeof out->name))
+    if (!yr_token(&ld->rd, v, "a DNS name", out->name, sizeof out->name))
         return false;
     int t = 0;
-    if ((v = ld_get(ld, n, "type")) && (t = ld_enum(ld, v, "a record type", types)) < 0)
+    if ((v = yr_get(&ld->rd, n, "type")) && (t = yr_enum(&ld->rd, v, "a record type", types)) < 0)
         return false;
     static const enum cs_dns_type codes[] = {CS_DNS_A, CS_DNS_AAAA, CS_DNS_SRV};
     out->rec.type = codes[t];
     uint64_t u;
-    if ((v = ld_get(ld, n, "ttl"))) {
+    if ((v = yr_get(&ld->rd, n, "ttl"))) {
         if (!ld_ttl(ld, v, &out->rec.ttl_s))
             return false;
     } else {
         out->rec.ttl_s = ld->sc->dns.ttl_s;
     }
     if (out->rec.type == CS_DNS_SRV) {
-        if (!(v = ld_get(ld, n, "target"))) {
-            ld_error(ld, n, "expected 'target' in an SRV record");
+        if (!(v = yr_get(&ld->rd, n, "target"))) {
+            yr_error(&ld->rd, n, "expected 'target' in an SRV record");
             return false;
         }
-        if (!ld_token(ld, v, "a DNS name", out->rec.target, sizeof out->rec.target))
+        if (!yr_token(&ld->rd, v, "a DNS name", out->rec.target, sizeof out->rec.target))
             return false;
         struct { const char *key; uint16_t *dst; } nums[] = {
             {"port", &out->rec.port}, {"priority", &out->rec.priority}, {"weight", &out->rec.weight}};
         for (size_t i = 0; i < 3; i++) {
-            if ((v = ld_get(ld, n, nums[i].key))) {
-                if (!ld_uint(ld, v, 65535, &u))
+            if ((v = yr_get(&ld->rd, n, nums[i].key))) {
+                if (!yr_uint(&ld->rd, v, 65535, &u))
                     return false;
                 *nums[i].dst = (uint16_t)u;
             }
         }
         return true;
     }
-    if (!(v = ld_get(ld, n, "address"))) {
-        ld_error(ld, n, "expected 'address' in an %s record", types[t]);
+    if (!(v = yr_get(&ld->rd, n, "address"))) {
+        yr_error(&ld->rd, n, "expected 'address' in an %s record", types[t]);
         return false;
     }
-    if (!ld_address(ld, v, &out->rec.addr))
+    if (!yr_address(&ld->rd, v, &out->rec.addr))
         return false;
     if ((out->rec.type == CS_DNS_A) != (out->rec.addr.family == 4)) {
-        ld_error(ld, v, "expected an %s address for a %s record", t == 0 ? "IPv4" : "IPv6", types[t]);
+        yr_error(&ld->rd, v, "expected an %s address for a %s record", t == 0 ? "IPv4" : "IPv6", types[t]);
         return false;
     }
     return true;
@@ -365,25 +365,25 @@ static bool ld_service(struct sc_load *ld, const yaml_node_t *n)
     static const char *const keys[] = {"name", "ready_delay", "removal_delay", "srv", "port", NULL};
     struct sc_dns *dns = &ld->sc->dns;
     if (n->type == YAML_SCALAR_NODE)
-        return ld_string(ld, n, dns->service, sizeof dns->service);
-    if (!ld_check_map(ld, n, "dns.service", keys))
+        return yr_string(&ld->rd, n, dns->service, sizeof dns->service);
+    if (!yr_check_map(&ld->rd, n, "dns.service", keys))
         return false;
-    yaml_node_t *v = ld_get(ld, n, "name");
+    yaml_node_t *v = yr_get(&ld->rd, n, "name");
     if (!v) {
-        ld_error(ld, n, "expected 'name' in dns.service");
+        yr_error(&ld->rd, n, "expected 'name' in dns.service");
         return false;
     }
-    if (!ld_token(ld, v, "a DNS name", dns->service, sizeof dns->service))
+    if (!yr_token(&ld->rd, v, "a DNS name", dns->service, sizeof dns->service))
         return false;
-    if ((v = ld_get(ld, n, "ready_delay")) && !ld_duration(ld, v, false, &dns->ready_delay))
+    if ((v = yr_get(&ld->rd, n, "ready_delay")) && !yr_duration(&ld->rd, v, false, &dns->ready_delay))
         return false;
-    if ((v = ld_get(ld, n, "removal_delay")) && !ld_duration(ld, v, false, &dns->removal_delay))
+    if ((v = yr_get(&ld->rd, n, "removal_delay")) && !yr_duration(&ld->rd, v, false, &dns->removal_delay))
         return false;
-    if ((v = ld_get(ld, n, "srv")) && !ld_bool(ld, v, &dns->service_srv))
+    if ((v = yr_get(&ld->rd, n, "srv")) && !yr_bool(&ld->rd, v, &dns->service_srv))
         return false;
     uint64_t port;
-    if ((v = ld_get(ld, n, "port"))) {
-        if (!ld_uint(ld, v, 65535, &port))
+    if ((v = yr_get(&ld->rd, n, "port"))) {
+        if (!yr_uint(&ld->rd, v, 65535, &port))
             return false;
         dns->service_port = (uint16_t)port;
     }
@@ -395,28 +395,28 @@ static bool ld_dns(struct sc_load *ld, const yaml_node_t *n)
     static const char *const keys[] = {"latency", "propagation", "ttl", "max_answers", "timeout",
                                        "service", "zone", NULL};
     struct sc_dns *dns = &ld->sc->dns;
-    if (!ld_check_map(ld, n, "dns", keys))
+    if (!yr_check_map(&ld->rd, n, "dns", keys))
         return false;
     yaml_node_t *v;
-    if ((v = ld_get(ld, n, "latency")) && !ld_dist(ld, v, &dns->latency))
+    if ((v = yr_get(&ld->rd, n, "latency")) && !ld_dist(ld, v, &dns->latency))
         return false;
-    if ((v = ld_get(ld, n, "propagation")) && !ld_duration(ld, v, false, &dns->propagation))
+    if ((v = yr_get(&ld->rd, n, "propagation")) && !yr_duration(&ld->rd, v, false, &dns->propagation))
         return false;
-    if ((v = ld_get(ld, n, "ttl")) && !ld_ttl(ld, v, &dns->ttl_s))
+    if ((v = yr_get(&ld->rd, n, "ttl")) && !ld_ttl(ld, v, &dns->ttl_s))
         return false;
     uint64_t u;
-    if ((v = ld_get(ld, n, "max_answers"))) {
-        if (!ld_uint(ld, v, 100000, &u))
+    if ((v = yr_get(&ld->rd, n, "max_answers"))) {
+        if (!yr_uint(&ld->rd, v, 100000, &u))
             return false;
         dns->max_answers = (size_t)u;
     }
-    if ((v = ld_get(ld, n, "timeout")) && !ld_duration(ld, v, false, &dns->timeout))
+    if ((v = yr_get(&ld->rd, n, "timeout")) && !yr_duration(&ld->rd, v, false, &dns->timeout))
         return false;
-    if ((v = ld_get(ld, n, "service")) && !ld_service(ld, v))
+    if ((v = yr_get(&ld->rd, n, "service")) && !ld_service(ld, v))
         return false;
-    if ((v = ld_get(ld, n, "zone"))) {
+    if ((v = yr_get(&ld->rd, n, "zone"))) {
         if (v->type != YAML_SEQUENCE_NODE) {
-            ld_error(ld, v, "expected a list of DNS records in dns.zone");
+            yr_error(&ld->rd, v, "expected a list of DNS records in dns.zone");
             return false;
         }
         size_t count = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
@@ -424,7 +424,7 @@ static bool ld_dns(struct sc_load *ld, const yaml_node_t *n)
         if (!dns->zone)
             return false;
         for (size_t i = 0; i < count; i++) {
-            if (!ld_dns_record(ld, ld_node(ld, v->data.sequence.items.start[i]), &dns->zone[i]))
+            if (!ld_dns_record(ld, yr_node(&ld->rd, v->data.sequence.items.start[i]), &dns->zone[i]))
                 return false;
             dns->zone_count = i + 1;
         }
@@ -436,13 +436,13 @@ static bool ld_dns(struct sc_load *ld, const yaml_node_t *n)
 static bool limit_duration(struct sc_load *ld, const yaml_node_t *n, const char *key, cs_time min, const char *what,
                            cs_time *out)
 {
-    yaml_node_t *v = ld_get(ld, n, key);
+    yaml_node_t *v = yr_get(&ld->rd, n, key);
     if (!v)
         return true;
-    if (!ld_duration(ld, v, false, out))
+    if (!yr_duration(&ld->rd, v, false, out))
         return false;
     if (*out < min) {
-        ld_error(ld, v, "expected %s", what);
+        yr_error(&ld->rd, v, "expected %s", what);
         return false;
     }
     return true;
@@ -453,7 +453,7 @@ static bool ld_limits(struct sc_load *ld, const yaml_node_t *n)
     static const char *const keys[] = {"duration", "max_events", "wall", "check_interval",
                                        "stop_when_settled", NULL};
     struct sc_limits *lim = &ld->sc->limits;
-    if (!ld_check_map(ld, n, "limits", keys))
+    if (!yr_check_map(&ld->rd, n, "limits", keys))
         return false;
     yaml_node_t *v;
     if (!limit_duration(ld, n, "duration", 1, "a positive run duration", &lim->duration) ||
@@ -461,15 +461,15 @@ static bool ld_limits(struct sc_load *ld, const yaml_node_t *n)
         !limit_duration(ld, n, "check_interval", LD_CHECK_INTERVAL_MIN, "a check interval of at least 1ms",
                         &lim->check_interval))
         return false;
-    if ((v = ld_get(ld, n, "max_events"))) {
-        if (!ld_uint(ld, v, UINT64_MAX, &lim->max_events))
+    if ((v = yr_get(&ld->rd, n, "max_events"))) {
+        if (!yr_uint(&ld->rd, v, UINT64_MAX, &lim->max_events))
             return false;
         if (lim->max_events == 0) {
-            ld_error(ld, v, "expected a positive event budget (every run has one)");
+            yr_error(&ld->rd, v, "expected a positive event budget (every run has one)");
             return false;
         }
     }
-    if ((v = ld_get(ld, n, "stop_when_settled")) && !ld_bool(ld, v, &lim->stop_when_settled))
+    if ((v = yr_get(&ld->rd, n, "stop_when_settled")) && !yr_bool(&ld->rd, v, &lim->stop_when_settled))
         return false;
     return true;
 }
@@ -484,13 +484,13 @@ static int hex_digit(char c)
 static bool ld_entropy(struct sc_load *ld, const yaml_node_t *v)
 {
     if (v->type != YAML_SCALAR_NODE) {
-        ld_error(ld, v, "expected entropy as a string of hex digits");
+        yr_error(&ld->rd, v, "expected entropy as a string of hex digits");
         return false;
     }
     const char *hex = (const char *)v->data.scalar.value;
     size_t n = v->data.scalar.length;
     if (n % 2 || n > 2u << 20) {
-        ld_error(ld, v, "expected an even number of hex digits (at most 2097152) in entropy");
+        yr_error(&ld->rd, v, "expected an even number of hex digits (at most 2097152) in entropy");
         return false;
     }
     uint8_t *bytes = malloc(n / 2 + 1);
@@ -500,7 +500,7 @@ static bool ld_entropy(struct sc_load *ld, const yaml_node_t *v)
         int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
         if (hi < 0 || lo < 0) {
             free(bytes);
-            ld_error(ld, v, "expected lower-case hex digits in entropy, found '%c'", hi < 0 ? hex[i] : hex[i + 1]);
+            yr_error(&ld->rd, v, "expected lower-case hex digits in entropy, found '%c'", hi < 0 ? hex[i] : hex[i + 1]);
             return false;
         }
         bytes[i / 2] = (uint8_t)(hi << 4 | lo);
@@ -516,35 +516,35 @@ static bool ld_top(struct sc_load *ld, const yaml_node_t *root)
     static const char *const keys[] = {"name", "description", "seed", "entropy", "cluster", "network",
                                        "dns", "timeline", "expect", "limits", NULL};
     struct scenario *sc = ld->sc;
-    if (!ld_check_map(ld, root, "the scenario", keys))
+    if (!yr_check_map(&ld->rd, root, "the scenario", keys))
         return false;
     yaml_node_t *v;
-    if ((v = ld_get(ld, root, "name")) && !ld_token(ld, v, "a scenario name", sc->name, sizeof sc->name))
+    if ((v = yr_get(&ld->rd, root, "name")) && !yr_token(&ld->rd, v, "a scenario name", sc->name, sizeof sc->name))
         return false;
-    if ((v = ld_get(ld, root, "description")) &&
-        !ld_string(ld, v, sc->description, sizeof sc->description))
+    if ((v = yr_get(&ld->rd, root, "description")) &&
+        !yr_string(&ld->rd, v, sc->description, sizeof sc->description))
         return false;
-    if ((v = ld_get(ld, root, "seed")) && !ld_uint(ld, v, UINT64_MAX, &sc->seed))
+    if ((v = yr_get(&ld->rd, root, "seed")) && !yr_uint(&ld->rd, v, UINT64_MAX, &sc->seed))
         return false;
-    if ((v = ld_get(ld, root, "entropy")) && !ld_entropy(ld, v))
+    if ((v = yr_get(&ld->rd, root, "entropy")) && !ld_entropy(ld, v))
         return false;
     /* Order matters: limits bound the timeline, DNS feeds the cluster's
      * defaults, the cluster declares the node ids the timeline names. */
-    if ((v = ld_get(ld, root, "limits")) && !ld_limits(ld, v))
+    if ((v = yr_get(&ld->rd, root, "limits")) && !ld_limits(ld, v))
         return false;
-    if ((v = ld_get(ld, root, "network")) && !ld_network(ld, v))
+    if ((v = yr_get(&ld->rd, root, "network")) && !ld_network(ld, v))
         return false;
-    if ((v = ld_get(ld, root, "dns")) && !ld_dns(ld, v))
+    if ((v = yr_get(&ld->rd, root, "dns")) && !ld_dns(ld, v))
         return false;
-    if (!(v = ld_get(ld, root, "cluster"))) {
-        ld_error(ld, root, "expected a 'cluster' section");
+    if (!(v = yr_get(&ld->rd, root, "cluster"))) {
+        yr_error(&ld->rd, root, "expected a 'cluster' section");
         return false;
     }
     if (!ld_cluster(ld, v))
         return false;
-    if ((v = ld_get(ld, root, "timeline")) && !ld_timeline(ld, v))
+    if ((v = yr_get(&ld->rd, root, "timeline")) && !ld_timeline(ld, v))
         return false;
-    if ((v = ld_get(ld, root, "expect")) && !ld_expectations(ld, v))
+    if ((v = yr_get(&ld->rd, root, "expect")) && !ld_expectations(ld, v))
         return false;
     return true;
 }
@@ -564,37 +564,17 @@ static void default_name(struct scenario *sc, const char *file)
 int scenario_load_string(const char *text, size_t len, const char *file, struct scenario *out,
                          char *err, size_t errlen)
 {
-    struct sc_load ld = {.file = file, .err = err, .errlen = errlen, .sc = out};
+    struct sc_load ld = {.sc = out};
     scenario_defaults(out);
     snprintf(out->path, sizeof out->path, "%s", file);
-    if (ld_guard_text(text, len, file, err, errlen) != 0) {
-        scenario_free(out);
-        return -1;
-    }
-    yaml_parser_t parser;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &ld.doc)) {
-        snprintf(err, errlen, "%s:%zu:%zu: invalid YAML: %s%s%s", file,
-                 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                 parser.problem ? parser.problem : "syntax error",
-                 parser.context ? " " : "", parser.context ? parser.context : "");
-        yaml_parser_delete(&parser);
-        scenario_free(out);
-        return -1;
-    }
-    yaml_node_t *root = yaml_document_get_root_node(&ld.doc);
-    if (!root) {
-        snprintf(err, errlen, "%s:1:1: expected a scenario mapping, found an empty document", file);
-        ld.failed = true;
-    } else {
+    yaml_node_t *root = yr_open(&ld.rd, text, len, file, "a scenario mapping", err, errlen);
+    if (root) {
         ld_top(&ld, root);
-        if (!ld.failed && out->cluster.node_count == 0)
-            ld_error(&ld, root, "expected at least one node");
+        if (!ld.rd.failed && out->cluster.node_count == 0)
+            yr_error(&ld.rd, root, "expected at least one node");
     }
-    yaml_document_delete(&ld.doc);
-    yaml_parser_delete(&parser);
-    if (ld.failed) {
+    yr_close(&ld.rd);
+    if (ld.rd.failed) {
         scenario_free(out);
         return -1;
     }
@@ -604,44 +584,11 @@ int scenario_load_string(const char *text, size_t len, const char *file, struct 
 
 int scenario_load_file(const char *path, struct scenario *out, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open the scenario file", path);
+    char *text;
+    size_t len;
+    if (yr_read_file(path, SCENARIO_FILE_MAX, "scenario file", &text, &len, err, errlen) != 0)
         return -1;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    bool too_big = false;
-    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len > SCENARIO_FILE_MAX) { /* /dev/zero, a log by mistake: stop reading */
-            too_big = true;
-            break;
-        }
-        if (len == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    bool read_error = ferror(f);
-    fclose(f);
-    if (!buf || read_error || too_big) {
-        free(buf);
-        if (too_big)
-            snprintf(err, errlen, "%s:1:1: expected a scenario file of at most %d MiB", path,
-                     SCENARIO_FILE_MAX >> 20);
-        else
-            snprintf(err, errlen, "%s: cannot read the scenario file", path);
-        return -1;
-    }
-    int rc = scenario_load_string(buf, len, path, out, err, errlen);
-    free(buf);
+    int rc = scenario_load_string(text, len, path, out, err, errlen);
+    free(text);
     return rc;
 }
