@@ -1,7 +1,8 @@
 /*
  * reports/perfetto_internal.h: what the two halves of the Perfetto export
  * share: the model built while the trace is read (reports/perfetto.c) and
- * laid out and written at the end (reports/perfetto_write.c).
+ * laid out and written at the end (reports/perfetto_write.c).  Their
+ * private names are prefixed pf_ (Perfetto).
  */
 #ifndef REPORTS_PERFETTO_INTERNAL_H
 #define REPORTS_PERFETTO_INTERNAL_H

@@ -4,7 +4,8 @@
  * over virtual time, its membership and registry sizes (from `sample`
  * records), message counts by type in time buckets, the fault windows and
  * the stuck and dump records.  The HTML page and the plots are drawn from
- * this model only, so a report shows what the trace recorded.
+ * this model only, so a report shows what the trace recorded.  The
+ * report's files share the prefix rep_ (run report).
  */
 #ifndef REPORTS_REPORT_MODEL_H
 #define REPORTS_REPORT_MODEL_H

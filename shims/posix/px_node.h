@@ -5,7 +5,8 @@
  * getrandom.  The same core that runs in the simulator runs here unchanged.
  *
  * DNS queries go to c-ares (px_dns.h); datagrams (gossip) to a UDP
- * multicast socket (px_dgram.c).
+ * multicast socket (px_dgram.c).  Files and functions of this binding are
+ * prefixed px_ (POSIX).
  */
 #ifndef SHIMS_POSIX_PX_NODE_H
 #define SHIMS_POSIX_PX_NODE_H
