@@ -115,11 +115,18 @@ static void cluster_handle(void *instance, const struct cs_event *ev)
 {
     struct cluster_node *n = instance;
     if (ev->type == CS_EV_STOP) {
+        /* SIGTERM: the BEAM's init:stop() stops the applications in the
+         * reverse of their start order, and the VM exits once they have
+         * stopped.  The user's processes go first while the tracker still
+         * runs (Swarm sees them exit and broadcasts their untracks; the
+         * fixed tracker hands them off), then the tracker, then the
+         * membership (libcluster stops polling and dialling; the fixed
+         * mode also announces LEAVE); then the VM exits and its links
+         * close, behind everything already sent. */
         if (n->trk)
-            trk_stop(n->trk); /* processes go first, while the links still work */
+            trk_stop(n->trk);
         membership_stop(n->mem);
-        if (membership_leaves_on_stop(n->mem))
-            n->env->stopped(n->env);
+        n->env->stopped(n->env);
         return;
     }
     if (ev->type == CS_EV_COMMAND) {

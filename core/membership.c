@@ -579,7 +579,7 @@ void membership_start(struct membership *m)
 void membership_stop(struct membership *m)
 {
     m->stopping = true;
-    if (m->mode->leaves_on_stop)
+    if (m->mode->announces_leave)
         conn_shutdown(m->conn, true);
 }
 
@@ -587,7 +587,7 @@ static void on_timer(struct membership *m, uint64_t tag)
 {
     unsigned kind = CS_TAG_KIND_OF(tag);
     size_t ti = (size_t)(tag >> 40 & 0xff);
-    if (ti >= m->topo_count || (m->stopping && m->mode->leaves_on_stop))
+    if (ti >= m->topo_count || m->stopping) /* a stopped strategy polls and dials no more */
         return;
     struct topo *t = &m->topos[ti];
     switch (kind) {

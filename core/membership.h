@@ -97,12 +97,10 @@ struct membership *membership_new(struct cs_env *env, const struct membership_co
 void membership_free(struct membership *m);
 /* Starts polling, gossiping and connecting. */
 void membership_start(struct membership *m);
-/* Graceful stop (the node got CS_EV_STOP): fixed mode announces LEAVE and
- * closes every link; libcluster mode keeps running until it is killed. */
+/* Graceful stop (the node got CS_EV_STOP): no more polling, gossip or
+ * dialling; fixed mode also announces LEAVE and closes every link
+ * (libcluster's peers learn when the node's connections close). */
 void membership_stop(struct membership *m);
-/* True when a stop leaves at once (fixed mode): the node may report
- * itself stopped; libcluster mode runs on until it is killed. */
-bool membership_leaves_on_stop(const struct membership *m);
 /* The mode's name, "fixed" or "libcluster" (dumps, logs). */
 const char *membership_mode_name(const struct membership *m);
 /* Offers an event; true when it was the membership's (or its conn's). */

@@ -93,8 +93,8 @@ struct membership_mode_ops {
     bool second_poll_chain;  /* k8s DNS strategies run an extra polling chain */
     bool retries_truncated;  /* a truncated answer is asked again
                                 (MEM_TRUNCATED_RETRIES per round) */
-    bool leaves_on_stop;     /* a graceful stop announces LEAVE, closes the
-                                links and stops every timer */
+    bool announces_leave;    /* a graceful stop announces LEAVE (peers drop
+                                the node at once) before the links close */
     /* A lookup round was answered (or failed: t->round_failed): bring the
      * discovered set in line with t->answer, disconnecting who left. */
     void (*reconcile)(struct membership *m, struct topo *t);

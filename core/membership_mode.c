@@ -92,9 +92,10 @@ static const struct membership_mode_ops libcluster_mode = {
     .second_poll_chain = true,
     /* :inet_res gives what the truncated UDP answer held. */
     .retries_truncated = false,
-    /* A stopping node's strategy keeps polling and reconnecting until the
-     * grace period runs out and the pod is killed. */
-    .leaves_on_stop = false,
+    /* A stopping node's libcluster application stops (its strategies poll
+     * and dial no more) and the VM exits: peers see nodedown when its
+     * connections close, with no announcement before. */
+    .announces_leave = false,
     .reconcile = reconcile_libcluster,
 };
 
@@ -104,7 +105,7 @@ static const struct membership_mode_ops fixed_mode = {
     .serial_connects = false, /* every discovered node at once */
     .second_poll_chain = false,
     .retries_truncated = true, /* asked again, as a resolver retries over TCP */
-    .leaves_on_stop = true,   /* LEAVE announced, links closed, node gone at once */
+    .announces_leave = true,  /* LEAVE before the links close */
     .reconcile = reconcile_fixed,
 };
 
@@ -116,9 +117,4 @@ const struct membership_mode_ops *membership_mode_of(enum membership_mode mode)
 const char *membership_mode_name(const struct membership *m)
 {
     return m->mode->name;
-}
-
-bool membership_leaves_on_stop(const struct membership *m)
-{
-    return m->mode->leaves_on_stop;
 }
