@@ -119,29 +119,26 @@ static void judge_reply(const struct sim_world *w, const struct sc_expect *e,
              (long long)got->value, r->ok ? "" : ", not what was expected");
 }
 
-static void judge_registry(const struct sc_expect *e, const struct run_result *res,
+static void judge_registry(const struct sim_world *w, size_t i, const struct run_result *res,
                            struct run_expect_result *r)
 {
-    if (!res->has_registry) {
-        snprintf(r->detail, sizeof r->detail, "%s", "this protocol has no registry to check");
+    const struct sc_expect *e = &w->sc->expects[i];
+    if (e->at_count == 0) {
+        struct sim_registry_summary s = {.has_registry = res->has_registry, .agree = res->registries_agree,
+                                         .min = res->registry_min, .max = res->registry_max};
+        r->ok = sim_registry_verdict(e, &s, r->detail, sizeof r->detail);
         return;
     }
-    if (e->kind == SC_EXP_NO_DUPLICATES || e->kind == SC_EXP_DUPLICATES) {
-        r->ok = res->registries_agree == (e->kind == SC_EXP_NO_DUPLICATES);
-        snprintf(r->detail, sizeof r->detail, "%s (%zu..%zu names per live node)",
-                 r->ok ? "every live node holds the same owner for every name"
-                       : "live nodes disagree on owners (duplicates or missing names)",
-                 res->registry_min, res->registry_max);
-        return;
-    }
-    r->ok = res->registry_min >= e->count && res->registry_max <= e->count_max;
-    if (e->count == e->count_max)
-        snprintf(r->detail, sizeof r->detail, "live nodes hold %zu..%zu names, expected %llu",
-                 res->registry_min, res->registry_max, (unsigned long long)e->count);
+    const struct sim_instant *in = &w->instants[i];
+    r->ok = in->judged == e->at_count && in->failed == 0;
+    if (in->judged < e->at_count)
+        snprintf(r->detail, sizeof r->detail, "judged at %u of %u instants: the run ended first", in->judged,
+                 (unsigned)e->at_count);
+    else if (in->failed)
+        snprintf(r->detail, sizeof r->detail, "%u of %u instants failed; %s", in->failed, (unsigned)e->at_count,
+                 in->detail);
     else
-        snprintf(r->detail, sizeof r->detail, "live nodes hold %zu..%zu names, expected %llu..%llu",
-                 res->registry_min, res->registry_max, (unsigned long long)e->count,
-                 (unsigned long long)e->count_max);
+        snprintf(r->detail, sizeof r->detail, "at each of %u instants: %s", (unsigned)e->at_count, in->detail);
 }
 
 /* No loss and placement are judged on a converged cluster only: elsewhere
@@ -215,7 +212,7 @@ static void judge(const struct scenario *sc, struct sim_world *w, struct run_res
         case SC_EXP_NO_DUPLICATES:
         case SC_EXP_DUPLICATES:
         case SC_EXP_REGISTERED:
-            judge_registry(e, res, r);
+            judge_registry(w, i, res, r);
             break;
         case SC_EXP_REPLY:
             judge_reply(w, e, r);
@@ -398,38 +395,13 @@ static void final_dumps(struct sim_world *w, struct run_result *res, bool keep)
 
 static void collect_registries(struct sim_world *w, struct run_result *res)
 {
-    if (!w->proto->registry_digest)
-        return;
-    res->has_registry = true;
-    res->registries_agree = true;
-    res->registry_min = SIZE_MAX;
-    bool first = true;
-    uint64_t sum0 = 0;
-    size_t count0 = 0;
-    for (size_t i = 0; i < w->node_count; i++) {
-        if (w->nodes[i].state != SIM_NODE_UP)
-            continue;
-        size_t count;
-        uint64_t sum;
-        w->proto->registry_digest(w->nodes[i].instance, &count, &sum);
-        if (w->proto->registry_digest_full) {
-            size_t full_count;
-            uint64_t full_sum;
-            w->proto->registry_digest_full(w->nodes[i].instance, &full_count, &full_sum);
-            res->digest_drift |= full_count != count || full_sum != sum;
-        }
-        if (first) {
-            sum0 = sum;
-            count0 = count;
-            first = false;
-        } else if (sum != sum0 || count != count0) {
-            res->registries_agree = false;
-        }
-        res->registry_min = count < res->registry_min ? count : res->registry_min;
-        res->registry_max = count > res->registry_max ? count : res->registry_max;
-    }
-    if (first)
-        res->registry_min = 0;
+    struct sim_registry_summary s;
+    sim_check_registries(w, &s);
+    res->has_registry = s.has_registry;
+    res->registries_agree = s.agree;
+    res->registry_min = s.min;
+    res->registry_max = s.max;
+    res->digest_drift = s.drift;
 }
 
 static void collect(struct sim_world *w, struct run_result *res)

@@ -25,7 +25,7 @@ static bool is_window(enum sc_expect_kind k)
 /* CHECK_FIRST re-queues itself as the first periodic check at the same
  * instant: scheduled at that moment, it runs after every event already
  * queued for it (a restarted pod coming back at the last fault). */
-enum { CHECK_PERIODIC = 0, CHECK_ONCE = 1, CHECK_FIRST = 2 };
+enum { CHECK_PERIODIC = 0, CHECK_ONCE = 1, CHECK_FIRST = 2, CHECK_AT = 3 /* + expectation index */ };
 
 static int schedule_check(struct sim_world *w, cs_time at, uint32_t once)
 {
@@ -41,7 +41,8 @@ int sim_check_schedule(struct sim_world *w)
         return 0;
     w->excluded = calloc(w->node_count ? w->node_count : 1, sizeof *w->excluded);
     w->windows = calloc(sc->expect_count ? sc->expect_count : 1, sizeof *w->windows);
-    if (!w->excluded || !w->windows)
+    w->instants = calloc(sc->expect_count ? sc->expect_count : 1, sizeof *w->instants);
+    if (!w->excluded || !w->windows || !w->instants)
         return -1;
     for (size_t i = 0; i < sc->excluded_count; i++)
         w->excluded[sc->excluded[i]] = true;
@@ -49,6 +50,9 @@ int sim_check_schedule(struct sim_world *w)
     for (size_t i = 0; i < sc->expect_count; i++) {
         const struct sc_expect *e = &sc->expects[i];
         w->windows[i].first_miss = w->windows[i].first_hit = -1;
+        for (size_t k = 0; k < e->at_count; k++)
+            if (schedule_check(w, e->at[k], CHECK_AT + (uint32_t)i) != 0)
+                return -1;
         if (!is_window(e->kind))
             continue;
         /* A window shorter than the check interval still gets looked at. */
@@ -318,7 +322,7 @@ static bool windows_open(const struct sim_world *w)
     for (size_t i = 0; i < w->sc->expect_count; i++)
         if (is_window(w->sc->expects[i].kind) && w->now <= w->sc->expects[i].to)
             return true;
-    return false;
+    return sim_instants_pending(w);
 }
 
 static void look(struct sim_world *w)
@@ -342,6 +346,10 @@ void sim_check_handle(struct sim_world *w, const struct sim_event *ev)
 {
     if (ev->aux == CHECK_FIRST) {
         schedule_check(w, w->now, CHECK_PERIODIC);
+        return;
+    }
+    if (ev->aux >= CHECK_AT) {
+        sim_check_instant(w, ev->aux - CHECK_AT);
         return;
     }
     look(w);

@@ -33,4 +33,23 @@ size_t sim_check_view_size(struct sim_world *w, struct sim_node *n);
  * buf; empty when converged. */
 void sim_check_explain(struct sim_world *w, char *buf, size_t size);
 
+/* ---- sim/check_registry.c ---- */
+
+/* The registries of the live nodes (excluded nodes left out). */
+struct sim_registry_summary {
+    bool has_registry; /* the protocol reports registries */
+    bool agree;        /* every counted node holds the same registry */
+    bool drift;        /* a kept digest differs from a full recount */
+    size_t min, max;   /* names per counted node (0 0 without any) */
+};
+void sim_check_registries(struct sim_world *w, struct sim_registry_summary *out);
+/* Judges a registered / no_duplicates / duplicates expectation on a
+ * summary; writes what was seen into detail. */
+bool sim_registry_verdict(const struct sc_expect *e, const struct sim_registry_summary *s, char *detail,
+                          size_t size);
+/* Judges expectation i (one with `at` instants) now, into w->instants[i]. */
+void sim_check_instant(struct sim_world *w, size_t i);
+/* True while some `at` instant of an expectation is still to come. */
+bool sim_instants_pending(const struct sim_world *w);
+
 #endif

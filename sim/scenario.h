@@ -164,6 +164,8 @@ enum sc_expect_kind {
     SC_EXP_PLACEMENT,     /* at the end every started process lives on its ring owner */
 };
 
+#define SC_EXPECT_AT_MAX 16
+
 struct sc_expect {
     enum sc_expect_kind kind;
     cs_time within;
@@ -176,6 +178,10 @@ struct sc_expect {
     bool has_value;
     int64_t value;
     double min, max;
+    /* registered, no_duplicates, duplicates: judged at these instants
+     * (after every event already queued for each) instead of at the end */
+    cs_time at[SC_EXPECT_AT_MAX];
+    uint8_t at_count;
     struct sc_pos pos;
 };
 

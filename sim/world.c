@@ -131,6 +131,7 @@ void sim_world_free(struct sim_world *w)
     free(w->excluded);
     free(w->replies);
     free(w->windows);
+    free(w->instants);
     sim_holders_free(w->holders);
     if (w->owns_ring_memo)
         ring_memo_free(w->ring_memo);

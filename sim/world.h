@@ -29,6 +29,12 @@ struct sim_reply {
     int64_t value;
 };
 
+/* What the checks at an expectation's `at` instants saw. */
+struct sim_instant {
+    uint32_t judged, failed;
+    char detail[240];  /* the first failure ("at 65s: ..."), else the last look */
+};
+
 /* What the checkers saw of one window expectation. */
 struct sim_window {
     size_t checks, converged, isolated;
@@ -125,6 +131,7 @@ struct sim_world {
     struct sim_reply *replies;   /* every command reply, in order */
     size_t reply_count, reply_cap;
     struct sim_window *windows;  /* per expectation (window kinds only) */
+    struct sim_instant *instants; /* per expectation (those with `at`) */
     struct sim_holders *holders; /* no-loss checker: who held which started name */
     struct ring_memo *ring_memo; /* point hashes shared by the nodes' rings */
     bool owns_ring_memo;

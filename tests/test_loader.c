@@ -689,6 +689,23 @@ static void test_error_locations(void **state)
                "expect:\n"
                "  - no_duplicates: true\n",
                "bad.yaml:3:20: no_duplicates needs a protocol with a registry; 'ping' has none");
+    load_fails("cluster: {nodes: 2, protocol: cluster, tracker: on}\n"
+               "limits: {duration: 10s}\n"
+               "expect:\n"
+               "  - no_duplicates: {at: [5s, 11s]}\n",
+               "bad.yaml:4:30: this instant comes after the run limit (limits.duration)");
+    load_fails("cluster: {nodes: 2, protocol: cluster, tracker: on}\n"
+               "expect:\n"
+               "  - registered: {min: 1, at: []}\n",
+               "bad.yaml:3:30: expected at least one instant in 'at'");
+    load_fails("cluster: {nodes: 2, protocol: cluster, tracker: on}\n"
+               "expect:\n"
+               "  - duplicates: {}\n",
+               "bad.yaml:3:17: expected 'at' in duplicates (or write 'duplicates: true')");
+    load_fails("cluster: {nodes: 2, protocol: cluster, tracker: on}\n"
+               "expect:\n"
+               "  - no_duplicates: {at: [1s, 2s, 3s, 4s, 5s, 6s, 7s, 8s, 9s, 10s, 11s, 12s, 13s, 14s, 15s, 16s, 17s]}\n",
+               "bad.yaml:3:97: expected at most 16 instants in 'at'");
     load_fails("cluster: {nodes: 2}\n"
                "timeline:\n"
                "  - {at: 1s, heal: [n1]}\n",

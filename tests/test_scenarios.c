@@ -53,6 +53,56 @@ static void test_every_shipped_scenario(void **state)
     globfree(&g);
 }
 
+/* The swarm pod deletion with its expectations turned around: 1,000 names
+ * at both instants (Swarm lost the stopped pod's share), and a wrong-secret
+ * node excluded: each expectation judged `at` fails at the first instant
+ * it does not hold and says so; the excluded node's empty registry counts
+ * neither for `registered` nor against agreement. */
+static void run_text(const char *yaml, struct run_result *res)
+{
+    struct scenario sc;
+    test_load(yaml, &sc);
+    struct run_options opt = {.seed = 1};
+    assert_int_equal(sim_run_scenario(&sc, &opt, res), 0);
+    scenario_free(&sc);
+}
+
+static const char *const deletion =
+    "cluster:\n"
+    "  nodes: [n1, n2, n3, {id: n4, secret: wrong}]\n"
+    "  protocol: cluster\n"
+    "  membership: {mode: libcluster, secret: s, topologies: [{strategy: static, polling_interval: 1s}]}\n"
+    "  tracker: {mode: swarm}\n"
+    "timeline:\n"
+    "  - {at: 0s, start: all}\n"
+    "  - {at: 10s, every: 10ms, until: 10990ms, register_started: {node: n1, name: \"p-{n}\", value: 0}}\n"
+    "  - {at: 20s, stop: n3}\n"
+    "expect:\n"
+    "  - registered: {min: 100, max: 100, at: [15s, 21s, 25s]}\n"
+    "  - no_duplicates: {at: [15s, 25s]}\n"
+    "  - converged: {within: 5s, excluding: [n4]}\n"
+    "limits: {duration: 30s, stop_when_settled: true}\n";
+
+static void test_expectations_at_instants(void **state)
+{
+    (void)state;
+    struct run_result r;
+    run_text(deletion, &r);
+    assert_int_equal(r.expect_count, 3);
+    assert_false(r.pass);
+    /* 100 names at 15 s; fewer after n3's deletion at 20 s */
+    assert_false(r.expects[0].ok);
+    assert_non_null(strstr(r.expects[0].detail, "2 of 3 instants failed; at 21s: live nodes hold "));
+    assert_non_null(strstr(r.expects[0].detail, ", expected 100"));
+    /* the excluded n4 holds nothing, yet n1 and n2 agree at both instants */
+    assert_true(r.expects[1].ok);
+    assert_non_null(strstr(r.expects[1].detail, "at each of 2 instants: every live node holds the same"));
+    assert_true(r.expects[2].ok);
+    /* stop_when_settled waited for the last instant */
+    assert_true(r.end_time >= CS_SEC(25));
+    run_result_free(&r);
+}
+
 /* A run that spends a budget stops and fails, saying which budget; a
  * passing expectation does not rescue it. */
 static void test_budgets_stop_and_fail_a_run(void **state)
@@ -100,6 +150,7 @@ int test_scenarios_run(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_shipped_scenario),
+        cmocka_unit_test(test_expectations_at_instants),
         cmocka_unit_test(test_seeds_change_the_trace),
         cmocka_unit_test(test_budgets_stop_and_fail_a_run),
     };

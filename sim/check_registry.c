@@ -1,0 +1,98 @@
+/*
+ * sim/check_registry.c: the checks of the registry across the cluster: how
+ * many names each live node holds and whether they all hold the same
+ * registry (nodes left out by `excluding` are not counted, as convergence
+ * leaves them out), and the registry expectations judged at given instants
+ * (`at`) rather than at the end of the run.
+ */
+#include "check.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void sim_check_registries(struct sim_world *w, struct sim_registry_summary *out)
+{
+    *out = (struct sim_registry_summary){0};
+    if (!w->proto->registry_digest)
+        return;
+    out->has_registry = out->agree = true;
+    out->min = SIZE_MAX;
+    bool first = true;
+    uint64_t sum0 = 0;
+    size_t count0 = 0;
+    for (size_t i = 0; i < w->node_count; i++) {
+        if (w->nodes[i].state != SIM_NODE_UP || (w->excluded && w->excluded[i]))
+            continue;
+        size_t count, full_count;
+        uint64_t sum, full_sum;
+        w->proto->registry_digest(w->nodes[i].instance, &count, &sum);
+        if (w->proto->registry_digest_full) {
+            w->proto->registry_digest_full(w->nodes[i].instance, &full_count, &full_sum);
+            out->drift |= full_count != count || full_sum != sum;
+        }
+        if (first) {
+            sum0 = sum;
+            count0 = count;
+            first = false;
+        } else if (sum != sum0 || count != count0) {
+            out->agree = false;
+        }
+        out->min = count < out->min ? count : out->min;
+        out->max = count > out->max ? count : out->max;
+    }
+    if (first)
+        out->min = 0;
+}
+
+bool sim_registry_verdict(const struct sc_expect *e, const struct sim_registry_summary *s, char *detail,
+                          size_t size)
+{
+    if (!s->has_registry) {
+        snprintf(detail, size, "%s", "this protocol has no registry to check");
+        return false;
+    }
+    if (e->kind == SC_EXP_NO_DUPLICATES || e->kind == SC_EXP_DUPLICATES) {
+        bool ok = s->agree == (e->kind == SC_EXP_NO_DUPLICATES);
+        snprintf(detail, size, "%s (%zu..%zu names per live node)",
+                 s->agree ? "every live node holds the same owner for every name"
+                          : "live nodes disagree on owners (duplicates or missing names)",
+                 s->min, s->max);
+        return ok;
+    }
+    bool ok = s->min >= e->count && s->max <= e->count_max;
+    if (e->count == e->count_max)
+        snprintf(detail, size, "live nodes hold %zu..%zu names, expected %llu", s->min, s->max,
+                 (unsigned long long)e->count);
+    else
+        snprintf(detail, size, "live nodes hold %zu..%zu names, expected %llu..%llu", s->min, s->max,
+                 (unsigned long long)e->count, (unsigned long long)e->count_max);
+    return ok;
+}
+
+void sim_check_instant(struct sim_world *w, size_t i)
+{
+    const struct sc_expect *e = &w->sc->expects[i];
+    struct sim_instant *in = &w->instants[i];
+    struct sim_registry_summary s;
+    sim_check_registries(w, &s);
+    char detail[sizeof in->detail - 32];
+    bool ok = sim_registry_verdict(e, &s, detail, sizeof detail);
+    in->judged++;
+    if (ok && in->failed == 0) /* keep the first failure's words */
+        snprintf(in->detail, sizeof in->detail, "%s", detail);
+    if (!ok && in->failed++ == 0) {
+        char at[32];
+        sim_duration_format(w->now, at, sizeof at);
+        snprintf(in->detail, sizeof in->detail, "at %s: %s", at, detail);
+    }
+}
+
+bool sim_instants_pending(const struct sim_world *w)
+{
+    for (size_t i = 0; i < w->sc->expect_count; i++)
+        for (size_t k = 0; k < w->sc->expects[i].at_count; k++)
+            if (w->sc->expects[i].at[k] > w->now)
+                return true;
+    return false;
+}
