@@ -20,9 +20,9 @@ static const char *const strategy_names[] = {"static", "kubernetes_dns", "kubern
 /* Keys each strategy accepts besides name and strategy. */
 static const char *const *strategy_keys(enum membership_strategy s)
 {
-    static const char *const stat[] = {"name", "strategy", "hosts", "polling_interval", NULL};
+    static const char *const stat[] = {"name", "strategy", "hosts", "polling_interval", "start_delay", NULL};
     static const char *const dns[] = {"name", "strategy", "query", "application_name",
-                                      "polling_interval", NULL};
+                                      "polling_interval", "start_delay", NULL};
     static const char *const gossip[] = {"name", "strategy", "multicast", "port", "interval", NULL};
     return s == MEM_STATIC ? stat : s == MEM_GOSSIP ? gossip : dns;
 }
@@ -94,6 +94,8 @@ static bool cf_topology_settings(struct yaml_reader *rd, const yaml_node_t *n, s
             return false;
         }
     }
+    if ((v = yr_get(rd, n, "start_delay")) && !yr_duration(rd, v, false, &t->start_delay))
+        return false;
     if ((v = yr_get(rd, n, "hosts")) && !cf_hosts(rd, v, t, cx))
         return false;
     if ((v = yr_get(rd, n, "multicast"))) {

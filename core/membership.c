@@ -562,6 +562,10 @@ void membership_start(struct membership *m)
 {
     conn_start(m->conn);
     for (size_t ti = 0; ti < m->topo_count; ti++) {
+        if (m->topos[ti].cfg->strategy != MEM_GOSSIP && m->topos[ti].cfg->start_delay > 0) {
+            m->env->timer_start(m->env, m->topos[ti].cfg->start_delay, MEM_TAG(MEMBERSHIP_TIMER_POLL, ti, 0));
+            continue;
+        }
         switch (m->topos[ti].cfg->strategy) {
         case MEM_STATIC:
             static_round(m, ti);

@@ -48,6 +48,9 @@ struct membership_topology_config {
     char query[CS_DNS_NAME_MAX];   /* DNS strategies: the name to query */
     char app_name[64];             /* DNS strategies: basename of node names */
     cs_time polling_interval;      /* DNS strategies (5 s), static retry (0: none) */
+    cs_time start_delay;           /* static and DNS: the first round runs this long after the
+                                      node starts (0: at once, as libcluster's strategies do
+                                      when their application starts) */
     char hosts[MEM_MAX_STATIC][CS_NODE_NAME_MAX]; /* static: node names */
     size_t host_count;
     struct cs_addr multicast;      /* gossip group (233.252.1.32) */

@@ -136,6 +136,8 @@ struct sc_action {
     bool oneway;              /* partition: only nodes -> peers is cut */
     cs_time duration;         /* partition, clog, dns_fail: heal after; 0 = never */
     cs_time grace;            /* stop: grace period */
+    bool has_boot;            /* start: each node boots after its own draw of `boot` */
+    struct sim_dist boot;     /* start: how long a pod takes to come up */
     cs_time downtime;         /* restart: how long the pod is gone */
     bool new_address;         /* restart: the pod comes back on a new IP */
     bool crash;               /* restart: kill -9 first instead of stopping */

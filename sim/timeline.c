@@ -202,7 +202,12 @@ static void apply(struct sim_world *w, size_t index, uint32_t *set, uint32_t *pe
     for (size_t i = 0; i < n; i++) {
         uint32_t node = set[i];
         switch (a->kind) {
-        case SC_ACT_START: sim_node_start(w, node); break;
+        case SC_ACT_START:
+            if (a->has_boot)
+                sim_node_boot(w, node, sim_dist_sample(&a->boot, &w->rng_schedule));
+            else
+                sim_node_start(w, node);
+            break;
         case SC_ACT_KILL: sim_node_kill(w, node); break;
         case SC_ACT_STOP: sim_node_stop(w, node, a->grace); break;
         case SC_ACT_RESTART:

@@ -438,12 +438,27 @@ void sim_node_restart(struct sim_world *w, uint32_t node, cs_time downtime, bool
     (void)n;
 }
 
+/* SEV_NODE_UP's aux: how the node comes up. */
+enum { NODE_UP_NEW_ADDRESS = 1, NODE_UP_BOOT = 2 };
+
+void sim_node_boot(struct sim_world *w, uint32_t node, cs_time after)
+{
+    struct sim_event ev = {.time = w->now + after, .kind = SEV_NODE_UP, .node = node, .src = UINT32_MAX,
+                           .aux = NODE_UP_BOOT};
+    sim_schedule(w, &ev);
+}
+
 static void node_come_back(struct sim_world *w, const struct sim_event *ev)
 {
     struct sim_node *n = &w->nodes[ev->node];
+    if (ev->aux == NODE_UP_BOOT) { /* a delayed start: only a pod that is still down */
+        if (!sim_node_alive(n))
+            sim_node_start(w, ev->node);
+        return;
+    }
     if (sim_node_alive(n)) /* still shutting down when the pod is replaced */
         sim_node_kill(w, ev->node);
-    if (ev->aux) {
+    if (ev->aux == NODE_UP_NEW_ADDRESS) {
         struct cs_addr old = n->addr;
         if (cs_idmap_get(&w->addr_index, addr_key(&old)) == (int32_t)n->index)
             cs_idmap_del(&w->addr_index, addr_key(&old));

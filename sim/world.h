@@ -173,6 +173,9 @@ bool sim_node_alive(const struct sim_node *n);
 void sim_node_start(struct sim_world *w, uint32_t node);
 void sim_node_kill(struct sim_world *w, uint32_t node);
 void sim_node_stop(struct sim_world *w, uint32_t node, cs_time grace);
+/* Starts a node that is down `after` from now (a pod that takes that long
+ * to come up; nothing happens if it is up by then). */
+void sim_node_boot(struct sim_world *w, uint32_t node, cs_time after);
 void sim_node_restart(struct sim_world *w, uint32_t node, cs_time downtime, bool new_address,
                       bool crash, cs_time grace);
 /* Called (through the env) when a stopping node finished its shutdown. */

@@ -113,10 +113,13 @@ static bool ld_lifecycle(struct sc_load *ld, const yaml_node_t *v, struct sc_act
 {
     static const char *const stop_keys[] = {"nodes", "grace", NULL};
     static const char *const restart_keys[] = {"nodes", "downtime", "address", "how", "grace", NULL};
+    static const char *const start_keys[] = {"nodes", "boot", NULL};
     static const char *const plain_keys[] = {"nodes", NULL};
     const yaml_node_t *map;
-    const char *const *keys = a->kind == SC_ACT_STOP ? stop_keys
-                              : a->kind == SC_ACT_RESTART ? restart_keys : plain_keys;
+    const char *const *keys = a->kind == SC_ACT_STOP      ? stop_keys
+                              : a->kind == SC_ACT_RESTART ? restart_keys
+                              : a->kind == SC_ACT_START   ? start_keys
+                                                          : plain_keys;
     if (!ld_subject(ld, v, sc_action_name(a->kind), keys, a, &map))
         return false;
     a->grace = CS_SEC(30); /* Kubernetes' default terminationGracePeriodSeconds */
@@ -125,6 +128,11 @@ static bool ld_lifecycle(struct sc_load *ld, const yaml_node_t *v, struct sc_act
         !opt_duration(ld, map, "downtime", false, &a->downtime))
         return false;
     yaml_node_t *x;
+    if (map && (x = yr_get(&ld->rd, map, "boot"))) {
+        if (!ld_dist(ld, x, &a->boot))
+            return false;
+        a->has_boot = true;
+    }
     static const char *const addr_modes[] = {"keep", "new", NULL};
     static const char *const how[] = {"stop", "crash", NULL};
     int m;
