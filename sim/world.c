@@ -445,13 +445,20 @@ void sim_node_boot(struct sim_world *w, uint32_t node, cs_time after)
 {
     struct sim_event ev = {.time = w->now + after, .kind = SEV_NODE_UP, .node = node, .src = UINT32_MAX,
                            .aux = NODE_UP_BOOT};
-    sim_schedule(w, &ev);
+    if (sim_schedule(w, &ev) < 0)
+        return;
+    /* Part of the timeline: a check waits for it, and it is the last fault
+     * when it comes last. */
+    w->actions_pending++;
+    if (ev.time > w->last_fault)
+        w->last_fault = ev.time;
 }
 
 static void node_come_back(struct sim_world *w, const struct sim_event *ev)
 {
     struct sim_node *n = &w->nodes[ev->node];
     if (ev->aux == NODE_UP_BOOT) { /* a delayed start: only a pod that is still down */
+        w->actions_pending--;
         if (!sim_node_alive(n))
             sim_node_start(w, ev->node);
         return;
