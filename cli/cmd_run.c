@@ -13,6 +13,7 @@
 #include "../reports/summary.h"
 #include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
+#include "shrinker.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -207,7 +208,7 @@ static void write_run_report(struct run_cli *c, const struct scenario *sc, const
 
 /* Runs one seed (twice with --check-determinism); returns pass. */
 static bool run_seed(struct run_cli *c, const struct scenario *sc, uint64_t seed, bool single,
-                     bool *stuck)
+                     bool *stuck, enum deadlock_class *mechanism)
 {
     char trace[1024], replay[2048];
     const char *trace_file = NULL;
@@ -242,9 +243,23 @@ static bool run_seed(struct run_cli *c, const struct scenario *sc, uint64_t seed
         junit_add_case(c->junit, sc, &r, replay, report[0] ? report : NULL);
     c->runs++;
     *stuck = r.stuck;
+    *mechanism = r.stuck ? deadlock_class_of(&r) : DL_NONE;
     bool pass = r.pass;
     run_result_free(&r);
     return pass;
+}
+
+/* The mechanisms behind the stuck seeds (cli/shrinker.h's classes:
+ * deadlock A is mechanism M1, deadlock B is M2). */
+static void print_mechanisms(const uint64_t *mix, uint64_t stuck)
+{
+    if (!stuck)
+        return;
+    printf("     mechanisms of the %llu stuck seeds: M1 (deadlock A) %llu, M2 (deadlock B) %llu, M3a %llu, "
+           "M3b %llu, C %llu, other %llu\n",
+           (unsigned long long)stuck, (unsigned long long)mix[DL_A], (unsigned long long)mix[DL_B],
+           (unsigned long long)mix[DL_M3A], (unsigned long long)mix[DL_M3B], (unsigned long long)mix[DL_C],
+           (unsigned long long)mix[DL_OTHER]);
 }
 
 /* Judges the seed-range expectations of a scenario. */
@@ -276,16 +291,18 @@ static void run_scenario(struct run_cli *c, const struct scenario *sc, bool sing
 {
     uint64_t first = c->have_seeds ? c->seed_first : sc->seed;
     uint64_t last = c->have_seeds ? c->seed_last : sc->seed;
-    uint64_t stuck_runs = 0, runs = 0, failed_before = c->failed;
+    uint64_t stuck_runs = 0, runs = 0, failed_before = c->failed, mix[DL_COUNT] = {0};
     if (c->junit)
         junit_begin_suite(c->junit, sc);
     for (uint64_t seed = first;; seed++) {
         bool stuck = false;
-        if (run_seed(c, sc, seed, single, &stuck))
+        enum deadlock_class mechanism = DL_NONE;
+        if (run_seed(c, sc, seed, single, &stuck, &mechanism))
             c->passed++;
         else
             c->failed++;
         stuck_runs += stuck;
+        mix[mechanism]++;
         runs++;
         if (seed == last)
             break;
@@ -295,6 +312,7 @@ static void run_scenario(struct run_cli *c, const struct scenario *sc, bool sing
             c->passed++;
         else
             c->failed++;
+        print_mechanisms(mix, stuck_runs);
     } else if (runs > 1 && !c->quiet) {
         printf("     %s: %llu seeds, %llu failed, %llu stuck\n", sc->name, (unsigned long long)runs,
                (unsigned long long)(c->failed - failed_before), (unsigned long long)stuck_runs);
