@@ -103,6 +103,34 @@ static void test_expectations_at_instants(void **state)
     run_result_free(&r);
 }
 
+/* Pods that boot one by one (`start: {boot}`) and a static strategy whose
+ * first round waits (`start_delay`): nobody is linked before the first
+ * round, the run's last fault is the last boot, and the cluster forms
+ * after it. */
+static void test_boot_and_first_round_delay(void **state)
+{
+    (void)state;
+    struct run_result r;
+    run_text("cluster:\n"
+             "  nodes: 3\n"
+             "  protocol: cluster\n"
+             "  membership: {mode: libcluster, topologies: [{strategy: static, polling_interval: 1s, start_delay: 3s}]}\n"
+             "timeline:\n"
+             "  - {at: 0s, start: {nodes: all, boot: {dist: uniform, min: 100ms, max: 2s}}}\n"
+             "expect:\n"
+             "  - isolated: {from: 2100ms, to: 3050ms}\n"
+             "  - converged: {within: 3s}\n"
+             "limits: {duration: 20s}\n",
+             &r);
+    for (size_t i = 0; i < r.expect_count; i++)
+        if (!r.expects[i].ok)
+            print_error("%s: %s\n", sc_expect_name(r.expects[i].kind), r.expects[i].detail);
+    assert_true(r.pass);
+    assert_true(r.last_fault >= CS_MSEC(100) && r.last_fault <= CS_SEC(2));
+    assert_true(r.converged);
+    run_result_free(&r);
+}
+
 /* A run that spends a budget stops and fails, saying which budget; a
  * passing expectation does not rescue it. */
 static void test_budgets_stop_and_fail_a_run(void **state)
@@ -151,6 +179,7 @@ int test_scenarios_run(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_shipped_scenario),
         cmocka_unit_test(test_expectations_at_instants),
+        cmocka_unit_test(test_boot_and_first_round_delay),
         cmocka_unit_test(test_seeds_change_the_trace),
         cmocka_unit_test(test_budgets_stop_and_fail_a_run),
     };
