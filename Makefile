@@ -152,6 +152,12 @@ check-core: $(PURITY_OBJ)
 
 # The layers: the include graph (scripts/check-layers.py) and the daemon's
 # link, which must hold no simulator or scenario-loader symbol.
+# The start-up fidelity set against the real Swarm 3.4 figures
+# (docs/fidelity.md), known gaps included.
+.PHONY: fidelity
+fidelity: $(CLUSTERSIM)
+	@$(CLUSTERSIM) run scenarios/fidelity/*.yaml --seeds 1..2000 --quiet
+
 .PHONY: check-layers
 check-layers: $(CLUSTERD)
 	@scripts/check-layers.py --self-test

@@ -16,6 +16,7 @@
 #include "shrinker.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,8 +208,15 @@ static void write_run_report(struct run_cli *c, const struct scenario *sc, const
 }
 
 /* Runs one seed (twice with --check-determinism); returns pass. */
+/* What the seed-range judgements need of one seed. */
+struct seed_outcome {
+    bool stuck;
+    enum deadlock_class mechanism; /* DL_NONE unless stuck */
+    cs_time converged_after;       /* since the last fault; CS_TIME_NEVER: not converged */
+};
+
 static bool run_seed(struct run_cli *c, const struct scenario *sc, uint64_t seed, bool single,
-                     bool *stuck, enum deadlock_class *mechanism)
+                     struct seed_outcome *out)
 {
     char trace[1024], replay[2048];
     const char *trace_file = NULL;
@@ -242,8 +250,9 @@ static bool run_seed(struct run_cli *c, const struct scenario *sc, uint64_t seed
     if (c->junit)
         junit_add_case(c->junit, sc, &r, replay, report[0] ? report : NULL);
     c->runs++;
-    *stuck = r.stuck;
-    *mechanism = r.stuck ? deadlock_class_of(&r) : DL_NONE;
+    out->stuck = r.stuck;
+    out->mechanism = r.stuck ? deadlock_class_of(&r) : DL_NONE;
+    out->converged_after = r.converged && r.converged_after >= 0 ? r.converged_after : CS_TIME_NEVER;
     bool pass = r.pass;
     run_result_free(&r);
     return pass;
@@ -287,36 +296,102 @@ static bool judge_fraction(struct run_cli *c, const struct scenario *sc, uint64_
     return all_ok;
 }
 
+static void seconds_or_never(cs_time t, char *buf, size_t size)
+{
+    if (t == CS_TIME_NEVER)
+        snprintf(buf, size, "never");
+    else
+        snprintf(buf, size, "%.3fs", (double)t / 1e9);
+}
+
+static int by_time(const void *a, const void *b)
+{
+    cs_time x = *(const cs_time *)a, y = *(const cs_time *)b;
+    return (x > y) - (x < y);
+}
+
+/* converged: {within, quantile}: the seeds' convergence times (since the
+ * last fault; a seed that never converged counts as never) at that
+ * quantile (nearest rank) must be within the limit. */
+static bool judge_quantiles(struct run_cli *c, const struct scenario *sc, cs_time *times, uint64_t n)
+{
+    bool all_ok = true;
+    qsort(times, n, sizeof *times, by_time);
+    for (size_t i = 0; i < sc->expect_count && n > 0; i++) {
+        const struct sc_expect *e = &sc->expects[i];
+        if (e->kind != SC_EXP_CONVERGED || e->quantile <= 0)
+            continue;
+        uint64_t rank = (uint64_t)ceil(e->quantile * (double)n);
+        cs_time at_q = times[(rank ? rank : 1) - 1], median = times[(n + 1) / 2 - 1];
+        uint64_t never = 0;
+        for (uint64_t k = 0; k < n; k++)
+            never += times[k] == CS_TIME_NEVER;
+        bool ok = at_q <= e->within;
+        char q[32], med[32], lim[32], detail[256];
+        seconds_or_never(at_q, q, sizeof q);
+        seconds_or_never(median, med, sizeof med);
+        seconds_or_never(e->within, lim, sizeof lim);
+        snprintf(detail, sizeof detail,
+                 "converged after the last fault: %.0f%% of %llu seeds within %s (limit %s), median %s, "
+                 "%llu never",
+                 100 * e->quantile, (unsigned long long)n, q, lim, med, (unsigned long long)never);
+        printf("%s %-28s %s\n", ok ? "PASS" : "FAIL", sc->name, detail);
+        if (c->junit)
+            junit_add_aggregate(c->junit, sc, "converged", ok, detail);
+        c->runs++;
+        all_ok &= ok;
+    }
+    return all_ok;
+}
+
+static bool expects_quantile(const struct scenario *sc)
+{
+    for (size_t i = 0; i < sc->expect_count; i++)
+        if (sc->expects[i].kind == SC_EXP_CONVERGED && sc->expects[i].quantile > 0)
+            return true;
+    return false;
+}
+
 static void run_scenario(struct run_cli *c, const struct scenario *sc, bool single)
 {
     uint64_t first = c->have_seeds ? c->seed_first : sc->seed;
     uint64_t last = c->have_seeds ? c->seed_last : sc->seed;
     uint64_t stuck_runs = 0, runs = 0, failed_before = c->failed, mix[DL_COUNT] = {0};
+    cs_time *times = expects_quantile(sc) ? malloc((size_t)(last - first + 1) * sizeof *times) : NULL;
     if (c->junit)
         junit_begin_suite(c->junit, sc);
     for (uint64_t seed = first;; seed++) {
-        bool stuck = false;
-        enum deadlock_class mechanism = DL_NONE;
-        if (run_seed(c, sc, seed, single, &stuck, &mechanism))
+        struct seed_outcome out = {.mechanism = DL_NONE, .converged_after = CS_TIME_NEVER};
+        if (run_seed(c, sc, seed, single, &out))
             c->passed++;
         else
             c->failed++;
-        stuck_runs += stuck;
-        mix[mechanism]++;
+        stuck_runs += out.stuck;
+        mix[out.mechanism]++;
+        if (times)
+            times[runs] = out.converged_after;
         runs++;
         if (seed == last)
             break;
     }
-    if (scenario_expects(sc, SC_EXP_STUCK_FRACTION)) {
+    bool fraction = scenario_expects(sc, SC_EXP_STUCK_FRACTION), quantile = expects_quantile(sc);
+    if (fraction) {
         if (judge_fraction(c, sc, stuck_runs, runs))
             c->passed++;
         else
             c->failed++;
         print_mechanisms(mix, stuck_runs);
-    } else if (runs > 1 && !c->quiet) {
+    }
+    if (quantile) {
+        if (times && judge_quantiles(c, sc, times, runs))
+            c->passed++;
+        else
+            c->failed++;
+    }
+    if (!fraction && !quantile && runs > 1 && !c->quiet)
         printf("     %s: %llu seeds, %llu failed, %llu stuck\n", sc->name, (unsigned long long)runs,
                (unsigned long long)(c->failed - failed_before), (unsigned long long)stuck_runs);
-    }
+    free(times);
     if (c->junit)
         junit_end_suite(c->junit);
 }

@@ -18,6 +18,13 @@ mapfile -t any_seed < <(grep -L "^  - stuck: true" scenarios/*.yaml)
 "$bin" run "${any_seed[@]}" --seeds 1..5 --check-determinism --quiet --junit build/junit-seeds.xml
 echo "scenarios: stuck fractions of simultaneous joins over seeds 1..2000"
 "$bin" run scenarios/frequency/*.yaml --seeds 1..2000 --quiet --junit build/junit-frequency.xml
+# Start-ups timed as real BEAM VMs boot (scenarios/fidelity/): each swarm
+# file expects the real Swarm 3.4 interval, each fixed file no stuck seed;
+# a file marked KNOWN GAP (the model does not reach the real figure yet)
+# runs in `make fidelity` only.
+echo "scenarios: start-up fidelity over seeds 1..2000"
+mapfile -t fidelity < <(grep -L "^# KNOWN GAP" scenarios/fidelity/*.yaml)
+"$bin" run "${fidelity[@]}" --seeds 1..2000 --quiet --junit build/junit-fidelity.xml
 # Exhaustive exploration of every delivery, timer and sync-node order after
 # the links are up: Swarm mode must reach a stuck state, fixed mode must
 # reach none over a complete search (see scenarios/explore/).

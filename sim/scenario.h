@@ -180,6 +180,8 @@ struct sc_expect {
     bool has_value;
     int64_t value;
     double min, max;
+    double quantile;      /* converged: over the seed range, this share of seeds
+                             converged within `within` (0: every seed must) */
     /* registered, no_duplicates, duplicates: judged at these instants
      * (after every event already queued for each) instead of at the end */
     cs_time at[SC_EXPECT_AT_MAX];

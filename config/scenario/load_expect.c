@@ -77,22 +77,29 @@ static bool ld_window(struct sc_load *ld, const yaml_node_t *v, const char *key,
     return true;
 }
 
-/* converged: T, or {within: T, excluding: nodes}. */
+/* converged: T, or {within: T, quantile: q, excluding: nodes}. */
 static bool ld_converged(struct sc_load *ld, const yaml_node_t *v, struct sc_expect *e)
 {
     e->kind = SC_EXP_CONVERGED;
     if (v->type == YAML_SCALAR_NODE)
         return yr_duration(&ld->rd, v, false, &e->within);
-    static const char *const ck[] = {"within", "excluding", NULL};
+    static const char *const ck[] = {"within", "quantile", "excluding", NULL};
     if (!yr_check_map(&ld->rd, v, "converged", ck))
         return false;
     yaml_node_t *w = yr_get(&ld->rd, v, "within"), *x = yr_get(&ld->rd, v, "excluding");
+    yaml_node_t *q = yr_get(&ld->rd, v, "quantile");
     if (!w) {
         yr_error(&ld->rd, v, "expected 'within' in converged");
         return false;
     }
     if (!yr_duration(&ld->rd, w, false, &e->within))
         return false;
+    if (q && !ld_probability(ld, q, &e->quantile))
+        return false;
+    if (q && e->quantile <= 0) {
+        yr_error(&ld->rd, q, "expected a quantile above 0 (such as 0.95)");
+        return false;
+    }
     if (!x)
         return true;
     if (ld->sc->excluded_count) {
