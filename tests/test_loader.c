@@ -698,6 +698,18 @@ static void test_error_locations(void **state)
                "expect:\n"
                "  - registered: {min: 1, at: []}\n",
                "bad.yaml:3:30: expected at least one instant in 'at'");
+    load_fails("cluster: {nodes: 2}\n"
+               "expect:\n"
+               "  - converged: {within: 5s, quantile: 0}\n",
+               "bad.yaml:3:39: expected a quantile above 0 (such as 0.95)");
+    load_fails("cluster: {nodes: 2}\n"
+               "timeline:\n"
+               "  - {at: 0s, start: {nodes: all, boot: {dist: uniform, min: 2s, max: 1s}}}\n",
+               "bad.yaml:3:40: expected max >= min in a uniform distribution");
+    load_fails("cluster: {nodes: 2}\n"
+               "timeline:\n"
+               "  - {at: 0s, kill: {nodes: all, boot: 1s}}\n",
+               "bad.yaml:3:33: unknown key 'boot' in kill (expected one of: nodes)");
     load_fails("cluster: {nodes: 2, protocol: cluster, tracker: on}\n"
                "expect:\n"
                "  - duplicates: {}\n",
