@@ -26,7 +26,7 @@ static int parse_number(const char *opt, const char *v, uint64_t *out)
 /* The expectation kind written `name` in files, or -1. */
 static int expect_kind(const char *name)
 {
-    for (int k = 0; k <= SC_EXP_PLACEMENT; k++)
+    for (int k = 0; k < SC_EXP_KIND_COUNT; k++)
         if (!strcmp(sc_expect_name((enum sc_expect_kind)k), name))
             return k;
     return -1;

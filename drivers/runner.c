@@ -22,7 +22,7 @@ const char *sc_expect_name(enum sc_expect_kind kind)
     static const char *const names[] = {"converged", "stuck", "not_stuck", "no_duplicates",
                                         "stuck_fraction", "stable", "unstable", "isolated",
                                         "registered", "reply", "duplicates", "no_loss",
-                                        "placement"};
+                                        "placement", "whereis"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
@@ -128,10 +128,14 @@ static void judge_reply(const struct sim_world *w, const struct sc_expect *e,
              (long long)got->value, r->ok ? "" : ", not what was expected");
 }
 
-static void judge_registry(const struct sim_world *w, size_t i, const struct run_result *res,
+static void judge_registry(struct sim_world *w, size_t i, const struct run_result *res,
                            struct run_expect_result *r)
 {
     const struct sc_expect *e = &w->sc->expects[i];
+    if (e->kind == SC_EXP_WHEREIS && e->at_count == 0) {
+        r->ok = sim_check_whereis(w, e, r->detail, sizeof r->detail);
+        return;
+    }
     if (e->at_count == 0) {
         struct sim_registry_summary s = {.has_registry = res->has_registry, .agree = res->registries_agree,
                                          .min = res->registry_min, .max = res->registry_max};
@@ -224,6 +228,7 @@ static void judge(const struct scenario *sc, struct sim_world *w, struct run_res
         case SC_EXP_NO_DUPLICATES:
         case SC_EXP_DUPLICATES:
         case SC_EXP_REGISTERED:
+        case SC_EXP_WHEREIS:
             judge_registry(w, i, res, r);
             break;
         case SC_EXP_REPLY:
@@ -242,6 +247,8 @@ static void judge(const struct scenario *sc, struct sim_world *w, struct run_res
             r->ok = true;
             r->per_seed = false;
             snprintf(r->detail, sizeof r->detail, "%s", res->stuck ? "stuck" : "not stuck");
+            break;
+        case SC_EXP_KIND_COUNT:
             break;
         }
         if (r->per_seed && !r->ok)

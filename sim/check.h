@@ -47,6 +47,9 @@ void sim_check_registries(struct sim_world *w, struct sim_registry_summary *out)
  * summary; writes what was seen into detail. */
 bool sim_registry_verdict(const struct sc_expect *e, const struct sim_registry_summary *s, char *detail,
                           size_t size);
+/* Judges a whereis expectation now: every live counted node holds
+ * e->name, all with the same owner (the node e->owner when >= 0). */
+bool sim_check_whereis(struct sim_world *w, const struct sc_expect *e, char *detail, size_t size);
 /* Judges expectation i (one with `at` instants) now, into w->instants[i]. */
 void sim_check_instant(struct sim_world *w, size_t i);
 /* True while some `at` instant of an expectation is still to come. */

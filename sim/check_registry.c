@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void sim_check_registries(struct sim_world *w, struct sim_registry_summary *out)
 {
@@ -70,14 +71,74 @@ bool sim_registry_verdict(const struct sc_expect *e, const struct sim_registry_s
     return ok;
 }
 
+struct find_name {
+    const char *name;
+    bool found;
+    char owner[CS_NODE_NAME_MAX];
+};
+
+static void find_entry(void *ctx, const char *name, const char *owner, bool started, const char *ring_owner)
+{
+    struct find_name *f = ctx;
+    (void)started, (void)ring_owner;
+    if (!f->found && strcmp(name, f->name) == 0) {
+        f->found = true;
+        snprintf(f->owner, sizeof f->owner, "%s", owner);
+    }
+}
+
+bool sim_check_whereis(struct sim_world *w, const struct sc_expect *e, char *detail, size_t size)
+{
+    if (!w->proto->registry_each) {
+        snprintf(detail, size, "%s", "this protocol has no registry to check");
+        return false;
+    }
+    char owner[CS_NODE_NAME_MAX] = "";
+    const char *first = NULL;
+    for (size_t i = 0; i < w->node_count; i++) {
+        if (w->nodes[i].state != SIM_NODE_UP || (w->excluded && w->excluded[i]))
+            continue;
+        struct find_name f = {.name = e->name};
+        w->proto->registry_each(w->nodes[i].instance, false, find_entry, &f);
+        if (!f.found) {
+            snprintf(detail, size, "%s holds no %s", w->nodes[i].id, e->name);
+            return false;
+        }
+        if (!first) {
+            first = w->nodes[i].id;
+            snprintf(owner, sizeof owner, "%s", f.owner);
+        } else if (strcmp(owner, f.owner) != 0) {
+            snprintf(detail, size, "%s says %s is on %s, %s says %s", first, e->name, owner, w->nodes[i].id,
+                     f.owner);
+            return false;
+        }
+    }
+    if (!first) {
+        snprintf(detail, size, "no live node to ask about %s", e->name);
+        return false;
+    }
+    if (e->owner >= 0 && strcmp(owner, w->nodes[e->owner].name) != 0) {
+        snprintf(detail, size, "every live node says %s is on %s, expected %s (%s)", e->name, owner,
+                 w->nodes[e->owner].id, w->nodes[e->owner].name);
+        return false;
+    }
+    snprintf(detail, size, "every live node says %s is on %s", e->name, owner);
+    return true;
+}
+
 void sim_check_instant(struct sim_world *w, size_t i)
 {
     const struct sc_expect *e = &w->sc->expects[i];
     struct sim_instant *in = &w->instants[i];
     struct sim_registry_summary s;
-    sim_check_registries(w, &s);
     char detail[sizeof in->detail - 32];
-    bool ok = sim_registry_verdict(e, &s, detail, sizeof detail);
+    bool ok;
+    if (e->kind == SC_EXP_WHEREIS) {
+        ok = sim_check_whereis(w, e, detail, sizeof detail);
+    } else {
+        sim_check_registries(w, &s);
+        ok = sim_registry_verdict(e, &s, detail, sizeof detail);
+    }
     in->judged++;
     if (ok && in->failed == 0) /* keep the first failure's words */
         snprintf(in->detail, sizeof in->detail, "%s", detail);

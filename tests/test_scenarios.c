@@ -81,6 +81,9 @@ static const char *const deletion =
     "  - registered: {min: 100, max: 100, at: [15s, 21s, 25s]}\n"
     "  - no_duplicates: {at: [15s, 25s]}\n"
     "  - converged: {within: 5s, excluding: [n4]}\n"
+    "  - whereis: {name: p-1, at: [15s]}\n"
+    "  - whereis: {name: p-1, owner: n4, at: 15s}\n"
+    "  - whereis: {name: nobody}\n"
     "limits: {duration: 30s, stop_when_settled: true}\n";
 
 static void test_expectations_at_instants(void **state)
@@ -88,7 +91,7 @@ static void test_expectations_at_instants(void **state)
     (void)state;
     struct run_result r;
     run_text(deletion, &r);
-    assert_int_equal(r.expect_count, 3);
+    assert_int_equal(r.expect_count, 6);
     assert_false(r.pass);
     /* 100 names at 15 s; fewer after n3's deletion at 20 s */
     assert_false(r.expects[0].ok);
@@ -98,6 +101,14 @@ static void test_expectations_at_instants(void **state)
     assert_true(r.expects[1].ok);
     assert_non_null(strstr(r.expects[1].detail, "at each of 2 instants: every live node holds the same"));
     assert_true(r.expects[2].ok);
+    /* whereis: the live nodes agree on p-1's owner at 15 s, which is not
+     * n4; nobody holds a name never registered */
+    assert_true(r.expects[3].ok);
+    assert_non_null(strstr(r.expects[3].detail, "every live node says p-1 is on app@10.0.0."));
+    assert_false(r.expects[4].ok);
+    assert_non_null(strstr(r.expects[4].detail, ", expected n4 (app@10.0.0.4)"));
+    assert_false(r.expects[5].ok);
+    assert_string_equal(r.expects[5].detail, "n1 holds no nobody");
     /* stop_when_settled waited for the last instant */
     assert_true(r.end_time >= CS_SEC(25));
     run_result_free(&r);

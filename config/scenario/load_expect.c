@@ -162,6 +162,33 @@ static bool ld_reply(struct sc_load *ld, const yaml_node_t *v, struct sc_expect 
     return true;
 }
 
+/* whereis: {name, owner?, at?} */
+static bool ld_whereis(struct sc_load *ld, const yaml_node_t *v, struct sc_expect *e)
+{
+    static const char *const wk[] = {"name", "owner", "at", NULL};
+    e->kind = SC_EXP_WHEREIS;
+    e->owner = -1;
+    if (!yr_check_map(&ld->rd, v, "whereis", wk) || !ld_at(ld, yr_get(&ld->rd, v, "at"), e))
+        return false;
+    yaml_node_t *x = yr_get(&ld->rd, v, "name");
+    if (!x) {
+        yr_error(&ld->rd, v, "expected 'name' in whereis");
+        return false;
+    }
+    if (!yr_string(&ld->rd, x, e->name, sizeof e->name))
+        return false;
+    if ((x = yr_get(&ld->rd, v, "owner"))) {
+        const char *id = yr_scalar(&ld->rd, x, "a node id");
+        if (!id)
+            return false;
+        if ((e->owner = scenario_node_index(ld->sc, id)) < 0) {
+            yr_error(&ld->rd, x, "node '%s' is not declared in cluster.nodes", id);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool has_registry(const struct scenario *sc)
 {
     return sc->cluster.protocol == SC_PROTO_CLUSTER && sc->cluster.cluster.tracker;
@@ -171,7 +198,8 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
 {
     static const char *const keys[] = {"converged", "stuck", "not_stuck", "no_duplicates",
                                        "stuck_fraction", "stable", "unstable", "isolated",
-                                       "registered", "reply", "duplicates", "no_loss", "placement", NULL};
+                                       "registered", "reply", "duplicates", "no_loss", "placement", "whereis",
+                                       NULL};
     if (!yr_check_map(&ld->rd, n, "an expectation", keys))
         return false;
     if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1) {
@@ -185,7 +213,7 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     if (!strcmp(key, "converged"))
         return ld_converged(ld, v, e);
     bool needs_registry = !strcmp(key, "registered") || !strcmp(key, "reply") ||
-                          !strcmp(key, "no_loss") || !strcmp(key, "placement");
+                          !strcmp(key, "no_loss") || !strcmp(key, "placement") || !strcmp(key, "whereis");
     if (needs_registry && !has_registry(ld->sc)) {
         yr_error(&ld->rd, v, "%s needs a registry: protocol cluster with a tracker section", key);
         return false;
@@ -212,6 +240,8 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
         }
         return true;
     }
+    if (!strcmp(key, "whereis"))
+        return ld_whereis(ld, v, e);
     if (!strcmp(key, "reply")) {
         e->kind = SC_EXP_REPLY;
         return ld_reply(ld, v, e);
