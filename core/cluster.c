@@ -188,6 +188,12 @@ static void cluster_registry_each(void *instance, bool with_ring_owner, cs_entry
         trk_each_entry(n->trk, with_ring_owner, fn, ctx);
 }
 
+static size_t cluster_stray_processes(void *instance, char *first, size_t size)
+{
+    struct cluster_node *n = instance;
+    return n->trk ? trk_stray_processes(n->trk, first, size) : 0;
+}
+
 static uint64_t cluster_registry_epoch(void *instance)
 {
     struct cluster_node *n = instance;
@@ -290,6 +296,7 @@ const struct cs_proto cluster_proto = {
     .registry_digest = cluster_registry_digest,
     .registry_digest_full = cluster_registry_digest_full,
     .registry_each = cluster_registry_each,
+    .stray_processes = cluster_stray_processes,
     .registry_epoch = cluster_registry_epoch,
     .message_can_progress = cluster_message_can_progress,
     .waiting_for = cluster_waiting_for,

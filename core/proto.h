@@ -64,6 +64,10 @@ struct cs_proto {
      * and started flag included, may have changed; equal readings mean an
      * equal listing.  NULL: no such promise. */
     uint64_t (*registry_epoch)(void *instance);
+    /* Optional: how many processes run on this node under a name its own
+     * registry does not give them (a conflict's loser left alive); the
+     * first one's name into `first`.  NULL: no processes. */
+    size_t (*stray_processes)(void *instance, char *first, size_t size);
     /* Optional, for the stuck detector: false when a link message with these
      * bytes, on its way to or from the instance, cannot move it on (a
      * keep-alive tick). NULL: every message can. */

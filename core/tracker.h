@@ -105,6 +105,10 @@ void trk_registry_digest(const struct tracker *t, size_t *count, uint64_t *sum);
  * checks it against a recomputation: a drift there reads as count
  * SIZE_MAX. */
 void trk_registry_digest_full(struct tracker *t, size_t *count, uint64_t *sum);
+/* How many processes run on this node under a name its own registry gives
+ * to no process or to another one (a conflict's loser still alive);
+ * writes the first one's name into `first` (may be NULL). */
+size_t trk_stray_processes(const struct tracker *t, char *first, size_t size);
 /* A number that changes whenever an entry comes, goes, or may have changed
  * its owner, handle, tombstone or started flag (every such change goes
  * through trk_digest_out first): equal readings mean trk_each_entry lists

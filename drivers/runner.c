@@ -22,7 +22,7 @@ const char *sc_expect_name(enum sc_expect_kind kind)
     static const char *const names[] = {"converged", "stuck", "not_stuck", "no_duplicates",
                                         "stuck_fraction", "stable", "unstable", "isolated",
                                         "registered", "reply", "duplicates", "no_loss",
-                                        "placement", "whereis"};
+                                        "placement", "whereis", "losers_killed"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
@@ -164,8 +164,11 @@ static void judge_invariant(struct sim_world *w, const struct sc_expect *e, cons
         snprintf(r->detail, sizeof r->detail, "%s", "not judged: the cluster did not converge");
         return;
     }
-    r->ok = e->kind == SC_EXP_NO_LOSS ? sim_check_no_loss(w, r->detail, sizeof r->detail)
-                                      : sim_check_placement(w, r->detail, sizeof r->detail);
+    if (e->kind == SC_EXP_LOSERS_KILLED)
+        r->ok = sim_check_losers_killed(w, r->detail, sizeof r->detail);
+    else
+        r->ok = e->kind == SC_EXP_NO_LOSS ? sim_check_no_loss(w, r->detail, sizeof r->detail)
+                                          : sim_check_placement(w, r->detail, sizeof r->detail);
 }
 
 /* A run a budget stopped fails, whatever its expectations said: it never
@@ -236,6 +239,7 @@ static void judge(const struct scenario *sc, struct sim_world *w, struct run_res
             break;
         case SC_EXP_NO_LOSS:
         case SC_EXP_PLACEMENT:
+        case SC_EXP_LOSERS_KILLED:
             judge_invariant(w, e, res, r);
             break;
         case SC_EXP_STABLE:

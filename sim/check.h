@@ -50,6 +50,9 @@ bool sim_registry_verdict(const struct sc_expect *e, const struct sim_registry_s
 /* Judges a whereis expectation now: every live counted node holds
  * e->name, all with the same owner (the node e->owner when >= 0). */
 bool sim_check_whereis(struct sim_world *w, const struct sc_expect *e, char *detail, size_t size);
+/* True when no live counted node runs a process under a name its own
+ * registry gives to no process or another one (conflicts' losers killed). */
+bool sim_check_losers_killed(struct sim_world *w, char *detail, size_t size);
 /* Judges expectation i (one with `at` instants) now, into w->instants[i]. */
 void sim_check_instant(struct sim_world *w, size_t i);
 /* True while some `at` instant of an expectation is still to come. */

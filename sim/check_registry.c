@@ -126,6 +126,31 @@ bool sim_check_whereis(struct sim_world *w, const struct sc_expect *e, char *det
     return true;
 }
 
+bool sim_check_losers_killed(struct sim_world *w, char *detail, size_t size)
+{
+    if (!w->proto->stray_processes) {
+        snprintf(detail, size, "%s", "this protocol runs no processes to check");
+        return false;
+    }
+    size_t total = 0;
+    char first[160] = "";
+    for (size_t i = 0; i < w->node_count; i++) {
+        if (w->nodes[i].state != SIM_NODE_UP || (w->excluded && w->excluded[i]))
+            continue;
+        char name[128];
+        size_t n = w->proto->stray_processes(w->nodes[i].instance, name, sizeof name);
+        if (n && !total)
+            snprintf(first, sizeof first, "%s still runs %s", w->nodes[i].id, name);
+        total += n;
+    }
+    if (total)
+        snprintf(detail, size, "%zu processes outlived the names they lost (%s, which its registry gives to "
+                 "no process or another)", total, first);
+    else
+        snprintf(detail, size, "%s", "every running process holds its name: each conflict's loser was killed");
+    return total == 0;
+}
+
 void sim_check_instant(struct sim_world *w, size_t i)
 {
     const struct sc_expect *e = &w->sc->expects[i];

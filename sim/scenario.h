@@ -165,6 +165,7 @@ enum sc_expect_kind {
     SC_EXP_NO_LOSS,       /* at the end no registration is lost and no deletion undone */
     SC_EXP_PLACEMENT,     /* at the end every started process lives on its ring owner */
     SC_EXP_WHEREIS,       /* every live node holds `name` with one same owner (`owner`, if given) */
+    SC_EXP_LOSERS_KILLED, /* at the end no process runs under a name its node gives another */
     SC_EXP_KIND_COUNT
 };
 

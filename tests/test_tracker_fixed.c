@@ -100,6 +100,8 @@ static void test_fixed_duplicates_converge(void **state)
         assert_same_registry(h, 0, 1);
         assert_int_equal(h_procs(h, 0, "x"), 0);
         assert_int_equal(h_procs(h, 1, "x"), 1);
+        for (int i = 0; i < 2; i++) /* the loser was killed: no process outlived its name */
+            assert_int_equal(trk_stray_processes(T(i), NULL, 0), 0);
         assert_true(trk_stats(T(0))->conflicts + trk_stats(T(1))->conflicts > 0);
         h_cmd(h, 0, "call", "x", NULL, 0);
         h_settle(h);
@@ -108,6 +110,27 @@ static void test_fixed_duplicates_converge(void **state)
         h_free(h);
         H = NULL;
     }
+}
+
+/* The stray-process count behind `losers_killed`: a process whose name its
+ * node's registry no longer gives it is counted and named. */
+static void test_stray_processes_counted(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 1);
+    h_start_alone(h, 0);
+    h_cmd(h, 0, "register", "kept", NULL, 1);
+    h_cmd(h, 0, "register", "lost", NULL, 2);
+    char first[32] = "";
+    assert_int_equal(trk_stray_processes(T(0), first, sizeof first), 0);
+    struct reg_entry *e = registry_get(&T(0)->reg, "lost");
+    assert_non_null(e);
+    trk_digest_out(T(0), e);
+    registry_remove(&T(0)->reg, "lost"); /* the name went elsewhere; the process lives on */
+    assert_int_equal(trk_stray_processes(T(0), first, sizeof first), 1);
+    assert_string_equal(first, "lost");
+    h_free(h);
+    H = NULL;
 }
 
 /* 12c. Deletions propagate.  Three fixed trackers; A registers u, all
@@ -306,6 +329,7 @@ int test_tracker_fixed_run(void)
         T_(test_fixed_start),
         T_(test_fixed_sync_adopts_unchecked_peer),
         T_(test_fixed_duplicates_converge),
+        T_(test_stray_processes_counted),
         T_(test_fixed_unregister_propagates),
         T_(test_fixed_restart_gets_registry),
         T_(test_fixed_forwarded_call_times_out),

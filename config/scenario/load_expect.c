@@ -199,7 +199,7 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     static const char *const keys[] = {"converged", "stuck", "not_stuck", "no_duplicates",
                                        "stuck_fraction", "stable", "unstable", "isolated",
                                        "registered", "reply", "duplicates", "no_loss", "placement", "whereis",
-                                       NULL};
+                                       "losers_killed", NULL};
     if (!yr_check_map(&ld->rd, n, "an expectation", keys))
         return false;
     if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1) {
@@ -213,7 +213,8 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     if (!strcmp(key, "converged"))
         return ld_converged(ld, v, e);
     bool needs_registry = !strcmp(key, "registered") || !strcmp(key, "reply") ||
-                          !strcmp(key, "no_loss") || !strcmp(key, "placement") || !strcmp(key, "whereis");
+                          !strcmp(key, "no_loss") || !strcmp(key, "placement") || !strcmp(key, "whereis") ||
+                          !strcmp(key, "losers_killed");
     if (needs_registry && !has_registry(ld->sc)) {
         yr_error(&ld->rd, v, "%s needs a registry: protocol cluster with a tracker section", key);
         return false;
@@ -267,8 +268,9 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
         }
         return true;
     }
-    if (!strcmp(key, "no_loss") || !strcmp(key, "placement")) {
-        e->kind = !strcmp(key, "no_loss") ? SC_EXP_NO_LOSS : SC_EXP_PLACEMENT;
+    if (!strcmp(key, "no_loss") || !strcmp(key, "placement") || !strcmp(key, "losers_killed")) {
+        e->kind = !strcmp(key, "no_loss") ? SC_EXP_NO_LOSS : !strcmp(key, "placement") ? SC_EXP_PLACEMENT
+                                                                                       : SC_EXP_LOSERS_KILLED;
         return ld_flag_true(ld, v, key);
     }
     e->kind = !strcmp(key, "stuck") ? SC_EXP_STUCK

@@ -77,6 +77,22 @@ int64_t trk_proc_value(struct tracker *t, uint64_t handle, bool *found)
     return p ? p->value : 0;
 }
 
+size_t trk_stray_processes(const struct tracker *t, char *first, size_t size)
+{
+    size_t stray = 0;
+    for (size_t i = 0; i < t->proc_count; i++) {
+        const struct trk_proc *p = &t->procs[i];
+        if (!p->name)
+            continue;
+        const struct reg_entry *e = registry_get(&t->reg, p->name);
+        if (e && e->owner == 0 && !(e->flags & REG_TOMBSTONE) && e->handle == p->handle)
+            continue;
+        if (stray++ == 0 && first && size)
+            snprintf(first, size, "%s", p->name);
+    }
+    return stray;
+}
+
 uint64_t trk_proc_restart(struct tracker *t, const char *name, int64_t value)
 {
     return proc_start(t, name, value);
