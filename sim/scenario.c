@@ -29,8 +29,8 @@ void scenario_defaults(struct scenario *sc)
     sc->dns.propagation = 0;
     sc->dns.ttl_s = 0;
     sc->dns.timeout = CS_SEC(5);
-    sc->dns.ready_delay = 0;
-    sc->dns.removal_delay = 0;
+    sc->dns.ready_delay = sim_dist_fixed(0);
+    sc->dns.removal_delay = sim_dist_fixed(0);
     sc->dns.service_port = 4369;
 
     sc->limits.duration = CS_SEC(60);

@@ -75,8 +75,8 @@ struct sc_dns {
     struct sc_dns_entry *zone; /* initial records */
     size_t zone_count;
     char service[CS_DNS_NAME_MAX]; /* headless service name, or "" */
-    cs_time ready_delay;       /* pod start -> its record is published */
-    cs_time removal_delay;     /* pod gone -> its record is withdrawn */
+    struct sim_dist ready_delay;   /* pod start -> its record is published (drawn per pod) */
+    struct sim_dist removal_delay; /* pod gone -> its record is withdrawn (drawn per pod) */
     bool service_srv;          /* also an SRV record per pod -> <id>.<service> */
     uint16_t service_port;     /* the SRV records' port */
 };

@@ -358,7 +358,9 @@ void sim_node_start(struct sim_world *w, uint32_t node)
         n->state = SIM_NODE_DOWN;
         return;
     }
-    service_record(w, n, true, w->sc->dns.ready_delay);
+    cs_time ready = sim_dist_sample(&w->sc->dns.ready_delay, &w->rng_dns);
+    n->ready_at = w->now + ready;
+    service_record(w, n, true, ready);
     w->proto->start(n->instance);
 }
 
@@ -378,7 +380,7 @@ static void node_exit(struct sim_world *w, struct sim_node *n, cs_time detect,
     sim_net_node_gone(w, n->index, detect, reason);
     sim_dns_flush_cache(w, n->index);
     if (!was_stopping) /* a stopping pod was already withdrawn */
-        service_record(w, n, false, w->sc->dns.removal_delay);
+        service_record(w, n, false, sim_dist_sample(&w->sc->dns.removal_delay, &w->rng_dns));
 }
 
 void sim_node_kill(struct sim_world *w, uint32_t node)
@@ -397,7 +399,7 @@ void sim_node_stop(struct sim_world *w, uint32_t node, cs_time grace)
         return;
     n->state = SIM_NODE_STOPPING;
     sim_trace_event(&w->trace, w->now, n->id, "node_stop", "\"grace\":%lld", (long long)grace);
-    service_record(w, n, false, w->sc->dns.removal_delay);
+    service_record(w, n, false, sim_dist_sample(&w->sc->dns.removal_delay, &w->rng_dns));
     struct sim_event ev = {.time = w->now + grace, .kind = SEV_STOP_EXPIRED, .node = node,
                            .src = UINT32_MAX, .incarnation = n->incarnation};
     n->stop_slot = sim_schedule(w, &ev);
@@ -490,7 +492,7 @@ static bool service_change_applies(const struct sim_world *w, const struct sim_e
         return n->state == SIM_NODE_UP && n->incarnation == ev->incarnation;
     bool successor = sim_node_alive(n) && n->incarnation != ev->incarnation &&
                      cs_addr_compare(&n->addr, &ev->addr) == 0;
-    return !(successor && n->started_at + w->sc->dns.ready_delay < w->now);
+    return !(successor && n->ready_at < w->now);
 }
 
 static void dns_service_change(struct sim_world *w, const struct sim_event *ev)
@@ -515,7 +517,7 @@ static void dns_service_change(struct sim_world *w, const struct sim_event *ev)
     change(w, host, &rec);
     const struct sim_node *n = &w->nodes[ev->node];
     if (!ev->aux && sim_node_alive(n) && n->incarnation != ev->incarnation &&
-        n->started_at + d->ready_delay < w->now)
+        n->ready_at < w->now)
         return; /* the replacement pod already holds this host's SRV record */
     struct cs_dns_record srv;
     memset(&srv, 0, sizeof srv);

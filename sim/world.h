@@ -61,6 +61,7 @@ struct sim_node {
     uint32_t groups[4];          /* multicast groups joined (IPv4, host order) */
     size_t group_count;
     cs_time started_at;
+    cs_time ready_at;            /* when its service record is (to be) published */
     uint64_t events_handled;
     /* The no-loss observer's last look at this node (sim/invariants.c):
      * the incarnation and registry epoch it listed; valid when `observed`. */

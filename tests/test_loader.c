@@ -119,8 +119,8 @@ static void test_defaults(void **state)
     assert_int_equal(dns->max_answers, 0);
     assert_int_equal(dns->timeout, CS_SEC(5));
     assert_string_equal(dns->service, "");
-    assert_int_equal(dns->ready_delay, 0);
-    assert_int_equal(dns->removal_delay, 0);
+    assert_int_equal(dns->ready_delay.a, 0);
+    assert_int_equal(dns->removal_delay.a, 0);
     assert_int_equal(dns->zone_count, 0);
 
     assert_int_equal(sc.action_count, 0);
@@ -216,8 +216,9 @@ static void test_all_sections(void **state)
     assert_int_equal(sc.dns.max_answers, 8);
     assert_int_equal(sc.dns.timeout, CS_SEC(4));
     assert_string_equal(sc.dns.service, "svc.local");
-    assert_int_equal(sc.dns.ready_delay, CS_MSEC(300));
-    assert_int_equal(sc.dns.removal_delay, CS_SEC(2));
+    assert_int_equal(sc.dns.ready_delay.kind, SIM_DIST_FIXED);
+    assert_int_equal(sc.dns.ready_delay.a, CS_MSEC(300));
+    assert_int_equal(sc.dns.removal_delay.a, CS_SEC(2));
     assert_int_equal(sc.dns.zone_count, 3);
     const struct sc_dns_entry *z = sc.dns.zone;
     assert_string_equal(z[0].name, "db.local");
@@ -284,7 +285,7 @@ static void test_dns_name_defaults_to_service(void **state)
     assert_int_equal(sc.cluster.ping.discovery, PING_DISCOVER_DNS);
     assert_string_equal(sc.dns.service, "app-headless.default.svc.cluster.local");
     assert_string_equal(sc.cluster.ping.dns_name, "app-headless.default.svc.cluster.local");
-    assert_int_equal(sc.dns.ready_delay, 0);
+    assert_int_equal(sc.dns.ready_delay.a, 0);
     scenario_free(&sc);
 }
 

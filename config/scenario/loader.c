@@ -375,9 +375,9 @@ static bool ld_service(struct sc_load *ld, const yaml_node_t *n)
     }
     if (!yr_token(&ld->rd, v, "a DNS name", dns->service, sizeof dns->service))
         return false;
-    if ((v = yr_get(&ld->rd, n, "ready_delay")) && !yr_duration(&ld->rd, v, false, &dns->ready_delay))
+    if ((v = yr_get(&ld->rd, n, "ready_delay")) && !ld_dist(ld, v, &dns->ready_delay))
         return false;
-    if ((v = yr_get(&ld->rd, n, "removal_delay")) && !yr_duration(&ld->rd, v, false, &dns->removal_delay))
+    if ((v = yr_get(&ld->rd, n, "removal_delay")) && !ld_dist(ld, v, &dns->removal_delay))
         return false;
     if ((v = yr_get(&ld->rd, n, "srv")) && !yr_bool(&ld->rd, v, &dns->service_srv))
         return false;
