@@ -211,7 +211,9 @@ static void apply(struct sim_world *w, size_t index, uint32_t *set, uint32_t *pe
         case SC_ACT_KILL: sim_node_kill(w, node); break;
         case SC_ACT_STOP: sim_node_stop(w, node, a->grace); break;
         case SC_ACT_RESTART:
-            sim_node_restart(w, node, a->downtime, a->new_address, a->crash, a->grace);
+            sim_node_restart(w, node,
+                             a->downtime + (a->has_boot ? sim_dist_sample(&a->boot, &w->rng_schedule) : 0),
+                             a->new_address, a->crash, a->grace);
             break;
         case SC_ACT_CLOCK_JUMP: sim_node_clock_jump(w, node, a->jump); break;
         case SC_ACT_CLOCK_RATE: sim_node_clock_rate(w, node, a->rate_ppm); break;

@@ -437,6 +437,8 @@ void sim_node_restart(struct sim_world *w, uint32_t node, cs_time downtime, bool
     struct sim_event ev = {.time = w->now + downtime, .kind = SEV_NODE_UP, .node = node,
                            .src = UINT32_MAX, .aux = new_address};
     sim_schedule(w, &ev);
+    if (ev.time > w->last_fault) /* a pod's drawn boot made it come back later */
+        w->last_fault = ev.time;
     (void)n;
 }
 

@@ -112,7 +112,7 @@ static bool opt_duration(struct sc_load *ld, const yaml_node_t *map, const char 
 static bool ld_lifecycle(struct sc_load *ld, const yaml_node_t *v, struct sc_action *a)
 {
     static const char *const stop_keys[] = {"nodes", "grace", NULL};
-    static const char *const restart_keys[] = {"nodes", "downtime", "address", "how", "grace", NULL};
+    static const char *const restart_keys[] = {"nodes", "downtime", "address", "how", "grace", "boot", NULL};
     static const char *const start_keys[] = {"nodes", "boot", NULL};
     static const char *const plain_keys[] = {"nodes", NULL};
     const yaml_node_t *map;
