@@ -117,6 +117,19 @@ static bool ld_converged(struct sc_load *ld, const yaml_node_t *v, struct sc_exp
     return ok;
 }
 
+/* An expectation's `owner`: a declared node id, into e->owner. */
+static bool ld_owner(struct sc_load *ld, const yaml_node_t *x, struct sc_expect *e)
+{
+    const char *id = yr_scalar(&ld->rd, x, "a node id");
+    if (!id)
+        return false;
+    if ((e->owner = scenario_node_index(ld->sc, id)) < 0) {
+        yr_error(&ld->rd, x, "node '%s' is not declared in cluster.nodes", id);
+        return false;
+    }
+    return true;
+}
+
 /* reply: {node, op, name, status, owner?, value?} */
 static bool ld_reply(struct sc_load *ld, const yaml_node_t *v, struct sc_expect *e)
 {
@@ -143,15 +156,8 @@ static bool ld_reply(struct sc_load *ld, const yaml_node_t *v, struct sc_expect 
         return false;
     e->owner = -1;
     yaml_node_t *x;
-    if ((x = yr_get(&ld->rd, v, "owner"))) {
-        const char *id = yr_scalar(&ld->rd, x, "a node id");
-        if (!id)
-            return false;
-        if ((e->owner = scenario_node_index(ld->sc, id)) < 0) {
-            yr_error(&ld->rd, x, "node '%s' is not declared in cluster.nodes", id);
-            return false;
-        }
-    }
+    if ((x = yr_get(&ld->rd, v, "owner")) && !ld_owner(ld, x, e))
+        return false;
     if ((x = yr_get(&ld->rd, v, "value"))) {
         double d;
         if (!yr_number(&ld->rd, x, &d))
@@ -177,15 +183,8 @@ static bool ld_whereis(struct sc_load *ld, const yaml_node_t *v, struct sc_expec
     }
     if (!yr_string(&ld->rd, x, e->name, sizeof e->name))
         return false;
-    if ((x = yr_get(&ld->rd, v, "owner"))) {
-        const char *id = yr_scalar(&ld->rd, x, "a node id");
-        if (!id)
-            return false;
-        if ((e->owner = scenario_node_index(ld->sc, id)) < 0) {
-            yr_error(&ld->rd, x, "node '%s' is not declared in cluster.nodes", id);
-            return false;
-        }
-    }
+    if ((x = yr_get(&ld->rd, v, "owner")) && !ld_owner(ld, x, e))
+        return false;
     return true;
 }
 
