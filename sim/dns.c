@@ -1,7 +1,7 @@
 /*
  * sim/dns.c: the zone with its change history, per-node caching resolvers,
- * truncation, NXDOMAIN and outage windows.  A resolver at time t sees the
- * zone as it was at t - propagation.
+ * truncation, NXDOMAIN and outage windows.  Resolvers see each zone change
+ * after its own draw of dns.propagation.
  */
 #include "world.h"
 #include "../core/strcopy.h"
@@ -20,7 +20,7 @@ struct dns_payload {
 };
 
 static int rr_push(struct sim_dns *dns, const char *name, const struct cs_dns_record *rec,
-                   cs_time added)
+                   cs_time added, cs_time shown)
 {
     if (cs_grow((void **)&dns->rrs, &dns->rr_capacity, dns->rr_count + 1, sizeof *dns->rrs) != 0)
         return -1;
@@ -30,6 +30,8 @@ static int rr_push(struct sim_dns *dns, const char *name, const struct cs_dns_re
     rr->rec = *rec;
     rr->added = added;
     rr->removed = CS_TIME_NEVER;
+    rr->shown = shown;
+    rr->hidden = CS_TIME_NEVER;
     return 0;
 }
 
@@ -42,7 +44,7 @@ int sim_dns_init(struct sim_world *w)
         return -1;
     /* The initial zone is there from the beginning of time. */
     for (size_t i = 0; i < w->sc->dns.zone_count; i++)
-        if (rr_push(dns, w->sc->dns.zone[i].name, &w->sc->dns.zone[i].rec, -CS_TIME_NEVER) != 0)
+        if (rr_push(dns, w->sc->dns.zone[i].name, &w->sc->dns.zone[i].rec, -CS_TIME_NEVER, -CS_TIME_NEVER) != 0)
             return -1;
     return 0;
 }
@@ -106,7 +108,7 @@ void sim_dns_add(struct sim_world *w, const char *name, const struct cs_dns_reco
     trace_record(w, "dns_add", name, rec);
     if (rr_present(&w->dns, name, rec))
         return; /* a zone holds a set: the same record twice is one record */
-    rr_push(&w->dns, name, rec, w->now);
+    rr_push(&w->dns, name, rec, w->now, w->now + sim_dist_sample(&w->sc->dns.propagation, &w->rng_dns));
 }
 
 void sim_dns_remove(struct sim_world *w, const char *name, const struct cs_dns_record *rec)
@@ -114,8 +116,10 @@ void sim_dns_remove(struct sim_world *w, const char *name, const struct cs_dns_r
     trace_record(w, "dns_remove", name, rec);
     for (size_t i = 0; i < w->dns.rr_count; i++) {
         struct sim_dns_rr *rr = &w->dns.rrs[i];
-        if (rr->removed == CS_TIME_NEVER && strcmp(rr->name, name) == 0 && same_record(&rr->rec, rec))
+        if (rr->removed == CS_TIME_NEVER && strcmp(rr->name, name) == 0 && same_record(&rr->rec, rec)) {
             rr->removed = w->now;
+            rr->hidden = w->now + sim_dist_sample(&w->sc->dns.propagation, &w->rng_dns);
+        }
     }
 }
 
@@ -152,21 +156,23 @@ static bool outage_now(const struct sim_world *w, enum cs_dns_status *mode)
     return false;
 }
 
-static bool rr_visible(const struct sim_dns_rr *rr, cs_time seen, const char *name)
+/* Whether resolvers see the record at `now`: each zone change reaches them
+ * after its own propagation delay. */
+static bool rr_visible(const struct sim_dns_rr *rr, cs_time now, const char *name)
 {
-    return rr->added <= seen && seen < rr->removed && strcmp(rr->name, name) == 0;
+    return rr->shown <= now && now < rr->hidden && strcmp(rr->name, name) == 0;
 }
 
 /* Builds the answer from the zone as resolvers see it now; NULL when out of
  * memory. */
 static struct dns_payload *zone_lookup(struct sim_world *w, const char *name, enum cs_dns_type type)
 {
-    cs_time seen = w->now - w->sc->dns.propagation;
+    cs_time now = w->now;
     bool name_exists = false;
     size_t total = 0;
     for (size_t i = 0; i < w->dns.rr_count; i++) {
         const struct sim_dns_rr *rr = &w->dns.rrs[i];
-        if (!rr_visible(rr, seen, name))
+        if (!rr_visible(rr, now, name))
             continue;
         name_exists = true;
         total += rr->rec.type == type;
@@ -185,7 +191,7 @@ static struct dns_payload *zone_lookup(struct sim_world *w, const char *name, en
     size_t k = 0;
     for (size_t i = 0; i < w->dns.rr_count; i++) {
         const struct sim_dns_rr *rr = &w->dns.rrs[i];
-        if (!rr_visible(rr, seen, name) || rr->rec.type != type)
+        if (!rr_visible(rr, now, name) || rr->rec.type != type)
             continue;
         size_t pos = (k + total - offset) % total; /* position in the rotated order */
         if (pos < count)

@@ -17,6 +17,8 @@ struct sim_dns_rr {
     char name[CS_DNS_NAME_MAX];
     struct cs_dns_record rec;
     cs_time added, removed; /* zone times; removed = CS_TIME_NEVER while present */
+    cs_time shown, hidden;  /* when resolvers see it come and go: each zone change
+                               after its own draw of dns.propagation */
 };
 
 struct sim_dns_cache_entry {

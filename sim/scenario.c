@@ -26,7 +26,7 @@ void scenario_defaults(struct scenario *sc)
     sc->net.reorder_delay = (struct sim_dist){SIM_DIST_UNIFORM, CS_MSEC(1), CS_MSEC(50)};
 
     sc->dns.latency = sim_dist_fixed(CS_MSEC(1));
-    sc->dns.propagation = 0;
+    sc->dns.propagation = sim_dist_fixed(0);
     sc->dns.ttl_s = 0;
     sc->dns.timeout = CS_SEC(5);
     sc->dns.ready_delay = sim_dist_fixed(0);

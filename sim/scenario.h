@@ -68,7 +68,7 @@ struct sc_dns_entry {
 
 struct sc_dns {
     struct sim_dist latency;   /* resolver round trip */
-    cs_time propagation;       /* zone change -> visible to resolvers */
+    struct sim_dist propagation; /* zone change -> visible to resolvers (drawn per change) */
     uint32_t ttl_s;            /* TTL of records published for pods */
     size_t max_answers;        /* 0 = no truncation */
     cs_time timeout;           /* unanswered queries fail after this */

@@ -114,7 +114,7 @@ static void test_defaults(void **state)
 
     const struct sc_dns *dns = &sc.dns;
     assert_dist(&dns->latency, SIM_DIST_FIXED, CS_MSEC(1), CS_MSEC(1));
-    assert_int_equal(dns->propagation, 0);
+    assert_int_equal(dns->propagation.a, 0);
     assert_int_equal(dns->ttl_s, 0);
     assert_int_equal(dns->max_answers, 0);
     assert_int_equal(dns->timeout, CS_SEC(5));
@@ -211,7 +211,7 @@ static void test_all_sections(void **state)
     assert_dist(&sc.net.reorder_delay, SIM_DIST_FIXED, CS_MSEC(40), CS_MSEC(40));
 
     assert_dist(&sc.dns.latency, SIM_DIST_EXP, CS_MSEC(1), CS_MSEC(3));
-    assert_int_equal(sc.dns.propagation, CS_SEC(2));
+    assert_int_equal(sc.dns.propagation.a, CS_SEC(2));
     assert_int_equal(sc.dns.ttl_s, 30);
     assert_int_equal(sc.dns.max_answers, 8);
     assert_int_equal(sc.dns.timeout, CS_SEC(4));

@@ -400,7 +400,7 @@ static bool ld_dns(struct sc_load *ld, const yaml_node_t *n)
     yaml_node_t *v;
     if ((v = yr_get(&ld->rd, n, "latency")) && !ld_dist(ld, v, &dns->latency))
         return false;
-    if ((v = yr_get(&ld->rd, n, "propagation")) && !yr_duration(&ld->rd, v, false, &dns->propagation))
+    if ((v = yr_get(&ld->rd, n, "propagation")) && !ld_dist(ld, v, &dns->propagation))
         return false;
     if ((v = yr_get(&ld->rd, n, "ttl")) && !ld_ttl(ld, v, &dns->ttl_s))
         return false;
