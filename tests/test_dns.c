@@ -187,6 +187,34 @@ static void test_dns_remove_propagates(void **state)
     assert_true(answer_has(svc.at, "10.1.0.3"));
 }
 
+/* A propagation distribution: each added record reaches resolvers after
+ * its own draw, within the distribution's bounds, and not all at once. */
+static void test_dns_propagation_drawn_per_change(void **state)
+{
+    struct fx *t = *state;
+    fx_open(t, DNS_BASE "  propagation: {dist: uniform, min: 200ms, max: 2s}\n" ZONE, 1);
+    fx_start_all(t);
+    fx_run(t, SEC(1));
+    char addr[16];
+    for (int i = 0; i < 8; i++) {
+        snprintf(addr, sizeof addr, "10.1.0.%d", 20 + i);
+        struct cs_dns_record r = a_record(addr, 0);
+        sim_dns_add(t->w, "spread.test", &r);
+    }
+    size_t seen[5];
+    cs_time at[5] = {SEC(1) + MS(150), SEC(1) + MS(600), SEC(1) + MS(1200), SEC(1) + MS(1800),
+                     SEC(1) + MS(2050)};
+    for (int k = 0; k < 5; k++) {
+        const struct fx_event *e = ask(t, 0, "spread.test", at[k]);
+        seen[k] = e->status == CS_DNS_OK ? e->count : 0;
+    }
+    assert_int_equal(seen[0], 0);       /* none before the minimum */
+    assert_int_equal(seen[4], 8);       /* all after the maximum */
+    assert_true(seen[1] < 8 || seen[2] < 8 || seen[3] < 8); /* not all at once */
+    for (int k = 1; k < 5; k++)
+        assert_true(seen[k] >= seen[k - 1]);
+}
+
 static void test_dns_last_record_removed_is_nxdomain(void **state)
 {
     struct fx *t = *state;
@@ -526,6 +554,7 @@ int test_dns_run(void)
         cmocka_unit_test_setup_teardown(test_dns_zone_records, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_dns_add_propagates, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_dns_new_name_propagates, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dns_propagation_drawn_per_change, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_dns_remove_propagates, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_dns_last_record_removed_is_nxdomain, fx_setup,
                                         fx_teardown),
