@@ -344,6 +344,22 @@ static bool judge_quantiles(struct run_cli *c, const struct scenario *sc, cs_tim
     return all_ok;
 }
 
+/* The seeds' convergence times after the last fault, sorted: median,
+ * 90th percentile and the slowest, and how many never converged. */
+static void print_convergence(cs_time *times, uint64_t n)
+{
+    qsort(times, n, sizeof *times, by_time);
+    uint64_t never = 0;
+    for (uint64_t k = 0; k < n; k++)
+        never += times[k] == CS_TIME_NEVER;
+    char med[32], p90[32], max[32];
+    seconds_or_never(times[(n + 1) / 2 - 1], med, sizeof med);
+    seconds_or_never(times[(uint64_t)ceil(0.9 * (double)n) - 1], p90, sizeof p90);
+    seconds_or_never(never < n ? times[n - 1 - never] : CS_TIME_NEVER, max, sizeof max);
+    printf("     converged after the last fault: median %s, 90th percentile %s, slowest %s; %llu of %llu seeds "
+           "never\n", med, p90, max, (unsigned long long)never, (unsigned long long)n);
+}
+
 static bool expects_quantile(const struct scenario *sc)
 {
     for (size_t i = 0; i < sc->expect_count; i++)
@@ -357,7 +373,7 @@ static void run_scenario(struct run_cli *c, const struct scenario *sc, bool sing
     uint64_t first = c->have_seeds ? c->seed_first : sc->seed;
     uint64_t last = c->have_seeds ? c->seed_last : sc->seed;
     uint64_t stuck_runs = 0, runs = 0, failed_before = c->failed, mix[DL_COUNT] = {0};
-    cs_time *times = expects_quantile(sc) ? malloc((size_t)(last - first + 1) * sizeof *times) : NULL;
+    cs_time *times = last > first ? malloc((size_t)(last - first + 1) * sizeof *times) : NULL;
     if (c->junit)
         junit_begin_suite(c->junit, sc);
     for (uint64_t seed = first;; seed++) {
@@ -391,6 +407,8 @@ static void run_scenario(struct run_cli *c, const struct scenario *sc, bool sing
     if (!fraction && !quantile && runs > 1 && !c->quiet)
         printf("     %s: %llu seeds, %llu failed, %llu stuck\n", sc->name, (unsigned long long)runs,
                (unsigned long long)(c->failed - failed_before), (unsigned long long)stuck_runs);
+    if (times && runs > 1 && !c->quiet)
+        print_convergence(times, runs);
     free(times);
     if (c->junit)
         junit_end_suite(c->junit);
