@@ -20,6 +20,8 @@
  *   per interval, connects in parallel, and announces a graceful leave so
  *   peers drop a stopping node at once.
  *
+ * The model, rule by rule, is docs/libcluster-model.md.
+ *
  * Both modes log in libcluster's format:
  * `[libcluster:<topology>] connected to <node>`.
  */

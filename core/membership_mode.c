@@ -3,7 +3,7 @@
  * (membership.h), as one table each: a rule is either a property the
  * shared code reads (membership.c) or the reconciliation function of a
  * finished lookup round.  Each property of the libcluster table names the
- * libcluster 3.5 or Erlang step it reproduces (membership.h lists them);
+ * libcluster 3.5 or Erlang step it reproduces (docs/libcluster-model.md);
  * the fixed table's say what replaces it.  membership_mode_of is the only
  * place that reads the configured mode.
  */
