@@ -699,6 +699,12 @@ static void test_error_locations(void **state)
                "expect:\n"
                "  - registered: {min: 1, at: []}\n",
                "bad.yaml:3:30: expected at least one instant in 'at'");
+    load_fails("cluster: {nodes: 2, protocol: cluster, tracker: on}\n"
+               "timeline:\n"
+               "  - {at: 1s, kill: n1}\n"
+               "expect:\n"
+               "  - no_duplicates: {at: [{step: 2, after: 1s}]}\n",
+               "bad.yaml:5:33: expected a timeline entry between 1 and 1");
     load_fails("cluster: {nodes: 2}\n"
                "expect:\n"
                "  - converged: {within: 5s, quantile: 0}\n",

@@ -9,6 +9,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* {step: N, after: T}: T after the (first occurrence of the) N-th
+ * timeline entry, counted from 1 in the order the file lists them. */
+static bool ld_step_instant(struct sc_load *ld, const yaml_node_t *n, cs_time *out)
+{
+    static const char *const keys[] = {"step", "after", NULL};
+    if (!yr_check_map(&ld->rd, n, "an instant", keys))
+        return false;
+    yaml_node_t *sv = yr_get(&ld->rd, n, "step"), *av = yr_get(&ld->rd, n, "after");
+    if (!sv) {
+        yr_error(&ld->rd, n, "expected 'step' (a timeline entry, counted from 1) in an instant");
+        return false;
+    }
+    uint64_t step;
+    cs_time after = 0;
+    if (!yr_uint(&ld->rd, sv, UINT32_MAX, &step) || (av && !yr_duration(&ld->rd, av, false, &after)))
+        return false;
+    if (step < 1 || step > ld->sc->action_count) {
+        yr_error(&ld->rd, sv, "expected a timeline entry between 1 and %zu", ld->sc->action_count);
+        return false;
+    }
+    *out = ld->sc->actions[step - 1].at + after;
+    return true;
+}
+
 static bool ld_instant(struct sc_load *ld, const yaml_node_t *n, struct sc_expect *e)
 {
     if (e->at_count == SC_EXPECT_AT_MAX) {
@@ -16,8 +40,12 @@ static bool ld_instant(struct sc_load *ld, const yaml_node_t *n, struct sc_expec
         return false;
     }
     cs_time t;
-    if (!yr_duration(&ld->rd, n, false, &t))
+    if (n->type == YAML_MAPPING_NODE) {
+        if (!ld_step_instant(ld, n, &t))
+            return false;
+    } else if (!yr_duration(&ld->rd, n, false, &t)) {
         return false;
+    }
     if (t > ld->sc->limits.duration) {
         yr_error(&ld->rd, n, "this instant comes after the run limit (limits.duration)");
         return false;
