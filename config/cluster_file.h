@@ -9,6 +9,8 @@
 #ifndef CS_CLUSTER_FILE_H
 #define CS_CLUSTER_FILE_H
 
+#include <stdio.h>
+
 #include "../core/cluster.h"
 #include "yaml_reader.h"
 
@@ -50,5 +52,11 @@ int cluster_file_load(const char *path, struct cluster_config *cfg, char *err, s
 /* The same on text in memory; `file` names it in errors. */
 int cluster_file_load_string(const char *text, size_t len, const char *file, struct cluster_config *cfg, char *err,
                              size_t errlen);
+
+/* Writes `cfg` as a configuration file that cluster_file_load reads back
+ * into the same configuration (config/cluster_file_write.c); 0, or -1 on a
+ * write error.  What the file schema does not hold (the listening port,
+ * encryption, the pending-handshake limits) is left to clusterd's flags. */
+int cluster_file_write(FILE *f, const struct cluster_config *cfg);
 
 #endif

@@ -25,18 +25,31 @@ int yr_column(const yaml_node_t *n)
     return (int)n->start_mark.column + 1;
 }
 
-void yr_error(struct yaml_reader *rd, const yaml_node_t *n, const char *fmt, ...)
+static void record(struct yaml_reader *rd, int line, int col, const char *fmt, va_list ap)
 {
     if (rd->failed)
         return;
     rd->failed = true;
-    int len = n ? snprintf(rd->err, rd->errlen, "%s:%d:%d: ", rd->file, yr_line(n), yr_column(n))
-                : snprintf(rd->err, rd->errlen, "%s: ", rd->file);
+    int len = line > 0 ? snprintf(rd->err, rd->errlen, "%s:%d:%d: ", rd->file, line, col)
+                       : snprintf(rd->err, rd->errlen, "%s: ", rd->file);
     if (len < 0 || (size_t)len >= rd->errlen)
         return;
+    vsnprintf(rd->err + len, rd->errlen - (size_t)len, fmt, ap);
+}
+
+void yr_error(struct yaml_reader *rd, const yaml_node_t *n, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(rd->err + len, rd->errlen - (size_t)len, fmt, ap);
+    record(rd, n ? yr_line(n) : 0, n ? yr_column(n) : 0, fmt, ap);
+    va_end(ap);
+}
+
+void yr_error_at(struct yaml_reader *rd, int line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(rd, line, col, fmt, ap);
     va_end(ap);
 }
 

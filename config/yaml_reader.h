@@ -47,6 +47,10 @@ void yr_close(struct yaml_reader *rd);
 /* Records the first error, located at node `n` (or nowhere if NULL). */
 void yr_error(struct yaml_reader *rd, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Records the first error, located at a line and column kept from an
+ * earlier node (0 0: nowhere). */
+void yr_error_at(struct yaml_reader *rd, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* A node's 1-based line and column. */
 int yr_line(const yaml_node_t *n);
 int yr_column(const yaml_node_t *n);

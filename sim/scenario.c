@@ -11,6 +11,7 @@ void scenario_defaults(struct scenario *sc)
 {
     memset(sc, 0, sizeof *sc);
     sc->seed = 1;
+    sc->worlds = SC_WORLD_SIM;
     strcpy(sc->cluster.basename, "app");
     cs_addr_parse("10.0.0.0", &sc->cluster.pool);
     sc->cluster.protocol = SC_PROTO_PING;

@@ -15,6 +15,7 @@
 
 #define SC_ID_MAX 32
 #define SC_MAX_NODES 10000 /* the network model keeps a node x node matrix */
+#define SC_REAL_MAX_NODES 64 /* the real world: a namespace and a daemon per node */
 
 struct sc_pos {
     int line, col; /* 1-based; 0 when built by code */
@@ -206,8 +207,13 @@ struct sc_limits {
     bool stop_when_settled;  /* end early once converged after the last fault */
 };
 
+/* The worlds a scenario runs in (`worlds: [sim, real]`; default sim). */
+enum sc_world { SC_WORLD_SIM = 1, SC_WORLD_REAL = 2 };
+
 struct scenario {
     char path[512];
+    unsigned worlds;       /* SC_WORLD_* bits */
+    struct sc_pos worlds_pos;
     char name[128];
     char description[512];
     uint64_t seed; /* default seed when none is given on the command line */

@@ -10,6 +10,7 @@
 #include "../config/cluster_file.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The daemon's defaults, as clusterd sets them before reading --config. */
@@ -129,6 +130,63 @@ static void test_hostile_files_are_refused_before_loading(void **state)
     assert_string_equal(err, "/dev/zero:1:1: expected a configuration file of at most 1 MiB");
 }
 
+/* Writes cfg to a string (cluster_file_write). */
+static char *written(const struct cluster_config *cfg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    assert_int_equal(cluster_file_write(f, cfg), 0);
+    fclose(f);
+    return text;
+}
+
+/* A scenario's cluster section (every strategy, lists, quotes and
+ * backslashes in strings, durations below a millisecond), written and read
+ * back: the same configuration, so the same file again. */
+static void test_a_written_configuration_reads_back_the_same(void **state)
+{
+    (void)state;
+    const char *yaml =
+        "membership:\n  mode: libcluster\n  secret: 'a \"quoted\" \\\\ secret'\n  tick_timeout: 4500us\n"
+        "  setup_timeout: 3s\n  absent_rounds: 5\n  whitelist: ['^app@10\\.0\\..*$']\n  blacklist: [remsh.*]\n"
+        "  topologies:\n"
+        "    - {name: s, strategy: static, hosts: [app@10.0.0.1, app@10.0.0.2], start_delay: 3s}\n"
+        "    - {name: k, strategy: kubernetes_dns, query: app.default.svc, application_name: app,\n"
+        "       polling_interval: 250ms}\n"
+        "    - {name: g, strategy: gossip, multicast: 233.252.1.40, port: 45000, interval: {min: 1ms, max: 2s}}\n"
+        "tracker:\n  mode: swarm\n  sync_nodes_timeout: 1s\n  start_delay: 195ms\n  start_jitter: 7us\n"
+        "  retry_max: 3\n  static_quorum: 2\n  batch_window: 10ms\n";
+    struct cluster_config cfg, back;
+    load_ok(yaml, &cfg);
+    char *first = written(&cfg);
+    load_ok(first, &back);
+    char *second = written(&back);
+    assert_string_equal(first, second);
+    assert_string_equal(back.mem.conn.secret, "a \"quoted\" \\\\ secret");
+    assert_string_equal(back.mem.conn.whitelist[0], "^app@10\\.0\\..*$");
+    assert_int_equal(back.mem.conn.tick_timeout, CS_USEC(4500));
+    assert_int_equal(back.mem.topology_count, 3);
+    assert_int_equal(back.mem.topologies[0].host_count, 2);
+    assert_string_equal(back.mem.topologies[0].hosts[1], "app@10.0.0.2");
+    assert_int_equal(back.mem.topologies[0].start_delay, CS_SEC(3));
+    assert_string_equal(back.mem.topologies[1].query, "app.default.svc");
+    assert_int_equal(back.mem.topologies[1].polling_interval, CS_MSEC(250));
+    assert_int_equal(back.mem.topologies[2].gossip_port, 45000);
+    assert_int_equal(back.mem.topologies[2].gossip_min, CS_MSEC(1));
+    assert_int_equal(back.trk.mode, TRK_SWARM);
+    assert_int_equal(back.trk.start_jitter, CS_USEC(7));
+    assert_int_equal(back.trk.static_quorum, 2);
+    free(first);
+    free(second);
+    cfg.tracker = false;
+    char *off = written(&cfg);
+    load_ok(off, &back);
+    assert_false(back.tracker);
+    free(off);
+}
+
 int test_cluster_file_run(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +194,7 @@ int test_cluster_file_run(void)
         cmocka_unit_test(test_what_the_file_leaves_out_keeps_the_defaults),
         cmocka_unit_test(test_scenario_only_settings_are_refused),
         cmocka_unit_test(test_hostile_files_are_refused_before_loading),
+        cmocka_unit_test(test_a_written_configuration_reads_back_the_same),
     };
     return cmocka_run_group_tests_name("cluster_file", tests, NULL, NULL);
 }

@@ -753,6 +753,43 @@ static void test_error_locations(void **state)
     load_fails("- cluster\n", "bad.yaml:1:1: expected a mapping for the scenario, found a list");
 }
 
+/* worlds: sim by default; [sim, real] is read; what the real world cannot
+ * perform is refused at the position that asks for it. */
+static void test_worlds(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    load_ok("cluster: {nodes: 2, protocol: cluster}\n", &sc);
+    assert_int_equal(sc.worlds, SC_WORLD_SIM);
+    scenario_free(&sc);
+    load_ok("worlds: [sim, real]\ncluster: {nodes: 2, protocol: cluster}\n"
+            "timeline:\n  - {at: 1s, partition: {nodes: [n1], for: 2s}}\n  - {at: 5s, stop: n2}\n", &sc);
+    assert_int_equal(sc.worlds, SC_WORLD_SIM | SC_WORLD_REAL);
+    scenario_free(&sc);
+    load_ok("worlds: real\ncluster: {nodes: 2, protocol: cluster}\n", &sc);
+    assert_int_equal(sc.worlds, SC_WORLD_REAL);
+    scenario_free(&sc);
+    load_fails("worlds: [sim, moon]\ncluster: {nodes: 2}\n",
+               "bad.yaml:1:15: expected a world (one of: sim, real), found 'moon'");
+    load_fails("worlds: []\ncluster: {nodes: 2}\n",
+               "bad.yaml:1:9: expected a list of worlds: [sim], [real] or [sim, real]");
+    load_fails("worlds: [sim, real]\ncluster: {nodes: 2, protocol: cluster}\n"
+               "timeline:\n  - {at: 1s, clog: {nodes: [n1], for: 2s}}\n",
+               "bad.yaml:4:14: clog: not in the real world (the scenario asks for it in `worlds`): the real world "
+               "cannot hold a link's messages and release them later (a clog): use a partition or network latency");
+    load_fails("worlds: [sim, real]\ncluster: {nodes: 2}\n",
+               "bad.yaml:1:9: worlds: real: clusterd runs protocol `cluster`; this scenario runs `ping`");
+    load_fails("worlds: [sim, real]\ncluster: {nodes: 2, protocol: cluster}\n"
+               "network: {latency: {dist: exponential, min: 1ms, mean: 2ms}}\n",
+               "bad.yaml:1:9: worlds: real: network.latency is exponential, which tc netem cannot draw (use "
+               "fixed or uniform)");
+    load_fails("worlds: [sim, real]\ncluster: {nodes: 2, protocol: cluster, tracker: on}\n"
+               "expect:\n  - no_loss: true\n",
+               "bad.yaml:4:5: not in the real world (the scenario asks for it in `worlds`): the real world reads "
+               "each daemon's registry digest, not every entry: no_loss, placement and losers_killed are judged "
+               "in the simulator only");
+}
+
 static void test_error_file_name(void **state)
 {
     (void)state;
@@ -786,6 +823,7 @@ int test_loader_run(void)
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_error_locations),
         cmocka_unit_test(test_error_file_name),
+        cmocka_unit_test(test_worlds),
     };
     return cmocka_run_group_tests_name("loader", tests, NULL, NULL);
 }

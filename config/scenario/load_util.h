@@ -49,6 +49,11 @@ bool ld_membership(struct sc_load *ld, const yaml_node_t *n);
 /* The `tracker` section of protocol cluster (load_cluster.c): turns the
  * registry/tracker on; `n` NULL or "on" for the defaults. */
 bool ld_tracker(struct sc_load *ld, const yaml_node_t *n);
+/* The `worlds` key (load_worlds.c). */
+bool ld_worlds(struct sc_load *ld, const yaml_node_t *n);
+/* After the whole file: refuses, at its position, what the real world
+ * cannot perform when the scenario asks for the real world. */
+bool ld_check_worlds(struct sc_load *ld);
 /* One DNS record {name, type, address | target + port, ttl}. */
 bool ld_dns_record(struct sc_load *ld, const yaml_node_t *n, struct sc_dns_entry *out);
 

@@ -513,8 +513,8 @@ static bool ld_entropy(struct sc_load *ld, const yaml_node_t *v)
 
 static bool ld_top(struct sc_load *ld, const yaml_node_t *root)
 {
-    static const char *const keys[] = {"name", "description", "seed", "entropy", "cluster", "network",
-                                       "dns", "timeline", "expect", "limits", NULL};
+    static const char *const keys[] = {"name", "description", "seed", "entropy", "worlds", "cluster",
+                                       "network", "dns", "timeline", "expect", "limits", NULL};
     struct scenario *sc = ld->sc;
     if (!yr_check_map(&ld->rd, root, "the scenario", keys))
         return false;
@@ -546,7 +546,9 @@ static bool ld_top(struct sc_load *ld, const yaml_node_t *root)
         return false;
     if ((v = yr_get(&ld->rd, root, "expect")) && !ld_expectations(ld, v))
         return false;
-    return true;
+    if ((v = yr_get(&ld->rd, root, "worlds")) && !ld_worlds(ld, v))
+        return false;
+    return ld_check_worlds(ld);
 }
 
 static void default_name(struct scenario *sc, const char *file)
