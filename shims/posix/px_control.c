@@ -256,6 +256,17 @@ static void request(struct px_control *c, size_t i, char *line)
         free(out);
         return;
     }
+    if (!strcmp(cmd.op, "probe") && c->host.probe) {
+        static char probe[160000];
+        int n = c->host.probe(c->host.ctx, probe, sizeof probe - 16);
+        char *out = malloc((n > 0 ? (size_t)n : 2) + 16);
+        if (!out)
+            return;
+        sprintf(out, "{\"probe\":%s}\n", n > 0 ? probe : "{}");
+        send_line(cl, out);
+        free(out);
+        return;
+    }
     if (c->pending_count >= 65536 ||
         cs_grow((void **)&c->pending, &c->pending_cap, c->pending_count + 1, sizeof *c->pending) != 0) {
         refuse(c, cl, "too many requests in flight");

@@ -29,6 +29,10 @@ struct px_control_host {
     int (*dump)(void *ctx, char *buf, size_t size);
     /* Writes the view (peer names) as a JSON array body; its length. */
     int (*view)(void *ctx, char *buf, size_t size);
+    /* Writes the node's probe (a JSON object: name, view, settled, state
+     * key, registry count and digest, what it waits for, frame counters,
+     * the dump) for the real world's checkers; its length. */
+    int (*probe)(void *ctx, char *buf, size_t size);
 };
 
 /* Listens at `path` (an old socket file there is replaced) and registers

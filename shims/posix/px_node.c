@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "px_node.h"
+#include "../../core/json_text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include "../../core/addr.h"
 #include "../../core/grow.h"
 #include "px_internal.h"
+#include "../../core/json_text.h"
 
 struct px_node *px_node_of(struct cs_env *env)
 {
@@ -244,6 +246,36 @@ static int control_view(void *ctx, char *buf, size_t size)
     return (int)(v.len < size ? v.len : size - 1);
 }
 
+/* The probe the real world polls (px_control.h): one JSON object. */
+static int control_probe(void *ctx, char *buf, size_t size)
+{
+    struct px_node *n = ctx;
+    const struct cs_proto *p = n->opt.proto;
+    static char view[65536], key[4096], dump[65536], esc_dump[131072], esc_key[8192], esc_wait[512];
+    control_view(ctx, view, sizeof view);
+    key[0] = dump[0] = '\0';
+    if (p->state_key && p->state_key(n->instance, key, sizeof key) < 0)
+        key[0] = '\0';
+    if (control_dump(ctx, dump, sizeof dump) < 0)
+        dump[0] = '\0';
+    size_t count = 0;
+    uint64_t sum = 0;
+    if (p->registry_digest)
+        p->registry_digest(n->instance, &count, &sum);
+    const char *waiting = p->waiting_for ? p->waiting_for(n->instance) : NULL;
+    cs_json_escape(key, esc_key, sizeof esc_key);
+    cs_json_escape(dump, esc_dump, sizeof esc_dump);
+    cs_json_escape(waiting ? waiting : "", esc_wait, sizeof esc_wait);
+    int len = snprintf(buf, size,
+                       "{\"name\":\"%s\",\"stopping\":%s,\"settled\":%s,\"view\":[%s],\"state_key\":\"%s\","
+                       "\"registry\":{\"count\":%zu,\"digest\":\"%016llx\"},\"waiting_for\":\"%s\","
+                       "\"frames_in\":%llu,\"frames_out\":%llu,\"dump\":\"%s\"}",
+                       n->name, n->stopping ? "true" : "false", p->settled(n->instance) ? "true" : "false", view,
+                       esc_key, count, (unsigned long long)sum, esc_wait, (unsigned long long)n->stats.frames_in,
+                       (unsigned long long)n->stats.frames_out, esc_dump);
+    return len > 0 && (size_t)len < size ? len : -1;
+}
+
 struct px_node *px_node_new(const struct px_options *opt, char *err, size_t errlen)
 {
     struct px_node *n = calloc(1, sizeof *n);
@@ -281,7 +313,7 @@ struct px_node *px_node_new(const struct px_options *opt, char *err, size_t errl
         px_node_free(n);
         return NULL;
     }
-    struct px_control_host host = {n, control_command, control_dump, control_view};
+    struct px_control_host host = {n, control_command, control_dump, control_view, control_probe};
     if (opt->control_path && !(n->control = px_control_new(n->epfd, opt->control_path, &host, err, errlen))) {
         px_node_free(n);
         return NULL;
