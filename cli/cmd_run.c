@@ -13,6 +13,7 @@
 #include "../reports/summary.h"
 #include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
+#include "../real/real.h"
 #include "shrinker.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct run_cli {
     const char *self;
@@ -30,6 +32,10 @@ struct run_cli {
     uint64_t seed_first, seed_last;
     const char *junit_path, *report_dir, *trace_path;
     bool check_determinism, quiet, verbose, report_all, single;
+    bool real;              /* --real: run in the real world (real/real.h) */
+    uint64_t trials;        /* --trials N: real runs per scenario */
+    const char *clusterd;   /* the daemon the real world starts */
+    const char *real_dir;   /* where real runs keep their files and logs */
     struct junit_writer *junit;
     json_t *report;
     size_t runs, passed, failed;
@@ -57,6 +63,16 @@ static int parse_args(struct run_cli *c, int argc, char **argv)
             c->report_dir = argv[++i];
         } else if (!strcmp(a, "--trace") && has_value) {
             c->trace_path = argv[++i];
+        } else if (!strcmp(a, "--real")) {
+            c->real = true;
+        } else if (!strcmp(a, "--trials") && has_value) {
+            uint64_t last;
+            if (cli_parse_seeds(argv[++i], &c->trials, &last) != 0 || c->trials != last || c->trials == 0) {
+                fprintf(stderr, "clustersim run: --trials expects a positive number\n");
+                return -1;
+            }
+        } else if (!strcmp(a, "--clusterd") && has_value) {
+            c->clusterd = argv[++i];
         } else if (!strcmp(a, "--report-all")) {
             c->report_all = true;
         } else if (!strcmp(a, "--check-determinism")) {
@@ -74,6 +90,15 @@ static int parse_args(struct run_cli *c, int argc, char **argv)
     }
     if (c->file_count == 0) {
         fprintf(stderr, "clustersim run: no scenario file given\n");
+        return -1;
+    }
+    if (c->real && (c->have_seeds || c->check_determinism || c->trace_path)) {
+        fprintf(stderr, "clustersim run: --real runs trials (--trials N), not seeds; it has no trace or "
+                        "determinism to check\n");
+        return -1;
+    }
+    if (c->trials && !c->real) {
+        fprintf(stderr, "clustersim run: --trials needs --real (simulated runs take --seeds)\n");
         return -1;
     }
     if (c->quiet && c->verbose) {
@@ -102,6 +127,11 @@ static void trace_name(const struct run_cli *c, const struct scenario *sc, uint6
 static void replay_command(const struct run_cli *c, const struct scenario *sc, uint64_t seed,
                            char *out, size_t size)
 {
+    if (c->real) {
+        snprintf(out, size, "%s run --real %s --trials 1   (trial %llu's files and daemon logs: %s/%s/trial-%llu)",
+                 c->self, sc->path, (unsigned long long)seed, c->real_dir, sc->name, (unsigned long long)seed);
+        return;
+    }
     snprintf(out, size, "%s run %s --seed %llu --trace %s-%llu.jsonl && %s replay %s-%llu.jsonl",
              c->self, sc->path, (unsigned long long)seed, sc->name, (unsigned long long)seed,
              c->self, sc->name, (unsigned long long)seed);
@@ -111,6 +141,12 @@ static void replay_command(const struct run_cli *c, const struct scenario *sc, u
 static int run_once(const struct run_cli *c, const struct scenario *sc, uint64_t seed,
                     const char *trace_file, struct run_result *res)
 {
+    if (c->real) {
+        struct real_options opt = {.clusterd = c->clusterd, .workdir = c->real_dir, .trial = seed,
+                                   .verbose = c->verbose};
+        real_run_scenario(sc, &opt, res);
+        return 0;
+    }
     int rc = report_traced_run(sc, seed, trace_file, 0, c->verbose, res);
     if (rc != 0 && trace_file)
         fprintf(stderr, "clustersim run: cannot write trace %s\n", trace_file);
@@ -124,6 +160,8 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
         return;
     char vt[32], conv[64] = "";
     sim_duration_format(r->end_time, vt, sizeof vt);
+    if (c->real) /* real times are not round: seconds and milliseconds */
+        snprintf(vt, sizeof vt, "%.3fs", (double)r->end_time / 1e9);
     if (r->budget[0]) {
         snprintf(conv, sizeof conv, "stopped by a budget");
     } else if (r->stuck) {
@@ -133,14 +171,21 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
     } else if (r->converged_after >= 0) {
         char after[32];
         sim_duration_format(r->converged_after, after, sizeof after);
+        if (c->real)
+            snprintf(after, sizeof after, "%.3fs", (double)r->converged_after / 1e9);
         snprintf(conv, sizeof conv, "converged %s after last fault", after);
     } else {
         snprintf(conv, sizeof conv, "not converged");
     }
-    printf("%s %-28s seed=%-6llu %-36s events=%-9llu vt=%-6s wall=%.1fms hash=%016llx\n",
-           r->pass ? "PASS" : "FAIL", sc->name, (unsigned long long)r->seed, conv,
-           (unsigned long long)r->events, vt, r->wall_seconds * 1e3,
-           (unsigned long long)r->trace_hash);
+    if (c->real)
+        printf("%s %-28s trial=%-5llu %-36s probes=%-7llu time=%-6s (real world, no seed)\n",
+               r->pass ? "PASS" : "FAIL", sc->name, (unsigned long long)r->seed, conv,
+               (unsigned long long)r->events, vt);
+    else
+        printf("%s %-28s seed=%-6llu %-36s events=%-9llu vt=%-6s wall=%.1fms hash=%016llx\n",
+               r->pass ? "PASS" : "FAIL", sc->name, (unsigned long long)r->seed, conv,
+               (unsigned long long)r->events, vt, r->wall_seconds * 1e3,
+               (unsigned long long)r->trace_hash);
     if (report[0])
         printf("     report: %s\n", report);
     if (r->pass && !c->verbose && !(r->stuck && !c->quiet))
@@ -196,7 +241,7 @@ static void write_run_report(struct run_cli *c, const struct scenario *sc, const
     json_t *entry = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "scenario", sc->name, "seed",
                               (json_int_t)r->seed, "result", r->pass ? "pass" : "fail", "summary", path,
                               "outcome", outcome, "failed", failed);
-    if (!r->pass || c->single || c->report_all) {
+    if (!c->real && (!r->pass || c->single || c->report_all)) {
         char err[1400];
         snprintf(path, sizeof path, "%s/seed-%llu", dir, (unsigned long long)r->seed);
         if (report_run(path, sc, r->seed, replay, err, sizeof err) != 0)
@@ -372,6 +417,10 @@ static void run_scenario(struct run_cli *c, const struct scenario *sc, bool sing
 {
     uint64_t first = c->have_seeds ? c->seed_first : sc->seed;
     uint64_t last = c->have_seeds ? c->seed_last : sc->seed;
+    if (c->real) {
+        first = 1;
+        last = c->trials ? c->trials : 1;
+    }
     uint64_t stuck_runs = 0, runs = 0, failed_before = c->failed, mix[DL_COUNT] = {0};
     cs_time *times = last > first ? malloc((size_t)(last - first + 1) * sizeof *times) : NULL;
     if (c->junit)
@@ -387,7 +436,7 @@ static void run_scenario(struct run_cli *c, const struct scenario *sc, bool sing
         if (times)
             times[runs] = out.converged_after;
         runs++;
-        if (seed == last)
+        if (seed == last || (c->real && real_interrupted()))
             break;
     }
     bool fraction = scenario_expects(sc, SC_EXP_STUCK_FRACTION), quantile = expects_quantile(sc);
@@ -437,6 +486,40 @@ int cmd_run(int argc, char **argv, const char *self)
         free(c.files);
         return 2;
     }
+    for (size_t i = 0; i < c.file_count && c.real; i++)
+        if (!(scs[i].worlds & SC_WORLD_REAL)) {
+            fprintf(stderr, "%s:%d:%d: this scenario runs in the simulator only; add `worlds: [sim, real]` to run "
+                    "it in the real world\n", scs[i].path, scs[i].worlds_pos.line ? scs[i].worlds_pos.line : 1,
+                    scs[i].worlds_pos.col ? scs[i].worlds_pos.col : 1);
+            status = 2;
+        }
+    char why[400];
+    if (status == 0 && c.real && real_available(why, sizeof why) != 0) {
+        printf("skip real world: %s\n", why);
+        status = 3;
+    }
+    if (status != 0) {
+        for (size_t i = 0; i < c.file_count; i++)
+            scenario_free(&scs[i]);
+        free(scs);
+        free(c.files);
+        return status == 3 ? 0 : 2;
+    }
+    if (c.real) {
+        char self_dir[512];
+        snprintf(self_dir, sizeof self_dir, "%s", self);
+        char *slash = strrchr(self_dir, '/');
+        static char clusterd[600];
+        if (!c.clusterd) {
+            snprintf(clusterd, sizeof clusterd, "%s/clusterd", slash ? (*slash = '\0', self_dir) : ".");
+            c.clusterd = clusterd;
+        }
+        static char real_dir[600];
+        char cwd[500];
+        snprintf(real_dir, sizeof real_dir, "%s/build/real", getcwd(cwd, sizeof cwd) ? cwd : ".");
+        c.real_dir = real_dir; /* absolute: dnsmasq and the daemons change directory */
+        real_prepare();
+    }
     if (c.junit_path && !(c.junit = junit_open(c.junit_path)))
         fprintf(stderr, "clustersim run: cannot prepare %s\n", c.junit_path);
     if (c.report_dir) {
@@ -446,9 +529,18 @@ int cmd_run(int argc, char **argv, const char *self)
     }
     bool single = c.file_count == 1 && (!c.have_seeds || c.seed_first == c.seed_last);
     c.single = single;
-    for (size_t i = 0; i < c.file_count; i++)
+    for (size_t i = 0; i < c.file_count; i++) {
+        if (!c.real && !(scs[i].worlds & SC_WORLD_SIM)) {
+            if (!c.quiet)
+                printf("SKIP %-28s worlds: [real]: run it with --real\n", scs[i].name);
+            continue;
+        }
+        if (c.real && real_interrupted())
+            break;
         run_scenario(&c, &scs[i], single);
-    printf("runs: %zu passed, %zu failed\n", c.passed, c.failed);
+    }
+    printf("runs: %zu passed, %zu failed%s\n", c.passed, c.failed,
+           c.real && real_interrupted() ? " (interrupted: the rest was not run)" : "");
     if (c.junit && junit_close(c.junit) != 0)
         fprintf(stderr, "clustersim run: cannot write %s\n", c.junit_path);
     if (c.report) {
@@ -465,5 +557,7 @@ int cmd_run(int argc, char **argv, const char *self)
         scenario_free(&scs[i]);
     free(scs);
     free(c.files);
+    if (c.real && real_interrupted())
+        return 130;
     return c.failed ? 1 : 0;
 }

@@ -1,0 +1,564 @@
+/*
+ * real/run.c: one scenario in the real world (real.h): builds the
+ * namespaces, DNS and daemons, plays the timeline in real time (actions,
+ * boots, DNS publication delays, partitions that heal), observes every
+ * poll interval (observe.c) and tears everything down whatever happens.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../config/cluster_file.h"
+#include "exec.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+void real_prepare(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    rn_sweep();
+}
+
+bool real_interrupted(void)
+{
+    return interrupted != 0;
+}
+
+int real_available(char *why, size_t size)
+{
+    return rn_available(why, size);
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static cs_time elapsed(const struct rr_run *r)
+{
+    return (cs_time)((mono() - r->t0) * 1e9);
+}
+
+void rr_schedule(struct rr_run *r, const struct rr_event *e)
+{
+    if (r->ev_count == r->ev_cap) {
+        size_t cap = r->ev_cap ? r->ev_cap * 2 : 256;
+        struct rr_event *p = realloc(r->ev, cap * sizeof *p);
+        if (!p)
+            return;
+        r->ev = p;
+        r->ev_cap = cap;
+    }
+    size_t i = r->ev_count++;
+    while (i > 0 && r->ev[i - 1].at > e->at) { /* stable: equal times keep their order */
+        r->ev[i] = r->ev[i - 1];
+        i--;
+    }
+    r->ev[i] = *e;
+}
+
+static cs_time draw(struct rr_run *r, const struct sim_dist *d)
+{
+    return sim_dist_sample(d, &r->rng);
+}
+
+/* ---- DNS: the pods' records ---- */
+
+static void pod_records(const struct rr_run *r, size_t node, const struct cs_addr *a, bool add)
+{
+    const struct sc_dns *d = &r->sc->dns;
+    struct rd_server *s = (struct rd_server *)&r->dns;
+    struct sc_dns_entry e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.name, sizeof e.name, "%s", d->service);
+    e.rec.type = CS_DNS_A;
+    e.rec.addr = *a;
+    add ? rd_add(s, &e) : rd_remove(s, &e);
+    if (!d->service_srv)
+        return;
+    char host[CS_DNS_NAME_MAX];
+    snprintf(host, sizeof host, "%s.%s", r->sc->cluster.nodes[node].id, d->service);
+    snprintf(e.name, sizeof e.name, "%s", host);
+    add ? rd_add(s, &e) : rd_remove(s, &e);
+    struct sc_dns_entry srv;
+    memset(&srv, 0, sizeof srv);
+    snprintf(srv.name, sizeof srv.name, "%s", d->service);
+    srv.rec.type = CS_DNS_SRV;
+    srv.rec.port = d->service_port;
+    snprintf(srv.rec.target, sizeof srv.rec.target, "%s", host);
+    add ? rd_add(s, &srv) : rd_remove(s, &srv);
+}
+
+static void service_change(struct rr_run *r, size_t node, bool up, cs_time delay)
+{
+    if (!r->sc->dns.service[0])
+        return;
+    struct rr_event e = {.at = r->now + delay + draw(r, &r->sc->dns.propagation),
+                         .kind = up ? RR_DNS_UP : RR_DNS_DOWN, .node = node,
+                         .incarnation = r->nodes[node].incarnation, .addr = r->nodes[node].addr};
+    rr_schedule(r, &e);
+}
+
+/* ---- nodes ---- */
+
+static int write_config(struct rr_run *r, size_t i)
+{
+    struct rr_node *n = &r->nodes[i];
+    FILE *f = fopen(n->d.config, "w");
+    if (!f)
+        return -1;
+    int rc = cluster_file_write(f, scenario_node_config(r->sc, i));
+    return fclose(f) == 0 ? rc : -1;
+}
+
+static void spawn(struct rr_run *r, size_t i)
+{
+    struct rr_node *n = &r->nodes[i];
+    const struct cluster_config *cfg = scenario_node_config(r->sc, i);
+    char ns[64], port[16], dns[96], secret[160];
+    rn_name(&r->net, i, ns, sizeof ns);
+    scenario_node_name(r->sc, i, &n->addr, n->d.name, sizeof n->d.name);
+    snprintf(port, sizeof port, "%u", (unsigned)cfg->mem.conn.port);
+    snprintf(dns, sizeof dns, "%s:53", r->dns.listen);
+    const struct sc_node *sn = &r->sc->cluster.nodes[i];
+    snprintf(secret, sizeof secret, "%s", sn->has_secret ? sn->secret : cfg->mem.conn.secret);
+    char *extra[] = {"--port", port, "--nameserver", dns, "--secret", secret, "--plaintext", "--log-level",
+                     r->opt.verbose ? "debug" : "info", NULL};
+    if (write_config(r, i) != 0 || rdm_start(&n->d, r->opt.clusterd, ns, extra) != 0) {
+        fprintf(stderr, "real: cannot start %s\n", n->d.name);
+        return;
+    }
+    n->incarnation++;
+    n->up = true;
+    n->stopping = false;
+    n->last_change = r->now;
+    n->last_key[0] = '\0';
+    service_change(r, i, true, draw(r, &r->sc->dns.ready_delay));
+}
+
+static bool taken(void *ctx, const struct cs_addr *a)
+{
+    const struct rr_run *r = ctx;
+    for (size_t i = 0; i < r->n; i++)
+        if (cs_addr_compare(&r->nodes[i].addr, a) == 0)
+            return true;
+    return false;
+}
+
+static void node_gone(struct rr_run *r, size_t i, bool withdraw)
+{
+    struct rr_node *n = &r->nodes[i];
+    if (withdraw && n->up)
+        service_change(r, i, false, draw(r, &r->sc->dns.removal_delay));
+    n->up = false;
+}
+
+static void kill_node(struct rr_run *r, size_t i)
+{
+    if (!r->nodes[i].up && !r->nodes[i].stopping)
+        return;
+    rdm_signal(&r->nodes[i].d, SIGKILL);
+    node_gone(r, i, !r->nodes[i].stopping);
+    r->nodes[i].stopping = false;
+}
+
+static void stop_node(struct rr_run *r, size_t i, cs_time grace)
+{
+    if (!r->nodes[i].up)
+        return;
+    node_gone(r, i, true); /* deletion removes the endpoint first */
+    r->nodes[i].stopping = true;
+    rdm_signal(&r->nodes[i].d, SIGTERM);
+    struct rr_event e = {.at = r->now + grace, .kind = RR_KILL_LATE, .node = i,
+                         .incarnation = r->nodes[i].incarnation};
+    rr_schedule(r, &e);
+}
+
+/* restart: gone now, back after the downtime (plus its boot), on a new
+ * address when asked (the namespace's address changes, as a replaced pod's). */
+static void restart_node(struct rr_run *r, size_t i, const struct sc_action *a)
+{
+    if (!r->nodes[i].up)
+        return;
+    if (a->crash)
+        kill_node(r, i);
+    else
+        stop_node(r, i, a->grace);
+    struct rr_event e = {.at = r->now + a->downtime + (a->has_boot ? draw(r, &a->boot) : 0), .kind = RR_SPAWN,
+                         .node = i, .occurrence = a->new_address};
+    rr_schedule(r, &e);
+}
+
+static void respawn(struct rr_run *r, size_t i, bool new_address)
+{
+    struct rr_node *n = &r->nodes[i];
+    if (n->d.pid > 0 && !rdm_reap(&n->d)) {
+        rdm_signal(&n->d, SIGKILL); /* the grace of the old pod is over */
+        for (int k = 0; k < 100 && !rdm_reap(&n->d); k++)
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    n->stopping = false;
+    if (new_address) {
+        struct cs_addr a;
+        if (scenario_pool_address(r->sc, &r->pool_next, taken, r, &a) == 0 &&
+            rn_set_addr(&r->net, i, &a) == 0)
+            n->addr = a;
+    }
+    spawn(r, i);
+}
+
+/* ---- the timeline ---- */
+
+static bool applies(const struct rr_run *r, enum sc_action_kind kind, size_t i)
+{
+    const struct rr_node *n = &r->nodes[i];
+    switch (kind) {
+    case SC_ACT_START: return !n->up && !n->stopping && n->d.pid <= 0;
+    case SC_ACT_KILL: return n->up || n->stopping;
+    case SC_ACT_STOP:
+    case SC_ACT_RESTART:
+    case SC_ACT_COMMAND: return n->up;
+    default: return true;
+    }
+}
+
+/* The nodes of a set the action applies to (random picks from the run's
+ * stream); returns how many were written into out. */
+static size_t resolve(struct rr_run *r, const struct sc_nodeset *set, enum sc_action_kind kind, size_t *out)
+{
+    size_t n = 0;
+    if (set->all || set->random_count) {
+        for (size_t i = 0; i < r->n; i++)
+            if (applies(r, kind, i))
+                out[n++] = i;
+    } else {
+        for (size_t k = 0; k < set->count; k++)
+            if (applies(r, kind, set->idx[k]))
+                out[n++] = set->idx[k];
+    }
+    if (set->random_count && set->random_count < n) {
+        for (size_t k = 0; k < set->random_count; k++) { /* a partial Fisher-Yates shuffle */
+            size_t j = k + pcg32_below(&r->rng, (uint32_t)(n - k));
+            size_t t = out[k];
+            out[k] = out[j];
+            out[j] = t;
+        }
+        n = set->random_count;
+    }
+    return n;
+}
+
+static void substitute(const char *text, uint64_t occurrence, char *out, size_t size)
+{
+    size_t len = 0;
+    for (const char *p = text; *p && len + 1 < size;) {
+        if (!strncmp(p, "{n}", 3)) {
+            len += (size_t)snprintf(out + len, size - len, "%llu", (unsigned long long)occurrence);
+            p += 3;
+        } else {
+            out[len++] = *p++;
+        }
+    }
+    out[len < size ? len : size - 1] = '\0';
+}
+
+static void partition(struct rr_run *r, const struct sc_action *a, size_t index, bool cut)
+{
+    size_t *side_a = calloc(r->n, sizeof *side_a);
+    bool *in_a = calloc(r->n, sizeof *in_a), *in_b = calloc(r->n, sizeof *in_b);
+    if (!side_a || !in_a || !in_b)
+        goto out;
+    size_t na = resolve(r, &a->nodes, SC_ACT_PARTITION, side_a);
+    for (size_t k = 0; k < na; k++)
+        in_a[side_a[k]] = true;
+    for (size_t k = 0; k < a->peers.count; k++)
+        in_b[a->peers.idx[k]] = true;
+    for (size_t i = 0; i < r->n; i++)
+        in_b[i] = a->peers.count || a->peers.all ? in_b[i] || a->peers.all : !in_a[i];
+    for (size_t x = 0; x < r->n; x++)
+        for (size_t y = 0; y < r->n; y++) {
+            if (!in_a[x] || !in_b[y] || x == y)
+                continue;
+            (cut ? rn_cut : rn_uncut)(&r->net, x, y);
+            if (!a->oneway)
+                (cut ? rn_cut : rn_uncut)(&r->net, y, x);
+        }
+    if (cut && a->duration > 0)
+        rr_schedule(r, &(struct rr_event){.at = r->now + a->duration, .kind = RR_HEAL, .action = index});
+out:
+    free(side_a);
+    free(in_a);
+    free(in_b);
+}
+
+static void dns_fail(struct rr_run *r, const struct sc_action *a, size_t index, bool fail)
+{
+    if (a->fail_mode == CS_DNS_TIMEOUT)
+        rn_link(&r->net, r->n, !fail);
+    else
+        rd_outage(&r->dns, fail);
+    if (fail && a->duration > 0)
+        rr_schedule(r, &(struct rr_event){.at = r->now + a->duration, .kind = RR_DNS_RESTORE, .action = index});
+}
+
+static void command(struct rr_run *r, const struct sc_action *a, size_t node, uint64_t occurrence)
+{
+    char name[256], arg[300];
+    substitute(a->name, occurrence, name, sizeof name);
+    substitute(a->arg, occurrence, arg, sizeof arg);
+    if (rdm_command(&r->nodes[node].d, a->op, name, arg, a->value) != 0)
+        rr_note_reply(r, &(struct rdm_reply){.at = r->now, .node = node, .status = "unreachable"});
+}
+
+static void act(struct rr_run *r, size_t index, uint64_t occurrence)
+{
+    const struct sc_action *a = &r->sc->actions[index];
+    size_t *set = calloc(r->n ? r->n : 1, sizeof *set);
+    size_t count = set ? resolve(r, &a->nodes, a->kind, set) : 0;
+    switch (a->kind) {
+    case SC_ACT_PARTITION: partition(r, a, index, true); count = 0; break;
+    case SC_ACT_HEAL: rn_heal(&r->net); count = 0; break;
+    case SC_ACT_DNS_ADD: rd_add(&r->dns, &a->dns); rd_publish(&r->dns); count = 0; break;
+    case SC_ACT_DNS_REMOVE: rd_remove(&r->dns, &a->dns); rd_publish(&r->dns); count = 0; break;
+    case SC_ACT_DNS_FAIL: dns_fail(r, a, index, true); count = 0; break;
+    default: break;
+    }
+    for (size_t k = 0; k < count; k++) {
+        size_t i = set[k];
+        switch (a->kind) {
+        case SC_ACT_START:
+            rr_schedule(r, &(struct rr_event){.at = r->now + (a->has_boot ? draw(r, &a->boot) : 0),
+                                              .kind = RR_SPAWN, .node = i});
+            break;
+        case SC_ACT_KILL: kill_node(r, i); break;
+        case SC_ACT_STOP: stop_node(r, i, a->grace); break;
+        case SC_ACT_RESTART: restart_node(r, i, a); break;
+        case SC_ACT_COMMAND: command(r, a, i, occurrence); break;
+        default: break; /* refused by the loader for the real world */
+        }
+    }
+    free(set);
+    cs_time next = a->at + (cs_time)(occurrence + 1) * a->every;
+    if (a->every > 0 && next <= a->until)
+        rr_schedule(r, &(struct rr_event){.at = next, .kind = RR_ACTION,
+                                          .action = index, .occurrence = occurrence + 1});
+}
+
+static void dispatch(struct rr_run *r, const struct rr_event *e)
+{
+    struct rr_node *n = e->node < r->n ? &r->nodes[e->node] : NULL;
+    switch (e->kind) {
+    case RR_ACTION: act(r, e->action, e->occurrence); break;
+    case RR_SPAWN:
+        if (!n->up && (n->d.pid <= 0 || n->stopping || rdm_reap(&n->d)))
+            respawn(r, e->node, e->occurrence != 0);
+        break;
+    case RR_DNS_UP:
+    case RR_DNS_DOWN:
+        /* A withdrawal meant for an address a newer pod now holds is moot. */
+        if (e->kind == RR_DNS_DOWN && n->up && cs_addr_compare(&n->addr, &e->addr) == 0)
+            break;
+        if (e->kind == RR_DNS_UP && (!n->up || n->incarnation != e->incarnation))
+            break;
+        pod_records(r, e->node, &e->addr, e->kind == RR_DNS_UP);
+        rd_publish(&r->dns);
+        break;
+    case RR_HEAL: partition(r, &r->sc->actions[e->action], e->action, false); break;
+    case RR_DNS_RESTORE: dns_fail(r, &r->sc->actions[e->action], e->action, false); break;
+    case RR_KILL_LATE:
+        if (n->stopping && n->incarnation == e->incarnation)
+            kill_node(r, e->node);
+        break;
+    }
+}
+
+/* ---- building and removing the world ---- */
+
+static int build(struct rr_run *r, char *err, size_t size)
+{
+    const struct scenario *sc = r->sc;
+    snprintf(r->net.dir, sizeof r->net.dir, "%s", r->dir);
+    if (rn_setup(&r->net, r->n) != 0) {
+        snprintf(err, size, "cannot build the network: %s", r->net.err);
+        return -1;
+    }
+    r->pool_next = sc->cluster.pool_next;
+    for (size_t i = 0; i < r->n; i++) {
+        struct rr_node *n = &r->nodes[i];
+        n->addr = sc->cluster.nodes[i].addr;
+        n->d.pid = 0;
+        n->d.cmd_fd = -1;
+        snprintf(n->d.sock, sizeof n->d.sock, "%s/%s.sock", r->dir, sc->cluster.nodes[i].id);
+        snprintf(n->d.log, sizeof n->d.log, "%s/%s.log", r->dir, sc->cluster.nodes[i].id);
+        snprintf(n->d.config, sizeof n->d.config, "%s/%s.yaml", r->dir, sc->cluster.nodes[i].id);
+        int lat = sc->net.latency.a > 0 || sc->net.latency.b > 0 ? rn_latency(&r->net, i, &sc->net.latency) : 0;
+        if (rn_set_addr(&r->net, i, &n->addr) != 0 || lat < 0) {
+            snprintf(err, size, "cannot address node %s: %s", sc->cluster.nodes[i].id, r->net.err);
+            return -1;
+        }
+        r->no_netem |= lat == 1;
+    }
+    struct cs_addr dns_addr;
+    if (scenario_pool_address(sc, &r->pool_next, taken, r, &dns_addr) != 0 ||
+        rn_set_addr(&r->net, r->n, &dns_addr) != 0 ||
+        ((sc->dns.latency.a > 0 || sc->dns.latency.b > 0) && rn_latency(&r->net, r->n, &sc->dns.latency) < 0)) {
+        snprintf(err, size, "cannot address the DNS server: %s", r->net.err);
+        return -1;
+    }
+    rn_name(&r->net, r->n, r->dns.ns, sizeof r->dns.ns);
+    cs_addr_format(&dns_addr, r->dns.listen, sizeof r->dns.listen);
+    snprintf(r->dns.dir, sizeof r->dns.dir, "%s", r->dir);
+    r->dns.ttl_s = sc->dns.ttl_s;
+    for (size_t i = 0; i < sc->dns.zone_count; i++)
+        rd_add(&r->dns, &sc->dns.zone[i]);
+    if (rd_publish(&r->dns) != 0) {
+        snprintf(err, size, "cannot start dnsmasq: %s", r->dns.err);
+        return -1;
+    }
+    return 0;
+}
+
+static void teardown(struct rr_run *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->nodes[i].d.pid > 0)
+            rx_stop(r->nodes[i].d.pid, SIGKILL, 2000);
+        if (r->nodes[i].d.cmd_fd >= 0)
+            close(r->nodes[i].d.cmd_fd);
+        rdm_probe_free(&r->nodes[i].probe);
+        unlink(r->nodes[i].d.sock);
+    }
+    rd_close(&r->dns);
+    rn_teardown(&r->net);
+    free(r->nodes);
+    free(r->ev);
+    free(r->replies);
+}
+
+static void make_dir(const char *path)
+{
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(tmp, 0755);
+            *p = '/';
+        }
+    mkdir(tmp, 0755);
+}
+
+/* ---- the run ---- */
+
+static void reap(struct rr_run *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        struct rr_node *n = &r->nodes[i];
+        if (n->d.pid > 0 && rdm_reap(&n->d)) {
+            if (n->up) /* it died by itself */
+                node_gone(r, i, true);
+            n->stopping = false;
+        }
+    }
+}
+
+static void play(struct rr_run *r)
+{
+    const struct scenario *sc = r->sc;
+    cs_time poll = r->opt.poll_interval, next_poll = 0;
+    for (size_t i = 0; i < sc->action_count; i++)
+        rr_schedule(r, &(struct rr_event){.at = sc->actions[i].at, .kind = RR_ACTION, .action = i});
+    r->t0 = mono();
+    while (!interrupted) {
+        r->now = elapsed(r);
+        if (r->now >= sc->limits.duration)
+            break;
+        size_t done = 0;
+        while (done < r->ev_count && r->ev[done].at <= r->now) {
+            struct rr_event e = r->ev[done];
+            memmove(r->ev, r->ev + 1, (r->ev_count - 1) * sizeof *r->ev);
+            r->ev_count--;
+            dispatch(r, &e);
+        }
+        for (size_t i = 0; i < r->n; i++)
+            rdm_replies(&r->nodes[i].d, i, r->now, rr_note_reply, r);
+        reap(r);
+        if (r->now >= next_poll) {
+            rr_observe(r);
+            next_poll = r->now + poll;
+            if (sc->limits.stop_when_settled && rr_settled(r, r->ev_count > 0))
+                break;
+        }
+        cs_time wake = next_poll;
+        if (r->ev_count && r->ev[0].at < wake)
+            wake = r->ev[0].at;
+        cs_time nap = wake - elapsed(r);
+        if (nap > CS_MSEC(20))
+            nap = CS_MSEC(20);
+        if (nap > 0)
+            nanosleep(&(struct timespec){0, (long)nap}, NULL);
+    }
+    r->now = elapsed(r);
+    rr_observe(r);
+}
+
+int real_run_scenario(const struct scenario *sc, const struct real_options *opt, struct run_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->seed = opt->trial;
+    res->converged_after = -1;
+    res->stuck_at = -1;
+    struct rr_run r = {.sc = sc, .opt = *opt, .n = sc->cluster.node_count, .converged_since = -1,
+                       .first_stuck_at = -1};
+    if (!r.opt.poll_interval)
+        r.opt.poll_interval = sc->limits.check_interval > CS_MSEC(100) ? sc->limits.check_interval : CS_MSEC(100);
+    if (!r.opt.quiet)
+        r.opt.quiet = CS_SEC(5);
+    pcg32_stream(&r.rng, opt->trial, PCG_STREAM_SCHEDULE, 0);
+    snprintf(r.dir, sizeof r.dir, "%s/%s/trial-%llu", opt->workdir, sc->name, (unsigned long long)opt->trial);
+    make_dir(r.dir);
+    r.nodes = calloc(r.n, sizeof *r.nodes);
+    r.last_fault = scenario_last_fault(sc);
+    double wall0 = mono();
+    char err[600] = "";
+    int rc = 0;
+    if (!r.nodes || build(&r, err, sizeof err) != 0) {
+        snprintf(res->internal, sizeof res->internal, "real world: %s", err[0] ? err : "out of memory");
+        rc = -1;
+    } else {
+        if (r.no_netem)
+            printf("     note: %s: network.latency and dns.latency not applied: this kernel has no tc netem "
+                   "(sch_netem); links keep the host's own latency\n", sc->name);
+        play(&r);
+        rr_judge(&r, res);
+    }
+    if (interrupted)
+        snprintf(res->internal, sizeof res->internal, "%s", "interrupted (SIGINT or SIGTERM): everything the run "
+                 "made was removed");
+    res->wall_seconds = mono() - wall0;
+    res->end_time = r.now;
+    res->last_fault = r.last_fault;
+    if (res->internal[0])
+        res->pass = false;
+    teardown(&r);
+    return rc;
+}
