@@ -180,6 +180,7 @@ test-plain: build-bins check-core check-layers $(FUZZ_OBJ)
 	@scripts/check-daemon.sh $(CLUSTERD)
 	@scripts/check-hostile.sh $(CLUSTERD)
 	@scripts/check-netns.sh $(CLUSTERD)
+	@scripts/check-real.sh $(CLUSTERSIM)
 	@$(UNIT)
 
 # The sanitizer variant runs the same unit tests (which include every
