@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "../core/grow.h"
 
 static bool same(const struct sc_dns_entry *a, const struct sc_dns_entry *b)
 {
@@ -27,14 +28,8 @@ int rd_add(struct rd_server *d, const struct sc_dns_entry *e)
             d->records[i].live = true;
             return 0;
         }
-    if (d->count == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 64;
-        struct rd_record *r = realloc(d->records, cap * sizeof *r);
-        if (!r)
-            return -1;
-        d->records = r;
-        d->cap = cap;
-    }
+    if (cs_grow((void **)&d->records, &d->cap, d->count + 1, sizeof *d->records) != 0)
+        return -1;
     d->records[d->count++] = (struct rd_record){*e, true};
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "../core/grow.h"
 
 const char *rn_name(const struct rn_world *rn, size_t i, char *buf, size_t size)
 {
@@ -210,14 +211,8 @@ int rn_cut(struct rn_world *rn, size_t from, size_t to)
     for (size_t k = 0; k < rn->cut_count; k++)
         if (rn->cuts[k].from == from && rn->cuts[k].to == to)
             return 0;
-    if (rn->cut_count == rn->cut_cap) {
-        size_t cap = rn->cut_cap ? rn->cut_cap * 2 : 64;
-        struct rn_cut *c = realloc(rn->cuts, cap * sizeof *c);
-        if (!c)
-            return fail(rn, "rn_cut", "out of memory");
-        rn->cuts = c;
-        rn->cut_cap = cap;
-    }
+    if (cs_grow((void **)&rn->cuts, &rn->cut_cap, rn->cut_count + 1, sizeof *rn->cuts) != 0)
+        return fail(rn, "rn_cut", "out of memory");
     rn->cuts[rn->cut_count++] = (struct rn_cut){from, to};
     return apply_rules(rn, from) == 0 && apply_rules(rn, to) == 0 ? 0 : -1;
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "../sim/check.h"
+#include "../core/grow.h"
 
 bool excluded_node(const struct rr_run *r, size_t i)
 {
@@ -217,13 +218,7 @@ bool rr_settled(const struct rr_run *r, bool events_left)
 void rr_note_reply(void *ctx, const struct rdm_reply *rep)
 {
     struct rr_run *r = ctx;
-    if (r->reply_count == r->reply_cap) {
-        size_t cap = r->reply_cap ? r->reply_cap * 2 : 256;
-        struct rdm_reply *p = realloc(r->replies, cap * sizeof *p);
-        if (!p)
-            return;
-        r->replies = p;
-        r->reply_cap = cap;
-    }
+    if (cs_grow((void **)&r->replies, &r->reply_cap, r->reply_count + 1, sizeof *r->replies) != 0)
+        return;
     r->replies[r->reply_count++] = *rep;
 }

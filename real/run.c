@@ -18,6 +18,7 @@
 
 #include "../config/cluster_file.h"
 #include "exec.h"
+#include "../core/grow.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -60,14 +61,8 @@ static cs_time elapsed(const struct rr_run *r)
 
 void rr_schedule(struct rr_run *r, const struct rr_event *e)
 {
-    if (r->ev_count == r->ev_cap) {
-        size_t cap = r->ev_cap ? r->ev_cap * 2 : 256;
-        struct rr_event *p = realloc(r->ev, cap * sizeof *p);
-        if (!p)
-            return;
-        r->ev = p;
-        r->ev_cap = cap;
-    }
+    if (cs_grow((void **)&r->ev, &r->ev_cap, r->ev_count + 1, sizeof *r->ev) != 0)
+        return;
     size_t i = r->ev_count++;
     while (i > 0 && r->ev[i - 1].at > e->at) { /* stable: equal times keep their order */
         r->ev[i] = r->ev[i - 1];
