@@ -57,7 +57,7 @@ TEST_SRC := $(wildcard tests/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
-CLI_LIB_OBJ := $(addprefix $(BUILD)/cli/,fuzz_seed.o fuzz_summary.o shrinker.o)
+CLI_LIB_OBJ := $(addprefix $(BUILD)/cli/,fuzz_seed.o fuzz_summary.o shrinker.o) $(BUILD)/real/dns_front.o
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 FUZZ_OBJ := $(FUZZ_SRC:%.c=$(BUILD)/%.o)

@@ -43,7 +43,7 @@ static int usage(const char *why)
 {
     fprintf(stderr, "clusterd: %s\nusage: clusterd --name BASENAME@ADDRESS [--config FILE] [--port N] [--secret S | --secret-file F]\n"
                     "                [--static NAME,NAME... | --dns-service NAME [--dns-poll 5s] | --gossip GROUP|default]\n"
-                    "                [--nameserver IP:PORT]\n"
+                    "                [--nameserver IP:PORT] [--dns-udp-only]\n"
                     "                [--tracker fixed|swarm|off] [--sync-nodes-timeout 5s] [--batch-window 10ms]\n"
                     "                [--tick-timeout 60s] [--setup-timeout 7s] [--grace 30s] [--plaintext]\n"
                     "                [--log-level debug|info|warn|error] [--control PATH] [--http-port N] [--http-bind ADDR]\n", why);
@@ -199,6 +199,10 @@ int main(int argc, char **argv)
         }
         if (!strcmp(argv[i], "--plaintext")) { /* for debugging with a packet capture only */
             cfg.mem.conn.encrypt = false;
+            continue;
+        }
+        if (!strcmp(argv[i], "--dns-udp-only")) { /* a truncated answer is used as it is */
+            opt.dns_udp_only = true;
             continue;
         }
         if (!v)

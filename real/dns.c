@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dns_front.h"
 #include "exec.h"
 #include "../core/grow.h"
 
@@ -78,8 +79,17 @@ static int write_hosts(struct rd_server *d)
     return fclose(f);
 }
 
+#define FRONT_UPSTREAM_PORT 5353
+#define FRONT_UPSTREAM_PORT_TEXT "5353"
+
 static int start(struct rd_server *d, const char *lines)
 {
+    if (d->max_answers && d->front_pid <= 0 &&
+        (d->front_pid = rdf_start(d->ns, d->listen, FRONT_UPSTREAM_PORT, d->max_answers)) < 0) {
+        snprintf(d->err, sizeof d->err, "cannot start the truncating DNS front");
+        d->front_pid = 0;
+        return -1;
+    }
     char conf[600], hosts[600], log[600], ttl[32], listen[96], confarg[620], hostsarg[620], logarg[620];
     snprintf(conf, sizeof conf, "%s/dnsmasq.conf", d->dir);
     snprintf(hosts, sizeof hosts, "%s/hosts", d->dir);
@@ -90,18 +100,23 @@ static int start(struct rd_server *d, const char *lines)
     fputs(lines, f);
     fclose(f);
     snprintf(ttl, sizeof ttl, "--local-ttl=%u", (unsigned)d->ttl_s);
-    snprintf(listen, sizeof listen, "--listen-address=%s", d->listen);
+    snprintf(listen, sizeof listen, "--listen-address=%s", d->max_answers ? "127.0.0.1" : d->listen);
     snprintf(confarg, sizeof confarg, "--conf-file=%s", conf);
     snprintf(hostsarg, sizeof hostsarg, "--addn-hosts=%s", hosts);
     snprintf(logarg, sizeof logarg, "--log-facility=%s", log);
     char *argv[] = {"ip", "netns", "exec", d->ns, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
-                    "--bind-interfaces", listen, "--port=53", "--user=root", "--group=root", "--pid-file=",
+                    "--bind-interfaces", listen, d->max_answers ? "--port=" FRONT_UPSTREAM_PORT_TEXT : "--port=53", "--user=root", "--group=root", "--pid-file=",
                     "--log-queries", logarg, ttl, confarg, hostsarg, NULL};
     d->pid = rx_spawn(argv, log);
     if (d->pid < 0)
         return -1;
     snprintf(d->srv_written, sizeof d->srv_written, "%s", lines);
     nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL); /* it binds its socket */
+    if (d->front_pid > 0 && rx_exited(d->front_pid)) {
+        snprintf(d->err, sizeof d->err, "the truncating DNS front exited at once");
+        d->front_pid = 0;
+        return -1;
+    }
     if (rx_exited(d->pid)) {
         snprintf(d->err, sizeof d->err, "dnsmasq exited at once (see %s)", log);
         d->pid = 0;
@@ -145,6 +160,9 @@ int rd_outage(struct rd_server *d, bool down)
 
 void rd_close(struct rd_server *d)
 {
+    if (d->front_pid > 0)
+        rx_stop(d->front_pid, SIGTERM, 2000);
+    d->front_pid = 0;
     if (d->pid > 0)
         rx_stop(d->pid, SIGTERM, 2000);
     d->pid = 0;

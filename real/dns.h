@@ -3,7 +3,8 @@
  * serving the scenario's zone (A, AAAA, SRV) from files the runner
  * rewrites as the zone changes (A and AAAA through a hosts file and
  * SIGHUP; a change of SRV records restarts it).  Names of the zone with no
- * record answer NXDOMAIN.  Functions are prefixed rd_.
+ * record answer NXDOMAIN.  With max_answers set, dnsmasq listens on the
+ * namespace's loopback behind the truncating front (dns_front.h).  Functions are prefixed rd_.
  */
 #ifndef REAL_DNS_H
 #define REAL_DNS_H
@@ -25,6 +26,8 @@ struct rd_server {
     char dir[512];        /* its files and log */
     uint32_t ttl_s;       /* the TTL of every answer */
     pid_t pid;
+    size_t max_answers;   /* > 0: answers go through the truncating front */
+    pid_t front_pid;
     struct rd_record *records;
     size_t count, cap;
     char srv_written[8192]; /* the SRV lines of the running configuration */

@@ -136,8 +136,9 @@ static void spawn(struct rr_run *r, size_t i)
     snprintf(dns, sizeof dns, "%s:53", r->dns.listen);
     const struct sc_node *sn = &r->sc->cluster.nodes[i];
     snprintf(secret, sizeof secret, "%s", sn->has_secret ? sn->secret : cfg->mem.conn.secret);
+    /* A capped answer is used as it came (see dns_front.h). */
     char *extra[] = {"--port", port, "--nameserver", dns, "--secret", secret, "--plaintext", "--log-level",
-                     r->opt.verbose ? "debug" : "info", NULL};
+                     r->opt.verbose ? "debug" : "info", r->sc->dns.max_answers ? "--dns-udp-only" : NULL, NULL};
     if (write_config(r, i) != 0 || rdm_start(&n->d, r->opt.clusterd, ns, extra) != 0) {
         fprintf(stderr, "real: cannot start %s\n", n->d.name);
         return;
@@ -423,6 +424,7 @@ static int build(struct rr_run *r, char *err, size_t size)
     cs_addr_format(&dns_addr, r->dns.listen, sizeof r->dns.listen);
     snprintf(r->dns.dir, sizeof r->dns.dir, "%s", r->dir);
     r->dns.ttl_s = sc->dns.ttl_s;
+    r->dns.max_answers = sc->dns.max_answers;
     for (size_t i = 0; i < sc->dns.zone_count; i++)
         rd_add(&r->dns, &sc->dns.zone[i]);
     if (rd_publish(&r->dns) != 0) {

@@ -783,9 +783,9 @@ static void test_worlds(void **state)
                "network: {latency: {dist: exponential, min: 1ms, mean: 2ms}}\n",
                "bad.yaml:1:9: worlds: real: network.latency is exponential, which tc netem cannot draw (use "
                "fixed or uniform)");
-    load_fails("worlds: [sim, real]\ncluster: {nodes: 2, protocol: cluster}\ndns: {max_answers: 2}\n",
-               "bad.yaml:1:9: worlds: real: dns.max_answers is not applied in the real world yet (dnsmasq answers "
-               "with every record)");
+    load_fails("worlds: [sim, real]\ncluster: {nodes: 2, protocol: cluster}\nnetwork: {datagrams: {loss: 0.1}}\n",
+               "bad.yaml:1:9: worlds: real: datagram loss, duplication and reordering are simulated only (tc netem "
+               "would apply them to the links too)");
     load_fails("worlds: [sim, real]\ncluster: {nodes: 2, protocol: cluster, tracker: on}\n"
                "expect:\n  - no_loss: true\n",
                "bad.yaml:4:5: not in the real world (the scenario asks for it in `worlds`): the real world reads "

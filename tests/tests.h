@@ -22,6 +22,7 @@ int test_registry_run(void);
 int test_core_run(void);
 int test_loader_run(void);
 int test_cluster_file_run(void);
+int test_dns_front_run(void);
 int test_net_run(void);
 int test_dns_run(void);
 int test_world_run(void);

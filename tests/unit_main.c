@@ -22,6 +22,7 @@ int main(void)
     failed += test_core_run();
     failed += test_loader_run();
     failed += test_cluster_file_run();
+    failed += test_dns_front_run();
     failed += test_net_run();
     failed += test_dns_run();
     failed += test_world_run();

@@ -117,11 +117,6 @@ static bool settings_refused(struct sc_load *ld)
                     "are simulated only (tc netem would apply them to the links too)");
         return true;
     }
-    if (sc->dns.max_answers > 0) {
-        yr_error_at(&ld->rd, w->line, w->col, "worlds: real: dns.max_answers is not applied in the real world "
-                    "yet (dnsmasq answers with every record)");
-        return true;
-    }
     if (sc->entropy_len) {
         yr_error_at(&ld->rd, w->line, w->col, "worlds: real: recorded entropy replays a simulated run only");
         return true;

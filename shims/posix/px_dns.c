@@ -42,7 +42,7 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
         epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-struct px_dns *px_dns_new(int epfd, const char *servers, px_dns_done done, void *ctx, char *err, size_t errlen)
+struct px_dns *px_dns_new(int epfd, const char *servers, bool udp_only, px_dns_done done, void *ctx, char *err, size_t errlen)
 {
     static int library;
     if (!library && ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS)
@@ -53,8 +53,10 @@ struct px_dns *px_dns_new(int epfd, const char *servers, px_dns_done done, void 
     d->epfd = epfd;
     d->done = done;
     d->ctx = ctx;
-    struct ares_options opts = {.sock_state_cb = sock_state, .sock_state_cb_data = d, .timeout = 2000, .tries = 2};
-    int rc = ares_init_options(&d->channel, &opts, ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+    struct ares_options opts = {.sock_state_cb = sock_state, .sock_state_cb_data = d, .timeout = 2000, .tries = 2,
+                                .flags = udp_only ? ARES_FLAG_IGNTC : 0};
+    int rc = ares_init_options(&d->channel, &opts,
+                               ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
     if (rc == ARES_SUCCESS && servers && servers[0])
         rc = ares_set_servers_ports_csv(d->channel, servers);
     if (rc != ARES_SUCCESS) {
@@ -126,7 +128,8 @@ static void answered(void *arg, int rc, int timeouts, unsigned char *buf, int le
     (void)timeouts;
     struct query *q = arg;
     static struct cs_dns_record records[MAX_RECORDS];
-    struct cs_dns_answer a = {.status = status_of(rc), .records = records};
+    struct cs_dns_answer a = {.status = status_of(rc), .records = records,
+                              .truncated = rc == ARES_SUCCESS && len > 2 && (buf[2] & 0x02)}; /* the TC bit */
     if (rc == ARES_SUCCESS)
         a.count = q->type == CS_DNS_SRV ? parse_srv(buf, len, records) : parse_addresses(q, buf, len, records);
     if (rc == ARES_SUCCESS && a.count == 0)

@@ -21,8 +21,10 @@ struct px_dns;
 typedef void (*px_dns_done)(void *ctx, cs_query_id id, const struct cs_dns_answer *answer);
 
 /* Creates the resolver; `servers` is NULL (the system's) or c-ares' CSV
- * form "127.0.0.1:5353,[::1]:53".  NULL with a message on failure. */
-struct px_dns *px_dns_new(int epfd, const char *servers, px_dns_done done, void *ctx, char *err, size_t errlen);
+ * form "127.0.0.1:5353,[::1]:53".  With `udp_only`, an answer that came
+ * truncated over UDP is used as it came and reported truncated, instead of
+ * being asked again over TCP.  NULL with a message on failure. */
+struct px_dns *px_dns_new(int epfd, const char *servers, bool udp_only, px_dns_done done, void *ctx, char *err, size_t errlen);
 /* Starts a query; its answer comes later through `done`. */
 void px_dns_query(struct px_dns *d, cs_query_id id, const char *name, enum cs_dns_type type);
 /* Handles an epoll event whose key is >= PX_DNS_KEY_BASE. */

@@ -309,7 +309,7 @@ struct px_node *px_node_new(const struct px_options *opt, char *err, size_t errl
         px_node_free(n);
         return NULL;
     }
-    if (!(n->dns = px_dns_new(n->epfd, opt->dns_servers, dns_done, n, err, errlen))) {
+    if (!(n->dns = px_dns_new(n->epfd, opt->dns_servers, opt->dns_udp_only, dns_done, n, err, errlen))) {
         px_node_free(n);
         return NULL;
     }

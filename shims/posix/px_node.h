@@ -35,6 +35,8 @@ struct px_options {
     int log_level;             /* enum cs_log_level: lines below it are dropped */
     const char *control_path;  /* the control socket (px_control.h), or NULL */
     const char *dns_servers;   /* c-ares CSV "ip:port,..." or NULL for the system's */
+    bool dns_udp_only;         /* a truncated UDP answer is used as it is (TC
+                                  reported to the core), not retried over TCP */
 };
 
 /* Counters of what the transport refused, by reason. */
