@@ -22,6 +22,13 @@ int cmd_shrink(int argc, char **argv, const char *self);
 int cmd_fuzz(int argc, char **argv, const char *self);
 /* `clustersim bench [FILE] [options]`. */
 int cmd_bench(int argc, char **argv, const char *self);
+/* `clustersim agree FILE... [--seeds A..B] [--trials N]`: each scenario
+ * marked for both worlds, simulated and real, side by side. */
+int cmd_agree(int argc, char **argv, const char *self);
+
+/* The real world's paths: the clusterd beside `self` unless *clusterd is
+ * set, and the absolute directory of run files (build/real). */
+void cli_real_paths(const char *self, const char **clusterd, const char **real_dir);
 
 /* Parses "N" or "A..B" (inclusive); 0 on success. */
 int cli_parse_seeds(const char *text, uint64_t *first, uint64_t *last);

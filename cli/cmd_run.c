@@ -463,6 +463,21 @@ static void run_scenario(struct run_cli *c, const struct scenario *sc, bool sing
         junit_end_suite(c->junit);
 }
 
+void cli_real_paths(const char *self, const char **clusterd, const char **real_dir)
+{
+    static char daemon[600], dir[600];
+    char self_dir[512], cwd[500];
+    snprintf(self_dir, sizeof self_dir, "%s", self);
+    char *slash = strrchr(self_dir, '/');
+    if (!*clusterd) {
+        snprintf(daemon, sizeof daemon, "%s/clusterd", slash ? (*slash = '\0', self_dir) : ".");
+        *clusterd = daemon;
+    }
+    /* absolute: dnsmasq and the daemons change directory */
+    snprintf(dir, sizeof dir, "%s/build/real", getcwd(cwd, sizeof cwd) ? cwd : ".");
+    *real_dir = dir;
+}
+
 int cmd_run(int argc, char **argv, const char *self)
 {
     struct run_cli c = {.self = self};
@@ -506,18 +521,7 @@ int cmd_run(int argc, char **argv, const char *self)
         return status == 3 ? 0 : 2;
     }
     if (c.real) {
-        char self_dir[512];
-        snprintf(self_dir, sizeof self_dir, "%s", self);
-        char *slash = strrchr(self_dir, '/');
-        static char clusterd[600];
-        if (!c.clusterd) {
-            snprintf(clusterd, sizeof clusterd, "%s/clusterd", slash ? (*slash = '\0', self_dir) : ".");
-            c.clusterd = clusterd;
-        }
-        static char real_dir[600];
-        char cwd[500];
-        snprintf(real_dir, sizeof real_dir, "%s/build/real", getcwd(cwd, sizeof cwd) ? cwd : ".");
-        c.real_dir = real_dir; /* absolute: dnsmasq and the daemons change directory */
+        cli_real_paths(self, &c.clusterd, &c.real_dir);
         real_prepare();
     }
     if (c.junit_path && !(c.junit = junit_open(c.junit_path)))

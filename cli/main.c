@@ -25,6 +25,10 @@ static void usage(FILE *f)
             "  run --real FILE... [--trials N] [--clusterd PATH] [--junit FILE] [--quiet | --verbose]\n"
             "      run scenarios marked `worlds: [sim, real]` against real clusterd processes in\n"
             "      network namespaces with dnsmasq (root); files and logs in build/real/\n"
+            "  agree FILE... [--seeds A..B] [--trials N] [--storm-seeds N] [--storm-trials N]\n"
+            "      the agreement table: each scenario marked for both worlds simulated over\n"
+            "      the seeds (200) and run real N times (3); stuck-fraction scenarios over\n"
+            "      2000 seeds and 50 trials; markdown on stdout, progress on stderr\n"
             "  replay TRACE [--node ID] [--kind KIND] [--from T] [--to T] [--check]\n"
             "               [--sequence [--limit N]] [--perfetto OUT.json]\n"
             "      print a recorded trace readably; --check re-runs it and compares hashes;\n"
@@ -110,6 +114,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 2, argv + 2, argv[0]);
+    if (!strcmp(argv[1], "agree"))
+        return cmd_agree(argc - 2, argv + 2, argv[0]);
     if (!strcmp(argv[1], "replay"))
         return cmd_replay(argc - 2, argv + 2, argv[0]);
     if (!strcmp(argv[1], "explore"))

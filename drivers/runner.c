@@ -208,6 +208,11 @@ static void judge(const struct scenario *sc, struct sim_world *w, struct run_res
         r->kind = e->kind;
         r->pos = e->pos;
         r->per_seed = true;
+        if (!sc_expect_in_world(e, SC_WORLD_SIM)) {
+            r->ok = true;
+            snprintf(r->detail, sizeof r->detail, "judged in the real world only");
+            continue;
+        }
         switch (e->kind) {
         case SC_EXP_CONVERGED:
             if (e->quantile > 0)

@@ -190,7 +190,8 @@ struct sc_expect {
      * (after every event already queued for each) instead of at the end */
     cs_time at[SC_EXPECT_AT_MAX];
     uint8_t at_count;
-    struct sc_pos pos;
+    unsigned worlds;      /* SC_WORLD_* bits it is judged in; 0: every world the scenario runs in */
+    struct sc_pos pos, worlds_pos;
 };
 
 /* Every run's budgets unless the scenario sets its own: far above any
@@ -209,6 +210,13 @@ struct sc_limits {
 
 /* The worlds a scenario runs in (`worlds: [sim, real]`; default sim). */
 enum sc_world { SC_WORLD_SIM = 1, SC_WORLD_REAL = 2 };
+
+/* True when expectation `e` is judged in `world` (an expectation's own
+ * `worlds` key narrows the scenario's). */
+static inline bool sc_expect_in_world(const struct sc_expect *e, enum sc_world world)
+{
+    return !e->worlds || (e->worlds & (unsigned)world);
+}
 
 struct scenario {
     char path[512];

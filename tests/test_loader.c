@@ -788,9 +788,24 @@ static void test_worlds(void **state)
                "would apply them to the links too)");
     load_fails("worlds: [sim, real]\ncluster: {nodes: 2, protocol: cluster, tracker: on}\n"
                "expect:\n  - no_loss: true\n",
-               "bad.yaml:4:5: not in the real world (the scenario asks for it in `worlds`): the real world reads "
-               "each daemon's registry digest, not every entry: no_loss, placement and losers_killed are judged "
-               "in the simulator only");
+               "bad.yaml:4:5: not in the real world (the scenario asks for it in `worlds`; an expectation may say "
+               "`worlds: [sim]`): the real world reads each daemon's registry digest, not every entry: no_loss, "
+               "placement and losers_killed are judged in the simulator only");
+    /* An expectation narrows where it is judged. */
+    load_ok("worlds: [sim, real]\ncluster: {nodes: 2, protocol: cluster, tracker: on}\n"
+            "expect:\n  - {losers_killed: true, worlds: [sim]}\n  - worlds: real\n    registered: 0\n", &sc);
+    assert_int_equal(sc.expects[0].kind, SC_EXP_LOSERS_KILLED);
+    assert_int_equal(sc.expects[0].worlds, SC_WORLD_SIM);
+    assert_false(sc_expect_in_world(&sc.expects[0], SC_WORLD_REAL));
+    assert_int_equal(sc.expects[1].kind, SC_EXP_REGISTERED);
+    assert_true(sc_expect_in_world(&sc.expects[1], SC_WORLD_REAL));
+    assert_false(sc_expect_in_world(&sc.expects[1], SC_WORLD_SIM));
+    scenario_free(&sc);
+    load_fails("cluster: {nodes: 2, protocol: cluster, tracker: on}\nexpect:\n  - {registered: 0, worlds: [real]}\n",
+               "bad.yaml:3:29: this expectation's worlds are not all among the scenario's `worlds` (default [sim])");
+    load_fails("cluster: {nodes: 2, protocol: cluster, tracker: on}\nexpect:\n  - {worlds: [sim]}\n",
+               "bad.yaml:3:5: expected exactly one expectation per list entry (and `worlds` to narrow where it is "
+               "judged)");
 }
 
 static void test_error_file_name(void **state)

@@ -226,14 +226,23 @@ static bool ld_expect(struct sc_load *ld, const yaml_node_t *n, struct sc_expect
     static const char *const keys[] = {"converged", "stuck", "not_stuck", "no_duplicates",
                                        "stuck_fraction", "stable", "unstable", "isolated",
                                        "registered", "reply", "duplicates", "no_loss", "placement", "whereis",
-                                       "losers_killed", NULL};
+                                       "losers_killed", "worlds", NULL};
     if (!yr_check_map(&ld->rd, n, "an expectation", keys))
         return false;
-    if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1) {
-        yr_error(&ld->rd, n, "expected exactly one expectation per list entry");
+    yaml_node_t *worlds = yr_get(&ld->rd, n, "worlds");
+    if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1 + (worlds != NULL)) {
+        yr_error(&ld->rd, n, "expected exactly one expectation per list entry (and `worlds` to narrow where it "
+                 "is judged)");
         return false;
     }
+    if (worlds) {
+        e->worlds_pos = ld_pos(worlds);
+        if (!ld_world_list(ld, worlds, &e->worlds))
+            return false;
+    }
     yaml_node_pair_t *p = n->data.mapping.pairs.start;
+    if (!strcmp((const char *)yr_node(&ld->rd, p->key)->data.scalar.value, "worlds"))
+        p++;
     const char *key = (const char *)yr_node(&ld->rd, p->key)->data.scalar.value;
     yaml_node_t *v = yr_node(&ld->rd, p->value);
     e->pos = ld_pos(yr_node(&ld->rd, p->key));

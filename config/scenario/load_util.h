@@ -51,6 +51,8 @@ bool ld_membership(struct sc_load *ld, const yaml_node_t *n);
 bool ld_tracker(struct sc_load *ld, const yaml_node_t *n);
 /* The `worlds` key (load_worlds.c). */
 bool ld_worlds(struct sc_load *ld, const yaml_node_t *n);
+/* Reads `sim`, `real` or a list of them into SC_WORLD_* bits. */
+bool ld_world_list(struct sc_load *ld, const yaml_node_t *n, unsigned *worlds);
 /* After the whole file: refuses, at its position, what the real world
  * cannot perform when the scenario asks for the real world. */
 bool ld_check_worlds(struct sc_load *ld);

@@ -10,17 +10,15 @@
 
 #include "load_util.h"
 
-bool ld_worlds(struct sc_load *ld, const yaml_node_t *n)
+bool ld_world_list(struct sc_load *ld, const yaml_node_t *n, unsigned *worlds)
 {
     static const char *const names[] = {"sim", "real", NULL};
-    struct scenario *sc = ld->sc;
-    sc->worlds_pos = ld_pos(n);
-    sc->worlds = 0;
+    *worlds = 0;
     if (n->type == YAML_SCALAR_NODE) {
         int w = yr_enum(&ld->rd, n, "a world", names);
         if (w < 0)
             return false;
-        sc->worlds = 1u << w;
+        *worlds = 1u << w;
         return true;
     }
     if (n->type != YAML_SEQUENCE_NODE || n->data.sequence.items.top == n->data.sequence.items.start) {
@@ -31,8 +29,18 @@ bool ld_worlds(struct sc_load *ld, const yaml_node_t *n)
         int w = yr_enum(&ld->rd, yr_node(&ld->rd, *it), "a world", names);
         if (w < 0)
             return false;
-        sc->worlds |= 1u << w;
+        *worlds |= 1u << w;
     }
+    return true;
+}
+
+bool ld_worlds(struct sc_load *ld, const yaml_node_t *n)
+{
+    unsigned worlds;
+    ld->sc->worlds_pos = ld_pos(n);
+    if (!ld_world_list(ld, n, &worlds))
+        return false;
+    ld->sc->worlds = worlds;
     return true;
 }
 
@@ -130,6 +138,12 @@ static bool settings_refused(struct sc_load *ld)
 bool ld_check_worlds(struct sc_load *ld)
 {
     const struct scenario *sc = ld->sc;
+    for (size_t i = 0; i < sc->expect_count; i++)
+        if (sc->expects[i].worlds & ~sc->worlds) {
+            yr_error_at(&ld->rd, sc->expects[i].worlds_pos.line, sc->expects[i].worlds_pos.col,
+                        "this expectation's worlds are not all among the scenario's `worlds` (default [sim])");
+            return false;
+        }
     if (!(sc->worlds & SC_WORLD_REAL))
         return true;
     if (settings_refused(ld))
@@ -144,10 +158,11 @@ bool ld_check_worlds(struct sc_load *ld)
         }
     }
     for (size_t i = 0; i < sc->expect_count; i++) {
-        const char *why = expect_refusal(&sc->expects[i]);
+        const char *why = sc_expect_in_world(&sc->expects[i], SC_WORLD_REAL) ? expect_refusal(&sc->expects[i]) : NULL;
         if (why) {
             yr_error_at(&ld->rd, sc->expects[i].pos.line, sc->expects[i].pos.col,
-                        "not in the real world (the scenario asks for it in `worlds`): %s", why);
+                        "not in the real world (the scenario asks for it in `worlds`; an expectation may say "
+                        "`worlds: [sim]`): %s", why);
             return false;
         }
     }

@@ -1,0 +1,239 @@
+/*
+ * cli/cmd_agree.c: `clustersim agree`: runs every scenario marked for both
+ * worlds in the simulator over a seed range and in the real world over a
+ * few trials, and prints the agreement table (markdown): verdicts,
+ * convergence after the last fault, the registry at the end and, for
+ * scenarios that judge a stuck fraction, both fractions with their 95 %
+ * Wilson intervals; each row says where the two worlds differ.
+ */
+#include "cli.h"
+
+#include "../config/scenario/loader.h"
+#include "../drivers/runner.h"
+#include "../real/real.h"
+#include "../reports/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What one world showed over its runs. */
+struct tally {
+    uint64_t runs, passed, stuck;
+    cs_time *times; /* convergence after the last fault per run, CS_TIME_NEVER when not */
+    bool has_registry;
+    size_t registry_min, registry_max;
+    char failure[300]; /* the first failing expectation seen, or "" */
+};
+
+struct agree_cli {
+    char **files;
+    size_t file_count;
+    uint64_t seed_first, seed_last, trials, storm_seeds, storm_trials;
+    const char *clusterd, *real_dir;
+    bool verbose;
+};
+
+static void tally_add(struct tally *t, const struct run_result *r)
+{
+    t->times[t->runs++] = r->converged && r->converged_after >= 0 ? r->converged_after : CS_TIME_NEVER;
+    t->passed += r->pass;
+    t->stuck += r->stuck;
+    if (r->has_registry) {
+        t->registry_min = !t->has_registry || r->registry_min < t->registry_min ? r->registry_min : t->registry_min;
+        t->registry_max = r->registry_max > t->registry_max ? r->registry_max : t->registry_max;
+        t->has_registry = true;
+    }
+    for (size_t i = 0; i < r->expect_count && !t->failure[0]; i++)
+        if (r->expects[i].per_seed && !r->expects[i].ok)
+            snprintf(t->failure, sizeof t->failure, "%s (run %llu)", r->expects[i].detail,
+                     (unsigned long long)r->seed);
+}
+
+static int by_time(const void *a, const void *b)
+{
+    cs_time x = *(const cs_time *)a, y = *(const cs_time *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts the times; the median, fastest and slowest of those that
+ * converged (CS_TIME_NEVER when none did) and how many never did. */
+static uint64_t time_range(struct tally *t, cs_time *median, cs_time *lo, cs_time *hi)
+{
+    qsort(t->times, t->runs, sizeof *t->times, by_time);
+    uint64_t never = 0;
+    while (never < t->runs && t->times[t->runs - 1 - never] == CS_TIME_NEVER)
+        never++;
+    uint64_t n = t->runs - never;
+    *median = n ? t->times[(n - 1) / 2] : CS_TIME_NEVER;
+    *lo = n ? t->times[0] : CS_TIME_NEVER;
+    *hi = n ? t->times[n - 1] : CS_TIME_NEVER;
+    return never;
+}
+
+static void format_times(struct tally *t, char *buf, size_t size, cs_time *median, cs_time *lo, cs_time *hi)
+{
+    uint64_t never = time_range(t, median, lo, hi);
+    if (*median == CS_TIME_NEVER)
+        snprintf(buf, size, "never");
+    else
+        snprintf(buf, size, "%.2f s (%.2f-%.2f)", (double)*median / 1e9, (double)*lo / 1e9, (double)*hi / 1e9);
+    if (never && *median != CS_TIME_NEVER)
+        snprintf(buf + strlen(buf), size - strlen(buf), ", %llu never", (unsigned long long)never);
+}
+
+static void format_fraction(uint64_t k, uint64_t n, char *buf, size_t size, double *lo, double *hi)
+{
+    cli_wilson(k, n, lo, hi);
+    snprintf(buf, size, "%llu/%llu = %.1f %% (%.1f-%.1f)", (unsigned long long)k, (unsigned long long)n,
+             n ? 100.0 * (double)k / (double)n : 0.0, 100 * *lo, 100 * *hi);
+}
+
+static void run_world(const struct agree_cli *c, const struct scenario *sc, bool real, uint64_t count,
+                      struct tally *t)
+{
+    t->times = calloc(count ? count : 1, sizeof *t->times);
+    for (uint64_t i = 0; t->times && i < count; i++) {
+        struct run_result r;
+        int rc;
+        if (real) {
+            struct real_options opt = {.clusterd = c->clusterd, .workdir = c->real_dir, .trial = i + 1,
+                                       .verbose = c->verbose};
+            rc = real_run_scenario(sc, &opt, &r);
+            if (real_interrupted()) {
+                if (rc == 0)
+                    run_result_free(&r);
+                return;
+            }
+            if (rc != 0) {
+                fprintf(stderr, "agree: %s: the real world could not run: %s\n", sc->name, r.internal);
+                run_result_free(&r);
+                return;
+            }
+        } else if ((rc = report_traced_run(sc, c->seed_first + i, NULL, 0, false, &r)) != 0) {
+            fprintf(stderr, "agree: %s seed %llu could not run\n", sc->name, (unsigned long long)(c->seed_first + i));
+            return;
+        }
+        tally_add(t, &r);
+        run_result_free(&r);
+        if (real)
+            fprintf(stderr, "agree: %s: real trial %llu of %llu done\n", sc->name, (unsigned long long)(i + 1),
+                    (unsigned long long)count);
+    }
+}
+
+/* The poll interval of the real world: the resolution of its times. */
+#define REAL_RESOLUTION CS_MSEC(100)
+
+static void print_row(const struct scenario *sc, struct tally *sim, struct tally *real, bool fraction)
+{
+    char st[96], rt[96], diff[600] = "";
+    cs_time sm, sl, sh, rm, rl, rh;
+    format_times(sim, st, sizeof st, &sm, &sl, &sh);
+    format_times(real, rt, sizeof rt, &rm, &rl, &rh);
+    size_t len = 0;
+    if ((sim->passed == sim->runs) != (real->passed == real->runs) && !fraction)
+        len += (size_t)snprintf(diff + len, sizeof diff - len, "verdicts differ; ");
+    if (!fraction && (sm == CS_TIME_NEVER) != (rm == CS_TIME_NEVER))
+        len += (size_t)snprintf(diff + len, sizeof diff - len, "one world never converged; ");
+    else if (!fraction && rm != CS_TIME_NEVER && (rm < sl - REAL_RESOLUTION || rm > sh + REAL_RESOLUTION))
+        len += (size_t)snprintf(diff + len, sizeof diff - len, "real median outside the simulated range; ");
+    char sf[96] = "-", rf[96] = "-";
+    if (fraction) {
+        double slo, shi, rlo, rhi;
+        format_fraction(sim->stuck, sim->runs, sf, sizeof sf, &slo, &shi);
+        format_fraction(real->stuck, real->runs, rf, sizeof rf, &rlo, &rhi);
+        if (rhi < slo || rlo > shi)
+            len += (size_t)snprintf(diff + len, sizeof diff - len, "stuck intervals do not overlap; ");
+    }
+    if (sim->has_registry && real->has_registry &&
+        (sim->registry_min != real->registry_min || sim->registry_max != real->registry_max))
+        len += (size_t)snprintf(diff + len, sizeof diff - len, "registry sizes differ; ");
+    if (len >= 2)
+        diff[len - 2] = '\0';
+    char sreg[48] = "-", rreg[48] = "-";
+    if (sim->has_registry)
+        snprintf(sreg, sizeof sreg, "%zu-%zu", sim->registry_min, sim->registry_max);
+    if (real->has_registry)
+        snprintf(rreg, sizeof rreg, "%zu-%zu", real->registry_min, real->registry_max);
+    printf("| %s | %llu/%llu | %llu/%llu | %s | %s | %s | %s | %s | %s | %s |\n", sc->name,
+           (unsigned long long)sim->passed, (unsigned long long)sim->runs, (unsigned long long)real->passed,
+           (unsigned long long)real->runs, st, rt, sf, rf, sreg, rreg, diff[0] ? diff : "agree");
+    if (!fraction && sim->failure[0])
+        printf("|   sim fails: %s |||||||||||\n", sim->failure);
+    if (!fraction && real->failure[0])
+        printf("|   real fails: %s |||||||||||\n", real->failure);
+    fflush(stdout);
+}
+
+static int parse_args(struct agree_cli *c, int argc, char **argv)
+{
+    c->files = calloc((size_t)argc + 1, sizeof *c->files);
+    for (int i = 0; c->files && i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--seeds") && v) {
+            if (cli_parse_seeds(argv[++i], &c->seed_first, &c->seed_last) != 0)
+                return -1;
+        } else if ((!strcmp(argv[i], "--trials") || !strcmp(argv[i], "--storm-trials") ||
+                    !strcmp(argv[i], "--storm-seeds")) && v) {
+            char *end;
+            unsigned long long n = strtoull(argv[++i], &end, 10);
+            if (*end || n == 0)
+                return -1;
+            *(!strcmp(argv[i - 1], "--trials") ? &c->trials
+              : !strcmp(argv[i - 1], "--storm-trials") ? &c->storm_trials : &c->storm_seeds) = n;
+        } else if (!strcmp(argv[i], "--clusterd") && v) {
+            c->clusterd = argv[++i];
+        } else if (!strcmp(argv[i], "--verbose")) {
+            c->verbose = true;
+        } else if (argv[i][0] == '-') {
+            return -1;
+        } else {
+            c->files[c->file_count++] = argv[i];
+        }
+    }
+    return c->files && c->file_count ? 0 : -1;
+}
+
+int cmd_agree(int argc, char **argv, const char *self)
+{
+    struct agree_cli c = {.seed_first = 1, .seed_last = 200, .trials = 3, .storm_seeds = 2000, .storm_trials = 50};
+    if (parse_args(&c, argc, argv) != 0) {
+        fprintf(stderr, "usage: clustersim agree FILE... [--seeds A..B] [--trials N] [--storm-seeds N] "
+                "[--storm-trials N] [--clusterd PATH]\n");
+        free(c.files);
+        return 2;
+    }
+    char why[400];
+    if (real_available(why, sizeof why) != 0) {
+        printf("skip real world: %s\n", why);
+        free(c.files);
+        return 0;
+    }
+    cli_real_paths(self, &c.clusterd, &c.real_dir);
+    real_prepare();
+    printf("| scenario | sim passed | real passed | sim converged after last fault: median (range) | real | "
+           "sim stuck (95 %% CI) | real stuck | sim names | real names | agreement |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    int status = 0;
+    for (size_t i = 0; i < c.file_count && !real_interrupted(); i++) {
+        struct scenario sc;
+        if (cli_load_scenario(c.files[i], &sc) != 0) {
+            status = 2;
+            continue;
+        }
+        if ((sc.worlds & (SC_WORLD_SIM | SC_WORLD_REAL)) == (SC_WORLD_SIM | SC_WORLD_REAL)) {
+            bool fraction = scenario_expects(&sc, SC_EXP_STUCK_FRACTION);
+            struct tally sim = {0}, real = {0};
+            run_world(&c, &sc, false, fraction ? c.storm_seeds : c.seed_last - c.seed_first + 1, &sim);
+            run_world(&c, &sc, true, fraction ? c.storm_trials : c.trials, &real);
+            if (!real_interrupted())
+                print_row(&sc, &sim, &real, fraction);
+            free(sim.times);
+            free(real.times);
+        }
+        scenario_free(&sc);
+    }
+    free(c.files);
+    return real_interrupted() ? 130 : status;
+}
