@@ -168,8 +168,8 @@ static void stuck(struct rr_run *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         struct rr_node *n = &r->nodes[i];
-        if (!n->up || !n->probe.ok || !n->probe.tracker[0])
-            continue;
+        if (!n->up || !n->probe.ok || !n->probe.tracker[0] || !((const struct cluster_config *)scenario_node_config(r->sc, i))->tracker)
+            continue; /* without a tracker the dump is membership's: no tracker state to be stuck in */
         char key[600];
         snprintf(key, sizeof key, "%s|%s", n->probe.tracker, n->probe.state_key);
         if (strcmp(key, n->last_key)) {
