@@ -152,9 +152,9 @@ static void print_row(const struct scenario *sc, struct tally *sim, struct tally
     if (len >= 2)
         diff[len - 2] = '\0';
     char sreg[48] = "-", rreg[48] = "-";
-    if (sim->has_registry)
+    if (sim->has_registry && real->has_registry) /* the simulator counts 0 names without a tracker */
         snprintf(sreg, sizeof sreg, "%zu-%zu", sim->registry_min, sim->registry_max);
-    if (real->has_registry)
+    if (sim->has_registry && real->has_registry)
         snprintf(rreg, sizeof rreg, "%zu-%zu", real->registry_min, real->registry_max);
     printf("| %s | %llu/%llu | %llu/%llu | %s | %s | %s | %s | %s | %s | %s |\n", sc->name,
            (unsigned long long)sim->passed, (unsigned long long)sim->runs, (unsigned long long)real->passed,

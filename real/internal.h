@@ -20,6 +20,7 @@ enum rr_kind {
     RR_HEAL,        /* a partition with a duration heals */
     RR_DNS_RESTORE, /* a DNS outage ends */
     RR_KILL_LATE,   /* a graceful stop's grace ran out */
+    RR_BREAK,       /* a partition's links are noticed broken (break_detect) */
 };
 
 struct rr_event {

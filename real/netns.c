@@ -227,6 +227,23 @@ int rn_uncut(struct rn_world *rn, size_t from, size_t to)
     return 0;
 }
 
+int rn_break(struct rn_world *rn, size_t from, size_t to)
+{
+    bool cut = false;
+    for (size_t k = 0; k < rn->cut_count && !cut; k++)
+        cut = rn->cuts[k].from == from && rn->cuts[k].to == to;
+    if (!cut)
+        return 0; /* healed before it was noticed */
+    char ns[64], addr[64];
+    int rc = 0;
+    for (int side = 0; side < 2; side++) {
+        size_t here = side ? to : from, there = side ? from : to;
+        cs_addr_format(&rn->addr[there], addr, sizeof addr);
+        rc |= rx_runf(NULL, 0, "ip netns exec %s ss -K dst %s", rn_name(rn, here, ns, sizeof ns), addr);
+    }
+    return rc ? -1 : 0;
+}
+
 int rn_heal(struct rn_world *rn)
 {
     bool had = rn->cut_count > 0;

@@ -63,6 +63,11 @@ int rn_link(struct rn_world *rn, size_t i, bool up);
 int rn_cut(struct rn_world *rn, size_t from, size_t to);
 /* Removes one cut. */
 int rn_uncut(struct rn_world *rn, size_t from, size_t to);
+/* A cut link is noticed (the scenario's network.break_detect after the
+ * cut): when packets from `from` to `to` are still dropped, the TCP
+ * connections between the two are destroyed at both ends (ss -K), so each
+ * daemon sees its link break, as a tick timeout would show it. */
+int rn_break(struct rn_world *rn, size_t from, size_t to);
 /* Removes every cut. */
 int rn_heal(struct rn_world *rn);
 

@@ -208,7 +208,9 @@ bool rr_settled(const struct rr_run *r, bool events_left)
 {
     bool pending = false;
     for (size_t k = 0; k < r->ev_count && !pending; k++)
-        pending = r->ev[k].kind != RR_KILL_LATE || r->nodes[r->ev[k].node].stopping;
+        pending = r->ev[k].kind == RR_KILL_LATE ? r->nodes[r->ev[k].node].stopping
+                  : r->ev[k].kind == RR_BREAK   ? r->net.cut_count > 0 /* moot once healed */
+                                                : true;
     (void)events_left;
     if (pending || r->now < r->last_fault)
         return false;

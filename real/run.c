@@ -277,7 +277,21 @@ static void substitute(const char *text, uint64_t occurrence, char *out, size_t 
     out[len < size ? len : size - 1] = '\0';
 }
 
-static void partition(struct rr_run *r, const struct sc_action *a, size_t index, bool cut)
+enum cut_step { CUT, UNCUT, BREAK };
+
+static void cut_pair(struct rr_run *r, enum cut_step step, size_t x, size_t y)
+{
+    if (step == CUT)
+        rn_cut(&r->net, x, y);
+    else if (step == UNCUT)
+        rn_uncut(&r->net, x, y);
+    else
+        rn_break(&r->net, x, y);
+}
+
+/* Cuts a partition's links (then schedules when they are noticed broken
+ * and when they heal), heals them, or breaks those still cut. */
+static void partition(struct rr_run *r, const struct sc_action *a, size_t index, enum cut_step step)
 {
     size_t *side_a = calloc(r->n, sizeof *side_a);
     bool *in_a = calloc(r->n, sizeof *in_a), *in_b = calloc(r->n, sizeof *in_b);
@@ -294,11 +308,14 @@ static void partition(struct rr_run *r, const struct sc_action *a, size_t index,
         for (size_t y = 0; y < r->n; y++) {
             if (!in_a[x] || !in_b[y] || x == y)
                 continue;
-            (cut ? rn_cut : rn_uncut)(&r->net, x, y);
-            if (!a->oneway)
-                (cut ? rn_cut : rn_uncut)(&r->net, y, x);
+            cut_pair(r, step, x, y);
+            if (!a->oneway && step != BREAK) /* a break already ends both sides */
+                cut_pair(r, step, y, x);
         }
-    if (cut && a->duration > 0)
+    if (step == CUT)
+        rr_schedule(r, &(struct rr_event){.at = r->now + r->sc->net.break_detect, .kind = RR_BREAK,
+                                          .action = index});
+    if (step == CUT && a->duration > 0)
         rr_schedule(r, &(struct rr_event){.at = r->now + a->duration, .kind = RR_HEAL, .action = index});
 out:
     free(side_a);
@@ -331,7 +348,7 @@ static void act(struct rr_run *r, size_t index, uint64_t occurrence)
     size_t *set = calloc(r->n ? r->n : 1, sizeof *set);
     size_t count = set ? resolve(r, &a->nodes, a->kind, set) : 0;
     switch (a->kind) {
-    case SC_ACT_PARTITION: partition(r, a, index, true); count = 0; break;
+    case SC_ACT_PARTITION: partition(r, a, index, CUT); count = 0; break;
     case SC_ACT_HEAL: rn_heal(&r->net); count = 0; break;
     case SC_ACT_DNS_ADD: rd_add(&r->dns, &a->dns); rd_publish(&r->dns); count = 0; break;
     case SC_ACT_DNS_REMOVE: rd_remove(&r->dns, &a->dns); rd_publish(&r->dns); count = 0; break;
@@ -378,7 +395,8 @@ static void dispatch(struct rr_run *r, const struct rr_event *e)
         pod_records(r, e->node, &e->addr, e->kind == RR_DNS_UP);
         rd_publish(&r->dns);
         break;
-    case RR_HEAL: partition(r, &r->sc->actions[e->action], e->action, false); break;
+    case RR_HEAL: partition(r, &r->sc->actions[e->action], e->action, UNCUT); break;
+    case RR_BREAK: partition(r, &r->sc->actions[e->action], e->action, BREAK); break;
     case RR_DNS_RESTORE: dns_fail(r, &r->sc->actions[e->action], e->action, false); break;
     case RR_KILL_LATE:
         if (n->stopping && n->incarnation == e->incarnation)
@@ -464,6 +482,33 @@ static void make_dir(const char *path)
     mkdir(tmp, 0755);
 }
 
+/* build/real/SCENARIO/trial-N, or trial-N.PID while another live run holds
+ * that one (two runs of one scenario at once must not share sockets and
+ * logs): the directory's `owner` file names the run that holds it. */
+static void work_dir(struct rr_run *r, const struct real_options *opt, const struct scenario *sc)
+{
+    snprintf(r->dir, sizeof r->dir, "%s/%s/trial-%llu", opt->workdir, sc->name, (unsigned long long)opt->trial);
+    char owner[640];
+    snprintf(owner, sizeof owner, "%s/owner", r->dir);
+    FILE *f = fopen(owner, "r");
+    long pid = 0;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) == 0) {
+        size_t len = strlen(r->dir);
+        snprintf(r->dir + len, sizeof r->dir - len, ".%ld", (long)getpid());
+        snprintf(owner, sizeof owner, "%s/owner", r->dir);
+    }
+    make_dir(r->dir);
+    if ((f = fopen(owner, "w"))) {
+        fprintf(f, "%ld\n", (long)getpid());
+        fclose(f);
+    }
+}
+
 /* ---- the run ---- */
 
 static void reap(struct rr_run *r)
@@ -531,8 +576,7 @@ int real_run_scenario(const struct scenario *sc, const struct real_options *opt,
     if (!r.opt.quiet)
         r.opt.quiet = CS_SEC(5);
     pcg32_stream(&r.rng, opt->trial, PCG_STREAM_SCHEDULE, 0);
-    snprintf(r.dir, sizeof r.dir, "%s/%s/trial-%llu", opt->workdir, sc->name, (unsigned long long)opt->trial);
-    make_dir(r.dir);
+    work_dir(&r, opt, sc);
     r.nodes = calloc(r.n, sizeof *r.nodes);
     r.last_fault = scenario_last_fault(sc);
     double wall0 = mono();
@@ -542,8 +586,9 @@ int real_run_scenario(const struct scenario *sc, const struct real_options *opt,
         snprintf(res->internal, sizeof res->internal, "real world: %s", err[0] ? err : "out of memory");
         rc = -1;
     } else {
-        if (r.no_netem)
-            printf("     note: %s: network.latency and dns.latency not applied: this kernel has no tc netem "
+        static char noted[sizeof sc->name]; /* once per scenario, not per trial */
+        if (r.no_netem && strcmp(noted, sc->name) && snprintf(noted, sizeof noted, "%s", sc->name) >= 0)
+            fprintf(stderr, "     note: %s: network.latency and dns.latency not applied: this kernel has no tc netem "
                    "(sch_netem); links keep the host's own latency\n", sc->name);
         play(&r);
         rr_judge(&r, res);

@@ -1,9 +1,16 @@
 #!/bin/bash
 # scripts/check-real.sh CLUSTERSIM: the real world, as `make test` runs it
-# (about a minute and a half on 2 cores):
-#  1. the shipped scenarios marked `worlds: [sim, real]` that make the short
-#     real-world set run with --real and pass;
-#  2. a run interrupted half-way with SIGINT exits 130 and leaves no
+# (about three minutes on 2 cores; the long scenarios run side by side, each
+# run in its own namespaces):
+#  1. shipped scenarios marked `worlds: [sim, real]` run with --real and
+#     pass: the 3-pod Kubernetes DNS joins (both membership modes), a
+#     partition with a name started on both sides, a pod deleted and
+#     replaced with a new address, a 20-pod DNS join with answers truncated
+#     to 8 records (the front before dnsmasq), and three trials of the
+#     fixed tracker's 3-node start-up storm (never stuck);
+#  2. three trials of the swarm tracker's storm run and each is classified
+#     (stuck, or converged): the fraction is `make fidelity`'s job;
+#  3. a run interrupted half-way with SIGINT exits 130 and leaves no
 #     namespace, link or process behind; a run killed with SIGKILL leaves no
 #     process (its daemons die with it) and the next run sweeps its
 #     namespaces and links; a second run starts right after.
@@ -11,17 +18,33 @@
 set -u
 sim=${1:?usage: check-real.sh CLUSTERSIM}
 short=(scenarios/k8s-dns-join-3-fixed.yaml scenarios/k8s-dns-join-3-libcluster.yaml)
+long=(scenarios/registry-partition-conflict-fixed.yaml scenarios/k8s-pod-replaced-fixed.yaml
+      scenarios/k8s-dns-truncated-20-fixed.yaml)
+storm=scenarios/fidelity/startup-3-connect-at-start
 fail() { echo "FAIL check-real: $*"; exit 1; }
-out=$("$sim" run --real --quiet "${short[@]}" 2>&1)
+out=$("$sim" run --real --trials 1 scenarios/fidelity/startup-3-connect-at-start-fixed.yaml 2>&1)
 rc=$?
 if grep -q "^skip real world" <<< "$out"; then
     echo "$out"
     exit 0
 fi
-echo "$out" | grep -v "^ *note:" | tail -n 8
-[ $rc -eq 0 ] || fail "the short real-world set failed"
-echo "ok   real world: ${#short[@]} scenarios passed against real daemons"
+[ $rc -eq 0 ] || fail "a first real run failed: $out"
 
+# Every scenario in the background, each its own clustersim (and tag), while
+# the interruption checks run.
+logs=$(mktemp -d)
+pids=() names=()
+start() { # NAME ARGS...
+    names+=("$1")
+    local name=$1
+    shift
+    "$sim" run --real "$@" > "$logs/$name.log" 2>&1 &
+    pids+=($!)
+}
+for f in "${short[@]}" "${long[@]}"; do
+    start "$(basename "$f" .yaml)" "$f"
+done
+start storm-fixed --trials 3 "$storm-fixed.yaml"
 # Our own runs' leftovers, by the tag csr<pid> of the run.
 leftovers() {
     local tag=csr$1
@@ -56,3 +79,19 @@ done
 "$sim" run --real --quiet "${short[0]}" > /dev/null 2>&1 || fail "the run after a killed one failed"
 [ -z "$(leftovers $pid)" ] || fail "the next run did not sweep what the killed run left: $(leftovers $pid | tr '\n' ' ')"
 echo "ok   real world: SIGKILL half-way: its daemons died with it; the next run swept its namespaces and passed"
+
+# The storm's swarm twin: three trials, each stuck or converged.
+swarm_out=$("$sim" run --real --trials 3 "$storm-swarm.yaml" 2>&1)
+classified=$(grep -cE "^(PASS|FAIL) startup-3-connect-at-start-swarm +trial=[0-9]+ +(stuck at|converged)" <<< "$swarm_out")
+[ "$classified" -eq 3 ] || fail "the swarm storm's trials were not each stuck or converged: $swarm_out"
+echo "ok   real world: swarm tracker's 3-node storm, 3 trials: $(grep -o "stuck fraction [0-9]*/[0-9]*" <<< "$swarm_out")"
+
+for i in "${!pids[@]}"; do
+    wait "${pids[$i]}"
+    rc=$?
+    log="$logs/${names[$i]}.log"
+    grep -E "^(PASS|FAIL)" "$log"
+    [ $rc -eq 0 ] || { cat "$log"; fail "${names[$i]} failed in the real world"; }
+done
+rm -rf "$logs"
+echo "ok   real world: ${#names[@]} scenario runs passed against real daemons: 3-pod DNS joins, a partition with a contested name, a pod replaced with a new address, truncated DNS answers, the fixed tracker's storm (3 trials)"
