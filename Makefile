@@ -180,7 +180,6 @@ test-plain: build-bins check-core check-layers $(FUZZ_OBJ)
 	@scripts/check-daemon.sh $(CLUSTERD)
 	@scripts/check-hostile.sh $(CLUSTERD)
 	@scripts/check-netns.sh $(CLUSTERD)
-	@scripts/check-real.sh $(CLUSTERSIM)
 	@$(UNIT)
 
 # The sanitizer variant runs the same unit tests (which include every
@@ -197,6 +196,7 @@ test-asan:
 	@ASAN_OPTIONS=detect_leaks=1 scripts/check-report.sh build/asan
 	@ASAN_OPTIONS=detect_leaks=1 scripts/check-daemon.sh build/asan/clusterd
 	@ASAN_OPTIONS=detect_leaks=1 scripts/check-hostile.sh build/asan/clusterd
+	@ASAN_OPTIONS=detect_leaks=1 scripts/check-real.sh build/asan/clustersim
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit-tests
 
 test: deps

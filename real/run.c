@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -503,6 +504,16 @@ static void work_dir(struct rr_run *r, const struct real_options *opt, const str
         snprintf(owner, sizeof owner, "%s/owner", r->dir);
     }
     make_dir(r->dir);
+    DIR *d = opendir(r->dir); /* the daemons append to their logs: start them empty */
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        char path[1024];
+        if (len > 4 && !strcmp(e->d_name + len - 4, ".log") &&
+            snprintf(path, sizeof path, "%s/%s", r->dir, e->d_name) < (int)sizeof path)
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
     if ((f = fopen(owner, "w"))) {
         fprintf(f, "%ld\n", (long)getpid());
         fclose(f);

@@ -94,4 +94,11 @@ for i in "${!pids[@]}"; do
     [ $rc -eq 0 ] || { cat "$log"; fail "${names[$i]} failed in the real world"; }
 done
 rm -rf "$logs"
+# The daemons' logs (emptied at each run's start): a sanitized build reports here.
+for f in "${short[@]}" "${long[@]}" "$storm-fixed.yaml" "$storm-swarm.yaml"; do
+    if grep -l "AddressSanitizer\|LeakSanitizer\|runtime error" "build/real/$(basename "$f" .yaml)"/trial-*/*.log \
+        2> /dev/null; then
+        fail "a sanitizer reported an error in a daemon's log (above)"
+    fi
+done
 echo "ok   real world: ${#names[@]} scenario runs passed against real daemons: 3-pod DNS joins, a partition with a contested name, a pod replaced with a new address, truncated DNS answers, the fixed tracker's storm (3 trials)"
