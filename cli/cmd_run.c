@@ -16,6 +16,7 @@
 #include "../real/real.h"
 #include "shrinker.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -218,6 +219,53 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
 /* The JSON summary of every run, and a full report directory (HTML, plots,
  * traces) for a failing run, a single run, or every run with --report-all;
  * `report` gets the path of index.html, or "" when none was written. */
+/* A real run's report: its observed trace and its daemons' logs copied
+ * from the run's directory into `dir`, then the page drawn from the trace
+ * (real runs have no seed to re-run). */
+static int copy_file(const char *src, const char *dst)
+{
+    FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
+    char buf[65536];
+    size_t n;
+    int rc = in && out ? 0 : -1;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        rc = fwrite(buf, 1, n, out) == n ? 0 : -1;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+static int real_report(const char *dir, const struct scenario *sc, const struct run_result *r,
+                       const char *replay, char *err, size_t err_size)
+{
+    if (report_make_dirs(dir) != 0) {
+        snprintf(err, err_size, "%s: cannot create", dir);
+        return -1;
+    }
+    const char *from = real_last_dir();
+    DIR *d = opendir(from);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (strcmp(e->d_name, "trace.jsonl") && (len < 5 || strcmp(e->d_name + len - 4, ".log")))
+            continue;
+        char src[1200], dst[1200];
+        snprintf(src, sizeof src, "%s/%s", from, e->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", dir, e->d_name);
+        if (copy_file(src, dst) != 0) {
+            snprintf(err, err_size, "cannot copy %s to %s", src, dst);
+            closedir(d);
+            return -1;
+        }
+    }
+    if (d)
+        closedir(d);
+    char trace[1200];
+    snprintf(trace, sizeof trace, "%s/trace.jsonl", dir);
+    return report_from_trace(dir, sc, r, replay, trace, err, err_size);
+}
+
 static void write_run_report(struct run_cli *c, const struct scenario *sc, const struct run_result *r,
                              const char *replay, char *report, size_t report_size)
 {
@@ -229,7 +277,7 @@ static void write_run_report(struct run_cli *c, const struct scenario *sc, const
         return;
     }
     json_t *o = summary_run_json(sc, r, replay);
-    snprintf(path, sizeof path, "%s/seed-%llu.json", dir, (unsigned long long)r->seed);
+    snprintf(path, sizeof path, "%s/%s-%llu.json", dir, c->real ? "trial" : "seed", (unsigned long long)r->seed);
     summary_write(path, o);
     json_decref(o);
     char outcome[400], failed[512] = "";
@@ -241,7 +289,14 @@ static void write_run_report(struct run_cli *c, const struct scenario *sc, const
     json_t *entry = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "scenario", sc->name, "seed",
                               (json_int_t)r->seed, "result", r->pass ? "pass" : "fail", "summary", path,
                               "outcome", outcome, "failed", failed);
-    if (!c->real && (!r->pass || c->single || c->report_all)) {
+    if (c->real) {
+        char err[1400];
+        snprintf(path, sizeof path, "%s/trial-%llu", dir, (unsigned long long)r->seed);
+        if (real_report(path, sc, r, replay, err, sizeof err) != 0)
+            fprintf(stderr, "clustersim run: report: %s\n", err);
+        snprintf(report, report_size, "%s/index.html", path);
+        json_object_set_new(entry, "report", json_string(report));
+    } else if (!r->pass || c->single || c->report_all) {
         char err[1400];
         snprintf(path, sizeof path, "%s/seed-%llu", dir, (unsigned long long)r->seed);
         if (report_run(path, sc, r->seed, replay, err, sizeof err) != 0)

@@ -7,6 +7,8 @@
 #define REAL_INTERNAL_H
 
 #include "../sim/pcg.h"
+#include <stdio.h>
+
 #include "daemons.h"
 #include "dns.h"
 #include "netns.h"
@@ -74,6 +76,10 @@ struct rr_run {
     struct rr_instant instants[RUN_MAX_EXPECT];
     uint64_t probes;
     bool no_netem;             /* the kernel cannot delay packets */
+    /* the observed trace (trace.c) */
+    FILE *trace;
+    struct XXH3_state_s *trace_hash;
+    uint64_t trace_lines;
 };
 
 /* run.c */
@@ -93,5 +99,21 @@ void rr_registries(const struct rr_run *r, struct sim_registry_summary *s);
 void rr_note_reply(void *ctx, const struct rdm_reply *rep);
 /* Fills the verdicts and the outcome of `res`. */
 void rr_judge(struct rr_run *r, struct run_result *res);
+
+/* trace.c: the observed trace (trace.jsonl in the run's directory), in the
+ * simulator's trace format so that the run report reads it. */
+/* Creates the file and writes the `run` header. */
+void rt_open(struct rr_run *r);
+/* A node's lifecycle record: node_start, node_stop, node_crash, node_exit. */
+void rt_node(struct rr_run *r, size_t i, const char *kind);
+/* A timeline action on the resolved nodes; `until` (or -1) ends a window. */
+void rt_action(struct rr_run *r, const struct sc_action *a, const size_t *set, size_t count, cs_time until);
+/* Node i's probe: a sample, and a tracker_state record when its tracker
+ * state is not `previous_tracker`. */
+void rt_probe(struct rr_run *r, size_t i, const char *previous_tracker);
+/* The first time nodes got stuck. */
+void rt_stuck(struct rr_run *r, size_t stuck_nodes);
+/* Every live node's last dump, the end record; closes the file. */
+void rt_close(struct rr_run *r);
 
 #endif

@@ -166,6 +166,8 @@ static void instants(struct rr_run *r)
 
 static void stuck(struct rr_run *r)
 {
+    bool before = r->ever_stuck;
+    size_t count = 0;
     for (size_t i = 0; i < r->n; i++) {
         struct rr_node *n = &r->nodes[i];
         if (!n->up || !n->probe.ok || !n->probe.tracker[0] || !((const struct cluster_config *)scenario_node_config(r->sc, i))->tracker)
@@ -176,22 +178,30 @@ static void stuck(struct rr_run *r)
             snprintf(n->last_key, sizeof n->last_key, "%s", key);
             n->last_change = r->now;
         }
-        if (strcmp(n->probe.tracker, "tracking") && r->now - n->last_change >= r->opt.quiet && !r->ever_stuck) {
+        bool quiet = strcmp(n->probe.tracker, "tracking") && r->now - n->last_change >= r->opt.quiet;
+        count += quiet;
+        if (quiet && !r->ever_stuck) {
             r->ever_stuck = true;
             r->first_stuck_at = r->now;
         }
     }
+    if (r->ever_stuck && !before)
+        rt_stuck(r, count);
 }
 
 void rr_observe(struct rr_run *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         struct rr_node *n = &r->nodes[i];
+        char previous[sizeof n->probe.tracker];
+        snprintf(previous, sizeof previous, "%s", n->probe.ok ? n->probe.tracker : "");
         rdm_probe_free(&n->probe);
         if (n->d.pid > 0)
             rdm_probe(&n->d, &n->probe);
         else
             memset(&n->probe, 0, sizeof n->probe);
+        if (n->d.pid > 0)
+            rt_probe(r, i, previous);
     }
     r->probes++;
     r->converged = converged_now(r);

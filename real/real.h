@@ -32,6 +32,10 @@ int real_available(char *why, size_t size);
  * world could not be built. */
 int real_run_scenario(const struct scenario *sc, const struct real_options *opt, struct run_result *res);
 
+/* The directory of the last run (its trace.jsonl, daemon logs and
+ * configuration files), or "" before any. */
+const char *real_last_dir(void);
+
 /* Installs SIGINT/SIGTERM handlers that tear down the running world and
  * exit with status 130, and sweeps what killed runs left. */
 void real_prepare(void);

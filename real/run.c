@@ -149,6 +149,7 @@ static void spawn(struct rr_run *r, size_t i)
     n->stopping = false;
     n->last_change = r->now;
     n->last_key[0] = '\0';
+    rt_node(r, i, "node_start");
     service_change(r, i, true, draw(r, &r->sc->dns.ready_delay));
 }
 
@@ -174,6 +175,7 @@ static void kill_node(struct rr_run *r, size_t i)
     if (!r->nodes[i].up && !r->nodes[i].stopping)
         return;
     rdm_signal(&r->nodes[i].d, SIGKILL);
+    rt_node(r, i, "node_crash");
     node_gone(r, i, !r->nodes[i].stopping);
     r->nodes[i].stopping = false;
 }
@@ -184,6 +186,7 @@ static void stop_node(struct rr_run *r, size_t i, cs_time grace)
         return;
     node_gone(r, i, true); /* deletion removes the endpoint first */
     r->nodes[i].stopping = true;
+    rt_node(r, i, "node_stop");
     rdm_signal(&r->nodes[i].d, SIGTERM);
     struct rr_event e = {.at = r->now + grace, .kind = RR_KILL_LATE, .node = i,
                          .incarnation = r->nodes[i].incarnation};
@@ -348,6 +351,8 @@ static void act(struct rr_run *r, size_t index, uint64_t occurrence)
     const struct sc_action *a = &r->sc->actions[index];
     size_t *set = calloc(r->n ? r->n : 1, sizeof *set);
     size_t count = set ? resolve(r, &a->nodes, a->kind, set) : 0;
+    bool window = a->kind == SC_ACT_PARTITION || a->kind == SC_ACT_DNS_FAIL;
+    rt_action(r, a, set, count, window && a->duration > 0 ? r->now + a->duration : -1);
     switch (a->kind) {
     case SC_ACT_PARTITION: partition(r, a, index, CUT); count = 0; break;
     case SC_ACT_HEAL: rn_heal(&r->net); count = 0; break;
@@ -529,6 +534,7 @@ static void reap(struct rr_run *r)
         if (n->d.pid > 0 && rdm_reap(&n->d)) {
             if (n->up) /* it died by itself */
                 node_gone(r, i, true);
+            rt_node(r, i, "node_exit");
             n->stopping = false;
         }
     }
@@ -574,6 +580,13 @@ static void play(struct rr_run *r)
     rr_observe(r);
 }
 
+static char last_dir[600];
+
+const char *real_last_dir(void)
+{
+    return last_dir;
+}
+
 int real_run_scenario(const struct scenario *sc, const struct real_options *opt, struct run_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -588,6 +601,8 @@ int real_run_scenario(const struct scenario *sc, const struct real_options *opt,
         r.opt.quiet = CS_SEC(5);
     pcg32_stream(&r.rng, opt->trial, PCG_STREAM_SCHEDULE, 0);
     work_dir(&r, opt, sc);
+    snprintf(last_dir, sizeof last_dir, "%s", r.dir);
+    rt_open(&r);
     r.nodes = calloc(r.n, sizeof *r.nodes);
     r.last_fault = scenario_last_fault(sc);
     double wall0 = mono();
@@ -604,6 +619,7 @@ int real_run_scenario(const struct scenario *sc, const struct real_options *opt,
         play(&r);
         rr_judge(&r, res);
     }
+    rt_close(&r);
     if (interrupted)
         snprintf(res->internal, sizeof res->internal, "%s", "interrupted (SIGINT or SIGTERM): everything the run "
                  "made was removed");

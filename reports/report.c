@@ -81,8 +81,8 @@ static int write_page(const char *dir, const struct rep_page *page)
 }
 
 /* Everything after the traced run: model, plots, exports, page. */
-static int build(const char *dir, const struct scenario *sc, const struct run_result *res,
-                 const char *replay, const char *trace, char *err, size_t err_size)
+int report_from_trace(const char *dir, const struct scenario *sc, const struct run_result *res,
+                      const char *replay, const char *trace, char *err, size_t err_size)
 {
     struct rep_model model;
     if (rep_model_load(trace, &model, err, err_size) != 0)
@@ -124,7 +124,7 @@ int report_run(const char *dir, const struct scenario *sc, uint64_t seed, const 
                  (unsigned long long)seed);
         return -1;
     }
-    int rc = build(dir, sc, &res, replay, trace, err, err_size);
+    int rc = report_from_trace(dir, sc, &res, replay, trace, err, err_size);
     run_result_free(&res);
     return rc;
 }

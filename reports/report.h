@@ -30,6 +30,13 @@ int report_traced_run(const struct scenario *sc, uint64_t seed, const char *trac
 int report_run(const char *dir, const struct scenario *sc, uint64_t seed, const char *replay,
                char *err, size_t err_size);
 
+/* Writes the report of a run already made into `dir` from its trace file
+ * (`trace`, which should be DIR/trace.jsonl for the page's links): the
+ * plots, the Perfetto export, summary.json and index.html.  The real
+ * world's runs use it with the trace they observed.  0, or -1 with err. */
+int report_from_trace(const char *dir, const struct scenario *sc, const struct run_result *res,
+                      const char *replay, const char *trace, char *err, size_t err_size);
+
 /* Creates `path` and its missing parents; 0 on success. */
 int report_make_dirs(const char *path);
 

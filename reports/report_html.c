@@ -59,12 +59,14 @@ static void head(FILE *f, const struct rep_page *p)
 {
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
     rep_html_escape(f, p->sc->name);
-    fprintf(f, " seed %llu: %s</title>\n<style>%s</style>\n</head>\n<body>\n",
+    const char *run = p->model->real ? "trial" : "seed";
+    fprintf(f, " %s %llu: %s</title>\n<style>%s</style>\n</head>\n<body>\n", run,
             (unsigned long long)p->res->seed, p->res->pass ? "PASS" : "FAIL", style);
     fprintf(f, "<h1><span class=\"%s\">%s</span> ", p->res->pass ? "pass" : "fail",
             p->res->pass ? "PASS" : "FAIL");
     rep_html_escape(f, p->sc->name);
-    fprintf(f, " &middot; seed %llu</h1>\n", (unsigned long long)p->res->seed);
+    fprintf(f, " &middot; %s %llu%s</h1>\n", run, (unsigned long long)p->res->seed,
+            p->model->real ? " (real world: real daemons, observed at every probe)" : "");
 }
 
 void rep_outcome_text(const struct run_result *r, char *buf, size_t size)

@@ -219,6 +219,7 @@ static int header_or_end(struct rep_model *m, json_t *o, const char *kind, cs_ti
         snprintf(m->scenario, sizeof m->scenario, "%s", str_of(o, "scenario"));
         snprintf(m->file, sizeof m->file, "%s", str_of(o, "file"));
         m->seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));
+        m->real = !strcmp(str_of(o, "world"), "real");
     } else {
         m->end = t;
         m->events = (uint64_t)json_integer_value(json_object_get(o, "events"));

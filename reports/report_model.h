@@ -10,6 +10,7 @@
 #ifndef REPORTS_REPORT_MODEL_H
 #define REPORTS_REPORT_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,8 @@ struct rep_msg_type {
 struct rep_model {
     char scenario[128], file[512];
     uint64_t seed;
+    bool real;                   /* observed in the real world (`run --real`): times are real,
+                                    seed is the trial */
     cs_time end;                 /* virtual time of the end record */
     uint64_t events, lines;
     char hash[24];

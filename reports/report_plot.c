@@ -183,8 +183,9 @@ static void write_marks(const struct rep_model *m, FILE *f)
 
 static void write_timeline_plot(const struct rep_model *m, FILE *f)
 {
-    fprintf(f, "set output \"timeline.\".ext\nset title \"node states over virtual time "
-               "(shaded: fault windows; dashed: kills, stops, restarts; black: stuck)\"\n");
+    fprintf(f, "set output \"timeline.\".ext\nset title \"node states over %s time "
+               "(shaded: fault windows; dashed: kills, stops, restarts; black: stuck)\"\n",
+            m->real ? "real" : "virtual");
     fprintf(f, "set yrange [%zu.6:0.4]\nset ytics (", m->node_count);
     for (size_t i = 0; i < m->node_count; i++)
         fprintf(f, "%s\"%s\" %zu", i ? ", " : "", m->nodes[i].id, i + 1);
@@ -225,8 +226,8 @@ static void write_script(const struct rep_model *m, FILE *f, struct rep_plots *o
 {
     int height = 140 + 28 * (int)(m->node_count < 40 ? m->node_count : 40);
     fprintf(f, "# Draws this report's plots: cd here && gnuplot plots.gp\n"
-               "set xlabel \"virtual time (s)\"\nset xrange [0:%.9f]\nset grid xtics ytics\n",
-            secs(m->end));
+               "set xlabel \"%s time (s)\"\nset xrange [0:%.9f]\nset grid xtics ytics\n",
+            m->real ? "real" : "virtual", secs(m->end));
     fprintf(f, "do for [ext in \"png svg\"] {\n");
     fprintf(f, "if (ext eq \"png\") { set terminal pngcairo noenhanced size 1100,%d font \",9\" } "
                "else { set terminal svg noenhanced size 1100,%d dynamic font \",9\" }\n", height, height);

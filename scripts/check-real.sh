@@ -9,7 +9,8 @@
 #     to 8 records (the front before dnsmasq), and three trials of the
 #     fixed tracker's 3-node start-up storm (never stuck);
 #  2. three trials of the swarm tracker's storm run and each is classified
-#     (stuck, or converged): the fraction is `make fidelity`'s job;
+#     (stuck, or converged): the fraction is `make fidelity`'s job; a real
+#     run's --report holds the page, the observed trace and the daemons' logs;
 #  3. a run interrupted half-way with SIGINT exits 130 and leaves no
 #     namespace, link or process behind; a run killed with SIGKILL leaves no
 #     process (its daemons die with it) and the next run sweeps its
@@ -79,6 +80,19 @@ done
 "$sim" run --real --quiet "${short[0]}" > /dev/null 2>&1 || fail "the run after a killed one failed"
 [ -z "$(leftovers $pid)" ] || fail "the next run did not sweep what the killed run left: $(leftovers $pid | tr '\n' ' ')"
 echo "ok   real world: SIGKILL half-way: its daemons died with it; the next run swept its namespaces and passed"
+
+# A real run's report: the page, the observed trace (header marks the real
+# world; samples and tracker states from the probes) and the daemons' logs.
+rep=$(mktemp -d)
+"$sim" run --real --report "$rep" "$storm-fixed.yaml" > /dev/null 2>&1 || fail "run --real --report failed"
+page=$rep/startup-3-connect-at-start-fixed/trial-1
+grep -q "trial 1 (real world" "$page/index.html" 2> /dev/null || fail "no real-world report page in $page"
+head -n 1 "$page/trace.jsonl" | grep -q '"world":"real"' || fail "the report's trace is not marked real"
+grep -q '"kind":"tracker_state".*"to":"tracking"' "$page/trace.jsonl" || fail "the trace shows no tracker reaching tracking"
+[ "$(grep -c '"kind":"sample"' "$page/trace.jsonl")" -ge 30 ] || fail "too few samples in the report's trace"
+[ -s "$page/n1.log" ] && [ -s "$page/n3.log" ] || fail "the daemons' logs are not beside the report"
+rm -rf "$rep"
+echo "ok   real world: --report draws the page from the polled samples, the daemons' logs beside it"
 
 # The storm's swarm twin: three trials, each stuck or converged.
 swarm_out=$("$sim" run --real --trials 3 "$storm-swarm.yaml" 2>&1)
