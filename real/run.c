@@ -193,6 +193,15 @@ static void stop_node(struct rr_run *r, size_t i, cs_time grace)
     rr_schedule(r, &e);
 }
 
+/* Node i's process starts at `at`; as in the simulator, a pod that comes up
+ * after the timeline's last fault (its drawn boot) is the last fault. */
+static void spawn_later(struct rr_run *r, size_t i, cs_time at, bool new_address)
+{
+    rr_schedule(r, &(struct rr_event){.at = at, .kind = RR_SPAWN, .node = i, .occurrence = new_address});
+    if (at > r->last_fault)
+        r->last_fault = at;
+}
+
 /* restart: gone now, back after the downtime (plus its boot), on a new
  * address when asked (the namespace's address changes, as a replaced pod's). */
 static void restart_node(struct rr_run *r, size_t i, const struct sc_action *a)
@@ -203,9 +212,7 @@ static void restart_node(struct rr_run *r, size_t i, const struct sc_action *a)
         kill_node(r, i);
     else
         stop_node(r, i, a->grace);
-    struct rr_event e = {.at = r->now + a->downtime + (a->has_boot ? draw(r, &a->boot) : 0), .kind = RR_SPAWN,
-                         .node = i, .occurrence = a->new_address};
-    rr_schedule(r, &e);
+    spawn_later(r, i, r->now + a->downtime + (a->has_boot ? draw(r, &a->boot) : 0), a->new_address);
 }
 
 static void respawn(struct rr_run *r, size_t i, bool new_address)
@@ -365,8 +372,7 @@ static void act(struct rr_run *r, size_t index, uint64_t occurrence)
         size_t i = set[k];
         switch (a->kind) {
         case SC_ACT_START:
-            rr_schedule(r, &(struct rr_event){.at = r->now + (a->has_boot ? draw(r, &a->boot) : 0),
-                                              .kind = RR_SPAWN, .node = i});
+            spawn_later(r, i, r->now + (a->has_boot ? draw(r, &a->boot) : 0), false);
             break;
         case SC_ACT_KILL: kill_node(r, i); break;
         case SC_ACT_STOP: stop_node(r, i, a->grace); break;
