@@ -59,6 +59,10 @@ static int on_header(struct tc *c, json_t *o)
             snprintf(what, sizeof what, "expected the header's format (this build reads format %d)", TRACE_FORMAT);
         return bad(c, what);
     }
+    const char *world = json_string_value(json_object_get(o, "world"));
+    if (world && !strcmp(world, "real"))
+        return bad(c, "this is a real run's observed trace: it has no seed to re-run (read it with `clustersim "
+                      "replay FILE` or its run report)");
     const char *file = json_string_value(json_object_get(o, "file"));
     json_t *seed = json_object_get(o, "seed");
     if (!file || !json_is_integer(seed) || json_integer_value(seed) < 0)

@@ -91,6 +91,8 @@ head -n 1 "$page/trace.jsonl" | grep -q '"world":"real"' || fail "the report's t
 grep -q '"kind":"tracker_state".*"to":"tracking"' "$page/trace.jsonl" || fail "the trace shows no tracker reaching tracking"
 [ "$(grep -c '"kind":"sample"' "$page/trace.jsonl")" -ge 30 ] || fail "too few samples in the report's trace"
 [ -s "$page/n1.log" ] && [ -s "$page/n3.log" ] || fail "the daemons' logs are not beside the report"
+"$sim" replay --check "$page/trace.jsonl" > /dev/null 2>&1
+[ $? -eq 2 ] || fail "replay --check did not refuse a real run's trace (it has no seed)"
 rm -rf "$rep"
 echo "ok   real world: --report draws the page from the polled samples, the daemons' logs beside it"
 
