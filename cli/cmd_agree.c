@@ -19,7 +19,7 @@
 
 /* What one world showed over its runs. */
 struct tally {
-    uint64_t runs, passed, stuck;
+    uint64_t runs, passed, stuck, converged_end;
     cs_time *times; /* convergence after the last fault per run, CS_TIME_NEVER when not */
     bool has_registry;
     size_t registry_min, registry_max;
@@ -39,6 +39,7 @@ static void tally_add(struct tally *t, const struct run_result *r)
     t->times[t->runs++] = r->converged && r->converged_after >= 0 ? r->converged_after : CS_TIME_NEVER;
     t->passed += r->pass;
     t->stuck += r->stuck;
+    t->converged_end += r->converged;
     if (r->has_registry) {
         t->registry_min = !t->has_registry || r->registry_min < t->registry_min ? r->registry_min : t->registry_min;
         t->registry_max = r->registry_max > t->registry_max ? r->registry_max : t->registry_max;
@@ -80,6 +81,16 @@ static void format_times(struct tally *t, char *buf, size_t size, cs_time *media
         snprintf(buf, size, "%.2f s (%.2f-%.2f)", (double)*median / 1e9, (double)*lo / 1e9, (double)*hi / 1e9);
     if (never && *median != CS_TIME_NEVER)
         snprintf(buf + strlen(buf), size - strlen(buf), ", %llu never", (unsigned long long)never);
+}
+
+/* "7" or "5-7" into buf (48 bytes). */
+static const char *range_text(size_t lo, size_t hi, char *buf)
+{
+    if (lo == hi)
+        snprintf(buf, 48, "%zu", lo);
+    else
+        snprintf(buf, 48, "%zu-%zu", lo, hi);
+    return buf;
 }
 
 static void format_fraction(uint64_t k, uint64_t n, char *buf, size_t size, double *lo, double *hi)
@@ -127,10 +138,10 @@ static void run_world(const struct agree_cli *c, const struct scenario *sc, bool
 
 static void print_row(const struct scenario *sc, struct tally *sim, struct tally *real, bool fraction)
 {
-    char st[96], rt[96], diff[600] = "";
+    char stimes[96], rtimes[96], sreg[48], rreg[48], diff[600] = "";
     cs_time sm, sl, sh, rm, rl, rh;
-    format_times(sim, st, sizeof st, &sm, &sl, &sh);
-    format_times(real, rt, sizeof rt, &rm, &rl, &rh);
+    format_times(sim, stimes, sizeof stimes, &sm, &sl, &sh);
+    format_times(real, rtimes, sizeof rtimes, &rm, &rl, &rh);
     size_t len = 0;
     if ((sim->passed == sim->runs) != (real->passed == real->runs) && !fraction)
         len += (size_t)snprintf(diff + len, sizeof diff - len, "verdicts differ; ");
@@ -138,6 +149,8 @@ static void print_row(const struct scenario *sc, struct tally *sim, struct tally
         len += (size_t)snprintf(diff + len, sizeof diff - len, "one world never converged; ");
     else if (!fraction && rm != CS_TIME_NEVER && (rm < sl - REAL_RESOLUTION || rm > sh + REAL_RESOLUTION))
         len += (size_t)snprintf(diff + len, sizeof diff - len, "real median outside the simulated range; ");
+    if (!fraction && (sim->converged_end == sim->runs) != (real->converged_end == real->runs))
+        len += (size_t)snprintf(diff + len, sizeof diff - len, "convergence at the end differs; ");
     char sf[96] = "-", rf[96] = "-";
     if (fraction) {
         double slo, shi, rlo, rhi;
@@ -151,18 +164,19 @@ static void print_row(const struct scenario *sc, struct tally *sim, struct tally
         len += (size_t)snprintf(diff + len, sizeof diff - len, "registry sizes differ; ");
     if (len >= 2)
         diff[len - 2] = '\0';
-    char sreg[48] = "-", rreg[48] = "-";
+    char names[64] = "-";
     if (sim->has_registry && real->has_registry) /* the simulator counts 0 names without a tracker */
-        snprintf(sreg, sizeof sreg, "%zu-%zu", sim->registry_min, sim->registry_max);
-    if (sim->has_registry && real->has_registry)
-        snprintf(rreg, sizeof rreg, "%zu-%zu", real->registry_min, real->registry_max);
-    printf("| %s | %llu/%llu | %llu/%llu | %s | %s | %s | %s | %s | %s | %s |\n", sc->name,
+        snprintf(names, sizeof names, "%s / %s", range_text(sim->registry_min, sim->registry_max, sreg),
+                 range_text(real->registry_min, real->registry_max, rreg));
+    printf("| %s | %llu/%llu / %llu/%llu | %llu/%llu / %llu/%llu | %s | %s | %s | %s | %s | %s |\n", sc->name,
            (unsigned long long)sim->passed, (unsigned long long)sim->runs, (unsigned long long)real->passed,
-           (unsigned long long)real->runs, st, rt, sf, rf, sreg, rreg, diff[0] ? diff : "agree");
+           (unsigned long long)real->runs, (unsigned long long)sim->converged_end, (unsigned long long)sim->runs,
+           (unsigned long long)real->converged_end, (unsigned long long)real->runs, names, stimes, rtimes, sf, rf,
+           diff[0] ? diff : "agree");
     if (!fraction && sim->failure[0])
-        printf("|   sim fails: %s |||||||||||\n", sim->failure);
+        printf("|   sim fails: %s |||||||||\n", sim->failure);
     if (!fraction && real->failure[0])
-        printf("|   real fails: %s |||||||||||\n", real->failure);
+        printf("|   real fails: %s |||||||||\n", real->failure);
     fflush(stdout);
 }
 
@@ -212,9 +226,9 @@ int cmd_agree(int argc, char **argv, const char *self)
     }
     cli_real_paths(self, &c.clusterd, &c.real_dir);
     real_prepare();
-    printf("| scenario | sim passed | real passed | sim converged after last fault: median (range) | real | "
-           "sim stuck (95 %% CI) | real stuck | sim names | real names | agreement |\n");
-    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    printf("| scenario | passed: sim / real | converged at the end | names at the end | converged after the last "
+           "fault, sim: median (range) | real | stuck, sim (95 %% CI) | real | agreement |\n");
+    printf("|---|---|---|---|---|---|---|---|---|\n");
     int status = 0;
     for (size_t i = 0; i < c.file_count && !real_interrupted(); i++) {
         struct scenario sc;
