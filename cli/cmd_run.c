@@ -14,6 +14,7 @@
 #include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
 #include "../real/real.h"
+#include "opts.h"
 #include "shrinker.h"
 
 #include <dirent.h>
@@ -42,70 +43,91 @@ struct run_cli {
     size_t runs, passed, failed;
 };
 
+enum {
+    OPT_SEED = CLI_KEY_FIRST, OPT_SEEDS, OPT_JUNIT, OPT_REPORT, OPT_REPORT_ALL, OPT_TRACE, OPT_CHECK_DETERMINISM,
+    OPT_QUIET, OPT_VERBOSE, OPT_REAL, OPT_TRIALS, OPT_CLUSTERD,
+};
+
+static const struct cli_opt run_opts[] = {
+    {"seed", "N", "run this seed (default: the file's `seed`, else 1)", OPT_SEED},
+    {"seeds", "A..B", "run every seed from A to B; prints the convergence spread", OPT_SEEDS},
+    {"junit", "FILE", "write JUnit XML: a suite per scenario, a case per run", OPT_JUNIT},
+    {"report", "DIR", "run reports in DIR: a single run, every failing run", OPT_REPORT},
+    {"report-all", NULL, "with --report: a report for every run", OPT_REPORT_ALL},
+    {"trace", "FILE", "record each run's trace (JSON lines, docs/trace-format.md)", OPT_TRACE},
+    {"check-determinism", NULL, "run each seed twice and compare the trace hashes", OPT_CHECK_DETERMINISM},
+    {"quiet", NULL, "print failures and the summary only", OPT_QUIET},
+    {"verbose", NULL, "print every node's final state", OPT_VERBOSE},
+    {"real", NULL, "run against real clusterd processes (root; files marked worlds: [sim, real])",
+     OPT_REAL},
+    {"trials", "N", "with --real: run each scenario N times (real runs have no seed)", OPT_TRIALS},
+    {"clusterd", "PATH", "with --real: the daemon to start (default: beside clustersim)", OPT_CLUSTERD},
+    {NULL, NULL, NULL, 0},
+};
+
+static const struct cli_cmd run_cmd = {
+    "clustersim run", "FILE... [options]",
+    "Runs each scenario file on each seed (or, with --real, against real daemons) and checks its\n"
+    "expectations: a line per run, then a summary.  Exit status: 0 when everything held, 1 when\n"
+    "something failed, 2 for a bad file or option, 130 when a real run was interrupted.",
+    run_opts,
+};
+
+static int run_opt(void *ctx, int key, const char *v)
+{
+    struct run_cli *c = ctx;
+    uint64_t last;
+    switch (key) {
+    case OPT_SEED:
+    case OPT_SEEDS:
+        if (cli_parse_seeds(v, &c->seed_first, &c->seed_last) != 0 ||
+            (key == OPT_SEED && c->seed_first != c->seed_last))
+            return cli_bad_value(&run_cmd, key == OPT_SEED ? "seed" : "seeds",
+                                 key == OPT_SEED ? "a number" : "a range A..B such as 1..100", v);
+        c->have_seeds = true;
+        return 0;
+    case OPT_TRIALS:
+        if (cli_parse_seeds(v, &c->trials, &last) != 0 || c->trials != last || c->trials == 0)
+            return cli_bad_value(&run_cmd, "trials", "a positive number", v);
+        return 0;
+    case OPT_JUNIT: c->junit_path = v; return 0;
+    case OPT_REPORT: c->report_dir = v; return 0;
+    case OPT_TRACE: c->trace_path = v; return 0;
+    case OPT_CLUSTERD: c->clusterd = v; return 0;
+    case OPT_REPORT_ALL: c->report_all = true; return 0;
+    case OPT_CHECK_DETERMINISM: c->check_determinism = true; return 0;
+    case OPT_QUIET: c->quiet = true; return 0;
+    case OPT_VERBOSE: c->verbose = true; return 0;
+    case OPT_REAL: c->real = true; return 0;
+    default: return -1;
+    }
+}
+
+static int run_file(void *ctx, const char *arg)
+{
+    struct run_cli *c = ctx;
+    c->files[c->file_count++] = (char *)arg;
+    return 0;
+}
+
+/* 0, 1 after --help, -1 after a refusal. */
 static int parse_args(struct run_cli *c, int argc, char **argv)
 {
     c->files = calloc((size_t)argc + 1, sizeof *c->files);
     if (!c->files)
         return -1;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (!strcmp(a, "--seed") || !strcmp(a, "--seeds")) {
-            if (!has_value || cli_parse_seeds(argv[++i], &c->seed_first, &c->seed_last) != 0 ||
-                (!strcmp(a, "--seed") && c->seed_first != c->seed_last)) {
-                fprintf(stderr, "clustersim run: %s expects %s\n", a,
-                        !strcmp(a, "--seed") ? "a number" : "a range A..B");
-                return -1;
-            }
-            c->have_seeds = true;
-        } else if (!strcmp(a, "--junit") && has_value) {
-            c->junit_path = argv[++i];
-        } else if (!strcmp(a, "--report") && has_value) {
-            c->report_dir = argv[++i];
-        } else if (!strcmp(a, "--trace") && has_value) {
-            c->trace_path = argv[++i];
-        } else if (!strcmp(a, "--real")) {
-            c->real = true;
-        } else if (!strcmp(a, "--trials") && has_value) {
-            uint64_t last;
-            if (cli_parse_seeds(argv[++i], &c->trials, &last) != 0 || c->trials != last || c->trials == 0) {
-                fprintf(stderr, "clustersim run: --trials expects a positive number\n");
-                return -1;
-            }
-        } else if (!strcmp(a, "--clusterd") && has_value) {
-            c->clusterd = argv[++i];
-        } else if (!strcmp(a, "--report-all")) {
-            c->report_all = true;
-        } else if (!strcmp(a, "--check-determinism")) {
-            c->check_determinism = true;
-        } else if (!strcmp(a, "--quiet")) {
-            c->quiet = true;
-        } else if (!strcmp(a, "--verbose")) {
-            c->verbose = true;
-        } else if (a[0] == '-') {
-            fprintf(stderr, "clustersim run: unknown or incomplete option '%s'\n", a);
-            return -1;
-        } else {
-            c->files[c->file_count++] = argv[i];
-        }
-    }
-    if (c->file_count == 0) {
-        fprintf(stderr, "clustersim run: no scenario file given\n");
-        return -1;
-    }
-    if (c->real && (c->have_seeds || c->check_determinism || c->trace_path)) {
-        fprintf(stderr, "clustersim run: --real runs trials (--trials N), not seeds; it has no trace or "
-                        "determinism to check\n");
-        return -1;
-    }
-    if (c->trials && !c->real) {
-        fprintf(stderr, "clustersim run: --trials needs --real (simulated runs take --seeds)\n");
-        return -1;
-    }
-    if (c->quiet && c->verbose) {
-        fprintf(stderr, "clustersim run: --quiet and --verbose exclude each other\n");
-        return -1;
-    }
+    int rc = cli_parse(&run_cmd, argc, argv, run_opt, run_file, c);
+    if (rc != 0)
+        return rc;
+    if (c->file_count == 0)
+        return cli_refuse(&run_cmd, "no scenario file given");
+    if (c->real && (c->have_seeds || c->check_determinism || c->trace_path))
+        return cli_refuse(&run_cmd, "--real runs trials (--trials N), not seeds; it has no trace or determinism "
+                                    "to check");
+    if (c->trials && !c->real)
+        return cli_refuse(&run_cmd, "--trials needs --real (simulated runs take --seeds)");
+    if (c->quiet && c->verbose)
+        return cli_refuse(&run_cmd, "--quiet and --verbose exclude each other");
     return 0;
 }
 
@@ -536,9 +558,10 @@ void cli_real_paths(const char *self, const char **clusterd, const char **real_d
 int cmd_run(int argc, char **argv, const char *self)
 {
     struct run_cli c = {.self = self};
-    if (parse_args(&c, argc, argv) != 0) {
+    int parsed = parse_args(&c, argc, argv);
+    if (parsed != 0) {
         free(c.files);
-        return 2;
+        return parsed > 0 ? 0 : 2;
     }
     struct scenario *scs = calloc(c.file_count, sizeof *scs);
     int status = 0;

@@ -3,7 +3,9 @@
  * prints the usage.
  */
 #include "cli.h"
+#include "../config/nearest.h"
 #include "../config/scenario/loader.h"
+#include "../config/version.h"
 
 #include <errno.h>
 #include <math.h>
@@ -106,27 +108,36 @@ void cli_wilson(uint64_t k, uint64_t n, double *lo, double *hi)
     *hi = center + half > 1 ? 1 : center + half;
 }
 
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv, const char *self);
+} commands[] = {
+    {"run", cmd_run},         {"agree", cmd_agree}, {"replay", cmd_replay}, {"explore", cmd_explore},
+    {"fuzz", cmd_fuzz},       {"shrink", cmd_shrink}, {"bench", cmd_bench},
+};
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (!strcmp(argv[1], "run"))
-        return cmd_run(argc - 2, argv + 2, argv[0]);
-    if (!strcmp(argv[1], "agree"))
-        return cmd_agree(argc - 2, argv + 2, argv[0]);
-    if (!strcmp(argv[1], "replay"))
-        return cmd_replay(argc - 2, argv + 2, argv[0]);
-    if (!strcmp(argv[1], "explore"))
-        return cmd_explore(argc - 2, argv + 2, argv[0]);
-    if (!strcmp(argv[1], "fuzz"))
-        return cmd_fuzz(argc - 2, argv + 2, argv[0]);
-    if (!strcmp(argv[1], "shrink"))
-        return cmd_shrink(argc - 2, argv + 2, argv[0]);
-    if (!strcmp(argv[1], "bench"))
-        return cmd_bench(argc - 2, argv + 2, argv[0]);
-    fprintf(stderr, "clustersim: unknown command '%s'\n\n", argv[1]);
-    usage(stderr);
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("clustersim %s\n", CS_VERSION);
+        return 0;
+    }
+    const char *names[COMMAND_COUNT];
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 2, argv + 2, argv[0]);
+        names[i] = commands[i].name;
+    }
+    const char *near = cs_nearest(argv[1], names, COMMAND_COUNT);
+    if (near)
+        fprintf(stderr, "clustersim: unknown command '%s'; did you mean '%s'? (clustersim --help lists them)\n",
+                argv[1], near);
+    else
+        fprintf(stderr, "clustersim: unknown command '%s' (clustersim --help lists them)\n", argv[1]);
     return 2;
 }
