@@ -7,6 +7,8 @@
  */
 #include "yaml_reader.h"
 
+#include "nearest.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -99,7 +101,15 @@ bool yr_check_map(struct yaml_reader *rd, const yaml_node_t *n, const char *sect
             for (const char *const *a = allowed; *a && len + 40 < sizeof list; a++)
                 len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
                                         a == allowed ? "" : ", ", *a);
-            yr_error(rd, k, "unknown key '%s' in %s (expected one of: %s)", key, section, list);
+            size_t count = 0;
+            while (allowed[count])
+                count++;
+            const char *near = cs_nearest(key, allowed, count);
+            if (near)
+                yr_error(rd, k, "unknown key '%s' in %s; did you mean '%s'? (expected one of: %s)", key, section,
+                         near, list);
+            else
+                yr_error(rd, k, "unknown key '%s' in %s (expected one of: %s)", key, section, list);
             return false;
         }
         for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {

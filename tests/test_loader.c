@@ -650,7 +650,7 @@ static void test_error_locations(void **state)
     load_fails("cluster: {nodes: 2}\n"
                "network:\n"
                "  datagrams: {lost: 1%}\n",
-               "bad.yaml:3:15: unknown key 'lost' in network.datagrams (expected one of: "
+               "bad.yaml:3:15: unknown key 'lost' in network.datagrams; did you mean 'loss'? (expected one of: "
                "latency, loss, duplicate, reorder, reorder_delay)");
     load_fails("cluster:\n"
                "  nodes: [a, b, a]\n",
