@@ -6,6 +6,8 @@
  */
 #include "tests.h"
 
+#include "../config/nearest.h"
+
 #include "../config/scenario/loader.h"
 
 #include <stdio.h>
@@ -808,6 +810,19 @@ static void test_worlds(void **state)
                "judged)");
 }
 
+static void test_nearest_word(void **state)
+{
+    (void)state;
+    const char *const keys[] = {"timeline", "name", "network", "expect", "seeds", "seed", NULL};
+    assert_string_equal(cs_nearest("timline", keys, 6), "timeline");   /* a deletion */
+    assert_string_equal(cs_nearest("nmae", keys, 6), "name");           /* a swap of neighbours */
+    assert_string_equal(cs_nearest("sede", keys, 6), "seed");
+    assert_string_equal(cs_nearest("netw", keys, 6), "network");        /* the only word it starts */
+    assert_null(cs_nearest("se", keys, 6));                             /* starts two words, near none */
+    assert_null(cs_nearest("bogus", keys, 6));                          /* too far from every word */
+    assert_string_equal(cs_nearest("expecy", keys, 100), "expect");     /* stops at the NULL entry */
+}
+
 static void test_error_file_name(void **state)
 {
     (void)state;
@@ -841,6 +856,7 @@ int test_loader_run(void)
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_error_locations),
         cmocka_unit_test(test_error_file_name),
+        cmocka_unit_test(test_nearest_word),
         cmocka_unit_test(test_worlds),
     };
     return cmocka_run_group_tests_name("loader", tests, NULL, NULL);
