@@ -7,6 +7,7 @@
  * Wilson intervals; each row says where the two worlds differ.
  */
 #include "cli.h"
+#include "opts.h"
 
 #include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
@@ -180,43 +181,67 @@ static void print_row(const struct scenario *sc, struct tally *sim, struct tally
     fflush(stdout);
 }
 
-static int parse_args(struct agree_cli *c, int argc, char **argv)
+enum { OPT_SEEDS = CLI_KEY_FIRST, OPT_TRIALS, OPT_STORM_SEEDS, OPT_STORM_TRIALS, OPT_CLUSTERD, OPT_VERBOSE };
+
+static const struct cli_opt agree_opts[] = {
+    {"seeds", "A..B", "simulate each scenario on these seeds (default 1..200)", OPT_SEEDS},
+    {"trials", "N", "run each scenario N times in the real world (default 3)", OPT_TRIALS},
+    {"storm-seeds", "N", "seeds for scenarios that judge a stuck fraction (default 2000)", OPT_STORM_SEEDS},
+    {"storm-trials", "N", "real trials for those (default 50)", OPT_STORM_TRIALS},
+    {"clusterd", "PATH", "the daemon to start (default: the clusterd beside clustersim)", OPT_CLUSTERD},
+    {"verbose", NULL, "the daemons log at debug level", OPT_VERBOSE},
+    {NULL, NULL, NULL, 0},
+};
+
+static const struct cli_cmd agree_cmd = {
+    "clustersim agree", "FILE... [options]",
+    "The agreement table: each scenario marked `worlds: [sim, real]` simulated over many seeds and\n"
+    "run against real clusterd processes a few times (as root), side by side: verdicts, convergence\n"
+    "at the end and after the last fault, names at the end, stuck fractions with 95 % intervals.\n"
+    "Markdown on stdout, progress on stderr; docs/worlds.md explains the columns.",
+    agree_opts,
+};
+
+static int agree_opt(void *ctx, int key, const char *v)
 {
-    c->files = calloc((size_t)argc + 1, sizeof *c->files);
-    for (int i = 0; c->files && i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--seeds") && v) {
-            if (cli_parse_seeds(argv[++i], &c->seed_first, &c->seed_last) != 0)
-                return -1;
-        } else if ((!strcmp(argv[i], "--trials") || !strcmp(argv[i], "--storm-trials") ||
-                    !strcmp(argv[i], "--storm-seeds")) && v) {
-            char *end;
-            unsigned long long n = strtoull(argv[++i], &end, 10);
-            if (*end || n == 0)
-                return -1;
-            *(!strcmp(argv[i - 1], "--trials") ? &c->trials
-              : !strcmp(argv[i - 1], "--storm-trials") ? &c->storm_trials : &c->storm_seeds) = n;
-        } else if (!strcmp(argv[i], "--clusterd") && v) {
-            c->clusterd = argv[++i];
-        } else if (!strcmp(argv[i], "--verbose")) {
-            c->verbose = true;
-        } else if (argv[i][0] == '-') {
-            return -1;
-        } else {
-            c->files[c->file_count++] = argv[i];
-        }
+    struct agree_cli *c = ctx;
+    uint64_t n, last;
+    if (key == OPT_SEEDS)
+        return cli_parse_seeds(v, &c->seed_first, &c->seed_last) == 0
+                   ? 0
+                   : cli_bad_value(&agree_cmd, "seeds", "a range A..B such as 1..200", v);
+    if (key == OPT_TRIALS || key == OPT_STORM_SEEDS || key == OPT_STORM_TRIALS) {
+        if (cli_parse_seeds(v, &n, &last) != 0 || n != last || n == 0)
+            return cli_bad_value(&agree_cmd, key == OPT_TRIALS ? "trials" : key == OPT_STORM_SEEDS ? "storm-seeds"
+                                                                                                 : "storm-trials",
+                                 "a positive number", v);
+        *(key == OPT_TRIALS ? &c->trials : key == OPT_STORM_SEEDS ? &c->storm_seeds : &c->storm_trials) = n;
+        return 0;
     }
-    return c->files && c->file_count ? 0 : -1;
+    if (key == OPT_CLUSTERD)
+        c->clusterd = v;
+    else
+        c->verbose = true;
+    return 0;
+}
+
+static int agree_file(void *ctx, const char *arg)
+{
+    struct agree_cli *c = ctx;
+    c->files[c->file_count++] = (char *)arg;
+    return 0;
 }
 
 int cmd_agree(int argc, char **argv, const char *self)
 {
     struct agree_cli c = {.seed_first = 1, .seed_last = 200, .trials = 3, .storm_seeds = 2000, .storm_trials = 50};
-    if (parse_args(&c, argc, argv) != 0) {
-        fprintf(stderr, "usage: clustersim agree FILE... [--seeds A..B] [--trials N] [--storm-seeds N] "
-                "[--storm-trials N] [--clusterd PATH]\n");
+    c.files = calloc((size_t)argc + 1, sizeof *c.files);
+    int parsed = c.files ? cli_parse(&agree_cmd, argc, argv, agree_opt, agree_file, &c) : -1;
+    if (parsed == 0 && c.file_count == 0)
+        parsed = cli_refuse(&agree_cmd, "no scenario file given");
+    if (parsed != 0) {
         free(c.files);
-        return 2;
+        return parsed > 0 ? 0 : 2;
     }
     char why[400];
     if (real_available(why, sizeof why) != 0) {
