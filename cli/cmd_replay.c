@@ -8,6 +8,7 @@
  * ui.perfetto.dev (reports/perfetto.h).
  */
 #include "cli.h"
+#include "opts.h"
 
 #include "../reports/perfetto.h"
 #include "../reports/sequence.h"
@@ -27,73 +28,86 @@ struct replay_cli {
     size_t limit;
 };
 
-/* Checks the combinations of options; 0 when they make sense together. */
-static int check_modes(const struct replay_cli *c)
+enum { OPT_NODE = CLI_KEY_FIRST, OPT_KIND, OPT_FROM, OPT_TO, OPT_CHECK, OPT_SEQUENCE, OPT_LIMIT, OPT_PERFETTO };
+
+static const struct cli_opt replay_opts[] = {
+    {"node", "ID", "only this node's records (n1)", OPT_NODE},
+    {"kind", "KIND", "only records of this kind (msg_send, tracker_state, ...)", OPT_KIND},
+    {"from", "T", "only records at or after this time (5s)", OPT_FROM},
+    {"to", "T", "only records up to this time", OPT_TO},
+    {"check", NULL, "re-run the recorded scenario and seed and compare the trace hash", OPT_CHECK},
+    {"sequence", NULL, "draw the messages as a sequence chart", OPT_SEQUENCE},
+    {"limit", "N", "with --sequence: at most N messages", OPT_LIMIT},
+    {"perfetto", "OUT.json", "export the trace for ui.perfetto.dev", OPT_PERFETTO},
+    {NULL, NULL, NULL, 0},
+};
+
+static const struct cli_cmd replay_cmd = {
+    "clustersim replay", "TRACE [options]",
+    "Prints a recorded trace (clustersim run --trace, or a run report's trace.jsonl) readably,\n"
+    "filtered; --check re-runs it and compares hashes (exit 1 when they differ).",
+    replay_opts,
+};
+
+static int replay_opt(void *ctx, int key, const char *v)
 {
-    const char *why = NULL;
-    if (c->check && (c->sequence || c->perfetto))
-        why = "--check cannot be combined with --sequence or --perfetto";
-    else if (c->sequence && c->kind)
-        why = "--kind does not apply to --sequence (use --node, --from, --to)";
-    else if (c->limit_given && !c->sequence)
-        why = "--limit applies to --sequence only";
-    if (why)
-        fprintf(stderr, "clustersim replay: %s\n", why);
-    return why ? -1 : 0;
+    struct replay_cli *c = ctx;
+    char *end;
+    unsigned long long n;
+    cs_time t;
+    switch (key) {
+    case OPT_NODE: c->node = v; return 0;
+    case OPT_KIND: c->kind = v; return 0;
+    case OPT_FROM:
+    case OPT_TO:
+        if (sc_parse_duration(v, &t) != 0 || t < 0)
+            return cli_bad_value(&replay_cmd, key == OPT_FROM ? "from" : "to", "a duration such as 5s", v);
+        *(key == OPT_FROM ? &c->from : &c->to) = t;
+        return 0;
+    case OPT_CHECK: c->check = true; return 0;
+    case OPT_SEQUENCE: c->sequence = true; return 0;
+    case OPT_LIMIT:
+        n = strtoull(v, &end, 10);
+        if (!*v || *end || v[0] == '-' || n == 0)
+            return cli_bad_value(&replay_cmd, "limit", "a positive number of messages", v);
+        c->limit = (size_t)n;
+        c->limit_given = true;
+        return 0;
+    case OPT_PERFETTO: c->perfetto = v; return 0;
+    default: return -1;
+    }
 }
 
-static int parse_limit(struct replay_cli *c, const char *v)
+static int replay_file(void *ctx, const char *arg)
 {
-    char *end;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (!*v || *end || v[0] == '-' || n == 0) {
-        fprintf(stderr, "clustersim replay: --limit expects a positive number of messages\n");
-        return -1;
-    }
-    c->limit = (size_t)n;
-    c->limit_given = true;
+    struct replay_cli *c = ctx;
+    if (c->path)
+        return cli_refuse(&replay_cmd, "one trace at a time ('%s' and '%s')", c->path, arg);
+    size_t len = strlen(arg);
+    if ((len > 5 && !strcmp(arg + len - 5, ".yaml")) || (len > 4 && !strcmp(arg + len - 4, ".yml")))
+        return cli_refuse(&replay_cmd, "'%s' is a scenario: `clustersim run %s` runs it (replay reads a trace, "
+                                       "which `clustersim run %s --trace FILE` writes)", arg, arg, arg);
+    c->path = arg;
     return 0;
 }
 
+/* 0, 1 after --help, -1 after a refusal. */
 static int parse_args(struct replay_cli *c, int argc, char **argv)
 {
     c->from = 0;
     c->to = CS_TIME_NEVER;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        bool v = i + 1 < argc;
-        if (!strcmp(a, "--node") && v) {
-            c->node = argv[++i];
-        } else if (!strcmp(a, "--kind") && v) {
-            c->kind = argv[++i];
-        } else if ((!strcmp(a, "--from") || !strcmp(a, "--to")) && v) {
-            cs_time t;
-            if (sc_parse_duration(argv[++i], &t) != 0 || t < 0) {
-                fprintf(stderr, "clustersim replay: %s expects a duration such as 5s\n", a);
-                return -1;
-            }
-            *(!strcmp(a, "--from") ? &c->from : &c->to) = t;
-        } else if (!strcmp(a, "--check")) {
-            c->check = true;
-        } else if (!strcmp(a, "--sequence")) {
-            c->sequence = true;
-        } else if (!strcmp(a, "--limit") && v) {
-            if (parse_limit(c, argv[++i]) != 0)
-                return -1;
-        } else if (!strcmp(a, "--perfetto") && v) {
-            c->perfetto = argv[++i];
-        } else if (a[0] == '-' || c->path) {
-            fprintf(stderr, "clustersim replay: unexpected argument '%s'\n", a);
-            return -1;
-        } else {
-            c->path = a;
-        }
-    }
-    if (!c->path) {
-        fprintf(stderr, "clustersim replay: no trace file given\n");
-        return -1;
-    }
-    return check_modes(c);
+    int rc = cli_parse(&replay_cmd, argc, argv, replay_opt, replay_file, c);
+    if (rc != 0)
+        return rc;
+    if (!c->path)
+        return cli_refuse(&replay_cmd, "no trace file given");
+    if (c->check && (c->sequence || c->perfetto))
+        return cli_refuse(&replay_cmd, "--check cannot be combined with --sequence or --perfetto");
+    if (c->sequence && c->kind)
+        return cli_refuse(&replay_cmd, "--kind does not apply to --sequence (use --node, --from, --to)");
+    if (c->limit_given && !c->sequence)
+        return cli_refuse(&replay_cmd, "--limit applies to --sequence only");
+    return 0;
 }
 
 static void print_value(json_t *v)
@@ -148,8 +162,9 @@ int cmd_replay(int argc, char **argv, const char *self)
 {
     (void)self;
     struct replay_cli c = {0};
-    if (parse_args(&c, argc, argv) != 0)
-        return 2;
+    int parsed = parse_args(&c, argc, argv);
+    if (parsed != 0)
+        return parsed > 0 ? 0 : 2;
     if (c.perfetto || c.sequence)
         return export_views(&c);
     if (c.check)
