@@ -184,13 +184,13 @@ static void print_row(const struct scenario *sc, struct tally *sim, struct tally
 enum { OPT_SEEDS = CLI_KEY_FIRST, OPT_TRIALS, OPT_STORM_SEEDS, OPT_STORM_TRIALS, OPT_CLUSTERD, OPT_VERBOSE };
 
 static const struct cli_opt agree_opts[] = {
-    {"seeds", "A..B", "simulate each scenario on these seeds (default 1..200)", OPT_SEEDS},
-    {"trials", "N", "run each scenario N times in the real world (default 3)", OPT_TRIALS},
-    {"storm-seeds", "N", "seeds for scenarios that judge a stuck fraction (default 2000)", OPT_STORM_SEEDS},
-    {"storm-trials", "N", "real trials for those (default 50)", OPT_STORM_TRIALS},
-    {"clusterd", "PATH", "the daemon to start (default: the clusterd beside clustersim)", OPT_CLUSTERD},
-    {"verbose", NULL, "the daemons log at debug level", OPT_VERBOSE},
-    {NULL, NULL, NULL, 0},
+    {"seeds", "A..B", "simulate each scenario on these seeds (default 1..200)", OPT_SEEDS, 0},
+    {"trials", "N", "run each scenario N times in the real world (default 3)", OPT_TRIALS, 0},
+    {"storm-seeds", "N", "seeds for scenarios that judge a stuck fraction (default 2000)", OPT_STORM_SEEDS, 0},
+    {"storm-trials", "N", "real trials for those (default 50)", OPT_STORM_TRIALS, 0},
+    {"clusterd", "PATH", "the daemon to start (default: the clusterd beside clustersim)", OPT_CLUSTERD, 0},
+    {"verbose", NULL, "the daemons log at debug level", OPT_VERBOSE, 0},
+    {NULL, NULL, NULL, 0, 0},
 };
 
 static const struct cli_cmd agree_cmd = {

@@ -5,6 +5,7 @@
  * the aggregate.  A measurement, never a pass/fail test.
  */
 #include "cli.h"
+#include "opts.h"
 
 #include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
@@ -30,31 +31,66 @@ static void print_run(int index, const struct run_result *r, double rate)
         printf("    not converged by the end of the run\n");
 }
 
+struct bench_cli {
+    const char *file;
+    double min_seconds;
+    bool quiet;
+    uint64_t seed;
+};
+
+enum { OPT_MIN_SECONDS = CLI_KEY_FIRST, OPT_SEED, OPT_QUIET };
+
+static const struct cli_opt bench_opts[] = {
+    {"min-seconds", "S", "repeat the run for at least this long (3)", OPT_MIN_SECONDS, 0},
+    {"seed", "N", "the seed of the first run (1)", OPT_SEED, 0},
+    {"quiet", NULL, "print only the first run's outcome", OPT_QUIET, 0},
+    {NULL, NULL, NULL, 0, 0},
+};
+
+static const struct cli_cmd bench_cmd = {
+    "clustersim bench", "[FILE] [options]",
+    "Runs one scenario (default " DEFAULT_BENCH ") with trace recording off, again and again\n"
+    "for at least --min-seconds, and prints events per second and wall time per run.",
+    bench_opts,
+};
+
+static int bench_opt(void *ctx, int key, const char *v)
+{
+    struct bench_cli *c = ctx;
+    char *end;
+    uint64_t last;
+    switch (key) {
+    case OPT_MIN_SECONDS:
+        c->min_seconds = strtod(v, &end);
+        if (!*v || *end || !(c->min_seconds >= 0))
+            return cli_bad_value(&bench_cmd, "min-seconds", "a number of seconds such as 3 or 0.5", v);
+        return 0;
+    case OPT_SEED:
+        if (cli_parse_seeds(v, &c->seed, &last) != 0 || last != c->seed)
+            return cli_bad_value(&bench_cmd, "seed", "a whole number", v);
+        return 0;
+    case OPT_QUIET: c->quiet = true; return 0;
+    default: return -1;
+    }
+}
+
+static int bench_file(void *ctx, const char *arg)
+{
+    ((struct bench_cli *)ctx)->file = arg;
+    return 0;
+}
+
 int cmd_bench(int argc, char **argv, const char *self)
 {
     (void)self;
-    const char *file = DEFAULT_BENCH;
-    double min_seconds = 3.0;
-    bool quiet_runs = false; /* many short runs: print only the first */
-    uint64_t seed = 1;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--min-seconds") && i + 1 < argc) {
-            min_seconds = atof(argv[++i]);
-        } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-            uint64_t last;
-            if (cli_parse_seeds(argv[++i], &seed, &last) != 0) {
-                fprintf(stderr, "clustersim bench: --seed expects a number\n");
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "--quiet")) {
-            quiet_runs = true;
-        } else if (argv[i][0] != '-') {
-            file = argv[i];
-        } else {
-            fprintf(stderr, "clustersim bench: unknown option '%s'\n", argv[i]);
-            return 2;
-        }
-    }
+    struct bench_cli c = {.file = DEFAULT_BENCH, .min_seconds = 3.0, .seed = 1};
+    int parsed = cli_parse(&bench_cmd, argc, argv, bench_opt, bench_file, &c);
+    if (parsed != 0)
+        return parsed > 0 ? 0 : 2;
+    const char *file = c.file;
+    double min_seconds = c.min_seconds;
+    bool quiet_runs = c.quiet; /* many short runs: print only the first */
+    uint64_t seed = c.seed;
     struct scenario sc;
     if (cli_load_scenario(file, &sc) != 0)
         return 2;

@@ -31,15 +31,15 @@ struct replay_cli {
 enum { OPT_NODE = CLI_KEY_FIRST, OPT_KIND, OPT_FROM, OPT_TO, OPT_CHECK, OPT_SEQUENCE, OPT_LIMIT, OPT_PERFETTO };
 
 static const struct cli_opt replay_opts[] = {
-    {"node", "ID", "only this node's records (n1)", OPT_NODE},
-    {"kind", "KIND", "only records of this kind (msg_send, tracker_state, ...)", OPT_KIND},
-    {"from", "T", "only records at or after this time (5s)", OPT_FROM},
-    {"to", "T", "only records up to this time", OPT_TO},
-    {"check", NULL, "re-run the recorded scenario and seed and compare the trace hash", OPT_CHECK},
-    {"sequence", NULL, "draw the messages as a sequence chart", OPT_SEQUENCE},
-    {"limit", "N", "with --sequence: at most N messages", OPT_LIMIT},
-    {"perfetto", "OUT.json", "export the trace for ui.perfetto.dev", OPT_PERFETTO},
-    {NULL, NULL, NULL, 0},
+    {"node", "ID", "only this node's records (n1)", OPT_NODE, 0},
+    {"kind", "KIND", "only records of this kind (msg_send, tracker_state, ...)", OPT_KIND, 0},
+    {"from", "T", "only records at or after this time (5s)", OPT_FROM, 0},
+    {"to", "T", "only records up to this time", OPT_TO, 0},
+    {"check", NULL, "re-run the recorded scenario and seed and compare the trace hash", OPT_CHECK, 0},
+    {"sequence", NULL, "draw the messages as a sequence chart", OPT_SEQUENCE, 0},
+    {"limit", "N", "with --sequence: at most N messages", OPT_LIMIT, 0},
+    {"perfetto", "OUT.json", "export the trace for ui.perfetto.dev", OPT_PERFETTO, 0},
+    {NULL, NULL, NULL, 0, 0},
 };
 
 static const struct cli_cmd replay_cmd = {

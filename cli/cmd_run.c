@@ -49,20 +49,20 @@ enum {
 };
 
 static const struct cli_opt run_opts[] = {
-    {"seed", "N", "run this seed (default: the file's `seed`, else 1)", OPT_SEED},
-    {"seeds", "A..B", "run every seed from A to B; prints the convergence spread", OPT_SEEDS},
-    {"junit", "FILE", "write JUnit XML: a suite per scenario, a case per run", OPT_JUNIT},
-    {"report", "DIR", "run reports in DIR: a single run, every failing run", OPT_REPORT},
-    {"report-all", NULL, "with --report: a report for every run", OPT_REPORT_ALL},
-    {"trace", "FILE", "record each run's trace (JSON lines, docs/trace-format.md)", OPT_TRACE},
-    {"check-determinism", NULL, "run each seed twice and compare the trace hashes", OPT_CHECK_DETERMINISM},
-    {"quiet", NULL, "print failures and the summary only", OPT_QUIET},
-    {"verbose", NULL, "print every node's final state", OPT_VERBOSE},
+    {"seed", "N", "run this seed (default: the file's `seed`, else 1)", OPT_SEED, 0},
+    {"seeds", "A..B", "run every seed from A to B; prints the convergence spread", OPT_SEEDS, 0},
+    {"junit", "FILE", "write JUnit XML: a suite per scenario, a case per run", OPT_JUNIT, 0},
+    {"report", "DIR", "run reports in DIR: a single run, every failing run", OPT_REPORT, 0},
+    {"report-all", NULL, "with --report: a report for every run", OPT_REPORT_ALL, 0},
+    {"trace", "FILE", "record each run's trace (JSON lines, docs/trace-format.md)", OPT_TRACE, 0},
+    {"check-determinism", NULL, "run each seed twice and compare the trace hashes", OPT_CHECK_DETERMINISM, 0},
+    {"quiet", NULL, "print failures and the summary only", OPT_QUIET, 0},
+    {"verbose", NULL, "print every node's final state", OPT_VERBOSE, 0},
     {"real", NULL, "run against real clusterd processes (root; files marked worlds: [sim, real])",
-     OPT_REAL},
-    {"trials", "N", "with --real: run each scenario N times (real runs have no seed)", OPT_TRIALS},
-    {"clusterd", "PATH", "with --real: the daemon to start (default: beside clustersim)", OPT_CLUSTERD},
-    {NULL, NULL, NULL, 0},
+     OPT_REAL, 0},
+    {"trials", "N", "with --real: run each scenario N times (real runs have no seed)", OPT_TRIALS, 0},
+    {"clusterd", "PATH", "with --real: the daemon to start (default: beside clustersim)", OPT_CLUSTERD, 0},
+    {NULL, NULL, NULL, 0, 0},
 };
 
 static const struct cli_cmd run_cmd = {

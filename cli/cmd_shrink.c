@@ -4,6 +4,7 @@
  * reproduces it and passes); with `--invariant KIND` the goal is that
  * expectation failing, and the result keeps the file's expectations. */
 #include "cli.h"
+#include "opts.h"
 #include "shrinker.h"
 
 #include <stdio.h>
@@ -17,7 +18,7 @@ static int parse_number(const char *opt, const char *v, uint64_t *out)
 {
     uint64_t last;
     if (cli_parse_seeds(v, out, &last) != 0 || last != *out) {
-        fprintf(stderr, "clustersim shrink: %s expects a number, got '%s'\n", opt, v);
+        fprintf(stderr, "clustersim shrink: %s expects a whole number, got '%s'\n", opt, v);
         return -1;
     }
     return 0;
@@ -32,46 +33,73 @@ static int expect_kind(const char *name)
     return -1;
 }
 
+enum { OPT_SEED = CLI_KEY_FIRST, OPT_SEARCH_SEEDS, OPT_INVARIANT, OPT_OUT };
+
+static const struct cli_opt shrink_opts[] = {
+    {"seed", "N", "the seed that fails (default: the file's `seed`)", OPT_SEED, 0},
+    {"search-seeds", "K", "a smaller file may keep failing on another seed in 1..K (100)", OPT_SEARCH_SEEDS, 0},
+    {"invariant", "KIND", "shrink a run breaking this expectation (converged, no_loss, ...) instead of a stuck one",
+     OPT_INVARIANT, 0},
+    {"out", "OUT.yaml", "where the smaller scenario goes (build/shrunk.yaml)", OPT_OUT, 'o'},
+    {NULL, NULL, NULL, 0, 0},
+};
+
+static const struct cli_cmd shrink_cmd = {
+    "clustersim shrink", "FILE [options]",
+    "Reduces a stuck run (or one breaking --invariant KIND) to fewer timeline items and nodes\n"
+    "while the seed still fails, and writes the smaller scenario.",
+    shrink_opts,
+};
+
+struct shrink_cli {
+    struct shrink_spec *spec;
+    bool *has_seed;
+};
+
+static int shrink_opt(void *ctx, int key, const char *v)
+{
+    struct shrink_cli *c = ctx;
+    struct shrink_spec *spec = c->spec;
+    int k;
+    switch (key) {
+    case OPT_SEED:
+        if (parse_number("--seed", v, &spec->seed) != 0)
+            return -1;
+        *c->has_seed = true;
+        return 0;
+    case OPT_SEARCH_SEEDS: return parse_number("--search-seeds", v, &spec->search_seeds);
+    case OPT_INVARIANT:
+        k = expect_kind(v);
+        if (k < 0 || k == SC_EXP_STUCK || k == SC_EXP_STUCK_FRACTION)
+            return cli_bad_value(&shrink_cmd, "invariant",
+                                 "an expectation name such as converged, not_stuck, no_duplicates, no_loss, placement",
+                                 v);
+        spec->goal_stuck = k == SC_EXP_NOT_STUCK;
+        spec->goal_kind = (enum sc_expect_kind)k;
+        spec->witness = false;
+        return 0;
+    case OPT_OUT: spec->out_path = v; return 0;
+    default: return -1;
+    }
+}
+
+static int shrink_file(void *ctx, const char *arg)
+{
+    struct shrink_cli *c = ctx;
+    if (c->spec->in_path)
+        return cli_refuse(&shrink_cmd, "one scenario at a time ('%s' and '%s')", c->spec->in_path, arg);
+    c->spec->in_path = arg;
+    return 0;
+}
+
+/* 0, 1 after --help, -1 after a refusal. */
 static int parse(int argc, char **argv, struct shrink_spec *spec, bool *has_seed)
 {
-    for (int i = 0; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--seed") && v) {
-            if (parse_number("--seed", v, &spec->seed) != 0)
-                return -1;
-            *has_seed = true;
-            i++;
-        } else if (!strcmp(argv[i], "--search-seeds") && v) {
-            if (parse_number("--search-seeds", v, &spec->search_seeds) != 0)
-                return -1;
-            i++;
-        } else if (!strcmp(argv[i], "--invariant") && v) {
-            int k = expect_kind(v);
-            if (k < 0 || k == SC_EXP_STUCK || k == SC_EXP_STUCK_FRACTION) {
-                fprintf(stderr, "clustersim shrink: --invariant expects an expectation name such as "
-                                "converged, not_stuck, no_duplicates, no_loss, placement; got '%s'\n", v);
-                return -1;
-            }
-            spec->goal_stuck = k == SC_EXP_NOT_STUCK;
-            spec->goal_kind = (enum sc_expect_kind)k;
-            spec->witness = false;
-            i++;
-        } else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) && v) {
-            spec->out_path = v;
-            i++;
-        } else if (argv[i][0] != '-' && !spec->in_path) {
-            spec->in_path = argv[i];
-        } else {
-            fprintf(stderr, "clustersim shrink: unknown argument '%s'\n", argv[i]);
-            return -1;
-        }
-    }
-    if (!spec->in_path) {
-        fprintf(stderr, "clustersim shrink: usage: shrink FILE [--seed N] [--search-seeds K] "
-                        "[--invariant KIND] [-o OUT.yaml]\n");
-        return -1;
-    }
-    return 0;
+    struct shrink_cli c = {spec, has_seed};
+    int rc = cli_parse(&shrink_cmd, argc, argv, shrink_opt, shrink_file, &c);
+    if (rc == 0 && !spec->in_path)
+        return cli_refuse(&shrink_cmd, "no scenario file given");
+    return rc;
 }
 
 int cmd_shrink(int argc, char **argv, const char *self)
@@ -79,8 +107,9 @@ int cmd_shrink(int argc, char **argv, const char *self)
     struct shrink_spec spec = {.out_path = "build/shrunk.yaml", .search_seeds = 100,
                                .goal_stuck = true, .witness = true};
     bool has_seed = false;
-    if (parse(argc, argv, &spec, &has_seed) != 0)
-        return 2;
+    int parsed = parse(argc, argv, &spec, &has_seed);
+    if (parsed != 0)
+        return parsed > 0 ? 0 : 2;
     struct scenario sc;
     if (cli_load_scenario(spec.in_path, &sc) != 0)
         return 2;

@@ -19,7 +19,10 @@ void cli_usage(const struct cli_cmd *cmd, FILE *out)
     fprintf(out, "usage: %s %s\n\n%s\n\noptions:\n", cmd->prog, cmd->synopsis, cmd->about);
     for (const struct cli_opt *o = cmd->opts; o && o->name; o++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", o->name, o->value ? " " : "", o->value ? o->value : "");
+        char letter[8] = "";
+        if (o->letter)
+            snprintf(letter, sizeof letter, "-%c, ", o->letter);
+        snprintf(left, sizeof left, "%s--%s%s%s", letter, o->name, o->value ? " " : "", o->value ? o->value : "");
         fprintf(out, "  %-24s %s\n", left, o->help);
     }
     fprintf(out, "  %-24s %s\n", "--help", "print this help and exit");
@@ -86,11 +89,23 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_on_opt on_op
         return -1;
     args[0] = (char *)cmd->prog;
     memcpy(args + 1, argv, (size_t)argc * sizeof *argv);
+    char shorts[2 * MAX_OPTS + 3] = "-:"; /* "-": operands in order; ":": a missing value is ':' */
+    size_t len = 2;
+    for (const struct cli_opt *o = cmd->opts; o && o->name && len + 2 < sizeof shorts; o++)
+        if (o->letter) {
+            shorts[len++] = o->letter;
+            if (o->value)
+                shorts[len++] = ':';
+        }
+    shorts[len] = '\0';
     optind = 0; /* a full re-initialisation (glibc) */
     opterr = 0;
     int rc = 0;
     for (;;) {
-        int key = getopt_long(argc + 1, args, "-:", longs, NULL); /* "-": operands in order */
+        int key = getopt_long(argc + 1, args, shorts, longs, NULL);
+        for (const struct cli_opt *o = cmd->opts; key > 0 && key < CLI_KEY_FIRST && o && o->name; o++)
+            if (o->letter && key == o->letter && key != ':' && key != '?')
+                key = o->key;
         if (key == -1)
             break;
         if (key == KEY_HELP) {
@@ -100,6 +115,9 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_on_opt on_op
             rc = on_arg(ctx, optarg);
         } else if (key == ':') {
             const struct cli_opt *o = find(cmd, optopt);
+            for (const struct cli_opt *s = cmd->opts; !o && s && s->name; s++)
+                if (s->letter && s->letter == optopt)
+                    o = s;
             rc = o ? cli_refuse(cmd, "--%s needs a value (%s)", o->name, o->value)
                    : cli_refuse(cmd, "'%s' needs a value", args[optind - 1]);
         } else if (key == '?') {

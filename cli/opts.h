@@ -17,6 +17,7 @@ struct cli_opt {
     const char *value; /* what its value looks like ("N", "A..B", "FILE"), or NULL: a flag */
     const char *help;  /* one line */
     int key;           /* handed to the callback: CLI_KEY_FIRST and up */
+    char letter;       /* a short form (-o), or 0 */
 };
 
 #define CLI_KEY_FIRST 256 /* below: getopt's own return values */
