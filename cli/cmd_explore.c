@@ -8,6 +8,7 @@
  * schedule found is kept and written as a replayable schedule file.
  */
 #include "cli.h"
+#include "opts.h"
 
 #include "../config/scenario/loader.h"
 #include "../shims/sim/sim_env.h"
@@ -340,43 +341,81 @@ static int replay(struct explorer *e, const char *schedule, const char *trace_pa
     return rc == 0 ? 0 : rc == 2 ? 2 : 1;
 }
 
+enum { OPT_MAX_DEPTH = CLI_KEY_FIRST, OPT_BUDGET, OPT_FROM, OPT_NO_REDUCTION, OPT_OUT, OPT_REPLAY, OPT_TRACE };
+
+static const struct cli_opt explore_opts[] = {
+    {"from", "T", "explore the schedules from this time on (before it: the seed's own run)", OPT_FROM, 0},
+    {"max-depth", "N", "cut a schedule after N choices (400)", OPT_MAX_DEPTH, 0},
+    {"budget", "RUNS", "stop after this many schedules (2000000)", OPT_BUDGET, 0},
+    {"no-reduction", NULL, "explore every interleaving (no partial-order reduction)", OPT_NO_REDUCTION, 0},
+    {"out", "DIR", "where stuck schedules are written (build/explore)", OPT_OUT, 0},
+    {"replay", "SCHEDULE", "re-run one schedule it wrote and print the final states", OPT_REPLAY, 0},
+    {"trace", "FILE", "with --replay: record that run's trace", OPT_TRACE, 0},
+    {NULL, NULL, NULL, 0, 0},
+};
+
+static const struct cli_cmd explore_cmd = {
+    "clustersim explore", "FILE [options]",
+    "Explores every order in which the scenario's simultaneous events can happen (a model\n"
+    "checker over the real core), reports the distinct states, the stuck ones by shape, and\n"
+    "writes each stuck schedule; exit status 1 when a state got stuck.",
+    explore_opts,
+};
+
+struct explore_cli {
+    struct explorer *e;
+    const char **schedule, **trace;
+};
+
+static int explore_opt(void *ctx, int key, const char *v)
+{
+    struct explore_cli *c = ctx;
+    struct explorer *e = c->e;
+    uint64_t n, last;
+    switch (key) {
+    case OPT_MAX_DEPTH:
+    case OPT_BUDGET:
+        if (cli_parse_seeds(v, &n, &last) != 0 || n != last || n == 0)
+            return cli_bad_value(&explore_cmd, key == OPT_BUDGET ? "budget" : "max-depth", "a positive number", v);
+        if (key == OPT_BUDGET)
+            e->budget = n;
+        else
+            e->max_depth = (size_t)n;
+        return 0;
+    case OPT_FROM:
+        if (sc_parse_duration(v, &e->from) != 0 || e->from < 0)
+            return cli_bad_value(&explore_cmd, "from", "a duration such as 4900ms", v);
+        return 0;
+    case OPT_NO_REDUCTION: e->no_reduce = true; return 0;
+    case OPT_OUT: e->out_dir = v; return 0;
+    case OPT_REPLAY: *c->schedule = v; return 0;
+    case OPT_TRACE: *c->trace = v; return 0;
+    default: return -1;
+    }
+}
+
+static int explore_file(void *ctx, const char *arg)
+{
+    struct explore_cli *c = ctx;
+    if (c->e->path)
+        return cli_refuse(&explore_cmd, "one scenario at a time ('%s' and '%s')", c->e->path, arg);
+    c->e->path = arg;
+    return 0;
+}
+
+/* 0, 1 after --help, -1 after a refusal. */
 static int parse(struct explorer *e, int argc, char **argv, const char **schedule, const char **trace)
 {
     e->max_depth = 400;
     e->budget = 2000000;
     e->out_dir = "build/explore";
-    for (int i = 0; i < argc; i++) {
-        bool v = i + 1 < argc;
-        if (!strcmp(argv[i], "--max-depth") && v) {
-            e->max_depth = (size_t)strtoull(argv[++i], NULL, 10);
-        } else if (!strcmp(argv[i], "--budget") && v) {
-            e->budget = strtoull(argv[++i], NULL, 10);
-        } else if (!strcmp(argv[i], "--from") && v) {
-            if (sc_parse_duration(argv[++i], &e->from) != 0 || e->from < 0) {
-                fprintf(stderr, "clustersim explore: --from expects a duration such as 4900ms\n");
-                return -1;
-            }
-        } else if (!strcmp(argv[i], "--no-reduction")) {
-            e->no_reduce = true;
-        } else if (!strcmp(argv[i], "--out") && v) {
-            e->out_dir = argv[++i];
-        } else if (!strcmp(argv[i], "--replay") && v) {
-            *schedule = argv[++i];
-        } else if (!strcmp(argv[i], "--trace") && v) {
-            *trace = argv[++i];
-        } else if (argv[i][0] != '-' && !e->path) {
-            e->path = argv[i];
-        } else {
-            fprintf(stderr, "clustersim explore: unexpected argument '%s'\n", argv[i]);
-            return -1;
-        }
-    }
-    if (!e->path || e->max_depth == 0 || e->budget == 0) {
-        fprintf(stderr, "clustersim explore: usage: explore FILE [--from T] [--max-depth N] "
-                        "[--budget RUNS] [--out DIR] [--replay SCHEDULE [--trace FILE]]\n");
-        return -1;
-    }
-    return 0;
+    struct explore_cli c = {e, schedule, trace};
+    int rc = cli_parse(&explore_cmd, argc, argv, explore_opt, explore_file, &c);
+    if (rc == 0 && !e->path)
+        return cli_refuse(&explore_cmd, "no scenario file given");
+    if (rc == 0 && *trace && !*schedule)
+        return cli_refuse(&explore_cmd, "--trace records a --replay run");
+    return rc;
 }
 
 static void report(struct explorer *e, bool complete)
@@ -440,8 +479,9 @@ int cmd_explore(int argc, char **argv, const char *self)
     struct explorer e;
     memset(&e, 0, sizeof e);
     const char *schedule = NULL, *trace = NULL;
-    if (parse(&e, argc, argv, &schedule, &trace) != 0)
-        return 2;
+    int parsed = parse(&e, argc, argv, &schedule, &trace);
+    if (parsed != 0)
+        return parsed > 0 ? 0 : 2;
     if (cli_load_scenario(e.path, &e.sc) != 0)
         return 2;
     int status = 0;
