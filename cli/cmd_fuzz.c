@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "fuzz.h"
+#include "opts.h"
 #include "../core/ring.h"
 
 #include <errno.h>
@@ -362,6 +363,62 @@ static int parse_option(struct campaign *c, const char *opt, const char *v, uint
     return 0;
 }
 
+enum { OPT_QUIET = CLI_KEY_FIRST, OPT_LIST_PROFILES, OPT_WITH_VALUE /* and up: fuzz_opts' order */ };
+
+static const struct cli_opt fuzz_opts[] = {
+    {"seeds", "A..B", "the campaign's seeds (1..100)", OPT_WITH_VALUE + 0, 0},
+    {"time", "T", "run seeds from A on for this long instead (60s, 10m)", OPT_WITH_VALUE + 1, 0},
+    {"nodes", "A..B", "cluster sizes drawn from A..B (within 2..32)", OPT_WITH_VALUE + 2, 0},
+    {"profile", "NAME", "the fault profile (--list-profiles)", OPT_WITH_VALUE + 3, 0},
+    {"mode", "swarm|fixed", "the tracker and membership modes under test (fixed)", OPT_WITH_VALUE + 4, 0},
+    {"jobs", "N", "worker processes (1..64)", OPT_WITH_VALUE + 5, 0},
+    {"out", "DIR", "failures, reports and summary.json (build/fuzz)", OPT_WITH_VALUE + 6, 0},
+    {"shard", "i/N", "run the i-th of N interleaved shares of the seeds", OPT_WITH_VALUE + 7, 0},
+    {"shrink", "K", "shrink the first K failures of each kind (2)", OPT_WITH_VALUE + 8, 0},
+    {"reports", "K|all", "write a run report for the first K failures of each kind (10)", OPT_WITH_VALUE + 9, 0},
+    {"shrink-trials", "N", "runs a shrink may spend (300)", OPT_WITH_VALUE + 10, 0},
+    {"print", "SEED", "print the scenario the campaign generates for SEED, and exit", OPT_WITH_VALUE + 11, 0},
+    {"quiet", NULL, "print only failures and the summary", OPT_QUIET, 0},
+    {"list-profiles", NULL, "list the fault profiles and exit", OPT_LIST_PROFILES, 0},
+    {NULL, NULL, NULL, 0, 0},
+};
+
+static const struct cli_cmd fuzz_cmd = {
+    "clustersim fuzz", "[options]  |  clustersim fuzz --merge OUT SUMMARY.json...",
+    "Generates a scenario per seed (random membership changes and faults from a profile), runs it\n"
+    "against the invariants, and keeps every failing seed as a YAML file with a run report, shrunk;\n"
+    "summary.json counts failures by kind.  --merge adds the summaries of shards into one.",
+    fuzz_opts,
+};
+
+struct fuzz_cli {
+    struct campaign *c;
+    uint64_t *print_seed;
+    bool list_profiles;
+};
+
+static int fuzz_opt(void *ctx, int key, const char *v)
+{
+    struct fuzz_cli *f = ctx;
+    if (key == OPT_QUIET) {
+        f->c->quiet = true;
+        return 0;
+    }
+    if (key == OPT_LIST_PROFILES) {
+        f->list_profiles = true;
+        return 0;
+    }
+    char opt[40];
+    snprintf(opt, sizeof opt, "--%s", fuzz_opts[key - OPT_WITH_VALUE].name);
+    return parse_option(f->c, opt, v, f->print_seed) == 0 ? 0 : -1;
+}
+
+static int fuzz_operand(void *ctx, const char *arg)
+{
+    (void)ctx;
+    return cli_refuse(&fuzz_cmd, "unexpected argument '%s' (fuzz takes options only)", arg);
+}
+
 int cmd_fuzz(int argc, char **argv, const char *self)
 {
     (void)self;
@@ -372,25 +429,15 @@ int cmd_fuzz(int argc, char **argv, const char *self)
                                  .shrink_per_kind = 2, .shrink_trials = 300,
                                  .reports_per_kind = 10};
     uint64_t print_seed = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--list-profiles")) {
-            char buf[2048];
-            fuzz_profile_list(buf, sizeof buf);
-            fputs(buf, stdout);
-            return 0;
-        }
-        if (!strcmp(argv[i], "--quiet")) {
-            c.quiet = true;
-            continue;
-        }
-        if (i + 1 >= argc)
-            return usage_error("'%s' needs a value (usage: clustersim fuzz [--seeds A..B | --time T] "
-                               "[--nodes A..B] [--profile NAME] [--mode swarm|fixed] [--jobs N] [--out DIR] "
-                               "[--shard i/N] [--shrink K] [--reports K|all] [--print SEED] | --merge OUT FILES...)", argv[i]);
-        int rc = parse_option(&c, argv[i], argv[i + 1], &print_seed);
-        if (rc != 0)
-            return rc;
-        i++;
+    struct fuzz_cli cli = {&c, &print_seed, false};
+    int parsed = cli_parse(&fuzz_cmd, argc, argv, fuzz_opt, fuzz_operand, &cli);
+    if (parsed != 0)
+        return parsed > 0 ? 0 : 2;
+    if (cli.list_profiles) {
+        char buf[2048];
+        fuzz_profile_list(buf, sizeof buf);
+        fputs(buf, stdout);
+        return 0;
     }
     if (c.cfg.req.min_nodes && c.cfg.req.min_nodes > c.cfg.req.max_nodes)
         return usage_error("%s", "--nodes: A must not exceed B");
