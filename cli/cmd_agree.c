@@ -7,7 +7,7 @@
  * Wilson intervals; each row says where the two worlds differ.
  */
 #include "cli.h"
-#include "opts.h"
+#include "../config/cli_opts.h"
 
 #include "../config/scenario/loader.h"
 #include "../drivers/runner.h"

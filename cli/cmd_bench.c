@@ -5,7 +5,7 @@
  * the aggregate.  A measurement, never a pass/fail test.
  */
 #include "cli.h"
-#include "opts.h"
+#include "../config/cli_opts.h"
 
 #include "../config/scenario/loader.h"
 #include "../drivers/runner.h"

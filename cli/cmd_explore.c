@@ -8,7 +8,7 @@
  * schedule found is kept and written as a replayable schedule file.
  */
 #include "cli.h"
-#include "opts.h"
+#include "../config/cli_opts.h"
 
 #include "../config/scenario/loader.h"
 #include "../shims/sim/sim_env.h"

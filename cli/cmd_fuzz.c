@@ -10,7 +10,7 @@
  */
 #include "cli.h"
 #include "fuzz.h"
-#include "opts.h"
+#include "../config/cli_opts.h"
 #include "../core/ring.h"
 
 #include <errno.h>

@@ -8,7 +8,7 @@
  * ui.perfetto.dev (reports/perfetto.h).
  */
 #include "cli.h"
-#include "opts.h"
+#include "../config/cli_opts.h"
 
 #include "../reports/perfetto.h"
 #include "../reports/sequence.h"

@@ -14,7 +14,7 @@
 #include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
 #include "../real/real.h"
-#include "opts.h"
+#include "../config/cli_opts.h"
 #include "shrinker.h"
 
 #include <dirent.h>

@@ -4,7 +4,7 @@
  * reproduces it and passes); with `--invariant KIND` the goal is that
  * expectation failing, and the result keeps the file's expectations. */
 #include "cli.h"
-#include "opts.h"
+#include "../config/cli_opts.h"
 #include "shrinker.h"
 
 #include <stdio.h>

@@ -1,15 +1,15 @@
 /*
- * cli/opts.c: the commands' option parser (opts.h).
+ * config/cli_opts.c: the command-line option parser (cli_opts.h).
  */
 #define _GNU_SOURCE
-#include "opts.h"
+#include "cli_opts.h"
 
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../config/nearest.h"
+#include "nearest.h"
 
 #define MAX_OPTS 64
 #define KEY_HELP (-2)

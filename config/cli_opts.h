@@ -1,6 +1,7 @@
 /*
- * cli/opts.h: one option parser for every clustersim command, on
- * getopt_long: `--opt value` and `--opt=value` both work, `--help` prints
+ * config/cli_opts.h: one option parser for every command of clustersim,
+ * clusterd and clusterctl, on getopt_long: `--opt value` and
+ * `--opt=value` both work, `--help` prints
  * the command's usage and exits 0, and every refusal has one wording that
  * names the option and what was expected, with "did you mean" for a
  * mistyped option.  Functions are prefixed cli_opt / cli_.
