@@ -50,7 +50,7 @@ SIM_SRC  := $(CONFIG_SRC) $(wildcard config/scenario/*.c) $(wildcard sim/*.c) $(
             $(wildcard drivers/*.c) \
             $(wildcard reports/*.c)
 CLI_SRC  := $(wildcard cli/*.c) $(wildcard real/*.c)
-POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c daemon/http.c daemon/clusterctl.c daemon/control_path.c
+POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c daemon/clusterd_args.c daemon/http.c daemon/clusterctl.c daemon/control_path.c
 POSIX_OBJ := $(POSIX_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)
 

@@ -30,8 +30,9 @@ struct cli_cmd {
     const struct cli_opt *opts; /* ends with {NULL} */
 };
 
-/* Called for each option; `value` is NULL for a flag.  Returns 0, or -1
- * after cli_bad_value (or its own message) to stop with exit status 2. */
+/* Called for each option; `value` is NULL for a flag.  Returns 0, -1
+ * after cli_bad_value (or its own message) to stop with exit status 2, or
+ * 1 to stop with exit status 0 (it printed what was asked: --version). */
 typedef int (*cli_on_opt)(void *ctx, int key, const char *value);
 /* Called for each operand (argument that is not an option); 0 or -1. */
 typedef int (*cli_on_arg)(void *ctx, const char *arg);

@@ -93,6 +93,9 @@ echo "ok   HTTP: /livez and /healthz answer beside $(sed -n 's/opened //p' "$dir
 
 # 4. Out of descriptors.
 kill -9 "$pid2"
+# Its port is free once it is gone (a zombie no longer holds it).
+exited() { [ ! -e "/proc/$1" ] || grep -q "^State:.*Z" "/proc/$1/status" 2> /dev/null; }
+wait_for 5 exited "$pid2" || fail "n2 did not die of SIGKILL"
 (ulimit -n 64; exec "$bin" --name app@127.0.0.2 --port "$port" --secret s3cret --static "$peers" \
     --control "$dir/n2.sock" --setup-timeout 2s >> "$dir/n2-fd.log" 2>&1) &
 pid2=$!
