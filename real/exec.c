@@ -117,6 +117,24 @@ bool rx_exited(pid_t pid)
     return r == pid || (r < 0 && errno == ECHILD);
 }
 
+int rx_wait(pid_t pid, int wait_ms)
+{
+    for (int waited = 0; pid > 0; waited += 2) {
+        int status;
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        if (got == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        if (got < 0 || waited >= wait_ms)
+            break;
+        nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
+    }
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    return -1;
+}
+
 void rx_stop(pid_t pid, int sig, int wait_ms)
 {
     if (pid <= 0)

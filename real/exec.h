@@ -28,6 +28,10 @@ pid_t rx_spawn(char *const argv[], const char *log);
  * that long for it to exit (then kills it).  Reaps it. */
 void rx_stop(pid_t pid, int sig, int wait_ms);
 
+/* Waits up to wait_ms for a child we started to exit (then kills it);
+ * its exit status, or -1 when it was killed or could not be waited for. */
+int rx_wait(pid_t pid, int wait_ms);
+
 /* True when the child has exited (reaped). */
 bool rx_exited(pid_t pid);
 

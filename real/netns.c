@@ -122,11 +122,11 @@ int rn_setup(struct rn_world *rn, size_t nodes)
     return 0;
 }
 
-/* Writes and loads namespace i's nftables table: what it may not send to or
- * receive from, by the current addresses. */
-static int apply_rules(struct rn_world *rn, size_t i)
+/* Writes namespace i's nftables table into `path`: what it may not send to
+ * or receive from, by the current addresses. */
+static int write_rules(struct rn_world *rn, size_t i, char *path, size_t path_size)
 {
-    char path[700], ns[64], out[512], set_out[2048] = "", set_in[2048] = "";
+    char set_out[2048] = "", set_in[2048] = "";
     size_t lo = 0, li = 0;
     for (size_t k = 0; k < rn->cut_count; k++) {
         char a[64];
@@ -142,7 +142,7 @@ static int apply_rules(struct rn_world *rn, size_t i)
                                    li ? ", " : "", a);
         }
     }
-    snprintf(path, sizeof path, "%s/nft-%zu.conf", rn->dir, i);
+    snprintf(path, path_size, "%s/nft-%zu.conf", rn->dir, i);
     FILE *f = fopen(path, "w");
     if (!f)
         return fail(rn, "writing nftables rules", path);
@@ -154,11 +154,35 @@ static int apply_rules(struct rn_world *rn, size_t i)
     if (li)
         fprintf(f, "    ip saddr { %s } drop\n", set_in);
     fprintf(f, "  }\n}\n");
-    fclose(f);
-    rn_name(rn, i, ns, sizeof ns);
-    if (rx_runf(out, sizeof out, "ip netns exec %s nft -f %s", ns, path) != 0)
-        return fail(rn, "nft", out);
-    return 0;
+    return fclose(f) == 0 ? 0 : fail(rn, "writing nftables rules", path);
+}
+
+/* Loads the rules of every namespace marked in `touched`, all at once (a
+ * partition or a heal takes effect everywhere within one nft run's time,
+ * not one namespace after another). */
+static int apply_many(struct rn_world *rn, const bool *touched)
+{
+    pid_t pids[RN_MAX];
+    size_t started = 0;
+    int rc = 0;
+    for (size_t i = 0; i + 1 < rn->count; i++) {
+        if (!touched[i])
+            continue;
+        char path[700], ns[64];
+        if (write_rules(rn, i, path, sizeof path) != 0)
+            return -1;
+        rn_name(rn, i, ns, sizeof ns);
+        char *argv[] = {"ip", "netns", "exec", ns, "nft", "-f", path, NULL};
+        pid_t pid = rx_spawn(argv, "/dev/null");
+        if (pid < 0)
+            rc = fail(rn, "nft", "cannot start it");
+        else
+            pids[started++] = pid;
+    }
+    for (size_t k = 0; k < started; k++)
+        if (rx_wait(pids[k], 5000) != 0)
+            rc = fail(rn, "nft", "a rule set was refused");
+    return rc;
 }
 
 int rn_set_addr(struct rn_world *rn, size_t i, const struct cs_addr *a)
@@ -172,10 +196,10 @@ int rn_set_addr(struct rn_world *rn, size_t i, const struct cs_addr *a)
     rx_runf(NULL, 0, "ip -n %s route replace default dev eth0", ns);
     rn->addr[i] = *a;
     /* Cuts name nodes; their rules name addresses: rewrite them all. */
+    bool touched[RN_MAX] = {false};
     for (size_t k = 0; rn->cut_count && k + 1 < rn->count; k++)
-        if (apply_rules(rn, k) != 0)
-            return -1;
-    return 0;
+        touched[k] = true;
+    return apply_many(rn, touched);
 }
 
 int rn_latency(struct rn_world *rn, size_t i, const struct sim_dist *d)
@@ -206,52 +230,68 @@ int rn_link(struct rn_world *rn, size_t i, bool up)
     return 0;
 }
 
-int rn_cut(struct rn_world *rn, size_t from, size_t to)
+int rn_change(struct rn_world *rn, const struct rn_cut *pairs, size_t count, bool cut)
 {
-    for (size_t k = 0; k < rn->cut_count; k++)
-        if (rn->cuts[k].from == from && rn->cuts[k].to == to)
-            return 0;
-    if (cs_grow((void **)&rn->cuts, &rn->cut_cap, rn->cut_count + 1, sizeof *rn->cuts) != 0)
-        return fail(rn, "rn_cut", "out of memory");
-    rn->cuts[rn->cut_count++] = (struct rn_cut){from, to};
-    return apply_rules(rn, from) == 0 && apply_rules(rn, to) == 0 ? 0 : -1;
-}
-
-int rn_uncut(struct rn_world *rn, size_t from, size_t to)
-{
-    for (size_t k = 0; k < rn->cut_count; k++)
-        if (rn->cuts[k].from == from && rn->cuts[k].to == to) {
+    bool touched[RN_MAX] = {false};
+    for (size_t i = 0; i < count; i++) {
+        size_t k = 0;
+        while (k < rn->cut_count && (rn->cuts[k].from != pairs[i].from || rn->cuts[k].to != pairs[i].to))
+            k++;
+        if (cut && k == rn->cut_count) {
+            if (cs_grow((void **)&rn->cuts, &rn->cut_cap, rn->cut_count + 1, sizeof *rn->cuts) != 0)
+                return fail(rn, "rn_change", "out of memory");
+            rn->cuts[rn->cut_count++] = pairs[i];
+        } else if (!cut && k < rn->cut_count) {
             rn->cuts[k] = rn->cuts[--rn->cut_count];
-            return apply_rules(rn, from) == 0 && apply_rules(rn, to) == 0 ? 0 : -1;
+        } else {
+            continue;
         }
-    return 0;
+        touched[pairs[i].from] = touched[pairs[i].to] = true;
+    }
+    return apply_many(rn, touched);
 }
 
-int rn_break(struct rn_world *rn, size_t from, size_t to)
+static bool still_cut(const struct rn_world *rn, const struct rn_cut *c)
 {
-    bool cut = false;
-    for (size_t k = 0; k < rn->cut_count && !cut; k++)
-        cut = rn->cuts[k].from == from && rn->cuts[k].to == to;
-    if (!cut)
-        return 0; /* healed before it was noticed */
-    char ns[64], addr[64];
-    int rc = 0;
-    for (int side = 0; side < 2; side++) {
-        size_t here = side ? to : from, there = side ? from : to;
-        cs_addr_format(&rn->addr[there], addr, sizeof addr);
-        rc |= rx_runf(NULL, 0, "ip netns exec %s ss -K dst %s", rn_name(rn, here, ns, sizeof ns), addr);
+    for (size_t k = 0; k < rn->cut_count; k++)
+        if (rn->cuts[k].from == c->from && rn->cuts[k].to == c->to)
+            return true;
+    return false; /* healed before it was noticed */
+}
+
+int rn_break(struct rn_world *rn, const struct rn_cut *pairs, size_t count)
+{
+    pid_t *pids = calloc(2 * count + 1, sizeof *pids);
+    if (!pids)
+        return -1;
+    size_t started = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!still_cut(rn, &pairs[i]))
+            continue;
+        for (int side = 0; side < 2; side++) { /* both ends, every pair at once */
+            size_t here = side ? pairs[i].to : pairs[i].from, there = side ? pairs[i].from : pairs[i].to;
+            char ns[64], addr[64];
+            rn_name(rn, here, ns, sizeof ns);
+            cs_addr_format(&rn->addr[there], addr, sizeof addr);
+            char *argv[] = {"ip", "netns", "exec", ns, "ss", "-K", "dst", addr, NULL};
+            pid_t pid = rx_spawn(argv, "/dev/null");
+            if (pid > 0)
+                pids[started++] = pid;
+        }
     }
-    return rc ? -1 : 0;
+    for (size_t k = 0; k < started; k++)
+        rx_stop(pids[k], 0, 5000);
+    free(pids);
+    return 0;
 }
 
 int rn_heal(struct rn_world *rn)
 {
-    bool had = rn->cut_count > 0;
+    bool touched[RN_MAX] = {false};
+    for (size_t k = 0; k < rn->cut_count; k++)
+        touched[rn->cuts[k].from] = touched[rn->cuts[k].to] = true;
     rn->cut_count = 0;
-    for (size_t k = 0; had && k + 1 < rn->count; k++)
-        if (apply_rules(rn, k) != 0)
-            return -1;
-    return 0;
+    return apply_many(rn, touched);
 }
 
 void rn_teardown(struct rn_world *rn)

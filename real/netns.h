@@ -59,15 +59,16 @@ int rn_latency(struct rn_world *rn, size_t i, const struct sim_dist *d);
 /* Takes namespace i's link down or up (a DNS outage that times out). */
 int rn_link(struct rn_world *rn, size_t i, bool up);
 
-/* Drops packets from node `from` to node `to` (both ways: call twice). */
-int rn_cut(struct rn_world *rn, size_t from, size_t to);
-/* Removes one cut. */
-int rn_uncut(struct rn_world *rn, size_t from, size_t to);
-/* A cut link is noticed (the scenario's network.break_detect after the
- * cut): when packets from `from` to `to` are still dropped, the TCP
- * connections between the two are destroyed at both ends (ss -K), so each
- * daemon sees its link break, as a tick timeout would show it. */
-int rn_break(struct rn_world *rn, size_t from, size_t to);
+/* Drops (cut) or lets through again (not cut) the packets from each
+ * pair's `from` node to its `to` node (both ways: give both pairs); the
+ * rules of every namespace concerned load at once. */
+int rn_change(struct rn_world *rn, const struct rn_cut *pairs, size_t count, bool cut);
+/* Cut links are noticed (the scenario's network.break_detect after the
+ * cut): for each pair whose packets are still dropped, the TCP connections
+ * between the two are destroyed at both ends (ss -K), every pair at once,
+ * so that each daemon sees its links break together, as the simulator
+ * shows it. */
+int rn_break(struct rn_world *rn, const struct rn_cut *pairs, size_t count);
 /* Removes every cut. */
 int rn_heal(struct rn_world *rn);
 

@@ -290,23 +290,16 @@ static void substitute(const char *text, uint64_t occurrence, char *out, size_t 
 
 enum cut_step { CUT, UNCUT, BREAK };
 
-static void cut_pair(struct rr_run *r, enum cut_step step, size_t x, size_t y)
-{
-    if (step == CUT)
-        rn_cut(&r->net, x, y);
-    else if (step == UNCUT)
-        rn_uncut(&r->net, x, y);
-    else
-        rn_break(&r->net, x, y);
-}
+
 
 /* Cuts a partition's links (then schedules when they are noticed broken
  * and when they heal), heals them, or breaks those still cut. */
 static void partition(struct rr_run *r, const struct sc_action *a, size_t index, enum cut_step step)
 {
-    size_t *side_a = calloc(r->n, sizeof *side_a);
+    size_t *side_a = calloc(r->n, sizeof *side_a), pair_count = 0;
     bool *in_a = calloc(r->n, sizeof *in_a), *in_b = calloc(r->n, sizeof *in_b);
-    if (!side_a || !in_a || !in_b)
+    struct rn_cut *pairs = calloc(2 * r->n * r->n + 1, sizeof *pairs);
+    if (!side_a || !in_a || !in_b || !pairs)
         goto out;
     size_t na = resolve(r, &a->nodes, SC_ACT_PARTITION, side_a);
     for (size_t k = 0; k < na; k++)
@@ -319,16 +312,21 @@ static void partition(struct rr_run *r, const struct sc_action *a, size_t index,
         for (size_t y = 0; y < r->n; y++) {
             if (!in_a[x] || !in_b[y] || x == y)
                 continue;
-            cut_pair(r, step, x, y);
+            pairs[pair_count++] = (struct rn_cut){x, y};
             if (!a->oneway && step != BREAK) /* a break already ends both sides */
-                cut_pair(r, step, y, x);
+                pairs[pair_count++] = (struct rn_cut){y, x};
         }
+    if (step == BREAK)
+        rn_break(&r->net, pairs, pair_count);
+    else
+        rn_change(&r->net, pairs, pair_count, step == CUT);
     if (step == CUT)
         rr_schedule(r, &(struct rr_event){.at = r->now + r->sc->net.break_detect, .kind = RR_BREAK,
                                           .action = index});
     if (step == CUT && a->duration > 0)
         rr_schedule(r, &(struct rr_event){.at = r->now + a->duration, .kind = RR_HEAL, .action = index});
 out:
+    free(pairs);
     free(side_a);
     free(in_a);
     free(in_b);

@@ -97,8 +97,9 @@ cs_link_id sim_net_connect(struct sim_world *w, uint32_t node, const struct cs_a
         l->end_node[1] = target->index;
         l->end_inc[1] = target->incarnation;
         bool cut = sim_net_blocked(w, node, target->index) || sim_net_blocked(w, target->index, node);
-        ev.aux = cut ? CS_LINK_TIMEOUT : SETUP_OK;
-        ev.time = w->now + (cut ? w->sc->net.connect_timeout : setup);
+        cs_time first_retry = w->sc->net.connect_timeout < CS_SEC(1) ? w->sc->net.connect_timeout : CS_SEC(1) - 1;
+        ev.aux = cut ? CS_LINK_TIMEOUT : SETUP_OK; /* cut: the SYN is lost (syn_retransmit) */
+        ev.time = w->now + (cut ? first_retry : setup);
     } else {
         l->end_node[1] = UINT32_MAX;
         ev.aux = CS_LINK_REFUSED;
@@ -133,15 +134,36 @@ static void notify_down(struct sim_world *w, cs_link_id id, int end, enum cs_lin
     sim_deliver(w, node, l->end_inc[end], &ce);
 }
 
-/* A handshake cut by a partition gets no answer: the initiator gives up
- * connect_timeout after its connect (ev->tag), not when the handshake would
- * have completed.  True when the failure was pushed back to then. */
-static bool setup_wait_timeout(struct sim_world *w, const struct sim_event *ev)
+/* A SYN across a cut is lost, and Linux sends it again 1, 3, 7, 15, 31 and
+ * 63 s after the connect (an initial retransmission timeout of 1 s,
+ * doubled each time) until the connect gives up, connect_timeout after it
+ * began (ev->tag).  At each retransmission: if the cut has healed, the
+ * handshake goes through now (*fail becomes SETUP_OK, or REFUSED when
+ * nobody listens there any more); if it still holds, the next
+ * retransmission is scheduled and this returns true.  False when the
+ * connect has timed out (*fail stays CS_LINK_TIMEOUT). */
+static bool syn_retransmit(struct sim_world *w, const struct sim_event *ev, const struct sim_link *l,
+                           enum cs_link_down_reason *fail)
 {
-    struct sim_event late = *ev;
-    late.aux = CS_LINK_TIMEOUT;
-    late.time = (cs_time)ev->tag + w->sc->net.connect_timeout;
-    return late.time > w->now && sim_schedule(w, &late) >= 0;
+    cs_time started = (cs_time)ev->tag, deadline = started + w->sc->net.connect_timeout;
+    if (w->now >= deadline || l->end_node[1] == UINT32_MAX)
+        return false;
+    uint32_t a = l->end_node[0], b = l->end_node[1];
+    if (!sim_net_blocked(w, a, b) && !sim_net_blocked(w, b, a)) {
+        const struct sim_node *t = &w->nodes[b];
+        *fail = sim_node_alive(t) && t->incarnation == l->end_inc[1] ? SETUP_OK : CS_LINK_REFUSED;
+        return false;
+    }
+    /* The kernel arms its retransmission timer inside connect(), before the
+     * caller arms any timer of its own: at an equal instant it fires first,
+     * hence the nanosecond before. */
+    cs_time next = started + CS_SEC(1) - 1;
+    for (cs_time rto = CS_SEC(2); next <= w->now; rto *= 2)
+        next += rto;
+    struct sim_event again = *ev;
+    again.aux = CS_LINK_TIMEOUT;
+    again.time = next < deadline ? next : deadline;
+    return sim_schedule(w, &again) >= 0;
 }
 
 bool sim_net_setup_may_succeed(struct sim_world *w, const struct sim_event *ev)
@@ -174,7 +196,7 @@ static void link_setup_done(struct sim_world *w, const struct sim_event *ev)
                  sim_net_blocked(w, l->end_node[1], l->end_node[0]))
             fail = CS_LINK_TIMEOUT;
     }
-    if (fail == CS_LINK_TIMEOUT && setup_wait_timeout(w, ev))
+    if (fail == CS_LINK_TIMEOUT && syn_retransmit(w, ev, l, &fail))
         return;
     if (fail != SETUP_OK) {
         notify_down(w, ev->id, 0, fail);
