@@ -109,7 +109,7 @@ $(CLUSTERSIM): $(CORE_OBJ) $(SIM_OBJ) $(CLI_OBJ)
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(MALLOC_LIBS) $(LDLIBS) -o $@
 
 # The node daemon: the same core on real sockets; and its client.
-$(CLUSTERCTL): $(BUILD)/daemon/clusterctl.o $(BUILD)/daemon/control_path.o
+$(CLUSTERCTL): $(BUILD)/daemon/clusterctl.o $(BUILD)/daemon/control_path.o $(BUILD)/config/nearest.o
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ -o $@
 
@@ -182,6 +182,7 @@ test-plain: build-bins check-core check-layers $(FUZZ_OBJ)
 	@scripts/check-fuzz.sh $(CLUSTERSIM)
 	@scripts/check-report.sh $(BUILD)
 	@scripts/check-browser.sh $(BUILD)
+	@scripts/check-cli.sh $(BUILD)
 	@scripts/check-daemon.sh $(CLUSTERD)
 	@scripts/check-hostile.sh $(CLUSTERD)
 	@scripts/check-netns.sh $(CLUSTERD)

@@ -28,19 +28,39 @@
 #include <sys/socket.h>
 
 #include "control_path.h"
+#include "../config/nearest.h"
+#include "../config/version.h"
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+static const char usage_text[] =
+    "usage: clusterctl [-n NODE | -s SOCKET] [--json] [--timeout S] COMMAND [ARGS]\n"
+    "  status | members [GROUP] | register NAME [--counter N] | register-started NAME [--counter N]\n"
+    "  unregister NAME | whereis NAME | call NAME increment|value\n"
+    "  join GROUP NAME | leave GROUP NAME | publish GROUP MSG\n"
+    "  bench register|whereis N [PREFIX] [DEPTH]\n"
+    "options: -n NODE (its default socket), -s SOCKET, --json (the daemon's JSON), --timeout S (10),\n"
+    "         --help, --version\n";
+
 static int usage(const char *why)
 {
-    fprintf(stderr, "clusterctl: %s\n"
-                    "usage: clusterctl [-n NODE | -s SOCKET] [--json] [--timeout S] COMMAND [ARGS]\n"
-                    "  status | members [GROUP] | register NAME [--counter N] | register-started NAME [--counter N]\n"
-                    "  unregister NAME | whereis NAME | call NAME increment|value\n"
-                    "  join GROUP NAME | leave GROUP NAME | publish GROUP MSG\n"
-                    "  bench register|whereis N [PREFIX] [DEPTH]\n", why);
+    fprintf(stderr, "clusterctl: %s (clusterctl --help lists the commands)\n", why);
     return 2;
+}
+
+/* "unknown command 'whreis'; did you mean 'whereis'?" */
+static int unknown_command(const char *cmd)
+{
+    static const char *const commands[] = {"status", "dump", "members", "register", "register-started",
+                                           "unregister", "whereis", "call", "join", "leave", "publish", "bench"};
+    const char *near = cs_nearest(cmd, commands, sizeof commands / sizeof commands[0]);
+    char why[200];
+    if (near)
+        snprintf(why, sizeof why, "unknown command '%.60s' or missing arguments; did you mean '%s'?", cmd, near);
+    else
+        snprintf(why, sizeof why, "unknown command '%.60s' or missing arguments", cmd);
+    return usage(why);
 }
 
 /* The request line for the command in argv; NULL when unknown. */
@@ -153,6 +173,14 @@ int main(int argc, char **argv)
     int timeout_s = 10;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--help")) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            printf("clusterctl %s\n", CS_VERSION);
+            return 0;
+        }
         if (!strcmp(argv[i], "--json"))
             json = true;
         else if (!strcmp(argv[i], "-s") && i + 1 < argc)
@@ -162,14 +190,14 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
             timeout_s = atoi(argv[++i]);
         else
-            return usage("unknown option");
+            return usage("unknown option or an option without its value");
     }
     if (i >= argc)
         return usage("a command is required");
     char request[1024], path[108];
     bool benching = !strcmp(argv[i], "bench");
     if (!benching && build_request(argc - i, argv + i, request, sizeof request) < 0)
-        return usage("unknown command or missing arguments");
+        return unknown_command(argv[i]);
     if (!socket_path) {
         if (!node)
             return usage("-n NODE or -s SOCKET is required");
