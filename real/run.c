@@ -617,9 +617,15 @@ int real_run_scenario(const struct scenario *sc, const struct real_options *opt,
         rc = -1;
     } else {
         static char noted[sizeof sc->name]; /* once per scenario, not per trial */
-        if (r.no_netem && strcmp(noted, sc->name) && snprintf(noted, sizeof noted, "%s", sc->name) >= 0)
-            fprintf(stderr, "     note: %s: network.latency and dns.latency not applied: this kernel has no tc netem "
-                   "(sch_netem); links keep the host's own latency\n", sc->name);
+        if (strcmp(noted, sc->name)) {
+            snprintf(noted, sizeof noted, "%s", sc->name);
+            if (r.no_netem)
+                fprintf(stderr, "     note: %s: network.latency and dns.latency not applied: this kernel has no tc "
+                        "netem (sch_netem); links keep the host's own latency\n", sc->name);
+            if (sc->net.crash_detect > CS_SEC(1))
+                fprintf(stderr, "     note: %s: network.crash_detect not performed: a real daemon that dies closes its "
+                        "connections, and its peers learn at once (docs/worlds.md)\n", sc->name);
+        }
         play(&r);
         rr_judge(&r, res);
     }
