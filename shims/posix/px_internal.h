@@ -83,6 +83,10 @@ void px_accept_links(struct px_node *n);
 void px_on_link_event(struct px_node *n, cs_link_id id, uint32_t events);
 /* Writes every link's queued frames (once per turn of the loop). */
 void px_links_flush(struct px_node *n);
+/* At exit: writes what the links still hold (a graceful stop's last frames:
+ * Swarm's untracks, the fixed mode's handoffs and LEAVE) into their
+ * sockets, which the kernel sends before the close; reports nothing. */
+void px_links_flush_last(struct px_node *n);
 /* Closes a link's socket and forgets it (no event to the core). */
 void px_link_forget(struct px_node *n, struct px_link *l);
 

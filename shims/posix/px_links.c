@@ -184,6 +184,15 @@ void px_links_flush(struct px_node *n)
     }
 }
 
+void px_links_flush_last(struct px_node *n)
+{
+    for (size_t i = 0; i < n->link_count; i++) {
+        struct px_link *l = &n->links[i];
+        if (!l->connecting && l->wlen > l->woff)
+            flush(n, l); /* what does not fit the socket now is lost, as at any exit */
+    }
+}
+
 void px_env_link_close(struct cs_env *env, cs_link_id link)
 {
     struct px_node *n = px_node_of(env);

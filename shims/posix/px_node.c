@@ -439,6 +439,9 @@ int px_node_run(struct px_node *n)
             n->stopped = true;
         }
     }
+    /* The stop ran inside the loop: what it sent leaves before the links
+     * close, as a VM's links close behind everything already sent. */
+    px_links_flush_last(n);
     px_plog(n, CS_LOG_INFO, "stopped");
     return 0;
 }
