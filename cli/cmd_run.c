@@ -213,6 +213,16 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
         printf("     report: %s\n", report);
     if (r->pass && !c->verbose && !(r->stuck && !c->quiet))
         return;
+    if (c->quiet) { /* a failure in one line per reason, and how to see it all */
+        for (size_t i = 0; i < r->expect_count; i++)
+            if (r->expects[i].per_seed && !r->expects[i].ok)
+                printf("     %s:%d:%d: %s: %s\n", sc->path, r->expects[i].pos.line, r->expects[i].pos.col,
+                       sc_expect_name(r->expects[i].kind), r->expects[i].detail);
+        if (r->budget[0] || r->internal[0])
+            printf("     %s\n", r->budget[0] ? r->budget : r->internal);
+        printf("     replay: %s\n", replay);
+        return;
+    }
     if (r->budget[0])
         printf("     %s:1:1: %s\n", sc->path, r->budget);
     if (r->internal[0])

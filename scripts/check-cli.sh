@@ -3,7 +3,8 @@
 # every command of clustersim, clusterd and clusterctl answers --help with
 # its usage (exit 0) and each binary --version; a mistyped option or
 # command gets "did you mean" and exit status 2; --opt=value works like
-# --opt value; clusterd takes durations as files do (1.5s).
+# --opt value; --quiet says a failure in a few lines; clusterd takes
+# durations as files do (1.5s).
 set -u
 build=${1:?usage: check-cli.sh BUILD}
 sim=$build/clustersim
@@ -35,6 +36,11 @@ expect_refusal "did you mean 'whereis'?" "$build/clusterctl" -s /nonexistent whr
 expect_refusal "'scenarios/ping-dns-3.yaml' is a scenario" "$sim" replay scenarios/ping-dns-3.yaml
 "$sim" run scenarios/ping-dns-3.yaml --seed=3 --quiet > /dev/null || fail "--seed=3 was not taken"
 "$sim" run scenarios/ping-dns-3.yaml --seeds=1..2 --quiet > /dev/null || fail "--seeds=1..2 was not taken"
+# --quiet: a failing run is its line, one line per failed expectation, and its replay command.
+out=$("$sim" run scenarios/seed-setup-swarm.yaml --seed 1 --quiet)
+[ "$(grep -c "^FAIL seed-setup-swarm" <<< "$out")" = 1 ] && grep -q "^     replay: " <<< "$out" &&
+    ! grep -q "last events\|stuck nodes" <<< "$out" && [ "$(wc -l <<< "$out")" -le 4 ] ||
+    fail "run --quiet printed for a failing seed: $out"
 # clusterd takes 1.5s (the project's one duration parser), and refuses it with a reason when it is not one.
 expect_refusal "--grace expects a positive duration" "$build/clusterd" --name a@127.0.0.1 --static a@127.0.0.1 --grace 1.5q
 out=$(timeout 2 "$build/clusterd" --name a@127.0.0.1 --static a@127.0.0.1 --grace 1.5s --port 1 --control /nonexistent/x 2>&1)
