@@ -30,6 +30,8 @@ int cmd_agree(int argc, char **argv, const char *self);
  * set, and the absolute directory of run files (build/real). */
 void cli_real_paths(const char *self, const char **clusterd, const char **real_dir);
 
+/* Parses a positive whole number (a count of trials, runs, steps); 0 on success. */
+int cli_parse_count(const char *text, uint64_t *out);
 /* Parses "N" or "A..B" (inclusive); 0 on success. */
 int cli_parse_seeds(const char *text, uint64_t *first, uint64_t *last);
 struct scenario;

@@ -205,13 +205,13 @@ static const struct cli_cmd agree_cmd = {
 static int agree_opt(void *ctx, int key, const char *v)
 {
     struct agree_cli *c = ctx;
-    uint64_t n, last;
+    uint64_t n;
     if (key == OPT_SEEDS)
         return cli_parse_seeds(v, &c->seed_first, &c->seed_last) == 0
                    ? 0
                    : cli_bad_value(&agree_cmd, "seeds", "a range A..B such as 1..200", v);
     if (key == OPT_TRIALS || key == OPT_STORM_SEEDS || key == OPT_STORM_TRIALS) {
-        if (cli_parse_seeds(v, &n, &last) != 0 || n != last || n == 0)
+        if (cli_parse_count(v, &n) != 0)
             return cli_bad_value(&agree_cmd, key == OPT_TRIALS ? "trials" : key == OPT_STORM_SEEDS ? "storm-seeds"
                                                                                                  : "storm-trials",
                                  "a positive number", v);

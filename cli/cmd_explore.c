@@ -371,11 +371,11 @@ static int explore_opt(void *ctx, int key, const char *v)
 {
     struct explore_cli *c = ctx;
     struct explorer *e = c->e;
-    uint64_t n, last;
+    uint64_t n;
     switch (key) {
     case OPT_MAX_DEPTH:
     case OPT_BUDGET:
-        if (cli_parse_seeds(v, &n, &last) != 0 || n != last || n == 0)
+        if (cli_parse_count(v, &n) != 0)
             return cli_bad_value(&explore_cmd, key == OPT_BUDGET ? "budget" : "max-depth", "a positive number", v);
         if (key == OPT_BUDGET)
             e->budget = n;

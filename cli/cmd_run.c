@@ -76,7 +76,6 @@ static const struct cli_cmd run_cmd = {
 static int run_opt(void *ctx, int key, const char *v)
 {
     struct run_cli *c = ctx;
-    uint64_t last;
     switch (key) {
     case OPT_SEED:
     case OPT_SEEDS:
@@ -87,7 +86,7 @@ static int run_opt(void *ctx, int key, const char *v)
         c->have_seeds = true;
         return 0;
     case OPT_TRIALS:
-        if (cli_parse_seeds(v, &c->trials, &last) != 0 || c->trials != last || c->trials == 0)
+        if (cli_parse_count(v, &c->trials) != 0)
             return cli_bad_value(&run_cmd, "trials", "a positive number", v);
         return 0;
     case OPT_JUNIT: c->junit_path = v; return 0;

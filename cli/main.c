@@ -82,6 +82,12 @@ int cli_parse_seeds(const char *text, uint64_t *first, uint64_t *last)
     return 0;
 }
 
+int cli_parse_count(const char *text, uint64_t *out)
+{
+    uint64_t last;
+    return cli_parse_seeds(text, out, &last) == 0 && *out == last && *out > 0 ? 0 : -1;
+}
+
 int cli_load_scenario(const char *path, struct scenario *sc)
 {
     char err[1024];

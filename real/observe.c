@@ -170,8 +170,8 @@ static void stuck(struct rr_run *r)
     size_t count = 0;
     for (size_t i = 0; i < r->n; i++) {
         struct rr_node *n = &r->nodes[i];
-        if (!n->up || !n->probe.ok || !n->probe.tracker[0] || !((const struct cluster_config *)scenario_node_config(r->sc, i))->tracker)
-            continue; /* without a tracker the dump is membership's: no tracker state to be stuck in */
+        if (!n->up || !n->probe.ok || !n->probe.tracker[0])
+            continue;
         char key[600];
         snprintf(key, sizeof key, "%s|%s", n->probe.tracker, n->probe.state_key);
         if (strcmp(key, n->last_key)) {
@@ -200,6 +200,8 @@ void rr_observe(struct rr_run *r)
             rdm_probe(&n->d, &n->probe);
         else
             memset(&n->probe, 0, sizeof n->probe);
+        if (!((const struct cluster_config *)scenario_node_config(r->sc, i))->tracker)
+            n->probe.tracker[0] = '\0'; /* the dump is membership's: no tracker state to read */
         if (n->d.pid > 0)
             rt_probe(r, i, previous);
     }

@@ -12,8 +12,6 @@
  */
 #include "internal.h"
 
-#include "../core/cluster.h"
-
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,8 +98,7 @@ void rt_probe(struct rr_run *r, size_t i, const char *previous_tracker)
     const struct rdm_probe *p = &r->nodes[i].probe;
     if (!p->ok)
         return;
-    const struct cluster_config *cfg = scenario_node_config(r->sc, i);
-    if (cfg->tracker && p->tracker[0] && strcmp(p->tracker, previous_tracker)) {
+    if (p->tracker[0] && strcmp(p->tracker, previous_tracker)) {
         json_t *o = record(r->now, node_id(r, i), "tracker_state");
         json_object_set_new(o, "from", json_string(previous_tracker));
         json_object_set_new(o, "to", json_string(p->tracker));
