@@ -8,6 +8,7 @@
  * schedule found is kept and written as a replayable schedule file.
  */
 #include "cli.h"
+#include "progress.h"
 #include "../config/cli_opts.h"
 
 #include "../config/scenario/loader.h"
@@ -420,12 +421,15 @@ static int parse(struct explorer *e, int argc, char **argv, const char **schedul
 
 static void report(struct explorer *e, bool complete)
 {
+    char stopped[64] = "stopped at the budget";
+    if (cli_interrupted())
+        snprintf(stopped, sizeof stopped, "interrupted by %s", cli_interrupt_name());
     printf("explored %s%s: %zu distinct states, %llu schedules (runs), %llu steps, %llu runs cut "
            "at depth %zu; search %s\n",
            e->path, e->no_reduce ? "" : " (partial-order reduction)", e->visited.count,
            (unsigned long long)e->runs, (unsigned long long)e->steps,
            (unsigned long long)e->depth_limited, e->max_depth,
-           complete ? "complete" : "stopped at the budget");
+           complete ? "complete" : stopped);
     printf("stuck states: %zu\n", e->stuck_count);
     for (int k = 0; k < SHAPE_COUNT; k++) {
         size_t of_shape = 0;
@@ -463,7 +467,8 @@ static int check_expectations(const struct explorer *e, bool complete)
             failed = 1;
         } else if (x->kind == SC_EXP_NOT_STUCK && (!complete || e->depth_limited > 0)) {
             printf("FAIL %s:%d:%d: not_stuck not proven: the search %s\n", e->path, x->pos.line,
-                   x->pos.col, complete ? "cut runs at the depth limit" : "stopped at the budget");
+                   x->pos.col, complete ? "cut runs at the depth limit"
+                                        : cli_interrupted() ? "was interrupted" : "stopped at the budget");
             failed = 1;
         } else if (x->kind == SC_EXP_STUCK || x->kind == SC_EXP_NOT_STUCK) {
             printf("ok   %s:%d:%d: %s\n", e->path, x->pos.line, x->pos.col,
@@ -492,7 +497,13 @@ int cmd_explore(int argc, char **argv, const char *self)
         size_t len = 0;
         bool complete = false;
         struct sim_explore ex;
-        while (e.runs < e.budget) {
+        struct progress progress;
+        progress_start(&progress, "explore", "schedules", 0);
+        cli_interrupt_install();
+        while (e.runs < e.budget && !cli_interrupted()) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "%zu distinct states, %zu stuck", e.visited.count, e.stuck_count);
+            progress_update(&progress, e.runs, detail);
             if (run_prefix(&e, prefix, len, &ex, true, NULL, false, NULL) != 0) {
                 status = 1;
                 break;
@@ -505,6 +516,7 @@ int cmd_explore(int argc, char **argv, const char *self)
             }
         }
         free(prefix);
+        progress_clear(&progress);
         report(&e, complete);
         if (status == 0 && check_expectations(&e, complete) != 0)
             status = 1;
@@ -516,5 +528,5 @@ int cmd_explore(int argc, char **argv, const char *self)
     free(e.stuck);
     free(e.visited.cells);
     scenario_free(&e.sc);
-    return status;
+    return cli_interrupted() ? cli_interrupt_status() : status;
 }

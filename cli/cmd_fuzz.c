@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "fuzz.h"
+#include "progress.h"
 #include "../config/cli_opts.h"
 #include "../core/ring.h"
 
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,6 +31,7 @@
 
 #define MAX_JOBS 64
 #define PRINT_FAILURES 20
+#define CHECKPOINT_SECONDS 30.0
 
 struct campaign {
     struct fuzz_config cfg;
@@ -39,6 +42,8 @@ struct campaign {
     bool quiet;
     struct fuzz_summary sum;
     size_t printed;
+    struct progress progress;
+    double checkpoint;          /* when summary.json was last written */
 };
 
 struct worker {
@@ -50,13 +55,6 @@ struct worker {
     char buf[8192];
     size_t len;
 };
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The k-th seed of worker j, or false past the range. */
 static bool seed_of(const struct campaign *c, uint32_t j, uint64_t k, uint64_t *seed)
@@ -84,6 +82,13 @@ static void write_all(int fd, const char *buf, size_t len)
 
 static void worker_main(const struct campaign *c, uint32_t j, uint64_t k, int fd)
 {
+    /* Ctrl-C reaches the whole process group: the parent decides (it ends
+     * the workers and writes the summary); a worker whose parent died ends. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        _exit(0);
     struct fuzz_worker state = {.ring_memo = ring_memo_new(0)}; /* (NULL: each run its own) */
     /* Self-test hook of the harness (make test): a worker that reaches this
      * seed aborts as a core crash would, to exercise crash capture. */
@@ -92,7 +97,7 @@ static void worker_main(const struct campaign *c, uint32_t j, uint64_t k, int fd
     uint64_t seed;
     char line[4096];
     for (; seed_of(c, j, k, &seed); k++) {
-        if (c->deadline > 0 && wall_now() >= c->deadline)
+        if (c->deadline > 0 && progress_now() >= c->deadline)
             break;
         int n = snprintf(line, sizeof line, "B\t%llu\n", (unsigned long long)seed);
         write_all(fd, line, (size_t)n);
@@ -137,6 +142,7 @@ static void report(struct campaign *c, const struct fuzz_seed_result *r)
     fuzz_summary_add(&c->sum, r);
     if (r->pass || c->quiet)
         return;
+    progress_clear(&c->progress);
     if (c->printed++ == PRINT_FAILURES) {
         printf("  ... (further failures only in the summary)\n");
         return;
@@ -226,21 +232,71 @@ static void drain(struct campaign *c, struct worker *w)
     memmove(w->buf, start, w->len);
 }
 
+/* The seeds this shard runs, 0 under a time budget. */
+static uint64_t planned_seeds(const struct campaign *c)
+{
+    if (c->deadline > 0)
+        return 0;
+    uint64_t range = c->last - c->first; /* + 1, without overflow */
+    return range < c->shard ? 0 : (range - c->shard) / c->shards + 1;
+}
+
+/* "3 failed: stuck 2, crash 1", or NULL while none failed. */
+static const char *failures_text(const struct fuzz_summary *s, char *buf, size_t size)
+{
+    uint64_t failed = s->seeds - s->passed;
+    if (!failed)
+        return NULL;
+    size_t len = (size_t)snprintf(buf, size, "%llu failed:", (unsigned long long)failed);
+    const char *sep = " ";
+    for (int i = 0; i < FI_COUNT && len < size; i++)
+        if (s->by_invariant[i]) {
+            len += (size_t)snprintf(buf + len, size - len, "%s%s %llu", sep, fuzz_invariant_name((enum fuzz_invariant)i),
+                                    (unsigned long long)s->by_invariant[i]);
+            sep = ", ";
+        }
+    return buf;
+}
+
+static void write_summary(struct campaign *c, const char *state)
+{
+    char path[600];
+    snprintf(c->sum.state, sizeof c->sum.state, "%s", state);
+    c->sum.wall_seconds = progress_elapsed(&c->progress);
+    snprintf(path, sizeof path, "%s/summary.json", c->cfg.out_dir);
+    if (fuzz_summary_write(&c->sum, path) != 0)
+        fprintf(stderr, "clustersim fuzz: cannot write %s\n", path);
+    c->checkpoint = progress_now();
+}
+
+/* Interrupted: the workers' begun seeds are abandoned (not counted). */
+static void stop_workers(struct campaign *c, struct worker *workers)
+{
+    for (uint32_t j = 0; j < c->jobs; j++)
+        if (workers[j].pid > 0) {
+            kill(workers[j].pid, SIGKILL);
+            waitpid(workers[j].pid, NULL, 0);
+            close(workers[j].fd);
+            workers[j].pid = 0;
+        }
+}
+
 static int run_campaign(struct campaign *c)
 {
     struct worker workers[MAX_JOBS];
     memset(workers, 0, sizeof workers);
-    double start = wall_now();
+    progress_start(&c->progress, "fuzz", "seeds", planned_seeds(c));
+    c->checkpoint = progress_now();
     for (uint32_t j = 0; j < c->jobs; j++)
         if (spawn(c, &workers[j], j) != 0) {
             perror("clustersim fuzz: fork");
             return 2;
         }
-    for (;;) {
+    while (!cli_interrupted()) {
         struct pollfd fds[MAX_JOBS];
         uint32_t map[MAX_JOBS], n = 0;
         for (uint32_t j = 0; j < c->jobs; j++) {
-            if (workers[j].pid == 0 && (c->deadline == 0 || wall_now() < c->deadline)) {
+            if (workers[j].pid == 0 && (c->deadline == 0 || progress_now() < c->deadline)) {
                 uint64_t seed;
                 if (seed_of(c, j, workers[j].next, &seed) && spawn(c, &workers[j], j) != 0)
                     return 2;
@@ -252,13 +308,19 @@ static int run_campaign(struct campaign *c)
         }
         if (n == 0)
             break;
-        if (poll(fds, n, -1) < 0 && errno != EINTR)
+        if (poll(fds, n, 250) < 0 && errno != EINTR)
             return 2;
-        for (uint32_t i = 0; i < n; i++)
+        for (uint32_t i = 0; i < n && !cli_interrupted(); i++)
             if (fds[i].revents)
                 drain(c, &workers[map[i]]);
+        char detail[200];
+        progress_update(&c->progress, c->sum.seeds, failures_text(&c->sum, detail, sizeof detail));
+        if (progress_now() - c->checkpoint >= CHECKPOINT_SECONDS)
+            write_summary(c, "running");
     }
-    c->sum.wall_seconds = wall_now() - start;
+    stop_workers(c, workers);
+    progress_clear(&c->progress);
+    c->sum.wall_seconds = progress_elapsed(&c->progress);
     return 0;
 }
 
@@ -444,7 +506,7 @@ int cmd_fuzz(int argc, char **argv, const char *self)
     if (print_seed)
         return fuzz_write_seed_scenario(&c.cfg, print_seed, stdout, NULL) == 0 ? 0 : 2;
     if (c.deadline > 0) {
-        c.deadline += wall_now();
+        c.deadline += progress_now();
         c.last = UINT64_MAX - 1;
     }
     if (mkdir(c.cfg.out_dir, 0755) != 0 && errno != EEXIST)
@@ -455,18 +517,19 @@ int cmd_fuzz(int argc, char **argv, const char *self)
            c.sum.mode, (unsigned long long)c.first, (unsigned long long)(c.deadline > 0 ? c.first : c.last),
            c.deadline > 0 ? "+ (time budget)" : "", c.shard + 1, c.shards, c.jobs, c.jobs == 1 ? "" : "s",
            c.cfg.out_dir);
+    fflush(stdout);
     signal(SIGPIPE, SIG_IGN);
+    cli_interrupt_install();
     int rc = run_campaign(&c);
     if (rc != 0)
         return rc;
+    char state[32] = "complete";
+    if (cli_interrupted())
+        snprintf(state, sizeof state, "interrupted by %s", cli_interrupt_name());
+    write_summary(&c, state);
     fuzz_summary_print(&c.sum, stdout);
-    char path[600];
-    snprintf(path, sizeof path, "%s/summary.json", c.cfg.out_dir);
-    if (fuzz_summary_write(&c.sum, path) != 0)
-        fprintf(stderr, "clustersim fuzz: cannot write %s\n", path);
-    else
-        printf("summary: %s\n", path);
-    rc = c.sum.seeds == c.sum.passed ? 0 : 1;
+    printf("summary: %s/summary.json\n", c.cfg.out_dir);
+    rc = cli_interrupted() ? cli_interrupt_status() : c.sum.seeds == c.sum.passed ? 0 : 1;
     fuzz_summary_free(&c.sum);
     return rc;
 }

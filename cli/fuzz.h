@@ -88,6 +88,8 @@ struct fuzz_summary {
     double virtual_seconds, wall_seconds;
     uint64_t by_invariant[FI_COUNT];
     uint64_t deadlocks[DL_COUNT];
+    char state[32];             /* "complete", "running" (a checkpoint) or
+                                   "interrupted by SIGINT" / "... SIGTERM" */
     struct fuzz_seed_result *failures; /* every failing seed */
     size_t failure_count, failure_cap;
 };

@@ -62,6 +62,8 @@ int fuzz_summary_write(const struct fuzz_summary *s, const char *path)
                              "events", (json_int_t)s->events, "virtual_seconds", s->virtual_seconds,
                              "wall_seconds", s->wall_seconds, "by_invariant", inv, "deadlocks", dl,
                              "failures", fails);
+    if (root)
+        json_object_set_new(root, "state", json_string(s->state[0] ? s->state : "complete"));
     int rc = root ? json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) : -1;
     json_decref(root);
     return rc;
@@ -126,6 +128,11 @@ int fuzz_summary_merge_file(struct fuzz_summary *s, const char *path, char *err,
     }
     snprintf(s->profile, sizeof s->profile, "%s", profile);
     snprintf(s->mode, sizeof s->mode, "%s", mode);
+    /* the merge is complete only when every shard was */
+    json_t *state = json_object_get(root, "state");
+    const char *shard_state = json_is_string(state) ? json_string_value(state) : "complete";
+    if (!s->state[0] || !strcmp(s->state, "complete"))
+        snprintf(s->state, sizeof s->state, "%s", shard_state);
     s->seeds += (uint64_t)seeds;
     s->passed += (uint64_t)passed;
     s->events += (uint64_t)events;
@@ -154,6 +161,8 @@ void fuzz_summary_print(const struct fuzz_summary *s, FILE *f)
             (unsigned long long)s->seeds, s->profile, s->mode, (unsigned long long)s->passed,
             (unsigned long long)failed, (unsigned long long)s->events, s->virtual_seconds, s->wall_seconds,
             s->wall_seconds > 0 ? (double)s->seeds / s->wall_seconds : 0.0);
+    if (s->state[0] && strcmp(s->state, "complete"))
+        fprintf(f, "  %s: the seeds above are those finished; the rest of the range was not run\n", s->state);
     if (!failed)
         return;
     fprintf(f, "  failures by invariant:");
