@@ -5,6 +5,7 @@
  * traces when asked.
  */
 #include "cli.h"
+#include "progress.h"
 
 #include "../reports/junit.h"
 #include "../reports/report.h"
@@ -41,6 +42,7 @@ struct run_cli {
     struct junit_writer *junit;
     json_t *report;
     size_t runs, passed, failed;
+    struct progress *progress; /* the status line of simulated runs */
 };
 
 enum {
@@ -180,6 +182,7 @@ static void print_run(const struct run_cli *c, const struct scenario *sc, const 
 {
     if (c->quiet && r->pass)
         return;
+    progress_clear(c->progress);
     char vt[32], conv[64] = "";
     sim_duration_format(r->end_time, vt, sizeof vt);
     if (c->real) /* real times are not round: seconds and milliseconds */
@@ -522,7 +525,12 @@ static void run_scenario(struct run_cli *c, const struct scenario *sc, bool sing
         if (times)
             times[runs] = out.converged_after;
         runs++;
-        if (seed == last || (c->real && real_interrupted()))
+        if (!c->real) {
+            char detail[64];
+            snprintf(detail, sizeof detail, "%zu failed", c->failed);
+            progress_update(c->progress, c->runs, c->failed ? detail : NULL);
+        }
+        if (seed == last || (c->real && real_interrupted()) || cli_interrupted())
             break;
     }
     bool fraction = scenario_expects(sc, SC_EXP_STUCK_FRACTION), quantile = expects_quantile(sc);
@@ -618,6 +626,12 @@ int cmd_run(int argc, char **argv, const char *self)
         if (report_make_dirs(c.report_dir) != 0)
             fprintf(stderr, "clustersim run: cannot create %s\n", c.report_dir);
     }
+    struct progress progress;
+    uint64_t per_file = c.have_seeds ? c.seed_last - c.seed_first + 1 : 1;
+    progress_start(&progress, "run", "runs", per_file * c.file_count);
+    c.progress = &progress;
+    if (!c.real)
+        cli_interrupt_install();
     bool single = c.file_count == 1 && (!c.have_seeds || c.seed_first == c.seed_last);
     c.single = single;
     for (size_t i = 0; i < c.file_count; i++) {
@@ -626,12 +640,18 @@ int cmd_run(int argc, char **argv, const char *self)
                 printf("SKIP %-28s worlds: [real]: run it with --real\n", scs[i].name);
             continue;
         }
-        if (c.real && real_interrupted())
+        if ((c.real && real_interrupted()) || cli_interrupted())
             break;
         run_scenario(&c, &scs[i], single);
     }
-    printf("runs: %zu passed, %zu failed%s\n", c.passed, c.failed,
-           c.real && real_interrupted() ? " (interrupted: the rest was not run)" : "");
+    progress_clear(&progress);
+    char stopped[96] = "";
+    if (cli_interrupted())
+        snprintf(stopped, sizeof stopped, " (interrupted by %s after %zu runs: the rest was not run)",
+                 cli_interrupt_name(), c.runs);
+    else if (c.real && real_interrupted())
+        snprintf(stopped, sizeof stopped, " (interrupted: the rest was not run)");
+    printf("runs: %zu passed, %zu failed%s\n", c.passed, c.failed, stopped);
     if (c.junit && junit_close(c.junit) != 0)
         fprintf(stderr, "clustersim run: cannot write %s\n", c.junit_path);
     if (c.report) {
@@ -650,5 +670,7 @@ int cmd_run(int argc, char **argv, const char *self)
     free(c.files);
     if (c.real && real_interrupted())
         return 130;
+    if (cli_interrupted())
+        return cli_interrupt_status();
     return c.failed ? 1 : 0;
 }
