@@ -5,6 +5,7 @@
  * the aggregate.  A measurement, never a pass/fail test.
  */
 #include "cli.h"
+#include "progress.h"
 #include "../config/cli_opts.h"
 
 #include "../config/scenario/loader.h"
@@ -99,7 +100,8 @@ int cmd_bench(int argc, char **argv, const char *self)
     uint64_t events = 0;
     double wall = 0, best = 0;
     int runs = 0;
-    while (wall < min_seconds || runs == 0) {
+    cli_interrupt_install(); /* a signal ends the runs after the current one */
+    while ((wall < min_seconds && !cli_interrupted()) || runs == 0) {
         struct run_options opt = {.seed = seed + (uint64_t)runs, .trace_hash = false};
         struct run_result r;
         if (sim_run_scenario(&sc, &opt, &r) != 0) {
@@ -124,5 +126,9 @@ int cmd_bench(int argc, char **argv, const char *self)
            runs, (unsigned long long)events, wall, (double)events / wall / 1e6, best / 1e6,
            runs / wall, (double)ru.ru_maxrss / 1024.0);
     scenario_free(&sc);
+    if (cli_interrupted()) {
+        printf("bench: interrupted by %s after %d runs\n", cli_interrupt_name(), runs);
+        return cli_interrupt_status();
+    }
     return 0;
 }

@@ -20,6 +20,10 @@
 # reports regressions without failing.  A benchmark that fails, hangs (each
 # has a time limit) or prints something the parser does not recognise always
 # fails the run, naming the benchmark: no figure is ever made up.
+#
+# Each step says what it runs and how far the whole is ("bench: [3/9] ...").
+# SIGINT or SIGTERM stops the benchmark that runs (by its PID), reports the
+# table of those that finished and exits with 128 + the signal.
 set -uo pipefail
 
 out=build/bench
@@ -43,6 +47,17 @@ mkdir -p "$out/logs" "$out/runs"
 manifest="$out/logs/manifest.tsv"
 : > "$manifest"
 failed=()
+steps=$(grep -c '^run [a-z]' "$0")
+start=$(date +%s)
+step=0
+interrupted=""
+current=""
+on_signal() {
+    interrupted=$1
+    [ -n "$current" ] && kill -TERM "$current" 2> /dev/null
+}
+trap 'on_signal SIGINT' INT
+trap 'on_signal SIGTERM' TERM
 
 # run NAME LIMIT_SECONDS COMMAND...: runs one benchmark with a time limit,
 # output (stdout and stderr) to $out/logs/NAME.log; the manifest gets its
@@ -51,12 +66,23 @@ run() {
     local name=$1 limit=$2
     shift 2
     local log="$out/logs/$name.log"
-    printf 'bench: %-18s %s\n' "$name" "$*"
+    [ -z "$interrupted" ] || return 0
+    step=$((step + 1))
+    printf 'bench: [%d/%d, %d s so far] %-18s %s\n' "$step" "$steps" $(( $(date +%s) - start )) "$name" "$*"
     local t0 t1 rc
     t0=$(date +%s.%N)
-    timeout --kill-after=10 "$limit" "$@" > "$log" 2>&1
+    # in the background, so that a signal reaches the trap at once
+    timeout --kill-after=10 "$limit" "$@" > "$log" 2>&1 &
+    current=$!
+    wait "$current"
     rc=$?
+    while kill -0 "$current" 2> /dev/null; do wait "$current"; rc=$?; done
+    current=""
     t1=$(date +%s.%N)
+    if [ -n "$interrupted" ]; then
+        echo "bench: $name: interrupted by $interrupted (not counted)" >&2
+        return 0
+    fi
     local wall
     wall=$(python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$t0" "$t1")
     printf '%s\t%s\t%s\t%s\n' "$name" "$rc" "$wall" "$*" >> "$manifest"
@@ -71,7 +97,6 @@ run() {
     fi
 }
 
-start=$(date +%s)
 # Simulator events per wall second: 100-node ping cluster, every fault on.
 run sim-ping-100 120 "$bin/clustersim" bench scenarios/bench/ping-100-faults.yaml --min-seconds 5
 # The 1,000-pod Kubernetes DNS join storm to full mesh: wall time and memory.
@@ -88,6 +113,12 @@ run explore-join-4 300 "$bin/clustersim" explore scenarios/explore/join-4-fixed.
 # Real sockets (3 clusterd on loopback), then the registry's C API in process.
 run daemon 180 env BENCH_DAEMON_DIR="$out/daemon" scripts/bench-daemon.sh "$build"
 total=$(( $(date +%s) - start ))
+if [ -n "$interrupted" ]; then
+    echo "bench: interrupted by $interrupted after $((step - 1)) of $steps benchmarks; the table holds those that finished"
+    python3 "$here/bench_table.py" report --out "$out" --baseline "$baseline" --total-seconds "$total" \
+        ${failed[@]+--failed "${failed[*]}"}
+    [ "$interrupted" = SIGINT ] && exit 130 || exit 143
+fi
 echo "bench: all benchmarks ran in ${total} s"
 
 python3 "$here/bench_table.py" report --out "$out" --baseline "$baseline" --total-seconds "$total" \
