@@ -50,7 +50,8 @@ SIM_SRC  := $(CONFIG_SRC) $(wildcard config/scenario/*.c) $(wildcard sim/*.c) $(
             $(wildcard drivers/*.c) \
             $(wildcard reports/*.c)
 CLI_SRC  := $(wildcard cli/*.c) $(wildcard real/*.c)
-POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c daemon/clusterd_args.c daemon/http.c daemon/clusterctl.c daemon/control_path.c
+POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c daemon/clusterd_args.c daemon/http.c daemon/metrics.c \
+             daemon/metrics_process.c daemon/clusterctl.c daemon/control_path.c
 POSIX_OBJ := $(POSIX_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)
 
@@ -183,6 +184,7 @@ test-plain: build-bins check-core check-layers $(FUZZ_OBJ)
 	@scripts/check-report.sh $(BUILD)
 	@scripts/check-browser.sh $(BUILD)
 	@scripts/check-cli.sh $(BUILD)
+	@scripts/check-long-work.sh $(BUILD)
 	@scripts/check-daemon.sh $(CLUSTERD)
 	@scripts/check-hostile.sh $(CLUSTERD)
 	@scripts/check-netns.sh $(CLUSTERD)
