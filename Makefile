@@ -148,8 +148,7 @@ build/purity/%.o: %.c
 	@$(CC) $(PURITY_FLAGS) -MMD -MP -c $< -o $@
 
 check-core: $(PURITY_OBJ)
-	@scripts/check-core.sh --self-test $(CC) $(PURITY_FLAGS)
-	@scripts/check-core.sh $(PURITY_OBJ)
+	@$(PART) "core: purity" sh -c 'scripts/check-core.sh --self-test $(CC) $(PURITY_FLAGS) && scripts/check-core.sh $(PURITY_OBJ)'
 
 # The layers: the include graph (scripts/check-layers.py) and the daemon's
 # link, which must hold no simulator or scenario-loader symbol.
@@ -169,47 +168,56 @@ fidelity: $(CLUSTERSIM)
 
 .PHONY: check-layers
 check-layers: $(CLUSTERD)
-	@scripts/check-layers.py --self-test
-	@if nm $(CLUSTERD) | grep -E ' [TtDdBbRr] (sim_|scenario_|ld_|world_|evq_)'; then \
-		echo "check-layers: clusterd links simulator code (above)" >&2; exit 1; fi
-	@echo "check-layers: clusterd links no simulator or scenario-loader symbol"
+	@$(PART) "core: layers" sh -c 'scripts/check-layers.py --self-test && \
+		if nm $(CLUSTERD) | grep -E " [TtDdBbRr] (sim_|scenario_|ld_|world_|evq_)"; then \
+		echo "check-layers: clusterd links simulator code (above)" >&2; exit 1; fi; \
+		echo "ok   check-layers: clusterd links no simulator or scenario-loader symbol"'
 
 # The plain variant: purity check, layers, scenario regressions through the
-# CLI, rejection of malformed scenarios, then the unit tests.
-test-plain: build-bins check-core check-layers $(FUZZ_OBJ)
-	@scripts/run-scenarios.sh $(CLUSTERSIM)
-	@scripts/check-invalid.sh $(CLUSTERSIM)
-	@scripts/check-replay.sh $(CLUSTERSIM)
-	@scripts/check-fuzz.sh $(CLUSTERSIM)
-	@scripts/check-report.sh $(BUILD)
-	@scripts/check-browser.sh $(BUILD)
-	@scripts/check-cli.sh $(BUILD)
-	@scripts/check-long-work.sh $(BUILD)
-	@scripts/check-daemon.sh $(CLUSTERD)
-	@scripts/check-hostile.sh $(CLUSTERD)
-	@scripts/check-netns.sh $(CLUSTERD)
-	@$(UNIT)
+# CLI, rejection of malformed scenarios, then the unit tests.  Each script is
+# a part (scripts/test-part.sh): every part runs even when one fails, and
+# `make test` ends with one line per part and "N passed, N failed".
+PART := scripts/test-part.sh
+test test-plain test-asan: export TEST_PART_COLLECT = 1
+test-plain: build-bins $(FUZZ_OBJ)
+	@[ -n "$(TEST_ALL)" ] || $(PART) --begin
+	@$(MAKE) --no-print-directory check-core check-layers
+	@$(PART) "plain: scenarios" scripts/run-scenarios.sh $(CLUSTERSIM)
+	@$(PART) "plain: invalid scenarios" scripts/check-invalid.sh $(CLUSTERSIM)
+	@$(PART) "plain: replay" scripts/check-replay.sh $(CLUSTERSIM)
+	@$(PART) "plain: fuzz" scripts/check-fuzz.sh $(CLUSTERSIM)
+	@$(PART) "plain: reports" scripts/check-report.sh $(BUILD)
+	@$(PART) "plain: browser" scripts/check-browser.sh $(BUILD)
+	@$(PART) "plain: command line" scripts/check-cli.sh $(BUILD)
+	@$(PART) "plain: long work and Ctrl-C" scripts/check-long-work.sh $(BUILD)
+	@$(PART) "plain: daemon" scripts/check-daemon.sh $(CLUSTERD)
+	@$(PART) "plain: hostile peers" scripts/check-hostile.sh $(CLUSTERD)
+	@$(PART) "plain: namespaces" scripts/check-netns.sh $(CLUSTERD)
+	@$(PART) "plain: unit tests" $(UNIT)
+	@[ -n "$(TEST_ALL)" ] || $(PART) --end
 
 # The sanitizer variant runs the same unit tests (which include every
 # shipped scenario) under ASan and UBSan.
+ASAN_ENV := env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 test-asan:
+	@[ -n "$(TEST_ALL)" ] || $(PART) --begin
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build-bins
-	@ASAN_OPTIONS=detect_leaks=1 build/asan/clustersim explore scenarios/explore/join-3-crash-swarm.yaml \
-		--from 4900ms --out build/asan/explore > build/asan/explore.txt || { cat build/asan/explore.txt; exit 1; }
-	@grep -E "^(explored|ok|FAIL)" build/asan/explore.txt
-	@ASAN_OPTIONS=detect_leaks=1 scripts/check-invalid.sh build/asan/clustersim > build/asan/invalid.txt \
-		|| { cat build/asan/invalid.txt; exit 1; }
-	@tail -n 1 build/asan/invalid.txt
-	@ASAN_OPTIONS=detect_leaks=1 scripts/check-replay.sh build/asan/clustersim
-	@ASAN_OPTIONS=detect_leaks=1 scripts/check-report.sh build/asan
-	@ASAN_OPTIONS=detect_leaks=1 scripts/check-daemon.sh build/asan/clusterd
-	@ASAN_OPTIONS=detect_leaks=1 scripts/check-hostile.sh build/asan/clusterd
-	@ASAN_OPTIONS=detect_leaks=1 scripts/check-real.sh build/asan/clustersim
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit-tests
+	@$(PART) "asan: exploration" $(ASAN_ENV) build/asan/clustersim explore scenarios/explore/join-3-crash-swarm.yaml \
+		--from 4900ms --out build/asan/explore
+	@$(PART) "asan: invalid scenarios" $(ASAN_ENV) scripts/check-invalid.sh build/asan/clustersim
+	@$(PART) "asan: replay" $(ASAN_ENV) scripts/check-replay.sh build/asan/clustersim
+	@$(PART) "asan: reports" $(ASAN_ENV) scripts/check-report.sh build/asan
+	@$(PART) "asan: daemon" $(ASAN_ENV) scripts/check-daemon.sh build/asan/clusterd
+	@$(PART) "asan: hostile peers" $(ASAN_ENV) scripts/check-hostile.sh build/asan/clusterd
+	@$(PART) "asan: real world" $(ASAN_ENV) scripts/check-real.sh build/asan/clustersim
+	@$(PART) "asan: unit tests" $(ASAN_ENV) build/asan/unit-tests
+	@[ -n "$(TEST_ALL)" ] || $(PART) --end
 
 test: deps
-	@$(MAKE) --no-print-directory test-plain
-	@$(MAKE) --no-print-directory test-asan
+	@$(PART) --begin
+	@$(MAKE) --no-print-directory test-plain TEST_ALL=1
+	@$(MAKE) --no-print-directory test-asan TEST_ALL=1
+	@$(PART) --end
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build-bins
