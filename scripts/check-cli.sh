@@ -4,7 +4,8 @@
 # its usage (exit 0) and each binary --version; a mistyped option or
 # command gets "did you mean" and exit status 2; --opt=value works like
 # --opt value; --quiet says a failure in a few lines; clusterd takes
-# durations as files do (1.5s).
+# durations as files do (1.5s); the set-up as a user without sudo names the
+# command to run as root.
 set -u
 build=${1:?usage: check-cli.sh BUILD}
 sim=$build/clustersim
@@ -45,4 +46,11 @@ out=$("$sim" run scenarios/seed-setup-swarm.yaml --seed 1 --quiet)
 expect_refusal "--grace expects a positive duration" "$build/clusterd" --name a@127.0.0.1 --static a@127.0.0.1 --grace 1.5q
 out=$(timeout 2 "$build/clusterd" --name a@127.0.0.1 --static a@127.0.0.1 --grace 1.5s --port 1 --control /nonexistent/x 2>&1)
 grep -q "grace" <<< "$out" && fail "clusterd refused --grace 1.5s: $out"
+# set-up as a user without root and without sudo: the exact command to run as root, exit 1
+if [ "$(id -u)" -eq 0 ] && ! command -v sudo > /dev/null; then
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups scripts/deps.sh no-such-package-for-check-cli 2>&1)
+    rc=$?
+    [ $rc -eq 1 ] && grep -qF "apt-get update && apt-get install -y --no-install-recommends no-such-package-for-check-cli" <<< "$out" \
+        || fail "deps.sh as a user without sudo exited $rc with: $out"
+fi
 echo "ok   command line: --help on 7 clustersim commands, clusterd and clusterctl; --version on 3 binaries; did-you-mean and one wording for refusals; --opt=value; clusterd --grace 1.5s"

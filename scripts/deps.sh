@@ -11,9 +11,22 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
-echo "deps: installing ${missing[*]}"
 SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo > /dev/null 2>&1; then
+    SUDO="sudo"
+  else
+    echo "deps: these Debian packages are missing: ${missing[*]}" >&2
+    echo "deps: installing them needs root, and this machine has no sudo; run as root:" >&2
+    echo "    apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    echo "deps: then run the same make command again" >&2
+    exit 1
+  fi
+fi
+echo "deps: installing ${#missing[@]} Debian packages (a minute or two on a fresh machine): ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# one line per package as it is set up, not apt's whole log
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" 2>&1 \
+  | grep --line-buffered -E '^(Setting up|E:)' | sed -u 's/^/deps:   /'
+echo "deps: done"
