@@ -144,11 +144,38 @@ size_t trk_lookup_many(const struct tracker *t, const char *const *names, size_t
 /* The last command reply. */
 const struct trk_reply *trk_last_reply(const struct tracker *t);
 
-/* Counters of refused input. */
+/* The upper bounds of the sync duration histogram's buckets (1 ms to
+ * 30 s, as Prometheus' `le`); TRK_SYNC_BUCKETS of them, ascending. */
+#define TRK_SYNC_BUCKETS 13
+extern const cs_time trk_sync_le[TRK_SYNC_BUCKETS];
+
+/* The tracker's counters.  A sync is one this node waits on: in swarm mode
+ * the one it is in while syncing or awaiting_sync_ack (begun by
+ * cluster_join or anti-entropy, by leading a parked or lone requester, or
+ * by answering a peer's sync from tracking); in fixed mode a snapshot it
+ * pushed (sync_recv) until the peer's sync_ack is merged.  Every sync
+ * started ends once, completed or abandoned (its peer left, sent
+ * sync_err, or the answer was refused), or is still under way:
+ * syncs_started = syncs_completed + syncs_abandoned + under way. */
 struct trk_stats {
+    /* Input refused, by reason; events swarm mode postponed. */
     uint64_t malformed, unknown_type, bad_clock, name_too_long, not_member, postponed;
-    uint64_t syncs_started, syncs_completed, restarts, handoffs, conflicts, tracked_remote;
-    uint64_t syncs_skipped; /* fixed mode: snapshots not sent, the peer's content digest being ours */
+    uint64_t syncs_started, syncs_completed, syncs_abandoned;
+    uint64_t syncs_skipped;  /* fixed mode: snapshots not sent, the peer's content digest being ours */
+    uint64_t restarts;       /* started processes of departed owners restarted here */
+    uint64_t handoffs_sent;  /* processes handed to their ring owner */
+    uint64_t handoffs_taken; /* processes handed here and resumed */
+    uint64_t conflicts;      /* two processes under one name, the loser told to die by this node (or
+                                a handoff that met a process of ours under its name) */
+    uint64_t kills_received; /* processes of ours a peer's decision killed (a KILL obeyed) */
+    uint64_t tracked_remote; /* registry copies from peers merged: replicated track, untrack and
+                                meta events, and the snapshot entries that differ from ours */
+    /* Completed syncs by duration (from start to completion, on the
+     * environment's clock): sync_buckets[i] counts those of at most
+     * trk_sync_le[i] and more than the bound before it (not cumulative);
+     * sync_buckets[TRK_SYNC_BUCKETS] those over the last bound. */
+    uint64_t sync_buckets[TRK_SYNC_BUCKETS + 1];
+    cs_time sync_time_sum;   /* their total duration */
 };
 const struct trk_stats *trk_stats(const struct tracker *t);
 

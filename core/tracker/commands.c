@@ -345,9 +345,12 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
         cs_get_str(r, name, sizeof name);
         uint64_t handle = cs_get_u64(r);
         if (cs_reader_done(r)) {
-            if (!t->mode->kill_is_stale(t, name, handle))
+            bool running;
+            trk_proc_value(t, handle, &running);
+            if (running && !t->mode->kill_is_stale(t, name, handle)) {
                 trk_proc_kill(t, handle);
-            t->stats.conflicts++;
+                t->stats.kills_received++; /* the sender counted the conflict */
+            }
         } else {
             t->stats.malformed++;
         }

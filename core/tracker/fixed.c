@@ -16,8 +16,12 @@
 
 #include <string.h>
 
+/* Pushes our snapshot to a peer (sync_recv): a sync, complete when the
+ * peer's sync_ack is merged. */
 static void push_to(struct tracker *t, uint32_t peer, enum trk_msg type)
 {
+    if (type == TRK_MSG_SYNC_RECV)
+        trk_sync_begin(t, peer);
     trk_send_snapshot(t, peer, type, t->clock, t->clock_len);
 }
 
@@ -147,17 +151,18 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
         uint8_t clock[TRK_CLOCK_MAX];
         size_t len;
         cs_get_str(&r, sender, sizeof sender);
-        if (!trk_get_clock(&r, clock, &len, sizeof clock)) {
+        bool ok = trk_get_clock(&r, clock, &len, sizeof clock);
+        if (!ok)
             t->stats.malformed++;
-            return;
-        }
-        if (!trk_clock_valid(t, clock, len)) {
+        else if (!(ok = trk_clock_valid(t, clock, len)))
             t->stats.bad_clock++;
+        ok = ok && trk_merge_snapshot(t, (uint32_t)from, &r);
+        /* A sync_ack answers the oldest of our pushes to that peer (a
+         * peer's own push, sync_recv, is its sync, not ours). */
+        if (type == TRK_MSG_SYNC_ACK)
+            trk_sync_end(t, (uint32_t)from, ok);
+        if (!ok)
             return;
-        }
-        if (!trk_merge_snapshot(t, (uint32_t)from, &r))
-            return;
-        t->stats.syncs_completed++;
         if (type == TRK_MSG_SYNC_RECV) /* what the peer lacks or holds otherwise */
             trk_send_snapshot_reply(t, (uint32_t)from, TRK_MSG_SYNC_ACK, t->clock, t->clock_len);
         if (t->state == TRK_TRACKING)

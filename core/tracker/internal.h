@@ -118,6 +118,10 @@ struct tracker {
     bool *met;                    /* fixed mode: the name was once in `nodes` */
     cs_time *unknown_since;       /* fixed mode: since when an entry names it as owner
                                      while it was never met (-1: not yet) */
+    struct trk_sync_watch {       /* the syncs with it under way (stats only) */
+        uint32_t open;
+        cs_time first, last;      /* when the oldest and the newest began */
+    } *syncs;
     size_t name_count, name_cap;
     struct cs_strmap name_index;
     uint32_t last_name_index;     /* the name trk_name_index found last */
@@ -185,6 +189,15 @@ struct tracker {
     struct trk_stats stats;
     struct trk_reply last_reply;
 };
+
+/* ---- tracker.c: syncs, for the counters (trk_stats) ---- */
+/* A sync with `peer` begins (counted, its start time noted). */
+void trk_sync_begin(struct tracker *t, uint32_t peer);
+/* The oldest sync under way with `peer` ends, completed (its duration
+ * counted) or abandoned; nothing when none is under way. */
+void trk_sync_end(struct tracker *t, uint32_t peer, bool completed);
+/* Every sync under way with `peer` is abandoned (it left `nodes`). */
+void trk_sync_abandon_all(struct tracker *t, uint32_t peer);
 
 /* ---- digest.c ---- */
 /* Take an entry out of / put it into the registry digests: call out before

@@ -201,8 +201,8 @@ static void take_handoff(struct tracker *t, uint32_t from, struct trk_wire_entry
         trk_register_local(t, we->name, handle, trk_version_continue(t, we->version), we->origin, REG_STARTED,
                            we->spec);
         t->mode->watch_placement(t, we->name); /* the sender's ring may not be ours */
+        t->stats.handoffs_taken++;
     }
-    t->stats.handoffs++;
 }
 
 void trk_apply_wire(struct tracker *t, uint32_t from, uint8_t type, struct trk_wire_entry *we, int64_t state)
@@ -233,7 +233,7 @@ void trk_handoff(struct tracker *t, struct reg_entry *e, const char *to)
     trk_send(t, (uint32_t)peer, &w);
     cs_logf(t->env, CS_LOG_INFO, "[swarm] [tracker:handle_topology_change] handing off %s to %s", e->name, to);
     t->mode->handed_off(t, e);
-    t->stats.handoffs++;
+    t->stats.handoffs_sent++;
 }
 
 void trk_restart_here(struct tracker *t, struct reg_entry *e)

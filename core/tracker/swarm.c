@@ -41,9 +41,12 @@ static void park(struct tracker *t, uint32_t from)
     t->pending[t->pending_count++] = from;
 }
 
-/* Sends sync_recv with half of our clock and the registry, then waits. */
+/* Sends sync_recv with half of our clock and the registry, then waits: a
+ * new sync, unless it settles the tie of one we began with that peer. */
 static void lead_sync(struct tracker *t, uint32_t peer)
 {
+    if (!(t->state == TRK_SYNCING && t->sync_node == (int32_t)peer))
+        trk_sync_begin(t, peer);
     uint8_t half[TRK_CLOCK_MAX];
     size_t half_len;
     trk_clock_fork(t, half, &half_len);
@@ -62,7 +65,7 @@ static void join_cluster(struct tracker *t)
     }
     uint32_t peer = trk_random_node(t);
     t->sync_node = (int32_t)peer;
-    t->stats.syncs_started++;
+    trk_sync_begin(t, peer);
     trk_send_sync(t, peer);
     trk_set_state(t, TRK_SYNCING);
 }
@@ -103,7 +106,7 @@ static void on_sync_done(struct tracker *t, uint32_t from, struct cs_reader *r, 
         trk_send_snapshot(t, from, TRK_MSG_SYNC_ACK, clock, clock_len);
     if (reply)
         trk_clock_adopt(t, clock, clock_len);
-    t->stats.syncs_completed++;
+    trk_sync_end(t, from, true);
     serve_pending(t);
 }
 
@@ -143,6 +146,7 @@ static void syncing_message(struct tracker *t, uint32_t from, uint8_t type, stru
     } else if (type == TRK_MSG_SYNC) {
         sync_while_syncing(t, from);
     } else if (type == TRK_MSG_SYNC_ERR && (int32_t)from == t->sync_node) {
+        trk_sync_end(t, from, false);
         t->sync_node = -1;
         join_cluster(t);
     } else {
@@ -170,6 +174,7 @@ static void tracking_message(struct tracker *t, uint32_t from, uint8_t type, str
             t->stats.malformed++;
             return;
         }
+        trk_sync_begin(t, from); /* this node now waits for the sync_ack */
         trk_send_snapshot(t, from, TRK_MSG_SYNC_RECV, clock, len);
         t->sync_node = (int32_t)from;
         trk_set_state(t, TRK_AWAITING_SYNC_ACK);
@@ -371,6 +376,7 @@ static void swarm_merge_copy(struct tracker *t, struct reg_entry *e, const struc
 /* An untrack removes the entry if it still names that process. */
 static void swarm_untrack(struct tracker *t, struct trk_wire_entry *we)
 {
+    t->stats.tracked_remote++;
     struct reg_entry *e = registry_get(&t->reg, we->name);
     if (e && e->handle == we->handle) {
         trk_digest_out(t, e);

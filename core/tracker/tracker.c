@@ -77,6 +77,7 @@ void trk_free(struct tracker *t)
     free(t->name_hashes);
     free(t->met);
     free(t->unknown_since);
+    free(t->syncs);
     cs_strmap_free(&t->name_index);
     free(t->nodes);
     free(t->pending);
@@ -132,6 +133,10 @@ int32_t trk_name_index(struct tracker *t, const char *name)
         if (!since)
             return -1;
         t->unknown_since = since;
+        struct trk_sync_watch *syncs = realloc(t->syncs, cap * sizeof *syncs);
+        if (!syncs)
+            return -1;
+        t->syncs = syncs;
         t->name_cap = cap;
     }
     char *copy = strdup(name);
@@ -143,6 +148,7 @@ int32_t trk_name_index(struct tracker *t, const char *name)
     t->name_hashes[t->name_count] = XXH3_64bits(copy, strlen(copy));
     t->met[t->name_count] = false;
     t->unknown_since[t->name_count] = -1;
+    t->syncs[t->name_count] = (struct trk_sync_watch){0, 0, 0};
     return (int32_t)t->name_count++;
 }
 
@@ -181,8 +187,61 @@ void trk_remove_node(struct tracker *t, uint32_t idx)
             t->node_count--;
             t->node_changes++;
             ring_remove(t->ring, trk_name(t, idx));
-            return;
+            break;
         }
+    trk_sync_abandon_all(t, idx);
+}
+
+/* ---- syncs (the counters of trk_stats) ---- */
+
+const cs_time trk_sync_le[TRK_SYNC_BUCKETS] = {
+    CS_MSEC(1),   CS_MSEC(5),    CS_MSEC(10),   CS_MSEC(25), CS_MSEC(50), CS_MSEC(100), CS_MSEC(250),
+    CS_MSEC(500), CS_MSEC(1000), CS_MSEC(2500), CS_SEC(5),   CS_SEC(10),  CS_SEC(30),
+};
+
+void trk_sync_begin(struct tracker *t, uint32_t peer)
+{
+    t->stats.syncs_started++;
+    if (peer >= t->name_count)
+        return;
+    struct trk_sync_watch *s = &t->syncs[peer];
+    cs_time now = t->env->now(t->env);
+    if (s->open++ == 0)
+        s->first = now;
+    s->last = now;
+}
+
+/* A peer answers its syncs in order (one link, FIFO), so the oldest under
+ * way ends first; the next one's start is known exactly when at most two
+ * were under way (else the newest start stands in: a shorter reading). */
+void trk_sync_end(struct tracker *t, uint32_t peer, bool completed)
+{
+    if (peer >= t->name_count || t->syncs[peer].open == 0)
+        return; /* no sync of ours: nothing ends */
+    struct trk_sync_watch *s = &t->syncs[peer];
+    cs_time took = t->env->now(t->env) - s->first;
+    s->first = s->last;
+    s->open--;
+    if (!completed) {
+        t->stats.syncs_abandoned++;
+        return;
+    }
+    t->stats.syncs_completed++;
+    if (took < 0)
+        took = 0;
+    size_t b = 0;
+    while (b < TRK_SYNC_BUCKETS && took > trk_sync_le[b])
+        b++;
+    t->stats.sync_buckets[b]++;
+    t->stats.sync_time_sum += took;
+}
+
+void trk_sync_abandon_all(struct tracker *t, uint32_t peer)
+{
+    if (peer >= t->name_count)
+        return;
+    t->stats.syncs_abandoned += t->syncs[peer].open;
+    t->syncs[peer].open = 0;
 }
 
 uint32_t trk_random_node(struct tracker *t)
