@@ -24,6 +24,9 @@ struct px_link {
     uint8_t *rbuf, *wbuf;
     size_t rlen, rcap, wlen, wcap, woff;
     uint32_t max_frame;  /* longer incoming frames close the link (env->link_limit) */
+    bool outbound;       /* we dialled it */
+    bool proven;         /* the core raised its limit: the peer proved the secret */
+    cs_time opened;      /* when connect() was called or the connection accepted */
 };
 
 struct px_node {

@@ -50,6 +50,8 @@ static struct px_link *link_add(struct px_node *n, int fd, const struct cs_addr 
     l->fd = fd;
     l->peer = *peer;
     l->connecting = connecting;
+    l->outbound = connecting;
+    l->opened = px_mono_now();
     l->max_frame = PX_HANDSHAKE_READ_MAX;
     if (px_watch(n, fd, connecting ? EPOLLOUT : EPOLLIN, KEY_LINK_BASE + (uint64_t)l->id, EPOLL_CTL_ADD) != 0) {
         n->link_count--;
@@ -205,11 +207,33 @@ void px_env_link_close(struct cs_env *env, cs_link_id link)
     px_link_forget(n, l);
 }
 
+const cs_time px_handshake_le[PX_HANDSHAKE_BUCKETS] = {
+    CS_USEC(500), CS_MSEC(1),   CS_USEC(2500), CS_MSEC(5),   CS_MSEC(10),   CS_MSEC(25), CS_MSEC(50),
+    CS_MSEC(100), CS_MSEC(250), CS_MSEC(500), CS_MSEC(1000), CS_MSEC(2500), CS_SEC(5),   CS_SEC(10),
+};
+
+static void observe(struct px_histogram *h, cs_time took)
+{
+    size_t b = 0;
+    while (b < PX_HANDSHAKE_BUCKETS && took > px_handshake_le[b])
+        b++;
+    h->buckets[b]++;
+    h->sum += took;
+}
+
+/* The core raises a link's limit above the handshake's once the peer is
+ * proven (core/README.md): the handshake ends there. */
 void px_env_link_limit(struct cs_env *env, cs_link_id link, size_t max_frame)
 {
-    struct px_link *l = link_find(px_node_of(env), link);
-    if (l)
-        l->max_frame = max_frame < PX_FRAME_MAX ? (uint32_t)max_frame : PX_FRAME_MAX;
+    struct px_node *n = px_node_of(env);
+    struct px_link *l = link_find(n, link);
+    if (!l)
+        return;
+    l->max_frame = max_frame < PX_FRAME_MAX ? (uint32_t)max_frame : PX_FRAME_MAX;
+    if (!l->proven && max_frame > PX_HANDSHAKE_READ_MAX) {
+        l->proven = true;
+        observe(&n->stats.handshake[l->outbound ? PX_OUTBOUND : PX_INBOUND], px_mono_now() - l->opened);
+    }
 }
 
 /* Out of descriptors: accept the waiting connection on the reserve one and

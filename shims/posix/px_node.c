@@ -7,7 +7,6 @@
  */
 #define _GNU_SOURCE
 #include "px_node.h"
-#include "../../core/json_text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,18 +50,57 @@ void px_plog(struct px_node *n, enum cs_log_level level, const char *fmt, ...)
 {
     if ((int)level < n->opt.log_level)
         return;
-    static const char *const names[] = {"debug", "info", "warn", "error"};
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ [%s] [%s] %s\n", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, names[level & 3], n->name, line);
+    px_log_line(n->opt.log_format, level, n->name, line);
+}
+
+/* The length of the component a line starts with: the first word of its
+ * leading "[...]" (the core's lines: "[swarm] ...", "[swarm on NODE]
+ * ...", "[libcluster:k8s] ...", "[conn] ..."), 0 when it has none; `msg`
+ * is set to what follows the brackets. */
+static size_t component_of(const char *line, const char **msg)
+{
+    *msg = line;
+    if (line[0] != '[')
+        return 0;
+    size_t len = strcspn(line + 1, "] "), inside = strcspn(line + 1, "]");
+    if (len == 0 || len > 63 || line[1 + inside] != ']')
+        return 0;
+    *msg = line + 2 + inside;
+    if (**msg == ' ')
+        (*msg)++;
+    return len;
+}
+
+void px_log_line(enum px_log_format format, enum cs_log_level level, const char *node, const char *line)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char stamp[40];
+    snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    if (format != PX_LOG_JSON) {
+        fprintf(stderr, "%s [%s] [%s] %s\n", stamp, names[level & 3], node, line);
+        return;
+    }
+    const char *msg;
+    size_t len = component_of(line, &msg);
+    char component[64];
+    snprintf(component, sizeof component, "%.*s", (int)len, len ? line + 1 : "");
+    /* An escape takes at most 6 bytes a byte: these always fit. */
+    char esc_node[6 * CS_NODE_NAME_MAX + 1], esc_component[6 * sizeof component + 1], esc_msg[6 * 1024 + 1];
+    cs_json_escape(node, esc_node, sizeof esc_node);
+    cs_json_escape(len ? component : "clusterd", esc_component, sizeof esc_component);
+    cs_json_escape(msg, esc_msg, sizeof esc_msg);
+    fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"node\":\"%s\",\"component\":\"%s\",\"msg\":\"%s\"}\n",
+            stamp, names[level & 3], esc_node, esc_component, esc_msg);
 }
 
 void px_defer_owned(struct px_node *n, const struct cs_event *ev, void *owned)

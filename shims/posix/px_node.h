@@ -26,6 +26,11 @@
 
 struct px_node;
 
+/* How log lines are written on stderr: text, the libcluster/Swarm-style
+ * lines ("TIME [level] [node] [component] message"), or one JSON object a
+ * line ({"ts","level","node","component","msg"}). */
+enum px_log_format { PX_LOG_TEXT = 0, PX_LOG_JSON };
+
 struct px_options {
     const struct cs_proto *proto;
     const void *config;        /* the protocol's configuration */
@@ -33,15 +38,34 @@ struct px_options {
     uint16_t port;             /* the port the node listens on (and dials) */
     cs_time grace;             /* graceful stop budget on SIGTERM */
     int log_level;             /* enum cs_log_level: lines below it are dropped */
+    enum px_log_format log_format;
     const char *control_path;  /* the control socket (px_control.h), or NULL */
     const char *dns_servers;   /* c-ares CSV "ip:port,..." or NULL for the system's */
     bool dns_udp_only;         /* a truncated UDP answer is used as it is (TC
                                   reported to the core), not retried over TCP */
 };
 
-/* Counters of what the transport refused, by reason. */
+/* The upper bounds of the handshake histogram's buckets (0.5 ms to 10 s,
+ * as Prometheus' `le`); PX_HANDSHAKE_BUCKETS of them, ascending. */
+#define PX_HANDSHAKE_BUCKETS 14
+extern const cs_time px_handshake_le[PX_HANDSHAKE_BUCKETS];
+
+/* A latency histogram: buckets[i] counts readings of at most le[i] and
+ * more than the bound before it (not cumulative), the last one those over
+ * every bound; sum is their total. */
+struct px_histogram {
+    uint64_t buckets[PX_HANDSHAKE_BUCKETS + 1];
+    cs_time sum;
+};
+
+enum { PX_INBOUND = 0, PX_OUTBOUND = 1 };
+
+/* The transport's counters: frames, what it refused, and how long links
+ * took from the TCP connect (outbound) or accept (inbound) to the core
+ * proving the peer (it raises the link's frame limit then), by direction. */
 struct px_stats {
     uint64_t frames_in, frames_out, oversized_frames, links_accepted, links_refused;
+    struct px_histogram handshake[2]; /* [PX_INBOUND], [PX_OUTBOUND] */
 };
 
 /* Binds the listening socket and builds the node; NULL with a message in
@@ -69,6 +93,11 @@ const struct px_stats *px_node_stats(const struct px_node *n);
 
 /* Closes every socket and frees the node and its protocol instance. */
 void px_node_free(struct px_node *n);
+
+/* Writes one log line on stderr in `format`, stamped with the wall clock
+ * (UTC, milliseconds); a line that starts with "[component] " (the core's
+ * lines do) gives the JSON form its component, others are "clusterd". */
+void px_log_line(enum px_log_format format, enum cs_log_level level, const char *node, const char *line);
 
 /* Fills a socket address from an address and port; returns its length. */
 socklen_t px_to_sockaddr(const struct cs_addr *a, struct sockaddr_storage *ss);
