@@ -9,7 +9,9 @@
  *             | --gossip GROUP|default] [--tracker fixed|swarm|off] [--http-port N] ...
  *
  * Links are encrypted (ChaCha20-Poly1305, keys from the secret and the
- * handshake's challenges) unless --plaintext is given.
+ * handshake's challenges) unless --plaintext is given.  Log lines go to
+ * stderr, as text or (--log-format json) one JSON object a line; once the
+ * arguments are taken, a fatal error is such a line too.
  *
  * --config FILE reads the cluster configuration (membership with its
  * topologies and secret, tracker; deploy/clusterd.yaml is an example, the
@@ -59,7 +61,9 @@ int main(int argc, char **argv)
     if (!opt.control_path) { /* clusterctl -n NAME finds it here */
         char why[256];
         if (control_default_path(opt.name, true, control, sizeof control, why, sizeof why) != 0) {
-            fprintf(stderr, "clusterd: %s (or give --control PATH)\n", why);
+            char line[400];
+            snprintf(line, sizeof line, "%s (or give --control PATH)", why);
+            px_log_line(opt.log_format, CS_LOG_ERROR, opt.name, line);
             return 1;
         }
         opt.control_path = control;
@@ -72,13 +76,13 @@ int main(int argc, char **argv)
     char err[512] = "";
     struct px_node *n = px_node_new(&opt, err, sizeof err);
     if (!n) {
-        fprintf(stderr, "clusterd: %s\n", err);
+        px_log_line(opt.log_format, CS_LOG_ERROR, opt.name, err);
         return 1;
     }
     struct clusterd_http *http = NULL;
-    if (args.http_port && !(http = clusterd_http_start(n, args.has_http_bind ? &args.http_bind : NULL,
+    if (args.http_port && !(http = clusterd_http_start(n, cfg, args.has_http_bind ? &args.http_bind : NULL,
                                                       (uint16_t)args.http_port, http_limit, err, sizeof err))) {
-        fprintf(stderr, "clusterd: %s\n", err);
+        px_log_line(opt.log_format, CS_LOG_ERROR, opt.name, err);
         px_node_free(n);
         return 1;
     }

@@ -15,7 +15,7 @@
 enum {
     OPT_NAME = CLI_KEY_FIRST, OPT_CONFIG, OPT_PORT, OPT_SECRET, OPT_SECRET_FILE, OPT_STATIC, OPT_DNS_SERVICE,
     OPT_DNS_POLL, OPT_GOSSIP, OPT_NAMESERVER, OPT_DNS_UDP_ONLY, OPT_TRACKER, OPT_SYNC_NODES_TIMEOUT,
-    OPT_BATCH_WINDOW, OPT_TICK_TIMEOUT, OPT_SETUP_TIMEOUT, OPT_GRACE, OPT_PLAINTEXT, OPT_LOG_LEVEL, OPT_CONTROL,
+    OPT_BATCH_WINDOW, OPT_TICK_TIMEOUT, OPT_SETUP_TIMEOUT, OPT_GRACE, OPT_PLAINTEXT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CONTROL,
     OPT_HTTP_PORT, OPT_HTTP_BIND, OPT_VERSION,
 };
 
@@ -41,6 +41,8 @@ static const struct cli_opt clusterd_opts[] = {
     {"grace", "T", "SIGTERM: how long a graceful leave may take (30s)", OPT_GRACE, 0},
     {"plaintext", NULL, "unencrypted links (debugging with a packet capture only)", OPT_PLAINTEXT, 0},
     {"log-level", "debug|info|warn|error", "the least level logged (info)", OPT_LOG_LEVEL, 0},
+    {"log-format", "text|json", "log lines on stderr as text (default) or one JSON object a line", OPT_LOG_FORMAT,
+     0},
     {"control", "PATH", "the control socket (default: per name, which clusterctl -n finds)", OPT_CONTROL, 0},
     {"http-port", "N", "serve /livez, /healthz, /metrics and /state on this port", OPT_HTTP_PORT, 0},
     {"http-bind", "ADDR", "the HTTP endpoint's address (default: every address)", OPT_HTTP_BIND, 0},
@@ -172,6 +174,11 @@ static int settings_opt(struct clusterd_args *a, int key, const char *v)
     case OPT_LOG_LEVEL:
         if ((a->opt.log_level = level_of(v)) < 0)
             return cli_bad_value(&clusterd_cmd, "log-level", "debug, info, warn or error", v);
+        return 0;
+    case OPT_LOG_FORMAT:
+        if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+            return cli_bad_value(&clusterd_cmd, "log-format", "text or json", v);
+        a->opt.log_format = !strcmp(v, "json") ? PX_LOG_JSON : PX_LOG_TEXT;
         return 0;
     case OPT_CONTROL: a->opt.control_path = v; return 0;
     case OPT_HTTP_PORT: return port_value("http-port", v, &a->http_port);

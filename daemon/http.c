@@ -6,9 +6,9 @@
  *             it reads no state, so it costs nothing and cannot time out)
  *   /healthz  200 "ok" once the tracker is tracking (the readiness probe),
  *             503 before and while leaving
- *   /metrics  Prometheus text: members, links, tracker state,
- *             registrations, syncs, handoffs, restarts, conflicts, rejected
- *             frames and messages by reason, transport counters
+ *   /metrics  Prometheus text (daemon/metrics.c: the build, links and
+ *             handshakes, the tracker's state, syncs and counters, HTTP,
+ *             the process)
  *   /state    the tracker state dump, in the shape Swarm users know
  * Other paths get 404; other methods 405.
  *
@@ -30,7 +30,7 @@
 
 #include "../core/addr.h"
 #include "../core/cluster.h"
-#include "../core/conn.h"
+#include "metrics.h"
 
 #define PER_IP_LIMIT 32
 #define IDLE_TIMEOUT_S 5
@@ -39,89 +39,19 @@
 struct clusterd_http {
     struct MHD_Daemon *mhd;
     struct px_node *node;
-    uint64_t requests, bad_requests, refused;
+    const struct cluster_config *cfg;
+    struct metrics_http_stats stats;
     unsigned open, limit;
 };
 
-static const char *state_name(enum trk_state s)
+/* Answers and counts the answer by its status code. */
+static enum MHD_Result respond(struct clusterd_http *h, struct MHD_Connection *c, unsigned code, const char *type,
+                               const char *body, size_t len)
 {
-    static const char *const names[] = {"cluster_wait", "syncing", "awaiting_sync_ack", "tracking"};
-    return (unsigned)s < 4 ? names[s] : "?";
-}
-
-static size_t put(char *buf, size_t size, size_t used, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static size_t put(char *buf, size_t size, size_t used, const char *fmt, ...)
-{
-    if (used >= size)
-        return used;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf + used, size - used, fmt, ap);
-    va_end(ap);
-    return n > 0 ? used + (size_t)n : used;
-}
-
-static size_t metrics(struct clusterd_http *h, char *buf, size_t size)
-{
-    void *inst = px_node_instance(h->node);
-    struct tracker *t = cluster_tracker(inst);
-    struct membership *m = cluster_membership(inst);
-    const struct conn_stats *cs = conn_stats(membership_conn(m));
-    const struct px_stats *ps = px_node_stats(h->node);
-    size_t u = 0;
-    u = put(buf, size, u, "# HELP clusterd_links Peers with an authenticated link up.\n# TYPE clusterd_links gauge\n"
-                          "clusterd_links %zu\n", conn_up_count(membership_conn(m)));
-    u = put(buf, size, u, "# HELP clusterd_rejected_frames_total Frames refused on the peer port, by reason.\n"
-                          "# TYPE clusterd_rejected_frames_total counter\n");
-    const struct { const char *reason; uint64_t v; } rej[] = {
-        {"malformed", cs->malformed}, {"bad_version", cs->bad_version}, {"oversized_name", cs->oversized_name},
-        {"wrong_name", cs->wrong_name}, {"auth_failed", cs->auth_failed}, {"not_allowed", cs->not_allowed},
-        {"bad_mac", cs->bad_mac},
-        {"oversized_frame", ps->oversized_frames}};
-    for (size_t i = 0; i < sizeof rej / sizeof rej[0]; i++)
-        u = put(buf, size, u, "clusterd_rejected_frames_total{reason=\"%s\"} %llu\n", rej[i].reason,
-                (unsigned long long)rej[i].v);
-    u = put(buf, size, u, "# HELP clusterd_setup_timeouts_total Links closed because their handshake did not finish.\n"
-                          "# TYPE clusterd_setup_timeouts_total counter\nclusterd_setup_timeouts_total %llu\n",
-            (unsigned long long)cs->setup_timeouts);
-    u = put(buf, size, u, "# TYPE clusterd_frames_total counter\nclusterd_frames_total{direction=\"in\"} %llu\n"
-                          "clusterd_frames_total{direction=\"out\"} %llu\n",
-            (unsigned long long)ps->frames_in, (unsigned long long)ps->frames_out);
-    if (!t)
-        return u;
-    const struct trk_stats *ts = trk_stats(t);
-    size_t names = 0;
-    uint64_t sum;
-    trk_registry_digest(t, &names, &sum);
-    u = put(buf, size, u, "# HELP clusterd_members Peers whose tracker this node tracks.\n# TYPE clusterd_members gauge\n"
-                          "clusterd_members %zu\n", trk_node_count(t));
-    u = put(buf, size, u, "# TYPE clusterd_tracker_state gauge\n");
-    for (int s = TRK_CLUSTER_WAIT; s <= TRK_TRACKING; s++)
-        u = put(buf, size, u, "clusterd_tracker_state{state=\"%s\"} %d\n", state_name((enum trk_state)s),
-                trk_state(t) == (enum trk_state)s);
-    u = put(buf, size, u, "# TYPE clusterd_registrations gauge\nclusterd_registrations %zu\n", names);
-    const struct { const char *name; uint64_t v; } counters[] = {
-        {"syncs_started", ts->syncs_started}, {"syncs_completed", ts->syncs_completed},
-        {"handoffs", ts->handoffs}, {"restarts", ts->restarts}, {"conflicts", ts->conflicts}};
-    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
-        u = put(buf, size, u, "# TYPE clusterd_%s_total counter\nclusterd_%s_total %llu\n", counters[i].name,
-                counters[i].name, (unsigned long long)counters[i].v);
-    u = put(buf, size, u, "# HELP clusterd_rejected_messages_total Tracker messages refused, by reason.\n"
-                          "# TYPE clusterd_rejected_messages_total counter\n");
-    const struct { const char *reason; uint64_t v; } trej[] = {
-        {"malformed", ts->malformed}, {"unknown_type", ts->unknown_type}, {"bad_clock", ts->bad_clock},
-        {"name_too_long", ts->name_too_long}, {"not_member", ts->not_member}};
-    for (size_t i = 0; i < sizeof trej / sizeof trej[0]; i++)
-        u = put(buf, size, u, "clusterd_rejected_messages_total{reason=\"%s\"} %llu\n", trej[i].reason,
-                (unsigned long long)trej[i].v);
-    u = put(buf, size, u, "# TYPE clusterd_http_requests_total counter\nclusterd_http_requests_total %llu\n",
-            (unsigned long long)h->requests);
-    return u;
-}
-
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const char *type, const char *body,
-                               size_t len)
-{
+    static const int codes[] = METRICS_HTTP_CODES;
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if ((unsigned)codes[i] == code)
+            h->stats.by_code[i]++;
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
@@ -136,28 +66,27 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
     (void)version, (void)upload, (void)state;
     struct clusterd_http *h = cls;
-    h->requests++;
     if (*upload_size) { /* no request has a body */
-        h->bad_requests++;
-        return respond(c, 400, "text/plain", "no body expected\n", 17);
+        return respond(h, c, 400, "text/plain", "no body expected\n", 17);
     }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        h->bad_requests++;
-        return respond(c, 405, "text/plain", "only GET\n", 9);
+        return respond(h, c, 405, "text/plain", "only GET\n", 9);
     }
     static char body[65536];
     void *inst = px_node_instance(h->node);
     struct tracker *t = cluster_tracker(inst);
     if (!strcmp(url, "/livez"))
-        return respond(c, 200, "text/plain", "ok\n", 3);
+        return respond(h, c, 200, "text/plain", "ok\n", 3);
     if (!strcmp(url, "/healthz")) {
         bool ready = !px_node_stopping(h->node) && (!t || trk_state(t) == TRK_TRACKING);
-        return ready ? respond(c, 200, "text/plain", "ok\n", 3)
-                     : respond(c, 503, "text/plain", "not tracking yet\n", 17);
+        return ready ? respond(h, c, 200, "text/plain", "ok\n", 3)
+                     : respond(h, c, 503, "text/plain", "not tracking yet\n", 17);
     }
     if (!strcmp(url, "/metrics")) {
-        size_t n = metrics(h, body, sizeof body);
-        return respond(c, 200, "text/plain; version=0.0.4", body, n < sizeof body ? n : sizeof body - 1);
+        size_t n = metrics_text(h->node, h->cfg, &h->stats, body, sizeof body);
+        static const char too_big[] = "the metrics do not fit the answer's buffer\n";
+        return n ? respond(h, c, 200, "text/plain; version=0.0.4", body, n)
+                 : respond(h, c, 503, "text/plain", too_big, sizeof too_big - 1);
     }
     if (!strcmp(url, "/state")) {
         int n = cluster_proto.dump(inst, body, sizeof body - 1);
@@ -166,11 +95,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if ((size_t)n >= sizeof body - 1)
             n = (int)sizeof body - 2;
         body[n++] = '\n';
-        return respond(c, 200, "text/plain", body, (size_t)n);
+        return respond(h, c, 200, "text/plain", body, (size_t)n);
     }
-    h->bad_requests++;
     static const char not_found[] = "not found: try /livez, /healthz, /metrics or /state\n";
-    return respond(c, 404, "text/plain", not_found, sizeof not_found - 1);
+    return respond(h, c, 404, "text/plain", not_found, sizeof not_found - 1);
 }
 
 static void ready(void *ctx)
@@ -191,7 +119,7 @@ static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, soc
     struct clusterd_http *h = cls;
     if (h->open < h->limit)
         return MHD_YES;
-    h->refused++;
+    h->stats.refused++;
     return MHD_NO;
 }
 
@@ -206,13 +134,15 @@ static void count_connections(void *cls, struct MHD_Connection *c, void **socket
         h->open--;
 }
 
-struct clusterd_http *clusterd_http_start(struct px_node *node, const struct cs_addr *bind_addr, uint16_t port,
-                                          unsigned limit, char *err, size_t errlen)
+struct clusterd_http *clusterd_http_start(struct px_node *node, const struct cluster_config *cfg,
+                                          const struct cs_addr *bind_addr, uint16_t port, unsigned limit, char *err,
+                                          size_t errlen)
 {
     struct clusterd_http *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
     h->node = node;
+    h->cfg = cfg;
     h->limit = limit < 8 ? 8 : limit;
     struct cs_addr where = bind_addr ? *bind_addr : (struct cs_addr){.family = 4};
     where.port = port;
