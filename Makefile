@@ -51,7 +51,7 @@ SIM_SRC  := $(CONFIG_SRC) $(wildcard config/scenario/*.c) $(wildcard sim/*.c) $(
             $(wildcard reports/*.c)
 CLI_SRC  := $(wildcard cli/*.c) $(wildcard real/*.c)
 POSIX_SRC := $(wildcard shims/posix/*.c) daemon/clusterd.c daemon/clusterd_args.c daemon/http.c daemon/metrics.c \
-             daemon/metrics_process.c daemon/clusterctl.c daemon/control_path.c
+             daemon/metrics_process.c daemon/clusterctl.c $(wildcard daemon/clusterctl_*.c) daemon/control_path.c
 POSIX_OBJ := $(POSIX_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)
 
@@ -91,7 +91,7 @@ all: deps
 	else cp -f $(CLUSTERSIM) $(BIN)/clustersim; fi
 
 $(PGO_STAMP): $(PGO_INPUTS)
-	@echo "  PGO     $(PGO_BUILD)/clustersim"
+	@echo "  PGO     $(PGO_BUILD)/clustersim (about 100 s: an instrumented build, training runs, the final build)"
 	@scripts/pgo-build.sh $(PGO_BUILD) && touch $@
 
 .PHONY: build-bins
@@ -110,12 +110,13 @@ $(CLUSTERSIM): $(CORE_OBJ) $(SIM_OBJ) $(CLI_OBJ)
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(MALLOC_LIBS) $(LDLIBS) -o $@
 
 # The node daemon: the same core on real sockets; and its client.
-$(CLUSTERCTL): $(BUILD)/daemon/clusterctl.o $(BUILD)/daemon/control_path.o $(BUILD)/config/nearest.o
+$(CLUSTERCTL): $(filter $(BUILD)/daemon/clusterctl%.o,$(POSIX_OBJ)) $(BUILD)/daemon/control_path.o \
+               $(BUILD)/config/nearest.o $(BUILD)/config/cli_opts.o
 	@echo "  LINK    $@"
-	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ -o $@
+	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ -ljansson -o $@
 
 # (config/ reads --config files; nothing of the simulator links in)
-$(CLUSTERD): $(CORE_OBJ) $(filter-out $(BUILD)/daemon/clusterctl.o,$(POSIX_OBJ)) $(CONFIG_SRC:%.c=$(BUILD)/%.o)
+$(CLUSTERD): $(CORE_OBJ) $(filter-out $(BUILD)/daemon/clusterctl%.o,$(POSIX_OBJ)) $(CONFIG_SRC:%.c=$(BUILD)/%.o)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) $(LDFLAGS_SAN) $^ $(LDLIBS) -lcares -lmicrohttpd -o $@
 
@@ -190,6 +191,7 @@ test-plain: build-bins $(FUZZ_OBJ)
 	@$(PART) "plain: browser" scripts/check-browser.sh $(BUILD)
 	@$(PART) "plain: command line" scripts/check-cli.sh $(BUILD)
 	@$(PART) "plain: long work and Ctrl-C" scripts/check-long-work.sh $(BUILD)
+	@$(PART) "plain: demo verdict" scripts/check-demo.sh $(BUILD)
 	@$(PART) "plain: daemon" scripts/check-daemon.sh $(CLUSTERD)
 	@$(PART) "plain: hostile peers" scripts/check-hostile.sh $(CLUSTERD)
 	@$(PART) "plain: namespaces" scripts/check-netns.sh $(CLUSTERD)
@@ -223,7 +225,14 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build-bins
 	@mkdir -p $(BIN) && cp -f build/asan/clustersim $(BIN)/clustersim-asan
 
-demo: all
+# The story, with what the build does said as it happens (compiler lines go
+# to build/demo-build.log) and a verdict at the end (scripts/demo.sh).
+demo: deps
+	@mkdir -p build
+	@echo "demo: building bin/ (about 2 minutes on a fresh 2-core machine; compiler output in build/demo-build.log)"
+	@bash -c 'set -o pipefail; $(MAKE) --no-print-directory all 2>&1 | tee build/demo-build.log \
+		| sed -un -E "/^  (LINK|PGO) |error|make: /s/^ */demo:   /p"' \
+		|| { tail -n 30 build/demo-build.log; echo "demo: the build failed (build/demo-build.log)"; exit 1; }
 	@scripts/demo.sh $(BIN)/clustersim
 
 # Every benchmark, one table: build/bench/results.md and results.json, each
