@@ -47,13 +47,13 @@ version=$("$bin" --version | sed -n 's/^clusterd //p')
 [ -n "$version" ] || fail "clusterd --version printed no version"
 
 declare -A pid
-start() { # index tracker log-format peer-indices...
+start() { # index tracker log-format peer-indices... (more options in $extra)
     local i=$1 tracker=$2 format=$3 peers="" p
     shift 3
     for p in "$@"; do peers="$peers${peers:+,}app@127.0.0.$p"; done
     "$bin" --name "app@127.0.0.$i" --port "$port" --secret m3trics --static "$peers" --tracker "$tracker" \
         --sync-nodes-timeout 1s --grace 5s --control "$dir/n$i.sock" --http-bind "127.0.0.$i" \
-        --http-port "$http" --log-format "$format" > "$dir/n$i.log" 2>&1 &
+        --http-port "$http" --log-format "$format" ${extra:-} > "$dir/n$i.log" 2>&1 &
     pid[$i]=$!
     pids+=($!)
 }
@@ -80,12 +80,19 @@ registered() { # index count
 }
 
 echo "metrics: fixed-mode pair on 127.0.0.61..62 port $port, HTTP $http"
-start 61 fixed json 61 62
+extra="--log-level debug" start 61 fixed json 61 62 # (debug: replies name the names)
 start 62 fixed text 61 62
 wait_for 20 ready 61 62 || fail "the fixed-mode pair did not reach tracking"
 reply=$("$ctl" -s "$dir/n61.sock" register metrics_proc --counter 0) || fail "register on 61: $reply"
 case $reply in ok\ on\ app@127.0.0.61*) ;; *) fail "register on 61 answered: $reply" ;; esac
 wait_for 10 registered 62 1 || fail "the registration did not reach 62"
+# A name that JSON must escape (a quote, a backslash, a byte that is not
+# UTF-8): 61 logs its reply at debug level.
+odd=$'q"uote\\back\xffbyte'
+"$ctl" -s "$dir/n61.sock" register "$odd" --counter 0 > /dev/null || fail "register of an odd name on 61"
+wait_for 10 registered 62 2 || fail "the odd name did not reach 62"
+"$ctl" -s "$dir/n61.sock" unregister "$odd" > /dev/null || fail "unregister of an odd name on 61"
+wait_for 10 registered 62 1 || fail "the odd name's unregistration did not reach 62"
 for i in 61 62; do scrape $i "f$i-a.txt"; done
 sleep 0.5
 for i in 61 62; do
@@ -137,8 +144,17 @@ echo "ok   SIGTERM: every daemon exited 0"
 for i in 61 63; do
     "$check" --json-log "$dir/n$i.log" || fail "the log of 127.0.0.$i (--log-format json)"
 done
-grep -q '"component":"libcluster:epmd","msg":"connected to app@127.0.0.62"' "$dir/n61.log" \
-    || fail "61's JSON log does not say it connected to 62"
+python3 - "$dir/n61.log" <<'PY' || fail "61's JSON log lost what its lines say"
+import json, sys
+lines = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+def has(component, start):
+    return any(o["component"] == component and o["msg"].startswith(start) for o in lines)
+assert has("libcluster:epmd", "connected to app@127.0.0.62"), "no connection line"
+assert has("swarm", "[tracker:init] started (fixed mode)"), "no tracker start (component of '[swarm on NODE]')"
+assert has("clusterd", "listening on port"), "no line of the daemon's own"
+assert any(o["level"] == "debug" and 'register q"uote\\back\u00ffbyte -> ok' in o["msg"] for o in lines), \
+    "the odd name's reply is not in the log, escaped and read back"
+PY
 head -n 1 "$dir/n62.log" | grep -Eq '^[0-9-]{10}T[0-9:.]{12}Z \[info\] \[app@127\.0\.0\.62\] ' \
     || fail "62's default log is not the text format"
 echo "ok   --log-format json: every line one JSON object with ts, level, node, component, msg; text by default"
