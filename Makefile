@@ -70,7 +70,7 @@ CLUSTERCTL := $(BUILD)/clusterctl
 BENCH_REGISTRY := $(BUILD)/bench-registry
 UNIT       := $(BUILD)/unit-tests
 
-.PHONY: all deps test test-plain test-asan unit scenarios check-core check-layers asan demo bench bench-baseline clean fuzz fuzz-targets
+.PHONY: all deps test test-plain test-asan unit scenarios check-core check-layers asan demo bench bench-baseline clean fuzz fuzz-targets install uninstall
 
 # bin/clustersim is built with profile-guided optimisation when the
 # compiler is GCC (scripts/pgo-build.sh: about 10 % more fuzz seeds and
@@ -250,6 +250,17 @@ bench-baseline:
 # FUZZ_SEEDS for the fixed-mode campaign; see scripts/fuzz.sh.
 fuzz: all
 	@scripts/fuzz.sh $(BIN)/clustersim
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: bin/'s clustersim, clusterd
+# and clusterctl, the man pages (man/), the example scenarios, deploy/ and the
+# docs (scripts/install.sh says where); make uninstall removes what it put
+# there.  scripts/check-install.sh BUILD checks both, and the pages' drift.
+PREFIX ?= /usr/local
+install: all
+	@DESTDIR="$(DESTDIR)" scripts/install.sh $(BIN) $(PREFIX)
+
+uninstall:
+	@DESTDIR="$(DESTDIR)" scripts/install.sh --uninstall $(PREFIX)
 
 clean:
 	rm -rf build $(BIN) reports-out
