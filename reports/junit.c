@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_replay.h"
+
 struct strbuf {
     char *data;
     size_t len, cap;
@@ -95,21 +97,37 @@ static void case_open(struct junit_writer *j, const char *classname, const char 
     j->suite_time += secs;
 }
 
+static void property(struct junit_writer *j, const char *name, const char *value)
+{
+    sb_printf(&j->suite, "        <property name=\"%s\" value=\"", name);
+    sb_xml(&j->suite, value);
+    sb_printf(&j->suite, "\"/>\n");
+}
+
+/* The command that replays the trace saved beside the report's index.html. */
+static void trace_replay(const char *replay, const char *report, char *buf, size_t size)
+{
+    const char *slash = strrchr(report, '/');
+    char trace[1400];
+    snprintf(trace, sizeof trace, "%.*strace.jsonl", slash ? (int)(slash - report + 1) : 0, report);
+    rep_trace_replay(replay, trace, buf, size);
+}
+
 void junit_add_case(struct junit_writer *j, const struct scenario *sc, const struct run_result *r,
                     const char *replay, const char *report)
 {
-    char name[64];
+    char name[64], replay_trace[2048] = "";
+    if (report)
+        trace_replay(replay, report, replay_trace, sizeof replay_trace);
     snprintf(name, sizeof name, "seed=%llu", (unsigned long long)r->seed);
     case_open(j, sc->name, name, r->wall_seconds);
     if (!r->pass) {
         j->suite_failures++;
-        sb_printf(&j->suite, "      <properties>\n        <property name=\"replay\" value=\"");
-        sb_xml(&j->suite, replay);
-        sb_printf(&j->suite, "\"/>\n");
+        sb_printf(&j->suite, "      <properties>\n");
+        property(j, "replay", replay);
         if (report) {
-            sb_printf(&j->suite, "        <property name=\"report\" value=\"");
-            sb_xml(&j->suite, report);
-            sb_printf(&j->suite, "\"/>\n");
+            property(j, "report", report);
+            property(j, "replay_trace", replay_trace);
         }
         sb_printf(&j->suite, "      </properties>\n");
         sb_printf(&j->suite, "      <failure message=\"");
@@ -145,6 +163,8 @@ void junit_add_case(struct junit_writer *j, const struct scenario *sc, const str
         if (report) {
             sb_printf(&j->suite, "\nreport: ");
             sb_xml(&j->suite, report);
+            sb_printf(&j->suite, "\nreplay the report's trace: ");
+            sb_xml(&j->suite, replay_trace);
         }
         sb_printf(&j->suite, "\n</failure>\n");
     }

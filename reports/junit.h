@@ -16,7 +16,9 @@ struct junit_writer *junit_open(const char *path);
 void junit_begin_suite(struct junit_writer *j, const struct scenario *sc);
 /* Adds one run as a test case; `replay` is the command that reproduces it
  * and `report` the path of its run report (index.html) or NULL.  A failing
- * case carries both in its failure body and as testcase properties. */
+ * case carries both in its failure body and as testcase properties, and
+ * with a report also the command that replays the trace saved beside it
+ * (property `replay_trace`). */
 void junit_add_case(struct junit_writer *j, const struct scenario *sc, const struct run_result *r,
                     const char *replay, const char *report);
 /* Adds a failing case that is not a single run (a seed-range expectation). */

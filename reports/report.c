@@ -14,6 +14,7 @@
 #include "report_html.h"
 #include "report_model.h"
 #include "report_plot.h"
+#include "report_replay.h"
 #include "summary.h"
 
 cs_time report_sample_interval(const struct scenario *sc)
@@ -94,10 +95,14 @@ int report_from_trace(const char *dir, const struct scenario *sc, const struct r
     char perr[512] = "";
     bool perfetto = perfetto_export(trace, path, perr, sizeof perr) == 0;
     json_t *summary = summary_run_json(sc, res, replay);
+    char trace_replay[2048];
+    rep_trace_replay(replay, trace, trace_replay, sizeof trace_replay);
+    json_object_set_new(summary, "replay_trace", json_string(trace_replay));
     snprintf(path, sizeof path, "%s/summary.json", dir);
     rc |= summary_write(path, summary);
     json_decref(summary);
-    struct rep_page page = {.sc = sc, .res = res, .replay = replay, .model = &model, .plots = &plots,
+    struct rep_page page = {.sc = sc, .res = res, .replay = replay, .trace = trace, .model = &model,
+                            .plots = &plots,
                             .files = {"summary.json", "trace.jsonl", "plots.gp",
                                       perfetto ? "trace.perfetto.json" : NULL}};
     rc |= write_page(dir, &page);

@@ -25,15 +25,18 @@ int report_traced_run(const struct scenario *sc, uint64_t seed, const char *trac
                       cs_time sample_every, bool verbose, struct run_result *res);
 
 /* Runs `sc` on `seed` again into the report directory `dir` (created if
- * needed) and writes the whole report; `replay` is the command shown.
+ * needed) and writes the whole report; `replay` is the command that re-runs
+ * the seed, shown after the command that replays the saved trace
+ * (`PROGRAM replay DIR/trace.jsonl`, PROGRAM being replay's first word).
  * Returns 0, or -1 with the reason in err. */
 int report_run(const char *dir, const struct scenario *sc, uint64_t seed, const char *replay,
                char *err, size_t err_size);
 
 /* Writes the report of a run already made into `dir` from its trace file
  * (`trace`, which should be DIR/trace.jsonl for the page's links): the
- * plots, the Perfetto export, summary.json and index.html.  The real
- * world's runs use it with the trace they observed.  0, or -1 with err. */
+ * plots, the Perfetto export, summary.json (with `replay_trace`, the
+ * command on `trace`) and index.html.  The real world's runs use it with
+ * the trace they observed.  0, or -1 with err. */
 int report_from_trace(const char *dir, const struct scenario *sc, const struct run_result *res,
                       const char *replay, const char *trace, char *err, size_t err_size);
 

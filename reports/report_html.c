@@ -7,7 +7,9 @@
 
 #include <string.h>
 
+#include "../config/version.h"
 #include "../sim/dist.h"
+#include "report_replay.h"
 
 void rep_html_escape(FILE *f, const char *s)
 {
@@ -57,7 +59,8 @@ static const char style[] =
 
 static void head(FILE *f, const struct rep_page *p)
 {
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+               "<meta name=\"generator\" content=\"clustersim %s\">\n<title>", CS_VERSION);
     rep_html_escape(f, p->sc->name);
     const char *run = p->model->real ? "trial" : "seed";
     fprintf(f, " %s %llu: %s</title>\n<style>%s</style>\n</head>\n<body>\n", run,
@@ -101,14 +104,51 @@ static void summary(FILE *f, const struct rep_page *p)
     fprintf(f, "<tr><th>outcome</th><td>");
     rep_html_escape(f, out);
     fprintf(f, "</td></tr>\n<tr><th>virtual time</th><td>%s</td></tr>\n", dur(r->end_time, a, sizeof a));
-    fprintf(f, "<tr><th>events</th><td>%llu (trace hash <code>%016llx</code>)</td></tr>\n",
-            (unsigned long long)r->events, (unsigned long long)r->trace_hash);
+    /* The hash is this build's: a later version may hash the same run differently. */
+    fprintf(f, "<tr><th>events</th><td>%llu (trace hash <code>%016llx</code>, clustersim "
+               "<span id=\"version\">%s</span>)</td></tr>\n",
+            (unsigned long long)r->events, (unsigned long long)r->trace_hash, CS_VERSION);
     if (r->has_registry)
         fprintf(f, "<tr><th>registries</th><td>%zu..%zu names per live node, %s</td></tr>\n",
                 r->registry_min, r->registry_max, r->registries_agree ? "all agree" : "they DISAGREE");
-    fprintf(f, "</table>\n<h2>Replay</h2>\n<pre id=\"replay\">");
-    rep_html_escape(f, p->replay);
+    fprintf(f, "</table>\n");
+}
+
+static void command(FILE *f, const char *id, const char *text)
+{
+    fprintf(f, "<pre id=\"%s\">", id);
+    rep_html_escape(f, text);
     fprintf(f, "</pre>\n");
+}
+
+/* The saved trace first (it is this very run), the re-run second. */
+static void replay_section(FILE *f, const struct rep_page *p)
+{
+    char replay[2048], program[512];
+    rep_trace_replay(p->replay, p->trace, replay, sizeof replay);
+    rep_command_program(p->replay, program, sizeof program);
+    fprintf(f, "<h2>Replay</h2>\n");
+    if (p->model->real) {
+        fprintf(f, "<p>This trace was observed on real daemons: it has no seed, so <code>");
+        rep_html_escape(f, program);
+        fprintf(f, " replay --check</code> refuses it (there is no run to repeat and compare). "
+                   "What is possible: read the saved trace, record by record (filter with "
+                   "<code>--node</code>, <code>--kind</code>, <code>--from</code>, <code>--to</code>; "
+                   "<code>--sequence</code> draws a message chart, <code>--perfetto OUT.json</code> "
+                   "writes it for ui.perfetto.dev):</p>\n");
+        command(f, "replay", replay);
+        fprintf(f, "<p>or run the scenario again on real daemons (a new trial, not this run):</p>\n");
+        command(f, "rerun", p->replay);
+        return;
+    }
+    fprintf(f, "<p>Replay this run&rsquo;s trace, saved beside this page (prints every record; filter "
+               "with <code>--node</code>, <code>--kind</code>, <code>--from</code>, <code>--to</code>; "
+               "<code>--sequence</code> draws a message chart, <code>--perfetto OUT.json</code> writes "
+               "it for ui.perfetto.dev):</p>\n");
+    command(f, "replay", replay);
+    fprintf(f, "<p>Re-run the seed (simulates the run again and writes a new trace with the same "
+               "hash on the same version):</p>\n");
+    command(f, "rerun", p->replay);
 }
 
 static void expectations(FILE *f, const struct rep_page *p)
@@ -287,6 +327,7 @@ void rep_html_write(FILE *f, const struct rep_page *p)
 {
     head(f, p);
     summary(f, p);
+    replay_section(f, p);
     expectations(f, p);
     stuck_section(f, p);
     registry_section(f, p);
@@ -305,6 +346,7 @@ void rep_html_write(FILE *f, const struct rep_page *p)
         fprintf(f, "<li><a href=\"%s\">%s</a></li>\n", p->files[i], p->files[i]);
     fprintf(f, "</ul>\n<p class=\"note\">Open <code>trace.perfetto.json</code> in "
                "<a href=\"https://ui.perfetto.dev\">ui.perfetto.dev</a> for a zoomable view with message "
-               "arrows. Page status: <span id=\"load-status\">loading</span></p>\n%s</body></html>\n",
-            script);
+               "arrows. Written by clustersim %s. Page status: <span id=\"load-status\">loading</span></p>\n"
+               "%s</body></html>\n",
+            CS_VERSION, script);
 }

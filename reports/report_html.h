@@ -3,8 +3,11 @@
  * replay command, expectations, the wait-for cycle and state dumps of a
  * stuck run, the plots (or why they were skipped), a state strip and
  * tables that need no plot, message totals, fault windows, last events and
- * links to the files beside it.  One self-contained file: inline style, a
- * few lines of script that only mark the page as loaded for tests.
+ * links to the files beside it.  The replay section names the saved trace
+ * first (reports/report_replay.h) and the re-run second; the summary shows
+ * the trace hash with the clustersim version (CS_VERSION) that wrote it.
+ * One self-contained file: inline style, a few lines of script that only
+ * mark the page as loaded for tests.
  */
 #ifndef REPORTS_REPORT_HTML_H
 #define REPORTS_REPORT_HTML_H
@@ -19,7 +22,10 @@
 struct rep_page {
     const struct scenario *sc;
     const struct run_result *res;
-    const char *replay;          /* the command that reproduces the run */
+    const char *replay;          /* the command that re-runs the seed (or, for the real
+                                    world, runs the scenario again) */
+    const char *trace;           /* the trace saved in the report, as the user would type
+                                    its path (DIR/trace.jsonl) */
     const struct rep_model *model;
     const struct rep_plots *plots;
     const char *files[8];        /* files of the report to link to, NULL-ended */

@@ -5,6 +5,8 @@
 #include "report_index.h"
 #include "report_html.h"
 
+#include "../config/version.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,9 +59,10 @@ int report_index_write(const char *dir, const json_t *summary)
                "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}"
                "th{background:#f5f5f5}.ok{color:#1a7f37}.bad{color:#cf222e;font-weight:600}"
                "</style></head>\n<body>\n<h1>clustersim runs: %lld failed, %lld passed</h1>\n"
+               "<p>Written by clustersim <span id=\"version\">%s</span>.</p>\n"
                "<table id=\"runs\"><tr><th>verdict</th><th>scenario</th><th>seed</th><th>outcome</th>"
                "<th>failed expectations</th><th>files</th></tr>\n",
-            failed, passed, failed, passed);
+            failed, passed, failed, passed, CS_VERSION);
     const json_t *runs = json_object_get(summary, "runs");
     for (int pass = 0; pass < 2; pass++) { /* failures first */
         size_t i;

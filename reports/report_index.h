@@ -2,7 +2,8 @@
  * reports/report_index.h: the entry page of a report directory
  * (DIR/index.html): every run of one `clustersim run --report DIR`
  * invocation, failures first, each with its verdict, outcome, failed
- * expectations and a link to its run report when it has one.
+ * expectations and a link to its run report when it has one; and the
+ * clustersim version that wrote it.
  */
 #ifndef REPORTS_REPORT_INDEX_H
 #define REPORTS_REPORT_INDEX_H

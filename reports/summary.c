@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 
+#include "../config/version.h"
+
 static json_t *expectations_json(const struct scenario *sc, const struct run_result *r)
 {
     json_t *arr = json_array();
@@ -51,6 +53,7 @@ json_t *summary_run_json(const struct scenario *sc, const struct run_result *r, 
     if (r->registry_diff)
         json_object_set_new(o, "registry_diff", json_string(r->registry_diff));
     json_object_set_new(o, "replay", json_string(replay));
+    json_object_set_new(o, "version", json_string(CS_VERSION)); /* the version the hash is of */
     return o;
 }
 

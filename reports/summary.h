@@ -10,7 +10,8 @@
 
 #include "../drivers/runner.h"
 
-/* The JSON object describing one run (new reference). */
+/* The JSON object describing one run (new reference), with the clustersim
+ * version (`version`) whose trace hash it records. */
 json_t *summary_run_json(const struct scenario *sc, const struct run_result *r, const char *replay);
 
 /* Writes `doc` to `path`, indented; 0 on success. */
