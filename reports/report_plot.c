@@ -13,8 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "report_series.h"
+
 #define MAX_MARKS 200 /* fault windows and instants drawn per plot */
-#define MAX_SERIES 16 /* more nodes than this: sizes drawn as a min..max band */
 
 static const struct {
     const char *state, *color;
@@ -197,29 +198,58 @@ static void write_timeline_plot(const struct rep_model *m, FILE *f)
     fprintf(f, "\nset yrange [*:*]\nset ytics auto\n");
 }
 
-static void write_size_plot(const struct rep_model *m, FILE *f, const char *name, int column,
+/* `s` inside a gnuplot double-quoted string (a line break as \n). */
+static void gp_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '\n')
+            fputs("\\n", f);
+        else if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* Integer sizes: whole-number ticks; one line per distinct series
+ * (reports/report_series.h), or a least..most band over many nodes. */
+static void write_size_plot(const struct rep_model *m, FILE *f, const char *name, enum rep_size size,
                             const char *title)
 {
-    long top = 0;
-    for (size_t i = 0; i < m->node_count; i++)
-        for (size_t s = 0; s < m->nodes[i].sample_count; s++) {
-            long v = column == 2 ? m->nodes[i].samples[s].members : m->nodes[i].samples[s].registry;
-            top = v > top ? v : top;
-        }
-    fprintf(f, "set output \"%s.\".ext\nset title \"%s\"\nset key outside right top\n"
-               "set yrange [0:%ld]\nplot ", name, title, top + top / 10 + 1);
-    if (m->node_count > MAX_SERIES) {
-        int lo = column == 2 ? 2 : 4;
+    struct rep_series_plan p;
+    rep_series_plan(m, size, &p);
+    bool band = m->node_count > REP_SERIES_MAX;
+    bool merged = !band && p.count < m->node_count, dodged = !band && p.dodged;
+    /* A second title line says how to read merged and moved lines. */
+    const char *note = "";
+    if (merged && dodged)
+        note = "\\n(nodes with identical sizes share a line; lines that would coincide are drawn a few "
+               "pixels apart, the first of the key highest)";
+    else if (merged)
+        note = "\\n(nodes with identical sizes share a line)";
+    else if (dodged)
+        note = "\\n(lines that would coincide are drawn a few pixels apart, the first of the key highest)";
+    fprintf(f, "set output \"%s.\".ext\nset title \"%s%s\"\nset key outside right top\n"
+               "set yrange [%.6f:%ld]\nset ytics 0, %ld\nset format y \"%%.0f\"\nplot ",
+            name, title, note, p.y_min, p.y_max, p.tick);
+    int column = size == REP_SIZE_MEMBERS ? 2 : 3;
+    if (band) {
+        int lo = size == REP_SIZE_MEMBERS ? 2 : 4;
         fprintf(f, "\"sizes-range.dat\" using 1:%d:%d with filledcurves fs transparent solid 0.3 "
                    "lc rgb \"#4c72b0\" title \"range over the %zu nodes\", \"\" using 1:%d with steps lw 1 "
                    "lc rgb \"#c44e52\" title \"least\", \"\" using 1:%d with steps lw 1 lc rgb \"#4c72b0\" "
-                   "title \"most\"\nset yrange [*:*]\n", lo, lo + 1, m->node_count, lo, lo + 1);
-        return;
+                   "title \"most\"\n", lo, lo + 1, m->node_count, lo, lo + 1);
+    } else {
+        for (size_t l = 0; l < p.count; l++) {
+            fprintf(f, "%s\"sizes.dat\" index %zu using 1:($%d%+.6f) with steps lw 1.5 title ", l ? ", " : "",
+                    p.lines[l].node, column, p.lines[l].offset);
+            gp_string(f, p.lines[l].label);
+        }
+        fprintf(f, "\n");
     }
-    for (size_t i = 0; i < m->node_count; i++)
-        fprintf(f, "%s\"sizes.dat\" index %zu using 1:%d with steps lw 1.5 title \"%s\"", i ? ", " : "", i,
-                column, m->nodes[i].id);
-    fprintf(f, "\nset yrange [*:*]\n");
+    fprintf(f, "set yrange [*:*]\nset ytics auto\nset format y\n");
 }
 
 static void write_script(const struct rep_model *m, FILE *f, struct rep_plots *out)
@@ -238,12 +268,12 @@ static void write_script(const struct rep_model *m, FILE *f, struct rep_plots *o
     fprintf(f, "if (ext eq \"png\") { set terminal pngcairo noenhanced size 1100,360 font \",9\" } "
                "else { set terminal svg noenhanced size 1100,360 dynamic font \",9\" }\n");
     if (sample_total(m)) {
-        write_size_plot(m, f, "members", 2, "membership size (connected peers) per node");
+        write_size_plot(m, f, "members", REP_SIZE_MEMBERS, "membership size (connected peers) per node");
         snprintf(out->names[out->count], sizeof out->names[0], "members");
         snprintf(out->titles[out->count++], sizeof out->titles[0], "Membership size");
     }
     if (has_registry(m)) {
-        write_size_plot(m, f, "registry", 3, "registry size (names) per node");
+        write_size_plot(m, f, "registry", REP_SIZE_REGISTRY, "registry size (names) per node");
         snprintf(out->names[out->count], sizeof out->names[0], "registry");
         snprintf(out->titles[out->count++], sizeof out->titles[0], "Registry size");
     }

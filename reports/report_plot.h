@@ -1,8 +1,10 @@
 /*
  * reports/report_plot.h: the report's plots, drawn by gnuplot when it is
  * installed: the state timeline of every node, membership and registry
- * sizes over time, message rates by type; fault windows shaded.  Each plot
- * is written as PNG and SVG beside its data files and gnuplot script.
+ * sizes over time (whole-number ticks, no line hidden under another:
+ * reports/report_series.h), message rates by type; fault windows shaded.
+ * Each plot is written as PNG and SVG beside its data files and gnuplot
+ * script.
  */
 #ifndef REPORTS_REPORT_PLOT_H
 #define REPORTS_REPORT_PLOT_H
