@@ -9,7 +9,7 @@
 set -euo pipefail
 build=${1:-build/plain}
 bin=$build/clustersim
-out=build/check-browser
+out=$build/check-browser # per build, like check-report
 rm -rf "$out"
 mkdir -p "$out"
 fail() { echo "check-browser: FAIL: $*" >&2; exit 1; }
