@@ -55,7 +55,7 @@ static const char style[] =
     ".strip div{position:absolute;top:0;height:18px}.fault{position:absolute;top:0;height:100%;"
     "background:rgba(220,60,60,.18)}.lane{display:grid;grid-template-columns:60px 1fr;gap:6px;"
     "align-items:center}.legend span{display:inline-block;padding:0 6px;margin-right:6px}"
-    "img{max-width:100%;border:1px solid #eee}";
+    "img{max-width:100%;border:1px solid #eee}p code{white-space:nowrap}";
 
 static void head(FILE *f, const struct rep_page *p)
 {
