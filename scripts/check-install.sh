@@ -8,7 +8,7 @@
 # the binaries:
 #   - every option `X --help` lists (clustersim: per command) is a .TP tag of
 #     X's page (clustersim.1: of its `.SS "clustersim CMD"` subsection or of
-#     OPTIONS), and every option tagged there is in `X --help`;
+#     OPTIONS), and every option tagged there is named in `X --help`;
 #   - clusterctl's commands are the first words of its COMMANDS tags;
 #   - every key the scenario loader accepts in a section (asked of the
 #     binary: an unknown key is refused with the list of the accepted ones)
@@ -152,10 +152,12 @@ tags() { # PAGE [TITLE]
 options() {
     tr -c 'A-Za-z0-9\n-' ' ' | tr ' ' '\n' | grep -E '^(--[a-z][a-z0-9-]*|-[A-Za-z])$' | sort -u || true
 }
-# The options a --help lists: its usage line and the option column of the
-# shared parser's table (config/cli_opts.c: "  -o, --out FILE   help"), so
-# that options named in its prose (replay's "clustersim run --trace") do not
-# count; a help without that table (clusterctl's) is read whole.
+# The options a --help lists, which the page must document: its usage line
+# and the option column of the shared parser's table (config/cli_opts.c:
+# "  -o, --out FILE   help"), so that options named in its prose (replay's
+# "clustersim run --trace") do not count; a help without that table is read
+# whole.  An option the page documents must only be named somewhere in the
+# --help (options, on the whole text).
 help_options() {
     local text
     text=$(cat)
@@ -184,7 +186,7 @@ drift_clustersim() { # MAN_DIR
         doc=$(tags "$page" "clustersim $cmd" | options)
         [ -n "$doc" ] || drift "clustersim.1 has no section .SS \"clustersim $cmd\" with its options"
         for x in $(missing "$help" "$doc"$'\n'"$global"); do drift "clustersim $cmd $x: not in clustersim.1"; done
-        for x in $(missing "$doc" "$help"); do drift "clustersim.1 documents clustersim $cmd $x, which --help does not list"; done
+        for x in $(missing "$doc" "$("$sim" "$cmd" --help | options)"); do drift "clustersim.1 documents clustersim $cmd $x, which --help does not list"; done
     done
     for x in $(missing "$(grep -E '^\.SS "clustersim ' "$page" | sed -E 's/^\.SS "clustersim ([a-z]+).*/\1/')" "$commands"); do
         drift "clustersim.1 documents a command $x that clustersim does not have"
@@ -199,12 +201,13 @@ drift_daemon() { # MAN_DIR BINARY PAGE
     help=$("$build/$2" --help | help_options)
     doc=$(tags "$1/$3" | options)
     for x in $(missing "$help" "$doc"); do drift "$2 $x: not in $3"; done
-    for x in $(missing "$doc" "$help"); do drift "$3 documents $2 $x, which --help does not list"; done
+    for x in $(missing "$doc" "$("$build/$2" --help | options)"); do drift "$3 documents $2 $x, which --help does not list"; done
 }
 
 drift_clusterctl_commands() { # MAN_DIR
     local help doc x
-    help=$("$build/clusterctl" --help | sed -n '2,/^options:/p' | grep -v '^options:' | sed 's/ | /\n/g' |
+    # the lines "  command ARGS [| command ARGS]   what it does" before options:
+    help=$("$build/clusterctl" --help | sed -n '2,/^options:/p' | grep -E '^  [a-z]' | sed -E 's/   .*//; s/ [|] /\n/g' |
         awk '{ print $1 }' | sort -u)
     doc=$(tags "$1/clusterctl.1" COMMANDS | awk '{ print $1 }' | sort -u)
     for x in $(missing "$help" "$doc"); do drift "clusterctl command $x: not in clusterctl.1 COMMANDS"; done
