@@ -3,7 +3,7 @@
 # only those that are missing (apt-get update runs once, only if needed).
 # Usage: scripts/deps.sh [extra-package...]
 set -euo pipefail
-need=(gcc make pkg-config libyaml-dev libcmocka-dev libxxhash-dev libjansson-dev libsodium-dev libc-ares-dev libmicrohttpd-dev libmimalloc-dev dnsmasq-base nftables iproute2 python3 gnuplot-nox groff-base "$@")
+need=(gcc make pkg-config libyaml-dev libcmocka-dev libxxhash-dev libjansson-dev libsodium-dev libc-ares-dev libmicrohttpd-dev libmimalloc-dev dnsmasq-base nftables iproute2 python3 yamllint gnuplot-nox groff-base "$@")
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
