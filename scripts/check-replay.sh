@@ -40,7 +40,11 @@ expect format 2 "format.jsonl:1: unknown trace format 7"
 expect cut 2 "the trace is cut short"
 expect swapped 1 "the trace was edited, reordered or cut"
 expect duplicated 1 "the trace was edited, reordered or cut"
-echo "ok   replay --check: intact trace identical; negative time, unknown node, unknown format, cut file refused; swapped and duplicated lines caught"
+# a run report's trace holds size samples outside the hashed trace: it checks too
+"$bin" run scenarios/deadlock-a-swarm.yaml --report "$dir/report" > /dev/null || fail "the report run"
+out=$("$bin" replay "$dir/report/deadlock-a-swarm/seed-1/trace.jsonl" --check) \
+    && grep -q "identical" <<< "$out" || fail "replay --check of a run report's trace: $out"
+echo "ok   replay --check: intact trace identical, and a run report's trace (with samples); negative time, unknown node, unknown format, cut file refused; swapped and duplicated lines caught"
 
 "$bin" run tests/hostile/names.yaml --trace "$dir/names.jsonl" --report "$dir/names-report" --report-all \
     --junit "$dir/names.xml" > /dev/null || fail "tests/hostile/names.yaml failed"
