@@ -125,6 +125,18 @@ void trk_each_entry(const struct tracker *t, bool with_ring_owner,
 /* The state dump in Swarm's shape:
  * {:syncing, %TrackerState{clock: {1, 0}, nodes: [...], pending_sync_reqs: [...], ...}} */
 int trk_dump(const struct tracker *t, char *buf, size_t size);
+/* The dump's parts one by one, for hosts that present them structured
+ * (clusterd's control socket): a state's name as the dump writes it
+ * ("tracking"), the mode ("fixed" or "swarm"), the interval tree clock as
+ * the dump writes it ("{1, 0}"; its length), the sync node (NULL where the
+ * dump says nil), the parked sync requests (oldest first) and the ring's
+ * nodes. */
+const char *trk_state_name(enum trk_state s);
+const char *trk_mode_name(const struct tracker *t);
+int trk_clock_text(const struct tracker *t, char *buf, size_t size);
+const char *trk_sync_node(const struct tracker *t);
+void trk_each_pending(const struct tracker *t, void (*fn)(void *ctx, const char *peer), void *ctx);
+void trk_each_ring_node(const struct tracker *t, void (*fn)(void *ctx, const char *node), void *ctx);
 /* The control state (state, nodes, parked requests, sync node, postponed
  * count, registry digest) without clock stamps, for state hashing. */
 int trk_state_key(const struct tracker *t, char *buf, size_t size);

@@ -620,16 +620,50 @@ void trk_reply(struct tracker *t, const char *op, const char *name, const char *
         t->env->reply(t->env, r->op, r->name, r->status, r->owner, value);
 }
 
+const char *trk_state_name(enum trk_state s)
+{
+    return (unsigned)s <= TRK_TRACKING ? state_name(s) : "?";
+}
+
+const char *trk_mode_name(const struct tracker *t)
+{
+    return t->mode->name;
+}
+
+int trk_clock_text(const struct tracker *t, char *buf, size_t size)
+{
+    int len = snprintf(buf, size, "?");
+    struct itc_arena *a = itc_arena_new();
+    struct itc_stamp s;
+    if (a && itc_decode(a, t->clock, t->clock_len, &s) >= 0)
+        len = itc_format(s, buf, size);
+    itc_arena_free(a);
+    return len;
+}
+
+const char *trk_sync_node(const struct tracker *t)
+{
+    return t->sync_node >= 0 ? t->names[t->sync_node] : NULL;
+}
+
+void trk_each_pending(const struct tracker *t, void (*fn)(void *ctx, const char *peer), void *ctx)
+{
+    for (size_t i = 0; i < t->pending_count; i++)
+        fn(ctx, t->names[t->pending[i]]);
+}
+
+void trk_each_ring_node(const struct tracker *t, void (*fn)(void *ctx, const char *node), void *ctx)
+{
+    if (t->ring)
+        ring_each_node(t->ring, fn, ctx);
+}
+
 int trk_dump(const struct tracker *t, char *buf, size_t size)
 {
     size_t len = 0;
 #define OUT(...) len += (size_t)snprintf(buf + len, len < size ? size - len : 0, __VA_ARGS__)
-    char clock[256] = "?";
-    struct itc_arena *a = itc_arena_new();
-    struct itc_stamp s;
-    if (a && itc_decode(a, t->clock, t->clock_len, &s) >= 0)
-        itc_format(s, clock, sizeof clock);
-    itc_arena_free(a);
+    char clock[256];
+    trk_clock_text(t, clock, sizeof clock);
     OUT("{:%s, %%TrackerState{clock: %s, nodes: [", state_name(t->state), clock);
     for (size_t i = 0; i < t->node_count; i++)
         OUT("%s:\"%s\"", i ? ", " : "", t->names[t->nodes[i]]);
