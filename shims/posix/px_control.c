@@ -5,6 +5,7 @@
 #include "px_control.h"
 
 #include "../../core/json_text.h"
+#include "px_status.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sys/un.h>
-#include <unistd.h>
 
 #include "../../core/grow.h"
 
@@ -204,6 +204,20 @@ static void refuse(struct px_control *c, struct client *cl, const char *why)
     px_control_flush(c);
 }
 
+/* Sends {"KEY":JSON} and frees json (NULL: out of memory, an error line). */
+static void answer_json(struct client *cl, const char *key, char *json)
+{
+    char *out = json ? malloc(strlen(json) + strlen(key) + 8) : NULL;
+    if (out) {
+        sprintf(out, "{\"%s\":%s}\n", key, json);
+        send_line(cl, out);
+    } else {
+        send_line(cl, "{\"error\":\"out of memory\"}\n");
+    }
+    free(out);
+    free(json);
+}
+
 /* Splits "op\tname\targ\tvalue"; false when malformed. */
 static bool parse(char *line, struct cs_command *cmd, char **fields)
 {
@@ -254,6 +268,11 @@ static void request(struct px_control *c, size_t i, char *line)
         sprintf(out, dump ? "{\"dump\":\"%s\"}\n" : "{\"view\":[%s]}\n", dump ? esc : big);
         send_line(cl, out);
         free(out);
+        return;
+    }
+    if (!strcmp(cmd.op, "state") || !strcmp(cmd.op, "peers")) {
+        /* the host is the node (px_control.h) */
+        answer_json(cl, cmd.op, !strcmp(cmd.op, "state") ? px_status_state(c->host.ctx) : px_status_peers(c->host.ctx));
         return;
     }
     if (!strcmp(cmd.op, "probe") && c->host.probe) {
@@ -321,6 +340,13 @@ void px_control_event(struct px_control *c, uint64_t key, uint32_t events)
     px_control_flush(c);
 }
 
+/* The ops whose reply carries a process's handle in its value. */
+static bool answers_with_handle(const char *op)
+{
+    return !strcmp(op, "register") || !strcmp(op, "register_started") || !strcmp(op, "whereis") ||
+           !strcmp(op, "unregister");
+}
+
 void px_control_reply(struct px_control *c, const char *op, const char *name, const char *status,
                       const char *owner, int64_t value)
 {
@@ -338,11 +364,14 @@ void px_control_reply(struct px_control *c, const char *op, const char *name, co
             cl = &c->clients[k];
     if (!cl)
         return; /* the client left meanwhile */
-    char e_name[300], e_owner[300], line[1024];
+    char e_name[300], e_owner[300], handle[48] = "", line[1024];
     cs_json_escape(name ? name : "", e_name, sizeof e_name);
     cs_json_escape(owner ? owner : "", e_owner, sizeof e_owner);
-    snprintf(line, sizeof line, "{\"op\":\"%s\",\"name\":\"%s\",\"status\":\"%s\",\"owner\":\"%s\",\"value\":%" PRId64 "}\n",
-             op, e_name, status, e_owner, value);
+    if (value && answers_with_handle(op))
+        snprintf(handle, sizeof handle, ",\"handle\":\"%" PRIu64 "\"", (uint64_t)value);
+    snprintf(line, sizeof line,
+             "{\"op\":\"%s\",\"name\":\"%s\",\"status\":\"%s\",\"owner\":\"%s\",\"value\":%" PRId64 "%s}\n", op,
+             e_name, status, e_owner, value, handle);
     send_line(cl, line);
 }
 

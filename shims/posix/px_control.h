@@ -2,11 +2,24 @@
  * shims/posix/px_control.h: the control socket of a real-socket node: a
  * Unix stream socket where clients (clusterctl) send one request per line,
  * tab-separated `OP NAME ARG VALUE` (empty fields allowed), and get one JSON
- * line back.  `dump` and `view` are answered by the shim from the protocol's
- * observation functions; every other op becomes a command (CS_EV_COMMAND)
- * whose reply (env->reply) goes to the oldest request waiting for that op
- * and name; clients may pipeline.  Malformed requests get {"error": ...} and are counted.
- */
+ * line back.  Answered at once by the shim, each under its op's key:
+ *   dump   {"dump": "<the protocol's state dump, text>"}
+ *   view   {"view": ["<peer>", ...]}
+ *   state  {"state": {...}}   the node's state, structured (px_status.h)
+ *   peers  {"peers": [{"name", "link", "tracker"}, ...]}   (px_status.h)
+ *   probe  {"probe": {...}}   what the real world's checkers poll
+ * Every other op becomes a command (CS_EV_COMMAND) whose reply
+ * (env->reply) goes to the oldest request waiting for that op and name:
+ *   {"op", "name", "status", "owner", "value"[, "handle"]}
+ * where "value" is the reply's int64 as the core gives it (a counter's
+ * value, a member count; for the ops that answer with a process, register,
+ * register_started, whereis and unregister, the handle's 64 bits read as
+ * signed, as real/daemons.c reads them), and "handle", on those four ops when a
+ * process was found, is the handle as a string of its unsigned decimal
+ * value: handles use all 64 bits (the node's creation in the high half),
+ * beyond the 2^53 that JSON readers such as JavaScript or jq hold exactly.
+ * Clients may pipeline.  Malformed requests get {"error": ...} and are
+ * counted. */
 #ifndef SHIMS_POSIX_PX_CONTROL_H
 #define SHIMS_POSIX_PX_CONTROL_H
 
@@ -34,6 +47,8 @@ struct px_control_host {
      * the dump) for the real world's checkers; its length. */
     int (*probe)(void *ctx, char *buf, size_t size);
 };
+/* The state and peers requests are answered by px_status.h from the node
+ * itself: ctx must be the hosting struct px_node (px_node_new's). */
 
 /* Listens at `path` (an old socket file there is replaced) and registers
  * with the epoll set; NULL with a message on failure. */
