@@ -239,7 +239,7 @@ for i in 1 2 3; do
     disown $!
     eval "pid$i=$!"
 done
-sees() { "$ctl" -s "$dir/n$1.sock" members 2> /dev/null | grep -q "\"app@127.0.0.$2\""; }
+sees() { "$ctl" -s "$dir/n$1.sock" members 2> /dev/null | grep -q "^app@127.0.0.$2 .*link up *tracker$"; }
 view_mesh() { sees 1 2 && sees 1 3 && sees 2 1 && sees 2 3 && sees 3 1 && sees 3 2; }
 wait_for 15 view_mesh || fail "no full mesh from a configuration file"
 # That file batches replication (batch_window): names registered on n1 and

@@ -42,7 +42,7 @@ start() { # index [extra flags...]
     disown $!
     eval "pid$i=$!"
 }
-has() { "$ctl" -s "$dir/n$1.sock" members 2> /dev/null | grep -q "app@127.0.0.$2"; }
+has() { "$ctl" -s "$dir/n$1.sock" members 2> /dev/null | grep -q "^app@127.0.0.$2 .*link up *tracker$"; }
 mesh() { has 1 2 && has 1 3 && has 2 1 && has 2 3 && has 3 1 && has 3 2; }
 
 start 1; start 2; start 3
