@@ -37,7 +37,7 @@ for i in 1 2 3; do
         fail "cannot set up namespace $i"
 done
 . "$(dirname "$0")/wait-for.sh"
-sees() { "$ctl" -s "$dir/n$1.sock" members 2> /dev/null | grep -q "\"app@10.77.0.$2\""; }
+sees() { "$ctl" -s "$dir/n$1.sock" members 2> /dev/null | grep -q "^app@10.77.0.$2 .*link up *tracker$"; }
 mesh() { sees 1 2 && sees 1 3 && sees 2 1 && sees 2 3 && sees 3 1 && sees 3 2; }
 
 # Gossip discovery: authenticated UDP multicast heartbeats across the bridge.
