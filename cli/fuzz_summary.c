@@ -75,11 +75,15 @@ static int merge_failures(struct fuzz_summary *s, json_t *fails)
     json_t *f;
     json_array_foreach(fails, i, f) {
         struct fuzz_seed_result r = {.pass = false};
-        json_int_t seed = 0, nodes = 0;
-        const char *inv = "", *dl = "-", *detail = "";
-        if (json_unpack(f, "{s:I, s:s, s?s, s?I, s?s}", "seed", &seed, "invariant", &inv, "deadlock", &dl,
-                        "nodes", &nodes, "detail", &detail) != 0 || fuzz_invariant_find(inv) < 0)
+        json_int_t seed = 0, nodes = 0, shrunk_nodes = 0, shrunk_items = 0;
+        const char *inv = "", *dl = "-", *detail = "", *faults = "";
+        if (json_unpack(f, "{s:I, s:s, s?s, s?I, s?s, s?s, s?I, s?I}", "seed", &seed, "invariant", &inv, "deadlock",
+                        &dl, "nodes", &nodes, "detail", &detail, "faults", &faults, "shrunk_nodes", &shrunk_nodes,
+                        "shrunk_items", &shrunk_items) != 0 || fuzz_invariant_find(inv) < 0)
             return -1;
+        r.faults = fuzz_fault_parse(faults);
+        r.shrunk_nodes = (long)shrunk_nodes;
+        r.shrunk_items = (size_t)shrunk_items;
         r.seed = (uint64_t)seed;
         r.nodes = (uint32_t)nodes;
         r.invariant = (enum fuzz_invariant)fuzz_invariant_find(inv);

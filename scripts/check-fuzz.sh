@@ -60,20 +60,37 @@ print([f['shrunk'] for f in d['failures'] if f['deadlock']=='C' and f.get('shrun
 echo "ok   swarm: A $a, B $b in 50 join storms; C $c in 50 sync-fault runs; shrunk witnesses replay"
 
 echo "fuzz: shards merge into the whole"
-"$bin" fuzz --profile join-storm --mode swarm --seeds 1..40 --shrink 0 --out "$out/whole" > /dev/null
-"$bin" fuzz --profile join-storm --mode swarm --seeds 1..40 --shrink 0 --shard 1/2 --out "$out/s1" > /dev/null
-"$bin" fuzz --profile join-storm --mode swarm --seeds 1..40 --shrink 0 --shard 2/2 --out "$out/s2" > /dev/null
-"$bin" fuzz --merge "$out/merged.json" "$out/s1/summary.json" "$out/s2/summary.json" > /dev/null
+common=(--profile join-storm --mode swarm --seeds 1..40 --shrink 1 --reports 0)
+"$bin" fuzz "${common[@]}" --out "$out/whole" > /dev/null
+for i in 1 2 3; do
+    "$bin" fuzz "${common[@]}" --shard "$i/3" --out "$out/s$i" > /dev/null
+done
+"$bin" fuzz --merge "$out/merged.json" "$out"/s{1,2,3}/summary.json > /dev/null
 python3 - "$out/whole/summary.json" "$out/merged.json" <<'EOF' || fail "merged shards differ from the whole run"
-import json, sys
+import json, os, sys
 w, m = (json.load(open(p)) for p in sys.argv[1:3])
-seeds = lambda d: sorted((f['seed'], f['invariant'], f['deadlock']) for f in d['failures'])
-assert w['seeds'] == m['seeds'] == 40, (w['seeds'], m['seeds'])
-assert w['events'] == m['events'], (w['events'], m['events'])
-assert seeds(w) == seeds(m), (seeds(w), seeds(m))
-assert w['by_invariant'] == m['by_invariant']
+def failures(d):
+    # every field of every failure; paths by file name (each shard has its own directory)
+    out = {}
+    for f in d["failures"]:
+        out[f["seed"]] = {k: (os.path.basename(v) if k in ("file", "report", "shrunk") else v) for k, v in f.items()}
+    return out
+fw, fm = failures(w), failures(m)
+assert sorted(fw) == sorted(fm), (sorted(fw), sorted(fm))
+for seed in fw:
+    a, b = fw[seed], fm[seed]
+    keys = set(a) | set(b)
+    # shrinks are budgeted per worker: which failures were shrunk may differ
+    if "shrunk" not in a or "shrunk" not in b:
+        keys -= {"shrunk", "shrunk_nodes", "shrunk_items"}
+    for k in keys:
+        assert a.get(k) == b.get(k), (seed, k, a.get(k), b.get(k))
+for k in ("seeds", "passed", "events", "virtual_seconds", "by_invariant", "deadlocks", "profile", "mode", "state"):
+    assert w[k] == m[k], (k, w[k], m[k])
+assert w["seeds"] == 40
+assert any("shrunk" in f for f in m["failures"]), "no shrunk failure survived the merge"
 EOF
-echo "ok   shards 1/2 + 2/2 merged = seeds 1..40 (same failures, same event count)"
+echo "ok   shards 1/3 + 2/3 + 3/3 merged = seeds 1..40 (every field of every failure, shrinks included; same totals)"
 
 echo "fuzz: a crashing run is recorded, the campaign goes on"
 CLUSTERSIM_FUZZ_ABORT_SEED=3 "$bin" fuzz --seeds 1..6 --out "$out/crash" > "$out/crash.txt" 2> /dev/null

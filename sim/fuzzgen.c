@@ -50,13 +50,28 @@ void fuzz_profile_list(char *buf, size_t size)
                                  profiles[i].summary);
 }
 
+static const char *const fault_names[] = {"crash", "stop", "rolling", "partition", "clog", "dns",
+                                          "datagram", "clock", "traffic", "stagger", "adversary"};
+
+uint32_t fuzz_fault_parse(const char *text)
+{
+    uint32_t faults = 0;
+    for (const char *p = text; p && *p;) {
+        size_t len = strcspn(p, ",");
+        for (size_t i = 0; i < sizeof fault_names / sizeof fault_names[0]; i++)
+            if (strlen(fault_names[i]) == len && !strncmp(p, fault_names[i], len))
+                faults |= 1u << i;
+        p += len + (p[len] == ',');
+    }
+    return faults;
+}
+
 void fuzz_fault_names(uint32_t faults, char *buf, size_t size)
 {
-    static const char *const names[] = {"crash", "stop", "rolling", "partition", "clog", "dns",
-                                        "datagram", "clock", "traffic", "stagger", "adversary"};
+    const char *const *names = fault_names;
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && used < size; i++)
+    for (size_t i = 0; i < sizeof fault_names / sizeof fault_names[0] && used < size; i++)
         if (faults & (1u << i))
             used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? "," : "", names[i]);
     if (!used)

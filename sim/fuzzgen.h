@@ -119,5 +119,8 @@ void fuzz_scenario_free(struct fuzz_scenario *s);
 
 /* Writes the names of the kinds in `faults` ("crash,partition,...") into buf. */
 void fuzz_fault_names(uint32_t faults, char *buf, size_t size);
+/* The kinds named in `text` as fuzz_fault_names writes them (unknown names
+ * and "none" add nothing). */
+uint32_t fuzz_fault_parse(const char *text);
 
 #endif
