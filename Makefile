@@ -193,6 +193,7 @@ test-plain: build-bins $(FUZZ_OBJ)
 	@$(PART) "plain: long work and Ctrl-C" scripts/check-long-work.sh $(BUILD)
 	@$(PART) "plain: demo verdict" scripts/check-demo.sh $(BUILD)
 	@$(PART) "plain: daemon" scripts/check-daemon.sh $(CLUSTERD)
+	@$(PART) "plain: walkthroughs" scripts/check-walkthrough.sh $(BUILD)
 	@$(PART) "plain: metrics and logs" scripts/check-metrics.sh $(CLUSTERD)
 	@$(PART) "plain: deployment manifests" scripts/check-deploy.sh $(BUILD)
 	@$(PART) "plain: install and man pages" scripts/check-install.sh $(BUILD)
@@ -213,6 +214,7 @@ test-asan:
 	@$(PART) "asan: replay" $(ASAN_ENV) scripts/check-replay.sh build/asan/clustersim
 	@$(PART) "asan: reports" $(ASAN_ENV) scripts/check-report.sh build/asan
 	@$(PART) "asan: daemon" $(ASAN_ENV) scripts/check-daemon.sh build/asan/clusterd
+	@$(PART) "asan: walkthroughs" $(ASAN_ENV) scripts/check-walkthrough.sh build/asan
 	@$(PART) "asan: metrics and logs" $(ASAN_ENV) scripts/check-metrics.sh build/asan/clusterd
 	@$(PART) "asan: hostile peers" $(ASAN_ENV) scripts/check-hostile.sh build/asan/clusterd
 	@$(PART) "asan: real world" $(ASAN_ENV) scripts/check-real.sh build/asan/clustersim
