@@ -34,7 +34,9 @@ struct cli_cmd {
  * after cli_bad_value (or its own message) to stop with exit status 2, or
  * 1 to stop with exit status 0 (it printed what was asked: --version). */
 typedef int (*cli_on_opt)(void *ctx, int key, const char *value);
-/* Called for each operand (argument that is not an option); 0 or -1. */
+/* Called for each operand (argument that is not an option); 0, -1 (a
+ * refusal: exit 2), or 1 to stop parsing there and have cli_parse return
+ * 1 (clusterctl stops at its command word and parses the rest itself). */
 typedef int (*cli_on_arg)(void *ctx, const char *arg);
 
 /* Parses argv[0..argc) (the arguments after the command's name).  Returns

@@ -614,8 +614,13 @@ void trk_reply(struct tracker *t, const char *op, const char *name, const char *
     r->value = value;
     cs_trace(t->env, "reply", CS_FSTR("op", r->op), CS_FSTR("name", r->name), CS_FSTR("status", r->status),
              CS_FSTR("owner", r->owner), CS_FINT("value", value));
-    cs_logf(t->env, CS_LOG_INFO, "[swarm] %s %s -> %s%s%s (%lld)", r->op, r->name, r->status,
-            r->owner[0] ? " on " : "", r->owner, (long long)value);
+    /* a call's value is a count; every other reply carries a handle, which is unsigned */
+    if (!strcmp(r->op, "call"))
+        cs_logf(t->env, CS_LOG_INFO, "[swarm] %s %s -> %s%s%s (%lld)", r->op, r->name, r->status,
+                r->owner[0] ? " on " : "", r->owner, (long long)value);
+    else
+        cs_logf(t->env, CS_LOG_INFO, "[swarm] %s %s -> %s%s%s (%llu)", r->op, r->name, r->status,
+                r->owner[0] ? " on " : "", r->owner, (unsigned long long)(uint64_t)value);
     if (t->env->reply)
         t->env->reply(t->env, r->op, r->name, r->status, r->owner, value);
 }

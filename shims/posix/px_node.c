@@ -190,8 +190,12 @@ static void env_reply(struct cs_env *env, const char *op, const char *name, cons
                       const char *owner, int64_t value)
 {
     struct px_node *n = px_node_of(env);
-    px_plog(n, CS_LOG_DEBUG, "reply %s %s -> %s %s (%lld)", op, name ? name : "", status, owner ? owner : "",
-         (long long)value);
+    if (!strcmp(op, "call")) /* a count; other replies carry a handle, which is unsigned */
+        px_plog(n, CS_LOG_DEBUG, "reply %s %s -> %s %s (%lld)", op, name ? name : "", status, owner ? owner : "",
+                (long long)value);
+    else
+        px_plog(n, CS_LOG_DEBUG, "reply %s %s -> %s %s (%llu)", op, name ? name : "", status, owner ? owner : "",
+                (unsigned long long)(uint64_t)value);
     if (n->control)
         px_control_reply(n->control, op, name, status, owner, value);
 }
