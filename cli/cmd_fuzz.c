@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "../config/scenario/loader.h"
+#include "../reports/report.h"
 
 #define MAX_JOBS 64
 #define PRINT_FAILURES 20
@@ -509,7 +510,7 @@ int cmd_fuzz(int argc, char **argv, const char *self)
         c.deadline += progress_now();
         c.last = UINT64_MAX - 1;
     }
-    if (mkdir(c.cfg.out_dir, 0755) != 0 && errno != EEXIST)
+    if (report_make_dirs(c.cfg.out_dir) != 0)
         return usage_error("cannot create the output directory '%s'", c.cfg.out_dir);
     snprintf(c.sum.profile, sizeof c.sum.profile, "%s", c.cfg.req.profile->name);
     snprintf(c.sum.mode, sizeof c.sum.mode, "%s", c.cfg.req.mode == FZ_MODE_SWARM ? "swarm" : "fixed");

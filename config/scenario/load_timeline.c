@@ -4,6 +4,7 @@
  * plus exactly one action key.
  */
 #include "load_util.h"
+#include "../nearest.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -327,11 +328,18 @@ static bool ld_action(struct sc_load *ld, const yaml_node_t *n, struct sc_action
         for (const char *const *ak = action_keys; *ak && !known; ak++)
             known = strcmp(*ak, key) == 0;
         if (!known) {
-            yr_error(&ld->rd, k, "unknown key '%s' in a timeline entry (expected at, every, until and "
+            size_t count = 0;
+            while (action_keys[count])
+                count++;
+            const char *near = cs_nearest(key, action_keys, count);
+            char hint[80] = "";
+            if (near)
+                snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
+            yr_error(&ld->rd, k, "unknown key '%s' in a timeline entry%s (expected at, every, until and "
                             "one action: start, kill, stop, restart, partition, heal, clog, "
                             "dns_add, dns_remove, dns_fail, clock_jump, clock_rate, register, "
                             "register_started, unregister, whereis, send, call, join, leave, "
-                            "members, publish, multi_call, command, adversary)", key);
+                            "members, publish, multi_call, command, adversary)", key, hint);
             return false;
         }
         if (action) {
