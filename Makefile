@@ -192,6 +192,7 @@ test-plain: build-bins $(FUZZ_OBJ)
 	@$(PART) "plain: command line" scripts/check-cli.sh $(BUILD)
 	@$(PART) "plain: long work and Ctrl-C" scripts/check-long-work.sh $(BUILD)
 	@$(PART) "plain: demo verdict" scripts/check-demo.sh $(BUILD)
+	@$(PART) "plain: README examples" sh -c 'scripts/check-readme.py --self-test $(BUILD) && scripts/check-readme.py $(BUILD)'
 	@$(PART) "plain: daemon" scripts/check-daemon.sh $(CLUSTERD)
 	@$(PART) "plain: walkthroughs" scripts/check-walkthrough.sh $(BUILD)
 	@$(PART) "plain: metrics and logs" scripts/check-metrics.sh $(CLUSTERD)
