@@ -5,6 +5,6 @@
 #ifndef CONFIG_VERSION_H
 #define CONFIG_VERSION_H
 
-#define CS_VERSION "0.22.0"
+#define CS_VERSION "0.23.0"
 
 #endif

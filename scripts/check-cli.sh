@@ -53,4 +53,8 @@ if [ "$(id -u)" -eq 0 ] && ! command -v sudo > /dev/null; then
     [ $rc -eq 1 ] && grep -qF "apt-get update && apt-get install -y --no-install-recommends no-such-package-for-check-cli" <<< "$out" \
         || fail "deps.sh as a user without sudo exited $rc with: $out"
 fi
+# one version everywhere: the binaries, the README and the changelog's latest entry
+v=$("$sim" --version | cut -d' ' -f2)
+grep -q "^Version $v (" README.md || fail "README.md does not say 'Version $v'"
+[ "$(grep -m1 '^## [0-9]' CHANGELOG.md | cut -d' ' -f2)" = "$v" ] || fail "CHANGELOG.md's latest entry is not $v"
 echo "ok   command line: --help on 7 clustersim commands, clusterd and clusterctl; --version on 3 binaries; did-you-mean and one wording for refusals; --opt=value; clusterd --grace 1.5s"
