@@ -45,6 +45,7 @@ struct campaign {
     size_t printed;
     struct progress progress;
     double checkpoint;          /* when summary.json was last written */
+    pid_t parent;               /* the campaign's process, which workers report to */
 };
 
 struct worker {
@@ -88,7 +89,7 @@ static void worker_main(const struct campaign *c, uint32_t j, uint64_t k, int fd
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1)
+    if (getppid() != c->parent) /* the parent died before prctl */
         _exit(0);
     struct fuzz_worker state = {.ring_memo = ring_memo_new(0)}; /* (NULL: each run its own) */
     /* Self-test hook of the harness (make test): a worker that reaches this
@@ -171,6 +172,10 @@ static void worker_ended(struct campaign *c, struct worker *w)
     w->fd = -1;
     if (!w->has_current && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return;
+    if (!w->has_current) { /* killed between two seeds (an OOM kill, say): nothing to record */
+        w->pid = 0;        /* a new worker goes on from the next seed */
+        return;
+    }
     struct fuzz_seed_result r = {.seed = w->current, .invariant = FI_CRASH};
     if (WIFSIGNALED(status))
         snprintf(r.detail, sizeof r.detail, "the run died of signal %d (%s)", WTERMSIG(status),
@@ -212,6 +217,20 @@ static void handle_line(struct campaign *c, struct worker *w, const char *line)
     report(c, &r);
 }
 
+/* Handles the complete lines in w's buffer, keeps a partial one. */
+static void take_lines(struct campaign *c, struct worker *w)
+{
+    w->buf[w->len] = '\0';
+    char *start = w->buf, *nl;
+    while ((nl = strchr(start, '\n'))) {
+        *nl = '\0';
+        handle_line(c, w, start);
+        start = nl + 1;
+    }
+    w->len -= (size_t)(start - w->buf);
+    memmove(w->buf, start, w->len);
+}
+
 static void drain(struct campaign *c, struct worker *w)
 {
     ssize_t n = read(w->fd, w->buf + w->len, sizeof w->buf - 1 - w->len);
@@ -222,15 +241,7 @@ static void drain(struct campaign *c, struct worker *w)
         return;
     }
     w->len += (size_t)n;
-    w->buf[w->len] = '\0';
-    char *start = w->buf, *nl;
-    while ((nl = strchr(start, '\n'))) {
-        *nl = '\0';
-        handle_line(c, w, start);
-        start = nl + 1;
-    }
-    w->len -= (size_t)(start - w->buf);
-    memmove(w->buf, start, w->len);
+    take_lines(c, w);
 }
 
 /* The seeds this shard runs, 0 under a time budget. */
@@ -270,16 +281,26 @@ static void write_summary(struct campaign *c, const char *state)
     c->checkpoint = progress_now();
 }
 
-/* Interrupted: the workers' begun seeds are abandoned (not counted). */
+/* Interrupted: the results the workers wrote before they were stopped are
+ * counted; the seeds they had begun are abandoned (not counted). */
 static void stop_workers(struct campaign *c, struct worker *workers)
 {
-    for (uint32_t j = 0; j < c->jobs; j++)
-        if (workers[j].pid > 0) {
-            kill(workers[j].pid, SIGKILL);
-            waitpid(workers[j].pid, NULL, 0);
-            close(workers[j].fd);
-            workers[j].pid = 0;
-        }
+    for (uint32_t j = 0; j < c->jobs; j++) {
+        struct worker *w = &workers[j];
+        if (w->pid <= 0 || w->fd < 0)
+            continue;
+        kill(w->pid, SIGKILL);
+        waitpid(w->pid, NULL, 0);
+        ssize_t n;
+        while ((n = read(w->fd, w->buf + w->len, sizeof w->buf - 1 - w->len)) > 0 || (n < 0 && errno == EINTR))
+            if (n > 0) {
+                w->len += (size_t)n;
+                take_lines(c, w);
+            }
+        close(w->fd);
+        w->fd = -1;
+        w->pid = 0;
+    }
 }
 
 static int run_campaign(struct campaign *c)
@@ -288,6 +309,7 @@ static int run_campaign(struct campaign *c)
     memset(workers, 0, sizeof workers);
     progress_start(&c->progress, "fuzz", "seeds", planned_seeds(c));
     c->checkpoint = progress_now();
+    c->parent = getpid();
     for (uint32_t j = 0; j < c->jobs; j++)
         if (spawn(c, &workers[j], j) != 0) {
             perror("clustersim fuzz: fork");

@@ -64,7 +64,12 @@ int fuzz_summary_write(const struct fuzz_summary *s, const char *path)
                              "failures", fails);
     if (root)
         json_object_set_new(root, "state", json_string(s->state[0] ? s->state : "complete"));
-    int rc = root ? json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) : -1;
+    /* written aside, then renamed: a campaign killed mid-write keeps its last summary whole */
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int rc = root ? json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) : -1;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -1;
     json_decref(root);
     return rc;
 }

@@ -104,7 +104,8 @@ static void on_stop_signal(int sig)
 
 void cli_interrupt_install(void)
 {
-    struct sigaction sa = {.sa_handler = on_stop_signal};
+    /* SA_RESTART: a write to a blocked stdout goes on; poll() still returns EINTR */
+    struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
