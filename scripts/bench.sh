@@ -76,7 +76,8 @@ run() {
     current=$!
     wait "$current"
     rc=$?
-    while kill -0 "$current" 2> /dev/null; do wait "$current"; rc=$?; done
+    # a signal interrupts wait (status > 128) while the benchmark still ends
+    while [ "$rc" -gt 128 ] && kill -0 "$current" 2> /dev/null; do wait "$current"; rc=$?; done
     current=""
     t1=$(date +%s.%N)
     if [ -n "$interrupted" ]; then

@@ -3,7 +3,7 @@
 # only those that are missing (apt-get update runs once, only if needed).
 # Usage: scripts/deps.sh [extra-package...]
 set -euo pipefail
-need=(gcc make pkg-config libyaml-dev libcmocka-dev libxxhash-dev libjansson-dev libsodium-dev libc-ares-dev libmicrohttpd-dev libmimalloc-dev dnsmasq-base nftables iproute2 python3 yamllint gnuplot-nox groff-base "$@")
+need=(gcc make pkg-config curl procps python3-yaml man-db libyaml-dev libcmocka-dev libxxhash-dev libjansson-dev libsodium-dev libc-ares-dev libmicrohttpd-dev libmimalloc-dev dnsmasq-base nftables iproute2 python3 yamllint gnuplot-nox groff-base "$@")
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,5 +28,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # one line per package as it is set up, not apt's whole log
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" 2>&1 \
-  | grep --line-buffered -E '^(Setting up|E:)' | sed -u 's/^/deps:   /'
+  | sed -un -E 's/^(Setting up|E:)/deps:   \1/p'
 echo "deps: done"

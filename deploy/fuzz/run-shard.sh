@@ -40,9 +40,21 @@ run_shard() {
     local out=$results/shard-$index rc=0
     rm -rf "$out"
     mkdir -p "$results"
+    # In the background, with SIGTERM passed on: as a container's PID 1 this
+    # shell would otherwise keep the signal from clustersim, which then never
+    # writes its "interrupted" summary before the kubelet's SIGKILL.
     "$clustersim" fuzz --quiet --shard "$((index + 1))/$shards" --seeds "$seeds" \
         --profile "${PROFILE:-default}" --mode "${MODE:-fixed}" --jobs "${JOBS:-1}" \
-        --shrink "${SHRINK:-2}" --out "$out" || rc=$?
+        --shrink "${SHRINK:-2}" --out "$out" &
+    local child=$!
+    trap 'kill -TERM "$child" 2> /dev/null' TERM
+    trap 'kill -INT "$child" 2> /dev/null' INT
+    wait "$child" || rc=$?
+    while [ "$rc" -gt 128 ] && kill -0 "$child" 2> /dev/null; do # a signal interrupted the wait
+        rc=0
+        wait "$child" || rc=$?
+    done
+    trap - TERM INT
     if [ "$rc" -gt 1 ] || [ ! -f "$out/summary.json" ]; then
         echo "run-shard: shard $((index + 1))/$shards stopped (status $rc)" >&2
         exit $((rc > 1 ? rc : 2))
