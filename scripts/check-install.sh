@@ -39,9 +39,10 @@ expected_files() {
     (cd "$root" && find deploy -type f) | while IFS= read -r rel; do
         if [ -x "$root/$rel" ]; then echo "755 share/clustersim/$rel"; else echo "644 share/clustersim/$rel"; fi
     done
-    for f in "$root"/docs/*.md "$root"/README.md "$root"/CHANGELOG.md "$root"/LICENSE; do
+    for f in "$root"/README.md "$root"/CHANGELOG.md "$root"/LICENSE; do
         echo "644 share/doc/clustersim/$(basename "$f")"
     done
+    for f in "$root"/docs/*.md; do echo "644 share/doc/clustersim/docs/$(basename "$f")"; done
     echo "644 share/clustersim/install-manifest"
 }
 

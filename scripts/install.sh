@@ -17,7 +17,7 @@
 #       deliberately broken inputs of scripts/check-invalid.sh)
 #   share/clustersim/deploy/: deploy/ as a whole, whatever it holds at the
 #       time (an executable keeps 0755)
-#   share/doc/clustersim/: docs/*.md, README.md, CHANGELOG.md, LICENSE
+#   share/doc/clustersim/: README.md, CHANGELOG.md, LICENSE, and docs/*.md in docs/
 #   share/clustersim/install-manifest: every file installed, which
 #       --uninstall removes (and then the directories of clustersim's own
 #       that are left empty; bin/ and share/man/ stay)
@@ -55,8 +55,11 @@ list_files() {
         if [ -x "$root/$rel" ]; then echo "0755 $root/$rel share/clustersim/$rel"
         else echo "0644 $root/$rel share/clustersim/$rel"; fi
     done
-    for f in "$root"/docs/*.md "$root"/README.md "$root"/CHANGELOG.md "$root"/LICENSE; do
+    for f in "$root"/README.md "$root"/CHANGELOG.md "$root"/LICENSE; do
         echo "0644 $f share/doc/clustersim/$(basename "$f")"
+    done
+    for f in "$root"/docs/*.md; do # docs/README.md is the index, not the README
+        echo "0644 $f share/doc/clustersim/docs/$(basename "$f")"
     done
 }
 
