@@ -630,7 +630,9 @@ int cmd_run(int argc, char **argv, const char *self)
     uint64_t per_file = c.have_seeds ? c.seed_last - c.seed_first + 1 : 1;
     progress_start(&progress, "run", "runs", per_file * c.file_count);
     c.progress = &progress;
-    if (!c.real)
+    /* several runs: a signal ends the work after the current run, counted; a
+     * single run keeps the signal's usual effect (it would not look at a flag) */
+    if (!c.real && per_file * c.file_count > 1)
         cli_interrupt_install();
     bool single = c.file_count == 1 && (!c.have_seeds || c.seed_first == c.seed_last);
     c.single = single;
