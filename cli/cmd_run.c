@@ -525,7 +525,7 @@ static void run_scenario(struct run_cli *c, const struct scenario *sc, bool sing
         if (times)
             times[runs] = out.converged_after;
         runs++;
-        if (!c->real) {
+        if (!c->real && c->progress->total > 1) {
             char detail[64];
             snprintf(detail, sizeof detail, "%zu failed", c->failed);
             progress_update(c->progress, c->runs, c->failed ? detail : NULL);
