@@ -109,7 +109,7 @@ static void put_tracker(FILE *f, const struct cluster_config *cfg)
         {"sync_nodes_timeout", t->sync_nodes_timeout}, {"anti_entropy_interval", t->anti_entropy_interval},
         {"retry_interval", t->retry_interval},         {"start_delay", t->start_delay},
         {"start_jitter", t->start_jitter},             {"sync_timeout", t->sync_timeout},
-        {"batch_window", t->batch_window},
+        {"batch_window", t->batch_window},             {"placement_settle", t->placement_settle},
     };
     for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
         fprintf(f, "  ");

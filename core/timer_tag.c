@@ -29,6 +29,7 @@ static const char *const trk_kinds[] = {
     [TRK_TIMER_CALL_TIMEOUT] = "call_timeout",
     [TRK_TIMER_ORPHANS] = "orphans",
     [TRK_TIMER_BATCH_FLUSH] = "batch_flush",
+    [TRK_TIMER_PLACEMENT] = "placement",
 };
 static const char *const ping_kinds[] = {[1] = "poll", [2] = "ping"};
 

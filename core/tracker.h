@@ -41,6 +41,9 @@ struct trk_config {
     cs_time batch_window;          /* fixed mode: replicated events made within this long
                                       travel as one batch frame (0, the default: one
                                       frame per event, as Swarm sends them) */
+    cs_time placement_settle;      /* fixed mode: a started process moves to a new ring
+                                      owner once the node list has been still this long
+                                      (1 s; 0: at once, as Swarm moves it) */
 };
 
 /* Callbacks from the tracker to the node that hosts it. */

@@ -119,6 +119,11 @@ static void fixed_timer(struct tracker *t, uint64_t tag)
         if (t->state == TRK_TRACKING)
             trk_topology_change(t);
         break;
+    case TRK_TIMER_PLACEMENT:
+        t->placement_armed = false;
+        if (t->state == TRK_TRACKING)
+            trk_topology_change(t);
+        break;
     default:
         break;
     }
@@ -219,6 +224,7 @@ const struct trk_mode_ops trk_fixed_mode = {
     .untrack = trk_fixed_untrack,
     .handoff_collides = trk_fixed_handoff_collides,
     .handoff_refused = trk_fixed_handoff_refused,
+    .handoff_waits = trk_fixed_handoff_waits,
     .handed_off = trk_fixed_handed_off,
     .watch_placement = trk_fixed_watch_placement,
     .kill_is_stale = trk_fixed_kill_is_stale,

@@ -23,6 +23,10 @@ void trk_fixed_handoff_collides(struct tracker *t, struct reg_entry *e, const st
 /* True (and the sender's process told to die) when the name was unregistered since. */
 bool trk_fixed_handoff_refused(struct tracker *t, uint32_t from, const struct reg_entry *e,
                                const struct trk_wire_entry *we);
+/* True while the node list has changed within placement_settle (arming a
+ * look when it will have been still that long), at most 8 settle times in a
+ * row so that a list that never settles still moves processes. */
+bool trk_fixed_handoff_waits(struct tracker *t);
 /* Nothing: the process stays until the new owner's registration replaces it. */
 void trk_fixed_handed_off(struct tracker *t, const struct reg_entry *e);
 /* A started process of ours off its ring owner: a topology pass after sync_timeout. */

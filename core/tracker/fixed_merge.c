@@ -115,6 +115,45 @@ void trk_fixed_watch_placement(struct tracker *t, const char *name)
         arm_second_look(t);
 }
 
+/* During a join storm every node's list grows one peer at a time, and each
+ * growth moves a share of the ring: a process handed off at every step
+ * moves once per join on every node that holds it, each new owner (whose
+ * own list lags) possibly handing it on or back.  Holding handoffs until the
+ * list has been still for placement_settle moves each process about once
+ * per settled view instead.  Safety does not depend on it (a process off its
+ * ring owner is still registered once); placement is only delayed, and
+ * never by more than PLACEMENT_MAX_WAITS settle times. */
+#define PLACEMENT_MAX_WAITS 8
+
+bool trk_fixed_handoff_waits(struct tracker *t)
+{
+    cs_time settle = t->cfg.placement_settle;
+    if (settle <= 0 || t->stopping)
+        return false;
+    cs_time now = t->env->now(t->env);
+    if (now == t->placement_forced_at) /* this pass moves every process it meets */
+        return false;
+    cs_time settled_at = t->node_list_changed_at + settle;
+    if (now >= settled_at) {
+        t->placement_waiting_since = -1;
+        return false;
+    }
+    if (t->placement_waiting_since < 0)
+        t->placement_waiting_since = now;
+    cs_time deadline = t->placement_waiting_since + PLACEMENT_MAX_WAITS * settle;
+    if (now >= deadline) { /* a list that does not settle: move them now, then wait afresh */
+        t->placement_forced_at = now;
+        t->placement_waiting_since = -1;
+        return false;
+    }
+    if (!t->placement_armed) {
+        t->placement_armed = true;
+        cs_time at = settled_at < deadline ? settled_at : deadline;
+        t->env->timer_start(t->env, at - now, TRK_TAG(TRK_TIMER_PLACEMENT, 0));
+    }
+    return true;
+}
+
 /* ---- copies from peers ---- */
 
 /* Fixed: last writer wins, ties to the larger handle; losers die.  The one

@@ -39,6 +39,7 @@ enum trk_timer {
     TRK_TIMER_CALL_TIMEOUT,    /* arg: request id */
     TRK_TIMER_ORPHANS,         /* fixed mode: owners never met may now count as gone */
     TRK_TIMER_BATCH_FLUSH,     /* fixed mode: the replication batch window ended */
+    TRK_TIMER_PLACEMENT,       /* fixed mode: the node list may have settled */
 };
 
 enum trk_msg {
@@ -169,6 +170,11 @@ struct tracker {
     uint64_t sync_epoch;          /* fixed mode */
     bool anti_entropy_armed;
     bool orphan_check_armed;
+    /* fixed mode: handoffs wait for the node list to settle (fixed_merge.c) */
+    cs_time node_list_changed_at; /* when a node was last added or removed */
+    cs_time placement_waiting_since; /* the first handoff held back, or -1 */
+    cs_time placement_forced_at;  /* the instant of a pass that moves all, or -1 */
+    bool placement_armed;
     /* fixed mode, batch_window > 0: the replication batch being gathered */
     uint8_t *batch_buf;
     struct cs_writer batch;

@@ -263,6 +263,10 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
     bool mine = e->owner == 0 && (uint32_t)(e->handle >> 32) == t->creation;
     if (mine) {
         if ((e->flags & REG_STARTED) && ring && strcmp(ring, t->self) != 0) {
+            if (t->mode->handoff_waits && t->mode->handoff_waits(t)) {
+                t->reconsider_timed++; /* not a quiet state: the timer looks again */
+                return;
+            }
             t->reconsider_acts++;
             trk_handoff(t, e, ring);
         }

@@ -52,6 +52,9 @@ struct trk_mode_ops {
      * outranks it); the mode tells the sender. */
     bool (*handoff_refused)(struct tracker *t, uint32_t from, const struct reg_entry *e,
                             const struct trk_wire_entry *we);
+    /* True when a started process of ours whose ring owner is another node
+     * must stay here for now (the mode arms what looks again); NULL: never. */
+    bool (*handoff_waits)(struct tracker *t);
     /* We just sent our process `e` to its new owner. */
     void (*handed_off)(struct tracker *t, const struct reg_entry *e);
     /* `name` is a started process of ours: see that it ends on its ring

@@ -27,6 +27,7 @@ void trk_config_defaults(struct trk_config *cfg)
     cfg->retry_interval = CS_SEC(1);
     cfg->retry_max = 10;
     cfg->sync_timeout = CS_SEC(10);
+    cfg->placement_settle = CS_SEC(1);
 }
 
 struct tracker *trk_new(struct cs_env *env, const struct trk_config *cfg, const char *self,
@@ -42,6 +43,8 @@ struct tracker *trk_new(struct cs_env *env, const struct trk_config *cfg, const 
     cs_copy_str(t->self, sizeof t->self, self);
     t->creation = creation;
     t->sync_node = -1;
+    t->placement_waiting_since = -1;
+    t->placement_forced_at = -1;
     cs_strmap_init(&t->name_index);
     cs_idmap_init(&t->proc_index);
     registry_init(&t->reg);
@@ -175,6 +178,7 @@ void trk_add_node(struct tracker *t, uint32_t idx)
     t->nodes[t->node_count++] = idx;
     t->met[idx] = true;
     t->node_changes++;
+    t->node_list_changed_at = t->env->now(t->env);
     ring_add(t->ring, trk_name(t, idx));
 }
 
@@ -186,6 +190,7 @@ void trk_remove_node(struct tracker *t, uint32_t idx)
             memmove(&t->nodes[i], &t->nodes[i + 1], (t->node_count - i - 1) * sizeof *t->nodes);
             t->node_count--;
             t->node_changes++;
+            t->node_list_changed_at = t->env->now(t->env);
             ring_remove(t->ring, trk_name(t, idx));
             break;
         }
