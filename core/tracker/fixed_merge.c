@@ -156,6 +156,21 @@ bool trk_fixed_handoff_waits(struct tracker *t)
 
 /* ---- copies from peers ---- */
 
+/* A copy that continues the losing one's write (same origin: a handoff, or a
+ * restart elsewhere) from an owner we count as a node, replacing a process
+ * whose owner we also count as a node: the old owner gets the same copy from
+ * the new one, as we did, and ends its process itself when it merges it.  A
+ * KILL from every other node on top of that made each handoff cost a message
+ * per node (issue 24); it is still sent when either owner is not a node of
+ * ours (the old owner may be cut off from the new one). */
+static bool old_owner_learns_it(struct tracker *t, const struct reg_entry *e, const struct trk_wire_entry *we)
+{
+    if (e->owner == 0 || reg_origin(e) != we->origin || !trk_is_node(t, e->owner))
+        return false;
+    int32_t winner = trk_name_index(t, we->owner);
+    return winner > 0 && trk_is_node(t, (uint32_t)winner);
+}
+
 /* Fixed: last writer wins, ties to the larger handle; losers die.  The one
  * exception: a live owner refutes a departure tombstone of its own process
  * by re-registering it with a newer version (as SWIM members refute a
@@ -191,9 +206,10 @@ void trk_fixed_merge_copy(struct tracker *t, struct reg_entry *e, const struct t
         }
         return;
     }
-    if (e->handle != we->handle && !(e->flags & REG_TOMBSTONE))
-        trk_tell_to_die(t, e->owner, e->name, e->handle);
-    else if (e->owner == 0 && (we->flags & REG_TOMBSTONE))
+    if (e->handle != we->handle && !(e->flags & REG_TOMBSTONE)) {
+        if (!old_owner_learns_it(t, e, we))
+            trk_tell_to_die(t, e->owner, e->name, e->handle);
+    } else if (e->owner == 0 && (we->flags & REG_TOMBSTONE))
         trk_proc_kill(t, e->handle);
     bool keep_meta = same_live_process(e, we) && !meta_newer(we->meta_version, we->meta, we->meta_count, e) &&
                      we->meta_version != reg_meta_version(e);
