@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,22 +108,28 @@ static int start(struct rd_server *d, const char *lines)
     char *argv[] = {"ip", "netns", "exec", d->ns, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
                     "--bind-interfaces", listen, d->max_answers ? "--port=" FRONT_UPSTREAM_PORT_TEXT : "--port=53", "--user=root", "--group=root", "--pid-file=",
                     "--log-queries", logarg, ttl, confarg, hostsarg, NULL};
-    d->pid = rx_spawn(argv, log);
-    if (d->pid < 0)
-        return -1;
-    snprintf(d->srv_written, sizeof d->srv_written, "%s", lines);
-    nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL); /* it binds its socket */
-    if (d->front_pid > 0 && rx_exited(d->front_pid)) {
-        snprintf(d->err, sizeof d->err, "the truncating DNS front exited at once");
-        d->front_pid = 0;
-        return -1;
-    }
-    if (rx_exited(d->pid)) {
-        snprintf(d->err, sizeof d->err, "dnsmasq exited at once (see %s)", log);
+    /* A few tries: on a starved machine the dnsmasq just stopped may hold
+     * its port a moment longer, and the new one then exits at once. */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        d->pid = rx_spawn(argv, log);
+        if (d->pid < 0) {
+            snprintf(d->err, sizeof d->err, "cannot start dnsmasq: %s", strerror(errno));
+            d->pid = 0;
+            return -1;
+        }
+        snprintf(d->srv_written, sizeof d->srv_written, "%s", lines);
+        nanosleep(&(struct timespec){0, (50 + 100 * attempt) * 1000 * 1000}, NULL); /* it binds its socket */
+        if (d->front_pid > 0 && rx_exited(d->front_pid)) {
+            snprintf(d->err, sizeof d->err, "the truncating DNS front exited at once");
+            d->front_pid = 0;
+            return -1;
+        }
+        if (!rx_exited(d->pid))
+            return 0;
+        snprintf(d->err, sizeof d->err, "dnsmasq exited at once, %d times (see %s)", attempt + 1, log);
         d->pid = 0;
-        return -1;
     }
-    return 0;
+    return -1;
 }
 
 int rd_publish(struct rd_server *d)

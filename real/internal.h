@@ -76,6 +76,7 @@ struct rr_run {
     struct rr_instant instants[RUN_MAX_EXPECT];
     uint64_t probes;
     bool no_netem;             /* the kernel cannot delay packets */
+    char world_error[256];     /* the first failure of the world itself (dnsmasq), or "" */
     /* the observed trace (trace.c) */
     FILE *trace;
     struct XXH3_state_s *trace_hash;

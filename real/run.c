@@ -332,12 +332,20 @@ out:
     free(in_b);
 }
 
+/* A DNS server that failed to (re)start fails the trial with its reason:
+ * it is the world, not the cluster, that went wrong. */
+static void dns_check(struct rr_run *r, int rc)
+{
+    if (rc != 0 && !r->world_error[0])
+        snprintf(r->world_error, sizeof r->world_error, "the DNS server failed: %s", r->dns.err);
+}
+
 static void dns_fail(struct rr_run *r, const struct sc_action *a, size_t index, bool fail)
 {
     if (a->fail_mode == CS_DNS_TIMEOUT)
         rn_link(&r->net, r->n, !fail);
     else
-        rd_outage(&r->dns, fail);
+        dns_check(r, rd_outage(&r->dns, fail));
     if (fail && a->duration > 0)
         rr_schedule(r, &(struct rr_event){.at = r->now + a->duration, .kind = RR_DNS_RESTORE, .action = index});
 }
@@ -361,8 +369,8 @@ static void act(struct rr_run *r, size_t index, uint64_t occurrence)
     switch (a->kind) {
     case SC_ACT_PARTITION: partition(r, a, index, CUT); count = 0; break;
     case SC_ACT_HEAL: rn_heal(&r->net); count = 0; break;
-    case SC_ACT_DNS_ADD: rd_add(&r->dns, &a->dns); rd_publish(&r->dns); count = 0; break;
-    case SC_ACT_DNS_REMOVE: rd_remove(&r->dns, &a->dns); rd_publish(&r->dns); count = 0; break;
+    case SC_ACT_DNS_ADD: rd_add(&r->dns, &a->dns); dns_check(r, rd_publish(&r->dns)); count = 0; break;
+    case SC_ACT_DNS_REMOVE: rd_remove(&r->dns, &a->dns); dns_check(r, rd_publish(&r->dns)); count = 0; break;
     case SC_ACT_DNS_FAIL: dns_fail(r, a, index, true); count = 0; break;
     default: break;
     }
@@ -403,7 +411,7 @@ static void dispatch(struct rr_run *r, const struct rr_event *e)
         if (e->kind == RR_DNS_UP && (!n->up || n->incarnation != e->incarnation))
             break;
         pod_records(r, e->node, &e->addr, e->kind == RR_DNS_UP);
-        rd_publish(&r->dns);
+        dns_check(r, rd_publish(&r->dns));
         break;
     case RR_HEAL: partition(r, &r->sc->actions[e->action], e->action, UNCUT); break;
     case RR_BREAK: partition(r, &r->sc->actions[e->action], e->action, BREAK); break;
@@ -633,6 +641,8 @@ int real_run_scenario(const struct scenario *sc, const struct real_options *opt,
     if (interrupted)
         snprintf(res->internal, sizeof res->internal, "%s", "interrupted (SIGINT or SIGTERM): everything the run "
                  "made was removed");
+    else if (r.world_error[0]) /* not a verdict on the cluster: the world itself failed */
+        snprintf(res->internal, sizeof res->internal, "%s", r.world_error);
     res->wall_seconds = mono() - wall0;
     res->end_time = r.now;
     res->last_fault = r.last_fault;
