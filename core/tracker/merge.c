@@ -259,10 +259,15 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
 {
     if (e->flags & REG_TOMBSTONE)
         return;
-    const char *ring = ring_owner(t->ring, e->name);
+    /* the ring is asked only where its answer matters: our started
+     * processes, and entries whose owner is gone (a lookup per entry and
+     * pass was most of a large storm's time) */
     bool mine = e->owner == 0 && (uint32_t)(e->handle >> 32) == t->creation;
     if (mine) {
-        if ((e->flags & REG_STARTED) && ring && strcmp(ring, t->self) != 0) {
+        if (!(e->flags & REG_STARTED))
+            return;
+        const char *ring = ring_owner(t->ring, e->name);
+        if (ring && strcmp(ring, t->self) != 0) {
             if (t->mode->handoff_waits && t->mode->handoff_waits(t)) {
                 t->reconsider_timed++; /* not a quiet state: the timer looks again */
                 return;
@@ -277,7 +282,7 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
     if (e->owner != 0 && !t->mode->owner_gone(t, e->owner))
         return;
     t->reconsider_acts++;
-    t->mode->owner_departed(t, e, ring);
+    t->mode->owner_departed(t, e, ring_owner(t->ring, e->name));
 }
 
 struct names_ctx {
