@@ -95,6 +95,19 @@ def p_k8s(text, row, out):
                    "peak RSS of the simulator process", ("under 1 GiB", "<", 1024.0))]
 
 
+def p_storm_names(text, row, out):
+    b = row["name"]
+    _, nodes, _ = one(BENCH_HEADER, text, b, "the header line")
+    one(r"^bench result: (1) runs,", text, b, "a single run")
+    _, events, wall, _, _, _, rss = one(BENCH_RESULT, text, b, "the bench result line")
+    what = ("%s-pod Kubernetes DNS join storm, fixed mode, trackers on, 500 started names registered during it"
+            % nodes)
+    detail = "%.2f M events in 20 s of virtual time" % (num(events) / 1e6)
+    return [figure(b + "-wall", what + ": wall time", round(num(wall), 2), "s", "lower", detail),
+            figure(b + "-rss", what + ": peak memory", round(num(rss), 1), "MiB", "lower",
+                   "peak RSS of the simulator process")]
+
+
 def p_registry(text, row, out):
     b = row["name"]
     path, nodes, _ = one(BENCH_HEADER, text, b, "the header line")
@@ -274,6 +287,7 @@ def p_daemon(text, row, out):
 PARSERS = {
     "sim-ping-100": p_sim_ping,
     "k8s-dns-1000": p_k8s,
+    "k8s-dns-storm-names-200": p_storm_names,
     "registry-1m": p_registry,
     "registry-1m-unbatched": p_registry,
     "join-storm-3": p_join_storm,
