@@ -3,7 +3,6 @@
 
     check-deploy.py BUILD                 check deploy/, .dockerignore, docs/deploy.md
     check-deploy.py --self-test BUILD     each mutation of a copy must be caught
-    check-deploy.py --compare-fuzz WHOLE.json MERGED.json
     check-deploy.py --render BUILD DIR PEER_PORT HTTP_PORT   the clusterd container, as shell arrays
 
 BUILD holds clusterd, clusterctl and clustersim (and make's .d files).  One
@@ -781,33 +780,8 @@ def self_test(repo, build):
     return 0
 
 
-# ---------------------------------------------------------------- sharded fuzz campaigns
-
-def compare_fuzz(whole_path, merged_path):
-    """The merged shards equal the unsharded run in everything a partition of the seeds must keep."""
-    whole, merged = (yaml.safe_load(open(p)) for p in (whole_path, merged_path))
-    errors = []
-    for key in ("profile", "mode", "seeds", "passed", "events", "virtual_seconds", "by_invariant", "deadlocks"):
-        if whole.get(key) != merged.get(key):
-            errors.append(f"{key}: whole {whole.get(key)}, merged {merged.get(key)}")
-    for s in (whole, merged):
-        if s.get("state", "complete") != "complete":
-            errors.append(f"state {s.get('state')}")
-    key = lambda f: (f["seed"], f["invariant"], f["deadlock"], f.get("nodes"), f.get("detail"),  # noqa: E731
-                     os.path.basename(f.get("file", "")))
-    if sorted(map(key, whole["failures"])) != sorted(map(key, merged["failures"])):
-        errors.append("the failing seeds differ")
-    errors += [f"{f['file']} is missing" for f in merged["failures"] if not os.path.exists(f.get("file", ""))]
-    print("\n".join(f"FAIL merged shards: {e}" for e in errors) or
-          f"ok   merged shards = the whole run: {merged['seeds']} seeds, {len(merged['failures'])} failures, "
-          f"{merged['events']} events")
-    return 1 if errors else 0
-
-
 def main(argv):
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if len(argv) == 3 and argv[0] == "--compare-fuzz":
-        return compare_fuzz(argv[1], argv[2])
     if len(argv) == 2 and argv[0] == "--self-test":
         return self_test(repo, os.path.abspath(argv[1]))
     if len(argv) == 5 and argv[0] == "--render":

@@ -105,10 +105,10 @@ done
 "$root/deploy/fuzz/run-shard.sh" merge > "$tmp/merge.txt" || fail "the merge: $(cat "$tmp/merge.txt")"
 wait "$pid" || [ $? = 1 ] || fail "the unsharded campaign: $(cat "$tmp/whole.txt")"
 pid=
-"$here/check-deploy.py" --compare-fuzz "$tmp/whole/summary.json" "$RESULTS/merged.json" || fail "merged != whole"
+"$here/fuzz-compare.py" "$tmp/whole/summary.json" "$RESULTS/merged.json" || fail "merged != whole"
 "$CLUSTERSIM" fuzz --merge "$tmp/partial.json" "$RESULTS"/shard-{0,1}/summary.json > /dev/null || [ $? = 1 ] \
     || fail "merging two shards"
-if "$here/check-deploy.py" --compare-fuzz "$tmp/whole/summary.json" "$tmp/partial.json" > /dev/null; then
+if "$here/fuzz-compare.py" "$tmp/whole/summary.json" "$tmp/partial.json" > /dev/null; then
     fail "the comparison passes a merge of 2 of the 3 shards"
 fi
 echo "ok   the comparison fails a merge of 2 of the 3 shards"
