@@ -162,6 +162,8 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
         else if (!(ok = trk_clock_valid(t, clock, len)))
             t->stats.bad_clock++;
         ok = ok && trk_merge_snapshot(t, (uint32_t)from, &r);
+        if (!ok)
+            trk_snapshot_release(t);
         /* A sync_ack answers the oldest of our pushes to that peer (a
          * peer's own push, sync_recv, is its sync, not ours). */
         if (type == TRK_MSG_SYNC_ACK)
@@ -170,6 +172,7 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
             return;
         if (type == TRK_MSG_SYNC_RECV) /* what the peer lacks or holds otherwise */
             trk_send_snapshot_reply(t, (uint32_t)from, TRK_MSG_SYNC_ACK, t->clock, t->clock_len);
+        trk_snapshot_release(t);
         if (t->state == TRK_TRACKING)
             trk_topology_change(t);
         return;

@@ -181,8 +181,9 @@ struct tracker {
     uint32_t batch_count;         /* events in it; 0: nothing pending */
     bool batch_timer_armed, batch_flushing;
     struct trk_wire_entry *batch_in; /* decoded events of a received batch (lookahead) */
-    struct trk_wire_entry *snap_in;  /* decoded entries of a received snapshot */
-    uint64_t *snap_hash;             /* and XXH3 of each one's encoded bytes */
+    struct trk_wire_entry *snap_in;  /* one entry of a received snapshot, decoded */
+    uint64_t *snap_hash;             /* XXH3 of each of its entries' encoded bytes */
+    uint8_t *snap_same;              /* and whether we held that very copy */
     uint32_t snap_cap, snap_count;   /* snap_count: of the last snapshot merged */
     /* The registry's names in name order, each with its entry's slot
      * (merge.c), kept while its names stay the same
@@ -261,6 +262,11 @@ uint64_t trk_entry_content_hash(const uint8_t *bytes, size_t len);
  * a malformed one (or one with an undecodable entry clock) is counted and
  * changes nothing: false. */
 bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r);
+/* Frees what the last snapshot merged left (its entries' hashes, which a
+ * reply to it reads) once it held more than TRK_SNAP_KEEP entries: a large
+ * snapshot's arrays are not kept for the rest of the run. */
+#define TRK_SNAP_KEEP 1024
+void trk_snapshot_release(struct tracker *t);
 /* True when an encoded clock decodes; an empty one (a stamp too deep to be
  * encoded travels empty) is accepted. */
 bool trk_clock_valid(struct tracker *t, const uint8_t *clock, size_t len);

@@ -87,21 +87,33 @@ void trk_apply_entry(struct tracker *t, const struct trk_wire_entry *we, bool fr
     t->mode->merge_copy(t, e, we, from_sync);
 }
 
-/* Room for `count` decoded snapshot entries; false when out of memory. */
+/* Room for `count` entries' content hashes and "held already" marks;
+ * false when out of memory. */
 static bool snap_room(struct tracker *t, uint32_t count)
 {
     if (count <= t->snap_cap)
         return true;
     uint32_t cap = t->snap_cap * 2 > count ? t->snap_cap * 2 : count;
-    struct trk_wire_entry *in = realloc(t->snap_in, cap * sizeof *in);
-    if (in)
-        t->snap_in = in;
-    uint64_t *hash = in ? realloc(t->snap_hash, cap * sizeof *hash) : NULL;
+    uint8_t *same = realloc(t->snap_same, cap);
+    if (same)
+        t->snap_same = same;
+    uint64_t *hash = same ? realloc(t->snap_hash, cap * sizeof *hash) : NULL;
     if (!hash)
         return false;
     t->snap_hash = hash;
     t->snap_cap = cap;
     return true;
+}
+
+void trk_snapshot_release(struct tracker *t)
+{
+    if (t->snap_cap <= TRK_SNAP_KEEP)
+        return;
+    free(t->snap_same);
+    free(t->snap_hash);
+    t->snap_same = NULL;
+    t->snap_hash = NULL;
+    t->snap_cap = t->snap_count = 0;
 }
 
 /* True when our copy of `name` is byte for byte the one a snapshot brings
@@ -115,28 +127,45 @@ static bool holds_copy(const struct tracker *t, const char *name, uint64_t conte
     return kept != 0 && kept == content_hash;
 }
 
+/* The first pass over a snapshot's `count` entries: decodes each (into one
+ * scratch entry), notes its content hash and whether we hold that very
+ * copy, and checks the clocks of the others.  Returns the entries decoded;
+ * *clocks_ok false when one's clock is bad. */
+static uint32_t snap_check(struct tracker *t, struct cs_reader *r, uint32_t count, bool *clocks_ok)
+{
+    struct trk_wire_entry *we = t->snap_in;
+    uint32_t decoded = 0;
+    *clocks_ok = true;
+    trk_content_fresh(t); /* (holds_copy reads the kept hashes) */
+    for (size_t at = r->pos; decoded < count && trk_get_entry(r, we); decoded++) {
+        t->snap_hash[decoded] = trk_entry_content_hash(r->buf + at, r->pos - at);
+        t->snap_same[decoded] = holds_copy(t, we->name, t->snap_hash[decoded]);
+        *clocks_ok = *clocks_ok && (t->snap_same[decoded] || trk_clock_valid(t, we->clock, we->clock_len));
+        at = r->pos;
+    }
+    return decoded;
+}
+
 bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
-    /* Decode and check it all first, so that a bad snapshot changes
-     * nothing.  A count the remaining bytes cannot hold is malformed before
-     * anything is allocated for it. */
+    /* Check it all first, so that a bad snapshot changes nothing, then
+     * decode it again to take what differs: no decoded copy of the whole
+     * snapshot is kept (a decoded entry is about 1 KB, its bytes about 60).
+     * A count the remaining bytes cannot hold is malformed before anything
+     * is allocated for it. */
     uint32_t count = cs_get_u32(r), decoded = 0;
     bool fits = !r->bad && count <= (r->len - r->pos) / TRK_WIRE_ENTRY_MIN;
-    if (fits && !snap_room(t, count)) {
+    if (fits && (!snap_room(t, count) ||
+                 (!t->snap_in && !(t->snap_in = malloc(sizeof *t->snap_in))))) {
         cs_logf(t->env, CS_LOG_ERROR, "[swarm] out of memory: a snapshot from %s is not taken (anti-entropy "
                 "brings it later)", trk_name(t, from));
         return false;
     }
     bool clocks_ok = true;
+    size_t entries_at = r->pos;
     t->snap_count = 0;
-    trk_content_fresh(t); /* (holds_copy reads the kept hashes) */
-    for (size_t at = r->pos; fits && decoded < count && trk_get_entry(r, &t->snap_in[decoded]); decoded++) {
-        struct trk_wire_entry *we = &t->snap_in[decoded];
-        t->snap_hash[decoded] = trk_entry_content_hash(r->buf + at, r->pos - at);
-        we->same = holds_copy(t, we->name, t->snap_hash[decoded]);
-        clocks_ok = clocks_ok && (we->same || trk_clock_valid(t, we->clock, we->clock_len));
-        at = r->pos;
-    }
+    if (fits)
+        decoded = snap_check(t, r, count, &clocks_ok);
     if (decoded < count || !cs_reader_done(r) || !clocks_ok) {
         if (decoded == count && cs_reader_done(r))
             t->stats.bad_clock++;
@@ -145,9 +174,13 @@ bool trk_merge_snapshot(struct tracker *t, uint32_t from, struct cs_reader *r)
         cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed snapshot from %s", trk_name(t, from));
         return false;
     }
-    for (uint32_t i = 0; i < count; i++)
-        if (!t->snap_in[i].same)
-            trk_apply_entry(t, &t->snap_in[i], true);
+    struct cs_reader again = *r;
+    again.pos = entries_at;
+    for (uint32_t i = 0; i < count; i++) {
+        trk_get_entry(&again, t->snap_in); /* (decoded once already: cannot fail) */
+        if (!t->snap_same[i])
+            trk_apply_entry(t, t->snap_in, true);
+    }
     t->snap_count = count;
     return true;
 }

@@ -100,7 +100,9 @@ static void on_sync_done(struct tracker *t, uint32_t from, struct cs_reader *r, 
         t->stats.bad_clock++;
         return;
     }
-    if (!trk_merge_snapshot(t, from, r))
+    bool merged = trk_merge_snapshot(t, from, r);
+    trk_snapshot_release(t); /* (swarm mode's replies are whole snapshots) */
+    if (!merged)
         return; /* dropped whole: still waiting */
     if (reply)
         trk_send_snapshot(t, from, TRK_MSG_SYNC_ACK, clock, clock_len);

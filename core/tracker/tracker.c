@@ -100,6 +100,7 @@ void trk_free(struct tracker *t)
     free(t->batch_in);
     free(t->snap_in);
     free(t->snap_hash);
+    free(t->snap_same);
     free(t->by_name);
     free(t->content_hashes);
     free(t->dirty);
