@@ -315,43 +315,61 @@ static void link_connected(struct px_node *n, struct px_link *l)
 }
 
 /* Takes every whole frame out of the read buffer; false when the link went
- * (an oversized frame, or the core closed it). */
+ * (an oversized frame, or the core closed it).  The frames are handed to
+ * the core where they lie: the buffer is detached from the link while
+ * they are delivered (the core may close the link, which would free it),
+ * and what is left (less than a frame) moves to its front once at the
+ * end, not after every frame. */
 static bool take_frames(struct px_node *n, cs_link_id id)
 {
-    for (;;) {
-        struct px_link *l = link_find(n, id);
-        if (!l)
-            return false;
-        if (l->rlen < 4)
-            return true;
+    struct px_link *l = link_find(n, id);
+    if (!l)
+        return false;
+    uint8_t *buf = l->rbuf;
+    size_t len = l->rlen, cap = l->rcap, off = 0;
+    l->rbuf = NULL;
+    l->rlen = l->rcap = 0;
+    bool alive = true;
+    while (len - off >= 4) {
         uint32_t be;
-        memcpy(&be, l->rbuf, 4);
-        uint32_t len = ntohl(be);
-        if (len > l->max_frame) {
+        memcpy(&be, buf + off, 4);
+        uint32_t flen = ntohl(be);
+        if (flen > l->max_frame) {
             n->stats.oversized_frames++;
             if (!(n->stats.oversized_frames & (n->stats.oversized_frames - 1)))
-                px_plog(n, CS_LOG_WARN, "closing a link: a frame of %u bytes (limit %u; %llu so far)", len,
+                px_plog(n, CS_LOG_WARN, "closing a link: a frame of %u bytes (limit %u; %llu so far)", flen,
                         l->max_frame, (unsigned long long)n->stats.oversized_frames);
             px_link_forget(n, l);
             px_deliver_down(n, id, CS_LINK_BROKEN);
-            return false;
+            alive = false;
+            break;
         }
-        if (l->rlen < 4 + (size_t)len)
-            return true;
-        uint8_t *frame = malloc(len ? len : 1); /* the core may close the link while it reads */
-        if (!frame)
-            return true;
-        memcpy(frame, l->rbuf + 4, len);
-        memmove(l->rbuf, l->rbuf + 4 + len, l->rlen - 4 - len);
-        l->rlen -= 4 + len;
+        if (len - off - 4 < (size_t)flen)
+            break;
         n->stats.frames_in++;
         struct cs_event ev = {.type = CS_EV_LINK_MSG};
         ev.u.msg.link = id;
-        ev.u.msg.data = frame;
-        ev.u.msg.len = len;
+        ev.u.msg.data = buf + off + 4;
+        ev.u.msg.len = flen;
+        off += 4 + (size_t)flen;
         px_deliver(n, &ev);
-        free(frame);
+        if (!(l = link_find(n, id))) { /* the core closed it */
+            alive = false;
+            break;
+        }
     }
+    if (!alive) {
+        free(buf);
+        return false;
+    }
+    if (off) {
+        memmove(buf, buf + off, len - off);
+        len -= off;
+    }
+    l->rbuf = buf;
+    l->rlen = len;
+    l->rcap = cap;
+    return true;
 }
 
 static void link_readable(struct px_node *n, struct px_link *l)
