@@ -262,7 +262,7 @@ bool cf_tracker(struct yaml_reader *rd, const yaml_node_t *n, struct cluster_con
 {
     static const char *const keys[] = {"mode", "sync_nodes_timeout", "anti_entropy_interval",
                                        "retry_interval", "retry_max", "start_delay", "start_jitter",
-                                       "static_quorum", "sync_timeout", "batch_window", "placement_settle", NULL};
+                                       "static_quorum", "sync_timeout", "batch_window", "placement_settle", "pull_timeout", NULL};
     static const char *const modes[] = {"fixed", "swarm", NULL};
     cc->tracker = true;
     if (!n || (n->type == YAML_SCALAR_NODE && !strcmp((char *)n->data.scalar.value, "on")))
@@ -290,6 +290,7 @@ bool cf_tracker(struct yaml_reader *rd, const yaml_node_t *n, struct cluster_con
         {"sync_timeout", &t->sync_timeout, true},
         {"batch_window", &t->batch_window, false},
         {"placement_settle", &t->placement_settle, false},
+        {"pull_timeout", &t->pull_timeout, true},
     };
     for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
         if (!(v = yr_get(rd, n, durs[i].key)))

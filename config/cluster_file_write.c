@@ -110,6 +110,7 @@ static void put_tracker(FILE *f, const struct cluster_config *cfg)
         {"retry_interval", t->retry_interval},         {"start_delay", t->start_delay},
         {"start_jitter", t->start_jitter},             {"sync_timeout", t->sync_timeout},
         {"batch_window", t->batch_window},             {"placement_settle", t->placement_settle},
+        {"pull_timeout", t->pull_timeout},
     };
     for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
         fprintf(f, "  ");

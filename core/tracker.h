@@ -44,6 +44,8 @@ struct trk_config {
     cs_time placement_settle;      /* fixed mode: a started process moves to a new ring
                                       owner once the node list has been still this long
                                       (1 s; 0: at once, as Swarm moves it) */
+    cs_time pull_timeout;          /* fixed mode: a pull of a peer's entries unanswered
+                                      this long is given up and queued again (1 s) */
 };
 
 /* Callbacks from the tracker to the node that hosts it. */

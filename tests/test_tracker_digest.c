@@ -164,8 +164,8 @@ static void test_digest_join_without_snapshot(void **state)
     assert_same_registry(h, 0, 1);
 }
 
-/* A joiner whose registry differs gets the snapshot, and the exchange
- * brings both sides what they lacked. */
+/* A joiner whose registry differs is pulled from (not pushed to), and the
+ * pulls both ways bring both sides what they lacked. */
 static void test_digest_join_with_difference(void **state)
 {
     (void)state;
@@ -181,7 +181,8 @@ static void test_digest_join_with_difference(void **state)
     trk_nodeup(T(0), NAME[1]);
     h_deliver_type(h, 0, 1, TRK_MSG_CHECK);
     h_deliver_type(h, 1, 0, TRK_MSG_CHECK_REPLY);
-    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_SYNC_RECV), 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_PULL), 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_SYNC_RECV), 0);
     assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_DIGEST), 0);
     h_settle(h);
     assert_non_null(h_entry(h, 0, "only-b"));

@@ -10,7 +10,10 @@
 #include "tests.h"
 #include "tracker_harness.h"
 
+#include <stdio.h>
 #include <string.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 /* ==== fixed mode ============================================================ */
 
@@ -157,10 +160,13 @@ static void test_fixed_unregister_propagates(void **state)
     h_pick(h, 2, 1);
     h_fire(h, 2, TRK_TIMER_ANTI_ENTROPY);
     assert_int_equal(h_deliver(h, 2, 1), TRK_MSG_DIGEST);
-    assert_int_equal(h_deliver(h, 1, 2), TRK_MSG_SYNC_RECV);
-    assert_null(h_entry(h, 2, "u"));
-    assert_int_equal(h_deliver(h, 2, 1), TRK_MSG_SYNC_ACK);
+    assert_int_equal(h_deliver(h, 1, 2), TRK_MSG_PULL);      /* 1 pulls from 2 */
+    assert_int_equal(h_deliver(h, 2, 1), TRK_MSG_SYNC_ACK);  /* 2's live copy: the tombstone wins */
     assert_null(h_entry(h, 1, "u"));
+    assert_int_equal(h_deliver(h, 2, 1), TRK_MSG_PULL);      /* they differed: 2 pulls back */
+    assert_non_null(h_entry(h, 2, "u"));
+    assert_int_equal(h_deliver(h, 1, 2), TRK_MSG_SYNC_ACK);  /* 1's tombstone */
+    assert_null(h_entry(h, 2, "u"));
     h_settle(h);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(h_count(h, i), 0);
@@ -252,19 +258,44 @@ static uint32_t snapshot_count(const struct hmsg *m)
     return count;
 }
 
-/* 12f. A sync_ack carries what the pusher lacks or holds otherwise, not the
- * copies it just sent.  A and B share a1, a2, b1; A alone has a3, B alone
- * b2 (their broadcasts lost).  A's anti-entropy digest differs from B's:
- * B pushes its four; A's answer is a3 alone, and then both hold the same
- * five. */
-static void test_fixed_sync_ack_carries_only_what_differs(void **state)
+/* The bucket of a name, as the pull protocol defines it (the top six
+ * bits of the name's XXH3). */
+static unsigned name_bucket(const char *name)
+{
+    return (unsigned)(XXH3_64bits(name, strlen(name)) >> 58);
+}
+
+/* How many of node i's entries lie in the buckets of names a and b. */
+static uint32_t entries_in_buckets(struct harness *h, int i, const char *a, const char *b, int names)
+{
+    uint32_t n = 0;
+    char name[32];
+    for (int k = 0; k < names; k++) {
+        snprintf(name, sizeof name, "s%d", k);
+        unsigned bk = name_bucket(name);
+        n += h_entry(h, i, name) && (bk == name_bucket(a) || bk == name_bucket(b));
+    }
+    return n + (h_entry(h, i, a) != NULL) + (h_entry(h, i, b) != NULL);
+}
+
+/* 12f. A pull carries only the buckets of names in which the two differ.
+ * A and B share 200 names; A alone has a3, B alone b2 (their broadcasts
+ * lost).  A's anti-entropy digest differs from B's: B pulls, and A's
+ * answer holds its entries of the buckets of a3 and b2, nothing else; A
+ * pulls back and gets B's entries of the same buckets; then both hold the
+ * same 202. */
+static void test_fixed_pull_carries_only_what_differs(void **state)
 {
     (void)state;
+    enum { SHARED = 200 };
     struct harness *h = h_new(TRK_FIXED, 2);
     h_cluster(h, 2);
-    h_cmd(h, 0, "register", "a1", NULL, 1);
-    h_cmd(h, 0, "register", "a2", NULL, 2);
-    h_cmd(h, 1, "register", "b1", NULL, 3);
+    char name[32];
+    for (int k = 0; k < SHARED; k++) {
+        snprintf(name, sizeof name, "s%d", k);
+        h->n[k % 2].reply_count = 0; /* the harness keeps 64 replies */
+        h_cmd(h, k % 2, "register", name, NULL, k + 1);
+    }
     h_settle(h);
     assert_same_registry(h, 0, 1);
     h_cmd(h, 0, "register", "a3", NULL, 4);
@@ -274,18 +305,50 @@ static void test_fixed_sync_ack_carries_only_what_differs(void **state)
     h_pick(h, 0, 1);
     h_fire(h, 0, TRK_TIMER_ANTI_ENTROPY);
     assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_DIGEST);
-    const struct hmsg *push = h_find(h, 1, 0, TRK_MSG_SYNC_RECV);
-    assert_non_null(push);
-    assert_int_equal(snapshot_count(push), 4);
-    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_SYNC_RECV);
-    const struct hmsg *ack = h_find(h, 0, 1, TRK_MSG_SYNC_ACK);
-    assert_non_null(ack);
-    assert_int_equal(snapshot_count(ack), 1);
-    h_settle(h);
-    assert_int_equal(h_count(h, 0), 5);
-    assert_non_null(h_entry(h, 0, "b2"));
+    assert_int_equal(h_deliver(h, 1, 0), TRK_MSG_PULL);
+    const struct hmsg *answer = h_find(h, 0, 1, TRK_MSG_SYNC_ACK);
+    assert_non_null(answer);
+    uint32_t expected = entries_in_buckets(h, 0, "a3", "b2", SHARED);
+    assert_true(expected < SHARED / 4); /* two buckets of 64 */
+    assert_int_equal(snapshot_count(answer), expected);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC_ACK);
     assert_non_null(h_entry(h, 1, "a3"));
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_PULL); /* they differed: A pulls back */
+    answer = h_find(h, 1, 0, TRK_MSG_SYNC_ACK);
+    assert_non_null(answer);
+    assert_int_equal(snapshot_count(answer), entries_in_buckets(h, 1, "a3", "b2", SHARED));
+    h_settle(h);
+    assert_int_equal(h_count(h, 0), SHARED + 2);
+    assert_non_null(h_entry(h, 0, "b2"));
     assert_same_registry(h, 0, 1);
+}
+
+/* A pull between agreeing trackers is answered by an empty snapshot. */
+static void test_fixed_pull_agreeing_is_empty(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    h_cmd(h, 0, "register", "x", NULL, 1);
+    h_settle(h);
+    uint8_t buf[1 + 64 * 12];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, TRK_MSG_PULL);
+    struct trk_content_digest d[TRK_BUCKETS];
+    assert_true(trk_bucket_digests(T(1), d));
+    for (unsigned b = 0; b < TRK_BUCKETS; b++)
+        trk_put_content_digest(&w, &d[b]);
+    trk_message(T(0), NAME[1], buf, w.len);
+    const struct hmsg *answer = h_find(h, 0, 1, TRK_MSG_SYNC_ACK);
+    assert_non_null(answer);
+    assert_int_equal(snapshot_count(answer), 0);
+    /* one byte short: malformed, counted, unanswered */
+    uint64_t malformed = trk_stats(T(0))->malformed;
+    h_settle(h);
+    trk_message(T(0), NAME[1], buf, w.len - 1);
+    assert_int_equal(trk_stats(T(0))->malformed, malformed + 1);
+    assert_null(h_find(h, 0, 1, TRK_MSG_SYNC_ACK));
 }
 
 /* 12g. A started process taken over under another view moves on.  Node 0
@@ -333,7 +396,8 @@ int test_tracker_fixed_run(void)
         T_(test_fixed_unregister_propagates),
         T_(test_fixed_restart_gets_registry),
         T_(test_fixed_forwarded_call_times_out),
-        T_(test_fixed_sync_ack_carries_only_what_differs),
+        T_(test_fixed_pull_carries_only_what_differs),
+        T_(test_fixed_pull_agreeing_is_empty),
         T_(test_fixed_misplaced_handoff_moves_on),
     };
     return cmocka_run_group_tests_name("tracker-fixed", tests, NULL, NULL);

@@ -356,7 +356,7 @@ bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct c
         }
         return true;
     }
-    if (type < TRK_MSG_CHECK || type > TRK_MSG_DIGEST) {
+    if (type < TRK_MSG_CHECK || type > TRK_MSG_LAST) {
         t->stats.unknown_type++;
         cs_logf(t->env, CS_LOG_WARN, "[swarm] unknown message type %u from %s", type, trk_name(t, from));
         return true;

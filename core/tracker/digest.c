@@ -17,7 +17,9 @@
  *   entry's hash and lists the slot, and the next reading hashes the
  *   listed slots (or everything, once the list outgrew an eighth of the
  *   registry).  A million registrations nobody asks a digest of hash
- *   nothing.
+ *   nothing.  The same hashes are also summed by bucket (TRK_BUCKETS
+ *   buckets by the name's XXH3): a pull (pull.c) compares bucket digests
+ *   and carries only the entries of the buckets that differ.
  *
  * Both are checked against a recomputation at the end of every simulated
  * run (trk_registry_digest_full).
@@ -65,11 +67,20 @@ static uint64_t content_hash(const struct tracker *t, const struct reg_entry *e)
     return w.overflow ? 0 : trk_entry_content_hash(buf, w.len);
 }
 
+/* The bucket of a name: the top bits of its XXH3, the same on every node. */
+static uint8_t name_bucket(const char *name)
+{
+    return (uint8_t)(XXH3_64bits(name, strlen(name)) >> (64 - TRK_BUCKET_BITS));
+}
+
 /* Forgets the kept hash of the entry in `slot` (it changes or leaves). */
 static void content_forget(struct tracker *t, size_t slot)
 {
     if (slot >= t->content_cap || !t->content_hashes[slot])
         return;
+    struct trk_content_digest *b = &t->buckets[t->content_bucket[slot]];
+    b->sum -= t->content_hashes[slot];
+    b->count--;
     t->content_sum -= t->content_hashes[slot];
     t->content_count--;
     t->content_hashes[slot] = 0;
@@ -109,6 +120,10 @@ static bool content_room(struct tracker *t)
     size_t cap = t->content_cap ? t->content_cap : 64;
     while (cap < need)
         cap *= 2;
+    uint8_t *buckets = realloc(t->content_bucket, cap);
+    if (!buckets)
+        return false;
+    t->content_bucket = buckets;
     uint64_t *cells = realloc(t->content_hashes, cap * sizeof *cells);
     if (!cells)
         return false;
@@ -128,6 +143,10 @@ static bool content_take(struct tracker *t, size_t slot)
     uint64_t h = content_hash(t, e);
     if (!h)
         return false;
+    uint8_t bucket = name_bucket(e->name);
+    t->content_bucket[slot] = bucket;
+    t->buckets[bucket].sum += h;
+    t->buckets[bucket].count++;
     t->content_hashes[slot] = h;
     t->content_sum += h;
     t->content_count++;
@@ -157,6 +176,7 @@ static bool content_refresh(struct tracker *t)
             memset(t->content_hashes, 0, t->content_cap * sizeof *t->content_hashes);
         t->content_sum = 0;
         t->content_count = 0;
+        memset(t->buckets, 0, sizeof t->buckets);
         struct full_ctx c = {t, true};
         registry_each(&t->reg, take_entry, &c);
         ok = c.ok;
@@ -209,6 +229,30 @@ bool trk_content_matches(struct tracker *t, const struct trk_content_digest *pee
 bool trk_content_fresh(struct tracker *t)
 {
     return content_refresh(t);
+}
+
+bool trk_bucket_digests(struct tracker *t, struct trk_content_digest out[TRK_BUCKETS])
+{
+    if (!content_refresh(t))
+        return false;
+    memcpy(out, t->buckets, sizeof t->buckets);
+    return true;
+}
+
+uint64_t trk_buckets_differing(struct tracker *t, const struct trk_content_digest peer[TRK_BUCKETS])
+{
+    if (!content_refresh(t))
+        return TRK_ALL_BUCKETS;
+    uint64_t mask = 0;
+    for (unsigned b = 0; b < TRK_BUCKETS; b++)
+        if (t->buckets[b].count != peer[b].count || t->buckets[b].sum != peer[b].sum)
+            mask |= 1ULL << b;
+    return mask;
+}
+
+int trk_kept_bucket(const struct tracker *t, size_t slot)
+{
+    return t->content_valid && slot < t->content_cap && t->content_hashes[slot] ? t->content_bucket[slot] : -1;
 }
 
 uint64_t trk_kept_content_hash(const struct tracker *t, const struct reg_entry *e)

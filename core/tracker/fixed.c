@@ -2,12 +2,13 @@
  * core/tracker/fixed.c: the fixed mode's state machine and its table of
  * operations.  Same data model, API and message vocabulary as Swarm's, but
  * no state ever waits for a peer: the registry is a last-writer-wins map
- * with tombstones (fixed_merge.c), and
- * trackers reconcile by pushing snapshots (sync_recv, answered by sync_ack)
- * whenever a peer joins and on an anti-entropy timer.  Both compare content
- * digests first (digest.c): a peer whose check reply carries our
- * own digest gets no snapshot, and anti-entropy sends its digest, which
- * the peer answers with a snapshot only when its own differs.
+ * with tombstones (fixed_merge.c), and trackers reconcile by pulls
+ * (pull.c): whenever a peer joins and on an anti-entropy timer, a tracker
+ * asks for the peer's entries of the buckets of names in which their
+ * content digests differ (digest.c), one pull under way at a time.  A peer
+ * whose check reply carries our own digest is not pulled from, and
+ * anti-entropy sends our digest, which the peer answers with a pull of its
+ * own only when its digest differs.
  * cluster_wait ends on its own timer; commands and reads run in every
  * state.  Why this cannot deadlock is argued in docs/swarm-model.md.
  */
@@ -59,14 +60,15 @@ static void fixed_node_checked(struct tracker *t, uint32_t peer, const struct tr
             t->stats.syncs_skipped++;
             send_digest(t, peer);
         } else {
-            push_to(t, peer, TRK_MSG_SYNC_RECV);
+            trk_pull_from(t, peer);
         }
     }
     if (t->state == TRK_TRACKING)
         trk_topology_change(t);
 }
 
-/* A peer's digest: our snapshot if we differ. */
+/* A peer's digest: a pull of its entries if we differ (and, when it holds
+ * what we lack, its pull of ours follows from our pull). */
 static void on_digest(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
     struct trk_content_digest d;
@@ -80,7 +82,7 @@ static void on_digest(struct tracker *t, uint32_t from, struct cs_reader *r)
     else if (trk_content_matches(t, &d))
         t->stats.syncs_skipped++;
     else
-        push_to(t, from, TRK_MSG_SYNC_RECV);
+        trk_pull_from(t, from);
 }
 
 static void fixed_timer(struct tracker *t, uint64_t tag)
@@ -94,7 +96,7 @@ static void fixed_timer(struct tracker *t, uint64_t tag)
     case TRK_TIMER_CLUSTER_JOIN:
         trk_set_state(t, TRK_TRACKING);
         for (size_t i = 0; i < t->node_count; i++)
-            push_to(t, t->nodes[i], TRK_MSG_SYNC_RECV);
+            trk_pull_from(t, t->nodes[i]);
         trk_topology_change(t);
         trk_arm_anti_entropy(t);
         break;
@@ -103,6 +105,9 @@ static void fixed_timer(struct tracker *t, uint64_t tag)
         if (t->node_count > 0)
             send_digest(t, trk_random_node(t));
         trk_arm_anti_entropy(t);
+        break;
+    case TRK_TIMER_SYNC_TIMEOUT:
+        trk_pull_timeout(t, CS_TAG_ARG_OF(tag));
         break;
     case TRK_TIMER_RETRY_CHECK:
         trk_start_check(t, (uint32_t)(tag >> 8 & 0xffffffffu), (uint32_t)(tag & 0xff));
@@ -144,9 +149,13 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
     /* A sync message proves the sender's tracker runs: take it as a node
      * even when every check of it was answered "not running" (Swarm's
      * deadlock C starts from such a peer missing in `nodes`). */
-    if ((type == TRK_MSG_SYNC || type == TRK_MSG_SYNC_RECV || type == TRK_MSG_SYNC_ACK) &&
+    if ((type == TRK_MSG_SYNC || type == TRK_MSG_SYNC_RECV || type == TRK_MSG_SYNC_ACK || type == TRK_MSG_PULL) &&
         !trk_is_node(t, (uint32_t)from))
         fixed_node_checked(t, (uint32_t)from, NULL);
+    if (type == TRK_MSG_PULL) {
+        trk_on_pull(t, (uint32_t)from, &r);
+        return;
+    }
     if (type == TRK_MSG_SYNC) {
         push_to(t, (uint32_t)from, TRK_MSG_SYNC_RECV);
         return;
@@ -164,9 +173,12 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
         ok = ok && trk_merge_snapshot(t, (uint32_t)from, &r);
         if (!ok)
             trk_snapshot_release(t);
-        /* A sync_ack answers the oldest of our pushes to that peer (a
-         * peer's own push, sync_recv, is its sync, not ours). */
-        if (type == TRK_MSG_SYNC_ACK)
+        /* A sync_ack answers our pull under way from that peer, else the
+         * oldest of our pushes to it (a peer's own push, sync_recv, is its
+         * sync, not ours). */
+        if (type == TRK_MSG_SYNC_ACK && t->pull_peer == from)
+            trk_pull_answered(t, (uint32_t)from, ok);
+        else if (type == TRK_MSG_SYNC_ACK)
             trk_sync_end(t, (uint32_t)from, ok);
         if (!ok)
             return;

@@ -28,6 +28,20 @@
 struct trk_mode_ops; /* mode.h */
 
 #define TRK_TAG(kind, arg) CS_TAG(CS_TAG_TRK, kind, arg)
+
+/* A registry's content digest (fixed mode, digest.c): the count and the
+ * wrapping sum of its entries' content hashes.  Equal digests, equal
+ * entries byte for byte. */
+struct trk_content_digest {
+    uint32_t count;
+    uint64_t sum;
+};
+/* The content digest is also kept by bucket of names (the top
+ * TRK_BUCKET_BITS of a name's XXH3), so that two trackers can tell which
+ * buckets they differ in. */
+#define TRK_BUCKET_BITS 6
+#define TRK_BUCKETS (1u << TRK_BUCKET_BITS)
+#define TRK_ALL_BUCKETS UINT64_MAX
 #define TRK_CLOCK_MAX 512
 
 enum trk_timer {
@@ -35,7 +49,7 @@ enum trk_timer {
     TRK_TIMER_CLUSTER_JOIN,    /* sync_nodes_timeout elapsed in cluster_wait */
     TRK_TIMER_ANTI_ENTROPY,
     TRK_TIMER_RETRY_CHECK,     /* arg: name index << 8 | attempt */
-    TRK_TIMER_SYNC_TIMEOUT,    /* fixed mode: arg = sync epoch */
+    TRK_TIMER_SYNC_TIMEOUT,    /* fixed mode: the pull under way timed out; arg = its epoch */
     TRK_TIMER_CALL_TIMEOUT,    /* arg: request id */
     TRK_TIMER_ORPHANS,         /* fixed mode: owners never met may now count as gone */
     TRK_TIMER_BATCH_FLUSH,     /* fixed mode: the replication batch window ended */
@@ -48,7 +62,9 @@ enum trk_msg {
     TRK_MSG_TRACK, TRK_MSG_UNTRACK, TRK_MSG_UPDATE_META, TRK_MSG_HANDOFF,
     TRK_MSG_REQUEST, TRK_MSG_REPLY, TRK_MSG_SEND, TRK_MSG_KILL,
     TRK_MSG_BATCH, /* fixed mode: replicated events gathered in one frame (fixed_batch.c) */
-    TRK_MSG_DIGEST, /* fixed mode: anti-entropy's content digest, answered by a snapshot if it differs */
+    TRK_MSG_DIGEST, /* fixed mode: anti-entropy's content digest, answered by a pull if it differs */
+    TRK_MSG_PULL,   /* fixed mode: bucket digests, answered by the entries of the buckets that differ (pull.c) */
+    TRK_MSG_LAST = TRK_MSG_PULL,
 };
 
 /* The wire name of a message type ("sync_recv"), "unknown" when out of range. */
@@ -154,6 +170,8 @@ struct tracker {
     uint64_t entry_changes;       /* trk_digest_out calls (trk_registry_epoch) */
     /* fixed mode: the content digest (digest.c), kept lazily */
     uint64_t *content_hashes;     /* by registry slot; 0: not in the digest */
+    uint8_t *content_bucket;      /* by registry slot: its name's bucket (when hashed) */
+    struct trk_content_digest buckets[TRK_BUCKETS]; /* the content digest by bucket */
     size_t content_cap, content_count;
     uint64_t content_sum;
     bool content_valid;           /* the hashes are kept (else: recomputed when asked) */
@@ -167,7 +185,12 @@ struct tracker {
     uint64_t reconsider_acts, reconsider_timed;
     bool quiet_valid;
     uint64_t quiet_epoch, quiet_nodes;
-    uint64_t sync_epoch;          /* fixed mode */
+    /* fixed mode: pulls (pull.c), one under way and the rest queued */
+    int32_t pull_peer;            /* name index of the pull under way, -1 none */
+    uint64_t pull_epoch;          /* its number (its timeout's tag) */
+    uint32_t *pull_queue;         /* a ring of name indices */
+    size_t pull_head, pull_count, pull_cap;
+    uint8_t *pull_state;          /* by name index: enum trk_pull_state */
     bool anti_entropy_armed;
     bool orphan_check_armed;
     /* fixed mode: handoffs wait for the node list to settle (fixed_merge.c) */
@@ -197,6 +220,23 @@ struct tracker {
     struct trk_reply last_reply;
 };
 
+/* ---- pull.c (fixed mode) ---- */
+enum trk_pull_state { TRK_PULL_NONE = 0, TRK_PULL_QUEUED, TRK_PULL_UNDER_WAY };
+/* Queues a pull of `peer`'s entries (nothing when one is queued or under
+ * way); it is sent at once when no other is under way. */
+void trk_pull_from(struct tracker *t, uint32_t peer);
+/* `peer` answered (a sync_ack, merged when `merged`): if it is the pull
+ * under way, that pull ends and the next queued one starts. */
+void trk_pull_answered(struct tracker *t, uint32_t peer, bool merged);
+/* The pull of epoch `epoch` timed out: given up, queued again. */
+void trk_pull_timeout(struct tracker *t, uint64_t epoch);
+/* `peer` left the node list: a pull under way from it ends. */
+void trk_pull_node_removed(struct tracker *t, uint32_t peer);
+/* A peer's pull: answers with our entries of the buckets that differ and
+ * queues a pull of its own when some did; false when malformed (counted). */
+bool trk_on_pull(struct tracker *t, uint32_t from, struct cs_reader *r);
+void trk_pull_free(struct tracker *t);
+
 /* ---- tracker.c: syncs, for the counters (trk_stats) ---- */
 /* A sync with `peer` begins (counted, its start time noted). */
 void trk_sync_begin(struct tracker *t, uint32_t peer);
@@ -211,12 +251,6 @@ void trk_sync_abandon_all(struct tracker *t, uint32_t peer);
  * changing any field of an entry (or removing it), in after. */
 void trk_digest_out(struct tracker *t, const struct reg_entry *e);
 void trk_digest_in(struct tracker *t, const struct reg_entry *e);
-/* The registry's content digest (fixed mode): equal digests, equal
- * entries byte for byte. */
-struct trk_content_digest {
-    uint32_t count;
-    uint64_t sum;
-};
 #define TRK_CONTENT_DIGEST_LEN 12 /* on the wire */
 /* This tracker's content digest; false when it keeps none (a mode without
  * one, or out of memory). */
@@ -233,6 +267,14 @@ void trk_put_content_digest(struct cs_writer *w, const struct trk_content_digest
  * last trk_content_fresh). */
 uint64_t trk_kept_content_hash(const struct tracker *t, const struct reg_entry *e);
 void trk_get_content_digest(struct cs_reader *r, struct trk_content_digest *d);
+/* This tracker's content digest of each bucket; false when it keeps none. */
+bool trk_bucket_digests(struct tracker *t, struct trk_content_digest out[TRK_BUCKETS]);
+/* The buckets (bit b: bucket b) whose digests differ from `peer`'s; every
+ * bucket when this tracker keeps no digest. */
+uint64_t trk_buckets_differing(struct tracker *t, const struct trk_content_digest peer[TRK_BUCKETS]);
+/* The bucket of the entry in registry slot `slot`, -1 unless its content
+ * hash is kept (exact after trk_content_fresh until the next change). */
+int trk_kept_bucket(const struct tracker *t, size_t slot);
 
 /* ---- tracker.c ---- */
 int32_t trk_name_index(struct tracker *t, const char *name);  /* interns */
@@ -255,6 +297,9 @@ void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, cons
  * (snapshot.c). */
 void trk_send_snapshot_reply(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
                              size_t clock_len);
+/* Sends `peer` a snapshot (of message `type`, with our clock) of the
+ * entries of the given buckets only (bit b: bucket b; none: an empty one). */
+void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg type, uint64_t buckets);
 /* XXH3 of an entry's encoded bytes, never 0: the key by which a reply
  * leaves out what the peer sent. */
 uint64_t trk_entry_content_hash(const uint8_t *bytes, size_t len);

@@ -10,6 +10,10 @@
  * send, and those that won against its copies here.  Entries are compared
  * by XXH3 of their encoded bytes (merge.c keeps those of the last
  * snapshot merged).
+ *
+ * A pull's answer (pull.c) carries only the entries of the buckets in
+ * which the puller's digests differ from ours: found through the bucket
+ * kept for each registry slot, without reading the other entries.
  */
 #include "internal.h"
 #include "mode.h"
@@ -68,6 +72,13 @@ static bool set_has(const struct content_set *s, uint64_t h)
     return false;
 }
 
+/* Room for a snapshot of `entries` entries (names of a quarter of the
+ * longest on average; a longer one overflows and is not sent). */
+static size_t snapshot_cap(size_t entries)
+{
+    return 1024 + TRK_CLOCK_MAX + entries * (REG_NAME_MAX / 4 + 200);
+}
+
 struct snap_ctx {
     struct tracker *t;
     struct cs_writer *w;
@@ -96,7 +107,7 @@ static void snap_entry(void *ctx, struct reg_entry *e)
 static void send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
                           size_t clock_len, const struct content_set *skip)
 {
-    size_t cap = 1024 + TRK_CLOCK_MAX + registry_count(&t->reg) * (REG_NAME_MAX / 4 + 200);
+    size_t cap = snapshot_cap(registry_count(&t->reg));
     uint8_t *buf = malloc(cap);
     if (!buf)
         return;
@@ -119,6 +130,37 @@ void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, cons
                        size_t clock_len)
 {
     send_snapshot(t, peer, type, clock, clock_len, NULL);
+}
+
+void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg type, uint64_t buckets)
+{
+    bool fresh = trk_content_fresh(t);
+    size_t entries = 0;
+    for (unsigned b = 0; fresh && b < TRK_BUCKETS; b++)
+        if (buckets >> b & 1)
+            entries += t->buckets[b].count;
+    if (!fresh)
+        entries = registry_count(&t->reg);
+    uint8_t *buf = malloc(snapshot_cap(entries));
+    if (!buf)
+        return;
+    struct cs_writer w;
+    cs_writer_init(&w, buf, snapshot_cap(entries));
+    cs_put_u8(&w, (uint8_t)type);
+    cs_put_str(&w, t->self);
+    trk_put_clock(&w, t->clock, t->clock_len);
+    size_t count_at = w.len;
+    cs_put_u32(&w, 0);
+    struct snap_ctx s = {t, &w, 0, NULL};
+    for (size_t slot = 0; buckets && slot < t->reg.slot_count; slot++) {
+        int b = trk_kept_bucket(t, slot); /* (-1: a free slot, or no digest kept) */
+        if ((b >= 0 && (buckets >> b & 1)) || (!fresh && t->reg.slots[slot].name))
+            snap_entry(&s, &t->reg.slots[slot]);
+    }
+    for (int i = 0; i < 4; i++) /* patch the count in */
+        buf[count_at + (size_t)i] = (uint8_t)(s.count >> (8 * i));
+    trk_send(t, peer, &w);
+    free(buf);
 }
 
 void trk_send_snapshot_reply(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,

@@ -28,6 +28,7 @@ void trk_config_defaults(struct trk_config *cfg)
     cfg->retry_max = 10;
     cfg->sync_timeout = CS_SEC(10);
     cfg->placement_settle = CS_SEC(1);
+    cfg->pull_timeout = CS_SEC(1);
 }
 
 struct tracker *trk_new(struct cs_env *env, const struct trk_config *cfg, const char *self,
@@ -43,6 +44,7 @@ struct tracker *trk_new(struct cs_env *env, const struct trk_config *cfg, const 
     cs_copy_str(t->self, sizeof t->self, self);
     t->creation = creation;
     t->sync_node = -1;
+    t->pull_peer = -1;
     t->placement_waiting_since = -1;
     t->placement_forced_at = -1;
     cs_strmap_init(&t->name_index);
@@ -103,6 +105,8 @@ void trk_free(struct tracker *t)
     free(t->snap_same);
     free(t->by_name);
     free(t->content_hashes);
+    free(t->content_bucket);
+    trk_pull_free(t);
     free(t->dirty);
     free(t);
 }
@@ -141,6 +145,10 @@ int32_t trk_name_index(struct tracker *t, const char *name)
         if (!syncs)
             return -1;
         t->syncs = syncs;
+        uint8_t *pulls = realloc(t->pull_state, cap);
+        if (!pulls)
+            return -1;
+        t->pull_state = pulls;
         t->name_cap = cap;
     }
     char *copy = strdup(name);
@@ -153,6 +161,7 @@ int32_t trk_name_index(struct tracker *t, const char *name)
     t->met[t->name_count] = false;
     t->unknown_since[t->name_count] = -1;
     t->syncs[t->name_count] = (struct trk_sync_watch){0, 0, 0};
+    t->pull_state[t->name_count] = TRK_PULL_NONE;
     return (int32_t)t->name_count++;
 }
 
@@ -195,6 +204,7 @@ void trk_remove_node(struct tracker *t, uint32_t idx)
             ring_remove(t->ring, trk_name(t, idx));
             break;
         }
+    trk_pull_node_removed(t, idx);
     trk_sync_abandon_all(t, idx);
 }
 
@@ -265,7 +275,8 @@ const char *trk_msg_name(unsigned type)
         [TRK_MSG_TRACK] = "track", [TRK_MSG_UNTRACK] = "untrack", [TRK_MSG_UPDATE_META] = "update_meta",
         [TRK_MSG_HANDOFF] = "handoff", [TRK_MSG_REQUEST] = "request", [TRK_MSG_REPLY] = "reply",
         [TRK_MSG_SEND] = "send",
-        [TRK_MSG_KILL] = "kill", [TRK_MSG_BATCH] = "batch", [TRK_MSG_DIGEST] = "digest"};
+        [TRK_MSG_KILL] = "kill", [TRK_MSG_BATCH] = "batch", [TRK_MSG_DIGEST] = "digest",
+        [TRK_MSG_PULL] = "pull"};
     return type < sizeof names / sizeof *names && names[type] ? names[type] : "unknown";
 }
 

@@ -1,0 +1,155 @@
+/*
+ * core/tracker/pull.c: fixed mode's pulls, how a tracker takes in what its
+ * peers hold that it lacks.
+ *
+ * A pull sends our content digest of each bucket of names (`pull`); the
+ * peer answers with a sync_ack carrying its entries of the buckets whose
+ * digests differ from its own (none when all agree), and, when some did,
+ * queues a pull of its own from us, so that what we hold and it lacks
+ * reaches it the same way.  A tracker has at most one pull under way and
+ * queues the others: a pod that meets 999 others at once takes the registry
+ * from the first and finds its digests equal to the rest.  Pushing our
+ * snapshot to every peer that joined (what this replaced) sent every
+ * newcomer the whole registry once per peer it met, most of them in flight
+ * together: N^2 copies of every name in a join storm.
+ *
+ * A pull unanswered after pull_timeout is given up and queued again while
+ * the peer is still a node (its answer, should it come later, is merged
+ * all the same: merging any copy is safe in fixed mode).
+ */
+#include "internal.h"
+#include "mode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PULL_LEN (1 + TRK_BUCKETS * TRK_CONTENT_DIGEST_LEN)
+
+/* The queue as a ring of name indices; pull_state marks who is in it. */
+static bool queue_push(struct tracker *t, uint32_t peer)
+{
+    if (t->pull_count == t->pull_cap) {
+        size_t cap = t->pull_cap ? 2 * t->pull_cap : 16;
+        uint32_t *grown = malloc(cap * sizeof *grown);
+        if (!grown)
+            return false;
+        for (size_t i = 0; i < t->pull_count; i++)
+            grown[i] = t->pull_queue[(t->pull_head + i) % t->pull_cap];
+        free(t->pull_queue);
+        t->pull_queue = grown;
+        t->pull_cap = cap;
+        t->pull_head = 0;
+    }
+    t->pull_queue[(t->pull_head + t->pull_count++) % t->pull_cap] = peer;
+    return true;
+}
+
+static uint32_t queue_pop(struct tracker *t)
+{
+    uint32_t peer = t->pull_queue[t->pull_head];
+    t->pull_head = (t->pull_head + 1) % t->pull_cap;
+    t->pull_count--;
+    return peer;
+}
+
+/* Sends a pull to the next queued peer still in `nodes`, if none is under way. */
+static void pull_next(struct tracker *t)
+{
+    while (t->pull_peer < 0 && t->pull_count > 0) {
+        uint32_t peer = queue_pop(t);
+        t->pull_state[peer] = TRK_PULL_NONE;
+        if (!trk_is_node(t, peer))
+            continue;
+        struct trk_content_digest d[TRK_BUCKETS];
+        if (!trk_bucket_digests(t, d))
+            memset(d, 0, sizeof d); /* no digest kept: every bucket differs but the empty */
+        uint8_t buf[PULL_LEN];
+        struct cs_writer w;
+        cs_writer_init(&w, buf, sizeof buf);
+        cs_put_u8(&w, TRK_MSG_PULL);
+        for (unsigned b = 0; b < TRK_BUCKETS; b++)
+            trk_put_content_digest(&w, &d[b]);
+        t->pull_peer = (int32_t)peer;
+        t->pull_state[peer] = TRK_PULL_UNDER_WAY;
+        t->pull_epoch++;
+        trk_sync_begin(t, peer);
+        trk_send(t, peer, &w);
+        t->env->timer_start(t->env, t->cfg.pull_timeout, TRK_TAG(TRK_TIMER_SYNC_TIMEOUT, t->pull_epoch));
+    }
+}
+
+void trk_pull_from(struct tracker *t, uint32_t peer)
+{
+    /* One under way already needs no other: its answer leaves the peer
+     * after whatever made us ask now (links are FIFO: whatever the peer
+     * sent before it, such as its own pull showing that we differ, or
+     * that it now takes us as a node, arrived first), so it reflects the
+     * peer's registry at a later instant. */
+    if (peer == 0 || peer >= t->name_count || t->pull_state[peer] != TRK_PULL_NONE)
+        return;
+    if (!queue_push(t, peer)) {
+        cs_logf(t->env, CS_LOG_ERROR, "[swarm] out of memory: no pull from %s (anti-entropy brings it later)",
+                trk_name(t, peer));
+        return;
+    }
+    t->pull_state[peer] = TRK_PULL_QUEUED;
+    pull_next(t);
+}
+
+/* The pull under way ends (answered or not); the next one starts. */
+static void pull_done(struct tracker *t, bool answered)
+{
+    uint32_t peer = (uint32_t)t->pull_peer;
+    t->pull_peer = -1;
+    t->pull_state[peer] = TRK_PULL_NONE;
+    trk_sync_end(t, peer, answered);
+    if (!answered && trk_is_node(t, peer))
+        trk_pull_from(t, peer); /* after the others */
+    pull_next(t);
+}
+
+void trk_pull_answered(struct tracker *t, uint32_t peer, bool merged)
+{
+    if (t->pull_peer == (int32_t)peer)
+        pull_done(t, merged);
+}
+
+void trk_pull_timeout(struct tracker *t, uint64_t epoch)
+{
+    if (t->pull_peer >= 0 && epoch == (t->pull_epoch & 0xffffffffffffULL))
+        pull_done(t, false);
+}
+
+void trk_pull_node_removed(struct tracker *t, uint32_t peer)
+{
+    if (t->pull_peer == (int32_t)peer) {
+        t->pull_peer = -1;
+        t->pull_state[peer] = TRK_PULL_NONE;
+        pull_next(t); /* (trk_remove_node abandons its sync) */
+    }
+}
+
+bool trk_on_pull(struct tracker *t, uint32_t from, struct cs_reader *r)
+{
+    struct trk_content_digest d[TRK_BUCKETS];
+    for (unsigned b = 0; b < TRK_BUCKETS; b++)
+        trk_get_content_digest(r, &d[b]);
+    if (!cs_reader_done(r)) {
+        t->stats.malformed++;
+        cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed pull from %s", trk_name(t, from));
+        return false;
+    }
+    uint64_t differing = trk_buckets_differing(t, d);
+    if (!differing)
+        t->stats.syncs_skipped++;
+    trk_send_snapshot_buckets(t, from, TRK_MSG_SYNC_ACK, differing);
+    if (differing)
+        trk_pull_from(t, from); /* what it holds and we lack, or hold otherwise */
+    return true;
+}
+
+void trk_pull_free(struct tracker *t)
+{
+    free(t->pull_queue);
+    free(t->pull_state);
+}
