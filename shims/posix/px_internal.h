@@ -27,6 +27,7 @@ struct px_link {
     bool outbound;       /* we dialled it */
     bool proven;         /* the core raised its limit: the peer proved the secret */
     cs_time opened;      /* when connect() was called or the connection accepted */
+    uint32_t interest;   /* the epoll events asked for (changed only when they differ) */
 };
 
 struct px_node {

@@ -53,7 +53,8 @@ static struct px_link *link_add(struct px_node *n, int fd, const struct cs_addr 
     l->outbound = connecting;
     l->opened = px_mono_now();
     l->max_frame = PX_HANDSHAKE_READ_MAX;
-    if (px_watch(n, fd, connecting ? EPOLLOUT : EPOLLIN, KEY_LINK_BASE + (uint64_t)l->id, EPOLL_CTL_ADD) != 0) {
+    l->interest = connecting ? EPOLLOUT : EPOLLIN;
+    if (px_watch(n, fd, l->interest, KEY_LINK_BASE + (uint64_t)l->id, EPOLL_CTL_ADD) != 0) {
         n->link_count--;
         return NULL;
     }
@@ -144,8 +145,10 @@ static bool flush(struct px_node *n, struct px_link *l)
     }
     if (l->woff == l->wlen)
         l->woff = l->wlen = 0;
-    if (!l->connecting)
-        px_watch(n, l->fd, EPOLLIN | (l->wlen ? EPOLLOUT : 0), KEY_LINK_BASE + (uint64_t)l->id, EPOLL_CTL_MOD);
+    uint32_t want = EPOLLIN | (l->wlen ? EPOLLOUT : 0);
+    if (!l->connecting && want != l->interest &&
+        px_watch(n, l->fd, want, KEY_LINK_BASE + (uint64_t)l->id, EPOLL_CTL_MOD) == 0)
+        l->interest = want;
     return true;
 }
 
