@@ -34,7 +34,9 @@ static const struct cli_opt clusterd_opts[] = {
     {"tracker", "fixed|swarm|off", "the registry's tracker mode (fixed)", OPT_TRACKER, 0},
     {"sync-nodes-timeout", "T", "how long the tracker waits for the cluster to form (5s)",
      OPT_SYNC_NODES_TIMEOUT, 0},
-    {"batch-window", "T", "fixed mode: replicate in batches gathered for T (default: a frame per event)",
+    {"batch-window", "T",
+     "fixed mode: replicate in batches gathered for T; 0: a frame per event (default: what one turn of the event "
+     "loop made, one batch per peer)",
      OPT_BATCH_WINDOW, 0},
     {"tick-timeout", "T", "a silent peer is down after T (60s)", OPT_TICK_TIMEOUT, 0},
     {"setup-timeout", "T", "a handshake must finish within T (7s)", OPT_SETUP_TIMEOUT, 0},
@@ -143,6 +145,16 @@ static int duration(const char *name, const char *v, cs_time *out)
     return 0;
 }
 
+/* --batch-window: a duration, 0 included (a frame per event). */
+static int window(const char *name, const char *v, cs_time *out)
+{
+    cs_time t;
+    if (yr_parse_duration(v, &t) != 0 || t < 0)
+        return cli_bad_value(&clusterd_cmd, name, "a duration such as 5ms, or 0 for a frame per event", v);
+    *out = t;
+    return 0;
+}
+
 static int port_value(const char *name, const char *v, long *out)
 {
     char *end;
@@ -166,7 +178,7 @@ static int settings_opt(struct clusterd_args *a, int key, const char *v)
             return cli_bad_value(&clusterd_cmd, "tracker", "fixed, swarm or off", v);
         return 0;
     case OPT_SYNC_NODES_TIMEOUT: return duration("sync-nodes-timeout", v, &cfg->trk.sync_nodes_timeout);
-    case OPT_BATCH_WINDOW: return duration("batch-window", v, &cfg->trk.batch_window);
+    case OPT_BATCH_WINDOW: return window("batch-window", v, &cfg->trk.batch_window);
     case OPT_TICK_TIMEOUT: return duration("tick-timeout", v, &cfg->mem.conn.tick_timeout);
     case OPT_SETUP_TIMEOUT: return duration("setup-timeout", v, &cfg->mem.conn.setup_timeout);
     case OPT_GRACE: return duration("grace", v, &a->opt.grace);
@@ -257,6 +269,7 @@ int clusterd_parse_args(int argc, char **argv, struct clusterd_args *a)
     cluster_config_defaults(&a->cfg);
     a->cfg.tracker = true;
     trk_config_defaults(&a->cfg.trk);
+    a->cfg.trk.batch_window = CLUSTERD_BATCH_TURN;
     a->cfg.mem.conn.encrypt = true; /* sealed links (core/conn_seal.c); --plaintext turns it off */
     a->opt = (struct px_options){.proto = &cluster_proto, .config = &a->cfg, .port = 4369, .grace = CS_SEC(30),
                                  .log_level = CS_LOG_INFO, .name = getenv("CLUSTERD_NAME")};

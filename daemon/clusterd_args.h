@@ -12,6 +12,15 @@
 #include "../core/cluster.h"
 #include "../shims/posix/px_node.h"
 
+/* The daemon's replication batch window unless a file or --batch-window
+ * says otherwise: 1 ns, so the batch timer is due when the loop next looks
+ * at its timers, at the end of the turn that opened the batch.  What one
+ * turn made (a read of pipelined registrations, a batch received) leaves
+ * as one frame per peer, no later than the turn's own replies; a frame
+ * per event sealed and sent on its own costs about twice the CPU
+ * (docs/performance.md, 2026-12-07). */
+#define CLUSTERD_BATCH_TURN ((cs_time)1)
+
 struct clusterd_args {
     struct cluster_config cfg;
     struct px_options opt;   /* its config points at cfg */
