@@ -5,7 +5,8 @@
  * dimension (a reason, a direction, a state) is a label:
  *   clusterd_build_info{version,tracker,membership}
  *   the transport: links, frames, refused frames and connections, set-up
- *     timeouts, the handshake time by direction (histogram)
+ *     timeouts, the handshake time by direction (histogram); control
+ *     socket requests refused by reason
  *   the tracker (when it runs): members, state, registrations, syncs
  *     started / completed / abandoned / skipped / under way and their
  *     duration (histogram), handoffs by direction, restarts, conflicts,
@@ -21,6 +22,7 @@
 
 #include "../config/version.h"
 #include "../core/conn.h"
+#include "../shims/posix/px_control.h"
 
 void metrics_printf(struct metrics_out *o, const char *fmt, ...)
 {
@@ -108,6 +110,12 @@ static void transport(struct metrics_out *o, struct px_node *node, struct member
     const struct labelled conns[] = {{"accepted", ps->links_accepted}, {"refused", ps->links_refused}};
     by_label(o, "clusterd_inbound_connections_total", "counter",
              "TCP connections to the peer port, accepted or refused (out of file descriptors).", "outcome", conns, 2);
+    struct labelled control[PX_CONTROL_REFUSALS];
+    for (int why = 0; why < PX_CONTROL_REFUSALS; why++)
+        control[why] = (struct labelled){px_control_refusal_name(why), px_node_control_refused(node, why)};
+    by_label(o, "clusterd_control_refused_requests_total", "counter",
+             "Control socket requests refused, by reason (line_too_long also closed the connection).", "reason",
+             control, PX_CONTROL_REFUSALS);
     metrics_family(o, "clusterd_setup_timeouts_total", "counter",
                    "Links closed because their handshake did not finish within the set-up timeout.");
     metrics_u64(o, "clusterd_setup_timeouts_total", cs->setup_timeouts);

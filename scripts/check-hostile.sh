@@ -16,7 +16,11 @@
 #      refused, a path owned by someone else is never replaced;
 #   6. registry names with quotes, backslashes, non-ASCII and non-UTF-8
 #      bytes: every control answer is valid JSON with the name back, and
-#      /state still answers.
+#      /state still answers;
+#   7. the control socket's framing: pipelined requests cut at any byte,
+#      a client that shuts its sending side gets every answer, a 4 KiB
+#      line is refused and closed; refusals counted in /metrics and logged;
+#      the registrations leave in batch frames (clusterd's default).
 # Every process it starts is killed on exit, by PID.
 set -u
 bin=${1:?usage: check-hostile.sh CLUSTERD}
@@ -151,3 +155,76 @@ PY
 code=$(curl -s -m 3 -o "$dir/state.txt" -w "%{http_code}" "http://127.0.0.1:$((port + 11))/state")
 [ "$code" = 200 ] && grep -q "registered: " "$dir/state.txt" || fail "/state after hostile names: $code"
 echo "ok   hostile names through the control socket (valid JSON, names back; a non-UTF-8 byte as U+00FF) and /state"
+
+# 7. The control socket's framing: pipelined requests cut anywhere, a client
+#    that closes its sending side, lines at and over the 4 KiB limit, each
+#    refusal counted by reason in /metrics.
+refused() { curl -s -m 3 "http://127.0.0.1:$((port + 11))/metrics" |
+    sed -n "s/^clusterd_control_refused_requests_total{reason=\"$1\"} //p"; }
+frames_out() { curl -s -m 3 "http://127.0.0.1:$((port + 11))/metrics" |
+    sed -n 's/^clusterd_frames_total{direction="out"} //p'; }
+malformed0=$(refused malformed); long0=$(refused line_too_long); frames0=$(frames_out)
+python3 - "$dir/n1.sock" <<'PY' || fail "the control socket's framing (see above)"
+import json, random, socket, sys, time
+def conn():
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(sys.argv[1])
+    return s
+def lines_until(s, n):
+    """Up to n answer lines, and what follows them until the stream ends or n came."""
+    data, lines = b"", []
+    while len(lines) < n:
+        chunk = s.recv(1 << 16)
+        if not chunk:
+            break
+        data += chunk
+        *done, data = data.split(b"\n")
+        lines += done
+    return lines, data
+# 5,000 pipelined registrations written in pieces of 1 byte to 9 KB, cut anywhere.
+rnd = random.Random(7)
+reqs = b"".join(b"register\tframing-%d\t\t0\n" % i for i in range(5000))
+s = conn()
+off = 0
+while off < len(reqs):
+    k = rnd.choice((1, 2, 3, 7, 100, 4095, 4096, 9000))
+    s.sendall(reqs[off:off + k])
+    off += k
+lines, rest = lines_until(s, 5000)
+assert len(lines) == 5000 and rest == b"", (len(lines), rest[:80])
+for i, line in enumerate(lines):
+    a = json.loads(line)
+    assert a["name"] == "framing-%d" % i and a["status"] == "ok", (i, a)
+s.close()
+# 4,000 lookups (80 KB, which the socket takes at once), the sending side
+# shut, and nothing read for half a second: the daemon reads the end of
+# the stream with some 400 KB of answers the socket could not take yet;
+# every answer still comes, in order, then the end.
+s = conn()
+s.sendall(b"".join(b"whereis\tframing-%d\n" % i for i in range(4000)))
+s.shutdown(socket.SHUT_WR)
+time.sleep(0.5)
+lines, rest = lines_until(s, 4001)
+assert len(lines) == 4000 and rest == b"", (len(lines), rest[:80])
+assert all(json.loads(l)["name"] == "framing-%d" % i for i, l in enumerate(lines))
+# A line of 4,095 bytes is a request (malformed: its op is too long) and the
+# connection goes on; 4,096 bytes without a newline are refused and closed.
+s = conn()
+s.sendall(b"x" * 4095 + b"\n" + b"whereis\tframing-1\n")
+lines, _ = lines_until(s, 2)
+assert json.loads(lines[0])["error"].startswith("malformed request"), lines[0][:100]
+assert json.loads(lines[1])["name"] == "framing-1", lines[1][:100]
+s.sendall(b"y" * 4096)
+lines, rest = lines_until(s, 2)
+assert [json.loads(l) for l in lines] == [{"error": "request line too long"}] and rest == b"", (lines, rest)
+PY
+[ "$(refused malformed)" = $((malformed0 + 1)) ] && [ "$(refused line_too_long)" = $((long0 + 1)) ] ||
+    fail "control refusals counted: malformed $malformed0 -> $(refused malformed), line_too_long $long0 -> $(refused line_too_long)"
+grep -q "control socket: refused a request: line_too_long (1 so far)" "$dir/n1.log" || fail "the refused overlong line was not logged"
+# By default the registrations one turn of the loop takes leave in one
+# batch frame per peer: the 5,000 went to the two peers in far fewer than
+# the 10,000 frames of one per event (ticks and lookups send none).
+frames=$(($(frames_out) - frames0))
+[ "$frames" -lt 2000 ] || fail "5,000 pipelined registrations took $frames frames to two peers: not batched"
+echo "ok   control socket framing: 5,000 pipelined registrations cut anywhere ($frames frames to 2 peers), 4,000 answers to a half-closed client, 4 KiB lines; refusals counted and logged"

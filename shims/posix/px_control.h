@@ -18,8 +18,13 @@
  * process was found, is the handle as a string of its unsigned decimal
  * value: handles use all 64 bits (the node's creation in the high half),
  * beyond the 2^53 that JSON readers such as JavaScript or jq hold exactly.
- * Clients may pipeline.  Malformed requests get {"error": ...} and are
- * counted. */
+ * Clients may pipeline: requests are read 64 KiB at a time and answered
+ * in order of their replies; a client with 1 MiB of answers unread is not
+ * served until it reads.  A client that closes its sending side gets the
+ * answers to what it sent, then the end of the stream.  Refused requests
+ * get {"error": ...}, are counted by reason (px_control_refused_by, in
+ * /metrics) and logged on the 1st, 2nd, 4th, 8th... of each reason; a line
+ * of LINE_MAX_BYTES (4 KiB) or more also closes the connection. */
 #ifndef SHIMS_POSIX_PX_CONTROL_H
 #define SHIMS_POSIX_PX_CONTROL_H
 
@@ -64,8 +69,20 @@ void px_control_reply(struct px_control *c, const char *op, const char *name, co
 void px_control_flush(struct px_control *c);
 /* Connections refused because another user (not root) made them. */
 uint64_t px_control_strangers(const struct px_control *c);
-/* Requests refused as malformed so far. */
+/* Why a request was refused. */
+enum px_control_refusal {
+    PX_CONTROL_MALFORMED,          /* not OP<TAB>NAME<TAB>ARG<TAB>VALUE within the field sizes */
+    PX_CONTROL_LINE_TOO_LONG,      /* 4 KiB without a newline: the connection is closed */
+    PX_CONTROL_TOO_MANY_IN_FLIGHT, /* 65,536 requests already wait for the protocol */
+    PX_CONTROL_REFUSALS
+};
+/* The reason's name in metrics and logs ("malformed", "line_too_long",
+ * "too_many_in_flight"). */
+const char *px_control_refusal_name(enum px_control_refusal why);
+/* Requests refused so far, in all. */
 uint64_t px_control_refused(const struct px_control *c);
+/* Requests refused so far for one reason. */
+uint64_t px_control_refused_by(const struct px_control *c, enum px_control_refusal why);
 /* Closes the socket and its clients, removes the socket file. */
 void px_control_free(struct px_control *c);
 

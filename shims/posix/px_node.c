@@ -511,6 +511,11 @@ const struct px_stats *px_node_stats(const struct px_node *n)
     return &n->stats;
 }
 
+uint64_t px_node_control_refused(const struct px_node *n, int why)
+{
+    return n->control ? px_control_refused_by(n->control, (enum px_control_refusal)why) : 0;
+}
+
 void px_node_free(struct px_node *n)
 {
     if (!n)

@@ -91,6 +91,10 @@ bool px_node_stopping(const struct px_node *n);
 /* The transport's counters. */
 const struct px_stats *px_node_stats(const struct px_node *n);
 
+/* Control-socket requests refused so far for one reason (an enum
+ * px_control_refusal of px_control.h); 0 without a control socket. */
+uint64_t px_node_control_refused(const struct px_node *n, int why);
+
 /* Closes every socket and frees the node and its protocol instance. */
 void px_node_free(struct px_node *n);
 
