@@ -95,18 +95,39 @@ char *ctl_exchange(int fd, const char *request, double timeout_s, char *err, siz
     return buf;
 }
 
+/* Writes "OP<TAB>PREFIX" then i's digits and a newline at req; its length
+ * (at most head_len + 21). */
+static size_t bench_line(char *req, const char *head, size_t head_len, long i)
+{
+    char digits[20];
+    size_t d = sizeof digits;
+    do
+        digits[--d] = (char)('0' + i % 10);
+    while ((i /= 10));
+    memcpy(req, head, head_len);
+    memcpy(req + head_len, digits + d, sizeof digits - d);
+    req[head_len + sizeof digits - d] = '\n';
+    return head_len + sizeof digits - d + 1;
+}
+
 int ctl_bench(int fd, const char *op, long n, const char *prefix, long depth, struct ctl_bench *out, char *err,
               size_t errlen)
 {
     static char in[1 << 16];
     size_t in_len = 0;
     long sent = 0, answered = 0, ok = 0;
+    char head[512];
+    int head_len = snprintf(head, sizeof head, "%s\t%s", op, prefix);
+    if (head_len < 0 || (size_t)head_len >= sizeof head) {
+        snprintf(err, errlen, "the operation and prefix are too long");
+        return -1;
+    }
     double start = now_s();
     while (answered < n) {
         char req[1 << 15];
         size_t req_len = 0;
-        while (sent < n && sent - answered < depth && req_len + 200 < sizeof req)
-            req_len += (size_t)snprintf(req + req_len, sizeof req - req_len, "%s\t%s%ld\n", op, prefix, sent++);
+        while (sent < n && sent - answered < depth && req_len + (size_t)head_len + 22 < sizeof req)
+            req_len += bench_line(req + req_len, head, (size_t)head_len, sent++);
         if (write_all(fd, req, req_len) != 0) {
             snprintf(err, errlen, "cannot send: %s", strerror(errno));
             return -1;
