@@ -173,12 +173,8 @@ static void check_internal(struct sim_world *w, struct sim_node *n)
     char at[32];
     sim_duration_format(w->now, at, sizeof at);
     snprintf(w->internal_failure, sizeof w->internal_failure, "node %s at %s: %s", n->id, at, why);
-    if (w->trace.on) {
-        char body[SIM_TRACE_LINE_MAX];
-        const struct cs_field field = CS_FSTR("why", why);
-        sim_trace_encode_fields(&field, 1, body, sizeof body);
-        sim_trace_event(&w->trace, w->now, n->id, "internal_failure", "%s", body);
-    }
+    const struct cs_field field = CS_FSTR("why", why);
+    sim_trace_fields(&w->trace, w->now, n->id, "internal_failure", &field, 1);
     w->stop_requested = true;
 }
 
@@ -267,6 +263,23 @@ static cs_time timer_expiry(const struct sim_world *w, const struct sim_node *n,
     return t;
 }
 
+#define TAG_NAME_MAX 48
+
+/* The tag's name as traces show it (cs_tag_name), remembered per module
+ * and kind, which are all it depends on; buf (TAG_NAME_MAX bytes) holds a
+ * name outside the remembered range. */
+static const char *tag_name(uint64_t tag, char *buf)
+{
+    static _Thread_local char names[8][32][TAG_NAME_MAX];
+    unsigned module = CS_TAG_MODULE_OF(tag), kind = CS_TAG_KIND_OF(tag);
+    if (module >= 8 || kind >= 32)
+        return cs_tag_name(tag, buf, TAG_NAME_MAX);
+    char *name = names[module][kind];
+    if (!name[0])
+        cs_tag_name(CS_TAG(module, kind, 0), name, TAG_NAME_MAX);
+    return name;
+}
+
 cs_timer_id sim_timer_start(struct sim_world *w, uint32_t node, cs_time delay, uint64_t tag)
 {
     struct sim_node *n = &w->nodes[node];
@@ -279,9 +292,9 @@ cs_timer_id sim_timer_start(struct sim_world *w, uint32_t node, cs_time delay, u
     if (sim_schedule(w, &ev) < 0)
         return 0;
     if (w->trace.on) {
-        char name[48];
+        char name[TAG_NAME_MAX];
         sim_trace_event(&w->trace, w->now, n->id, "timer_set", "\"timer\":%u,\"tag\":\"%s\",\"arg\":%llu,\"at\":%lld",
-                        id, cs_tag_name(tag, name, sizeof name), (unsigned long long)CS_TAG_ARG_OF(tag),
+                        id, tag_name(tag, name), (unsigned long long)CS_TAG_ARG_OF(tag),
                         (long long)ev.time);
     }
     return id;
@@ -311,9 +324,9 @@ static void fire_timer(struct sim_world *w, const struct sim_event *ev)
         return;
     w->stats.timers_fired++;
     if (w->trace.on) {
-        char name[48];
+        char name[TAG_NAME_MAX];
         sim_trace_event(&w->trace, w->now, n->id, "timer_fire", "\"timer\":%u,\"tag\":\"%s\",\"arg\":%llu",
-                        ev->id, cs_tag_name(ev->tag, name, sizeof name), (unsigned long long)CS_TAG_ARG_OF(ev->tag));
+                        ev->id, tag_name(ev->tag, name), (unsigned long long)CS_TAG_ARG_OF(ev->tag));
     }
     struct cs_event ce = {.type = CS_EV_TIMER};
     ce.u.timer.id = ev->id;

@@ -26,6 +26,7 @@ int test_dns_front_run(void);
 int test_net_run(void);
 int test_dns_run(void);
 int test_world_run(void);
+int test_trace_run(void);
 int test_scenarios_run(void);
 int test_conn_run(void);
 int test_conn_hostile_run(void);

@@ -26,6 +26,7 @@ int main(void)
     failed += test_net_run();
     failed += test_dns_run();
     failed += test_world_run();
+    failed += test_trace_run();
     failed += test_conn_run();
     failed += test_conn_hostile_run();
     failed += test_membership_discovery_run();

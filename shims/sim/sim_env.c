@@ -85,11 +85,7 @@ static uint64_t env_random_u64(struct cs_env *env)
 static void env_trace(struct cs_env *env, const char *kind, const struct cs_field *fields, size_t count)
 {
     struct sim_node *n = node_of(env);
-    if (!n->world->trace.on)
-        return;
-    char body[SIM_TRACE_LINE_MAX];
-    sim_trace_encode_fields(fields, count, body, sizeof body);
-    sim_trace_event(&n->world->trace, n->world->now, n->id, kind, "%s", body);
+    sim_trace_fields(&n->world->trace, n->world->now, n->id, kind, fields, count);
 }
 
 static void env_log(struct cs_env *env, enum cs_log_level level, const char *line)
@@ -97,12 +93,7 @@ static void env_log(struct cs_env *env, enum cs_log_level level, const char *lin
     static const char *const names[] = {"debug", "info", "warn", "error"};
     struct sim_node *n = node_of(env);
     struct sim_world *w = n->world;
-    if (w->trace.on) {
-        char esc[1100];
-        sim_json_escape(line, esc, sizeof esc);
-        sim_trace_event(&w->trace, w->now, n->id, "log", "\"level\":\"%s\",\"msg\":\"%s\"",
-                        names[level & 3], esc);
-    }
+    sim_trace_log(&w->trace, w->now, n->id, names[level & 3], line);
     if (w->opt.verbose)
         fprintf(stderr, "%12.6f %-6s %s\n", (double)w->now / 1e9, n->id, line);
 }

@@ -1,0 +1,394 @@
+/*
+ * tests/test_trace.c: the trace recorder (sim/trace.c) and the determinism
+ * hash of whole runs.  The hash is taken from each event's binary form, so
+ * these tests hold it to what the JSON line shows: changing any one value
+ * of any one event (time, node, kind, a printf argument of each kind, the
+ * format's text, a typed field's key, type or value, a log line) changes
+ * the hash, as do dropping or swapping events; the hash is the same with
+ * and without a trace file; the ring of last events, kept in binary and
+ * formatted on demand, gives exactly the lines the file holds (after the
+ * ring and its bytes wrapped, with spilled, cut and unusual records); and
+ * whole runs hash equally on the same scenario and seed, with or without a
+ * trace file, and differently when one field of one event differs (a
+ * typed field, and a printf-style field written by the world).
+ */
+#include "tests.h"
+
+#include "../config/scenario/loader.h"
+#include "../core/proto.h"
+#include "../core/timer_tag.h"
+#include "../drivers/runner.h"
+#include "../sim/trace.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+/* ---- one sequence of records, and its variants ---- */
+
+#define LONG_LEN 3000 /* spills out of a slot; its line is cut */
+#define EDGE_LEN 1370 /* its encoding fits a slot, its line is cut */
+
+static char long_text[LONG_LEN + 1], long_text2[LONG_LEN + 1], edge_text[EDGE_LEN + 1];
+
+static void texts_init(void)
+{
+    memset(long_text, 'a', LONG_LEN);
+    memcpy(long_text2, long_text, sizeof long_text);
+    long_text2[LONG_LEN - 1] = 'b'; /* differs past the line's cut */
+    memset(edge_text, 'e', EDGE_LEN);
+}
+
+/* Variant 0 is the base; variant k changes exactly one thing. */
+#define V(k, base, other) (variant == (k) ? (other) : (base))
+enum { VARIANTS = 36 };
+
+static void feed_one(struct sim_trace *t, int variant, int which)
+{
+    switch (which) {
+    case 0:
+        if (variant == 8) /* the same values under another key */
+            sim_trace_event(t, 10, "n1", "msg_send", "\"link\":%u,\"to\":\"%s\",\"len\":%zu,\"AT\":%lld", 3u, "n2",
+                            (size_t)43, 2000000LL);
+        else
+            sim_trace_event(t, V(1, 10, 11), V(2, "n1", "n3"), V(3, "msg_send", "msg_recv"),
+                            "\"link\":%u,\"to\":\"%s\",\"len\":%zu,\"at\":%lld", V(4, 3u, 4u), V(5, "n2", "n3"),
+                            V(6, (size_t)43, (size_t)44), V(7, 2000000LL, 2000001LL));
+        break;
+    case 1:
+        sim_trace_event(t, 12, V(9, NULL, "n2"), "dns_outage", "\"mode\":\"%s\",\"until\":%lld",
+                        V(10, "servfail", "timeout"), V(11, -5LL, -6LL));
+        break;
+    case 2: sim_trace_event(t, 13, "n2", "clock_rate", "\"ppm\":%.3f", V(12, 12.5, 12.6)); break;
+    case 3:
+        sim_trace_event(t, 14, "n2", "odd", "\"w\":\"%-6s|%5d|%x|%c|%hhu|%.2s|%.*s|%%\"", V(13, "ab", "ac"),
+                        V(14, -42, -43), V(15, 255u, 254u), V(16, 'z', 'y'), V(17, 300, 301), V(18, "hello", "hallo"),
+                        V(19, 3, 4), V(20, "world", "wOrld"));
+        break;
+    case 4: {
+        const struct cs_field f[] = {
+            V(25, CS_FSTR("name", V(21, "a\"b", "a\"c")), CS_FSTR("nome", "a\"b")),
+            CS_FINT("i", V(22, -1, -2)),
+            V(35, CS_FUINT("u", V(23, 7, 8)), CS_FINT("u", 7)),
+            CS_FBOOL("b", V(24, true, false)),
+        };
+        sim_trace_fields(t, 15, "n3", "nodeup", f, 4);
+        break;
+    }
+    case 5: sim_trace_log(t, 16, "n3", V(26, "info", "warn"), V(27, "[x] started", "[x] stopped")); break;
+    case 6: sim_trace_event(t, 17, "n1", "dump", "\"state\":\"%s\"", V(28, long_text, long_text2)); break;
+    case 7:
+        if (variant != 31) /* dropped */
+            sim_trace_event(t, 18, "n1", "node_exit", "%s", V(29, "", "\"x\":1"));
+        break;
+    case 8: {
+        const struct cs_field f[] = {CS_FSTR("long", V(30, long_text, long_text2))};
+        sim_trace_fields(t, 19, "n1", "long", f, 1);
+        break;
+    }
+    case 9: sim_trace_event(t, 20, "n2", "edge", "\"s\":\"%s\"", V(32, edge_text, "short")); break;
+    case 10: sim_trace_event(t, 21, "n2", "wide", "\"w\":\"%ls\"", V(33, L"wide", L"wade")); break;
+    case 11: sim_trace_event(t, 22, "n2", "ptr", "\"p\":\"%p\",\"g\":%g", (void *)0, V(34, 1e-9, 2e-9)); break;
+    default: break;
+    }
+}
+
+#define RECORDS 12
+
+static void feed(struct sim_trace *t, int variant)
+{
+    for (int i = 0; i < RECORDS; i++)
+        feed_one(t, variant, i);
+}
+
+static uint64_t digest_of(int variant, FILE *file)
+{
+    struct sim_trace t;
+    assert_int_equal(sim_trace_init(&t, file, true), 0);
+    feed(&t, variant);
+    uint64_t h = sim_trace_digest(&t);
+    sim_trace_free(&t);
+    return h;
+}
+
+static void test_every_value_changes_the_hash(void **state)
+{
+    (void)state;
+    texts_init();
+    uint64_t base = digest_of(0, NULL);
+    assert_true(base == digest_of(0, NULL));
+    uint64_t seen[VARIANTS];
+    for (int k = 1; k < VARIANTS; k++) {
+        seen[k] = digest_of(k, NULL);
+        if (seen[k] == base)
+            fail_msg("variant %d (one value changed) hashes like the base", k);
+        for (int j = 1; j < k; j++)
+            if (seen[j] == seen[k])
+                fail_msg("variants %d and %d hash alike", j, k);
+    }
+    /* swapped: the same events in another order */
+    struct sim_trace t;
+    assert_int_equal(sim_trace_init(&t, NULL, true), 0);
+    feed_one(&t, 0, 1);
+    feed_one(&t, 0, 0);
+    for (int i = 2; i < RECORDS; i++)
+        feed_one(&t, 0, i);
+    assert_true(sim_trace_digest(&t) != base);
+    sim_trace_free(&t);
+}
+
+static void test_hash_same_with_a_file(void **state)
+{
+    (void)state;
+    texts_init();
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    uint64_t with = digest_of(0, f), without = digest_of(0, NULL);
+    assert_true(with == without);
+    assert_true(ftell(f) > 0);
+    fclose(f);
+    /* a file alone: lines, no hash */
+    struct sim_trace t;
+    f = tmpfile();
+    assert_int_equal(sim_trace_init(&t, f, false), 0);
+    feed(&t, 0);
+    assert_true(sim_trace_digest(&t) == 0);
+    assert_int_equal(t.lines, RECORDS);
+    const char *out[4];
+    assert_int_equal(sim_trace_last(&t, out, 4), 0);
+    sim_trace_free(&t);
+    fclose(f);
+}
+
+/* Every line of a file, in order. */
+static char **read_lines(FILE *f, size_t *count)
+{
+    rewind(f);
+    char **lines = NULL, buf[4096];
+    *count = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        lines = realloc(lines, (*count + 1) * sizeof *lines);
+        assert_non_null(lines);
+        lines[(*count)++] = strdup(buf);
+    }
+    return lines;
+}
+
+/* The ring's lines are the file's last lines, whatever the ring holds. */
+static void check_last(struct sim_trace *t, FILE *f, size_t max)
+{
+    fflush(f);
+    size_t count;
+    char **lines = read_lines(f, &count);
+    const char *out[SIM_TRACE_RING];
+    size_t n = sim_trace_last(t, out, max);
+    size_t want = count < max ? count : max;
+    if (want > SIM_TRACE_RING)
+        want = SIM_TRACE_RING;
+    assert_int_equal(n, want);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(out[i], lines[count - n + i]);
+    for (size_t i = 0; i < count; i++)
+        free(lines[i]);
+    free(lines);
+}
+
+static void test_last_lines_are_the_file_lines(void **state)
+{
+    (void)state;
+    texts_init();
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    struct sim_trace t;
+    assert_int_equal(sim_trace_init(&t, f, true), 0);
+    feed_one(&t, 0, 0);
+    check_last(&t, f, 20); /* fewer lines than asked */
+    for (int round = 0; round < 60; round++) /* the ring and its bytes wrap many times */
+        for (int k = 0; k < VARIANTS; k += 7)
+            feed(&t, k);
+    for (int i = 0; i < 100; i++)
+        sim_trace_event(&t, 100 + i, "n1", "timer_set", "\"timer\":%u,\"tag\":\"%s\",\"arg\":%llu,\"at\":%lld",
+                        (unsigned)i, "conn.tick", (unsigned long long)i * 977, -(long long)i * 1000003);
+    check_last(&t, f, 20);
+    for (int i = 0; i < RECORDS; i++) /* the odd ones last */
+        feed_one(&t, 0, i);
+    check_last(&t, f, SIM_TRACE_RING);
+    assert_true(strstr(t.text[SIM_TRACE_RING - 3], "\"cut\":true") != NULL); /* the edge record */
+    sim_trace_free(&t);
+    fclose(f);
+}
+
+/* ---- whole runs ---- */
+
+/* A protocol whose only events are a timer (its tag's argument `arg`,
+ * written by the world as printf-style fields) and one typed trace field
+ * `field`: two runs differing in one of them differ in that one value. */
+struct probe_config {
+    uint64_t arg, field;
+};
+
+struct probe {
+    struct cs_env *env;
+    const struct probe_config *cfg;
+};
+
+static void *probe_create(struct cs_env *env, const void *config, const char *name)
+{
+    (void)name;
+    struct probe *p = calloc(1, sizeof *p);
+    if (p) {
+        p->env = env;
+        p->cfg = config;
+    }
+    return p;
+}
+
+static void probe_destroy(void *instance)
+{
+    free(instance);
+}
+
+static void probe_start(void *instance)
+{
+    struct probe *p = instance;
+    p->env->timer_start(p->env, CS_MSEC(5), CS_TAG(CS_TAG_PING, 1, p->cfg->arg));
+    cs_trace(p->env, "probe", CS_FUINT("v", p->cfg->field), CS_FSTR("what", "a probe"));
+}
+
+static void probe_handle(void *instance, const struct cs_event *ev)
+{
+    struct probe *p = instance;
+    if (ev->type == CS_EV_TIMER)
+        cs_logf(p->env, CS_LOG_INFO, "fired %llu", (unsigned long long)CS_TAG_ARG_OF(ev->u.timer.tag));
+}
+
+static bool probe_settled(void *instance)
+{
+    (void)instance;
+    return true;
+}
+
+static void probe_view(void *instance, cs_name_sink sink, void *ctx)
+{
+    (void)instance;
+    (void)sink;
+    (void)ctx;
+}
+
+static int probe_dump(void *instance, char *buf, size_t size)
+{
+    (void)instance;
+    return snprintf(buf, size, "{:probe}");
+}
+
+static const struct cs_proto probe_proto = {
+    .name = "probe", .create = probe_create, .destroy = probe_destroy, .start = probe_start,
+    .handle = probe_handle, .settled = probe_settled, .view = probe_view, .dump = probe_dump,
+};
+
+#define PROBE_YAML "cluster: {nodes: 2}\ntimeline: [{at: 0s, start: all}]\nlimits: {duration: 1s}\n"
+
+static uint64_t probe_run(const struct scenario *sc, const struct probe_config *cfg, FILE *file)
+{
+    struct run_options o = {.seed = 1, .trace_hash = true, .trace_file = file, .proto = &probe_proto,
+                            .proto_config = cfg};
+    struct run_result r;
+    assert_int_equal(sim_run_scenario(sc, &o, &r), 0);
+    uint64_t h = r.trace_hash;
+    assert_true(r.trace_lines > 6);
+    run_result_free(&r);
+    return h;
+}
+
+/* How many lines two files differ in (they must have as many). */
+static size_t lines_differing(FILE *a, FILE *b, const char *must_hold)
+{
+    size_t na, nb, differ = 0;
+    char **la = read_lines(a, &na), **lb = read_lines(b, &nb);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        if (strcmp(la[i], lb[i]) != 0) {
+            differ++;
+            assert_non_null(strstr(la[i], must_hold));
+        }
+        free(la[i]);
+        free(lb[i]);
+    }
+    free(la);
+    free(lb);
+    return differ;
+}
+
+static void test_runs_differing_in_one_field(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    test_load(PROBE_YAML, &sc);
+    const struct probe_config base = {.arg = 1, .field = 1}, field = {.arg = 1, .field = 2},
+                              arg = {.arg = 2, .field = 1};
+    FILE *fa = tmpfile(), *fb = tmpfile(), *fc = tmpfile();
+    assert_true(fa && fb && fc);
+    uint64_t h = probe_run(&sc, &base, NULL);
+    assert_true(h == probe_run(&sc, &base, NULL));
+    assert_true(h == probe_run(&sc, &base, fa)); /* with a trace file: the same hash */
+    uint64_t hf = probe_run(&sc, &field, fb), ha = probe_run(&sc, &arg, fc);
+    scenario_free(&sc);
+    /* one typed field of one event per node: one line per node differs */
+    assert_int_equal(lines_differing(fa, fb, "\"kind\":\"probe\""), 2);
+    assert_true(hf != h);
+    /* the timer's argument: its timer_set and timer_fire lines, and the log of it firing */
+    assert_int_equal(lines_differing(fa, fc, "\"n"), 6);
+    assert_true(ha != h);
+    assert_true(ha != hf);
+    fclose(fa);
+    fclose(fb);
+    fclose(fc);
+}
+
+#define PING_YAML                                                                                  \
+    "cluster:\n"                                                                                   \
+    "  nodes: 3\n"                                                                                 \
+    "  ping: {ping_interval: 200ms}\n"                                                             \
+    "network:\n"                                                                                   \
+    "  latency: {dist: uniform, min: 1ms, max: 9ms}\n"                                            \
+    "  datagrams: {loss: 0.2, latency: {dist: uniform, min: 1ms, max: 4ms}}\n"                    \
+    "timeline:\n"                                                                                  \
+    "  - {at: 0s, start: all}\n"                                                                   \
+    "  - {at: 2s, restart: {nodes: n2, how: crash, address: new}}\n"                               \
+    "limits: {duration: 4s}\n"
+
+static void test_runs_hash_alike_with_and_without_a_file(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    test_load(PING_YAML, &sc);
+    uint64_t h[4];
+    for (int i = 0; i < 4; i++) {
+        FILE *f = i == 1 ? tmpfile() : NULL;
+        struct run_options o = {.seed = i == 3 ? 8 : 7, .trace_hash = true, .trace_file = f};
+        struct run_result r;
+        assert_int_equal(sim_run_scenario(&sc, &o, &r), 0);
+        h[i] = r.trace_hash;
+        assert_true(r.trace_lines > 500);
+        run_result_free(&r);
+        if (f)
+            fclose(f);
+    }
+    scenario_free(&sc);
+    assert_true(h[0] != 0);
+    assert_true(h[0] == h[1]);
+    assert_true(h[0] == h[2]);
+    assert_true(h[0] != h[3]);
+}
+
+int test_trace_run(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_value_changes_the_hash),
+        cmocka_unit_test(test_hash_same_with_a_file),
+        cmocka_unit_test(test_last_lines_are_the_file_lines),
+        cmocka_unit_test(test_runs_differing_in_one_field),
+        cmocka_unit_test(test_runs_hash_alike_with_and_without_a_file),
+    };
+    return cmocka_run_group_tests_name("trace", tests, NULL, NULL);
+}
