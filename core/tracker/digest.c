@@ -190,6 +190,41 @@ static bool content_refresh(struct tracker *t)
     return ok;
 }
 
+/* The live entries by owner, and which slots hold ours (merge.c's
+ * topology passes look at those alone while every other owner is a node);
+ * without room for the bit, every pass walks the whole registry. */
+static void owned_out(struct tracker *t, const struct reg_entry *e)
+{
+    if (e->owner < t->name_count)
+        t->owner_live[e->owner]--;
+    size_t slot = (size_t)(e - t->reg.slots);
+    if (e->owner == 0 && slot / 64 < t->own_slot_words)
+        t->own_slots[slot / 64] &= ~(1ULL << (slot % 64));
+}
+
+static void owned_in(struct tracker *t, const struct reg_entry *e)
+{
+    if (e->owner < t->name_count)
+        t->owner_live[e->owner]++;
+    size_t slot = (size_t)(e - t->reg.slots);
+    if (e->owner != 0)
+        return;
+    if (slot / 64 >= t->own_slot_words) {
+        size_t words = t->own_slot_words ? t->own_slot_words : 16;
+        while (words <= slot / 64)
+            words *= 2;
+        uint64_t *grown = realloc(t->own_slots, words * sizeof *grown);
+        if (!grown) {
+            t->own_slots_lost = true;
+            return;
+        }
+        memset(grown + t->own_slot_words, 0, (words - t->own_slot_words) * sizeof *grown);
+        t->own_slots = grown;
+        t->own_slot_words = words;
+    }
+    t->own_slots[slot / 64] |= 1ULL << (slot % 64);
+}
+
 void trk_digest_out(struct tracker *t, const struct reg_entry *e)
 {
     t->entry_changes++;
@@ -197,6 +232,7 @@ void trk_digest_out(struct tracker *t, const struct reg_entry *e)
         content_forget(t, (size_t)(e - t->reg.slots));
     if (!counted(e))
         return;
+    owned_out(t, e);
     t->digest_count--;
     t->digest_sum -= entry_hash(t, e);
 }
@@ -207,6 +243,7 @@ void trk_digest_in(struct tracker *t, const struct reg_entry *e)
         content_dirty(t, (size_t)(e - t->reg.slots));
     if (!counted(e))
         return;
+    owned_in(t, e);
     t->digest_count++;
     t->digest_sum += entry_hash(t, e);
 }

@@ -133,6 +133,8 @@ struct tracker {
     char **names;
     uint64_t *name_hashes;        /* XXH3 of each name (registry digests) */
     bool *met;                    /* fixed mode: the name was once in `nodes` */
+    bool *is_node;                /* the name is in `nodes` now */
+    uint32_t *owner_live;         /* live entries (digest.c's `counted`) it owns */
     cs_time *unknown_since;       /* fixed mode: since when an entry names it as owner
                                      while it was never met (-1: not yet) */
     struct trk_sync_watch {       /* the syncs with it under way (stats only) */
@@ -167,6 +169,9 @@ struct tracker {
     uint64_t version_clock;       /* fixed mode: Lamport counter for versions */
     size_t digest_count;          /* live entries, kept as entries change */
     uint64_t digest_sum;          /* sum of XXH3 over (name, owner, handle) of live entries */
+    uint64_t *own_slots;          /* bit per registry slot: a live entry owned by us (owner 0) */
+    size_t own_slot_words;
+    bool own_slots_lost;          /* out of memory once: passes walk everything */
     uint64_t entry_changes;       /* trk_digest_out calls (trk_registry_epoch) */
     /* fixed mode: the content digest (digest.c), kept lazily */
     uint64_t *content_hashes;     /* by registry slot; 0: not in the digest */

@@ -365,40 +365,75 @@ static bool names_by_name(struct tracker *t)
     return true;
 }
 
-/* Calls fn on every entry in name order (a canonical order, whatever the
- * slots).  fn may add, remove or re-own entries: the names are the
- * registry's arena copies, which outlive a removal (only registry_free
- * releases them), so once the registry's names changed each is looked up
- * again before fn sees it (until then its listed slot still holds it), and
- * the list walked is the one made before the first call.  A walk started
- * from within fn lists the names afresh, leaving the outer walk's list
- * alone. */
-static void each_entry_by_name(struct tracker *t, void (*fn)(struct tracker *t, struct reg_entry *e))
+/* Calls fn on the listed entries in their order.  fn may add, remove or
+ * re-own entries: the names are the registry's arena copies, which
+ * outlive a removal (only registry_free releases them), so once the
+ * registry's names changed each is looked up again before fn sees it
+ * (until then its listed slot still holds it). */
+static void each_listed(struct tracker *t, const struct trk_name_slot *names, size_t count,
+                        void (*fn)(struct tracker *t, struct reg_entry *e))
 {
-    struct trk_name_slot *names;
-    size_t count;
-    bool kept = !t->by_name_busy && names_by_name(t);
-    if (kept) {
-        names = t->by_name;
-        count = t->by_name_count;
-        t->by_name_busy = true;
-    } else {
-        names = malloc((registry_count(&t->reg) ? registry_count(&t->reg) : 1) * sizeof *names);
-        if (!names)
-            return;
-        count = list_by_name(t, names);
-    }
-    uint64_t listed = t->reg.version; /* (a new list was made at this version too) */
+    uint64_t listed = t->reg.version;
     for (size_t i = 0; i < count; i++) {
         struct reg_entry *e = t->reg.version == listed ? &t->reg.slots[names[i].slot]
                                                        : registry_get(&t->reg, names[i].name);
         if (e)
             fn(t, e);
     }
-    if (kept)
+}
+
+/* Calls fn on every entry in name order (a canonical order, whatever the
+ * slots), as each_listed does, walking the list made before the first
+ * call.  A walk started from within fn lists the names afresh, leaving the
+ * outer walk's list alone. */
+static void each_entry_by_name(struct tracker *t, void (*fn)(struct tracker *t, struct reg_entry *e))
+{
+    if (!t->by_name_busy && names_by_name(t)) {
+        t->by_name_busy = true;
+        each_listed(t, t->by_name, t->by_name_count, fn);
         t->by_name_busy = false;
-    else
-        free(names);
+        return;
+    }
+    struct trk_name_slot *names = malloc((registry_count(&t->reg) ? registry_count(&t->reg) : 1) * sizeof *names);
+    if (!names)
+        return;
+    each_listed(t, names, list_by_name(t, names), fn);
+    free(names);
+}
+
+/* True when a pass needs to look at our own entries alone: every other
+ * owner of a live entry is in `nodes`, and reconsider leaves the entries
+ * of such owners alone.  (A pass over a large registry of which a node
+ * owns a share is then a walk over that share, not over every name.) */
+static bool own_entries_suffice(const struct tracker *t)
+{
+    if (t->own_slots_lost)
+        return false;
+    for (size_t owner = 1; owner < t->name_count; owner++)
+        if (t->owner_live[owner] && !t->is_node[owner])
+            return false;
+    return true;
+}
+
+/* Calls fn on every live entry we own, in name order, as each_listed does. */
+static void each_own_entry_by_name(struct tracker *t, void (*fn)(struct tracker *t, struct reg_entry *e))
+{
+    size_t count = t->owner_live[0];
+    struct trk_name_slot *names = malloc((count ? count : 1) * sizeof *names);
+    if (!names) {
+        each_entry_by_name(t, fn);
+        return;
+    }
+    size_t n = 0;
+    for (size_t w = 0; w < t->own_slot_words && n < count; w++)
+        for (uint64_t bits = t->own_slots[w]; bits && n < count; bits &= bits - 1) {
+            size_t slot = w * 64 + (size_t)__builtin_ctzll(bits);
+            names[n++] = (struct trk_name_slot){t->reg.slots[slot].name, (uint32_t)slot};
+        }
+    if (n > 1)
+        qsort(names, n, sizeof *names, by_name);
+    each_listed(t, names, n, fn);
+    free(names);
 }
 
 /* A pass reconsiders every entry after the ring or the node list changed,
@@ -412,7 +447,10 @@ void trk_topology_change(struct tracker *t)
     if (t->quiet_valid && t->quiet_epoch == trk_registry_epoch(t) && t->quiet_nodes == t->node_changes)
         return;
     uint64_t acts = t->reconsider_acts, timed = t->reconsider_timed;
-    each_entry_by_name(t, reconsider);
+    if (own_entries_suffice(t))
+        each_own_entry_by_name(t, reconsider);
+    else
+        each_entry_by_name(t, reconsider);
     t->quiet_valid = acts == t->reconsider_acts && timed == t->reconsider_timed;
     t->quiet_epoch = trk_registry_epoch(t);
     t->quiet_nodes = t->node_changes;

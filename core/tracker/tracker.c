@@ -106,6 +106,9 @@ void trk_free(struct tracker *t)
     free(t->by_name);
     free(t->content_hashes);
     free(t->content_bucket);
+    free(t->is_node);
+    free(t->owner_live);
+    free(t->own_slots);
     trk_pull_free(t);
     free(t->dirty);
     free(t);
@@ -149,6 +152,14 @@ int32_t trk_name_index(struct tracker *t, const char *name)
         if (!pulls)
             return -1;
         t->pull_state = pulls;
+        bool *is_node = realloc(t->is_node, cap * sizeof *is_node);
+        if (!is_node)
+            return -1;
+        t->is_node = is_node;
+        uint32_t *owned = realloc(t->owner_live, cap * sizeof *owned);
+        if (!owned)
+            return -1;
+        t->owner_live = owned;
         t->name_cap = cap;
     }
     char *copy = strdup(name);
@@ -162,6 +173,8 @@ int32_t trk_name_index(struct tracker *t, const char *name)
     t->unknown_since[t->name_count] = -1;
     t->syncs[t->name_count] = (struct trk_sync_watch){0, 0, 0};
     t->pull_state[t->name_count] = TRK_PULL_NONE;
+    t->is_node[t->name_count] = false;
+    t->owner_live[t->name_count] = 0;
     return (int32_t)t->name_count++;
 }
 
@@ -172,10 +185,7 @@ const char *trk_name(const struct tracker *t, uint32_t idx)
 
 bool trk_is_node(const struct tracker *t, uint32_t idx)
 {
-    for (size_t i = 0; i < t->node_count; i++)
-        if (t->nodes[i] == idx)
-            return true;
-    return false;
+    return idx < t->name_count && t->is_node[idx];
 }
 
 void trk_add_node(struct tracker *t, uint32_t idx)
@@ -186,6 +196,7 @@ void trk_add_node(struct tracker *t, uint32_t idx)
     if (cs_grow((void **)&t->nodes, &t->node_cap, t->node_count + 1, sizeof *t->nodes) != 0)
         return;
     t->nodes[t->node_count++] = idx;
+    t->is_node[idx] = true;
     t->met[idx] = true;
     t->node_changes++;
     t->node_list_changed_at = t->env->now(t->env);
@@ -197,6 +208,7 @@ void trk_remove_node(struct tracker *t, uint32_t idx)
     trk_batch_flush(t); /* the node was one when those events were made */
     for (size_t i = 0; i < t->node_count; i++)
         if (t->nodes[i] == idx) {
+            t->is_node[idx] = false;
             memmove(&t->nodes[i], &t->nodes[i + 1], (t->node_count - i - 1) * sizeof *t->nodes);
             t->node_count--;
             t->node_changes++;
