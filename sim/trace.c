@@ -7,15 +7,18 @@
  * The bytes the hash takes for one event (docs/simulation.md):
  *
  *   event  := u64 t | str node | str kind | body
- *   body   := 'P' str format value*       a printf-style record: each
+ *   body   := 'P' u64 id value*           a printf-style record: the XXH3
+ *                                          of the format's text (keys and
+ *                                          punctuation), then each
  *                                          conversion's value in order
  *           | 'F' u64 count field*         typed fields (core/env.h)
+ *           | 'L' str level | str message  a log line
  *           | 'T' str line                 a format this encoder does not
  *                                          know: the formatted line
- *   field  := str key | u8 type | value
+ *   field  := str key | u8 type | (u64 | str | u8 bool as 0 or 1)
  *   value  := u64 (an integer after its length modifier's conversion, a
- *             `*` width or precision, a %c, a pointer, a double's bits,
- *             a bool as 0 or 1) | str
+ *             `*` width or precision, a %c, a pointer, a double's bits)
+ *           | str
  *   str    := the bytes | 0x00             (NULL: printf's "(null)", or ""
  *                                          for a typed field)
  *   u64    := 8 bytes, little-endian
@@ -27,6 +30,7 @@
 #include "trace.h"
 
 #include "../core/json_text.h"
+#include "trace_format.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -191,151 +195,6 @@ static int body_str(void *ctx, char *out, size_t size)
     return snprintf(out, size, "%s", (const char *)ctx);
 }
 
-/* ---- formats ---- */
-
-enum lenmod { LEN_NONE, LEN_HH, LEN_H, LEN_L, LEN_LL, LEN_J, LEN_Z, LEN_T, LEN_BIG_L };
-
-/* One conversion specification of a format, parsed. */
-struct spec {
-    const char *start, *end; /* from the '%' to just past the conversion */
-    int stars;               /* '*' widths and precisions: int arguments first */
-    bool precision;          /* a precision is given (it bounds a %s) */
-    bool plain;              /* no flags, width or precision */
-    long digits;             /* that precision, when written in digits (else -1) */
-    enum lenmod len;
-    char conv;
-};
-
-/* Parses the specification at pct (a '%'); false when malformed. */
-static bool parse_spec(const char *pct, struct spec *s)
-{
-    const char *p = pct + 1;
-    memset(s, 0, sizeof *s);
-    s->start = pct;
-    s->digits = -1;
-    while (*p == '-' || *p == '+' || *p == ' ' || *p == '#' || *p == '0' || *p == '\'')
-        p++;
-    if (*p == '*') {
-        s->stars++;
-        p++;
-    }
-    while (*p >= '0' && *p <= '9')
-        p++;
-    s->plain = p == pct + 1 && *p != '.';
-    if (*p == '.') {
-        p++;
-        s->precision = true;
-        if (*p == '*') {
-            s->stars++;
-            p++;
-        } else {
-            s->digits = 0;
-            for (; *p >= '0' && *p <= '9' && s->digits < 1000000; p++)
-                s->digits = s->digits * 10 + (*p - '0');
-        }
-    }
-    switch (*p) {
-    case 'h': s->len = p[1] == 'h' ? (p++, LEN_HH) : LEN_H; p++; break;
-    case 'l': s->len = p[1] == 'l' ? (p++, LEN_LL) : LEN_L; p++; break;
-    case 'q': s->len = LEN_LL; p++; break;
-    case 'L': s->len = LEN_BIG_L; p++; break;
-    case 'j': s->len = LEN_J; p++; break;
-    case 'z': case 'Z': s->len = LEN_Z; p++; break;
-    case 't': s->len = LEN_T; p++; break;
-    default: break;
-    }
-    s->conv = *p;
-    if (!*p)
-        return false;
-    s->end = p + 1;
-    return true;
-}
-
-/* How to take one argument of a format. */
-enum arg_kind {
-    ARG_INT, ARG_SCHAR, ARG_SHORT, ARG_LONG, ARG_LLONG, ARG_INTMAX, ARG_SSIZE, ARG_PTRDIFF,
-    ARG_UINT, ARG_UCHAR, ARG_USHORT, ARG_ULONG, ARG_ULLONG, ARG_UINTMAX, ARG_SIZE,
-    ARG_CHAR, ARG_PTR, ARG_DOUBLE, ARG_STR, ARG_STR_STAR, /* a %s whose precision was the last star */
-};
-
-#define FMT_ARGS_MAX 16
-#define FMT_CACHE 256
-
-/* A format compiled: what the encoder takes from the arguments.  Formats
- * are string literals (sim_trace_event makes sure), so the compiled form is
- * cached by address, per thread. */
-struct fmt_info {
-    const char *fmt;
-    uint64_t id;  /* XXH3 of the format's text: its keys and punctuation */
-    bool binary;  /* every conversion has a binary form (else: hash the line) */
-    unsigned char count;
-    unsigned char kind[FMT_ARGS_MAX];
-    int digits[FMT_ARGS_MAX]; /* a %s's precision, or -1 */
-};
-
-static const unsigned char signed_kind[] = {
-    [LEN_NONE] = ARG_INT, [LEN_HH] = ARG_SCHAR, [LEN_H] = ARG_SHORT, [LEN_L] = ARG_LONG, [LEN_LL] = ARG_LLONG,
-    [LEN_J] = ARG_INTMAX, [LEN_Z] = ARG_SSIZE, [LEN_T] = ARG_PTRDIFF, [LEN_BIG_L] = ARG_LLONG,
-};
-static const unsigned char unsigned_kind[] = {
-    [LEN_NONE] = ARG_UINT, [LEN_HH] = ARG_UCHAR, [LEN_H] = ARG_USHORT, [LEN_L] = ARG_ULONG, [LEN_LL] = ARG_ULLONG,
-    [LEN_J] = ARG_UINTMAX, [LEN_Z] = ARG_SIZE, [LEN_T] = ARG_SIZE, [LEN_BIG_L] = ARG_ULLONG,
-};
-
-static bool add_arg(struct fmt_info *f, enum arg_kind kind, int digits)
-{
-    if (f->count == FMT_ARGS_MAX)
-        return false;
-    f->kind[f->count] = (unsigned char)kind;
-    f->digits[f->count++] = digits;
-    return true;
-}
-
-/* The argument kinds of one specification; false: no binary form (%n,
- * %m, %ls, %lc, %Lf, ...) or too many arguments. */
-static bool compile_spec(struct fmt_info *f, const struct spec *s)
-{
-    for (int i = 0; i < s->stars; i++)
-        if (!add_arg(f, ARG_INT, -1))
-            return false;
-    switch (s->conv) {
-    case '%': return true;
-    case 'd': case 'i': return add_arg(f, signed_kind[s->len], -1);
-    case 'u': case 'o': case 'x': case 'X': return add_arg(f, unsigned_kind[s->len], -1);
-    case 'p': return add_arg(f, ARG_PTR, -1);
-    case 'c': return s->len == LEN_NONE && add_arg(f, ARG_CHAR, -1);
-    case 's':
-        if (s->len != LEN_NONE)
-            return false;
-        if (s->precision && s->digits < 0)
-            return add_arg(f, ARG_STR_STAR, -1);
-        return add_arg(f, ARG_STR, s->precision ? (int)s->digits : -1);
-    case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': case 'a': case 'A':
-        return s->len != LEN_BIG_L && add_arg(f, ARG_DOUBLE, -1);
-    default: return false;
-    }
-}
-
-static void compile_format(struct fmt_info *f, const char *fmt)
-{
-    memset(f, 0, sizeof *f);
-    f->fmt = fmt;
-    f->id = XXH3_64bits(fmt, strlen(fmt));
-    f->binary = true;
-    struct spec s;
-    for (const char *p = strchr(fmt, '%'); p && f->binary; p = strchr(s.end, '%'))
-        f->binary = parse_spec(p, &s) && compile_spec(f, &s);
-}
-
-static const struct fmt_info *format_info(const char *fmt)
-{
-    static _Thread_local struct fmt_info cache[FMT_CACHE];
-    struct fmt_info *f = &cache[((uintptr_t)fmt * UINT64_C(0x9E3779B97F4A7C15)) >> 56 & (FMT_CACHE - 1)];
-    if (f->fmt != fmt)
-        compile_format(f, fmt);
-    return f;
-}
-
 /* ---- the binary form ---- */
 
 struct enc {
@@ -421,37 +280,37 @@ static void enc_head(struct enc *e, cs_time now, const char *node, const char *k
 }
 
 /* Each argument's value, as the compiled format says to take it. */
-static void enc_args(struct enc *e, const struct fmt_info *f, va_list *ap)
+static void enc_args(struct enc *e, const struct trace_fmt *f, va_list *ap)
 {
     int star = -1;
     for (unsigned i = 0; i < f->count; i++) {
         uint64_t v;
-        switch ((enum arg_kind)f->kind[i]) {
-        case ARG_INT: v = (uint64_t)(int64_t)(star = va_arg(*ap, int)); break;
-        case ARG_SCHAR: v = (uint64_t)(int64_t)(signed char)va_arg(*ap, int); break;
-        case ARG_SHORT: v = (uint64_t)(int64_t)(short)va_arg(*ap, int); break;
-        case ARG_LONG: v = (uint64_t)(int64_t)va_arg(*ap, long); break;
-        case ARG_LLONG: v = (uint64_t)(int64_t)va_arg(*ap, long long); break;
-        case ARG_INTMAX: v = (uint64_t)(int64_t)va_arg(*ap, intmax_t); break;
-        case ARG_SSIZE: v = (uint64_t)(int64_t)va_arg(*ap, ssize_t); break;
-        case ARG_PTRDIFF: v = (uint64_t)(int64_t)va_arg(*ap, ptrdiff_t); break;
-        case ARG_UINT: v = va_arg(*ap, unsigned); break;
-        case ARG_UCHAR: v = (unsigned char)va_arg(*ap, unsigned); break;
-        case ARG_USHORT: v = (unsigned short)va_arg(*ap, unsigned); break;
-        case ARG_ULONG: v = va_arg(*ap, unsigned long); break;
-        case ARG_ULLONG: v = va_arg(*ap, unsigned long long); break;
-        case ARG_UINTMAX: v = va_arg(*ap, uintmax_t); break;
-        case ARG_SIZE: v = va_arg(*ap, size_t); break;
-        case ARG_CHAR: v = (unsigned char)va_arg(*ap, int); break;
-        case ARG_PTR: v = (uintptr_t)va_arg(*ap, void *); break;
-        case ARG_DOUBLE: {
+        switch ((enum trace_arg_kind)f->kind[i]) {
+        case TRACE_ARG_INT: v = (uint64_t)(int64_t)(star = va_arg(*ap, int)); break;
+        case TRACE_ARG_SCHAR: v = (uint64_t)(int64_t)(signed char)va_arg(*ap, int); break;
+        case TRACE_ARG_SHORT: v = (uint64_t)(int64_t)(short)va_arg(*ap, int); break;
+        case TRACE_ARG_LONG: v = (uint64_t)(int64_t)va_arg(*ap, long); break;
+        case TRACE_ARG_LLONG: v = (uint64_t)(int64_t)va_arg(*ap, long long); break;
+        case TRACE_ARG_INTMAX: v = (uint64_t)(int64_t)va_arg(*ap, intmax_t); break;
+        case TRACE_ARG_SSIZE: v = (uint64_t)(int64_t)va_arg(*ap, ssize_t); break;
+        case TRACE_ARG_PTRDIFF: v = (uint64_t)(int64_t)va_arg(*ap, ptrdiff_t); break;
+        case TRACE_ARG_UINT: v = va_arg(*ap, unsigned); break;
+        case TRACE_ARG_UCHAR: v = (unsigned char)va_arg(*ap, unsigned); break;
+        case TRACE_ARG_USHORT: v = (unsigned short)va_arg(*ap, unsigned); break;
+        case TRACE_ARG_ULONG: v = va_arg(*ap, unsigned long); break;
+        case TRACE_ARG_ULLONG: v = va_arg(*ap, unsigned long long); break;
+        case TRACE_ARG_UINTMAX: v = va_arg(*ap, uintmax_t); break;
+        case TRACE_ARG_SIZE: v = va_arg(*ap, size_t); break;
+        case TRACE_ARG_CHAR: v = (unsigned char)va_arg(*ap, int); break;
+        case TRACE_ARG_PTR: v = (uintptr_t)va_arg(*ap, void *); break;
+        case TRACE_ARG_DOUBLE: {
             double d = va_arg(*ap, double);
             memcpy(&v, &d, sizeof v);
             break;
         }
         default: { /* the strings */
             const char *str = va_arg(*ap, const char *);
-            int digits = f->kind[i] == ARG_STR_STAR ? star : f->digits[i];
+            int digits = f->kind[i] == TRACE_ARG_STR_STAR ? star : f->digits[i];
             if (!str)
                 str = "(null)";
             enc_bytes(e, str, digits >= 0 ? strnlen(str, (size_t)digits) : strlen(str));
@@ -518,7 +377,7 @@ void sim_trace_record(struct sim_trace *t, cs_time now, const char *node, const 
         fwrite(line, 1, len, t->file);
     }
     if (t->hash_state) {
-        const struct fmt_info *f = format_info(fields);
+        const struct trace_fmt *f = trace_fmt_get(fields);
         struct enc e;
         struct sim_trace_slot *slot = next_slot(t, &e);
         slot->fmt = fields;
@@ -647,128 +506,15 @@ uint64_t sim_trace_digest(struct sim_trace *t)
 
 /* ---- the ring back to lines ---- */
 
-struct dec {
-    const unsigned char *b;
-    size_t n;
-};
-
-static uint64_t dec_u64(struct dec *d)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)d->b[d->n + (size_t)i] << (8 * i);
-    d->n += 8;
-    return v;
-}
-
-static const char *dec_str(struct dec *d)
-{
-    const char *s = (const char *)d->b + d->n;
-    d->n += strlen(s) + 1;
-    return s;
-}
-
-/* Appends n bytes as vsnprintf would: `len` counts what would be written. */
-static void append(char *out, size_t size, size_t *len, const char *s, size_t n)
-{
-    if (*len + 1 < size) {
-        size_t room = size - *len - 1;
-        memcpy(out + *len, s, n < room ? n : room);
-    }
-    *len += n;
-}
-
-/* A plain %d or %u (any length) of a decoded value, as printf writes it. */
-static void append_integer(char *out, size_t size, size_t *len, uint64_t v, bool negative)
-{
-    char digits[24];
-    size_t k = sizeof digits;
-    if (negative)
-        v = -v;
-    do {
-        digits[--k] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (negative)
-        digits[--k] = '-';
-    append(out, size, len, digits + k, sizeof digits - k);
-}
-
-/* One conversion again from its decoded values: the specification with
- * its length modifier replaced by the type the value now has. */
-static int print_spec(const struct spec *s, struct dec *d, char *out, size_t room)
-{
-    char spec[64];
-    size_t k = 0;
-    int star[2] = {0, 0};
-    for (int i = 0; i < s->stars; i++)
-        star[i] = (int)(int64_t)dec_u64(d);
-    for (const char *p = s->start; p < s->end - 1 && k < sizeof spec - 4; p++)
-        if (!strchr("hlqLjzZt", *p))
-            spec[k++] = *p;
-    bool integer = strchr("diuoxX", s->conv) != NULL;
-    if (integer) {
-        spec[k++] = 'l';
-        spec[k++] = 'l';
-    }
-    spec[k++] = s->conv;
-    spec[k] = '\0';
-#define PRINT(v)                                                                               \
-    (s->stars == 0 ? snprintf(out, room, spec, v)                                              \
-                   : s->stars == 1 ? snprintf(out, room, spec, star[0], v) : snprintf(out, room, spec, star[0], star[1], v))
-    switch (s->conv) {
-    case 'd': case 'i': return PRINT((long long)(int64_t)dec_u64(d));
-    case 'u': case 'o': case 'x': case 'X': return PRINT((unsigned long long)dec_u64(d));
-    case 'c': return PRINT((int)dec_u64(d));
-    case 'p': return PRINT((void *)(uintptr_t)dec_u64(d));
-    case 's': return PRINT(dec_str(d));
-    default: {
-        uint64_t bits = dec_u64(d);
-        double v;
-        memcpy(&v, &bits, sizeof v);
-        return PRINT(v);
-    }
-    }
-#undef PRINT
-}
-
 struct dec_body {
     const char *fmt;
-    struct dec *d;
+    struct trace_dec *d;
 };
 
-/* vsnprintf of the record's format over its decoded values. */
 static int body_decoded(void *ctx, char *out, size_t size)
 {
-    struct dec_body *db = ctx;
-    size_t len = 0;
-    const char *p = db->fmt;
-    for (;;) {
-        const char *pct = strchr(p, '%');
-        append(out, size, &len, p, pct ? (size_t)(pct - p) : strlen(p));
-        if (!pct)
-            break;
-        struct spec s;
-        parse_spec(pct, &s);
-        if (s.conv == '%') {
-            append(out, size, &len, "%", 1);
-        } else if (s.plain && (s.conv == 'd' || s.conv == 'i')) { /* the common ones, without snprintf */
-            int64_t v = (int64_t)dec_u64(db->d);
-            append_integer(out, size, &len, (uint64_t)v, v < 0);
-        } else if (s.plain && s.conv == 'u') {
-            append_integer(out, size, &len, dec_u64(db->d), false);
-        } else if (s.plain && s.conv == 's') {
-            const char *str = dec_str(db->d);
-            append(out, size, &len, str, strlen(str));
-        } else {
-            bool room = len + 1 < size;
-            len += (size_t)print_spec(&s, db->d, room ? out + len : NULL, room ? size - len : 0);
-        }
-        p = s.end;
-    }
-    if (size)
-        out[len < size ? len : size - 1] = '\0';
-    return (int)len;
+    const struct dec_body *db = ctx;
+    return trace_fmt_print(db->fmt, db->d, out, size);
 }
 
 static void slot_line(const struct sim_trace *t, const struct sim_trace_slot *slot, char *line)
@@ -778,9 +524,9 @@ static void slot_line(const struct sim_trace *t, const struct sim_trace_slot *sl
         memcpy(line, b, strlen((const char *)b) + 1);
         return;
     }
-    struct dec d = {b, 0};
-    cs_time now = (cs_time)dec_u64(&d);
-    const char *node = dec_str(&d), *kind = dec_str(&d);
+    struct trace_dec d = {b, 0};
+    cs_time now = (cs_time)trace_dec_u64(&d);
+    const char *node = trace_dec_str(&d), *kind = trace_dec_str(&d);
     char form = (char)d.b[d.n++];
     if (form == 'P') {
         d.n += 8; /* the format's id */
@@ -789,19 +535,19 @@ static void slot_line(const struct sim_trace *t, const struct sim_trace_slot *sl
         return;
     }
     if (form == 'L') {
-        const char *level = dec_str(&d);
-        log_line(line, now, node, level, dec_str(&d));
+        const char *level = trace_dec_str(&d);
+        log_line(line, now, node, level, trace_dec_str(&d));
         return;
     }
     struct cs_field fields[FIELDS_MAX];
-    size_t count = (size_t)dec_u64(&d);
+    size_t count = (size_t)trace_dec_u64(&d);
     for (size_t i = 0; i < count; i++) {
-        fields[i].key = dec_str(&d);
+        fields[i].key = trace_dec_str(&d);
         fields[i].type = (enum cs_field_type)d.b[d.n++];
         switch (fields[i].type) {
-        case CS_FIELD_STR: fields[i].v.s = dec_str(&d); break;
-        case CS_FIELD_INT: fields[i].v.i = (int64_t)dec_u64(&d); break;
-        case CS_FIELD_UINT: fields[i].v.u = dec_u64(&d); break;
+        case CS_FIELD_STR: fields[i].v.s = trace_dec_str(&d); break;
+        case CS_FIELD_INT: fields[i].v.i = (int64_t)trace_dec_u64(&d); break;
+        case CS_FIELD_UINT: fields[i].v.u = trace_dec_u64(&d); break;
         case CS_FIELD_BOOL: fields[i].v.b = d.b[d.n++] != 0; break;
         default: break;
         }
