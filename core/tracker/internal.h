@@ -189,6 +189,7 @@ struct tracker {
     uint64_t node_changes;
     uint64_t reconsider_acts, reconsider_timed;
     bool quiet_valid;
+    bool pass_handoffs_wait;      /* the pass under way found that handoffs wait */
     uint64_t quiet_epoch, quiet_nodes;
     /* fixed mode: pulls (pull.c), one under way and the rest queued */
     int32_t pull_peer;            /* name index of the pull under way, -1 none */

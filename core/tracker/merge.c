@@ -299,10 +299,16 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
     if (mine) {
         if (!(e->flags & REG_STARTED))
             return;
+        /* Once handoffs wait in this pass they wait for every entry of it
+         * (the answer depends on the instant and the node list alone): the
+         * ring need not be asked where ours are. */
+        if (t->pass_handoffs_wait)
+            return;
         const char *ring = ring_owner(t->ring, e->name);
         if (ring && strcmp(ring, t->self) != 0) {
             if (t->mode->handoff_waits && t->mode->handoff_waits(t)) {
                 t->reconsider_timed++; /* not a quiet state: the timer looks again */
+                t->pass_handoffs_wait = true;
                 return;
             }
             t->reconsider_acts++;
@@ -447,6 +453,7 @@ void trk_topology_change(struct tracker *t)
     if (t->quiet_valid && t->quiet_epoch == trk_registry_epoch(t) && t->quiet_nodes == t->node_changes)
         return;
     uint64_t acts = t->reconsider_acts, timed = t->reconsider_timed;
+    t->pass_handoffs_wait = false;
     if (own_entries_suffice(t))
         each_own_entry_by_name(t, reconsider);
     else
