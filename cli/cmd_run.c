@@ -16,6 +16,7 @@
 #include "../drivers/runner.h"
 #include "../real/real.h"
 #include "../config/cli_opts.h"
+#include "../core/ring.h"
 #include "shrinker.h"
 
 #include <dirent.h>
@@ -43,6 +44,7 @@ struct run_cli {
     json_t *report;
     size_t runs, passed, failed;
     struct progress *progress; /* the status line of simulated runs */
+    struct ring_memo *ring_memo; /* the nodes' ring point hashes, shared by the seeds (a pure cache) */
 };
 
 enum {
@@ -161,9 +163,10 @@ static void replay_command(const struct run_cli *c, const struct scenario *sc, u
              c->self, sc->name, (unsigned long long)seed);
 }
 
-/* One run with the trace (if any) bracketed by a header and an end line. */
+/* One run with the trace (if any) bracketed by a header and an end line;
+ * `memo`: the ring memo the run may use (NULL: its own). */
 static int run_once(const struct run_cli *c, const struct scenario *sc, uint64_t seed,
-                    const char *trace_file, struct run_result *res)
+                    const char *trace_file, struct ring_memo *memo, struct run_result *res)
 {
     if (c->real) {
         struct real_options opt = {.clusterd = c->clusterd, .workdir = c->real_dir, .trial = seed,
@@ -171,8 +174,13 @@ static int run_once(const struct run_cli *c, const struct scenario *sc, uint64_t
         real_run_scenario(sc, &opt, res);
         return 0;
     }
+    if (!trace_file) { /* report_traced_run without a file, the seeds sharing a ring memo */
+        struct run_options opt = {.seed = seed, .trace_hash = true, .verbose = c->verbose,
+                                  .ring_memo = memo};
+        return sim_run_scenario(sc, &opt, res);
+    }
     int rc = report_traced_run(sc, seed, trace_file, 0, c->verbose, res);
-    if (rc != 0 && trace_file)
+    if (rc != 0)
         fprintf(stderr, "clustersim run: cannot write trace %s\n", trace_file);
     return rc;
 }
@@ -360,14 +368,14 @@ static bool run_seed(struct run_cli *c, const struct scenario *sc, uint64_t seed
     }
     replay_command(c, sc, seed, replay, sizeof replay);
     struct run_result r;
-    if (run_once(c, sc, seed, trace_file, &r) != 0) {
+    if (run_once(c, sc, seed, trace_file, c->ring_memo, &r) != 0) {
         fprintf(stderr, "clustersim run: %s seed %llu could not run (out of memory?)\n", sc->path,
                 (unsigned long long)seed);
         return false;
     }
     if (c->check_determinism) {
-        struct run_result again;
-        if (run_once(c, sc, seed, NULL, &again) == 0) {
+        struct run_result again; /* with a memo of its own: the shared one must change nothing */
+        if (run_once(c, sc, seed, NULL, NULL, &again) == 0) {
             if (again.trace_hash != r.trace_hash || again.events != r.events) {
                 r.pass = false;
                 printf("     NONDETERMINISTIC: %s seed %llu: trace hash %016llx then %016llx\n",
@@ -634,6 +642,8 @@ int cmd_run(int argc, char **argv, const char *self)
      * single run keeps the signal's usual effect (it would not look at a flag) */
     if (!c.real && per_file * c.file_count > 1)
         cli_interrupt_install();
+    if (!c.real)
+        c.ring_memo = ring_memo_new(0); /* NULL (out of memory): each run its own */
     bool single = c.file_count == 1 && (!c.have_seeds || c.seed_first == c.seed_last);
     c.single = single;
     for (size_t i = 0; i < c.file_count; i++) {
@@ -666,6 +676,7 @@ int cmd_run(int argc, char **argv, const char *self)
             fprintf(stderr, "clustersim run: cannot write %s/index.html\n", c.report_dir);
         json_decref(c.report);
     }
+    ring_memo_free(c.ring_memo);
     for (size_t i = 0; i < c.file_count; i++)
         scenario_free(&scs[i]);
     free(scs);

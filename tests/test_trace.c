@@ -15,6 +15,7 @@
 #include "tests.h"
 
 #include "../config/scenario/loader.h"
+#include "../core/json_text.h"
 #include "../core/proto.h"
 #include "../core/timer_tag.h"
 #include "../drivers/runner.h"
@@ -218,6 +219,41 @@ static void test_last_lines_are_the_file_lines(void **state)
     fclose(f);
 }
 
+/* ---- escaping ---- */
+
+/* sim_json_escape is cs_json_escape, faster on plain bytes: the same text
+ * and length for strings of every kind of byte (plain, quotes, controls,
+ * DEL, valid and invalid UTF-8), at every buffer size, so that the cut
+ * lands before, inside and after each kind of escape. */
+static void test_escape_is_cs_json_escape(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {"abc", "\"", "\\", "\n", "\t", "\x01", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
+                                         "\xf0\x9f\x98\x80", "\xff", "\xc3", "\xe0\x80\x80", " ", "~", "{:x, y}"};
+    const size_t kinds = sizeof pieces / sizeof pieces[0];
+    uint64_t x = 88172645463325252ULL;
+    for (int round = 0; round < 3000; round++) {
+        char s[160] = "";
+        size_t len = 0;
+        for (int k = 0; k < 12; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const char *piece = pieces[x % kinds];
+            if (len + strlen(piece) + 1 > sizeof s)
+                break;
+            memcpy(s + len, piece, strlen(piece) + 1);
+            len += strlen(piece);
+        }
+        for (size_t size = 0; size < 100; size++) {
+            char want[120], got[120];
+            memset(want, 'W', sizeof want);
+            memset(got, 'W', sizeof got);
+            size_t wn = cs_json_escape(s, want, size), gn = sim_json_escape(s, got, size);
+            assert_int_equal(gn, wn);
+            assert_memory_equal(got, want, sizeof want); /* the same bytes written, the rest untouched */
+        }
+    }
+}
+
 /* ---- whole runs ---- */
 
 /* A protocol whose only events are a timer (its tag's argument `arg`,
@@ -384,6 +420,7 @@ static void test_runs_hash_alike_with_and_without_a_file(void **state)
 int test_trace_run(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escape_is_cs_json_escape),
         cmocka_unit_test(test_every_value_changes_the_hash),
         cmocka_unit_test(test_hash_same_with_a_file),
         cmocka_unit_test(test_last_lines_are_the_file_lines),
