@@ -198,8 +198,10 @@ static void owned_out(struct tracker *t, const struct reg_entry *e)
     if (e->owner < t->name_count)
         t->owner_live[e->owner]--;
     size_t slot = (size_t)(e - t->reg.slots);
-    if (e->owner == 0 && slot / 64 < t->own_slot_words)
+    if (e->owner == 0 && slot / 64 < t->own_slot_words) {
         t->own_slots[slot / 64] &= ~(1ULL << (slot % 64));
+        t->handoff_sent[slot / 64] &= ~(1ULL << (slot % 64)); /* the entry changes: no longer pending */
+    }
 }
 
 static void owned_in(struct tracker *t, const struct reg_entry *e)
@@ -214,15 +216,43 @@ static void owned_in(struct tracker *t, const struct reg_entry *e)
         while (words <= slot / 64)
             words *= 2;
         uint64_t *grown = realloc(t->own_slots, words * sizeof *grown);
-        if (!grown) {
+        if (grown)
+            t->own_slots = grown;
+        uint64_t *sent = grown ? realloc(t->handoff_sent, words * sizeof *sent) : NULL;
+        if (!sent) {
             t->own_slots_lost = true;
             return;
         }
+        t->handoff_sent = sent;
         memset(grown + t->own_slot_words, 0, (words - t->own_slot_words) * sizeof *grown);
-        t->own_slots = grown;
+        memset(sent + t->own_slot_words, 0, (words - t->own_slot_words) * sizeof *sent);
         t->own_slot_words = words;
     }
     t->own_slots[slot / 64] |= 1ULL << (slot % 64);
+}
+
+/* Fixed mode's handoffs in flight: a bit per slot of ours, set when its
+ * process was handed off and cleared when the entry changes (the new
+ * owner's copy replaced it, or anything else did) or any node leaves (the
+ * handoff may have been lost with its link). */
+void trk_handoff_mark(struct tracker *t, const struct reg_entry *e)
+{
+    size_t slot = (size_t)(e - t->reg.slots);
+    if (slot / 64 < t->own_slot_words)
+        t->handoff_sent[slot / 64] |= 1ULL << (slot % 64);
+}
+
+bool trk_handoff_pending(const struct tracker *t, const struct reg_entry *e)
+{
+    size_t slot = (size_t)(e - t->reg.slots);
+    return slot / 64 < t->own_slot_words && (t->handoff_sent[slot / 64] >> (slot % 64)) & 1;
+}
+
+void trk_handoffs_forget(struct tracker *t)
+{
+    if (t->own_slot_words)
+        memset(t->handoff_sent, 0, t->own_slot_words * sizeof *t->handoff_sent);
+    t->quiet_valid = false; /* a pass may act on them again */
 }
 
 void trk_digest_out(struct tracker *t, const struct reg_entry *e)
@@ -276,15 +306,17 @@ bool trk_bucket_digests(struct tracker *t, struct trk_content_digest out[TRK_BUC
     return true;
 }
 
-uint64_t trk_buckets_differing(struct tracker *t, const struct trk_content_digest peer[TRK_BUCKETS])
+bool trk_buckets_differing(struct tracker *t, const struct trk_content_digest peer[TRK_BUCKETS],
+                           struct trk_bucket_set *out)
 {
-    if (!content_refresh(t))
-        return TRK_ALL_BUCKETS;
-    uint64_t mask = 0;
-    for (unsigned b = 0; b < TRK_BUCKETS; b++)
-        if (t->buckets[b].count != peer[b].count || t->buckets[b].sum != peer[b].sum)
-            mask |= 1ULL << b;
-    return mask;
+    bool fresh = content_refresh(t), any = !fresh;
+    memset(out->bits, fresh ? 0 : 0xff, sizeof out->bits);
+    for (unsigned b = 0; fresh && b < TRK_BUCKETS; b++)
+        if (t->buckets[b].count != peer[b].count || t->buckets[b].sum != peer[b].sum) {
+            out->bits[b / 64] |= 1ULL << (b % 64);
+            any = true;
+        }
+    return any;
 }
 
 int trk_kept_bucket(const struct tracker *t, size_t slot)

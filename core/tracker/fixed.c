@@ -121,6 +121,7 @@ static void fixed_timer(struct tracker *t, uint64_t tag)
         break;
     case TRK_TIMER_ORPHANS:
         t->orphan_check_armed = false;
+        trk_handoffs_forget(t); /* handoffs not answered by now are sent again */
         if (t->state == TRK_TRACKING)
             trk_topology_change(t);
         break;

@@ -156,19 +156,27 @@ bool trk_fixed_handoff_waits(struct tracker *t)
 
 /* ---- copies from peers ---- */
 
-/* A copy that continues the losing one's write (same origin: a handoff, or a
- * restart elsewhere) from an owner we count as a node, replacing a process
- * whose owner we also count as a node: the old owner gets the same copy from
- * the new one, as we did, and ends its process itself when it merges it.  A
- * KILL from every other node on top of that made each handoff cost a message
- * per node (issue 24); it is still sent when either owner is not a node of
- * ours (the old owner may be cut off from the new one). */
+/* A KILL for the process of a losing copy that the winning copy continues
+ * (same origin: a handoff, or a restart elsewhere) is left to the winner's
+ * owner when both owners are nodes of ours: the new owner sends its copy
+ * to every node, the old owner among them, which ends its process itself
+ * when it merges it.  A KILL from every other node on top of that made
+ * each handoff cost a message per node (issue 24), whether the new copy
+ * reached the node first or the old one came after it in a sync.  It is
+ * still sent when either owner is not a node of ours (the old owner may be
+ * cut off from the new one).  Owner 0 is us. */
+static bool loser_learns_it(struct tracker *t, uint32_t loser, uint64_t loser_origin, uint32_t winner,
+                            uint64_t winner_origin)
+{
+    return loser != 0 && loser_origin == winner_origin && trk_is_node(t, loser) &&
+           (winner == 0 || trk_is_node(t, winner));
+}
+
+/* The copy here (e) loses to the one that came (we). */
 static bool old_owner_learns_it(struct tracker *t, const struct reg_entry *e, const struct trk_wire_entry *we)
 {
-    if (e->owner == 0 || reg_origin(e) != we->origin || !trk_is_node(t, e->owner))
-        return false;
     int32_t winner = trk_name_index(t, we->owner);
-    return winner > 0 && trk_is_node(t, (uint32_t)winner);
+    return winner > 0 && loser_learns_it(t, e->owner, reg_origin(e), (uint32_t)winner, we->origin);
 }
 
 /* Fixed: last writer wins, ties to the larger handle; losers die.  The one
@@ -200,7 +208,7 @@ void trk_fixed_merge_copy(struct tracker *t, struct reg_entry *e, const struct t
     if (!remote_wins) {
         if (we->handle != e->handle && !(we->flags & REG_TOMBSTONE)) {
             int32_t loser = trk_name_index(t, we->owner);
-            if (loser >= 0)
+            if (loser >= 0 && !loser_learns_it(t, (uint32_t)loser, we->origin, e->owner, reg_origin(e)))
                 trk_tell_to_die(t, (uint32_t)loser, we->name, we->handle);
             trk_fixed_watch_placement(t, e->name); /* ours stays, wherever the ring puts it */
         }
@@ -266,12 +274,16 @@ bool trk_fixed_handoff_refused(struct tracker *t, uint32_t from, const struct re
 }
 
 /* The process stays until the new owner's registration (a newer version)
- * replaces ours and tells it to die: a handoff lost on a breaking link is
- * retried at the next topology change instead of leaving a name on a dead
- * process. */
+ * replaces ours and tells it to die.  Until then the entry is marked, so a
+ * topology pass does not hand it off again (during a storm each pass sent
+ * it once more, and each copy that arrived twice was re-asserted to every
+ * node); the mark goes when a node leaves (the handoff may have gone down
+ * with its link) and at the second look, sync_timeout later (the new owner
+ * may not have taken it), so a lost handoff is retried. */
 void trk_fixed_handed_off(struct tracker *t, const struct reg_entry *e)
 {
-    (void)t, (void)e;
+    trk_handoff_mark(t, e);
+    arm_second_look(t);
 }
 
 /* A kill decided on an older copy is stale when our registry still holds

@@ -39,9 +39,12 @@ struct trk_content_digest {
 /* The content digest is also kept by bucket of names (the top
  * TRK_BUCKET_BITS of a name's XXH3), so that two trackers can tell which
  * buckets they differ in. */
-#define TRK_BUCKET_BITS 6
+#define TRK_BUCKET_BITS 8
 #define TRK_BUCKETS (1u << TRK_BUCKET_BITS)
-#define TRK_ALL_BUCKETS UINT64_MAX
+/* A set of buckets, bit b of word b / 64 for bucket b. */
+struct trk_bucket_set {
+    uint64_t bits[TRK_BUCKETS / 64];
+};
 #define TRK_CLOCK_MAX 512
 
 enum trk_timer {
@@ -170,7 +173,9 @@ struct tracker {
     size_t digest_count;          /* live entries, kept as entries change */
     uint64_t digest_sum;          /* sum of XXH3 over (name, owner, handle) of live entries */
     uint64_t *own_slots;          /* bit per registry slot: a live entry owned by us (owner 0) */
-    size_t own_slot_words;
+    uint64_t *handoff_sent;       /* fixed mode, bit per slot (as own_slots): our process handed
+                                     off, its new owner's copy not yet here (digest.c) */
+    size_t own_slot_words;            /* words of own_slots and of handoff_sent */
     bool own_slots_lost;          /* out of memory once: passes walk everything */
     uint64_t entry_changes;       /* trk_digest_out calls (trk_registry_epoch) */
     /* fixed mode: the content digest (digest.c), kept lazily */
@@ -252,6 +257,13 @@ void trk_sync_end(struct tracker *t, uint32_t peer, bool completed);
 /* Every sync under way with `peer` is abandoned (it left `nodes`). */
 void trk_sync_abandon_all(struct tracker *t, uint32_t peer);
 
+/* Fixed mode's handoffs in flight (digest.c): marks our entry's process as
+ * handed off; true while it is marked (until the entry changes or a node
+ * leaves); forgets every mark. */
+void trk_handoff_mark(struct tracker *t, const struct reg_entry *e);
+bool trk_handoff_pending(const struct tracker *t, const struct reg_entry *e);
+void trk_handoffs_forget(struct tracker *t);
+
 /* ---- digest.c ---- */
 /* Take an entry out of / put it into the registry digests: call out before
  * changing any field of an entry (or removing it), in after. */
@@ -275,9 +287,15 @@ uint64_t trk_kept_content_hash(const struct tracker *t, const struct reg_entry *
 void trk_get_content_digest(struct cs_reader *r, struct trk_content_digest *d);
 /* This tracker's content digest of each bucket; false when it keeps none. */
 bool trk_bucket_digests(struct tracker *t, struct trk_content_digest out[TRK_BUCKETS]);
-/* The buckets (bit b: bucket b) whose digests differ from `peer`'s; every
- * bucket when this tracker keeps no digest. */
-uint64_t trk_buckets_differing(struct tracker *t, const struct trk_content_digest peer[TRK_BUCKETS]);
+/* Sets `out` to the buckets whose digests differ from `peer`'s (every
+ * bucket when this tracker keeps no digest); true when there is any. */
+bool trk_buckets_differing(struct tracker *t, const struct trk_content_digest peer[TRK_BUCKETS],
+                           struct trk_bucket_set *out);
+/* True when bucket b is in the set. */
+static inline bool trk_bucket_in(const struct trk_bucket_set *set, unsigned b)
+{
+    return set->bits[b / 64] >> (b % 64) & 1;
+}
 /* The bucket of the entry in registry slot `slot`, -1 unless its content
  * hash is kept (exact after trk_content_fresh until the next change). */
 int trk_kept_bucket(const struct tracker *t, size_t slot);
@@ -305,7 +323,7 @@ void trk_send_snapshot_reply(struct tracker *t, uint32_t peer, enum trk_msg type
                              size_t clock_len);
 /* Sends `peer` a snapshot (of message `type`, with our clock) of the
  * entries of the given buckets only (bit b: bucket b; none: an empty one). */
-void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg type, uint64_t buckets);
+void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg type, const struct trk_bucket_set *buckets);
 /* XXH3 of an entry's encoded bytes, never 0: the key by which a reply
  * leaves out what the peer sent. */
 uint64_t trk_entry_content_hash(const uint8_t *bytes, size_t len);

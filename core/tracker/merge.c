@@ -302,7 +302,7 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
         /* Once handoffs wait in this pass they wait for every entry of it
          * (the answer depends on the instant and the node list alone): the
          * ring need not be asked where ours are. */
-        if (t->pass_handoffs_wait)
+        if (t->pass_handoffs_wait || trk_handoff_pending(t, e))
             return;
         const char *ring = ring_owner(t->ring, e->name);
         if (ring && strcmp(ring, t->self) != 0) {

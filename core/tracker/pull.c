@@ -139,10 +139,11 @@ bool trk_on_pull(struct tracker *t, uint32_t from, struct cs_reader *r)
         cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed pull from %s", trk_name(t, from));
         return false;
     }
-    uint64_t differing = trk_buckets_differing(t, d);
+    struct trk_bucket_set differing_set;
+    bool differing = trk_buckets_differing(t, d, &differing_set);
     if (!differing)
         t->stats.syncs_skipped++;
-    trk_send_snapshot_buckets(t, from, TRK_MSG_SYNC_ACK, differing);
+    trk_send_snapshot_buckets(t, from, TRK_MSG_SYNC_ACK, &differing_set);
     if (differing)
         trk_pull_from(t, from); /* what it holds and we lack, or hold otherwise */
     return true;

@@ -132,12 +132,12 @@ void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, cons
     send_snapshot(t, peer, type, clock, clock_len, NULL);
 }
 
-void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg type, uint64_t buckets)
+void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg type, const struct trk_bucket_set *buckets)
 {
     bool fresh = trk_content_fresh(t);
     size_t entries = 0;
     for (unsigned b = 0; fresh && b < TRK_BUCKETS; b++)
-        if (buckets >> b & 1)
+        if (trk_bucket_in(buckets, b))
             entries += t->buckets[b].count;
     if (!fresh)
         entries = registry_count(&t->reg);
@@ -152,9 +152,9 @@ void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg ty
     size_t count_at = w.len;
     cs_put_u32(&w, 0);
     struct snap_ctx s = {t, &w, 0, NULL};
-    for (size_t slot = 0; buckets && slot < t->reg.slot_count; slot++) {
+    for (size_t slot = 0; (entries || !fresh) && slot < t->reg.slot_count; slot++) {
         int b = trk_kept_bucket(t, slot); /* (-1: a free slot, or no digest kept) */
-        if ((b >= 0 && (buckets >> b & 1)) || (!fresh && t->reg.slots[slot].name))
+        if ((b >= 0 && trk_bucket_in(buckets, (unsigned)b)) || (!fresh && t->reg.slots[slot].name))
             snap_entry(&s, &t->reg.slots[slot]);
     }
     for (int i = 0; i < 4; i++) /* patch the count in */

@@ -109,6 +109,7 @@ void trk_free(struct tracker *t)
     free(t->is_node);
     free(t->owner_live);
     free(t->own_slots);
+    free(t->handoff_sent);
     trk_pull_free(t);
     free(t->dirty);
     free(t);
@@ -218,6 +219,7 @@ void trk_remove_node(struct tracker *t, uint32_t idx)
         }
     trk_pull_node_removed(t, idx);
     trk_sync_abandon_all(t, idx);
+    trk_handoffs_forget(t); /* one may have gone down with its link: look again */
 }
 
 /* ---- syncs (the counters of trk_stats) ---- */
