@@ -20,7 +20,10 @@
 #   7. the control socket's framing: pipelined requests cut at any byte,
 #      a client that shuts its sending side gets every answer, a 4 KiB
 #      line is refused and closed; refusals counted in /metrics and logged;
-#      the registrations leave in batch frames (clusterd's default).
+#      the registrations leave in batch frames (clusterd's default);
+#   8. `many` requests (many names a line): one answer line each, names in
+#      order, beside single requests; malformed ones refused and counted, late answers (a Swarm
+#      tracker syncing) held in at most 64 records, the rest refused.
 # Every process it starts is killed on exit, by PID.
 set -u
 bin=${1:?usage: check-hostile.sh CLUSTERD}
@@ -228,3 +231,91 @@ grep -q "control socket: refused a request: line_too_long (1 so far)" "$dir/n1.l
 frames=$(($(frames_out) - frames0))
 [ "$frames" -lt 2000 ] || fail "5,000 pipelined registrations took $frames frames to two peers: not batched"
 echo "ok   control socket framing: 5,000 pipelined registrations cut anywhere ($frames frames to 2 peers), 4,000 answers to a half-closed client, 4 KiB lines; refusals counted and logged"
+
+# 8. `many` requests: many names a line, one answer line for them (the
+#    names' replies in order), beside single requests; malformed ones refused (bad_many) and the
+#    connection kept; answers the protocol gives late (a Swarm tracker
+#    postpones registrations while it syncs) wait in at most 64 records.
+bad_many0=$(refused bad_many); inflight0=$(refused too_many_in_flight)
+python3 - "$dir/n1.sock" <<'PY' || fail "many requests (see above)"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+data = b""
+def answers(n):
+    global data
+    out = []
+    while len(out) < n:
+        while b"\n" not in data:
+            more = s.recv(1 << 16)
+            assert more, "the daemon closed the connection after %d answers" % len(out)
+            data += more
+        line, data = data.split(b"\n", 1)
+        out.append(json.loads(line))
+    return out
+names = [b"many-%d" % i for i in range(400)]  # a line of 3.5 KB (4 KiB is the limit)
+s.sendall(b"register\tmany-5\n" + b"many\tregister\t" + b"\t".join(names) + b"\n" + b"whereis\tmany-399\n"
+          + b"many\twhereis\tmany-0\tno-such-name\n" + b"many\tunregister\tmany-1\n")
+# Answers come as the protocol replies (a name another node owns waits for
+# it), so they are told apart by their fields, not their order.
+got = {a.get("op", "") + "/" + a.get("many", ""): a for a in answers(5)}
+assert sorted(got) == ["/register", "/unregister", "/whereis", "register/", "whereis/"], sorted(got)
+single, many, where, look, gone = (got[k] for k in ("register/", "/register", "whereis/", "/whereis", "/unregister"))
+assert single["status"] == "ok" and single["name"] == "many-5", single
+assert many["many"] == "register" and many["count"] == 400 and many["ok"] == 399, {k: many[k] for k in ("count", "ok")}
+statuses = [r[0] for r in many["replies"]]
+assert statuses[5] == "already_started" and statuses.count("ok") == 399, statuses[:8]
+assert many["replies"][5][1] == single["handle"], (many["replies"][5], single["handle"])
+assert where["status"] == "ok" and where["handle"] == many["replies"][399][1], (where, many["replies"][399])
+assert look["replies"] == [["ok", many["replies"][0][1]], ["not_found", ""]], look
+assert gone == {"many": "unregister", "count": 1, "ok": 1, "replies": [["ok", many["replies"][1][1]]]}, gone
+bad = [b"many\n", b"many\tregister\n", b"many\tcall\tx\n", b"many\tregister\tx\t\ty\n", b"many\tregister\tx\t\n",
+       b"many\tregister\t" + b"x" * 128 + b"\n"]
+s.sendall(b"".join(bad) + b"whereis\tmany-0\n")
+got = answers(len(bad) + 1)
+errors = [a for a in got if "error" in a]
+assert len(errors) == len(bad) and all(a["error"].startswith("malformed many request") for a in errors), got
+last = [a for a in got if "error" not in a][0]
+assert last["name"] == "many-0" and last["status"] == "ok", last
+PY
+[ "$(refused bad_many)" = $((bad_many0 + 6)) ] || fail "bad many requests counted $bad_many0 -> $(refused bad_many), not 6 more"
+grep -q "control socket: refused a request: bad_many (4 so far)" "$dir/n1.log" || fail "bad many requests were not logged"
+# A Swarm tracker alone, waiting for a peer that never comes: it answers
+# registrations when it gives up waiting (sync_nodes_timeout, 2 s here).
+"$bin" --name app@127.0.0.4 --port "$port" --secret s3cret --static app@127.0.0.4,app@127.0.0.5 --tracker swarm \
+    --sync-nodes-timeout 2s --control "$dir/n4.sock" --http-port $((port + 14)) >> "$dir/n4.log" 2>&1 &
+pid4=$!
+pids+=($pid4)
+wait_for 10 test -S "$dir/n4.sock" || fail "the Swarm daemon did not start"
+python3 - "$dir/n4.sock" <<'PY' || fail "many requests answered late (see above)"
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+start = time.time()
+reqs = [b"many\tregister\tlate-%d-a\tlate-%d-b\tlate-0-a\n" % (i, i) for i in range(70)]
+s.sendall(b"register\tlate-0-a\n" + b"".join(reqs) + b"whereis\tlate-69-b\n")
+data, lines = b"", []
+while len(lines) < 72:
+    more = s.recv(1 << 16)
+    assert more, "the daemon closed the connection after %d answers" % len(lines)
+    data += more
+    *done, data = data.split(b"\n")
+    lines += [(time.time() - start, json.loads(l)) for l in done]
+refusals = [a for t, a in lines if "error" in a]
+late = [(t, a) for t, a in lines if "error" not in a]
+assert len(refusals) == 6 and all(a["error"] == "too many requests in flight" for a in refusals), refusals
+assert all(t > 0.5 for t, a in late), [round(t, 2) for t, a in late][:5]  # answered when the sync ended
+first = late[0][1]
+assert first["op"] == "register" and first["status"] == "ok", first
+for i, (t, a) in enumerate(late[1:65]):
+    assert a["many"] == "register" and a["count"] == 3, a
+    want = ["ok", "ok", "already_started"] if i else ["already_started", "ok", "already_started"]
+    assert [r[0] for r in a["replies"]] == want, (i, a["replies"])
+    assert a["replies"][2][1] == first["handle"], (a["replies"][2], first["handle"])
+assert late[65][1]["op"] == "whereis" and late[65][1]["status"] == "not_found", late[65]  # late-69: refused
+PY
+[ "$(curl -s -m 3 "http://127.0.0.1:$((port + 14))/metrics" | sed -n 's/^clusterd_control_refused_requests_total{reason="too_many_in_flight"} //p')" = 6 ] ||
+    fail "the 6 many requests over the limit were not counted"
+echo "ok   many requests: 400 names a line among single requests, 6 malformed refused and counted, 64 answered late by a syncing Swarm tracker and 6 more refused"

@@ -1,15 +1,18 @@
 /*
- * shims/posix/px_control.c: the control socket (see px_control.h).
+ * shims/posix/px_control.c: the control socket (see px_control.h): the
+ * listening socket, its clients, reading and serving request lines, the
+ * answers the shim gives itself (dump, view, state, peers, probe) and
+ * refusals; requests for the protocol and their answers are
+ * px_control_reply.c's.
  */
 #define _GNU_SOURCE
-#include "px_control.h"
+#include "px_control_internal.h"
 
 #include "../../core/json_text.h"
 #include "px_internal.h"
 #include "px_status.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,56 +24,7 @@
 
 #include "../../core/grow.h"
 
-#define LINE_MAX_BYTES 4096
-/* What one read takes from a client: many pipelined requests a system call. */
-#define IN_BYTES (64u << 10)
-/* A client with this many answer bytes unread is not read from, and its
- * requests already read wait, until it catches up (backpressure, no growth). */
-#define OUT_PAUSE_BYTES (1u << 20)
-#define PENDING_MAX 65536
-
-struct client {
-    uint32_t id;
-    int fd;
-    char *in;                  /* requests read and not yet served (IN_BYTES; freed when empty) */
-    size_t in_len;
-    char *out;                 /* answers not yet written (flushed once per loop turn) */
-    size_t out_len, out_cap;
-    uint32_t interest;         /* the epoll events asked for: EPOLLIN and/or EPOLLOUT */
-    bool eof;                  /* the client closed its side: answer what it sent, then drop it */
-};
-
-/* A request waiting for the protocol's reply: clients may pipeline, and
- * replies go to the oldest request with the same op and name.  `key`
- * hashes both, so a reply compares strings only where it may match;
- * `answered` marks one answered out of order (the oldest and the newest
- * leave the ring at once). */
-struct pending {
-    uint32_t client, key;
-    bool answered;
-    char op[32], name[128];
-};
-
-struct px_control {
-    int epfd, fd;
-    char path[108];
-    struct px_control_host host;
-    struct client *clients;
-    size_t count, cap;
-    struct pending *pending;   /* a ring, oldest at pending_head */
-    size_t pending_head, pending_count, pending_cap; /* pending_cap: 0 or a power of two */
-    struct {                   /* the request being handled: most are answered at once */
-        uint32_t client;
-        const char *op, *name;
-        bool active, answered;
-    } current;
-    uint32_t next_id;
-    uint64_t refused, refused_by[PX_CONTROL_REFUSALS];
-    uint64_t strangers;        /* connections from other users, closed at once */
-};
-
-/* Queues answer bytes; px_control_flush writes them, many per call. */
-static void send_bytes(struct client *cl, const char *bytes, size_t len)
+void px_control_send(struct client *cl, const char *bytes, size_t len)
 {
     if (cs_grow((void **)&cl->out, &cl->out_cap, cl->out_len + len, 1) != 0)
         return;
@@ -81,7 +35,7 @@ static void send_bytes(struct client *cl, const char *bytes, size_t len)
 /* Queues an answer line. */
 static void send_line(struct client *cl, const char *line)
 {
-    send_bytes(cl, line, strlen(line));
+    px_control_send(cl, line, strlen(line));
 }
 
 /* Asks epoll for writability while answers wait (so they go out as soon as
@@ -125,6 +79,14 @@ static void drop_client(struct px_control *c, size_t i)
     free(c->clients[i].in);
     free(c->clients[i].out);
     c->clients[i] = c->clients[--c->count];
+}
+
+struct client *px_control_client(struct px_control *c, uint32_t id)
+{
+    for (size_t k = 0; k < c->count; k++)
+        if (c->clients[k].id == id)
+            return &c->clients[k];
+    return NULL;
 }
 
 static bool has_line(const struct client *cl)
@@ -253,18 +215,19 @@ static void accept_clients(struct px_control *c)
 
 const char *px_control_refusal_name(enum px_control_refusal why)
 {
-    static const char *const names[PX_CONTROL_REFUSALS] = {"malformed", "line_too_long", "too_many_in_flight"};
+    static const char *const names[PX_CONTROL_REFUSALS] = {"malformed", "line_too_long", "too_many_in_flight",
+                                                            "bad_many"};
     return (unsigned)why < PX_CONTROL_REFUSALS ? names[why] : "?";
 }
 
-/* Answers a refused request with its reason (the loop writes it), counted,
- * and logged on the 1st, 2nd, 4th, 8th... time for that reason. */
-static void refuse(struct px_control *c, struct client *cl, enum px_control_refusal why)
+void px_control_refuse(struct px_control *c, struct client *cl, enum px_control_refusal why)
 {
     static const char *const answers[PX_CONTROL_REFUSALS] = {
         "malformed request: expected OP<TAB>NAME<TAB>ARG<TAB>VALUE",
         "request line too long",
         "too many requests in flight",
+        "malformed many request: expected many<TAB>register|whereis|unregister<TAB>NAME[<TAB>NAME...], "
+        "names of 1 to 127 bytes",
     };
     char line[256];
     c->refused++;
@@ -317,85 +280,17 @@ static bool parse(char *line, struct cs_command *cmd, char **fields)
     return true;
 }
 
-/* FNV-1a of op and name: where a reply may match. */
-static uint32_t pending_key(const char *op, const char *name)
-{
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)op; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    h = (h ^ 0xffu) * 16777619u;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h;
-}
-
-/* Room for one more waiting request (the ring doubles when full); false
- * when PENDING_MAX requests wait or memory ran out. */
-static bool pending_reserve(struct px_control *c)
-{
-    if (c->pending_count >= PENDING_MAX)
-        return false;
-    if (c->pending_count == c->pending_cap) {
-        size_t cap = c->pending_cap ? c->pending_cap * 2 : 64;
-        struct pending *ring = malloc(cap * sizeof *ring);
-        if (!ring)
-            return false;
-        for (size_t k = 0; k < c->pending_count; k++)
-            ring[k] = c->pending[(c->pending_head + k) & (c->pending_cap - 1)];
-        free(c->pending);
-        c->pending = ring;
-        c->pending_cap = cap;
-        c->pending_head = 0;
-    }
-    return true;
-}
-
-/* Queues a request the protocol did not answer at once (after
- * pending_reserve); op and name fit (parse checked their lengths). */
-static void pending_push(struct px_control *c, uint32_t client, const char *op, const char *name)
-{
-    struct pending *p = &c->pending[(c->pending_head + c->pending_count++) & (c->pending_cap - 1)];
-    p->client = client;
-    p->answered = false;
-    p->key = pending_key(op, name);
-    memcpy(p->op, op, strlen(op) + 1);
-    memcpy(p->name, name, strlen(name) + 1);
-}
-
-/* The oldest unanswered request for op and name, or NULL. */
-static struct pending *pending_find(struct px_control *c, const char *op, const char *name)
-{
-    if (!c->pending_count)
-        return NULL;
-    uint32_t key = pending_key(op, name);
-    for (size_t k = 0; k < c->pending_count; k++) {
-        struct pending *p = &c->pending[(c->pending_head + k) & (c->pending_cap - 1)];
-        if (!p->answered && p->key == key && !strcmp(p->op, op) && !strcmp(p->name, name))
-            return p;
-    }
-    return NULL;
-}
-
-/* Marks a request answered; answered ones at either end of the ring leave. */
-static void pending_answered(struct px_control *c, struct pending *p)
-{
-    p->answered = true;
-    size_t mask = c->pending_cap - 1;
-    while (c->pending_count && c->pending[c->pending_head].answered) {
-        c->pending_head = (c->pending_head + 1) & mask;
-        c->pending_count--;
-    }
-    while (c->pending_count && c->pending[(c->pending_head + c->pending_count - 1) & mask].answered)
-        c->pending_count--;
-}
-
 static void request(struct px_control *c, size_t i, char *line)
 {
     struct client *cl = &c->clients[i];
+    if (!strncmp(line, "many", 4) && (line[4] == '\t' || !line[4])) {
+        px_control_many(c, cl, line + 4 + (line[4] == '\t'));
+        return;
+    }
     struct cs_command cmd;
     char *fields[4];
     if (!parse(line, &cmd, fields)) {
-        refuse(c, cl, PX_CONTROL_MALFORMED);
+        px_control_refuse(c, cl, PX_CONTROL_MALFORMED);
         return;
     }
     static char big[65536], esc[131072];
@@ -430,20 +325,7 @@ static void request(struct px_control *c, size_t i, char *line)
         free(out);
         return;
     }
-    if (!pending_reserve(c)) {
-        refuse(c, cl, PX_CONTROL_TOO_MANY_IN_FLIGHT);
-        return;
-    }
-    const char *name = cmd.name ? cmd.name : "";
-    c->current.client = cl->id;
-    c->current.op = cmd.op;
-    c->current.name = name;
-    c->current.active = true;
-    c->current.answered = false;
-    c->host.command(c->host.ctx, &cmd); /* may answer at once, through px_control_reply */
-    c->current.active = false;
-    if (!c->current.answered)
-        pending_push(c, c->current.client, cmd.op, name); /* answered later */
+    px_control_command(c, cl, &cmd);
 }
 
 /* Serves the whole request lines a client sent, until its unread answers
@@ -461,7 +343,7 @@ static bool serve_lines(struct px_control *c, size_t i)
         if (!nl) {
             if (left < LINE_MAX_BYTES)
                 break;
-            refuse(c, cl, PX_CONTROL_LINE_TOO_LONG);
+            px_control_refuse(c, cl, PX_CONTROL_LINE_TOO_LONG);
             write_out(cl);
             drop_client(c, i);
             return false;
@@ -518,109 +400,6 @@ void px_control_event(struct px_control *c, uint64_t key, uint32_t events)
     px_control_flush(c);
 }
 
-/* The ops whose reply carries a process's handle in its value. */
-static bool answers_with_handle(const char *op)
-{
-    return !strcmp(op, "register") || !strcmp(op, "register_started") || !strcmp(op, "whereis") ||
-           !strcmp(op, "unregister");
-}
-
-/* Appends s as a JSON string's content: copied when it is printable ASCII
- * with no quote or backslash (names almost always are), else escaped
- * (core/json_text.h).  `room` must hold 6 bytes a byte of s, plus 8. */
-static char *put_json_text(char *o, const char *s, size_t room)
-{
-    const char *p = s;
-    while ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f && *p != '"' && *p != '\\')
-        p++;
-    if (!*p) {
-        memcpy(o, s, (size_t)(p - s));
-        return o + (p - s);
-    }
-    return o + cs_json_escape(s, o, room);
-}
-
-/* Appends the decimal digits of v (two at a time). */
-static char *put_u64(char *o, uint64_t v)
-{
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                "8081828384858687888990919293949596979899";
-    char digits[20];
-    size_t n = sizeof digits;
-    while (v >= 100) {
-        memcpy(digits + (n -= 2), pairs + 2 * (v % 100), 2);
-        v /= 100;
-    }
-    if (v >= 10)
-        memcpy(digits + (n -= 2), pairs + 2 * v, 2);
-    else
-        digits[--n] = (char)('0' + v);
-    memcpy(o, digits + n, sizeof digits - n);
-    return o + (sizeof digits - n);
-}
-
-static char *put_lit(char *o, const char *lit)
-{
-    size_t n = strlen(lit);
-    memcpy(o, lit, n);
-    return o + n;
-}
-
-void px_control_reply(struct px_control *c, const char *op, const char *name, const char *status,
-                      const char *owner, int64_t value)
-{
-    /* The oldest request waiting for this op and name: one queued before,
-     * else the one being handled. */
-    struct pending *p = pending_find(c, op, name ? name : "");
-    uint32_t id;
-    if (p) {
-        id = p->client;
-        pending_answered(c, p);
-    } else if (c->current.active && !c->current.answered && !strcmp(c->current.op, op) &&
-               !strcmp(c->current.name, name ? name : "")) {
-        id = c->current.client;
-        c->current.answered = true;
-    } else {
-        return;
-    }
-    struct client *cl = NULL;
-    for (size_t k = 0; k < c->count && !cl; k++)
-        if (c->clients[k].id == id)
-            cl = &c->clients[k];
-    if (!cl)
-        return; /* the client left meanwhile */
-    name = name ? name : "";
-    owner = owner ? owner : "";
-    size_t lo = strlen(op), ln = strlen(name), ls = strlen(status), lw = strlen(owner);
-    size_t need = 6 * (lo + ln + ls + lw) + 4 * 8 + 128;
-    if (cs_grow((void **)&cl->out, &cl->out_cap, cl->out_len + need, 1) != 0)
-        return;
-    char *start = cl->out + cl->out_len, *o = start;
-    o = put_lit(o, "{\"op\":\"");
-    o = put_json_text(o, op, 6 * lo + 8);
-    o = put_lit(o, "\",\"name\":\"");
-    o = put_json_text(o, name, 6 * ln + 8);
-    o = put_lit(o, "\",\"status\":\"");
-    o = put_json_text(o, status, 6 * ls + 8);
-    o = put_lit(o, "\",\"owner\":\"");
-    o = put_json_text(o, owner, 6 * lw + 8);
-    o = put_lit(o, "\",\"value\":");
-    if (value < 0) {
-        *o++ = '-';
-        o = put_u64(o, 0 - (uint64_t)value);
-    } else {
-        o = put_u64(o, (uint64_t)value);
-    }
-    if (value && answers_with_handle(op)) {
-        o = put_lit(o, ",\"handle\":\"");
-        o = put_u64(o, (uint64_t)value);
-        *o++ = '"';
-    }
-    o = put_lit(o, "}\n");
-    cl->out_len += (size_t)(o - start);
-}
-
 uint64_t px_control_strangers(const struct px_control *c)
 {
     return c->strangers;
@@ -643,7 +422,7 @@ void px_control_free(struct px_control *c)
     while (c->count)
         drop_client(c, 0);
     free(c->clients);
-    free(c->pending);
+    px_control_forget_pending(c);
     epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     unlink(c->path);

@@ -18,6 +18,13 @@
  * process was found, is the handle as a string of its unsigned decimal
  * value: handles use all 64 bits (the node's creation in the high half),
  * beyond the 2^53 that JSON readers such as JavaScript or jq hold exactly.
+ * One line may carry many names for one of register, whereis, unregister:
+ *   many<TAB>OP<TAB>NAME[<TAB>NAME...]     (names of 1 to 127 bytes)
+ * each name is a request of its own, in order (as OP<TAB>NAME lines would
+ * be), and one line answers them all once every reply came:
+ *   {"many": OP, "count": N, "ok": K, "replies": [[STATUS, HANDLE], ...]}
+ * in the names' order, HANDLE as above or "" when there is none.  At most
+ * 64 such requests wait for late replies at a time.
  * Clients may pipeline: requests are read 64 KiB at a time and answered
  * in order of their replies; a client with 1 MiB of answers unread is not
  * served until it reads.  A client that closes its sending side gets the
@@ -73,11 +80,12 @@ uint64_t px_control_strangers(const struct px_control *c);
 enum px_control_refusal {
     PX_CONTROL_MALFORMED,          /* not OP<TAB>NAME<TAB>ARG<TAB>VALUE within the field sizes */
     PX_CONTROL_LINE_TOO_LONG,      /* 4 KiB without a newline: the connection is closed */
-    PX_CONTROL_TOO_MANY_IN_FLIGHT, /* 65,536 requests already wait for the protocol */
+    PX_CONTROL_TOO_MANY_IN_FLIGHT, /* 65,536 requests (or 64 `many` requests) already wait for the protocol */
+    PX_CONTROL_BAD_MANY,           /* a `many` request with another op, no name, or a name empty or too long */
     PX_CONTROL_REFUSALS
 };
 /* The reason's name in metrics and logs ("malformed", "line_too_long",
- * "too_many_in_flight"). */
+ * "too_many_in_flight", "bad_many"). */
 const char *px_control_refusal_name(enum px_control_refusal why);
 /* Requests refused so far, in all. */
 uint64_t px_control_refused(const struct px_control *c);
