@@ -12,7 +12,7 @@
  *     unregister NAME | whereis NAME
  *     call NAME increment|value    add 1 to the counter / read it
  *     join GROUP NAME | leave GROUP NAME | publish GROUP MSG
- *     bench register|whereis N [PREFIX] [DEPTH]   pipelined load, prints the rate
+ *     bench register|whereis N [PREFIX] [DEPTH] [--many K]   pipelined load, prints the rate
  *
  * Options go before the command or after it (config/cli_opts.h: --opt=value
  * and --opt value, did-you-mean); `clusterctl COMMAND --help` prints that
@@ -41,7 +41,7 @@
 #define NAME_MAX_BYTES 127
 #define ARG_MAX_BYTES 255
 
-enum { OPT_NODE = CLI_KEY_FIRST, OPT_SOCKET, OPT_JSON, OPT_TIMEOUT, OPT_VERSION, OPT_COUNTER };
+enum { OPT_NODE = CLI_KEY_FIRST, OPT_SOCKET, OPT_JSON, OPT_TIMEOUT, OPT_VERSION, OPT_COUNTER, OPT_MANY };
 
 #define COMMON_OPTS                                                                                          \
     {"node", "NODE", "the daemon named NODE (basename@address), at its default socket", OPT_NODE, 'n'},     \
@@ -57,6 +57,13 @@ static const struct cli_opt global_opts[] = {
 static const struct cli_opt plain_opts[] = {COMMON_OPTS, {NULL, NULL, NULL, 0, 0}};
 static const struct cli_opt register_opts[] = {
     {"counter", "N", "the counter's first value (0)", OPT_COUNTER, 0},
+    COMMON_OPTS,
+    {NULL, NULL, NULL, 0, 0},
+};
+
+static const struct cli_opt bench_opts[] = {
+    {"many", "K", "send K names a request line (a `many` request: one answer line for them; 1, the default, "
+                  "sends a line a name)", OPT_MANY, 0},
     COMMON_OPTS,
     {NULL, NULL, NULL, 0, 0},
 };
@@ -121,10 +128,10 @@ static const struct ctl_command commands[] = {
     {"publish", {"clusterctl publish", "GROUP MSG [options]",
       "Sends MSG (inc adds 1) to every process in GROUP; answers how many it went to.", plain_opts}, 2, 2,
      CTL_PUBLISH},
-    {"bench", {"clusterctl bench", "register|whereis N [PREFIX] [DEPTH] [options]",
+    {"bench", {"clusterctl bench", "register|whereis N [PREFIX] [DEPTH] [--many K] [options]",
       "N pipelined requests on the names PREFIX0 .. PREFIX(N-1) (PREFIX: bench-), at most DEPTH\n"
-      "(256) in flight; prints the rate.",
-      plain_opts}, 2, 4, CTL_PROCESS},
+      "(256) names in flight; prints the rate.  --many K puts up to K names in each request line.",
+      bench_opts}, 2, 4, CTL_PROCESS},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -133,6 +140,7 @@ struct ctl_args {
     bool json;
     double timeout_s;
     long long counter;
+    long many;       /* bench --many */
     char **rest;     /* the global parse: what follows the command */
     int rest_count;
     char **argv_base;
@@ -154,6 +162,15 @@ static int parse_timeout(const char *v, double *out)
         return -1;
     *out = s;
     return 0;
+}
+
+/* A positive whole number, or -1. */
+static long positive(const char *text)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    return *text && !*end && !errno && n > 0 ? n : -1;
 }
 
 static int common_opt(const struct cli_cmd *cli, struct ctl_args *a, int key, const char *v)
@@ -204,6 +221,10 @@ static int global_arg(void *ctx, const char *arg)
 static int command_opt(void *ctx, int key, const char *v)
 {
     struct ctl_args *a = ctx;
+    if (key == OPT_MANY) {
+        a->many = positive(v);
+        return a->many >= 1 && a->many <= 1024 ? 0 : cli_bad_value(&a->cmd->cli, "many", "1 to 1024", v);
+    }
     if (key != OPT_COUNTER)
         return common_opt(&a->cmd->cli, a, key, v);
     char *end;
@@ -220,15 +241,6 @@ static int command_arg(void *ctx, const char *arg)
                           a->cmd->cli.synopsis);
     a->operands[a->operand_count++] = arg;
     return 0;
-}
-
-/* A positive whole number, or -1. */
-static long positive(const char *text)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(text, &end, 10);
-    return *text && !*end && !errno && n > 0 ? n : -1;
 }
 
 /* bench register|whereis N [PREFIX] [DEPTH] */
@@ -295,11 +307,11 @@ static int run_bench(int fd, const struct ctl_args *a)
     long n = positive(a->operands[1]), depth = a->operand_count > 3 ? positive(a->operands[3]) : 256;
     struct ctl_bench b;
     char err[256];
-    if (ctl_bench(fd, op, n, prefix, depth, &b, err, sizeof err) != 0) {
+    if (ctl_bench(fd, op, n, prefix, depth, a->many, &b, err, sizeof err) != 0) {
         ctl_print_failure(err, a->json);
         return 1;
     }
-    return ctl_print_bench(op, depth, &b, a->json);
+    return ctl_print_bench(op, depth, a->many, &b, a->json);
 }
 
 /* Parses the command line into a; 0, or the exit status to stop with + 1. */
@@ -330,7 +342,7 @@ static int parse(int argc, char **argv, struct ctl_args *a)
 
 int main(int argc, char **argv)
 {
-    struct ctl_args a = {.timeout_s = 10};
+    struct ctl_args a = {.timeout_s = 10, .many = 1};
     int stop = parse(argc, argv, &a);
     if (stop)
         return stop - 1;

@@ -95,39 +95,58 @@ char *ctl_exchange(int fd, const char *request, double timeout_s, char *err, siz
     return buf;
 }
 
-/* Writes "OP<TAB>PREFIX" then i's digits and a newline at req; its length
- * (at most head_len + 21). */
-static size_t bench_line(char *req, const char *head, size_t head_len, long i)
+/* Appends i's digits at o; the new end. */
+static char *put_index(char *o, long i)
 {
     char digits[20];
     size_t d = sizeof digits;
     do
         digits[--d] = (char)('0' + i % 10);
     while ((i /= 10));
-    memcpy(req, head, head_len);
-    memcpy(req + head_len, digits + d, sizeof digits - d);
-    req[head_len + sizeof digits - d] = '\n';
-    return head_len + sizeof digits - d + 1;
+    memcpy(o, digits + d, sizeof digits - d);
+    return o + (sizeof digits - d);
 }
 
-int ctl_bench(int fd, const char *op, long n, const char *prefix, long depth, struct ctl_bench *out, char *err,
-              size_t errlen)
+/* A number after `key` in an answer line, or -1. */
+static long field_number(const char *line, const char *key)
+{
+    const char *p = strstr(line, key);
+    return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+int ctl_bench(int fd, const char *op, long n, const char *prefix, long depth, long many, struct ctl_bench *out,
+              char *err, size_t errlen)
 {
     static char in[1 << 16];
     size_t in_len = 0;
     long sent = 0, answered = 0, ok = 0;
+    /* A line is "OP<TAB>PREFIXi", or "many<TAB>OP" and up to `many` times
+     * "<TAB>PREFIXi", kept under the daemon's 4 KiB line limit. */
     char head[512];
-    int head_len = snprintf(head, sizeof head, "%s\t%s", op, prefix);
-    if (head_len < 0 || (size_t)head_len >= sizeof head) {
+    int head_len = snprintf(head, sizeof head, many > 1 ? "many\t%s" : "%s", op);
+    size_t prefix_len = strlen(prefix);
+    if (head_len < 0 || (size_t)head_len >= sizeof head || prefix_len > 255) {
         snprintf(err, errlen, "the operation and prefix are too long");
         return -1;
     }
+    size_t name_max = prefix_len + 21;
     double start = now_s();
     while (answered < n) {
         char req[1 << 15];
-        size_t req_len = 0;
-        while (sent < n && sent - answered < depth && req_len + (size_t)head_len + 22 < sizeof req)
-            req_len += bench_line(req + req_len, head, (size_t)head_len, sent++);
+        char *o = req;
+        while (sent < n && sent - answered < depth && (size_t)(o - req) + head_len + 4096 < sizeof req) {
+            char *line = o;
+            memcpy(o, head, (size_t)head_len);
+            o += head_len;
+            for (long k = 0; k < many && sent < n && sent - answered < depth && (o - line) + name_max < 4000;
+                 k++) {
+                *o++ = '\t';
+                memcpy(o, prefix, prefix_len);
+                o = put_index(o + prefix_len, sent++);
+            }
+            *o++ = '\n';
+        }
+        size_t req_len = (size_t)(o - req);
         if (write_all(fd, req, req_len) != 0) {
             snprintf(err, errlen, "cannot send: %s", strerror(errno));
             return -1;
@@ -141,8 +160,18 @@ int ctl_bench(int fd, const char *op, long n, const char *prefix, long depth, st
         char *line = in, *nl;
         while ((nl = memchr(line, '\n', in_len - (size_t)(line - in)))) {
             *nl = '\0';
-            answered++;
-            ok += strstr(line, "\"status\":\"ok\"") != NULL;
+            if (many > 1) {
+                long count = field_number(line, "\"count\":"), k = field_number(line, "\"ok\":");
+                if (count < 1 || k < 0) {
+                    snprintf(err, errlen, "the daemon answered: %.200s", line);
+                    return -1;
+                }
+                answered += count;
+                ok += k;
+            } else {
+                answered++;
+                ok += strstr(line, "\"status\":\"ok\"") != NULL;
+            }
             line = nl + 1;
         }
         in_len -= (size_t)(line - in);

@@ -24,8 +24,10 @@ struct ctl_bench {
 };
 
 /* `bench`: n requests `op PREFIXi` (i = 0 .. n-1) with at most depth in
- * flight; 0 with the counts in out, or -1 with the reason in err. */
-int ctl_bench(int fd, const char *op, long n, const char *prefix, long depth, struct ctl_bench *out, char *err,
-              size_t errlen);
+ * flight; `many` > 1 sends them `many` names a line (`many<TAB>op<TAB>
+ * PREFIXi<TAB>...`, fewer where the 4 KiB line limit comes first).  0 with
+ * the counts in out, or -1 with the reason in err. */
+int ctl_bench(int fd, const char *op, long n, const char *prefix, long depth, long many, struct ctl_bench *out,
+              char *err, size_t errlen);
 
 #endif

@@ -166,13 +166,16 @@ int ctl_print_answer(enum ctl_kind kind, const char *answer, const char *group, 
     return rc;
 }
 
-int ctl_print_bench(const char *op, long depth, const struct ctl_bench *b, bool json)
+int ctl_print_bench(const char *op, long depth, long many, const struct ctl_bench *b, bool json)
 {
     double rate = b->seconds > 0 ? (double)b->requests / b->seconds : 0;
     if (json)
-        emit(json_pack("{ss ss sI sI sf sf sI}", "result", b->ok == b->requests ? "ok" : "partial", "op", op,
+        emit(json_pack("{ss ss sI sI sf sf sI sI}", "result", b->ok == b->requests ? "ok" : "partial", "op", op,
                        "requests", (json_int_t)b->requests, "ok", (json_int_t)b->ok, "seconds", b->seconds, "rate",
-                       rate, "depth", (json_int_t)depth));
+                       rate, "depth", (json_int_t)depth, "many", (json_int_t)many));
+    else if (many > 1)
+        printf("bench %s: %ld requests, %ld ok, %.3f s, %.0f requests/s (pipelined, %ld in flight, up to %ld a "
+               "line)\n", op, b->requests, b->ok, b->seconds, rate, depth, many);
     else
         printf("bench %s: %ld requests, %ld ok, %.3f s, %.0f requests/s (pipelined, %ld in flight)\n", op,
                b->requests, b->ok, b->seconds, rate, depth);

@@ -52,6 +52,6 @@ int ctl_print_answer(enum ctl_kind kind, const char *answer, const char *group, 
 void ctl_print_failure(const char *why, bool json);
 
 /* Prints what a bench run measured; 0 when every request was answered ok. */
-int ctl_print_bench(const char *op, long depth, const struct ctl_bench *b, bool json);
+int ctl_print_bench(const char *op, long depth, long many, const struct ctl_bench *b, bool json);
 
 #endif
