@@ -17,7 +17,7 @@
 set -u
 bin=${1:?usage: check-daemon.sh CLUSTERD [CLUSTERCTL]}
 ctl=${2:-$(dirname "$bin")/clusterctl}
-dir=build/daemon-check
+dir=build/daemon-check-$(basename "$(dirname "$bin")") # one a build: builds checked at once do not share it
 rm -rf "$dir"
 mkdir -p "$dir"
 # Below Linux's ephemeral range (32768 and up by default): a listening port
