@@ -11,8 +11,22 @@
 # share the machine's cores, so the CPU a registration costs bounds the
 # wall rate.  Run by scripts/bench.sh; BENCH_DAEMON_DIR (default
 # build/bench-daemon) holds the sockets and logs.
+#   bench-daemon.sh BINDIR [--many K]
+# --many K: the loaders send up to K names a request line (`clusterctl bench
+# --many K`, DEPTH K * 256 names in flight), and the rows say so; without
+# it, a line a name (256 in flight), as before.
 set -u
-d=${1:?usage: bench-daemon.sh BINDIR}
+d=${1:?usage: bench-daemon.sh BINDIR [--many K]}
+many=1
+if [ $# -gt 1 ]; then
+    [ $# -eq 3 ] && [ "$2" = --many ] && [ "$3" -ge 1 ] 2> /dev/null || { echo "usage: bench-daemon.sh BINDIR [--many K]" >&2; exit 2; }
+    many=$3
+fi
+if [ "$many" -gt 1 ]; then
+    load=(256 --many "$many"); load[0]=$((256 * many)); how=", $many names a request line"
+else
+    load=(); how=
+fi
 dir=${BENCH_DAEMON_DIR:-build/bench-daemon}
 rm -rf "$dir"; mkdir -p "$dir"
 port=$((20000 + $$ % 10000)) # below the ephemeral range (see check-daemon.sh)
@@ -40,7 +54,7 @@ children_cpu > "$dir/loaders-cpu0"
 start=$(date +%s.%N)
 loaders=()
 for i in 1 2 3; do
-    "$d/clusterctl" -s "$dir/n$i.sock" bench register $per "n$i-" > "$dir/bench-$i.txt" &
+    "$d/clusterctl" -s "$dir/n$i.sock" bench register $per "n$i-" "${load[@]}" > "$dir/bench-$i.txt" &
     loaders+=($!)
 done
 for i in 1 2 3; do
@@ -57,15 +71,16 @@ done
 agreed=$(date +%s.%N)
 ticks1=$(daemon_ticks)
 python3 - "$start" "$answered" "$agreed" "$total" "$((ticks1 - ticks0))" "$(getconf CLK_TCK)" \
-    "$(cat "$dir/loaders-cpu0")" "$(cat "$dir/loaders-cpu1")" <<'PY'
+    "$(cat "$dir/loaders-cpu0")" "$(cat "$dir/loaders-cpu1")" "$how" <<'PY'
 import sys
 s, a, g, n, ticks, hz, l0, l1 = map(float, sys.argv[1:9])
-print("real sockets, 3 nodes on loopback: %d registrations answered in %.2f s (%.0f/s cluster-wide),"
-      " on every node after %.2f s (%.0f/s)" % (n, a - s, n / (a - s), g - s, n / (g - s)))
-print("real sockets, CPU per million registrations: daemons %.2f s (3 together), loaders %.2f s (3 together)"
-      % (ticks / hz / n * 1e6, (l1 - l0) / n * 1e6))
+how = sys.argv[9]
+print("real sockets, 3 nodes on loopback%s: %d registrations answered in %.2f s (%.0f/s cluster-wide),"
+      " on every node after %.2f s (%.0f/s)" % (how, n, a - s, n / (a - s), g - s, n / (g - s)))
+print("real sockets%s, CPU per million registrations: daemons %.2f s (3 together), loaders %.2f s (3 together)"
+      % (how, ticks / hz / n * 1e6, (l1 - l0) / n * 1e6))
 PY
-"$d/clusterctl" -s "$dir/n2.sock" bench whereis 300000 n1- | sed 's/^/real sockets, /'
+"$d/clusterctl" -s "$dir/n2.sock" bench whereis 300000 n1- "${load[@]}" | sed 's/^/real sockets, /'
 for i in 1 2 3; do
     echo "peak memory of node $i with $total names: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' /proc/${pids[$((i-1))]}/status)"
 done
