@@ -92,27 +92,57 @@ void sim_trace_free(struct sim_trace *t)
     t->on = false;
 }
 
+#define BYTES_1 UINT64_C(0x0101010101010101)
+#define BYTES_80 UINT64_C(0x8080808080808080)
+
+/* Whether one of 8 bytes is not plain (below 0x20, 0x7f or above, a quote,
+ * a backslash); exact, by the classic tests for a byte below, above or
+ * equal to a value in a whole word. */
+static inline bool word_not_plain(uint64_t w)
+{
+    uint64_t below = (w - BYTES_1 * 0x20) & ~w & BYTES_80;
+    uint64_t above = ((w + BYTES_1) | w) & BYTES_80;
+    uint64_t q = w ^ (BYTES_1 * '"'), bs = w ^ (BYTES_1 * '\\');
+    uint64_t quote = (q - BYTES_1) & ~q & BYTES_80, backslash = (bs - BYTES_1) & ~bs & BYTES_80;
+    return (below | above | quote | backslash) != 0;
+}
+
 /* cs_json_escape's text and length, faster on what trace values are made
  * of (a state dump is hundreds of plain bytes and a few quotes): plain
- * bytes are copied in a loop, quotes and backslashes escaped here, and from
- * the first other byte (control, DEL, non-ASCII) on, cs_json_escape writes
- * the rest at buf + n, exactly what it would have written there: its loop
- * runs while n + 7 < size, and on buf + n, size - n that is the same bound. */
+ * bytes are copied 8 at a time when all 8 are, quotes and backslashes
+ * escaped here, and from the first other byte (control, DEL, non-ASCII)
+ * on, cs_json_escape writes the rest at buf + n, exactly what it would have
+ * written there: its loop runs while n + 7 < size, and on buf + n, size - n
+ * that is the same bound. */
 size_t sim_json_escape(const char *s, char *buf, size_t size)
 {
     if (size <= 7)
         return cs_json_escape(s, buf, size);
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = 0, stop = size - 7; /* an escape starts only while n < stop */
-    for (; *p && n < stop; p++) {
-        unsigned char c = *p;
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') { /* printable ASCII: as it is */
-            buf[n++] = (char)c;
-        } else if (c == '"' || c == '\\') {
-            buf[n++] = '\\';
-            buf[n++] = (char)c;
-        } else {
-            return n + cs_json_escape((const char *)p, buf + n, size - n);
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    size_t n = 0, stop = size - 7; /* a byte is written only while n < stop */
+    while (p < end && n < stop) {
+        size_t bytes = 1; /* looked at one by one: 1, or the 8 of a word that is not plain */
+        if (end - p >= 8 && stop - n >= 8) { /* 8 plain bytes would all be written */
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (!word_not_plain(w)) {
+                memcpy(buf + n, &w, 8);
+                n += 8;
+                p += 8;
+                continue;
+            }
+            bytes = 8;
+        }
+        for (; bytes > 0 && p < end && n < stop; bytes--, p++) {
+            unsigned char c = *p;
+            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') { /* printable ASCII: as it is */
+                buf[n++] = (char)c;
+            } else if (c == '"' || c == '\\') {
+                buf[n++] = '\\';
+                buf[n++] = (char)c;
+            } else {
+                return n + cs_json_escape((const char *)p, buf + n, size - n);
+            }
         }
     }
     buf[n] = '\0';
@@ -251,10 +281,35 @@ static void enc_bytes_slow(struct enc *e, const unsigned char *p, size_t len)
     }
 }
 
+/* Copies len bytes, up to 16 inline (two overlapping loads and stores of
+ * the largest size that fits, reading nothing past the source), longer
+ * ones by memcpy. */
+static inline void copy_small(unsigned char *d, const unsigned char *s, size_t len)
+{
+    if (len >= 8 && len <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + len - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + len - 8, &b, 8);
+    } else if (len >= 4 && len < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + len - 4, &b, 4);
+    } else if (len > 16) {
+        memcpy(d, s, len);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            d[i] = s[i];
+    }
+}
+
 static inline void enc_bytes(struct enc *e, const void *p, size_t len)
 {
     if (len <= SLOT_BYTES - e->n) {
-        memcpy(e->b + e->n, p, len);
+        copy_small(e->b + e->n, p, len);
         e->n += len;
     } else {
         enc_bytes_slow(e, p, len);
@@ -264,7 +319,12 @@ static inline void enc_bytes(struct enc *e, const void *p, size_t len)
 static inline void enc_u64(struct enc *e, uint64_t v)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    enc_bytes(e, &v, 8);
+    if (8 <= SLOT_BYTES - e->n) {
+        memcpy(e->b + e->n, &v, 8);
+        e->n += 8;
+    } else {
+        enc_bytes_slow(e, (const unsigned char *)&v, 8);
+    }
 #else
     unsigned char x[8];
     for (int i = 0; i < 8; i++)
@@ -275,23 +335,16 @@ static inline void enc_u64(struct enc *e, uint64_t v)
 
 static inline void enc_byte(struct enc *e, unsigned char c)
 {
-    enc_bytes(e, &c, 1);
+    if (e->n < SLOT_BYTES)
+        e->b[e->n++] = c;
+    else
+        enc_bytes_slow(e, &c, 1);
 }
 
-/* A string with its NUL: short ones (node ids, kinds, keys) byte by byte,
- * cheaper than strlen and memcpy calls, longer ones by those. */
+/* A string with its NUL. */
 static inline void enc_str(struct enc *e, const char *s)
 {
-    size_t room = SLOT_BYTES - e->n;
-    unsigned char *d = e->b + e->n;
-    for (size_t i = 0; i < 32 && i < room; i++)
-        if ((d[i] = (unsigned char)s[i]) == 0) {
-            e->n += i + 1;
-            return;
-        }
-    size_t done = room < 32 ? room : 32;
-    e->n += done;
-    enc_bytes(e, s + done, strlen(s + done) + 1);
+    enc_bytes(e, s, strlen(s) + 1);
 }
 
 static void enc_head(struct enc *e, cs_time now, const char *node, const char *kind)

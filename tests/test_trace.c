@@ -229,11 +229,12 @@ static void test_escape_is_cs_json_escape(void **state)
 {
     (void)state;
     static const char *const pieces[] = {"abc", "\"", "\\", "\n", "\t", "\x01", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
-                                         "\xf0\x9f\x98\x80", "\xff", "\xc3", "\xe0\x80\x80", " ", "~", "{:x, y}"};
+                                         "\xf0\x9f\x98\x80", "\xff", "\xc3", "\xe0\x80\x80", " ", "~", "{:x, y}",
+                                         "0123456789abcdefghij", "abcdefg"};
     const size_t kinds = sizeof pieces / sizeof pieces[0];
     uint64_t x = 88172645463325252ULL;
     for (int round = 0; round < 3000; round++) {
-        char s[160] = "";
+        char s[200] = "";
         size_t len = 0;
         for (int k = 0; k < 12; k++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
