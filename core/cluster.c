@@ -154,6 +154,12 @@ static bool cluster_settled(void *instance)
     return !n->trk || (trk_running(n->trk) && trk_state(n->trk) == TRK_TRACKING);
 }
 
+static bool cluster_work_held(void *instance)
+{
+    struct cluster_node *n = instance;
+    return n->trk && trk_placement_held(n->trk);
+}
+
 static void cluster_view(void *instance, cs_name_sink sink, void *ctx)
 {
     struct cluster_node *n = instance;
@@ -290,6 +296,7 @@ const struct cs_proto cluster_proto = {
     .start = cluster_start,
     .handle = cluster_handle,
     .settled = cluster_settled,
+    .work_held = cluster_work_held,
     .view = cluster_view,
     .view_digest = cluster_view_digest,
     .timer_can_progress = cluster_timer_can_progress,

@@ -36,6 +36,10 @@ struct cs_proto {
     /* True when the instance has reached its steady state (e.g. a tracker in
      * `tracking`, a membership view that stopped changing). */
     bool (*settled)(void *instance);
+    /* Optional: true while the instance holds work back for a timer of its
+     * own (a fixed tracker's handoffs waiting for its node list to stay
+     * still); a run that stops when settled waits for it.  NULL: never. */
+    bool (*work_held)(void *instance);
     /* Lists the names of the peers the instance believes are members (self
      * excluded), in any order. */
     void (*view)(void *instance, cs_name_sink sink, void *ctx);

@@ -97,6 +97,9 @@ void trk_stop(struct tracker *t);
 /* Observation. */
 enum trk_state trk_state(const struct tracker *t);
 bool trk_running(const struct tracker *t);
+/* True while fixed mode holds handoffs back until the node list has been
+ * still for placement_settle (the placement timer is armed). */
+bool trk_placement_held(const struct tracker *t);
 /* The peers the tracker believes run a tracker. */
 void trk_each_node(const struct tracker *t, void (*fn)(void *ctx, const char *peer), void *ctx);
 size_t trk_node_count(const struct tracker *t);

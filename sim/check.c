@@ -325,6 +325,15 @@ static bool windows_open(const struct sim_world *w)
     return sim_instants_pending(w);
 }
 
+/* Some live node holds work back for a timer of its own (proto work_held). */
+static bool work_held(const struct sim_world *w)
+{
+    for (size_t i = 0; w->proto->work_held && i < w->node_count; i++)
+        if (live(&w->nodes[i]) && w->proto->work_held(w->nodes[i].instance))
+            return true;
+    return false;
+}
+
 static void look(struct sim_world *w)
 {
     w->checks++;
@@ -338,7 +347,7 @@ static void look(struct sim_world *w)
     if (w->converged_since < 0)
         w->converged_since = w->now;
     if (w->sc->limits.stop_when_settled && w->actions_pending == 0 && w->now >= w->last_fault &&
-        !windows_open(w))
+        !windows_open(w) && !work_held(w))
         w->stop_requested = true;
 }
 

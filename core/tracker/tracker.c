@@ -573,6 +573,11 @@ bool trk_running(const struct tracker *t)
     return t->running;
 }
 
+bool trk_placement_held(const struct tracker *t)
+{
+    return t->placement_armed;
+}
+
 void trk_each_node(const struct tracker *t, void (*fn)(void *ctx, const char *peer), void *ctx)
 {
     for (size_t i = 0; i < t->node_count; i++)
