@@ -152,49 +152,94 @@ size_t sim_json_escape(const char *s, char *buf, size_t size)
 /* ---- text ---- */
 
 /* Appends to a record body; `full` once something did not fit. */
+/* Text appended as snprintf would write it: what fits before the end
+ * (and its NUL, by out_end), the length counting all of it. */
+struct out {
+    char *buf;
+    size_t size, len;
+};
+
+static void out_put(struct out *o, const char *s, size_t n)
+{
+    if (o->len + 1 < o->size) {
+        size_t room = o->size - o->len - 1;
+        memcpy(o->buf + o->len, s, n < room ? n : room);
+    }
+    o->len += n;
+}
+
+static int out_end(struct out *o)
+{
+    if (o->size)
+        o->buf[o->len < o->size ? o->len : o->size - 1] = '\0';
+    return (int)o->len;
+}
+
+/* An integer in decimal, as %lld or %llu write it; returns its length. */
+static size_t decimal(char *d, uint64_t v, bool negative)
+{
+    char tmp[24];
+    size_t k = sizeof tmp;
+    if (negative)
+        v = -v;
+    do {
+        tmp[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (negative)
+        tmp[--k] = '-';
+    memcpy(d, tmp + k, sizeof tmp - k);
+    return sizeof tmp - k;
+}
+
+/* Appends to a record body; `full` once something did not fit. */
 struct body {
     char *buf;
     size_t size, n;
     bool full;
 };
 
-static void put(struct body *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct body *b, const char *fmt, ...)
+/* Appends as snprintf into the room left: the whole text (and a NUL) if it
+ * fits, else the body is full. */
+static void put(struct body *b, const char *s, size_t len)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int m = b->full ? -1 : vsnprintf(b->buf + b->n, b->size - b->n, fmt, ap);
-    va_end(ap);
-    if (m < 0 || (size_t)m >= b->size - b->n)
+    if (b->full || len >= b->size - b->n) {
         b->full = true;
-    else
-        b->n += (size_t)m;
+        return;
+    }
+    memcpy(b->buf + b->n, s, len);
+    b->n += len;
+    b->buf[b->n] = '\0';
 }
 
 static void put_string(struct body *b, const char *s)
 {
-    char esc[SIM_TRACE_LINE_MAX];
-    size_t len = sim_json_escape(s ? s : "", esc, sizeof esc);
-    if (s && strlen(s) * 6 + 8 > sizeof esc && len + 8 >= sizeof esc)
+    char esc[SIM_TRACE_LINE_MAX + 2];
+    size_t len = sim_json_escape(s ? s : "", esc + 1, SIM_TRACE_LINE_MAX);
+    if (s && strlen(s) * 6 + 8 > SIM_TRACE_LINE_MAX && len + 8 >= SIM_TRACE_LINE_MAX)
         b->full = true; /* the escaped text was cut: do not write half a string */
-    put(b, "\"%s\"", esc);
+    esc[0] = esc[len + 1] = '"';
+    put(b, esc, len + 2);
 }
 
 size_t sim_trace_encode_fields(const struct cs_field *fields, size_t count, char *buf, size_t size)
 {
     struct body b = {buf, size, 0, false};
+    char num[24];
+    if (size)
+        buf[0] = '\0';
     for (size_t i = 0; i < count && !b.full; i++) {
         const struct cs_field *f = &fields[i];
         if (i > 0)
-            put(&b, ",");
+            put(&b, ",", 1);
         put_string(&b, f->key);
-        put(&b, ":");
+        put(&b, ":", 1);
         switch (f->type) {
         case CS_FIELD_STR: put_string(&b, f->v.s); break;
-        case CS_FIELD_INT: put(&b, "%lld", (long long)f->v.i); break;
-        case CS_FIELD_UINT: put(&b, "%llu", (unsigned long long)f->v.u); break;
-        case CS_FIELD_BOOL: put(&b, "%s", f->v.b ? "true" : "false"); break;
-        default: put(&b, "null"); break;
+        case CS_FIELD_INT: put(&b, num, decimal(num, (uint64_t)f->v.i, f->v.i < 0)); break;
+        case CS_FIELD_UINT: put(&b, num, decimal(num, f->v.u, false)); break;
+        case CS_FIELD_BOOL: put(&b, f->v.b ? "true" : "false", f->v.b ? 4 : 5); break;
+        default: put(&b, "null", 4); break;
         }
     }
     if (b.full) /* never half a record: say it was cut instead */
@@ -206,15 +251,39 @@ size_t sim_trace_encode_fields(const struct cs_field *fields, size_t count, char
  * would have, the text cut to fit). */
 typedef int body_fn(void *ctx, char *out, size_t size);
 
+/* {"t":..,"node":"..","kind":".." into line (room for it, and more, is
+ * there: the caller checked); returns its length. */
+static int line_head(char *line, cs_time now, const char *id, size_t id_len, const char *kind, size_t kind_len)
+{
+    char *p = line;
+    memcpy(p, "{\"t\":", 5);
+    p += 5;
+    p += decimal(p, (uint64_t)now, now < 0);
+    memcpy(p, ",\"node\":\"", 9);
+    p += 9;
+    memcpy(p, id, id_len);
+    p += id_len;
+    memcpy(p, "\",\"kind\":\"", 10);
+    p += 10;
+    memcpy(p, kind, kind_len);
+    p += kind_len;
+    *p++ = '"';
+    return (int)(p - line);
+}
+
 /* One line: {"t":..,"node":..,"kind":.. then the body (unless there is
  * none) or "cut":true when it does not fit, then }\n.  Returns its length. */
 static size_t format_line(char *line, cs_time now, const char *node, const char *kind, bool has_body,
                           body_fn *body, void *ctx)
 {
     char id[256];
-    sim_json_escape(node ? node : "-", id, sizeof id);
-    int n = snprintf(line, SIM_TRACE_LINE_MAX, "{\"t\":%lld,\"node\":\"%s\",\"kind\":\"%s\"", (long long)now, id,
-                     kind);
+    size_t id_len = sim_json_escape(node ? node : "-", id, sizeof id), kind_len = strlen(kind);
+    int n;
+    if (id_len + kind_len + 64 < SIM_TRACE_LINE_MAX) /* the head and a 20-digit time fit well */
+        n = line_head(line, now, id, id_len, kind, kind_len);
+    else
+        n = snprintf(line, SIM_TRACE_LINE_MAX, "{\"t\":%lld,\"node\":\"%s\",\"kind\":\"%s\"", (long long)now,
+                     id, kind);
     if (has_body) {
         int m = body(ctx, line + n + 1, SIM_TRACE_LINE_MAX - (size_t)n - 3);
         if (m > 0 && (size_t)(n + 1 + m) > SIM_TRACE_LINE_MAX - 3) /* never half a record */
@@ -244,7 +313,9 @@ static int body_va(void *ctx, char *out, size_t size)
 /* The body of a typed record: the fields encoded, then written as "%s". */
 static int body_str(void *ctx, char *out, size_t size)
 {
-    return snprintf(out, size, "%s", (const char *)ctx);
+    struct out o = {out, size, 0};
+    out_put(&o, ctx, strlen(ctx));
+    return out_end(&o);
 }
 
 /* ---- the binary form ---- */
@@ -535,8 +606,14 @@ static int body_log(void *ctx, char *out, size_t size)
 {
     const struct log_body *l = ctx;
     char esc[1100];
-    sim_json_escape(l->msg, esc, sizeof esc);
-    return snprintf(out, size, "\"level\":\"%s\",\"msg\":\"%s\"", l->level, esc);
+    size_t len = sim_json_escape(l->msg, esc, sizeof esc);
+    struct out o = {out, size, 0}; /* snprintf(out, size, "\"level\":\"%s\",\"msg\":\"%s\"", level, esc) */
+    out_put(&o, "\"level\":\"", 9);
+    out_put(&o, l->level, strlen(l->level));
+    out_put(&o, "\",\"msg\":\"", 9);
+    out_put(&o, esc, len);
+    out_put(&o, "\"", 1);
+    return out_end(&o);
 }
 
 static size_t log_line(char *line, cs_time now, const char *node, const char *level, const char *msg)
