@@ -366,7 +366,6 @@ static bool run_seed(struct run_cli *c, const struct scenario *sc, uint64_t seed
         trace_name(c, sc, seed, single, trace, sizeof trace);
         trace_file = trace;
     }
-    replay_command(c, sc, seed, replay, sizeof replay);
     struct run_result r;
     if (run_once(c, sc, seed, trace_file, c->ring_memo, &r) != 0) {
         fprintf(stderr, "clustersim run: %s seed %llu could not run (out of memory?)\n", sc->path,
@@ -385,7 +384,13 @@ static bool run_seed(struct run_cli *c, const struct scenario *sc, uint64_t seed
             run_result_free(&again);
         }
     }
-    char report[1400] = "";
+    /* what reproduces the run: for the report, JUnit and a printed failure
+     * (most seeds of a --quiet range print nothing and need none) */
+    replay[0] = '\0';
+    if (c->report || c->junit || !(c->quiet && r.pass))
+        replay_command(c, sc, seed, replay, sizeof replay);
+    char report[1400];
+    report[0] = '\0';
     if (c->report)
         write_run_report(c, sc, &r, replay, report, sizeof report);
     print_run(c, sc, &r, replay, report);
@@ -534,8 +539,9 @@ static void run_scenario(struct run_cli *c, const struct scenario *sc, bool sing
             times[runs] = out.converged_after;
         runs++;
         if (!c->real && c->progress->total > 1) {
-            char detail[64];
-            snprintf(detail, sizeof detail, "%zu failed", c->failed);
+            char detail[64] = "";
+            if (c->failed) /* (not formatted for every seed) */
+                snprintf(detail, sizeof detail, "%zu failed", c->failed);
             progress_update(c->progress, c->runs, c->failed ? detail : NULL);
         }
         if (seed == last || (c->real && real_interrupted()) || cli_interrupted())
