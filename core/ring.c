@@ -12,8 +12,11 @@
  *
  * Each built point names its node by its index in name order, so two rings
  * of the same nodes build the same points: a shared memo keeps the points
- * of recent node sets, and a ring that builds one of them copies them
- * instead of sorting its own.
+ * of recent node sets, and a ring that builds one of them shares them
+ * (counted references) instead of sorting its own.  Rows come from the memo
+ * too, borrowed rather than copied.  A thousand trackers of a thousand
+ * nodes each held 1.5 KB of rows and 4 KB of built points per node (6 GB);
+ * with the memo they share one of each.
  */
 #include "ring.h"
 
@@ -36,14 +39,22 @@ struct ring_point {
     uint32_t node; /* its node's index in r->nodes (name order) */
 };
 
+/* Built points, shared by the rings of one node set and the memo's layout
+ * of it: freed with the last reference. */
+struct ring_points {
+    uint32_t refs;
+    size_t count;
+    struct ring_point p[]; /* sorted by (hash, node name) */
+};
+
 struct ring {
     uint32_t points_per_node;
     uint32_t static_quorum;
     char **nodes; /* sorted by strcmp */
     uint64_t **hashes; /* per node, its row: points_per_node sorted point hashes, then their bucket index */
+    bool *borrowed;    /* per node: its row is the memo's (not freed with the ring) */
     size_t node_count, node_cap;
-    struct ring_point *points; /* sorted by (hash, node name); a cache of the nodes */
-    size_t point_count, point_cap;
+    struct ring_points *built; /* a cache of the nodes, NULL while stale */
     bool stale;                /* the points are not built (changed since, or no memory) */
     uint32_t lookups;          /* since the last change, while stale */
     uint32_t build_after;      /* lookups after which a stale ring builds its points */
@@ -62,12 +73,10 @@ struct ring_layout {
     uint64_t signature;
     char **names;             /* the set, in name order */
     size_t node_count;
-    struct ring_point *points;
-    size_t point_count;
+    struct ring_points *built; /* one reference */
 };
 
 #define MEMO_LAYOUTS 64
-#define LAYOUT_MAX_POINTS 4096 /* larger rings build their own */
 
 struct ring_memo {
     uint32_t points_per_node;
@@ -91,17 +100,32 @@ struct ring *ring_new(uint32_t points_per_node, uint32_t static_quorum)
     return r;
 }
 
+static struct ring_points *points_ref(struct ring_points *b)
+{
+    if (b)
+        b->refs++;
+    return b;
+}
+
+static void points_unref(struct ring_points *b)
+{
+    if (b && --b->refs == 0)
+        free(b);
+}
+
 void ring_free(struct ring *r)
 {
     if (!r)
         return;
     for (size_t i = 0; i < r->node_count; i++) {
         free(r->nodes[i]);
-        free(r->hashes[i]);
+        if (!r->borrowed[i])
+            free(r->hashes[i]);
     }
     free(r->nodes);
     free(r->hashes);
-    free(r->points);
+    free(r->borrowed);
+    points_unref(r->built);
     free(r);
 }
 
@@ -197,20 +221,6 @@ static void sort_hashes(uint64_t *h, uint64_t *tmp, size_t n)
     memcpy(h, tmp, n * sizeof *h);
 }
 
-/* Makes room for `need` points (and as many again of sort scratch). */
-static int reserve_points(struct ring *r, size_t need)
-{
-    if (need <= r->point_cap)
-        return 0;
-    size_t cap = r->point_cap * 2 > need ? r->point_cap * 2 : need; /* a node at a time: double */
-    struct ring_point *points = realloc(r->points, 2 * cap * sizeof *points);
-    if (!points)
-        return -1;
-    r->points = points; /* the second half is scratch */
-    r->point_cap = cap;
-    return 0;
-}
-
 /* A row's bucket index, after its points_per_node hashes: entry b is the
  * index of its first point whose top byte is b or more (STARTS entries, the
  * last one points_per_node), so a lookup scans only the points sharing its
@@ -283,7 +293,7 @@ static void layout_clear(struct ring_layout *l)
     for (size_t i = 0; i < l->node_count; i++)
         free(l->names[i]);
     free(l->names);
-    free(l->points);
+    points_unref(l->built);
     memset(l, 0, sizeof *l);
 }
 
@@ -310,9 +320,20 @@ size_t ring_memo_layouts_taken(const struct ring_memo *m)
     return m ? m->layouts_taken : 0;
 }
 
-void ring_use_memo(struct ring *r, struct ring_memo *memo)
+int ring_use_memo(struct ring *r, struct ring_memo *memo)
 {
+    size_t bytes = row_bytes(r->points_per_node);
+    for (size_t i = 0; i < r->node_count; i++) /* rows borrowed from the memo left become our own */
+        if (r->borrowed[i]) {
+            uint64_t *own = malloc(bytes);
+            if (!own)
+                return -1;
+            memcpy(own, r->hashes[i], bytes);
+            r->hashes[i] = own;
+            r->borrowed[i] = false;
+        }
     r->memo = memo && memo->points_per_node == r->points_per_node ? memo : NULL;
+    return 0;
 }
 
 /* Remembers a copy of a node's hashes (best effort: a full memo or no
@@ -346,7 +367,7 @@ static const struct ring_layout *layout_find(const struct ring *r)
         return NULL;
     for (size_t i = 0; i < MEMO_LAYOUTS; i++) {
         const struct ring_layout *l = &r->memo->layouts[i];
-        if (l->points && l->signature == r->signature && l->node_count == r->node_count) {
+        if (l->built && l->signature == r->signature && l->node_count == r->node_count) {
             size_t k = 0;
             while (k < r->node_count && strcmp(l->names[k], r->nodes[k]) == 0)
                 k++;
@@ -357,38 +378,35 @@ static const struct ring_layout *layout_find(const struct ring *r)
     return NULL;
 }
 
-/* Offers the ring's built points to the memo (best effort: without memory,
- * or for a large ring, nothing is kept), in place of its oldest layout. */
+/* Offers the ring's built points to the memo (best effort: without memory
+ * nothing is kept), in place of its oldest layout. */
 static void layout_keep(struct ring *r)
 {
     struct ring_memo *m = r->memo;
-    if (!m || r->stale || r->point_count > LAYOUT_MAX_POINTS)
+    if (!m || r->stale)
         return;
     struct ring_layout *l = &m->layouts[m->layout_next];
     m->layout_next = (m->layout_next + 1) % MEMO_LAYOUTS;
     layout_clear(l);
     l->names = calloc(r->node_count ? r->node_count : 1, sizeof *l->names);
-    l->points = malloc((r->point_count ? r->point_count : 1) * sizeof *l->points);
-    for (size_t i = 0; l->names && l->points && i < r->node_count; i++, l->node_count++)
+    for (size_t i = 0; l->names && i < r->node_count; i++, l->node_count++)
         if (!(l->names[i] = strdup(r->nodes[i])))
             break;
-    if (!l->names || !l->points || l->node_count != r->node_count) {
+    if (!l->names || l->node_count != r->node_count) {
         layout_clear(l);
         return;
     }
-    memcpy(l->points, r->points, r->point_count * sizeof *l->points);
-    l->point_count = r->point_count;
+    l->built = points_ref(r->built);
     l->signature = r->signature;
 }
 
-/* Takes the memo's points of this node set, when it has them: true. */
+/* Shares the memo's points of this node set, when it has them: true. */
 static bool layout_take(struct ring *r)
 {
     const struct ring_layout *l = layout_find(r);
-    if (!l || reserve_points(r, l->point_count) != 0)
+    if (!l)
         return false;
-    memcpy(r->points, l->points, l->point_count * sizeof *r->points);
-    r->point_count = l->point_count;
+    r->built = points_ref(l->built);
     r->stale = false;
     r->memo->layouts_taken++;
     return true;
@@ -399,20 +417,16 @@ static uint64_t name_hash(const char *node)
     return XXH3_64bits(node, strlen(node));
 }
 
-/* The ring's own copy of a node's sorted point hashes (and their bucket
- * index): from the memo when it has them, else computed (and offered to
- * the memo). */
-static uint64_t *ring_point_hashes(struct ring *r, const char *node)
+/* A node's sorted point hashes (and their bucket index): the memo's row,
+ * borrowed, when it has one (it keeps what it took for as long as it
+ * lives), else a row of the ring's own, computed and offered to the memo. */
+static uint64_t *ring_point_hashes(struct ring *r, const char *node, bool *borrowed)
 {
     struct ring_memo *m = r->memo;
     int32_t at = m ? cs_strmap_get(&m->index, node) : -1;
-    if (at >= 0) {
-        size_t bytes = row_bytes(r->points_per_node);
-        uint64_t *h = malloc(bytes);
-        if (h)
-            memcpy(h, m->rows[at], bytes);
-        return h;
-    }
+    *borrowed = at >= 0;
+    if (at >= 0)
+        return m->rows[at];
     uint64_t *h = point_hashes(node, r->points_per_node);
     if (h && m)
         memo_keep(m, node, h);
@@ -424,6 +438,8 @@ static void changed(struct ring *r)
 {
     r->stale = true;
     r->lookups = 0;
+    points_unref(r->built);
+    r->built = NULL;
 }
 
 void ring_set_build_after(struct ring *r, uint32_t lookups)
@@ -438,7 +454,8 @@ int ring_add(struct ring *r, const char *node)
     if (found)
         return 0;
     char *copy = strdup(node);
-    uint64_t *hashes = copy ? ring_point_hashes(r, node) : NULL;
+    bool borrowed = false;
+    uint64_t *hashes = copy ? ring_point_hashes(r, node, &borrowed) : NULL;
     if (!hashes) {
         free(copy);
         return -1;
@@ -447,20 +464,26 @@ int ring_add(struct ring *r, const char *node)
         size_t cap = r->node_cap ? r->node_cap * 2 : 8;
         char **nodes = realloc(r->nodes, cap * sizeof *nodes);
         uint64_t **h = nodes ? realloc(r->hashes, cap * sizeof *h) : NULL;
+        bool *b = h ? realloc(r->borrowed, cap * sizeof *b) : NULL;
         if (nodes)
             r->nodes = nodes;
-        if (!h) {
+        if (h)
+            r->hashes = h;
+        if (!b) {
             free(copy);
-            free(hashes);
+            if (!borrowed)
+                free(hashes);
             return -1;
         }
-        r->hashes = h;
+        r->borrowed = b;
         r->node_cap = cap;
     }
     memmove(&r->nodes[at + 1], &r->nodes[at], (r->node_count - at) * sizeof *r->nodes);
     memmove(&r->hashes[at + 1], &r->hashes[at], (r->node_count - at) * sizeof *r->hashes);
+    memmove(&r->borrowed[at + 1], &r->borrowed[at], (r->node_count - at) * sizeof *r->borrowed);
     r->nodes[at] = copy;
     r->hashes[at] = hashes;
+    r->borrowed[at] = borrowed;
     r->node_count++;
     r->signature += name_hash(copy);
     changed(r);
@@ -475,9 +498,11 @@ void ring_remove(struct ring *r, const char *node)
         return;
     r->signature -= name_hash(r->nodes[at]);
     free(r->nodes[at]);
-    free(r->hashes[at]);
+    if (!r->borrowed[at])
+        free(r->hashes[at]);
     memmove(&r->nodes[at], &r->nodes[at + 1], (r->node_count - at - 1) * sizeof *r->nodes);
     memmove(&r->hashes[at], &r->hashes[at + 1], (r->node_count - at - 1) * sizeof *r->hashes);
+    memmove(&r->borrowed[at], &r->borrowed[at + 1], (r->node_count - at - 1) * sizeof *r->borrowed);
     r->node_count--;
     changed(r);
 }
@@ -492,17 +517,24 @@ static int rebuild(struct ring *r)
     size_t need = r->node_count * n;
     if (layout_take(r))
         return 0;
-    if (reserve_points(r, need) != 0)
+    struct ring_points *b = malloc(sizeof *b + (need ? need : 1) * sizeof *b->p);
+    struct ring_point *scratch = b ? malloc((need ? need : 1) * sizeof *scratch) : NULL;
+    if (!scratch) {
+        free(b);
         return -1;
+    }
     size_t k = 0;
     for (size_t node = 0; node < r->node_count; node++)
         for (size_t i = 0; i < n; i++, k++) {
-            r->points[k].hash = r->hashes[node][i];
-            r->points[k].node = (uint32_t)node;
+            b->p[k].hash = r->hashes[node][i];
+            b->p[k].node = (uint32_t)node;
         }
     if (k)
-        sort_points(r->points, r->points + r->point_cap, k);
-    r->point_count = k;
+        sort_points(b->p, scratch, k);
+    free(scratch);
+    b->count = k;
+    b->refs = 1;
+    r->built = b;
     r->stale = false;
     layout_keep(r);
     return 0;
@@ -558,17 +590,18 @@ const char *ring_owner_hash(const struct ring *r, uint64_t h)
     }
     /* The first point whose hash is >= h; among equal hashes the array order
      * (by node name) makes the lowest-sorted node win. */
-    size_t lo = 0, hi = r->point_count;
+    const struct ring_point *points = r->built->p;
+    size_t lo = 0, hi = r->built->count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r->points[mid].hash < h)
+        if (points[mid].hash < h)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == r->point_count)
+    if (lo == r->built->count)
         lo = 0;
-    return r->nodes[r->points[lo].node];
+    return r->nodes[points[lo].node];
 }
 
 const char *ring_owner(const struct ring *r, const char *name)

@@ -53,9 +53,8 @@ struct ring_memo;
 struct ring_memo *ring_memo_new(uint32_t points_per_node);
 
 /* Frees the memo; NULL is a no-op.  The rings that use it must be freed or
- * detached first (ring_use_memo(r, NULL)): a ring builds its points later,
- * from the memo's layouts when it can.  Detached rings keep their own
- * copies of every node's point hashes. */
+ * detached first (ring_use_memo(r, NULL)), which gives them their own
+ * copies of the point hashes they borrowed. */
 void ring_memo_free(struct ring_memo *memo);
 
 /* How many nodes' hashes the memo holds. */
@@ -65,10 +64,12 @@ size_t ring_memo_count(const struct ring_memo *memo);
  * sorting its own. */
 size_t ring_memo_layouts_taken(const struct ring_memo *memo);
 
-/* Makes the ring take point hashes (and built layouts) from the memo, and
- * add those it computes; NULL (the default) computes every node's points.
- * The memo must outlive the ring's use of it. */
-void ring_use_memo(struct ring *r, struct ring_memo *memo);
+/* Makes the ring borrow point hashes (and share built layouts) from the
+ * memo, and add those it computes; NULL (the default) computes every
+ * node's points.  Rows borrowed from the memo used before become the
+ * ring's own copies first; -1 (nothing changed but some copies) when out
+ * of memory for them.  The memo must outlive the ring's use of it. */
+int ring_use_memo(struct ring *r, struct ring_memo *memo);
 
 /* A new empty ring with points_per_node points per node (0 means
  * RING_POINTS_DEFAULT) and a static quorum: while the ring holds fewer than
