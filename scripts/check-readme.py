@@ -9,14 +9,27 @@ Two kinds of fenced blocks are examples:
               match, in order, some line of what the command printed (a
               subsequence, so the README may leave lines out).  In an expected
               line `...` stands for anything and runs of spaces for any
-              spacing; `wall=` and `hash=` fields and anything after `#` are
-              not compared.  The command's exit status does not matter (a
-              failing run is often the point); its output does.
+              spacing; `wall=` fields, a `hash=` field that is not a whole
+              hash (`hash=...`) and anything after `#` are not compared: a
+              hash shown in full (16 hex digits) is a figure the README states
+              as exact (the same run hashes the same everywhere), so it must
+              match.  The command's exit status does not matter (a failing
+              run is often the point); its output does.
 
 A block is not run when the line before its fence is
 `<!-- check-readme: skip REASON -->` (a Kubernetes cluster, root, a
 recursive make); the reason is printed.  `<!-- check-readme: exit N -->`
 expects a `sh` block to exit N.
+
+A figure the README's prose states as exact is checked through a directive
+on a line of its own before the paragraph that states it:
+
+  <!-- check-readme: figure VALUE = COMMAND -->
+
+The paragraph (the lines after the directives, up to a blank line) must
+contain VALUE as a whole word, and COMMAND, run with bash in the scratch
+directory, must print exactly VALUE: the figure drifting from what it
+counts, or the prose from the figure, fails the check.
 
 Blocks run in a scratch directory holding links to the repository's
 scenarios/, tests/, docs/, scripts/ and deploy/ and `bin` -> BUILD, so
@@ -26,8 +39,9 @@ group, ended when the block ends (daemons it started in the background go
 with it), with a time limit of 120 s.  Blocks run in order within one scratch
 directory, so a block may use a file an earlier block wrote.
 
-With --self-test, a README with a wrong expected output, a failing `sh`
-block, and a missing skip reason must each be reported.
+With --self-test, a README with a wrong expected output, a drifted hash,
+a failing `sh` block, a missing skip reason, a figure its command no longer
+prints and a figure its paragraph no longer states must each be reported.
 """
 import os
 import re
@@ -39,6 +53,8 @@ import tempfile
 LIMIT = 120
 FENCE = re.compile(r"^```(\w*)\s*$")
 DIRECTIVE = re.compile(r"^<!-- check-readme: (skip|exit) ?(.*?) ?-->$")
+FIGURE = re.compile(r"^<!-- check-readme: figure (\S+) = (.+?) ?-->$")
+HASH = re.compile(r"hash=[0-9a-f]{16}$")
 
 
 def blocks(text):
@@ -91,7 +107,7 @@ def pattern(expected):
             if parts and parts[-1] == r"\s+":
                 parts[-1] = r"\s*"
             parts.append(".*")
-        elif piece.startswith("wall=") or piece.startswith("hash="):
+        elif piece.startswith("wall=") or (piece.startswith("hash=") and not HASH.match(piece)):
             parts.append(r"\S+=\S+")
         elif piece and piece.isspace():
             parts.append(r"\s+")
@@ -128,6 +144,34 @@ def check_session(body, cwd, env):
             k += 1
         i = j
     return problems
+
+
+def figures(text):
+    """(line number, value, command, paragraph) of every figure directive."""
+    lines = text.split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        m = FIGURE.match(line.strip())
+        if not m:
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j].strip().startswith("<!--"):
+            j += 1
+        k = j
+        while k < len(lines) and lines[k].strip():
+            k += 1
+        out.append((i + 1, m.group(1), m.group(2), " ".join(lines[j:k])))
+    return out
+
+
+def check_figure(value, command, paragraph, cwd, env):
+    """A problem with one stated figure, or None."""
+    if not re.search(r"(?<![\w.,])%s(?![\w]|[.,]\d)" % re.escape(value), paragraph):
+        return "the paragraph after it no longer states %s:\n      %s" % (value, paragraph[:300])
+    _, out = run(command, cwd, env)
+    if out.strip() != value:
+        return "the README states %s, but `%s` prints:\n      %s" % (value, command, out.strip()[:300])
+    return None
 
 
 def scratch(repo, build):
@@ -174,19 +218,37 @@ def check(readme, build, repo, quiet=False):
             failures += bool(problems)
             if not problems and not quiet:
                 print("ok   %s: %d commands, their output as shown" % (where, sum(b.startswith("$ ") for b in body)))
+    stated = 0
+    for line, value, command, paragraph in figures(text):
+        stated += 1
+        problem = check_figure(value, command, paragraph, cwd, env)
+        if problem:
+            say("FAIL %s:%d: figure %s: %s" % (readme, line, value, problem))
+            failures += 1
+        elif not quiet:
+            print("ok   %s:%d: figure %s, as `%s` prints it" % (readme, line, value, command))
     subprocess.run(["rm", "-rf", cwd])
     if not quiet:
-        print("check-readme: %d examples run, %d skipped (with a reason), %d failed" % (ran, skipped, failures))
+        print("check-readme: %d examples run, %d skipped (with a reason), %d figures checked, %d failed" % (
+            ran, skipped, stated, failures))
     return failures
 
 
 def self_test(build, repo):
+    run_line = "$ printf 'PASS x seed=1 events=7 wall=3ms hash=8e97dcab5bbb8a54\\n'\n"
+    figure = "<!-- check-readme: figure 20 = echo %s -->\nOver the %s shipped files, 1,000 seeds.\n"
     cases = {
         "a wrong expected output": "```console\n$ echo hello\nbye\n```\n",
+        "a drifted hash": "```console\n" + run_line + "PASS x seed=1 events=7 wall=1ms hash=8e97dcab5bbb8a55\n```\n",
         "a failing sh block": "```sh\ntrue\nfalse\n```\n",
         "a skip without a reason": "<!-- check-readme: skip -->\n```sh\ntrue\n```\n",
+        "a figure its command no longer prints": figure % (21, 20),
+        "a figure its paragraph no longer states": figure % (20, 21),
+        "a figure stated only as part of a larger number": figure % (20, "20,5"),
     }
-    good = "```console\n$ printf 'a 1\\nb   2 wall=3ms\\n'\nb 2 wall=9ms ...\n```\n<!-- check-readme: exit 3 -->\n```sh\nexit 3\n```\n"
+    good = ("```console\n$ printf 'a 1\\nb   2 wall=3ms\\n'\nb 2 wall=9ms ...\n" + run_line +
+            "PASS x seed=1 events=7 wall=1ms hash=8e97dcab5bbb8a54\n" + run_line + "PASS x seed=1 ... hash=...\n```\n"
+            "<!-- check-readme: exit 3 -->\n```sh\nexit 3\n```\n" + figure % (20, 20))
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "R.md")
         open(path, "w").write(good)
@@ -198,7 +260,8 @@ def self_test(build, repo):
             if check(path, build, repo, quiet=True) == 0:
                 print("FAIL check-readme --self-test: %s was not caught" % what)
                 return 1
-    print("ok   check-readme --self-test: a wrong output, a failing block and a skip without a reason are caught")
+    print("ok   check-readme --self-test: a wrong output, a drifted hash, a failing block, a skip without a reason "
+          "and a drifted figure (in its command or in the prose) are caught")
     return 0
 
 
