@@ -21,6 +21,25 @@
 
 #define DEFAULT_BENCH "scenarios/bench/ping-100-faults.yaml"
 
+/* The registry at the end and the counters behind it: names per node,
+ * handoffs and messages sent (by type), per name where it means something. */
+static void print_registry(const struct run_result *r)
+{
+    if (!r->has_registry)
+        return;
+    size_t names = r->registry_max;
+    double per = names ? 1.0 / (double)names : 0;
+    uint64_t handoffs = run_counter(&r->counters, "handoffs_sent");
+    uint64_t track = run_counter(&r->counters, "sent_track");
+    printf("    registry: %zu names a node, %llu handoffs (%.3f a name), %llu track messages (%.1f a name); "
+           "sent:", names, (unsigned long long)handoffs, (double)handoffs * per, (unsigned long long)track,
+           (double)track * per);
+    for (size_t i = 0; i < r->counters.count; i++)
+        if (strncmp(r->counters.items[i].name, "sent_", 5) == 0)
+            printf(" %s %llu", r->counters.items[i].name + 5, (unsigned long long)r->counters.items[i].value);
+    printf("\n");
+}
+
 static void print_run(int index, const struct run_result *r, double rate)
 {
     printf("  run %d seed=%llu: %llu events in %.3fs wall = %.2f M events/s (virtual/wall %.0fx), "
@@ -33,6 +52,11 @@ static void print_run(int index, const struct run_result *r, double rate)
                "(at %.3fs)\n", (double)r->converged_after / 1e9, (double)r->last_fault / 1e9);
     else
         printf("    not converged by the end of the run\n");
+    size_t held = 0;
+    for (size_t i = 0; i < r->expect_count; i++)
+        held += r->expects[i].ok;
+    printf("    expectations: %zu of %zu hold%s\n", held, r->expect_count, r->pass ? "" : " (the run FAILED)");
+    print_registry(r);
 }
 
 struct bench_cli {

@@ -160,6 +160,25 @@ static bool cluster_work_held(void *instance)
     return n->trk && trk_placement_held(n->trk);
 }
 
+static void cluster_counters(void *instance, void (*fn)(void *ctx, const char *name, uint64_t value), void *ctx)
+{
+    struct cluster_node *n = instance;
+    if (!n->trk)
+        return;
+    const struct trk_stats *s = trk_stats(n->trk);
+    char name[48];
+    for (unsigned type = 0; type < TRK_SENT_TYPES; type++) {
+        const char *type_name = trk_message_type_name(type);
+        if (type_name && s->sent[type]) {
+            snprintf(name, sizeof name, "sent_%s", type_name);
+            fn(ctx, name, s->sent[type]);
+        }
+    }
+    fn(ctx, "handoffs_sent", s->handoffs_sent);
+    fn(ctx, "restarts", s->restarts);
+    fn(ctx, "conflicts", s->conflicts);
+}
+
 static void cluster_view(void *instance, cs_name_sink sink, void *ctx)
 {
     struct cluster_node *n = instance;
@@ -297,6 +316,7 @@ const struct cs_proto cluster_proto = {
     .handle = cluster_handle,
     .settled = cluster_settled,
     .work_held = cluster_work_held,
+    .counters = cluster_counters,
     .view = cluster_view,
     .view_digest = cluster_view_digest,
     .timer_can_progress = cluster_timer_can_progress,

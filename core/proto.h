@@ -40,6 +40,10 @@ struct cs_proto {
      * own (a fixed tracker's handoffs waiting for its node list to stay
      * still); a run that stops when settled waits for it.  NULL: never. */
     bool (*work_held)(void *instance);
+    /* Optional: calls fn with each of the instance's counters (messages
+     * sent by type, handoffs ...), for harnesses that sum them over nodes.
+     * NULL: none. */
+    void (*counters)(void *instance, void (*fn)(void *ctx, const char *name, uint64_t value), void *ctx);
     /* Lists the names of the peers the instance believes are members (self
      * excluded), in any order. */
     void (*view)(void *instance, cs_name_sink sink, void *ctx);

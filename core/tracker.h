@@ -177,6 +177,8 @@ extern const cs_time trk_sync_le[TRK_SYNC_BUCKETS];
  * started ends once, completed or abandoned (its peer left, sent
  * sync_err, or the answer was refused), or is still under way:
  * syncs_started = syncs_completed + syncs_abandoned + under way. */
+#define TRK_SENT_TYPES 24 /* above every tracker message type */
+
 struct trk_stats {
     /* Input refused, by reason; events swarm mode postponed. */
     uint64_t malformed, unknown_type, bad_clock, name_too_long, not_member, postponed;
@@ -190,6 +192,7 @@ struct trk_stats {
     uint64_t kills_received; /* processes of ours a peer's decision killed (a KILL obeyed) */
     uint64_t tracked_remote; /* registry copies from peers merged: replicated track, untrack and
                                 meta events, and the snapshot entries that differ from ours */
+    uint64_t sent[TRK_SENT_TYPES]; /* messages sent, by type (trk_message_type_name) */
     /* Completed syncs by duration (from start to completion, on the
      * environment's clock): sync_buckets[i] counts those of at most
      * trk_sync_le[i] and more than the bound before it (not cumulative);
@@ -198,5 +201,9 @@ struct trk_stats {
     cs_time sync_time_sum;   /* their total duration */
 };
 const struct trk_stats *trk_stats(const struct tracker *t);
+/* The name of tracker message type `type` (0 .. TRK_SENT_TYPES - 1) as
+ * traces and counters write it ("track", "handoff", "kill" ...), or NULL
+ * for a number no message type has. */
+const char *trk_message_type_name(unsigned type);
 
 #endif

@@ -459,6 +459,39 @@ static void collect(struct sim_world *w, struct run_result *res)
         report_stuck(w, res);
 }
 
+uint64_t run_counter(const struct run_counters *c, const char *name)
+{
+    for (size_t i = 0; i < c->count; i++)
+        if (strcmp(c->items[i].name, name) == 0)
+            return c->items[i].value;
+    return 0;
+}
+
+static void add_counter(void *ctx, const char *name, uint64_t value)
+{
+    struct run_counters *c = ctx;
+    size_t i = 0;
+    while (i < c->count && strcmp(c->items[i].name, name) != 0)
+        i++;
+    if (i == c->count) {
+        if (c->count == RUN_MAX_COUNTERS)
+            return; /* (more kinds than a report lists) */
+        snprintf(c->items[i].name, sizeof c->items[i].name, "%s", name);
+        c->items[i].value = 0;
+        c->count++;
+    }
+    c->items[i].value += value;
+}
+
+/* The protocol's counters, summed over the nodes live at the end. */
+static void sum_counters(struct sim_world *w, struct run_counters *out)
+{
+    out->count = 0;
+    for (size_t i = 0; w->proto->counters && i < w->node_count; i++)
+        if (w->nodes[i].instance)
+            w->proto->counters(w->nodes[i].instance, add_counter, out);
+}
+
 int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, struct run_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -477,6 +510,7 @@ int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, s
     res->wall_seconds = wall_now() - start;
     final_dumps(w, res, opt->verbose);
     collect(w, res);
+    sum_counters(w, &res->counters);
     judge(sc, w, res);
     budget_verdict(sc, w, res);
     if (!res->pass || res->stuck) {

@@ -38,6 +38,21 @@ struct run_expect_result {
     char detail[256];
 };
 
+#define RUN_MAX_COUNTERS 32
+
+/* The protocol's counters (cs_proto.counters) summed over the nodes live at
+ * the end, in the order first met. */
+struct run_counters {
+    size_t count;
+    struct {
+        char name[40];
+        uint64_t value;
+    } items[RUN_MAX_COUNTERS];
+};
+
+/* The counter's sum, 0 when no node reported it. */
+uint64_t run_counter(const struct run_counters *c, const char *name);
+
 struct run_result {
     uint64_t seed;
     bool pass;             /* every per-seed expectation holds */
@@ -65,6 +80,7 @@ struct run_result {
     bool digest_drift;     /* a kept registry digest differs from a full recount */
     char *registry_diff;   /* when registries disagree: the names, with each live node's owner */
     struct sim_stats stats;
+    struct run_counters counters; /* summed over live nodes at the end */
     size_t expect_count;
     struct run_expect_result expects[RUN_MAX_EXPECT];
     struct sim_window windows[RUN_MAX_EXPECT]; /* what window expectations saw */

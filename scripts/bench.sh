@@ -102,8 +102,12 @@ run() {
 run sim-ping-100 120 "$bin/clustersim" bench scenarios/bench/ping-100-faults.yaml --min-seconds 5
 # The 1,000-pod Kubernetes DNS join storm to full mesh: wall time and memory.
 run k8s-dns-1000 180 "$bin/clustersim" bench scenarios/bench/k8s-dns-1000.yaml --min-seconds 0
-# The same storm at 200 pods with the registry on: trackers and 500 started names (issue 24).
-run k8s-dns-storm-names-200 180 "$bin/clustersim" bench scenarios/bench/k8s-dns-storm-names-200.yaml --min-seconds 0
+# The same storm with the registry on (issue 24): trackers and ten started
+# names a pod, registered during the storm, at 200, 500 and 1,000 pods; the
+# table adds how wall time and events grow between the sizes.
+run k8s-dns-names-200 300 "$bin/clustersim" bench scenarios/bench/k8s-dns-names-200.yaml --min-seconds 0
+run k8s-dns-names-500 900 "$bin/clustersim" bench scenarios/bench/k8s-dns-names-500.yaml --min-seconds 0
+run k8s-dns-names-1000 2400 "$bin/clustersim" bench scenarios/bench/k8s-dns-names-1000.yaml --min-seconds 0
 # The registry: 10 nodes, 1 M registrations replicated to every node.
 run registry-1m 180 "$bin/clustersim" bench scenarios/bench/registry-1m.yaml --min-seconds 0
 run registry-1m-unbatched 180 "$bin/clustersim" bench scenarios/bench/registry-1m-unbatched.yaml --min-seconds 0

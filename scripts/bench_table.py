@@ -20,6 +20,7 @@ figure that cannot be parsed is an error naming the benchmark, never a guess.
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -95,17 +96,65 @@ def p_k8s(text, row, out):
                    "peak RSS of the simulator process", ("under 1 GiB", "<", 1024.0))]
 
 
+REGISTRY_LINE = (r"^    registry: " + I + r" names a node, " + I + r" handoffs \(" + F + r" a name\), " + I
+                 + r" track messages \(" + F + r" a name\); sent:.*$")
+
+
 def p_storm_names(text, row, out):
+    """The DNS join storm with trackers and started names (k8s-dns-names-N):
+    wall time, events, peak memory, and handoffs and track messages a name;
+    the run must hold every expectation of its file."""
     b = row["name"]
     _, nodes, _ = one(BENCH_HEADER, text, b, "the header line")
     one(r"^bench result: (1) runs,", text, b, "a single run")
     _, events, wall, _, _, _, rss = one(BENCH_RESULT, text, b, "the bench result line")
-    what = ("%s-pod Kubernetes DNS join storm, fixed mode, trackers on, 500 started names registered during it"
-            % nodes)
-    detail = "%.2f M events in 20 s of virtual time" % (num(events) / 1e6)
-    return [figure(b + "-wall", what + ": wall time", round(num(wall), 2), "s", "lower", detail),
-            figure(b + "-rss", what + ": peak memory", round(num(rss), 1), "MiB", "lower",
-                   "peak RSS of the simulator process")]
+    held, total = one(r"^    expectations: " + I + r" of " + I + r" hold$", text, b,
+                      "every expectation holding (full mesh, trackers tracking, placement, no duplicates or loss)")
+    names, handoffs, handoffs_per, track, track_per = one(REGISTRY_LINE, text, b, "the registry line")
+    conv, = one(CONVERGED, text, b, "the convergence line (the run must converge)")
+    what = ("%s-pod Kubernetes DNS join storm, fixed mode, trackers on, %s started names registered during it"
+            % (format(int(nodes), ","), format(int(names), ",")))
+    detail = ("%.2f M events; %s of %s expectations hold; converged %.1f s of virtual time after the start; "
+              "%s handoffs, %s track messages a name" % (num(events) / 1e6, held, total, num(conv), handoffs,
+                                                          track_per))
+    size = "k8s-dns-names-%s" % nodes
+    figs = [figure(size + "-wall", what + ": wall time", round(num(wall), 2), "s", "lower", detail),
+            figure(size + "-events", what + ": simulated events", int(events), "events", "lower",
+                   "events of the run (a full mesh: about n^2)"),
+            figure(size + "-rss", what + ": peak memory", round(num(rss), 1), "MiB", "lower",
+                   "peak RSS of the simulator process"),
+            figure(size + "-handoffs", what + ": handoffs a name", num(handoffs_per), "a name", "lower",
+                   "%s handoffs for %s names" % (handoffs, names), ("at most 3", "<=", 3.0))]
+    if nodes == "1000":
+        figs[0]["target"] = ("under 10 s", "<", 10.0)
+        figs[2]["target"] = ("under 1 GiB", "<", 1024.0)
+    return figs
+
+
+def growth(figures):
+    """How wall time and events grow between the sizes of the storm with
+    names (exponents of the size ratio), and the 1,000-pod storm's wall time
+    against the membership-only one measured in the same run."""
+    by_id = {f["id"]: f["value"] for f in figures}
+    sizes = [n for n in (200, 500, 1000) if "k8s-dns-names-%d-wall" % n in by_id]
+    out = []
+    for a, c in list(zip(sizes, sizes[1:])) + ([(sizes[0], sizes[-1])] if len(sizes) > 2 else []):
+        ratio = math.log(c / a)
+        ew = math.log(by_id["k8s-dns-names-%d-wall" % c] / by_id["k8s-dns-names-%d-wall" % a]) / ratio
+        ee = math.log(by_id["k8s-dns-names-%d-events" % c] / by_id["k8s-dns-names-%d-events" % a]) / ratio
+        target = ("at most 2.1", "<=", 2.1) if (a, c) == (200, 1000) else None
+        out.append(figure("k8s-dns-names-growth-%d-%d" % (a, c),
+                          "storm with names, %d -> %d pods: wall time grows as n^x" % (a, c), round(ew, 2), "x",
+                          "lower", "events grow as n^%.2f over the same sizes" % ee, target,
+                          command="from the k8s-dns-names-* rows"))
+    if "k8s-dns-names-1000-wall" in by_id and "k8s-dns-1000-wall" in by_id:
+        out.append(figure("k8s-dns-names-1000-vs-membership",
+                          "1,000-pod storm: wall time with trackers and names over the membership-only storm's",
+                          round(by_id["k8s-dns-names-1000-wall"] / by_id["k8s-dns-1000-wall"], 2), "x", "lower",
+                          "%.2f s against %.2f s in the same run" % (by_id["k8s-dns-names-1000-wall"],
+                                                                   by_id["k8s-dns-1000-wall"]),
+                          ("at most 1.5", "<=", 1.5), command="from the k8s-dns-names-1000 and k8s-dns-1000 rows"))
+    return out
 
 
 def p_registry(text, row, out):
@@ -287,7 +336,9 @@ def p_daemon(text, row, out):
 PARSERS = {
     "sim-ping-100": p_sim_ping,
     "k8s-dns-1000": p_k8s,
-    "k8s-dns-storm-names-200": p_storm_names,
+    "k8s-dns-names-200": p_storm_names,
+    "k8s-dns-names-500": p_storm_names,
+    "k8s-dns-names-1000": p_storm_names,
     "registry-1m": p_registry,
     "registry-1m-unbatched": p_registry,
     "join-storm-3": p_join_storm,
@@ -344,7 +395,7 @@ def machine_line(m):
 def fmt(v, unit):
     if v is None:
         return "-"
-    if unit == "s" or unit.startswith("M "):
+    if unit in ("s", "x", "a name") or unit.startswith("M "):
         s = "%.2f" % v
     elif unit in ("MiB", "bytes"):
         s = "%.1f" % v
@@ -384,7 +435,8 @@ def target_of(f):
     if t is None:
         return None
     text, op, thr = t
-    met = None if f["value"] is None else (f["value"] >= thr if op == ">=" else f["value"] < thr)
+    met = None if f["value"] is None else \
+        (f["value"] >= thr if op == ">=" else f["value"] <= thr if op == "<=" else f["value"] < thr)
     return {"text": ("at least " if op == ">=" else "") + text, "value": thr, "met": met}
 
 
@@ -462,6 +514,10 @@ def report(args):
             fg["command"] = fg["command"] or display_command(row["command"])
             fg["seconds"] = row["wall"]
         figures += figs
+    for fg in growth(figures):
+        fg["benchmark"] = "k8s-dns-names"
+        fg["seconds"] = 0.0
+        figures.append(fg)
     for name in sorted(set(PARSERS) - {r["name"] for r in rows}):
         errors.append("%s: did not run" % name)
 

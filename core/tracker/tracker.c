@@ -294,11 +294,19 @@ const char *trk_msg_name(unsigned type)
     return type < sizeof names / sizeof *names && names[type] ? names[type] : "unknown";
 }
 
+const char *trk_message_type_name(unsigned type)
+{
+    const char *name = trk_msg_name(type);
+    return type < TRK_SENT_TYPES && strcmp(name, "unknown") != 0 ? name : NULL;
+}
+
 /* Every tracker message goes out here; with tracing on, a `trk_send`
  * record names its type just before the link layer records the bytes. */
 static void send_raw(struct tracker *t, const char *peer, const uint8_t *data, size_t len)
 {
     trk_batch_flush(t); /* what was batched before this message goes before it */
+    if (len && data[0] < TRK_SENT_TYPES)
+        t->stats.sent[data[0]]++;
     cs_trace(t->env, "trk_send", CS_FSTR("to", peer), CS_FSTR("type", trk_msg_name(len ? data[0] : 0)));
     t->host.send(t->host.ctx, peer, data, len);
 }
