@@ -152,7 +152,8 @@ void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg ty
     size_t count_at = w.len;
     cs_put_u32(&w, 0);
     struct snap_ctx s = {t, &w, 0, NULL};
-    for (size_t slot = 0; (entries || !fresh) && slot < t->reg.slot_count; slot++) {
+    /* (fresh: the buckets' counts are exact, so the walk ends at the last one) */
+    for (size_t slot = 0; (s.count < entries || !fresh) && slot < t->reg.slot_count; slot++) {
         int b = trk_kept_bucket(t, slot); /* (-1: a free slot, or no digest kept) */
         if ((b >= 0 && trk_bucket_in(buckets, (unsigned)b)) || (!fresh && t->reg.slots[slot].name))
             snap_entry(&s, &t->reg.slots[slot]);
