@@ -46,6 +46,12 @@ static void test_batch_gathers_the_window(void **state)
         assert_int_equal(h_pending(h, 0, peer), 1);
         assert_int_equal(h_head_type(h, 0, peer), TRK_MSG_BATCH);
     }
+    /* the counters of messages sent by type say so: a batch a peer */
+    assert_int_equal(trk_stats(T(0))->sent[TRK_MSG_BATCH], 2);
+    assert_int_equal(trk_stats(T(0))->sent[TRK_MSG_TRACK], 0);
+    assert_string_equal(trk_message_type_name(TRK_MSG_BATCH), "batch");
+    assert_null(trk_message_type_name(0));
+    assert_null(trk_message_type_name(TRK_SENT_TYPES - 1));
     h_settle(h);
     for (int i = 1; i <= 2; i++) {
         assert_string_equal(h_owner(h, i, "a"), NAME[0]);
@@ -167,6 +173,8 @@ static void test_batch_off_sends_each_event(void **state)
         h_cmd(h, 0, "register", "b", NULL, 2);
         assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_TRACK), 2);
         assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_BATCH), 0);
+        assert_int_equal(trk_stats(T(0))->sent[TRK_MSG_TRACK], 2); /* counted by type as sent */
+        assert_int_equal(trk_stats(T(0))->sent[TRK_MSG_BATCH], 0);
         assert_int_equal(h_armed(h, 0, TRK_TIMER_BATCH_FLUSH), 0);
         h_free(h);
         H = NULL;
