@@ -56,6 +56,11 @@ static void print_run(int index, const struct run_result *r, double rate)
     for (size_t i = 0; i < r->expect_count; i++)
         held += r->expects[i].ok;
     printf("    expectations: %zu of %zu hold%s\n", held, r->expect_count, r->pass ? "" : " (the run FAILED)");
+    for (size_t i = 0; i < r->expect_count; i++)
+        if (!r->expects[i].ok)
+            printf("      line %d:%d: %s\n", r->expects[i].pos.line, r->expects[i].pos.col, r->expects[i].detail);
+    if (r->budget[0])
+        printf("    %s\n", r->budget);
     print_registry(r);
 }
 
