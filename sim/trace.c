@@ -334,22 +334,26 @@ static void hash_upto(struct sim_trace *t, size_t end)
     t->hashed = end;
 }
 
-static void enc_bytes_slow(struct enc *e, const unsigned char *p, size_t len)
+/* Takes the encoder by value and gives it back (its address is never
+ * taken, so that the inlined fast paths keep it in registers: a store of a
+ * byte through e.b could otherwise alias e.n). */
+__attribute__((noinline, cold)) static struct enc enc_bytes_slow(struct enc e, const unsigned char *p, size_t len)
 {
     while (len > 0) {
-        if (e->n == SLOT_BYTES) { /* hash what is there and go on over it */
-            size_t at = (size_t)(e->b - e->t->bytes);
-            hash_upto(e->t, at + e->n);
-            e->t->hashed = at;
-            e->n = 0;
-            e->spilled = true;
+        if (e.n == SLOT_BYTES) { /* hash what is there and go on over it */
+            size_t at = (size_t)(e.b - e.t->bytes);
+            hash_upto(e.t, at + e.n);
+            e.t->hashed = at;
+            e.n = 0;
+            e.spilled = true;
         }
-        size_t k = SLOT_BYTES - e->n < len ? SLOT_BYTES - e->n : len;
-        memcpy(e->b + e->n, p, k);
-        e->n += k;
+        size_t k = SLOT_BYTES - e.n < len ? SLOT_BYTES - e.n : len;
+        memcpy(e.b + e.n, p, k);
+        e.n += k;
         p += k;
         len -= k;
     }
+    return e;
 }
 
 /* Copies len bytes, up to 16 inline (two overlapping loads and stores of
@@ -371,9 +375,11 @@ static inline void copy_small(unsigned char *d, const unsigned char *s, size_t l
         memcpy(d + len - 4, &b, 4);
     } else if (len > 16) {
         memcpy(d, s, len);
-    } else {
-        for (size_t i = 0; i < len; i++)
-            d[i] = s[i];
+    } else if (len > 0) { /* 1 to 3 bytes: the first, the middle and the last */
+        unsigned char a = s[0], m = s[len / 2], z = s[len - 1];
+        d[0] = a;
+        d[len / 2] = m;
+        d[len - 1] = z;
     }
 }
 
@@ -383,7 +389,7 @@ static inline void enc_bytes(struct enc *e, const void *p, size_t len)
         copy_small(e->b + e->n, p, len);
         e->n += len;
     } else {
-        enc_bytes_slow(e, p, len);
+        *e = enc_bytes_slow(*e, p, len);
     }
 }
 
@@ -394,7 +400,7 @@ static inline void enc_u64(struct enc *e, uint64_t v)
         memcpy(e->b + e->n, &v, 8);
         e->n += 8;
     } else {
-        enc_bytes_slow(e, (const unsigned char *)&v, 8);
+        *e = enc_bytes_slow(*e, (const unsigned char *)&v, 8);
     }
 #else
     unsigned char x[8];
@@ -409,7 +415,7 @@ static inline void enc_byte(struct enc *e, unsigned char c)
     if (e->n < SLOT_BYTES)
         e->b[e->n++] = c;
     else
-        enc_bytes_slow(e, &c, 1);
+        *e = enc_bytes_slow(*e, &c, 1);
 }
 
 /* A string with its NUL. */
@@ -418,7 +424,7 @@ static inline void enc_str(struct enc *e, const char *s)
     enc_bytes(e, s, strlen(s) + 1);
 }
 
-static void enc_head(struct enc *e, cs_time now, const char *node, const char *kind)
+static inline __attribute__((always_inline)) void enc_head(struct enc *e, cs_time now, const char *node, const char *kind)
 {
     enc_u64(e, (uint64_t)now);
     enc_str(e, node ? node : "-");
@@ -470,7 +476,7 @@ static void enc_args(struct enc *e, const struct trace_fmt *f, va_list *ap)
 
 /* The next event's slot, and its encoder: at the end of t->bytes, or back
  * at its start (what is there hashed first) when a slot would not fit. */
-static struct sim_trace_slot *next_slot(struct sim_trace *t, struct enc *e)
+static inline __attribute__((always_inline)) struct sim_trace_slot *next_slot(struct sim_trace *t, struct enc *e)
 {
     if (RING_BYTES - t->next < SLOT_BYTES) {
         hash_upto(t, t->next);
@@ -485,7 +491,7 @@ static struct sim_trace_slot *next_slot(struct sim_trace *t, struct enc *e)
 
 /* Whether the slot keeps the encoding (left to be hashed with the next
  * ones); else the encoding is hashed now and the slot keeps the line. */
-static bool enc_keep(struct enc *e, struct sim_trace_slot *slot, bool decodable)
+static inline __attribute__((always_inline)) bool enc_keep(struct enc *e, struct sim_trace_slot *slot, bool decodable)
 {
     struct sim_trace *t = e->t;
     if (!e->spilled && decodable) {
