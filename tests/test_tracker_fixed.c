@@ -4,13 +4,19 @@
  * a timeout, every parked request answered (start-up always reaches
  * tracking), duplicates resolved in either delivery order, deletions
  * propagate (a tombstone beats a stale snapshot), a restarted node gets
- * the registry back, a sync_ack carries only what the pusher lacks, and a
- * started process taken over under another view moves on to its owner.
+ * the registry back, a sync_ack carries only what the pusher lacks, a
+ * started process taken over under another view moves on to its owner, a
+ * process handed off is not handed off again while the new owner's copy
+ * has not come back (until a node leaves or the second look, which send a
+ * lost handoff again), and a bystander that gets the old owner's copy
+ * after the new owner's leaves the KILL to the new owner when both owners
+ * are its nodes, and sends it when the new owner is not.
  */
 #include "tests.h"
 #include "tracker_harness.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -385,6 +391,331 @@ static void test_fixed_misplaced_handoff_moves_on(void **state)
     assert_int_equal(h_armed(h, 2, TRK_TIMER_ORPHANS), 0);
 }
 
+/* ==== handoffs in flight (fixed mode) ======================================= */
+
+/* Where the ring over a set of nodes (bit i: node i) puts a name. */
+struct placement {
+    unsigned nodes;
+    int owner;
+};
+
+/* Writes into `out` a name starting with `prefix` that every placement in
+ * `p` holds for. */
+static void name_placed(struct harness *h, const struct placement *p, int count, const char *prefix,
+                        char *out, size_t size)
+{
+    struct ring *rings[8];
+    assert_true(count <= 8);
+    for (int c = 0; c < count; c++) {
+        rings[c] = ring_new(RING_POINTS_DEFAULT, h->cfg.static_quorum);
+        assert_non_null(rings[c]);
+        for (int i = 0; i < h->count; i++)
+            if (p[c].nodes >> i & 1)
+                ring_add(rings[c], h->n[i].name);
+    }
+    bool found = false;
+    for (int k = 0; k < 10000 && !found; k++) {
+        snprintf(out, size, "%s%d", prefix, k);
+        found = true;
+        for (int c = 0; c < count && found; c++)
+            found = strcmp(ring_owner(rings[c], out), h->n[p[c].owner].name) == 0;
+    }
+    for (int c = 0; c < count; c++)
+        ring_free(rings[c]);
+    assert_true(found);
+}
+
+/* A message taken out of the queue, to be delivered later (or never). */
+struct held {
+    uint8_t *data;
+    size_t len;
+};
+
+/* Takes the oldest queued message from -> to of `type` out of the queue. */
+static struct held h_hold(struct harness *h, int from, int to, int type)
+{
+    for (size_t k = 0; k < h->qlen; k++) {
+        struct hmsg *m = &h->q[k];
+        if (m->from == from && m->to == to && m->len && m->data[0] == type) {
+            struct held out = {m->data, m->len};
+            memmove(&h->q[k], &h->q[k + 1], (h->qlen - k - 1) * sizeof *h->q);
+            h->qlen--;
+            return out;
+        }
+    }
+    fail_msg("no message of type %d from %d to %d", type, from, to);
+    return (struct held){NULL, 0};
+}
+
+/* Delivers a held message to node `to` as if from node `from`, and frees it. */
+static void h_release(struct harness *h, struct held *m, int from, int to)
+{
+    trk_message(T(to), h->n[from].name, m->data, m->len);
+    free(m->data);
+    *m = (struct held){NULL, 0};
+}
+
+/* Whether a queued message's bytes contain `text`. */
+static bool holds_text(const struct hmsg *msg, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t k = 0; k + n <= msg->len; k++)
+        if (memcmp(msg->data + k, text, n) == 0)
+            return true;
+    return false;
+}
+
+/* How many processes of this name run in the whole cluster. */
+static int procs_everywhere(struct harness *h, const char *name)
+{
+    int n = 0;
+    for (int i = 0; i < h->count; i++)
+        n += h_procs(h, i, name);
+    return n;
+}
+
+/* How many handoffs node i has sent so far. */
+static uint64_t handoffs_sent(int i)
+{
+    return trk_stats(T(i))->handoffs_sent;
+}
+
+/* The set-up of tests 12h and 12i.  Every node of `count` starts alone; nodes
+ * 0 and 1 track together, and 0 runs the started name `m` (which the ring
+ * over {0, 1} keeps on 0); node 2 joins them, and the ring over {0, 1, 2}
+ * puts m on 2 (as do the rings over {0, 1, 2, 3} and {0, 2}).  Once node
+ * 0's list has been still for placement_settle it hands m to node 2: that
+ * HANDOFF is taken out of the queue, undelivered, into *handoff. */
+static struct harness *handed_off_to_2(int count, char *m, size_t size, struct held *handoff)
+{
+    struct harness *h = h_new(TRK_FIXED, count);
+    const struct placement p[] = {{0x3, 0}, {0x7, 2}, {0xf, 2}, {0x5, 2}};
+    name_placed(h, p, 4, "m", m, size);
+    for (int i = 0; i < count; i++)
+        h_start_alone(h, i);
+    h_link(h, 0, 1);
+    h_settle(h);
+    h_cmd(h, 0, "register_started", m, NULL, 7);
+    assert_string_equal(h_last_reply(h, 0)->status, "ok");
+    h_settle(h);
+    assert_string_equal(h_owner(h, 1, m), NAME[0]);
+    h_link(h, 0, 2);
+    h_settle(h);
+    h_link(h, 1, 2);
+    h_settle(h);
+    assert_int_equal(handoffs_sent(0), 0); /* the list just changed: handoffs wait */
+    h_fire(h, 0, TRK_TIMER_PLACEMENT);
+    assert_int_equal(handoffs_sent(0), 1);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_HANDOFF), 1);
+    *handoff = h_hold(h, 0, 2, TRK_MSG_HANDOFF);
+    h_settle(h);
+    assert_int_equal(h_procs(h, 0, m), 1); /* it runs until the new owner's copy comes */
+    assert_string_equal(h_owner(h, 0, m), NAME[0]);
+    return h;
+}
+
+/* ---- 12h: no second handoff while one is in flight ------------------------- */
+
+/* 12h. Node 0 handed started m to its ring owner, node 2, and before 2's
+ * copy comes back the topology changes again: node 3 joins everyone (a
+ * pass on node 0 when it takes node 3 as a node, more after its syncs),
+ * and the list then stays still past placement_settle (any placement timer
+ * fires), all before the second look.  m is still on node 0, still off its
+ * ring owner (node 2 in the four-node ring too), but already handed off:
+ * no second HANDOFF, to node 2 or anyone.  Then the first one arrives:
+ * node 2 runs m, its copy reaches node 0, whose process is ended: one
+ * process cluster-wide, owned by node 2 everywhere. */
+static void test_handoff_not_repeated_by_next_pass(void **state)
+{
+    (void)state;
+    char m[32];
+    struct held handoff;
+    struct harness *h = handed_off_to_2(4, m, sizeof m, &handoff);
+    const struct htimer *look = h_timer(h, 0, TRK_TIMER_ORPHANS); /* armed by the handoff */
+    assert_non_null(look);
+    cs_time second_look = look->due;
+    uint64_t changes = T(0)->node_changes;
+    for (int i = 0; i < 3; i++) {
+        h_link(h, i, 3);
+        h_settle(h);
+    }
+    assert_true(h_knows(h, 0, 3));
+    assert_true(T(0)->node_changes > changes); /* so a pass ran */
+    h_run_until(h, h->now + 2 * h->cfg.placement_settle); /* the list settled */
+    h_settle(h);
+    assert_true(h->now < second_look);
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_ORPHANS), 1);
+    assert_int_equal(handoffs_sent(0), 1);
+    assert_int_equal(h_pending_type(h, 0, -1, TRK_MSG_HANDOFF), 0);
+    assert_int_equal(h_procs(h, 0, m), 1);
+
+    h_release(h, &handoff, 0, 2);
+    assert_int_equal(h_procs(h, 2, m), 1);
+    h_settle(h);
+    assert_int_equal(h_procs(h, 0, m), 0);
+    assert_int_equal(procs_everywhere(h, m), 1);
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(h_owner(h, i, m), NAME[2]);
+    /* the second look, sync_timeout later, finds m gone from node 0 */
+    h_run_until(h, h->now + CS_SEC(30));
+    h_settle(h);
+    assert_int_equal(handoffs_sent(0), 1);
+    assert_int_equal(procs_everywhere(h, m), 1);
+}
+
+/* ---- 12i: a lost handoff is sent again ------------------------------------- */
+
+/* 12i (b1). Node 0's handoff of m to node 2 is lost.  Then node 1, a
+ * bystander, leaves node 0's list: the handoff may have gone down with a
+ * link, so the mark is forgotten and, once the list has settled
+ * (placement_settle later, well before the second look), m is handed to
+ * node 2 again; that one arrives, and m runs once, on node 2. */
+static void test_handoff_resent_after_node_leaves(void **state)
+{
+    (void)state;
+    char m[32];
+    struct held handoff;
+    struct harness *h = handed_off_to_2(3, m, sizeof m, &handoff);
+    free(handoff.data); /* lost */
+    trk_nodedown(T(0), NAME[1]);
+    assert_false(h_knows(h, 0, 1));
+    const struct htimer *look = h_timer(h, 0, TRK_TIMER_ORPHANS); /* armed by the handoff */
+    assert_non_null(look);
+    cs_time second_look = look->due;
+    h_run_until(h, h->now + 2 * h->cfg.placement_settle); /* the list settled */
+    assert_true(h->now < second_look);
+    assert_int_equal(handoffs_sent(0), 2);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_HANDOFF), 1);
+    h_settle(h);
+    assert_int_equal(procs_everywhere(h, m), 1);
+    assert_int_equal(h_procs(h, 2, m), 1);
+    assert_string_equal(h_owner(h, 0, m), NAME[2]);
+}
+
+/* 12i (b2). The same lost handoff, and no node leaves: the second look,
+ * sync_timeout after the handoff, forgets the mark and hands m to node 2
+ * again; that one arrives, and m runs once, on node 2. */
+static void test_handoff_resent_at_second_look(void **state)
+{
+    (void)state;
+    char m[32];
+    struct held handoff;
+    struct harness *h = handed_off_to_2(3, m, sizeof m, &handoff);
+    free(handoff.data); /* lost */
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_ORPHANS), 1);
+    h_fire(h, 0, TRK_TIMER_ORPHANS);
+    assert_int_equal(handoffs_sent(0), 2);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_HANDOFF), 1);
+    h_settle(h);
+    assert_int_equal(procs_everywhere(h, m), 1);
+    assert_int_equal(h_procs(h, 2, m), 1);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(h_owner(h, i, m), NAME[2]);
+}
+
+/* ---- 12j: the old owner's copy after the new one --------------------------- */
+
+/* The set-up of tests 12j.  Nodes 0 and 2 track together; 0 runs started
+ * m, which the ring over {0, 2} keeps on 0; node 1 joins both, the ring
+ * over {0, 1, 2} puts m on 1, and 0 hands it off once its list settled.
+ * Node 1 takes it and sends its copy (same origin, newer version) to 0
+ * and 2; node 2 merges it (its copy of 0's is replaced: no KILL either,
+ * both owners being its nodes), and 1's copy to node 0 stays queued. */
+static struct harness *bystander_holds_new_copy(char *m, size_t size)
+{
+    struct harness *h = h_new(TRK_FIXED, 3);
+    const struct placement p[] = {{0x5, 0}, {0x7, 1}};
+    name_placed(h, p, 2, "m", m, size);
+    for (int i = 0; i < 3; i++)
+        h_start_alone(h, i);
+    h_link(h, 0, 2);
+    h_settle(h);
+    h_cmd(h, 0, "register_started", m, NULL, 7);
+    h_settle(h);
+    assert_string_equal(h_owner(h, 2, m), NAME[0]);
+    h_link(h, 1, 0);
+    h_settle(h);
+    h_link(h, 1, 2);
+    h_settle(h);
+    h_fire(h, 0, TRK_TIMER_PLACEMENT);
+    assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_HANDOFF);
+    assert_int_equal(h_procs(h, 1, m), 1);
+    assert_int_equal(h_pending_type(h, 1, 2, TRK_MSG_TRACK), 1);
+    assert_int_equal(h_pending_type(h, 1, 0, TRK_MSG_TRACK), 1);
+    assert_int_equal(h_deliver(h, 1, 2), TRK_MSG_TRACK);
+    assert_string_equal(h_owner(h, 2, m), NAME[1]);
+    assert_int_equal(h_pending_type(h, 2, -1, TRK_MSG_KILL), 0);
+    assert_string_equal(h_owner(h, 0, m), NAME[0]); /* node 0 still holds its own */
+    assert_int_equal(h_procs(h, 0, m), 1);
+    return h;
+}
+
+/* Node 0's anti-entropy round with node 2: its digest, 2's pull, and 0's
+ * answer (a sync_ack with its entries of the buckets they differ in, m's
+ * among them: node 0's own, older copy), which node 2 merges. */
+static void old_copy_reaches_2_in_sync_ack(struct harness *h, const char *m)
+{
+    h_pick(h, 0, 2);
+    h_fire(h, 0, TRK_TIMER_ANTI_ENTROPY);
+    assert_int_equal(h_deliver(h, 0, 2), TRK_MSG_DIGEST);
+    assert_int_equal(h_deliver(h, 2, 0), TRK_MSG_PULL);
+    const struct hmsg *ack = h_find(h, 0, 2, TRK_MSG_SYNC_ACK);
+    assert_non_null(ack);
+    assert_true(holds_text(ack, m)); /* m's old copy is in it */
+    h_deliver_type(h, 0, 2, TRK_MSG_SYNC_ACK);
+    assert_string_equal(h_owner(h, 2, m), NAME[1]); /* the newer copy stays */
+}
+
+/* 12j (c1). Node 2 holds node 1's copy of m (the handoff's) and then gets node
+ * 0's older copy of the same origin in a sync_ack: both owners are its
+ * nodes, and node 0 gets node 1's copy as node 2 did, so node 2 sends no
+ * KILL to node 0 (that is left to node 1's copy).  Node 1's copy then
+ * reaches node 0 and ends its process: one process cluster-wide. */
+static void test_bystander_leaves_kill_to_new_owner(void **state)
+{
+    (void)state;
+    char m[32];
+    struct harness *h = bystander_holds_new_copy(m, sizeof m);
+    uint64_t conflicts = trk_stats(T(2))->conflicts;
+    old_copy_reaches_2_in_sync_ack(h, m);
+    assert_int_equal(h_pending_type(h, 2, 0, TRK_MSG_KILL), 0);
+    assert_int_equal(trk_stats(T(2))->conflicts, conflicts);
+    h_settle(h);
+    assert_int_equal(h_procs(h, 0, m), 0);
+    assert_int_equal(procs_everywhere(h, m), 1);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(h_owner(h, i, m), NAME[1]);
+}
+
+/* 12j (c2). The same, but node 1 (the new owner) left node 2's list after node
+ * 2 took its copy (node 2 keeps that copy: the ring without node 1 puts m
+ * on node 0, which restarts it if anyone does).  When node 0's older copy
+ * comes, node 2 cannot count on node 1's copy reaching node 0, and sends
+ * node 0 the KILL of its process. */
+static void test_bystander_kills_when_new_owner_not_its_node(void **state)
+{
+    (void)state;
+    char m[32];
+    struct harness *h = bystander_holds_new_copy(m, sizeof m);
+    trk_nodedown(T(2), NAME[1]);
+    assert_false(h_knows(h, 2, 1));
+    assert_true(h_knows(h, 2, 0));
+    assert_string_equal(h_owner(h, 2, m), NAME[1]);
+    assert_int_equal(h_pending_type(h, 2, 0, TRK_MSG_KILL), 0);
+    old_copy_reaches_2_in_sync_ack(h, m);
+    assert_int_equal(h_pending_type(h, 2, 0, TRK_MSG_KILL), 1);
+    const struct hmsg *kill = h_find(h, 2, 0, TRK_MSG_KILL);
+    struct cs_reader r; /* it names node 0's process */
+    char name[32];
+    cs_reader_init(&r, kill->data, kill->len);
+    assert_int_equal(cs_get_u8(&r), TRK_MSG_KILL);
+    cs_get_str(&r, name, sizeof name);
+    uint64_t handle = cs_get_u64(&r);
+    assert_false(r.bad);
+    assert_string_equal(name, m);
+    assert_true(handle == h_proc_handle(h, 0, m));
+}
+
 /* ---- the group ------------------------------------------------------------- */
 
 int test_tracker_fixed_run(void)
@@ -400,6 +731,11 @@ int test_tracker_fixed_run(void)
         T_(test_fixed_pull_carries_only_what_differs),
         T_(test_fixed_pull_agreeing_is_empty),
         T_(test_fixed_misplaced_handoff_moves_on),
+        T_(test_handoff_not_repeated_by_next_pass),
+        T_(test_handoff_resent_after_node_leaves),
+        T_(test_handoff_resent_at_second_look),
+        T_(test_bystander_leaves_kill_to_new_owner),
+        T_(test_bystander_kills_when_new_owner_not_its_node),
     };
     return cmocka_run_group_tests_name("tracker-fixed", tests, NULL, NULL);
 }
