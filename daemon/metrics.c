@@ -116,6 +116,13 @@ static void transport(struct metrics_out *o, struct px_node *node, struct member
     by_label(o, "clusterd_control_refused_requests_total", "counter",
              "Control socket requests refused, by reason (line_too_long also closed the connection).", "reason",
              control, PX_CONTROL_REFUSALS);
+    metrics_family(o, "clusterd_links_unwritten_bytes_peak", "gauge",
+                   "The most bytes the peer links held at once that the kernel had not taken yet.");
+    metrics_u64(o, "clusterd_links_unwritten_bytes_peak", ps->links_unwritten_peak);
+    metrics_family(o, "clusterd_control_pauses_total", "counter",
+                   "Times the control socket stopped reading and serving requests because the peer links held "
+                   "1 MiB unwritten (until the peers take it).");
+    metrics_u64(o, "clusterd_control_pauses_total", ps->control_pauses);
     metrics_family(o, "clusterd_setup_timeouts_total", "counter",
                    "Links closed because their handshake did not finish within the set-up timeout.");
     metrics_u64(o, "clusterd_setup_timeouts_total", cs->setup_timeouts);

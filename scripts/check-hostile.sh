@@ -22,8 +22,12 @@
 #      line is refused and closed; refusals counted in /metrics and logged;
 #      the registrations leave in batch frames (clusterd's default);
 #   8. `many` requests (many names a line): one answer line each, names in
-#      order, beside single requests; malformed ones refused and counted, late answers (a Swarm
-#      tracker syncing) held in at most 64 records, the rest refused.
+#      order, beside single requests; malformed ones refused and counted,
+#      late answers (a Swarm tracker syncing) held in at most 64 records,
+#      the rest refused;
+#   9. a peer that reads nothing (stopped) while a client floods
+#      registrations: the control socket pauses at 1 MiB unwritten on the
+#      links (counted in /metrics), then answers everything.
 # Every process it starts is killed on exit, by PID.
 set -u
 bin=${1:?usage: check-hostile.sh CLUSTERD}
@@ -319,3 +323,56 @@ PY
 [ "$(curl -s -m 3 "http://127.0.0.1:$((port + 14))/metrics" | sed -n 's/^clusterd_control_refused_requests_total{reason="too_many_in_flight"} //p')" = 6 ] ||
     fail "the 6 many requests over the limit were not counted"
 echo "ok   many requests: 400 names a line among single requests, 6 malformed refused and counted, 64 answered late by a syncing Swarm tracker and 6 more refused"
+
+# 9. A peer that reads nothing (n3 stopped) while a client floods n1 with
+#    registrations: n1 stops serving requests once its links hold 1 MiB
+#    unwritten (counted) instead of queueing every frame for n3 (the old
+#    daemon answered all 300,000 and grew by 100 MB); once n3 reads again,
+#    every request is answered and n3 holds every name.
+python3 - "$dir/n1.sock" "$pid3" "http://127.0.0.1:$((port + 11))/metrics" <<'PY' || fail "a stopped peer (see above)"
+import os, select, signal, socket, sys, time, urllib.request
+sock, pid3, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def metric(name):
+    text = urllib.request.urlopen(url, timeout=3).read().decode()
+    return int(next(l.split()[1] for l in text.splitlines() if l.startswith(name + " ")))
+s = socket.socket(socket.AF_UNIX)
+s.connect(sock)
+s.setblocking(False)
+N = 300000
+reqs = b"".join(b"register\tstalled-%d\n" % i for i in range(N))
+sent = got = ok = 0
+rest = [b""]  # an answer cut by the end of a read
+pauses0 = metric("clusterd_control_pauses_total")
+def pump(until_quiet, deadline):
+    global sent, got, ok
+    last = time.time()
+    while got < N and time.time() < deadline and time.time() - last < until_quiet:
+        r, w, _ = select.select([s], [s] if sent < len(reqs) else [], [], 0.2)
+        if w:
+            try:
+                sent += s.send(reqs[sent:sent + 65536])
+            except BlockingIOError:
+                pass
+        if r:
+            data = s.recv(1 << 20)
+            assert data, "n1 closed the connection after %d answers" % got
+            *lines, rest[0] = (rest[0] + data).split(b"\n")
+            got += len(lines)
+            ok += sum(b'"status":"ok"' in l for l in lines)
+            last = time.time()
+os.kill(pid3, signal.SIGSTOP)
+try:
+    pump(2, time.time() + 60)
+    stalled, peak, pauses = got, metric("clusterd_links_unwritten_bytes_peak"), metric("clusterd_control_pauses_total")
+finally:
+    os.kill(pid3, signal.SIGCONT)
+pump(10, time.time() + 120)
+print("     %d of %d answered while n3 was stopped; links' unwritten peak %d bytes, %d pauses" %
+      (stalled, N, peak, pauses - pauses0))
+assert stalled < N and pauses > pauses0, "n1 served every request while n3 read nothing"
+assert peak < 3 << 20, "n1's links held %d bytes unwritten" % peak
+assert got == N and ok == N, "%d answers, %d ok, of %d once n3 read again" % (got, ok, N)
+PY
+count() { "$ctl" -s "$dir/n$1.sock" status 2> /dev/null | sed -n 's/.*registered: \([0-9]*\)}}$/\1/p'; }
+wait_for 60 test "$(count 1)" = "$(count 3)" || fail "n3 holds $(count 3) names, n1 $(count 1), 60 s after it read again"
+echo "ok   a stopped peer: n1 paused its control socket at 1 MiB unwritten instead of queueing, then answered all 300,000 registrations; n3 caught up"

@@ -38,12 +38,20 @@ static void send_line(struct client *cl, const char *line)
     px_control_send(cl, line, strlen(line));
 }
 
+/* The host cannot keep up with what requests make: none is read or served. */
+static bool host_busy(const struct px_control *c)
+{
+    return c->host.busy && c->host.busy(c->host.ctx);
+}
+
 /* Asks epoll for writability while answers wait (so they go out as soon as
  * the client reads, with no other event needed), and stops reading a client
- * that has not read OUT_PAUSE_BYTES of answers, or that closed its side. */
-static void update_interest(struct px_control *c, struct client *cl)
+ * that has not read OUT_PAUSE_BYTES of answers, or that closed its side,
+ * and every client while the host is busy. */
+static void update_interest(struct px_control *c, struct client *cl, bool busy)
 {
-    uint32_t want = (cl->out_len < OUT_PAUSE_BYTES && !cl->eof ? EPOLLIN : 0) | (cl->out_len ? EPOLLOUT : 0);
+    uint32_t want =
+        (cl->out_len < OUT_PAUSE_BYTES && !cl->eof && !busy ? EPOLLIN : 0) | (cl->out_len ? EPOLLOUT : 0);
     if (want == cl->interest)
         return;
     struct epoll_event ev = {.events = want, .data.u64 = PX_CONTROL_KEY_BASE + cl->id};
@@ -106,14 +114,14 @@ static bool flush_client(struct px_control *c, size_t i)
         drop_client(c, i);
         return false;
     }
-    if (cl->out_len < OUT_PAUSE_BYTES && has_line(cl) && !serve_lines(c, i))
+    if (cl->out_len < OUT_PAUSE_BYTES && has_line(cl) && !host_busy(c) && !serve_lines(c, i))
         return false;
     cl = &c->clients[i];
     if (cl->eof && !cl->out_len && !has_line(cl)) {
         drop_client(c, i);
         return false;
     }
-    update_interest(c, cl);
+    update_interest(c, cl, host_busy(c));
     return true;
 }
 
@@ -329,14 +337,15 @@ static void request(struct px_control *c, size_t i, char *line)
 }
 
 /* Serves the whole request lines a client sent, until its unread answers
- * reach OUT_PAUSE_BYTES (the rest waits for px_control_flush); what is
- * left, part of a line, moves to the buffer's front.  A line of
- * LINE_MAX_BYTES or more is refused and the client dropped: false then. */
+ * reach OUT_PAUSE_BYTES or the host is busy (the rest waits for
+ * px_control_flush); what is left, part of a line, moves to the buffer's
+ * front.  A line of LINE_MAX_BYTES or more is refused and the client
+ * dropped: false then. */
 static bool serve_lines(struct px_control *c, size_t i)
 {
     struct client *cl = &c->clients[i];
     size_t off = 0;
-    while (cl->out_len < OUT_PAUSE_BYTES) {
+    while (cl->out_len < OUT_PAUSE_BYTES && !host_busy(c)) {
         char *line = cl->in + off;
         size_t left = cl->in_len - off;
         char *nl = left ? memchr(line, '\n', left < LINE_MAX_BYTES ? left : LINE_MAX_BYTES) : NULL;

@@ -27,7 +27,8 @@
  * 64 such requests wait for late replies at a time.
  * Clients may pipeline: requests are read 64 KiB at a time and answered
  * in order of their replies; a client with 1 MiB of answers unread is not
- * served until it reads.  A client that closes its sending side gets the
+ * served until it reads, and no client is while the host is busy
+ * (px_control_host.busy: the node's links hold too much unwritten).  A client that closes its sending side gets the
  * answers to what it sent, then the end of the stream.  Refused requests
  * get {"error": ...}, are counted by reason (px_control_refused_by, in
  * /metrics) and logged on the 1st, 2nd, 4th, 8th... of each reason; a line
@@ -58,6 +59,11 @@ struct px_control_host {
      * key, registry count and digest, what it waits for, frame counters,
      * the dump) for the real world's checkers; its length. */
     int (*probe)(void *ctx, char *buf, size_t size);
+    /* Optional: true while the node cannot send what requests make as fast
+     * as they come (its links hold too much unwritten); no request is read
+     * or served until it is false again (checked every line and every loop
+     * turn). */
+    bool (*busy)(void *ctx);
 };
 /* The state and peers requests are answered by px_status.h from the node
  * itself: ctx must be the hosting struct px_node (px_node_new's). */

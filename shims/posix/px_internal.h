@@ -14,6 +14,9 @@
 #include "px_node.h"
 #include "px_timers.h"
 
+/* Bytes the links may hold unwritten before the control socket pauses. */
+#define PX_LINKS_BUSY_BYTES (1u << 20)
+
 enum { KEY_LISTEN = 1, KEY_SIGNAL = 2, KEY_EXTRA = 3, PX_KEY_DGRAM = 4, KEY_LINK_BASE = 16 };
 
 struct px_link {
@@ -41,6 +44,8 @@ struct px_node {
     struct px_timers timers;
     struct px_link *links;
     size_t link_count, link_cap;
+    size_t link_queued;        /* bytes queued on every link and not yet written */
+    bool control_paused;       /* the control socket found the links busy last time it asked */
     cs_link_id next_link;
     struct deferred {
         struct cs_event ev;
@@ -87,6 +92,10 @@ void px_accept_links(struct px_node *n);
 void px_on_link_event(struct px_node *n, cs_link_id id, uint32_t events);
 /* Writes every link's queued frames (once per turn of the loop). */
 void px_links_flush(struct px_node *n);
+/* True while the links hold PX_LINKS_BUSY_BYTES or more not yet written:
+ * the control socket serves no request then (backpressure: what requests
+ * make waits in the kernel's socket buffers, not in ours). */
+bool px_links_busy(const struct px_node *n);
 /* At exit: writes what the links still hold (a graceful stop's last frames:
  * Swarm's untracks, the fixed mode's handoffs and LEAVE) into their
  * sockets, which the kernel sends before the close; reports nothing. */

@@ -36,6 +36,7 @@ void px_link_forget(struct px_node *n, struct px_link *l)
     close(l->fd);
     free(l->rbuf);
     free(l->wbuf);
+    n->link_queued -= l->wlen - l->woff;
     *l = n->links[--n->link_count];
 }
 
@@ -142,6 +143,7 @@ static bool flush(struct px_node *n, struct px_link *l)
         if (w <= 0)
             return false;
         l->woff += (size_t)w;
+        n->link_queued -= (size_t)w;
     }
     if (l->woff == l->wlen)
         l->woff = l->wlen = 0;
@@ -158,12 +160,20 @@ int px_env_link_send(struct cs_env *env, cs_link_id link, const void *data, size
     struct px_link *l = link_find(n, link);
     if (!l || len > PX_FRAME_MAX)
         return -1;
+    if (l->woff && l->wlen + 4 + len > l->wcap) { /* what was written makes room first */
+        memmove(l->wbuf, l->wbuf + l->woff, l->wlen - l->woff);
+        l->wlen -= l->woff;
+        l->woff = 0;
+    }
     if (cs_grow((void **)&l->wbuf, &l->wcap, l->wlen + 4 + len, 1) != 0)
         return -1;
     uint32_t be = htonl((uint32_t)len);
     memcpy(l->wbuf + l->wlen, &be, 4);
     memcpy(l->wbuf + l->wlen + 4, data, len);
     l->wlen += 4 + len;
+    n->link_queued += 4 + len;
+    if (n->link_queued > n->stats.links_unwritten_peak)
+        n->stats.links_unwritten_peak = n->link_queued;
     n->stats.frames_out++;
     /* Written at the end of the loop's turn (px_links_flush), so the frames
      * one event causes go out in one system call; a large queue goes now. */
@@ -173,6 +183,11 @@ int px_env_link_send(struct cs_env *env, cs_link_id link, const void *data, size
         defer_down(n, id, CS_LINK_BROKEN);
     }
     return 0;
+}
+
+bool px_links_busy(const struct px_node *n)
+{
+    return n->link_queued >= PX_LINKS_BUSY_BYTES;
 }
 
 void px_links_flush(struct px_node *n)

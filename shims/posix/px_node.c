@@ -261,6 +261,16 @@ static void control_command(void *ctx, const struct cs_command *cmd)
     n->opt.proto->handle(n->instance, &ev);
 }
 
+/* The links are busy: counted once a pause. */
+static bool control_busy(void *ctx)
+{
+    struct px_node *n = ctx;
+    bool busy = px_links_busy(n);
+    n->stats.control_pauses += busy && !n->control_paused;
+    n->control_paused = busy;
+    return busy;
+}
+
 static int control_dump(void *ctx, char *buf, size_t size)
 {
     struct px_node *n = ctx;
@@ -355,7 +365,7 @@ struct px_node *px_node_new(const struct px_options *opt, char *err, size_t errl
         px_node_free(n);
         return NULL;
     }
-    struct px_control_host host = {n, control_command, control_dump, control_view, control_probe};
+    struct px_control_host host = {n, control_command, control_dump, control_view, control_probe, control_busy};
     if (opt->control_path && !(n->control = px_control_new(n->epfd, opt->control_path, &host, err, errlen))) {
         px_node_free(n);
         return NULL;

@@ -65,6 +65,8 @@ enum { PX_INBOUND = 0, PX_OUTBOUND = 1 };
  * proving the peer (it raises the link's frame limit then), by direction. */
 struct px_stats {
     uint64_t frames_in, frames_out, oversized_frames, links_accepted, links_refused;
+    uint64_t links_unwritten_peak; /* the most bytes every link together held unwritten */
+    uint64_t control_pauses;       /* times the control socket stopped serving: links busy */
     struct px_histogram handshake[2]; /* [PX_INBOUND], [PX_OUTBOUND] */
 };
 
