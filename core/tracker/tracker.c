@@ -744,6 +744,13 @@ int trk_state_key(const struct tracker *t, char *buf, size_t size)
         len += (size_t)snprintf(buf + len, size - len, "|");
     for (size_t i = 0; i < t->pending_count && len < size; i++)
         len += (size_t)snprintf(buf + len, size - len, "%s,", t->names[t->pending[i]]);
+    /* fixed mode's pulls decide what it sends next: the one under way, then
+     * the queue in order (omitted, states that differ here compared equal) */
+    if (len < size)
+        len += (size_t)snprintf(buf + len, size - len, "|%s:", t->pull_peer >= 0 ? t->names[t->pull_peer] : "-");
+    for (size_t i = 0; i < t->pull_count && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s,",
+                                t->names[t->pull_queue[(t->pull_head + i) % t->pull_cap]]);
     if (len < size)
         len += (size_t)snprintf(buf + len, size - len, "|%s|%zu|%zu/%016llx|%u/%016llx",
                                 t->sync_node >= 0 ? t->names[t->sync_node] : "-",
