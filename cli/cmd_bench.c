@@ -135,7 +135,7 @@ int cmd_bench(int argc, char **argv, const char *self)
     int runs = 0;
     cli_interrupt_install(); /* a signal ends the runs after the current one */
     while ((wall < min_seconds && !cli_interrupted()) || runs == 0) {
-        struct run_options opt = {.seed = seed + (uint64_t)runs, .trace_hash = false,
+        struct run_options opt = {.seed = seed + (uint64_t)runs, .trace_hash = false, .counters = true,
                                    .ring_memo = memo};
         struct run_result r;
         if (sim_run_scenario(&sc, &opt, &r) != 0) {

@@ -510,7 +510,8 @@ int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, s
     res->wall_seconds = wall_now() - start;
     final_dumps(w, res, opt->verbose);
     collect(w, res);
-    sum_counters(w, &res->counters);
+    if (opt->counters)
+        sum_counters(w, &res->counters);
     judge(sc, w, res);
     budget_verdict(sc, w, res);
     if (!res->pass || res->stuck) {

@@ -28,6 +28,9 @@ struct run_options {
      * on for a scenario with an adversary, and in builds compiled with
      * CS_CHECK_INTERNAL (the sanitizer build). */
     bool check_internal;
+    /* Sum the protocol's counters over live nodes into res->counters (a
+     * few thousand instructions a run: only for those who print them). */
+    bool counters;
 };
 
 struct run_expect_result {
@@ -80,7 +83,7 @@ struct run_result {
     bool digest_drift;     /* a kept registry digest differs from a full recount */
     char *registry_diff;   /* when registries disagree: the names, with each live node's owner */
     struct sim_stats stats;
-    struct run_counters counters; /* summed over live nodes at the end */
+    struct run_counters counters; /* summed over live nodes at the end (run_options.counters) */
     size_t expect_count;
     struct run_expect_result expects[RUN_MAX_EXPECT];
     struct sim_window windows[RUN_MAX_EXPECT]; /* what window expectations saw */

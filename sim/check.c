@@ -204,39 +204,34 @@ void sim_check_explain(struct sim_world *w, char *buf, size_t size)
                  w->nodes[i].name, v.count, live_count - 1);
 }
 
-struct pending_scan {
-    struct sim_world *w;
-    uint8_t *busy;
-};
-
-static void mark_pending(void *ctx, const struct sim_event *ev)
+/* Whether a queued event can still move a live node: a timer it would act
+ * on, a message to or from it, a link or DNS event for it. */
+static bool moves_live_node(void *ctx, const struct sim_event *ev)
 {
-    struct pending_scan *s = ctx;
-    struct sim_world *w = s->w;
+    struct sim_world *w = ctx;
+    uint32_t a = UINT32_MAX, b = UINT32_MAX; /* the nodes it keeps busy */
     switch (ev->kind) {
     case SEV_TIMER: {
         const struct sim_node *n = &w->nodes[ev->node];
         if (n->incarnation != ev->incarnation || !n->instance)
-            return;
+            return false;
         if (!w->proto->timer_can_progress || w->proto->timer_can_progress(n->instance, ev->tag))
-            s->busy[ev->node] = 1;
-        return;
+            a = ev->node;
+        break;
     }
     case SEV_LINK_MSG:
         if (w->proto->message_can_progress && ev->node < w->node_count &&
             w->nodes[ev->node].instance &&
             !w->proto->message_can_progress(w->nodes[ev->node].instance, sim_event_data(ev), ev->len))
-            return; /* a keep-alive cannot move either end */
+            return false; /* a keep-alive cannot move either end */
         /* fall through */
     case SEV_DGRAM:
         if (ev->src < w->node_count)
-            s->busy[ev->src] = 1;
+            b = ev->src;
         /* fall through */
     case SEV_LINK_SETUP:
-        /* Polling a dead pod's address moves nothing: it cannot come back
-         * while no timeline action is pending (stuck looks wait for that). */
         if (!sim_net_setup_may_succeed(w, ev))
-            return;
+            break;
         /* fall through */
     case SEV_LINK_DOWN:
     case SEV_DNS_ANSWER:
@@ -244,35 +239,30 @@ static void mark_pending(void *ctx, const struct sim_event *ev)
     case SEV_NODE_UP:
     case SEV_NODE_EXIT:
         if (ev->node < w->node_count)
-            s->busy[ev->node] = 1;
-        return;
+            a = ev->node;
+        break;
     default:
-        return;
+        return false;
     }
+    return (a != UINT32_MAX && live(&w->nodes[a])) || (b != UINT32_MAX && live(&w->nodes[b]));
 }
 
 size_t sim_check_stuck(struct sim_world *w, uint32_t *out)
 {
-    uint8_t *busy = calloc(w->node_count ? w->node_count : 1, 1);
-    if (!busy)
-        return 0;
-    struct pending_scan scan = {w, busy};
-    sim_evq_each(&w->queue, mark_pending, &scan);
     /* Stuck is a property of the whole cluster: while any live node still
      * has something that can move it (a timer it would act on, a message to
      * or from it), it may yet message a waiting node, so nobody is stuck.
      * Keep-alive ticks and membership polls do not count (the protocol says
-     * so through timer_can_progress / message_can_progress). */
-    bool anyone_busy = false;
-    for (size_t i = 0; i < w->node_count && !anyone_busy; i++)
-        anyone_busy = live(&w->nodes[i]) && busy[i];
+     * so through timer_can_progress / message_can_progress).  The queue is
+     * searched until the first such event. */
+    if (sim_evq_find(&w->queue, moves_live_node, w))
+        return 0;
     size_t n = 0;
-    for (size_t i = 0; i < w->node_count && !anyone_busy; i++) {
+    for (size_t i = 0; i < w->node_count; i++) {
         struct sim_node *node = &w->nodes[i];
         if (live(node) && !w->proto->settled(node->instance))
             out[n++] = (uint32_t)i;
     }
-    free(busy);
     return n;
 }
 

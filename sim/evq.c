@@ -71,7 +71,7 @@ void sim_evq_free(struct sim_evq *q)
 
 static int grow_slab(struct sim_evq *q)
 {
-    size_t cap = q->slab_capacity ? q->slab_capacity * 2 : 1024;
+    size_t cap = q->slab_capacity ? q->slab_capacity * 2 : 64; /* most runs queue a few dozen events */
     if (cap > (size_t)SLOT_MASK + 1)
         return -1;
     struct sim_event *slab = realloc(q->slab, cap * sizeof *slab);
