@@ -565,6 +565,19 @@ static void test_handoff_not_repeated_by_next_pass(void **state)
 
 /* ---- 12i: a lost handoff is sent again ------------------------------------- */
 
+/* Node 0 has sent its second handoff of m to node 2; delivered, m runs
+ * once, on node 2, which the first `nodes` nodes name as its owner. */
+static void assert_resent_and_run_once(struct harness *h, const char *m, int nodes)
+{
+    assert_int_equal(handoffs_sent(0), 2);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_HANDOFF), 1);
+    h_settle(h);
+    assert_int_equal(procs_everywhere(h, m), 1);
+    assert_int_equal(h_procs(h, 2, m), 1);
+    for (int i = 0; i < nodes; i++)
+        assert_string_equal(h_owner(h, i, m), NAME[2]);
+}
+
 /* 12i (b1). Node 0's handoff of m to node 2 is lost.  Then node 1, a
  * bystander, leaves node 0's list: the handoff may have gone down with a
  * link, so the mark is forgotten and, once the list has settled
@@ -584,12 +597,7 @@ static void test_handoff_resent_after_node_leaves(void **state)
     cs_time second_look = look->due;
     h_run_until(h, h->now + 2 * h->cfg.placement_settle); /* the list settled */
     assert_true(h->now < second_look);
-    assert_int_equal(handoffs_sent(0), 2);
-    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_HANDOFF), 1);
-    h_settle(h);
-    assert_int_equal(procs_everywhere(h, m), 1);
-    assert_int_equal(h_procs(h, 2, m), 1);
-    assert_string_equal(h_owner(h, 0, m), NAME[2]);
+    assert_resent_and_run_once(h, m, 1);
 }
 
 /* 12i (b2). The same lost handoff, and no node leaves: the second look,
@@ -604,13 +612,7 @@ static void test_handoff_resent_at_second_look(void **state)
     free(handoff.data); /* lost */
     assert_int_equal(h_armed(h, 0, TRK_TIMER_ORPHANS), 1);
     h_fire(h, 0, TRK_TIMER_ORPHANS);
-    assert_int_equal(handoffs_sent(0), 2);
-    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_HANDOFF), 1);
-    h_settle(h);
-    assert_int_equal(procs_everywhere(h, m), 1);
-    assert_int_equal(h_procs(h, 2, m), 1);
-    for (int i = 0; i < 3; i++)
-        assert_string_equal(h_owner(h, i, m), NAME[2]);
+    assert_resent_and_run_once(h, m, 3);
 }
 
 /* ---- 12j: the old owner's copy after the new one --------------------------- */
