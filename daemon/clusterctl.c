@@ -81,7 +81,8 @@ static const struct cli_cmd global_cmd = {
     "  unregister NAME | whereis NAME\n"
     "  call NAME increment|value     add 1 to the counter / read it\n"
     "  join GROUP NAME | leave GROUP NAME | publish GROUP MSG\n"
-    "  bench register|whereis N [PREFIX] [DEPTH]   pipelined load; prints the rate",
+    "  bench register|whereis N [PREFIX] [DEPTH] [--many K]\n"
+    "                                pipelined load (K names a request line); prints the rate",
     global_opts,
 };
 
