@@ -9,7 +9,7 @@
 
 void cs_logf(struct cs_env *env, enum cs_log_level level, const char *fmt, ...)
 {
-    if (!env->log || !env->log_enabled)
+    if (!env->log || !env->log_enabled || (int)level < env->log_enabled - 1)
         return;
     char line[1024];
     va_list ap;

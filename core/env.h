@@ -145,7 +145,8 @@ struct cs_env {
     struct cs_addr self_addr;
     /* Non-zero when trace events are recorded; lets the core skip formatting. */
     int trace_enabled;
-    /* Non-zero when log lines go anywhere; lets the core skip formatting. */
+    /* Non-zero when log lines go anywhere: lines of level log_enabled - 1
+     * and above (1: every line); lets the core skip formatting. */
     int log_enabled;
     /* Optional: ring point hashes shared by every node the host runs in this
      * thread (core/ring.h; a pure memo, so placement is the same without

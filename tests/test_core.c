@@ -220,6 +220,29 @@ static void fake_init(struct fake_env *f)
     cs_addr_parse("10.0.0.1", &f->env.self_addr);
 }
 
+/* log_enabled is a threshold: 0 keeps nothing, 1 every line, 1 + level
+ * the lines of that level and above (the daemon's --log-level), so the
+ * core formats no line the environment would drop. */
+static void test_log_threshold(void **state)
+{
+    (void)state;
+    struct fake_env f;
+    fake_init(&f);
+    cs_logf(&f.env, CS_LOG_DEBUG, "debug %d", 1);
+    assert_int_equal(f.logs, 1);
+    assert_string_equal(f.last_log, "debug 1");
+    f.env.log_enabled = 1 + CS_LOG_WARN;
+    cs_logf(&f.env, CS_LOG_INFO, "info %d", 2);
+    assert_int_equal(f.logs, 1);
+    cs_logf(&f.env, CS_LOG_WARN, "warn %d", 3);
+    cs_logf(&f.env, CS_LOG_ERROR, "error %d", 4);
+    assert_int_equal(f.logs, 3);
+    assert_string_equal(f.last_log, "error 4");
+    f.env.log_enabled = 0;
+    cs_logf(&f.env, CS_LOG_ERROR, "error %d", 5);
+    assert_int_equal(f.logs, 3);
+}
+
 /* Wire strings: every length up to 70 reads back whole (bytes 1..255, so
  * every byte value sits in every lane of the eight-byte steps), and a NUL
  * at any position of any of them makes the reader bad with an empty
@@ -401,6 +424,7 @@ int test_core_run(void)
         cmocka_unit_test(test_idmap),
         cmocka_unit_test(test_idmap_model),
         cmocka_unit_test(test_wire_strings),
+        cmocka_unit_test(test_log_threshold),
         cmocka_unit_test(test_random_below_range),
         cmocka_unit_test(test_ping_rejects_bad_frames),
         cmocka_unit_test(test_ping_settles_on_pong),

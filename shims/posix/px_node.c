@@ -204,7 +204,7 @@ static void bind_env(struct px_node *n)
 {
     struct cs_env *e = &n->env;
     e->impl = n;
-    e->log_enabled = 1;
+    e->log_enabled = 1 + n->opt.log_level; /* the core formats no line the daemon would drop */
     e->now = env_now;
     e->timer_start = env_timer_start;
     e->timer_cancel = env_timer_cancel;
