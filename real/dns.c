@@ -83,6 +83,37 @@ static int write_hosts(struct rd_server *d)
 #define FRONT_UPSTREAM_PORT 5353
 #define FRONT_UPSTREAM_PORT_TEXT "5353"
 
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : 0;
+    fclose(f);
+    return size < 0 ? 0 : size;
+}
+
+/* True once the log holds dnsmasq's "started" line past offset `from`
+ * (it writes it after binding its sockets), within 5 s while it runs. */
+static bool came_up(const char *log, long from, pid_t pid)
+{
+    for (int waited = 0; waited < 5000 && !rx_exited(pid); waited += 10) {
+        FILE *f = fopen(log, "r");
+        if (f) {
+            char line[512];
+            bool up = false;
+            if (fseek(f, from, SEEK_SET) == 0)
+                while (!up && fgets(line, sizeof line, f))
+                    up = strstr(line, "started, version") != NULL;
+            fclose(f);
+            if (up)
+                return true;
+        }
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    return false;
+}
+
 static int start(struct rd_server *d, const char *lines)
 {
     if (d->max_answers && d->front_pid <= 0 &&
@@ -109,8 +140,12 @@ static int start(struct rd_server *d, const char *lines)
                     "--bind-interfaces", listen, d->max_answers ? "--port=" FRONT_UPSTREAM_PORT_TEXT : "--port=53", "--user=root", "--group=root", "--pid-file=",
                     "--log-queries", logarg, ttl, confarg, hostsarg, NULL};
     /* A few tries: on a starved machine the dnsmasq just stopped may hold
-     * its port a moment longer, and the new one then exits at once. */
+     * its port a moment longer, and the new one then exits at once; and a
+     * start is only taken once dnsmasq wrote "started" to its log (a
+     * restarted one that was alive after 50 ms but never came up left two
+     * `make test` runs without DNS for a whole trial). */
     for (int attempt = 0; attempt < 5; attempt++) {
+        long logged = file_size(log);
         d->pid = rx_spawn(argv, log);
         if (d->pid < 0) {
             snprintf(d->err, sizeof d->err, "cannot start dnsmasq: %s", strerror(errno));
@@ -124,9 +159,11 @@ static int start(struct rd_server *d, const char *lines)
             d->front_pid = 0;
             return -1;
         }
-        if (!rx_exited(d->pid))
+        if (!rx_exited(d->pid) && came_up(log, logged, d->pid))
             return 0;
-        snprintf(d->err, sizeof d->err, "dnsmasq exited at once, %d times (see %s)", attempt + 1, log);
+        if (!rx_exited(d->pid))
+            rx_stop(d->pid, SIGKILL, 2000);
+        snprintf(d->err, sizeof d->err, "dnsmasq did not come up, %d times (see %s)", attempt + 1, log);
         d->pid = 0;
     }
     return -1;
