@@ -299,9 +299,11 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
     if (mine) {
         if (!(e->flags & REG_STARTED))
             return;
-        /* Once handoffs wait in this pass they wait for every entry of it
-         * (the answer depends on the instant and the node list alone): the
-         * ring need not be asked where ours are. */
+        /* A process handed off and not yet replaced is not handed off
+         * again (fixed mode's mark, digest.c).  Once handoffs wait in this
+         * pass they wait for every entry of it (the answer depends on the
+         * instant and the node list alone): the ring need not be asked
+         * where ours are. */
         if (t->pass_handoffs_wait || trk_handoff_pending(t, e))
             return;
         const char *ring = ring_owner(t->ring, e->name);
