@@ -175,6 +175,7 @@ static void cluster_counters(void *instance, void (*fn)(void *ctx, const char *n
         }
     }
     fn(ctx, "handoffs_sent", s->handoffs_sent);
+    fn(ctx, "snapshot_entries", s->snapshot_entries);
     fn(ctx, "restarts", s->restarts);
     fn(ctx, "conflicts", s->conflicts);
 }

@@ -193,6 +193,7 @@ struct trk_stats {
     uint64_t tracked_remote; /* registry copies from peers merged: replicated track, untrack and
                                 meta events, and the snapshot entries that differ from ours */
     uint64_t sent[TRK_SENT_TYPES]; /* messages sent, by type (trk_message_type_name) */
+    uint64_t snapshot_entries; /* entries carried by the snapshots and pull answers sent */
     /* Completed syncs by duration (from start to completion, on the
      * environment's clock): sync_buckets[i] counts those of at most
      * trk_sync_le[i] and more than the bound before it (not cumulative);

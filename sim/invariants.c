@@ -14,17 +14,72 @@
 #include "../core/grow.h"
 #include "../core/strmap.h"
 
-/* The nodes (and incarnations) seen holding one started name. */
-struct holder_set {
-    uint32_t *nodes, *incarnations;
-    size_t count, cap, cap2;
+/* A set of started names, bit i for name index i (the index's order). */
+struct name_bits {
+    uint64_t *words;
+    size_t count;
+};
+
+/* The started names one node was seen holding in its current incarnation
+ * (only that one matters: the check asks whether a node that held the
+ * name still runs the same incarnation, and incarnations only grow). */
+struct node_held {
+    uint32_t incarnation;
+    bool valid;
+    struct name_bits names;
+};
+
+/* The started names one registry content holds, within one observation:
+ * nodes whose registry digests are equal hold the same live entries, so
+ * one walk serves them all. */
+struct content_names {
+    size_t count;
+    uint64_t sum;
+    struct name_bits names;
 };
 
 struct sim_holders {
-    struct cs_strmap index;
-    struct holder_set *sets;
-    size_t count, cap;
+    struct cs_strmap index; /* started name -> its index */
+    size_t name_count;
+    struct node_held *nodes; /* by node index */
+    size_t node_cap;
+    struct content_names *round; /* this observation's distinct registries */
+    size_t round_count, round_cap;
 };
+
+/* Room in `b` for `words` words (the new ones zero). */
+static int bits_room(struct name_bits *b, size_t words)
+{
+    size_t old = b->count;
+    if (words <= old)
+        return 0;
+    if (cs_grow((void **)&b->words, &b->count, words, sizeof *b->words) != 0)
+        return -1;
+    memset(b->words + old, 0, (b->count - old) * sizeof *b->words);
+    return 0;
+}
+
+static int bits_set(struct name_bits *b, size_t i)
+{
+    if (bits_room(b, i / 64 + 1) != 0)
+        return -1;
+    b->words[i / 64] |= 1ULL << (i % 64);
+    return 0;
+}
+
+static bool bits_has(const struct name_bits *b, size_t i)
+{
+    return i / 64 < b->count && (b->words[i / 64] >> (i % 64)) & 1;
+}
+
+static int bits_or(struct name_bits *into, const struct name_bits *from)
+{
+    if (bits_room(into, from->count) != 0)
+        return -1;
+    for (size_t w = 0; w < from->count; w++)
+        into->words[w] |= from->words[w];
+    return 0;
+}
 
 static bool expects_no_loss(const struct sim_world *w)
 {
@@ -53,7 +108,7 @@ int sim_observe_schedule(struct sim_world *w)
 
 struct observe_ctx {
     struct sim_holders *h;
-    uint32_t node, incarnation;
+    struct name_bits *into;
 };
 
 static void note_holder(void *ctx, const char *name, const char *owner, bool started, const char *ring_owner)
@@ -65,40 +120,75 @@ static void note_holder(void *ctx, const char *name, const char *owner, bool sta
     struct sim_holders *h = c->h;
     int32_t i = cs_strmap_get(&h->index, name);
     if (i < 0) {
-        if (cs_grow((void **)&h->sets, &h->cap, h->count + 1, sizeof *h->sets) != 0 ||
-            cs_strmap_put(&h->index, name, (int32_t)h->count) != 0)
+        if (cs_strmap_put(&h->index, name, (int32_t)h->name_count) != 0)
             return;
-        i = (int32_t)h->count++;
-        h->sets[i] = (struct holder_set){0};
+        i = (int32_t)h->name_count++;
     }
-    struct holder_set *set = &h->sets[i];
-    for (size_t k = 0; k < set->count; k++)
-        if (set->nodes[k] == c->node && set->incarnations[k] == c->incarnation)
-            return;
-    if (cs_grow((void **)&set->nodes, &set->cap, set->count + 1, sizeof *set->nodes) != 0 ||
-        cs_grow((void **)&set->incarnations, &set->cap2, set->count + 1, sizeof *set->incarnations) != 0)
-        return;
-    set->nodes[set->count] = c->node;
-    set->incarnations[set->count++] = c->incarnation;
+    bits_set(c->into, (size_t)i);
+}
+
+/* The started names of node n's registry, from this observation's walk of
+ * an equal registry, or walked now. */
+static const struct name_bits *current_names(struct sim_world *w, struct sim_node *n)
+{
+    struct sim_holders *h = w->holders;
+    size_t count = 0;
+    uint64_t sum = 0;
+    bool by_digest = w->proto->registry_digest != NULL;
+    if (by_digest) {
+        w->proto->registry_digest(n->instance, &count, &sum);
+        for (size_t i = 0; i < h->round_count; i++)
+            if (h->round[i].count == count && h->round[i].sum == sum)
+                return &h->round[i].names;
+    }
+    if (cs_grow((void **)&h->round, &h->round_cap, h->round_count + 1, sizeof *h->round) != 0)
+        return NULL;
+    struct content_names *c = &h->round[h->round_count];
+    *c = (struct content_names){count, sum, {NULL, 0}};
+    struct observe_ctx ctx = {h, &c->names};
+    w->proto->registry_each(n->instance, false, note_holder, &ctx);
+    h->round_count++; /* (found again by the nodes after it when by_digest) */
+    return &c->names;
+}
+
+static void round_free(struct sim_holders *h)
+{
+    for (size_t i = 0; i < h->round_count; i++)
+        free(h->round[i].names.words);
+    h->round_count = 0;
 }
 
 void sim_observe_handle(struct sim_world *w, const struct sim_event *ev)
 {
     (void)ev;
-    for (size_t i = 0; i < w->node_count; i++) {
-        struct sim_node *n = &w->nodes[i];
-        if (n->state != SIM_NODE_UP || !n->instance)
-            continue;
-        /* The same listing as at the last look adds no holder. */
-        uint64_t epoch = w->proto->registry_epoch ? w->proto->registry_epoch(n->instance) : 0;
-        if (w->proto->registry_epoch && n->observed && n->observed_incarnation == n->incarnation &&
-            n->observed_epoch == epoch)
-            continue;
-        struct observe_ctx c = {w->holders, n->index, n->incarnation};
-        w->proto->registry_each(n->instance, false, note_holder, &c);
-        n->observed = true;
-        n->observed_incarnation = n->incarnation;
-        n->observed_epoch = epoch;
+    struct sim_holders *h = w->holders;
+    size_t old_cap = h->node_cap;
+    if (cs_grow((void **)&h->nodes, &h->node_cap, w->node_count, sizeof *h->nodes) == 0) {
+        memset(h->nodes + old_cap, 0, (h->node_cap - old_cap) * sizeof *h->nodes);
+        for (size_t i = 0; i < w->node_count; i++) {
+            struct sim_node *n = &w->nodes[i];
+            if (n->state != SIM_NODE_UP || !n->instance)
+                continue;
+            /* The same listing as at the last look adds no holder. */
+            uint64_t epoch = w->proto->registry_epoch ? w->proto->registry_epoch(n->instance) : 0;
+            if (w->proto->registry_epoch && n->observed && n->observed_incarnation == n->incarnation &&
+                n->observed_epoch == epoch)
+                continue;
+            struct node_held *held = &h->nodes[i];
+            if (!held->valid || held->incarnation != n->incarnation) { /* a new incarnation holds nothing yet */
+                if (held->names.count)
+                    memset(held->names.words, 0, held->names.count * sizeof *held->names.words);
+                held->valid = true;
+                held->incarnation = n->incarnation;
+            }
+            const struct name_bits *now = current_names(w, n);
+            if (!now || bits_or(&held->names, now) != 0)
+                continue; /* (out of memory: not observed, looked at again next time) */
+            n->observed = true;
+            n->observed_incarnation = n->incarnation;
+            n->observed_epoch = epoch;
+        }
+        round_free(h);
     }
     schedule_observe(w, w->now + w->sc->limits.check_interval);
 }
@@ -107,11 +197,11 @@ void sim_holders_free(struct sim_holders *h)
 {
     if (!h)
         return;
-    for (size_t i = 0; i < h->count; i++) {
-        free(h->sets[i].nodes);
-        free(h->sets[i].incarnations);
-    }
-    free(h->sets);
+    for (size_t i = 0; i < h->node_cap; i++)
+        free(h->nodes[i].names.words);
+    free(h->nodes);
+    round_free(h);
+    free(h->round);
     cs_strmap_free(&h->index);
     free(h);
 }
@@ -125,10 +215,11 @@ static bool holder_survives(const struct sim_world *w, const char *name)
     int32_t i = cs_strmap_get(&w->holders->index, name);
     if (i < 0)
         return false;
-    const struct holder_set *set = &w->holders->sets[i];
-    for (size_t k = 0; k < set->count; k++) {
-        const struct sim_node *n = &w->nodes[set->nodes[k]];
-        if (n->state == SIM_NODE_UP && n->incarnation == set->incarnations[k])
+    for (size_t k = 0; k < w->node_count && k < w->holders->node_cap; k++) {
+        const struct sim_node *n = &w->nodes[k];
+        const struct node_held *held = &w->holders->nodes[k];
+        if (n->state == SIM_NODE_UP && held->valid && held->incarnation == n->incarnation &&
+            bits_has(&held->names, (size_t)i))
             return true;
     }
     return false;

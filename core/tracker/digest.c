@@ -190,6 +190,29 @@ static bool content_refresh(struct tracker *t)
     return ok;
 }
 
+/* Room in the slot bitsets (own_slots, handoff_sent, own_all) for `slot`;
+ * false when out of memory (own_slots_lost is then set). */
+static bool own_room(struct tracker *t, size_t slot)
+{
+    if (slot / 64 < t->own_slot_words)
+        return true;
+    size_t words = t->own_slot_words ? t->own_slot_words : 16;
+    while (words <= slot / 64)
+        words *= 2;
+    uint64_t **sets[] = {&t->own_slots, &t->handoff_sent, &t->own_all};
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
+        uint64_t *grown = realloc(*sets[i], words * sizeof *grown);
+        if (!grown) {
+            t->own_slots_lost = true;
+            return false;
+        }
+        memset(grown + t->own_slot_words, 0, (words - t->own_slot_words) * sizeof *grown);
+        *sets[i] = grown;
+    }
+    t->own_slot_words = words;
+    return true;
+}
+
 /* The live entries by owner, and which slots hold ours (merge.c's
  * topology passes look at those alone while every other owner is a node);
  * without room for the bit, every pass walks the whole registry. */
@@ -209,26 +232,32 @@ static void owned_in(struct tracker *t, const struct reg_entry *e)
     if (e->owner < t->name_count)
         t->owner_live[e->owner]++;
     size_t slot = (size_t)(e - t->reg.slots);
-    if (e->owner != 0)
-        return;
-    if (slot / 64 >= t->own_slot_words) {
-        size_t words = t->own_slot_words ? t->own_slot_words : 16;
-        while (words <= slot / 64)
-            words *= 2;
-        uint64_t *grown = realloc(t->own_slots, words * sizeof *grown);
-        if (grown)
-            t->own_slots = grown;
-        uint64_t *sent = grown ? realloc(t->handoff_sent, words * sizeof *sent) : NULL;
-        if (!sent) {
-            t->own_slots_lost = true;
-            return;
-        }
-        t->handoff_sent = sent;
-        memset(grown + t->own_slot_words, 0, (words - t->own_slot_words) * sizeof *grown);
-        memset(sent + t->own_slot_words, 0, (words - t->own_slot_words) * sizeof *sent);
-        t->own_slot_words = words;
+    if (e->owner == 0 && own_room(t, slot))
+        t->own_slots[slot / 64] |= 1ULL << (slot % 64);
+}
+
+/* Every entry of ours, tombstones included (a scoped pull's answer). */
+static void own_any_out(struct tracker *t, const struct reg_entry *e)
+{
+    size_t slot = (size_t)(e - t->reg.slots);
+    if (e->name && e->owner == 0 && slot / 64 < t->own_slot_words && (t->own_all[slot / 64] >> (slot % 64)) & 1) {
+        t->own_all[slot / 64] &= ~(1ULL << (slot % 64));
+        t->own_all_count--;
     }
-    t->own_slots[slot / 64] |= 1ULL << (slot % 64);
+}
+
+static void own_any_in(struct tracker *t, const struct reg_entry *e)
+{
+    size_t slot = (size_t)(e - t->reg.slots);
+    if (e->name && e->owner == 0 && own_room(t, slot) && !((t->own_all[slot / 64] >> (slot % 64)) & 1)) {
+        t->own_all[slot / 64] |= 1ULL << (slot % 64);
+        t->own_all_count++;
+    }
+}
+
+bool trk_own_entries_known(const struct tracker *t)
+{
+    return !t->own_slots_lost;
 }
 
 /* Fixed mode's handoffs in flight: a bit per slot of ours, set when its
@@ -260,6 +289,7 @@ void trk_digest_out(struct tracker *t, const struct reg_entry *e)
     t->entry_changes++;
     if (t->content_valid)
         content_forget(t, (size_t)(e - t->reg.slots));
+    own_any_out(t, e);
     if (!counted(e))
         return;
     owned_out(t, e);
@@ -271,6 +301,7 @@ void trk_digest_in(struct tracker *t, const struct reg_entry *e)
 {
     if (t->content_valid)
         content_dirty(t, (size_t)(e - t->reg.slots));
+    own_any_in(t, e);
     if (!counted(e))
         return;
     owned_in(t, e);

@@ -82,7 +82,7 @@ static void on_digest(struct tracker *t, uint32_t from, struct cs_reader *r)
     else if (trk_content_matches(t, &d))
         t->stats.syncs_skipped++;
     else
-        trk_pull_from(t, from);
+        trk_pull_full_from(t, from, true);
 }
 
 static void fixed_timer(struct tracker *t, uint64_t tag)

@@ -175,7 +175,10 @@ struct tracker {
     uint64_t *own_slots;          /* bit per registry slot: a live entry owned by us (owner 0) */
     uint64_t *handoff_sent;       /* fixed mode, bit per slot (as own_slots): our process handed
                                      off, its new owner's copy not yet here (digest.c) */
-    size_t own_slot_words;            /* words of own_slots and of handoff_sent */
+    uint64_t *own_all;            /* bit per slot (as own_slots): every entry we own,
+                                     tombstones included (a scoped pull's answer) */
+    size_t own_all_count;         /* bits set in own_all */
+    size_t own_slot_words;        /* words of own_slots, handoff_sent and own_all */
     bool own_slots_lost;          /* out of memory once: passes walk everything */
     uint64_t entry_changes;       /* trk_digest_out calls (trk_registry_epoch) */
     /* fixed mode: the content digest (digest.c), kept lazily */
@@ -201,7 +204,9 @@ struct tracker {
     uint64_t pull_epoch;          /* its number (its timeout's tag) */
     uint32_t *pull_queue;         /* a ring of name indices */
     size_t pull_head, pull_count, pull_cap;
-    uint8_t *pull_state;          /* by name index: enum trk_pull_state */
+    uint8_t *pull_state;          /* by name index: enum trk_pull_state, with its flags */
+    uint8_t pull_scope;           /* the pull under way's enum trk_pull_scope */
+    bool took_full_pull;          /* a full pull's answer was merged since we started */
     bool anti_entropy_armed;
     bool orphan_check_armed;
     /* fixed mode: handoffs wait for the node list to settle (fixed_merge.c) */
@@ -232,10 +237,26 @@ struct tracker {
 };
 
 /* ---- pull.c (fixed mode) ---- */
-enum trk_pull_state { TRK_PULL_NONE = 0, TRK_PULL_QUEUED, TRK_PULL_UNDER_WAY };
-/* Queues a pull of `peer`'s entries (nothing when one is queued or under
- * way); it is sent at once when no other is under way. */
+enum trk_pull_state {
+    TRK_PULL_NONE = 0, TRK_PULL_QUEUED, TRK_PULL_UNDER_WAY, /* (the low two bits) */
+    TRK_PULL_STATE = 3,
+    TRK_PULL_WANT_FULL = 4,  /* the queued pull asks for every differing entry */
+    TRK_PULL_AGAIN = 8,      /* more was asked while one was under way: another follows */
+    TRK_PULL_WANT_BACK = 16, /* the queued full pull asks for a full pull back */
+};
+/* The scope of a pull: every entry of the buckets that differ (and, for
+ * anti-entropy's, a full pull back when they did), or only the answerer's
+ * own entries of those buckets. */
+enum trk_pull_scope { TRK_PULL_SCOPE_FULL_BOTH = 0, TRK_PULL_SCOPE_FULL, TRK_PULL_SCOPE_OWN };
+/* Queues a pull of `peer`'s own entries (nothing when one is queued or
+ * under way); it is sent at once when no other is under way.  A tracker
+ * that never merged a full pull's answer asks for every entry instead. */
 void trk_pull_from(struct tracker *t, uint32_t peer);
+/* Queues a pull of every entry `peer` holds and we lack or hold otherwise
+ * (anti-entropy found our digests differ); a scoped pull queued for the
+ * same peer becomes full.  With `back`, the peer pulls ours in turn if
+ * ours differed (what anti-entropy's pull asks). */
+void trk_pull_full_from(struct tracker *t, uint32_t peer, bool back);
 /* `peer` answered (a sync_ack, merged when `merged`): if it is the pull
  * under way, that pull ends and the next queued one starts. */
 void trk_pull_answered(struct tracker *t, uint32_t peer, bool merged);
@@ -263,6 +284,9 @@ void trk_sync_abandon_all(struct tracker *t, uint32_t peer);
 void trk_handoff_mark(struct tracker *t, const struct reg_entry *e);
 bool trk_handoff_pending(const struct tracker *t, const struct reg_entry *e);
 void trk_handoffs_forget(struct tracker *t);
+/* False once out of memory for the bitset of our own entries (own_all):
+ * a scoped pull's answer then walks every entry. */
+bool trk_own_entries_known(const struct tracker *t);
 
 /* ---- digest.c ---- */
 /* Take an entry out of / put it into the registry digests: call out before
@@ -322,8 +346,10 @@ void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, cons
 void trk_send_snapshot_reply(struct tracker *t, uint32_t peer, enum trk_msg type, const uint8_t *clock,
                              size_t clock_len);
 /* Sends `peer` a snapshot (of message `type`, with our clock) of the
- * entries of the given buckets only (bit b: bucket b; none: an empty one). */
-void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg type, const struct trk_bucket_set *buckets);
+ * entries of the given buckets only (bit b: bucket b; none: an empty one),
+ * and of those only the entries we own when `own_only`. */
+void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg type, const struct trk_bucket_set *buckets,
+                               bool own_only);
 /* XXH3 of an entry's encoded bytes, never 0: the key by which a reply
  * leaves out what the peer sent. */
 uint64_t trk_entry_content_hash(const uint8_t *bytes, size_t len);

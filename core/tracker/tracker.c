@@ -110,6 +110,7 @@ void trk_free(struct tracker *t)
     free(t->owner_live);
     free(t->own_slots);
     free(t->handoff_sent);
+    free(t->own_all);
     trk_pull_free(t);
     free(t->dirty);
     free(t);
@@ -746,11 +747,14 @@ int trk_state_key(const struct tracker *t, char *buf, size_t size)
         len += (size_t)snprintf(buf + len, size - len, "%s,", t->names[t->pending[i]]);
     /* fixed mode's pulls decide what it sends next: the one under way, then
      * the queue in order (omitted, states that differ here compared equal) */
-    if (len < size)
-        len += (size_t)snprintf(buf + len, size - len, "|%s:", t->pull_peer >= 0 ? t->names[t->pull_peer] : "-");
-    for (size_t i = 0; i < t->pull_count && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%s,",
-                                t->names[t->pull_queue[(t->pull_head + i) % t->pull_cap]]);
+    if (len < size) /* (with each pull's scope flags, and whether a full pull was taken) */
+        len += (size_t)snprintf(buf + len, size - len, "|%d%d%s/%u:", t->took_full_pull, t->pull_scope,
+                                t->pull_peer >= 0 ? t->names[t->pull_peer] : "-",
+                                t->pull_peer >= 0 ? t->pull_state[t->pull_peer] : 0);
+    for (size_t i = 0; i < t->pull_count && len < size; i++) {
+        uint32_t peer = t->pull_queue[(t->pull_head + i) % t->pull_cap];
+        len += (size_t)snprintf(buf + len, size - len, "%s/%u,", t->names[peer], t->pull_state[peer]);
+    }
     if (len < size)
         len += (size_t)snprintf(buf + len, size - len, "|%s|%zu|%zu/%016llx|%u/%016llx",
                                 t->sync_node >= 0 ? t->names[t->sync_node] : "-",
