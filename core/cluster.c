@@ -176,6 +176,8 @@ static void cluster_counters(void *instance, void (*fn)(void *ctx, const char *n
     }
     fn(ctx, "handoffs_sent", s->handoffs_sent);
     fn(ctx, "snapshot_entries", s->snapshot_entries);
+    fn(ctx, "own_answer_entries", s->own_answer_entries);
+    fn(ctx, "full_pulls", s->full_pulls);
     fn(ctx, "restarts", s->restarts);
     fn(ctx, "conflicts", s->conflicts);
 }

@@ -226,22 +226,28 @@ static void test_digest_adopts_unchecked_peer(void **state)
     assert_true(h_knows(h, 0, 1));
 }
 
-/* Malformed digests (short, long) and check replies of a wrong length are
- * counted and change nothing. */
+/* Malformed digests (short, long, of an unknown kind) and check replies of
+ * a wrong length are counted and change nothing. */
 static void test_digest_malformed(void **state)
 {
     (void)state;
     struct harness *h = h_new(TRK_FIXED, 2);
     h_cluster(h, 2);
     const uint8_t short_digest[5] = {TRK_MSG_DIGEST, 1, 0, 0, 0};
-    uint8_t long_digest[1 + TRK_CONTENT_DIGEST_LEN + 1] = {TRK_MSG_DIGEST};
+    uint8_t long_digest[2 + TRK_CONTENT_DIGEST_LEN + 1] = {TRK_MSG_DIGEST};
+    uint8_t odd_kind[2 + TRK_CONTENT_DIGEST_LEN] = {TRK_MSG_DIGEST, 2, 9}; /* (a count that differs) */
     const uint8_t odd_reply[3 + 4] = {TRK_MSG_CHECK_REPLY, 1, 0, 9, 9, 9, 9};
     uint64_t malformed = trk_stats(T(0))->malformed;
     trk_message(T(0), NAME[1], short_digest, sizeof short_digest);
     trk_message(T(0), NAME[1], long_digest, sizeof long_digest);
+    trk_message(T(0), NAME[1], odd_kind, sizeof odd_kind);
     trk_message(T(0), NAME[1], odd_reply, sizeof odd_reply);
-    assert_int_equal(trk_stats(T(0))->malformed, malformed + 3);
+    assert_int_equal(trk_stats(T(0))->malformed, malformed + 4);
     assert_int_equal(h_pending(h, -1, -1), 0);
+    odd_kind[1] = 1; /* a greeting's digest that differs: a pull */
+    trk_message(T(0), NAME[1], odd_kind, sizeof odd_kind);
+    assert_int_equal(trk_stats(T(0))->malformed, malformed + 4);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_PULL), 1);
 }
 
 /* Swarm mode answers a check with Swarm's three bytes, no digest. */

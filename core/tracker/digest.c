@@ -190,8 +190,8 @@ static bool content_refresh(struct tracker *t)
     return ok;
 }
 
-/* Room in the slot bitsets (own_slots, handoff_sent, own_all) for `slot`;
- * false when out of memory (own_slots_lost is then set). */
+/* Room in the slot bitsets (own_slots, handoff_sent, authored) for
+ * `slot`; false when out of memory (own_slots_lost is then set). */
 static bool own_room(struct tracker *t, size_t slot)
 {
     if (slot / 64 < t->own_slot_words)
@@ -199,7 +199,7 @@ static bool own_room(struct tracker *t, size_t slot)
     size_t words = t->own_slot_words ? t->own_slot_words : 16;
     while (words <= slot / 64)
         words *= 2;
-    uint64_t **sets[] = {&t->own_slots, &t->handoff_sent, &t->own_all};
+    uint64_t **sets[] = {&t->own_slots, &t->handoff_sent, &t->authored};
     for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
         uint64_t *grown = realloc(*sets[i], words * sizeof *grown);
         if (!grown) {
@@ -236,26 +236,29 @@ static void owned_in(struct tracker *t, const struct reg_entry *e)
         t->own_slots[slot / 64] |= 1ULL << (slot % 64);
 }
 
-/* Every entry of ours, tombstones included (a scoped pull's answer). */
-static void own_any_out(struct tracker *t, const struct reg_entry *e)
+/* The entries whose copy here this tracker wrote (a scoped pull's
+ * answer): every change but the taking of a peer's copy (trk_copy_in) is a
+ * write of ours.  A bit per slot, cleared before every change and set
+ * after a write. */
+static void authored_out(struct tracker *t, const struct reg_entry *e)
 {
     size_t slot = (size_t)(e - t->reg.slots);
-    if (e->name && e->owner == 0 && slot / 64 < t->own_slot_words && (t->own_all[slot / 64] >> (slot % 64)) & 1) {
-        t->own_all[slot / 64] &= ~(1ULL << (slot % 64));
-        t->own_all_count--;
+    if (slot / 64 < t->own_slot_words && (t->authored[slot / 64] >> (slot % 64)) & 1) {
+        t->authored[slot / 64] &= ~(1ULL << (slot % 64));
+        t->authored_count--;
     }
 }
 
-static void own_any_in(struct tracker *t, const struct reg_entry *e)
+static void authored_in(struct tracker *t, const struct reg_entry *e)
 {
     size_t slot = (size_t)(e - t->reg.slots);
-    if (e->name && e->owner == 0 && own_room(t, slot) && !((t->own_all[slot / 64] >> (slot % 64)) & 1)) {
-        t->own_all[slot / 64] |= 1ULL << (slot % 64);
-        t->own_all_count++;
+    if (e->name && !t->taking_copy && own_room(t, slot)) {
+        t->authored[slot / 64] |= 1ULL << (slot % 64);
+        t->authored_count++;
     }
 }
 
-bool trk_own_entries_known(const struct tracker *t)
+bool trk_authored_known(const struct tracker *t)
 {
     return !t->own_slots_lost;
 }
@@ -289,7 +292,7 @@ void trk_digest_out(struct tracker *t, const struct reg_entry *e)
     t->entry_changes++;
     if (t->content_valid)
         content_forget(t, (size_t)(e - t->reg.slots));
-    own_any_out(t, e);
+    authored_out(t, e);
     if (!counted(e))
         return;
     owned_out(t, e);
@@ -301,7 +304,7 @@ void trk_digest_in(struct tracker *t, const struct reg_entry *e)
 {
     if (t->content_valid)
         content_dirty(t, (size_t)(e - t->reg.slots));
-    own_any_in(t, e);
+    authored_in(t, e);
     if (!counted(e))
         return;
     owned_in(t, e);

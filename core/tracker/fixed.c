@@ -26,20 +26,27 @@ static void push_to(struct tracker *t, uint32_t peer, enum trk_msg type)
     trk_send_snapshot(t, peer, type, t->clock, t->clock_len);
 }
 
-/* digest count:u32 sum:u64 to one peer, which answers with its snapshot
+/* Why a digest is sent: anti-entropy's (a difference found is settled by
+ * a full pull both ways), or as the greeting of a peer whose check reply
+ * showed our registries equal (a difference found since is in flight, and
+ * the owners' own entries settle it: a scoped pull). */
+enum digest_kind { DIGEST_ANTI_ENTROPY = 0, DIGEST_GREETING = 1 };
+
+/* digest kind:u8 count:u32 sum:u64 to one peer, which answers with a pull
  * if its registry differs (and takes us as a node if it had not); without
  * a digest of our own, our snapshot. */
-static void send_digest(struct tracker *t, uint32_t peer)
+static void send_digest(struct tracker *t, uint32_t peer, enum digest_kind kind)
 {
     struct trk_content_digest d;
     if (!trk_content_digest(t, &d)) {
         push_to(t, peer, TRK_MSG_SYNC_RECV);
         return;
     }
-    uint8_t buf[1 + TRK_CONTENT_DIGEST_LEN];
+    uint8_t buf[2 + TRK_CONTENT_DIGEST_LEN];
     struct cs_writer w;
     cs_writer_init(&w, buf, sizeof buf);
     cs_put_u8(&w, TRK_MSG_DIGEST);
+    cs_put_u8(&w, (uint8_t)kind);
     trk_put_content_digest(&w, &d);
     trk_send(t, peer, &w);
 }
@@ -53,27 +60,32 @@ static void send_digest(struct tracker *t, uint32_t peer)
  * running" learns it no other way). */
 static void fixed_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest)
 {
-    bool known = trk_is_node(t, peer);
+    bool known = trk_is_node(t, peer), met = t->met[peer];
     trk_add_node(t, peer);
     if (!known) {
         if (trk_content_matches(t, digest)) {
             t->stats.syncs_skipped++;
-            send_digest(t, peer);
+            send_digest(t, peer, DIGEST_GREETING);
+        } else if (met) {
+            /* we meet again (a partition healed): whatever either side
+             * took from others meanwhile may be missing on the other */
+            trk_pull_from(t, peer, TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK | TRK_PULL_ASK_BACK_FULL);
         } else {
-            trk_pull_from(t, peer);
+            trk_pull_from(t, peer, TRK_PULL_ASK_BACK); /* we meet: each side's writes */
         }
     }
     if (t->state == TRK_TRACKING)
         trk_topology_change(t);
 }
 
-/* A peer's digest: a pull of its entries if we differ (and, when it holds
- * what we lack, its pull of ours follows from our pull). */
+/* A peer's digest: a pull of its entries if we differ (after anti-entropy's,
+ * a full one, which the peer answers with a full pull of ours). */
 static void on_digest(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
+    uint8_t kind = cs_get_u8(r);
     struct trk_content_digest d;
     trk_get_content_digest(r, &d);
-    if (!cs_reader_done(r)) {
+    if (!cs_reader_done(r) || kind > DIGEST_GREETING) {
         t->stats.malformed++;
         return;
     }
@@ -81,8 +93,10 @@ static void on_digest(struct tracker *t, uint32_t from, struct cs_reader *r)
         fixed_node_checked(t, from, &d);
     else if (trk_content_matches(t, &d))
         t->stats.syncs_skipped++;
+    else if (kind == DIGEST_ANTI_ENTROPY)
+        trk_pull_from(t, from, TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK | TRK_PULL_ASK_BACK_FULL);
     else
-        trk_pull_full_from(t, from, true);
+        trk_pull_from(t, from, TRK_PULL_ASK_BACK);
 }
 
 static void fixed_timer(struct tracker *t, uint64_t tag)
@@ -96,14 +110,14 @@ static void fixed_timer(struct tracker *t, uint64_t tag)
     case TRK_TIMER_CLUSTER_JOIN:
         trk_set_state(t, TRK_TRACKING);
         for (size_t i = 0; i < t->node_count; i++)
-            trk_pull_from(t, t->nodes[i]);
+            trk_pull_from(t, t->nodes[i], TRK_PULL_ASK_BACK);
         trk_topology_change(t);
         trk_arm_anti_entropy(t);
         break;
     case TRK_TIMER_ANTI_ENTROPY:
         t->anti_entropy_armed = false;
         if (t->node_count > 0)
-            send_digest(t, trk_random_node(t));
+            send_digest(t, trk_random_node(t), DIGEST_ANTI_ENTROPY);
         trk_arm_anti_entropy(t);
         break;
     case TRK_TIMER_SYNC_TIMEOUT:

@@ -175,10 +175,11 @@ struct tracker {
     uint64_t *own_slots;          /* bit per registry slot: a live entry owned by us (owner 0) */
     uint64_t *handoff_sent;       /* fixed mode, bit per slot (as own_slots): our process handed
                                      off, its new owner's copy not yet here (digest.c) */
-    uint64_t *own_all;            /* bit per slot (as own_slots): every entry we own,
-                                     tombstones included (a scoped pull's answer) */
-    size_t own_all_count;         /* bits set in own_all */
-    size_t own_slot_words;        /* words of own_slots, handoff_sent and own_all */
+    uint64_t *authored;           /* bit per slot (as own_slots): entries whose copy here we
+                                     wrote, tombstones included (a scoped pull's answer) */
+    size_t authored_count;        /* bits set in authored */
+    bool taking_copy;             /* trk_copy_in takes a peer's copy: not a write of ours */
+    size_t own_slot_words;        /* words of own_slots, handoff_sent and authored */
     bool own_slots_lost;          /* out of memory once: passes walk everything */
     uint64_t entry_changes;       /* trk_digest_out calls (trk_registry_epoch) */
     /* fixed mode: the content digest (digest.c), kept lazily */
@@ -205,7 +206,7 @@ struct tracker {
     uint32_t *pull_queue;         /* a ring of name indices */
     size_t pull_head, pull_count, pull_cap;
     uint8_t *pull_state;          /* by name index: enum trk_pull_state, with its flags */
-    uint8_t pull_scope;           /* the pull under way's enum trk_pull_scope */
+    uint8_t pull_ask;             /* what the pull under way asked (enum trk_pull_ask) */
     bool took_full_pull;          /* a full pull's answer was merged since we started */
     bool anti_entropy_armed;
     bool orphan_check_armed;
@@ -237,26 +238,29 @@ struct tracker {
 };
 
 /* ---- pull.c (fixed mode) ---- */
-enum trk_pull_state {
-    TRK_PULL_NONE = 0, TRK_PULL_QUEUED, TRK_PULL_UNDER_WAY, /* (the low two bits) */
-    TRK_PULL_STATE = 3,
-    TRK_PULL_WANT_FULL = 4,  /* the queued pull asks for every differing entry */
-    TRK_PULL_AGAIN = 8,      /* more was asked while one was under way: another follows */
-    TRK_PULL_WANT_BACK = 16, /* the queued full pull asks for a full pull back */
+/* What a pull asks for (its flags byte on the wire): every entry of the
+ * buckets that differ, or only the copies of those buckets the answerer
+ * wrote; and whether the answerer, if they differed, pulls ours in turn
+ * (all of ours, or those we wrote). */
+enum trk_pull_ask {
+    TRK_PULL_ASK_FULL = 1,      /* every differing entry, not only the answerer's writes */
+    TRK_PULL_ASK_BACK = 2,      /* a pull back when the buckets differed ... */
+    TRK_PULL_ASK_BACK_FULL = 4, /* ... a full one */
+    TRK_PULL_ASKS = 7,
 };
-/* The scope of a pull: every entry of the buckets that differ (and, for
- * anti-entropy's, a full pull back when they did), or only the answerer's
- * own entries of those buckets. */
-enum trk_pull_scope { TRK_PULL_SCOPE_FULL_BOTH = 0, TRK_PULL_SCOPE_FULL, TRK_PULL_SCOPE_OWN };
-/* Queues a pull of `peer`'s own entries (nothing when one is queued or
- * under way); it is sent at once when no other is under way.  A tracker
- * that never merged a full pull's answer asks for every entry instead. */
-void trk_pull_from(struct tracker *t, uint32_t peer);
-/* Queues a pull of every entry `peer` holds and we lack or hold otherwise
- * (anti-entropy found our digests differ); a scoped pull queued for the
- * same peer becomes full.  With `back`, the peer pulls ours in turn if
- * ours differed (what anti-entropy's pull asks). */
-void trk_pull_full_from(struct tracker *t, uint32_t peer, bool back);
+/* A peer's pull state (pull_state[peer]): none, queued or under way in the
+ * low two bits, what it asks (enum trk_pull_ask) shifted by
+ * TRK_PULL_ASK_SHIFT, and TRK_PULL_AGAIN. */
+enum trk_pull_state {
+    TRK_PULL_NONE = 0, TRK_PULL_QUEUED, TRK_PULL_UNDER_WAY,
+    TRK_PULL_STATE = 3,
+    TRK_PULL_ASK_SHIFT = 2,
+    TRK_PULL_AGAIN = 32,     /* more was asked while one was under way: another follows */
+};
+/* Queues a pull from `peer` asking `ask` (enum trk_pull_ask), or adds
+ * `ask` to the one queued; it is sent at once when no other is under way.
+ * A tracker that never merged a full pull's answer asks for every entry. */
+void trk_pull_from(struct tracker *t, uint32_t peer, unsigned ask);
 /* `peer` answered (a sync_ack, merged when `merged`): if it is the pull
  * under way, that pull ends and the next queued one starts. */
 void trk_pull_answered(struct tracker *t, uint32_t peer, bool merged);
@@ -284,9 +288,10 @@ void trk_sync_abandon_all(struct tracker *t, uint32_t peer);
 void trk_handoff_mark(struct tracker *t, const struct reg_entry *e);
 bool trk_handoff_pending(const struct tracker *t, const struct reg_entry *e);
 void trk_handoffs_forget(struct tracker *t);
-/* False once out of memory for the bitset of our own entries (own_all):
- * a scoped pull's answer then walks every entry. */
-bool trk_own_entries_known(const struct tracker *t);
+/* False once out of memory for the bitset of the entries we wrote
+ * (authored): a scoped pull's answer then carries every entry it would
+ * carry in full. */
+bool trk_authored_known(const struct tracker *t);
 
 /* ---- digest.c ---- */
 /* Take an entry out of / put it into the registry digests: call out before
@@ -347,9 +352,9 @@ void trk_send_snapshot_reply(struct tracker *t, uint32_t peer, enum trk_msg type
                              size_t clock_len);
 /* Sends `peer` a snapshot (of message `type`, with our clock) of the
  * entries of the given buckets only (bit b: bucket b; none: an empty one),
- * and of those only the entries we own when `own_only`. */
+ * and of those, when `authored_only`, only the copies we wrote. */
 void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg type, const struct trk_bucket_set *buckets,
-                               bool own_only);
+                               bool authored_only);
 /* XXH3 of an entry's encoded bytes, never 0: the key by which a reply
  * leaves out what the peer sent. */
 uint64_t trk_entry_content_hash(const uint8_t *bytes, size_t len);

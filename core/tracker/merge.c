@@ -48,6 +48,7 @@ bool trk_copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_e
                 we->owner);
         return false;
     }
+    t->taking_copy = true; /* (not a write of ours: digest.c) */
     trk_digest_out(t, e);
     e->owner = (uint32_t)owner;
     e->handle = we->handle;
@@ -66,6 +67,7 @@ bool trk_copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_e
     if (we->meta_version > t->version_clock)
         t->version_clock = we->meta_version;
     trk_digest_in(t, e);
+    t->taking_copy = false;
     return true;
 }
 

@@ -70,20 +70,9 @@ static uint32_t queue_pop(struct tracker *t)
     return peer;
 }
 
-/* The scope a queued pull is sent with, by its flags. */
-static uint8_t scope_of(const struct tracker *t, uint8_t state)
+static unsigned asked(uint8_t state)
 {
-    if (state & TRK_PULL_WANT_BACK)
-        return TRK_PULL_SCOPE_FULL_BOTH;
-    return (state & TRK_PULL_WANT_FULL) || !t->took_full_pull ? TRK_PULL_SCOPE_FULL : TRK_PULL_SCOPE_OWN;
-}
-
-/* The flags that ask for a pull of `scope` again. */
-static uint8_t flags_of(uint8_t scope)
-{
-    return scope == TRK_PULL_SCOPE_FULL_BOTH ? TRK_PULL_WANT_FULL | TRK_PULL_WANT_BACK
-         : scope == TRK_PULL_SCOPE_FULL      ? TRK_PULL_WANT_FULL
-                                             : 0;
+    return (state >> TRK_PULL_ASK_SHIFT) & TRK_PULL_ASKS;
 }
 
 /* Sends a pull to the next queued peer still in `nodes`, if none is under way. */
@@ -91,7 +80,7 @@ static void pull_next(struct tracker *t)
 {
     while (t->pull_peer < 0 && t->pull_count > 0) {
         uint32_t peer = queue_pop(t);
-        uint8_t scope = scope_of(t, t->pull_state[peer]);
+        unsigned ask = asked(t->pull_state[peer]) | (t->took_full_pull ? 0 : TRK_PULL_ASK_FULL);
         t->pull_state[peer] = TRK_PULL_NONE;
         if (!trk_is_node(t, peer))
             continue;
@@ -102,11 +91,12 @@ static void pull_next(struct tracker *t)
         struct cs_writer w;
         cs_writer_init(&w, buf, sizeof buf);
         cs_put_u8(&w, TRK_MSG_PULL);
-        cs_put_u8(&w, scope);
+        cs_put_u8(&w, (uint8_t)ask);
         for (unsigned b = 0; b < TRK_BUCKETS; b++)
             trk_put_content_digest(&w, &d[b]);
         t->pull_peer = (int32_t)peer;
-        t->pull_scope = scope;
+        t->pull_ask = (uint8_t)ask;
+        t->stats.full_pulls += (ask & TRK_PULL_ASK_FULL) != 0;
         t->pull_state[peer] = TRK_PULL_UNDER_WAY;
         t->pull_epoch++;
         trk_sync_begin(t, peer);
@@ -115,17 +105,15 @@ static void pull_next(struct tracker *t)
     }
 }
 
-/* Queues a pull from `peer` with `flags` (TRK_PULL_WANT_*), or adds them
- * to the one queued; one under way gets another after it if it asked for
- * less. */
-static void pull_from(struct tracker *t, uint32_t peer, uint8_t flags)
+void trk_pull_from(struct tracker *t, uint32_t peer, unsigned ask)
 {
     if (peer == 0 || peer >= t->name_count)
         return;
     uint8_t *state = &t->pull_state[peer];
+    uint8_t ask_bits = (uint8_t)((ask & TRK_PULL_ASKS) << TRK_PULL_ASK_SHIFT);
     switch (*state & TRK_PULL_STATE) {
     case TRK_PULL_QUEUED:
-        *state |= flags;
+        *state |= ask_bits;
         return;
     case TRK_PULL_UNDER_WAY:
         /* One under way already needs no other: its answer leaves the
@@ -134,8 +122,8 @@ static void pull_from(struct tracker *t, uint32_t peer, uint8_t flags)
          * differ, or that it now takes us as a node, arrived first), so it
          * reflects the peer's registry at a later instant.  Unless it
          * asked for less. */
-        if (flags & ~flags_of(t->pull_scope))
-            *state |= TRK_PULL_AGAIN | flags;
+        if (ask & ~(unsigned)t->pull_ask)
+            *state |= TRK_PULL_AGAIN | ask_bits;
         return;
     default:
         break;
@@ -145,18 +133,8 @@ static void pull_from(struct tracker *t, uint32_t peer, uint8_t flags)
                 trk_name(t, peer));
         return;
     }
-    *state = TRK_PULL_QUEUED | flags;
+    *state = TRK_PULL_QUEUED | ask_bits;
     pull_next(t);
-}
-
-void trk_pull_from(struct tracker *t, uint32_t peer)
-{
-    pull_from(t, peer, 0);
-}
-
-void trk_pull_full_from(struct tracker *t, uint32_t peer, bool back)
-{
-    pull_from(t, peer, TRK_PULL_WANT_FULL | (back ? TRK_PULL_WANT_BACK : 0));
 }
 
 /* The pull under way ends (answered or not); the next one starts. */
@@ -167,13 +145,12 @@ static void pull_done(struct tracker *t, bool answered)
     t->pull_peer = -1;
     t->pull_state[peer] = TRK_PULL_NONE;
     trk_sync_end(t, peer, answered);
-    bool full = t->pull_scope != TRK_PULL_SCOPE_OWN;
-    t->took_full_pull = t->took_full_pull || (answered && full);
-    uint8_t again = (uint8_t)(state & (TRK_PULL_WANT_FULL | TRK_PULL_WANT_BACK));
+    t->took_full_pull = t->took_full_pull || (answered && (t->pull_ask & TRK_PULL_ASK_FULL));
+    unsigned again = asked(state); /* (what was asked while it was under way) */
     if (!answered) /* the same again, after the others */
-        again |= flags_of(t->pull_scope);
+        again |= t->pull_ask;
     if ((!answered || (state & TRK_PULL_AGAIN)) && trk_is_node(t, peer))
-        pull_from(t, peer, again);
+        trk_pull_from(t, peer, again);
     pull_next(t);
 }
 
@@ -200,11 +177,12 @@ void trk_pull_node_removed(struct tracker *t, uint32_t peer)
 
 bool trk_on_pull(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
-    uint8_t scope = cs_get_u8(r);
+    uint8_t ask = cs_get_u8(r);
     struct trk_content_digest d[TRK_BUCKETS];
     for (unsigned b = 0; b < TRK_BUCKETS; b++)
         trk_get_content_digest(r, &d[b]);
-    if (!cs_reader_done(r) || scope > TRK_PULL_SCOPE_OWN) {
+    bool back_full_alone = (ask & TRK_PULL_ASK_BACK_FULL) && !(ask & TRK_PULL_ASK_BACK);
+    if (!cs_reader_done(r) || ask > TRK_PULL_ASKS || back_full_alone) {
         t->stats.malformed++;
         cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed pull from %s", trk_name(t, from));
         return false;
@@ -213,9 +191,9 @@ bool trk_on_pull(struct tracker *t, uint32_t from, struct cs_reader *r)
     bool differing = trk_buckets_differing(t, d, &differing_set);
     if (!differing)
         t->stats.syncs_skipped++;
-    trk_send_snapshot_buckets(t, from, TRK_MSG_SYNC_ACK, &differing_set, scope == TRK_PULL_SCOPE_OWN);
-    if (differing && scope == TRK_PULL_SCOPE_FULL_BOTH)
-        trk_pull_full_from(t, from, false); /* what it holds and we lack, or hold otherwise */
+    trk_send_snapshot_buckets(t, from, TRK_MSG_SYNC_ACK, &differing_set, !(ask & TRK_PULL_ASK_FULL));
+    if (differing && (ask & TRK_PULL_ASK_BACK)) /* what it holds and we lack, or hold otherwise */
+        trk_pull_from(t, from, ask & TRK_PULL_ASK_BACK_FULL ? TRK_PULL_ASK_FULL : 0);
     return true;
 }
 

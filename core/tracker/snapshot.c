@@ -133,13 +133,13 @@ void trk_send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, cons
     send_snapshot(t, peer, type, clock, clock_len, NULL);
 }
 
-/* Our own entries (tombstones included) of the given buckets, from the
- * bitset of our slots: a scoped pull's answer reads no other entry. */
-static void snap_own_buckets(struct tracker *t, struct snap_ctx *s, const struct trk_bucket_set *buckets, bool fresh)
+/* The copies we wrote (tombstones included) of the given buckets, from
+ * the bitset of those slots: a scoped pull's answer reads no other entry. */
+static void snap_authored(struct tracker *t, struct snap_ctx *s, const struct trk_bucket_set *buckets, bool fresh)
 {
     size_t seen = 0;
-    for (size_t w = 0; w < t->own_slot_words && seen < t->own_all_count; w++)
-        for (uint64_t bits = t->own_all[w]; bits; bits &= bits - 1) {
+    for (size_t w = 0; w < t->own_slot_words && seen < t->authored_count; w++)
+        for (uint64_t bits = t->authored[w]; bits; bits &= bits - 1) {
             size_t slot = w * 64 + (size_t)__builtin_ctzll(bits);
             seen++;
             int b = trk_kept_bucket(t, slot);
@@ -148,24 +148,19 @@ static void snap_own_buckets(struct tracker *t, struct snap_ctx *s, const struct
         }
 }
 
-static bool sendable_own(const struct reg_entry *e)
-{
-    return e->name && e->owner == 0;
-}
-
 void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg type, const struct trk_bucket_set *buckets,
-                               bool own_only)
+                               bool authored_only)
 {
     bool fresh = trk_content_fresh(t);
-    bool own_bits = own_only && trk_own_entries_known(t);
+    bool scoped = authored_only && trk_authored_known(t); /* (else: as a full answer) */
     size_t entries = 0;
     for (unsigned b = 0; fresh && b < TRK_BUCKETS; b++)
         if (trk_bucket_in(buckets, b))
             entries += t->buckets[b].count;
     if (!fresh)
         entries = registry_count(&t->reg);
-    if (own_bits && t->own_all_count < entries)
-        entries = t->own_all_count;
+    if (scoped && t->authored_count < entries)
+        entries = t->authored_count;
     uint8_t *buf = malloc(snapshot_cap(entries));
     if (!buf)
         return;
@@ -177,22 +172,21 @@ void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg ty
     size_t count_at = w.len;
     cs_put_u32(&w, 0);
     struct snap_ctx s = {t, &w, 0, NULL};
-    if (own_bits) {
-        snap_own_buckets(t, &s, buckets, fresh);
+    if (scoped) {
+        snap_authored(t, &s, buckets, fresh);
     } else {
-        /* (fresh and not own_only: the buckets' counts are exact, so the
-         * walk ends at the last one) */
-        for (size_t slot = 0; (s.count < entries || !fresh || own_only) && slot < t->reg.slot_count; slot++) {
-            const struct reg_entry *e = &t->reg.slots[slot];
+        /* (fresh: the buckets' counts are exact, so the walk ends at the
+         * last one) */
+        for (size_t slot = 0; (s.count < entries || !fresh) && slot < t->reg.slot_count; slot++) {
             int b = trk_kept_bucket(t, slot); /* (-1: a free slot, or no digest kept) */
-            bool in = (b >= 0 && trk_bucket_in(buckets, (unsigned)b)) || (!fresh && e->name);
-            if (in && (!own_only || sendable_own(e)))
+            if ((b >= 0 && trk_bucket_in(buckets, (unsigned)b)) || (!fresh && t->reg.slots[slot].name))
                 snap_entry(&s, &t->reg.slots[slot]);
         }
     }
     for (int i = 0; i < 4; i++) /* patch the count in */
         buf[count_at + (size_t)i] = (uint8_t)(s.count >> (8 * i));
     t->stats.snapshot_entries += s.count;
+    t->stats.own_answer_entries += authored_only ? s.count : 0;
     trk_send(t, peer, &w);
     free(buf);
 }

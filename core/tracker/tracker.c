@@ -110,7 +110,7 @@ void trk_free(struct tracker *t)
     free(t->owner_live);
     free(t->own_slots);
     free(t->handoff_sent);
-    free(t->own_all);
+    free(t->authored);
     trk_pull_free(t);
     free(t->dirty);
     free(t);
@@ -748,7 +748,7 @@ int trk_state_key(const struct tracker *t, char *buf, size_t size)
     /* fixed mode's pulls decide what it sends next: the one under way, then
      * the queue in order (omitted, states that differ here compared equal) */
     if (len < size) /* (with each pull's scope flags, and whether a full pull was taken) */
-        len += (size_t)snprintf(buf + len, size - len, "|%d%d%s/%u:", t->took_full_pull, t->pull_scope,
+        len += (size_t)snprintf(buf + len, size - len, "|%d%d%s/%u:", t->took_full_pull, t->pull_ask,
                                 t->pull_peer >= 0 ? t->names[t->pull_peer] : "-",
                                 t->pull_peer >= 0 ? t->pull_state[t->pull_peer] : 0);
     for (size_t i = 0; i < t->pull_count && len < size; i++) {
