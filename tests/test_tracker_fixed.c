@@ -247,23 +247,6 @@ static void test_fixed_forwarded_call_times_out(void **state)
     assert_string_equal(h_last_reply(h, 0)->status, "timeout");
 }
 
-/* The number of entries a queued snapshot message carries. */
-static uint32_t snapshot_count(const struct hmsg *m)
-{
-    struct cs_reader r;
-    char sender[CS_NODE_NAME_MAX];
-    uint8_t clock[TRK_CLOCK_MAX];
-    cs_reader_init(&r, m->data, m->len);
-    cs_get_u8(&r);
-    cs_get_str(&r, sender, sizeof sender);
-    uint16_t n = cs_get_u16(&r);
-    assert_true(n <= sizeof clock);
-    cs_get_bytes(&r, clock, n);
-    uint32_t count = cs_get_u32(&r);
-    assert_false(r.bad);
-    return count;
-}
-
 /* The bucket of a name, as the pull protocol defines it (the top
  * TRK_BUCKET_BITS bits of the name's XXH3). */
 static unsigned name_bucket(const char *name)
@@ -317,13 +300,13 @@ static void test_fixed_pull_carries_only_what_differs(void **state)
     assert_non_null(answer);
     uint32_t expected = entries_in_buckets(h, 0, "a3", "b2", SHARED);
     assert_true(expected < SHARED / 4); /* two buckets of TRK_BUCKETS */
-    assert_int_equal(snapshot_count(answer), expected);
+    assert_int_equal(h_snapshot_count(answer), expected);
     assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_SYNC_ACK);
     assert_non_null(h_entry(h, 1, "a3"));
     assert_int_equal(h_deliver(h, 0, 1), TRK_MSG_PULL); /* they differed: A pulls back */
     answer = h_find(h, 1, 0, TRK_MSG_SYNC_ACK);
     assert_non_null(answer);
-    assert_int_equal(snapshot_count(answer), entries_in_buckets(h, 1, "b2", "b2", SHARED));
+    assert_int_equal(h_snapshot_count(answer), entries_in_buckets(h, 1, "b2", "b2", SHARED));
     h_settle(h);
     assert_int_equal(h_count(h, 0), SHARED + 2);
     assert_non_null(h_entry(h, 0, "b2"));
@@ -350,7 +333,7 @@ static void test_fixed_pull_agreeing_is_empty(void **state)
     trk_message(T(0), NAME[1], buf, w.len);
     const struct hmsg *answer = h_find(h, 0, 1, TRK_MSG_SYNC_ACK);
     assert_non_null(answer);
-    assert_int_equal(snapshot_count(answer), 0);
+    assert_int_equal(h_snapshot_count(answer), 0);
     /* one byte short: malformed, counted, unanswered */
     uint64_t malformed = trk_stats(T(0))->malformed;
     h_settle(h);

@@ -37,6 +37,7 @@ int test_membership_answer_run(void);
 int test_tracker_swarm_run(void);
 int test_tracker_swarm_events_run(void);
 int test_tracker_fixed_run(void);
+int test_tracker_pull_run(void);
 int test_tracker_epoch_run(void);
 int test_tracker_digest_run(void);
 int test_tracker_batch_run(void);

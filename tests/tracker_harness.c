@@ -778,3 +778,19 @@ void name_owned_by(struct harness *h, const int *nodes, int count, int owner,
     ring_free(r);
     fail_msg("no name owned by %d", owner);
 }
+
+uint32_t h_snapshot_count(const struct hmsg *m)
+{
+    struct cs_reader r;
+    char sender[CS_NODE_NAME_MAX];
+    uint8_t clock[TRK_CLOCK_MAX];
+    cs_reader_init(&r, m->data, m->len);
+    cs_get_u8(&r);
+    cs_get_str(&r, sender, sizeof sender);
+    uint16_t n = cs_get_u16(&r);
+    assert_true(n <= sizeof clock);
+    cs_get_bytes(&r, clock, n);
+    uint32_t count = cs_get_u32(&r);
+    assert_false(r.bad);
+    return count;
+}

@@ -310,4 +310,8 @@ void h_cluster(struct harness *h, int count);
 void name_owned_by(struct harness *h, const int *nodes, int count, int owner,
                    const char *prefix, char *out, size_t size);
 
+/* The number of entries a queued snapshot message (sync_recv, sync_ack)
+ * carries. */
+uint32_t h_snapshot_count(const struct hmsg *m);
+
 #endif

@@ -36,6 +36,7 @@ int main(void)
     failed += test_tracker_swarm_run();
     failed += test_tracker_swarm_events_run();
     failed += test_tracker_fixed_run();
+    failed += test_tracker_pull_run();
     failed += test_tracker_epoch_run();
     failed += test_tracker_digest_run();
     failed += test_tracker_batch_run();

@@ -1,0 +1,193 @@
+/*
+ * tests/test_tracker_pull.c: what a fixed tracker's pulls ask for and what
+ * their answers carry (group "tracker-pull", core/tracker/pull.c):
+ * - a scoped pull is answered with exactly the copies the answerer wrote
+ *   (its registrations, its unregisters of names others own), not the
+ *   copies it took from peers; a full pull with every differing entry;
+ * - a pull asking for a pull back gets one (scoped or full, as asked) only
+ *   when the buckets differed, and a pull back asks for none in turn;
+ * - a tracker's first pull is full, its first meeting with each later peer
+ *   scoped, and a peer met again (after it left the node list) is pulled
+ *   in full both ways, and all converge.
+ */
+#include "tests.h"
+#include "tracker_harness.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* What a queued pull asks for (its flags byte). */
+static unsigned pull_ask(const struct hmsg *m)
+{
+    assert_non_null(m);
+    assert_true(m->len > 2);
+    assert_int_equal(m->data[0], TRK_MSG_PULL);
+    return m->data[1];
+}
+
+/* A pull from node `from` to node `to` asking `ask`, with the digests of
+ * an empty registry: every bucket of `to` that holds anything differs.
+ * Returns the number of entries of `to`'s answer (which is consumed). */
+static uint32_t forged_pull(struct harness *h, int from, int to, unsigned ask)
+{
+    uint8_t buf[2 + TRK_BUCKETS * TRK_CONTENT_DIGEST_LEN];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, TRK_MSG_PULL);
+    cs_put_u8(&w, (uint8_t)ask);
+    struct trk_content_digest empty = {0, 0};
+    for (unsigned b = 0; b < TRK_BUCKETS; b++)
+        trk_put_content_digest(&w, &empty);
+    assert_false(w.overflow);
+    trk_message(T(to), NAME[from], buf, w.len);
+    const struct hmsg *answer = h_find(h, to, from, TRK_MSG_SYNC_ACK);
+    assert_non_null(answer);
+    uint32_t count = h_snapshot_count(answer);
+    h_deliver_type(h, to, from, TRK_MSG_SYNC_ACK);
+    return count;
+}
+
+/* Registers `count` names "<prefix><k>" on node i, and lets them spread. */
+static void register_names(struct harness *h, int i, const char *prefix, int count)
+{
+    char name[32];
+    for (int k = 0; k < count; k++) {
+        snprintf(name, sizeof name, "%s%d", prefix, k);
+        h->n[i].reply_count = 0; /* the harness keeps H_REPLIES replies */
+        h_cmd(h, i, "register", name, NULL, k + 1);
+        assert_string_equal(h_last_reply(h, i)->status, "ok");
+    }
+    h_settle(h);
+}
+
+/* A scoped pull's answer carries exactly the copies the answerer wrote:
+ * node 0 registered 7 names and node 1 another 5, which node 0 holds as
+ * copies.  A scoped pull of node 0 gets 7 entries, a full one 12.  Once
+ * node 1 unregisters one of node 0's names, node 0's copy is node 1's
+ * tombstone: node 0's scoped answer has 6 entries and node 1's 6 (its 5
+ * names and the tombstone it wrote). */
+static void test_scoped_answer_carries_the_answerers_writes(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    h_cluster(h, 3);
+    register_names(h, 0, "a", 7);
+    register_names(h, 1, "b", 5);
+    assert_int_equal(h_count(h, 0), 12);
+    assert_int_equal(forged_pull(h, 2, 0, 0), 7);
+    assert_int_equal(forged_pull(h, 2, 0, TRK_PULL_ASK_FULL), 12);
+    assert_int_equal(forged_pull(h, 2, 1, 0), 5);
+    h_cmd(h, 1, "unregister", "a3", NULL, 0);
+    assert_string_equal(h_last_reply(h, 1)->status, "ok");
+    h_settle(h);
+    const struct reg_entry *e = registry_get(&T(0)->reg, "a3");
+    assert_non_null(e);
+    assert_true(e->flags & REG_TOMBSTONE);
+    assert_int_equal(forged_pull(h, 2, 0, 0), 6);
+    assert_int_equal(forged_pull(h, 2, 1, 0), 6);
+    assert_int_equal(forged_pull(h, 2, 0, TRK_PULL_ASK_FULL), 12); /* (the tombstone too) */
+}
+
+/* A pull that asks for a pull back gets one when the buckets differed, as
+ * scoped or full as it asked (full anyway for the answerer's first pull),
+ * and that pull asks for none; a pull that does not ask, or whose digests
+ * agree, gets none. */
+static void test_pull_back_as_asked(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    h_cluster(h, 3);
+    register_names(h, 0, "a", 3);
+    forged_pull(h, 2, 0, 0);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_PULL), 0);
+    assert_false(T(0)->took_full_pull); /* (the trackers met with equal digests: no pull yet) */
+    forged_pull(h, 2, 0, TRK_PULL_ASK_BACK);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_PULL), 1);
+    assert_int_equal(pull_ask(h_find(h, 0, 2, TRK_MSG_PULL)), TRK_PULL_ASK_FULL); /* its first */
+    h_settle(h);
+    assert_true(T(0)->took_full_pull);
+    forged_pull(h, 2, 0, TRK_PULL_ASK_BACK);
+    assert_int_equal(pull_ask(h_find(h, 0, 2, TRK_MSG_PULL)), 0);
+    h_settle(h);
+    forged_pull(h, 2, 0, TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK | TRK_PULL_ASK_BACK_FULL);
+    assert_int_equal(pull_ask(h_find(h, 0, 2, TRK_MSG_PULL)), TRK_PULL_ASK_FULL);
+    h_settle(h);
+    /* digests that agree: an empty answer, no pull back */
+    struct trk_content_digest d[TRK_BUCKETS];
+    assert_true(trk_bucket_digests(T(2), d));
+    uint8_t buf[2 + TRK_BUCKETS * TRK_CONTENT_DIGEST_LEN];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, TRK_MSG_PULL);
+    cs_put_u8(&w, TRK_PULL_ASK_BACK);
+    for (unsigned b = 0; b < TRK_BUCKETS; b++)
+        trk_put_content_digest(&w, &d[b]);
+    trk_message(T(0), NAME[2], buf, w.len);
+    assert_int_equal(h_snapshot_count(h_find(h, 0, 2, TRK_MSG_SYNC_ACK)), 0);
+    assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_PULL), 0);
+}
+
+/* Node i learns node j (nodeup, check, reply) and the pull it sends j
+ * asks `ask`. */
+static void meet(struct harness *h, int i, int j, unsigned ask)
+{
+    h_learn(h, i, j);
+    assert_int_equal(pull_ask(h_find(h, i, j, TRK_MSG_PULL)), ask);
+}
+
+/* Three trackers that start alone, each with a name of its own, meet one
+ * pair at a time: a tracker's first pull is full, its first meeting with
+ * each later peer scoped (both asking for a pull back), and all three
+ * converge.  Then nodes 0 and 2 lose each other, node 0 registers a name
+ * (which reaches node 1 only), and when they meet again each pulls the
+ * other in full, asking a full pull back: node 2 gets the name. */
+static void test_meetings_ask_as_they_should(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    const unsigned first = TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK;
+    const unsigned again = TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK | TRK_PULL_ASK_BACK_FULL;
+    for (int i = 0; i < 3; i++) {
+        h_start_alone(h, i);
+        char name[8];
+        snprintf(name, sizeof name, "n%d", i);
+        h_cmd(h, i, "register", name, NULL, 1);
+    }
+    meet(h, 0, 1, first);
+    meet(h, 1, 0, first);
+    h_settle(h);
+    meet(h, 0, 2, TRK_PULL_ASK_BACK);
+    meet(h, 2, 0, first);
+    h_settle(h);
+    meet(h, 1, 2, TRK_PULL_ASK_BACK);
+    meet(h, 2, 1, TRK_PULL_ASK_BACK);
+    h_settle(h);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(h_count(h, i), 3);
+        assert_int_equal(trk_stats(T(i))->full_pulls, 1);
+    }
+    assert_same_registry(h, 0, 1);
+    assert_same_registry(h, 0, 2);
+    trk_nodedown(T(0), NAME[2]);
+    trk_nodedown(T(2), NAME[0]);
+    h_cmd(h, 0, "register", "late", NULL, 1);
+    h_settle(h);
+    assert_non_null(h_entry(h, 1, "late"));
+    assert_null(h_entry(h, 2, "late"));
+    meet(h, 0, 2, again);
+    meet(h, 2, 0, again);
+    h_settle(h);
+    assert_non_null(h_entry(h, 2, "late"));
+    assert_same_registry(h, 0, 2);
+    assert_same_registry(h, 1, 2);
+}
+
+int test_tracker_pull_run(void)
+{
+    const struct CMUnitTest tests[] = {
+        T_(test_scoped_answer_carries_the_answerers_writes),
+        T_(test_pull_back_as_asked),
+        T_(test_meetings_ask_as_they_should),
+    };
+    return cmocka_run_group_tests_name("tracker-pull", tests, NULL, NULL);
+}
