@@ -258,6 +258,7 @@ const struct trk_mode_ops trk_fixed_mode = {
     .handed_off = trk_fixed_handed_off,
     .watch_placement = trk_fixed_watch_placement,
     .kill_is_stale = trk_fixed_kill_is_stale,
+    .copy_taken = trk_fixed_copy_taken,
     .owner_gone = trk_fixed_owner_gone,
     .owner_departed = trk_fixed_owner_departed,
     .unregister = trk_fixed_unregister,

@@ -33,6 +33,11 @@ void trk_fixed_handed_off(struct tracker *t, const struct reg_entry *e);
 void trk_fixed_watch_placement(struct tracker *t, const char *name);
 /* True when our registry still holds the process a KILL names. */
 bool trk_fixed_kill_is_stale(struct tracker *t, const char *name, uint64_t handle);
+/* A copy just taken: a departure tombstone of one of our nodes' processes
+ * goes to that node (which refutes it if the process runs); a live entry
+ * whose owner is not a node gets a topology pass after sync_timeout (its
+ * owner may be gone, or never met). */
+void trk_fixed_copy_taken(struct tracker *t, const struct reg_entry *e);
 /* Left `nodes`, or never met for sync_timeout. */
 bool trk_fixed_owner_gone(struct tracker *t, uint32_t owner);
 /* Restart on the ring owner (or at once, for a stale process of ours), or a

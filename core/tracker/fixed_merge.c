@@ -297,6 +297,29 @@ bool trk_fixed_kill_is_stale(struct tracker *t, const char *name, uint64_t handl
 
 /* ---- departures, unregister, stop ---- */
 
+/* (The node that wrote a departure tombstone may be gone, and a copy taken
+ * from a peer is not in our answers to the owner's scoped pulls (pull.c):
+ * without the first rule the owner would hear of it only through
+ * anti-entropy.  Without the second, an entry first heard of through a
+ * replicated event, not a snapshot, waited for the next topology change.) */
+void trk_fixed_copy_taken(struct tracker *t, const struct reg_entry *e)
+{
+    if (e->owner == 0 || trk_is_node(t, e->owner)) {
+        if ((e->flags & REG_DEPARTED) && e->owner != 0) {
+            uint8_t buf[4096];
+            struct cs_writer w;
+            cs_writer_init(&w, buf, sizeof buf);
+            cs_put_u8(&w, TRK_MSG_TRACK);
+            trk_put_entry(t, &w, e);
+            if (!w.overflow)
+                trk_send(t, e->owner, &w);
+        }
+        return;
+    }
+    if (!(e->flags & REG_TOMBSTONE))
+        arm_second_look(t);
+}
+
 /* An entry's owner is gone when it was in `nodes` and left; one never met
  * (a new node with a partial view) only after sync_timeout without meeting
  * it, so a newcomer does not restart the processes of owners it has not

@@ -68,6 +68,8 @@ bool trk_copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_e
         t->version_clock = we->meta_version;
     trk_digest_in(t, e);
     t->taking_copy = false;
+    if (t->mode->copy_taken)
+        t->mode->copy_taken(t, e);
     return true;
 }
 

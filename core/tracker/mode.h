@@ -63,6 +63,8 @@ struct trk_mode_ops {
     /* True when a KILL for our process `handle` under `name` was decided
      * on a copy we have replaced since. */
     bool (*kill_is_stale)(struct tracker *t, const char *name, uint64_t handle);
+    /* A peer's copy of `e` was just taken (trk_copy_in); NULL: nothing. */
+    void (*copy_taken)(struct tracker *t, const struct reg_entry *e);
 
     /* Topology passes (merge.c's reconsider). */
     /* Whether the owner (a name index, not self) of an entry is gone. */
