@@ -8,7 +8,11 @@
  *   when the buckets differed, and a pull back asks for none in turn;
  * - a tracker's first pull is full, its first meeting with each later peer
  *   scoped, and a peer met again (after it left the node list) is pulled
- *   in full both ways, and all converge.
+ *   in full both ways, and all converge;
+ * - what scoped answers leave out is covered otherwise: a departure
+ *   tombstone taken from a peer goes to the owner, which refutes it, and a
+ *   started entry whose owner was never met, first heard of through a
+ *   replicated event, arms the second look that restarts it.
  */
 #include "tests.h"
 #include "tracker_harness.h"
@@ -182,12 +186,64 @@ static void test_meetings_ask_as_they_should(void **state)
     assert_same_registry(h, 1, 2);
 }
 
+/* Node 1 loses sight of node 0 and turns node 0's registration x into a
+ * departure tombstone (its own write, sent to no one).  Node 2 takes it
+ * with a full pull of node 1; node 0 is one of node 2's nodes, so node 2
+ * sends it to node 0, which still runs x and refutes it: node 2 ends with
+ * x live on node 0 again. */
+static void test_departure_copy_goes_to_owner(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    h_cluster(h, 3);
+    h_cmd(h, 0, "register", "x", NULL, 1);
+    h_settle(h);
+    trk_nodedown(T(1), NAME[0]);
+    h_settle(h);
+    const struct reg_entry *e = registry_get(&T(1)->reg, "x");
+    assert_non_null(e);
+    assert_true((e->flags & REG_TOMBSTONE) && (e->flags & REG_DEPARTED));
+    forged_pull(h, 2, 1, TRK_PULL_ASK_FULL);
+    assert_null(h_entry(h, 2, "x")); /* the tombstone won at node 2 ... */
+    assert_int_equal(h_pending_type(h, 2, 0, TRK_MSG_TRACK), 1); /* ... and goes to node 0 */
+    h_settle(h);
+    assert_non_null(h_entry(h, 2, "x"));
+    assert_string_equal(h_owner(h, 2, "x"), NAME[0]);
+    assert_non_null(h_entry(h, 0, "x"));
+}
+
+/* A started entry whose owner node 1 never met reaches it as a replicated
+ * event, not in a snapshot: the second look is armed (at sync_timeout it
+ * counts the owner as gone and restarts the process on its ring owner). */
+static void test_unknown_owner_from_event_arms_second_look(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    uint8_t clock[16], buf[1024];
+    size_t cl = clock_after(1, clock, sizeof clock);
+    struct fentry m = {"orphan", "app@10.9.9.9", (uint64_t)7 << 32 | 1, 5, REG_STARTED, clock, cl};
+    size_t len = forge_event(buf, sizeof buf, TRK_MSG_TRACK, &m);
+    assert_int_equal(h_armed(h, 1, TRK_TIMER_ORPHANS), 0);
+    trk_message(T(1), NAME[0], buf, len);
+    assert_string_equal(h_owner(h, 1, "orphan"), "app@10.9.9.9");
+    assert_int_equal(h_armed(h, 1, TRK_TIMER_ORPHANS), 1);
+    h_run_until(h, h->now + h->cfg.sync_timeout + 1);
+    h_settle(h);
+    const char *owner = h_owner(h, 1, "orphan");
+    assert_non_null(owner);
+    assert_true(strcmp(owner, NAME[0]) == 0 || strcmp(owner, NAME[1]) == 0);
+    assert_string_equal(h_owner(h, 0, "orphan"), owner);
+}
+
 int test_tracker_pull_run(void)
 {
     const struct CMUnitTest tests[] = {
         T_(test_scoped_answer_carries_the_answerers_writes),
         T_(test_pull_back_as_asked),
         T_(test_meetings_ask_as_they_should),
+        T_(test_departure_copy_goes_to_owner),
+        T_(test_unknown_owner_from_event_arms_second_look),
     };
     return cmocka_run_group_tests_name("tracker-pull", tests, NULL, NULL);
 }

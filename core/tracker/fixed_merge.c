@@ -301,7 +301,8 @@ bool trk_fixed_kill_is_stale(struct tracker *t, const char *name, uint64_t handl
  * from a peer is not in our answers to the owner's scoped pulls (pull.c):
  * without the first rule the owner would hear of it only through
  * anti-entropy.  Without the second, an entry first heard of through a
- * replicated event, not a snapshot, waited for the next topology change.) */
+ * replicated event, not a snapshot, waited for the next topology change.
+ * An owner never met counts as gone sync_timeout after this.) */
 void trk_fixed_copy_taken(struct tracker *t, const struct reg_entry *e)
 {
     if (e->owner == 0 || trk_is_node(t, e->owner)) {
@@ -316,7 +317,7 @@ void trk_fixed_copy_taken(struct tracker *t, const struct reg_entry *e)
         }
         return;
     }
-    if (!(e->flags & REG_TOMBSTONE))
+    if (!(e->flags & REG_TOMBSTONE) && trk_fixed_owner_gone(t, e->owner)) /* (else it armed the look) */
         arm_second_look(t);
 }
 
