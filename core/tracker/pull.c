@@ -4,9 +4,9 @@
  *
  * A pull sends our content digest of each bucket of names (`pull`); the
  * peer answers with a sync_ack carrying its entries of the buckets whose
- * digests differ from its own (none when all agree), and, when some did,
- * queues a pull of its own from us, so that what we hold and it lacks
- * reaches it the same way.  A tracker has at most one pull under way and
+ * digests differ from its own (none when all agree), and, when some did
+ * and the pull asks for it, queues a pull of its own from us, so that what
+ * we hold and it lacks reaches it the same way.  A tracker has at most one pull under way and
  * queues the others: a pod that meets 999 others at once takes the registry
  * from the first and finds its digests equal to the rest.  Pushing our
  * snapshot to every peer that joined (what this replaced) sent every
@@ -17,23 +17,27 @@
  * the peer is still a node (its answer, should it come later, is merged
  * all the same: merging any copy is safe in fixed mode).
  *
- * Scope.  A pull is full (every differing entry) or scoped to the
- * answerer's own entries (owner: the answerer, tombstones included).  A
- * tracker's first pull is full, so that a newcomer takes the registry from
- * the first peer it meets.  After that, the pull a tracker sends when it
- * meets a peer is scoped: every live owner's entries reach every node
- * from their owner, as replicated events while the two are connected and
- * through this pull when they meet, so a newcomer needs nothing else
- * from the peers it meets.  A full answer from each of them sent, in a
- * join storm, every entry still in flight to each node once per peer it
- * met (a bucket differs while one of its entries is on its way): N^3
- * entries in all, 10 M at 500 pods with 5,000 names.  What only a full
- * exchange settles (copies of departed owners' entries, their
- * tombstones, a partition whose sides never meet directly) is settled by
- * anti-entropy, whose pulls are full.  Only a full pull is answered with
- * a pull back: a scoped one leaves differences (other owners' entries)
- * that a pull back could not settle, and the two would pull each other
- * for ever.
+ * What a pull asks for (enum trk_pull_ask, a byte after the type): every
+ * differing entry (full) or only the copies the answerer wrote (scoped:
+ * digest.c keeps a bit per slot, set by every change but the taking of a
+ * peer's copy), and whether the answerer pulls ours back, full or scoped,
+ * when the buckets differed.  A tracker's first pull is full, so that a
+ * newcomer takes the registry from the first peer it meets.  Meeting a
+ * peer for the first time, a tracker asks for its writes and a scoped pull
+ * back: every write reaches every node from its writer, as a replicated
+ * event while the two are connected and through this pull when they
+ * meet.  A full answer from every peer sent, in a join storm, every entry
+ * still in flight to each node once per peer it met (a bucket differs
+ * while one of its entries is on its way): N^3 entries in all, 10 M at
+ * 500 pods with 5,000 names.  A peer met again (a partition healed) and
+ * anti-entropy pull in full both ways: what either side took from third
+ * parties meanwhile, writes of nodes that have died since among them, is
+ * settled there.  A pull back never asks for another, so two trackers
+ * whose registries differ in what neither wrote cannot pull each other
+ * for ever.  (What else scoped answers leave out, fixed_merge.c's
+ * trk_fixed_copy_taken covers: departure tombstones reach the owner they
+ * name, and an owner never met starts counting as gone when its copy is
+ * taken.)
  */
 #include "internal.h"
 #include "mode.h"
