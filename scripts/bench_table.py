@@ -97,7 +97,9 @@ def p_k8s(text, row, out):
 
 
 REGISTRY_LINE = (r"^    registry: " + I + r" names a node, " + I + r" handoffs \(" + F + r" a name\), " + I
-                 + r" track messages \(" + F + r" a name\); sent:.*$")
+                 + r" track messages \(" + F + r" a name\), " + I + r" entries in snapshots and pull answers \("
+                 + F + r" a name; " + I + r" answering " + I + r" full pulls, the rest the answerers' own writes\); "
+                 r"sent:.*$")
 
 
 def p_storm_names(text, row, out):
@@ -110,13 +112,14 @@ def p_storm_names(text, row, out):
     _, events, wall, _, _, _, rss = one(BENCH_RESULT, text, b, "the bench result line")
     held, total = one(r"^    expectations: " + I + r" of " + I + r" hold$", text, b,
                       "every expectation holding (full mesh, trackers tracking, placement, no duplicates or loss)")
-    names, handoffs, handoffs_per, track, track_per = one(REGISTRY_LINE, text, b, "the registry line")
+    names, handoffs, handoffs_per, track, track_per, carried, carried_per, _, full_pulls = one(
+        REGISTRY_LINE, text, b, "the registry line")
     conv, = one(CONVERGED, text, b, "the convergence line (the run must converge)")
     what = ("%s-pod Kubernetes DNS join storm, fixed mode, trackers on, %s started names registered during it"
             % (format(int(nodes), ","), format(int(names), ",")))
     detail = ("%.2f M events; %s of %s expectations hold; converged %.1f s of virtual time after the start; "
-              "%s handoffs, %s track messages a name" % (num(events) / 1e6, held, total, num(conv), handoffs,
-                                                          track_per))
+              "%s handoffs, %s track messages a name; %s entries in pull answers a name (%s full pulls)"
+              % (num(events) / 1e6, held, total, num(conv), handoffs, track_per, carried_per, full_pulls))
     size = "k8s-dns-names-%s" % nodes
     figs = [figure(size + "-wall", what + ": wall time", round(num(wall), 2), "s", "lower", detail),
             figure(size + "-events", what + ": simulated events", int(events), "events", "lower",
@@ -124,7 +127,10 @@ def p_storm_names(text, row, out):
             figure(size + "-rss", what + ": peak memory", round(num(rss), 1), "MiB", "lower",
                    "peak RSS of the simulator process"),
             figure(size + "-handoffs", what + ": handoffs a name", num(handoffs_per), "a name", "lower",
-                   "%s handoffs for %s names" % (handoffs, names), ("at most 3", "<=", 3.0))]
+                   "%s handoffs for %s names" % (handoffs, names), ("at most 3", "<=", 3.0)),
+            figure(size + "-pulled", what + ": entries in pull answers a name", num(carried_per), "a name",
+                   "lower", "%s entries in snapshots and pull answers, %s of them answering full pulls"
+                   % (carried, full_pulls))]
     if nodes == "1000":
         figs[0]["target"] = ("under 10 s", "<", 10.0)
         figs[2]["target"] = ("under 1 GiB", "<", 1024.0)
