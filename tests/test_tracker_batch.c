@@ -299,7 +299,7 @@ static void test_bad_batches(void **state)
     const struct bad_case cases[] = {
         {"bad owner third", {TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK}, 2, 4, 0, false, 2, false},
         {"bad clock first", {TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK}, 0, 4, 0, false, 0, true},
-        {"a handoff inside", {TRK_MSG_TRACK, TRK_MSG_HANDOFF, TRK_MSG_TRACK, TRK_MSG_TRACK}, 4, 4, 0, false, 1, false},
+        {"a kill inside", {TRK_MSG_TRACK, TRK_MSG_KILL, TRK_MSG_TRACK, TRK_MSG_TRACK}, 4, 4, 0, false, 1, false},
         {"an unknown type inside", {TRK_MSG_TRACK, TRK_MSG_TRACK, 0x63, TRK_MSG_TRACK}, 4, 4, 0, false, 2, false},
         {"truncated last event", {TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK}, 4, 4, 3, false, 3, false},
         {"count larger than the events", {TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK, TRK_MSG_TRACK}, 4, 9, 0, false, 4, false},
@@ -319,11 +319,60 @@ static void test_bad_batches(void **state)
     assert_int_equal(h_count(h, 0), 0);
 }
 
+/* One turn's handoffs leave by destination: node 0 holds three started
+ * processes that the ring over all three places on node 0 and the ring
+ * without node 0 on node 1.  Stopping node 0 hands all three to node 1 in
+ * one batch frame (no handoff frame), and node 1, taking them in one
+ * turn, tells node 2 of all three in one batch frame too (batch_window 0:
+ * by turn). */
+static void test_handoffs_leave_by_destination(void **state)
+{
+    (void)state;
+    struct harness *h = batching_cluster(TRK_FIXED, 0, 3);
+    const struct placement p[2] = {{7, 0}, {6, 1}};
+    char names[3][32];
+    for (int k = 0; k < 3; k++) {
+        char prefix[8];
+        snprintf(prefix, sizeof prefix, "m%d-", k);
+        h_name_placed(h, p, 2, prefix, names[k], sizeof names[k]);
+        h_cmd(h, 0, "register_started", names[k], NULL, k);
+        assert_string_equal(h_last_reply(h, 0)->status, "ok");
+    }
+    h_settle(h);
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(h_procs(h, 0, names[k]), 1);
+    trk_stop(T(0));
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_HANDOFF), 0);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_BATCH), 1);
+    h_deliver_type(h, 0, 1, TRK_MSG_BATCH);
+    assert_int_equal(h_pending_type(h, 1, 2, TRK_MSG_TRACK), 0);
+    assert_int_equal(h_pending_type(h, 1, 2, TRK_MSG_BATCH), 1);
+    h_settle(h);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(h_procs(h, 1, names[k]), 1);
+        assert_string_equal(h_owner(h, 2, names[k]), NAME[1]);
+    }
+}
+
+/* With batch_window 0 a turn that makes one event sends it as its own
+ * frame, as without batches. */
+static void test_lone_event_of_a_turn_is_its_own_frame(void **state)
+{
+    (void)state;
+    struct harness *h = batching_cluster(TRK_FIXED, 0, 2);
+    h_cmd(h, 0, "register", "a", NULL, 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_TRACK), 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_BATCH), 0);
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_BATCH_FLUSH), 0);
+}
+
 /* ---- the group ------------------------------------------------------------- */
 
 int test_tracker_batch_run(void)
 {
     const struct CMUnitTest tests[] = {
+        T_(test_handoffs_leave_by_destination),
+        T_(test_lone_event_of_a_turn_is_its_own_frame),
         T_(test_batch_gathers_the_window),
         T_(test_batch_goes_before_later_messages),
         T_(test_batch_flushed_before_a_node_leaves),

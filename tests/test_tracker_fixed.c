@@ -385,38 +385,6 @@ static void test_fixed_misplaced_handoff_moves_on(void **state)
 
 /* ==== handoffs in flight (fixed mode) ======================================= */
 
-/* Where the ring over a set of nodes (bit i: node i) puts a name. */
-struct placement {
-    unsigned nodes;
-    int owner;
-};
-
-/* Writes into `out` a name starting with `prefix` that every placement in
- * `p` holds for. */
-static void name_placed(struct harness *h, const struct placement *p, int count, const char *prefix,
-                        char *out, size_t size)
-{
-    struct ring *rings[8];
-    assert_true(count <= 8);
-    for (int c = 0; c < count; c++) {
-        rings[c] = ring_new(RING_POINTS_DEFAULT, h->cfg.static_quorum);
-        assert_non_null(rings[c]);
-        for (int i = 0; i < h->count; i++)
-            if (p[c].nodes >> i & 1)
-                ring_add(rings[c], h->n[i].name);
-    }
-    bool found = false;
-    for (int k = 0; k < 10000 && !found; k++) {
-        snprintf(out, size, "%s%d", prefix, k);
-        found = true;
-        for (int c = 0; c < count && found; c++)
-            found = strcmp(ring_owner(rings[c], out), h->n[p[c].owner].name) == 0;
-    }
-    for (int c = 0; c < count; c++)
-        ring_free(rings[c]);
-    assert_true(found);
-}
-
 /* A message taken out of the queue, to be delivered later (or never). */
 struct held {
     uint8_t *data;
@@ -482,7 +450,7 @@ static struct harness *handed_off_to_2(int count, char *m, size_t size, struct h
 {
     struct harness *h = h_new(TRK_FIXED, count);
     const struct placement p[] = {{0x3, 0}, {0x7, 2}, {0xf, 2}, {0x5, 2}};
-    name_placed(h, p, 4, "m", m, size);
+    h_name_placed(h, p, 4, "m", m, size);
     for (int i = 0; i < count; i++)
         h_start_alone(h, i);
     h_link(h, 0, 1);
@@ -619,7 +587,7 @@ static struct harness *bystander_holds_new_copy(char *m, size_t size)
 {
     struct harness *h = h_new(TRK_FIXED, 3);
     const struct placement p[] = {{0x5, 0}, {0x7, 1}};
-    name_placed(h, p, 2, "m", m, size);
+    h_name_placed(h, p, 2, "m", m, size);
     for (int i = 0; i < 3; i++)
         h_start_alone(h, i);
     h_link(h, 0, 2);

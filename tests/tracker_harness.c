@@ -794,3 +794,28 @@ uint32_t h_snapshot_count(const struct hmsg *m)
     assert_false(r.bad);
     return count;
 }
+
+void h_name_placed(struct harness *h, const struct placement *p, int count, const char *prefix, char *out,
+                   size_t size)
+{
+    struct ring *rings[8];
+    assert_true(count <= 8);
+    for (int c = 0; c < count; c++) {
+        rings[c] = ring_new(RING_POINTS_DEFAULT, h->cfg.static_quorum);
+        assert_non_null(rings[c]);
+        for (int i = 0; i < h->count; i++)
+            if (p[c].nodes >> i & 1)
+                ring_add(rings[c], h->n[i].name);
+    }
+    bool found = false;
+    for (int k = 0; k < 10000 && !found; k++) {
+        snprintf(out, size, "%s%d", prefix, k);
+        found = true;
+        for (int c = 0; c < count && found; c++)
+            found = strcmp(ring_owner(rings[c], out), h->n[p[c].owner].name) == 0;
+    }
+    for (int c = 0; c < count; c++)
+        ring_free(rings[c]);
+    assert_true(found);
+}
+

@@ -314,4 +314,15 @@ void name_owned_by(struct harness *h, const int *nodes, int count, int owner,
  * carries. */
 uint32_t h_snapshot_count(const struct hmsg *m);
 
+/* Where the ring over a set of nodes (bit i: node i) puts a name. */
+struct placement {
+    unsigned nodes;
+    int owner;
+};
+
+/* Writes into `out` a name starting with `prefix` that every placement in
+ * `p` holds for (fails the test when none of 10,000 does). */
+void h_name_placed(struct harness *h, const struct placement *p, int count, const char *prefix, char *out,
+                   size_t size);
+
 #endif

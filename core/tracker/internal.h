@@ -215,11 +215,16 @@ struct tracker {
     cs_time placement_waiting_since; /* the first handoff held back, or -1 */
     cs_time placement_forced_at;  /* the instant of a pass that moves all, or -1 */
     bool placement_armed;
-    /* fixed mode, batch_window > 0: the replication batch being gathered */
+    /* fixed mode: the replication batch being gathered, and this turn's
+     * handoffs by destination (fixed_batch.c) */
     uint8_t *batch_buf;
     struct cs_writer batch;
     uint32_t batch_count;         /* events in it; 0: nothing pending */
     bool batch_timer_armed, batch_flushing;
+    struct trk_bundle_item *bundle_items;
+    size_t bundle_count, bundle_cap;
+    uint8_t *bundle_buf;          /* the handoffs' bytes */
+    size_t bundle_len, bundle_buf_cap;
     struct trk_wire_entry *batch_in; /* decoded events of a received batch (lookahead) */
     struct trk_wire_entry *snap_in;  /* one entry of a received snapshot, decoded */
     uint64_t *snap_hash;             /* XXH3 of each of its entries' encoded bytes */
@@ -421,13 +426,22 @@ void trk_handoff(struct tracker *t, struct reg_entry *e, const char *to);
 void trk_restart_here(struct tracker *t, struct reg_entry *e);
 
 /* ---- fixed_batch.c ---- */
-/* True when replicated events are batched (a mode that batches, and
- * batch_window > 0). */
+struct trk_bundle_item;
+/* True when replicated events are batched (a mode that batches: by
+ * batch_window, or by turn when it is 0). */
 bool trk_batching(const struct tracker *t);
+/* The end of one event (a turn): with batch_window 0 the pending batch
+ * leaves, and this turn's handoffs leave in any case. */
+void trk_turn_end(struct tracker *t);
+/* Holds a handoff message for `peer` until the end of the turn (sent with
+ * the others for it in one batch frame); false when it cannot (too large,
+ * out of memory): send it now. */
+bool trk_bundle_add(struct tracker *t, uint32_t peer, const uint8_t *msg, size_t len);
 /* Appends one encoded event (type byte, then the entry) to the batch,
  * flushing first when it would not fit. */
 void trk_batch_add(struct tracker *t, const uint8_t *event, size_t len);
-/* Sends the pending batch to every node now (nothing when empty). */
+/* Sends the pending handoffs and the pending batch now (nothing when
+ * empty). */
 void trk_batch_flush(struct tracker *t);
 /* An TRK_MSG_BATCH from a peer: each event applied in order; at a malformed one
  * the rest is refused, counted and logged. */

@@ -267,7 +267,8 @@ void trk_handoff(struct tracker *t, struct reg_entry *e, const char *to)
     cs_put_u8(&w, TRK_MSG_HANDOFF);
     trk_put_entry(t, &w, e);
     cs_put_u64(&w, (uint64_t)state);
-    trk_send(t, (uint32_t)peer, &w);
+    if (!t->mode->batches || w.overflow || !trk_bundle_add(t, (uint32_t)peer, w.buf, w.len))
+        trk_send(t, (uint32_t)peer, &w); /* (fixed mode: with this turn's others for it) */
     cs_logf(t->env, CS_LOG_INFO, "[swarm] [tracker:handle_topology_change] handing off %s to %s", e->name, to);
     t->mode->handed_off(t, e);
     t->stats.handoffs_sent++;

@@ -99,6 +99,8 @@ void trk_free(struct tracker *t)
     free(t->postponed);
     free(t->requests);
     free(t->batch_buf);
+    free(t->bundle_items);
+    free(t->bundle_buf);
     free(t->batch_in);
     free(t->snap_in);
     free(t->snap_hash);
@@ -427,7 +429,7 @@ static void requeue(struct tracker *t, struct trk_event *ev)
 
 /* Handles one event, then re-delivers postponed events after every state
  * change, in their original order, as gen_statem does. */
-static void deliver(struct tracker *t, const struct trk_event *ev)
+static void deliver_one(struct tracker *t, const struct trk_event *ev)
 {
     t->mode->event(t, ev);
     while (t->state_changed) {
@@ -448,6 +450,14 @@ static void deliver(struct tracker *t, const struct trk_event *ev)
             requeue(t, &list[i]);
         free(list);
     }
+}
+
+/* One event and what it brings about: a turn of the tracker. */
+static void deliver(struct tracker *t, const struct trk_event *ev)
+{
+    deliver_one(t, ev);
+    if (t->mode->batches)
+        trk_turn_end(t);
 }
 
 /* ---- entry points ---- */
