@@ -39,8 +39,9 @@ struct trk_config {
     uint32_t static_quorum;        /* 0: plain Ring; else StaticQuorumRing */
     cs_time sync_timeout;          /* fixed mode: no sync waits longer (10 s) */
     cs_time batch_window;          /* fixed mode: replicated events made within this long
-                                      travel as one batch frame (0, the default: one
-                                      frame per event, as Swarm sends them) */
+                                      travel as one batch frame (0, the default: those
+                                      one tracker event brings about, a lone one as its
+                                      own frame; fixed_batch.c) */
     cs_time placement_settle;      /* fixed mode: a started process moves to a new ring
                                       owner once the node list has been still this long
                                       (1 s; 0: at once, as Swarm moves it) */

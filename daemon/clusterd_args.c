@@ -35,8 +35,8 @@ static const struct cli_opt clusterd_opts[] = {
     {"sync-nodes-timeout", "T", "how long the tracker waits for the cluster to form (5s)",
      OPT_SYNC_NODES_TIMEOUT, 0},
     {"batch-window", "T",
-     "fixed mode: replicate in batches gathered for T; 0: a frame per event (default: what one turn of the event "
-     "loop made, one batch per peer)",
+     "fixed mode: replicate in batches gathered for T; 0: what one tracker event brings about (default: what one "
+     "turn of the event loop made, one batch per peer)",
      OPT_BATCH_WINDOW, 0},
     {"tick-timeout", "T", "a silent peer is down after T (60s)", OPT_TICK_TIMEOUT, 0},
     {"setup-timeout", "T", "a handshake must finish within T (7s)", OPT_SETUP_TIMEOUT, 0},
