@@ -12,7 +12,8 @@
  * - what scoped answers leave out is covered otherwise: a departure
  *   tombstone taken from a peer goes to the owner, which refutes it, and a
  *   started entry whose owner was never met, first heard of through a
- *   replicated event, arms the second look that restarts it.
+ *   replicated event, arms the second look that restarts it; and a node
+ *   that sees a peer leave serves the copies it holds from then on.
  */
 #include "tests.h"
 #include "tracker_harness.h"
@@ -236,6 +237,24 @@ static void test_unknown_owner_from_event_arms_second_look(void **state)
     assert_string_equal(h_owner(h, 0, "orphan"), owner);
 }
 
+/* A node that sees a peer leave serves every copy it holds in its scoped
+ * answers from then on: node 2's registration y is a copy on node 0 (not
+ * in node 0's scoped answer) until node 1 leaves node 0's view; then it
+ * is, so a node meeting node 0 first gets it even if node 2, its writer,
+ * died meanwhile. */
+static void test_copies_adopted_when_a_node_leaves(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    h_cluster(h, 3);
+    register_names(h, 0, "a", 2);
+    register_names(h, 2, "y", 1);
+    assert_int_equal(forged_pull(h, 1, 0, 0), 2);
+    trk_nodedown(T(0), NAME[1]);
+    h_settle(h);
+    assert_int_equal(forged_pull(h, 1, 0, 0), 3);
+}
+
 int test_tracker_pull_run(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +263,7 @@ int test_tracker_pull_run(void)
         T_(test_meetings_ask_as_they_should),
         T_(test_departure_copy_goes_to_owner),
         T_(test_unknown_owner_from_event_arms_second_look),
+        T_(test_copies_adopted_when_a_node_leaves),
     };
     return cmocka_run_group_tests_name("tracker-pull", tests, NULL, NULL);
 }

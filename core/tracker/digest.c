@@ -258,6 +258,15 @@ static void authored_in(struct tracker *t, const struct reg_entry *e)
     }
 }
 
+void trk_adopt_copies(struct tracker *t)
+{
+    for (size_t slot = 0; slot < t->reg.slot_count; slot++)
+        if (t->reg.slots[slot].name && own_room(t, slot) && !((t->authored[slot / 64] >> (slot % 64)) & 1)) {
+            t->authored[slot / 64] |= 1ULL << (slot % 64);
+            t->authored_count++;
+        }
+}
+
 bool trk_authored_known(const struct tracker *t)
 {
     return !t->own_slots_lost;

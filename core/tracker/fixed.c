@@ -222,7 +222,10 @@ static void fixed_event(struct tracker *t, const struct trk_event *ev)
         break;
     case TE_NODEDOWN:
         if ((peer = trk_name_index(t, ev->peer)) > 0) {
+            bool was_node = trk_is_node(t, (uint32_t)peer);
             trk_remove_node(t, (uint32_t)peer);
+            if (was_node) /* its writes we hold may live nowhere else now (pull.c) */
+                trk_adopt_copies(t);
             trk_topology_change(t);
         }
         break;

@@ -293,6 +293,10 @@ void trk_sync_abandon_all(struct tracker *t, uint32_t peer);
 void trk_handoff_mark(struct tracker *t, const struct reg_entry *e);
 bool trk_handoff_pending(const struct tracker *t, const struct reg_entry *e);
 void trk_handoffs_forget(struct tracker *t);
+/* Counts every copy we hold as one we wrote, so that scoped pulls carry
+ * them: a node left, and the copies of its writes that it alone served may
+ * now live only in copies such as ours. */
+void trk_adopt_copies(struct tracker *t);
 /* False once out of memory for the bitset of the entries we wrote
  * (authored): a scoped pull's answer then carries every entry it would
  * carry in full. */

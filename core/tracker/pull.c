@@ -34,10 +34,14 @@
  * parties meanwhile, writes of nodes that have died since among them, is
  * settled there.  A pull back never asks for another, so two trackers
  * whose registries differ in what neither wrote cannot pull each other
- * for ever.  (What else scoped answers leave out, fixed_merge.c's
- * trk_fixed_copy_taken covers: departure tombstones reach the owner they
- * name, and an owner never met starts counting as gone when its copy is
- * taken.)
+ * for ever.  A writer that dies takes its service of its writes with it:
+ * a tracker that sees a node leave counts every copy it holds as its own
+ * write from then on (digest.c's trk_adopt_copies), so that the nodes it
+ * meets first later get them (a write spread by a node that stopped right
+ * after, to the peers on one side of a partition only).  (What else
+ * scoped answers leave out, fixed_merge.c's trk_fixed_copy_taken covers:
+ * departure tombstones reach the owner they name, and an owner never met
+ * starts counting as gone when its copy is taken.)
  */
 #include "internal.h"
 #include "mode.h"
