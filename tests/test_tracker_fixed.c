@@ -321,30 +321,25 @@ static void test_fixed_pull_agreeing_is_empty(void **state)
     h_cluster(h, 2);
     h_cmd(h, 0, "register", "x", NULL, 1);
     h_settle(h);
-    uint8_t buf[2 + TRK_BUCKETS * 12];
-    struct cs_writer w;
-    cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, TRK_MSG_PULL);
-    cs_put_u8(&w, TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK);
+    uint8_t buf[H_PULL_LEN];
     struct trk_content_digest d[TRK_BUCKETS];
     assert_true(trk_bucket_digests(T(1), d));
-    for (unsigned b = 0; b < TRK_BUCKETS; b++)
-        trk_put_content_digest(&w, &d[b]);
-    trk_message(T(0), NAME[1], buf, w.len);
+    size_t len = h_forge_pull(buf, sizeof buf, TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK, d);
+    trk_message(T(0), NAME[1], buf, len);
     const struct hmsg *answer = h_find(h, 0, 1, TRK_MSG_SYNC_ACK);
     assert_non_null(answer);
     assert_int_equal(h_snapshot_count(answer), 0);
     /* one byte short: malformed, counted, unanswered */
     uint64_t malformed = trk_stats(T(0))->malformed;
     h_settle(h);
-    trk_message(T(0), NAME[1], buf, w.len - 1);
+    trk_message(T(0), NAME[1], buf, len - 1);
     assert_int_equal(trk_stats(T(0))->malformed, malformed + 1);
     assert_null(h_find(h, 0, 1, TRK_MSG_SYNC_ACK));
     /* asks it cannot: more than TRK_PULL_ASKS, a full pull back without a pull back */
     const uint8_t bad_asks[] = {TRK_PULL_ASKS + 1, TRK_PULL_ASK_BACK_FULL, TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK_FULL};
     for (size_t i = 0; i < sizeof bad_asks; i++) {
         buf[1] = bad_asks[i];
-        trk_message(T(0), NAME[1], buf, w.len);
+        trk_message(T(0), NAME[1], buf, len);
     }
     assert_int_equal(trk_stats(T(0))->malformed, malformed + 1 + sizeof bad_asks);
     assert_null(h_find(h, 0, 1, TRK_MSG_SYNC_ACK));

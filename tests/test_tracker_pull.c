@@ -35,16 +35,8 @@ static unsigned pull_ask(const struct hmsg *m)
  * Returns the number of entries of `to`'s answer (which is consumed). */
 static uint32_t forged_pull(struct harness *h, int from, int to, unsigned ask)
 {
-    uint8_t buf[2 + TRK_BUCKETS * TRK_CONTENT_DIGEST_LEN];
-    struct cs_writer w;
-    cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, TRK_MSG_PULL);
-    cs_put_u8(&w, (uint8_t)ask);
-    struct trk_content_digest empty = {0, 0};
-    for (unsigned b = 0; b < TRK_BUCKETS; b++)
-        trk_put_content_digest(&w, &empty);
-    assert_false(w.overflow);
-    trk_message(T(to), NAME[from], buf, w.len);
+    uint8_t buf[H_PULL_LEN];
+    trk_message(T(to), NAME[from], buf, h_forge_pull(buf, sizeof buf, ask, NULL));
     const struct hmsg *answer = h_find(h, to, from, TRK_MSG_SYNC_ACK);
     assert_non_null(answer);
     uint32_t count = h_snapshot_count(answer);
@@ -120,14 +112,8 @@ static void test_pull_back_as_asked(void **state)
     /* digests that agree: an empty answer, no pull back */
     struct trk_content_digest d[TRK_BUCKETS];
     assert_true(trk_bucket_digests(T(2), d));
-    uint8_t buf[2 + TRK_BUCKETS * TRK_CONTENT_DIGEST_LEN];
-    struct cs_writer w;
-    cs_writer_init(&w, buf, sizeof buf);
-    cs_put_u8(&w, TRK_MSG_PULL);
-    cs_put_u8(&w, TRK_PULL_ASK_BACK);
-    for (unsigned b = 0; b < TRK_BUCKETS; b++)
-        trk_put_content_digest(&w, &d[b]);
-    trk_message(T(0), NAME[2], buf, w.len);
+    uint8_t buf[H_PULL_LEN];
+    trk_message(T(0), NAME[2], buf, h_forge_pull(buf, sizeof buf, TRK_PULL_ASK_BACK, d));
     assert_int_equal(h_snapshot_count(h_find(h, 0, 2, TRK_MSG_SYNC_ACK)), 0);
     assert_int_equal(h_pending_type(h, 0, 2, TRK_MSG_PULL), 0);
 }

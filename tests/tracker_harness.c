@@ -819,3 +819,16 @@ void h_name_placed(struct harness *h, const struct placement *p, int count, cons
     assert_true(found);
 }
 
+
+size_t h_forge_pull(uint8_t *buf, size_t cap, unsigned ask, const struct trk_content_digest *digests)
+{
+    struct cs_writer w;
+    cs_writer_init(&w, buf, cap);
+    cs_put_u8(&w, TRK_MSG_PULL);
+    cs_put_u8(&w, (uint8_t)ask);
+    struct trk_content_digest empty = {0, 0};
+    for (unsigned b = 0; b < TRK_BUCKETS; b++)
+        trk_put_content_digest(&w, digests ? &digests[b] : &empty);
+    assert_false(w.overflow);
+    return w.len;
+}

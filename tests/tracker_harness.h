@@ -325,4 +325,10 @@ struct placement {
 void h_name_placed(struct harness *h, const struct placement *p, int count, const char *prefix, char *out,
                    size_t size);
 
+/* The bytes of the length of a pull. */
+#define H_PULL_LEN (2 + TRK_BUCKETS * TRK_CONTENT_DIGEST_LEN)
+/* Encodes a pull asking `ask` (enum trk_pull_ask) with the given bucket
+ * digests (NULL: an empty registry's) into buf; its length. */
+size_t h_forge_pull(uint8_t *buf, size_t cap, unsigned ask, const struct trk_content_digest *digests);
+
 #endif

@@ -159,6 +159,16 @@ void trk_broadcast_entry(struct tracker *t, uint8_t type, const struct reg_entry
         trk_send(t, t->nodes[i], &w);
 }
 
+void trk_send_entry(struct tracker *t, uint32_t peer, uint8_t type, const struct reg_entry *e)
+{
+    uint8_t buf[4096];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, type);
+    trk_put_entry(t, &w, e);
+    trk_send(t, peer, &w); /* (refuses one that overflowed, logged) */
+}
+
 /* Registers a process of this node under `name`; NULL if taken. */
 struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64_t handle, uint64_t version,
                                      uint64_t origin, uint32_t flags, int64_t spec)

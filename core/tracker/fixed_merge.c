@@ -306,15 +306,8 @@ bool trk_fixed_kill_is_stale(struct tracker *t, const char *name, uint64_t handl
 void trk_fixed_copy_taken(struct tracker *t, const struct reg_entry *e)
 {
     if (e->owner == 0 || trk_is_node(t, e->owner)) {
-        if ((e->flags & REG_DEPARTED) && e->owner != 0) {
-            uint8_t buf[4096];
-            struct cs_writer w;
-            cs_writer_init(&w, buf, sizeof buf);
-            cs_put_u8(&w, TRK_MSG_TRACK);
-            trk_put_entry(t, &w, e);
-            if (!w.overflow)
-                trk_send(t, e->owner, &w);
-        }
+        if ((e->flags & REG_DEPARTED) && e->owner != 0)
+            trk_send_entry(t, e->owner, TRK_MSG_TRACK, e);
         return;
     }
     if (!(e->flags & REG_TOMBSTONE) && trk_fixed_owner_gone(t, e->owner)) /* (else it armed the look) */

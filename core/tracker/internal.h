@@ -407,6 +407,8 @@ void trk_stamp_entry(struct tracker *t, struct reg_entry *e, uint64_t version);
 uint64_t trk_version_write(struct tracker *t);
 uint64_t trk_version_continue(struct tracker *t, uint64_t version);
 void trk_broadcast_entry(struct tracker *t, uint8_t type, const struct reg_entry *e);
+/* Sends `e` as a message of `type` (track, untrack...) to one node. */
+void trk_send_entry(struct tracker *t, uint32_t peer, uint8_t type, const struct reg_entry *e);
 struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64_t handle, uint64_t version,
                                      uint64_t origin,
                                      uint32_t flags, int64_t spec);
