@@ -175,23 +175,6 @@ static int out_end(struct out *o)
     return (int)o->len;
 }
 
-/* An integer in decimal, as %lld or %llu write it; returns its length. */
-static size_t decimal(char *d, uint64_t v, bool negative)
-{
-    char tmp[24];
-    size_t k = sizeof tmp;
-    if (negative)
-        v = -v;
-    do {
-        tmp[--k] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (negative)
-        tmp[--k] = '-';
-    memcpy(d, tmp + k, sizeof tmp - k);
-    return sizeof tmp - k;
-}
-
 /* Appends to a record body; `full` once something did not fit. */
 struct body {
     char *buf;
@@ -236,8 +219,8 @@ size_t sim_trace_encode_fields(const struct cs_field *fields, size_t count, char
         put(&b, ":", 1);
         switch (f->type) {
         case CS_FIELD_STR: put_string(&b, f->v.s); break;
-        case CS_FIELD_INT: put(&b, num, decimal(num, (uint64_t)f->v.i, f->v.i < 0)); break;
-        case CS_FIELD_UINT: put(&b, num, decimal(num, f->v.u, false)); break;
+        case CS_FIELD_INT: put(&b, num, trace_decimal(num, (uint64_t)f->v.i, f->v.i < 0)); break;
+        case CS_FIELD_UINT: put(&b, num, trace_decimal(num, f->v.u, false)); break;
         case CS_FIELD_BOOL: put(&b, f->v.b ? "true" : "false", f->v.b ? 4 : 5); break;
         default: put(&b, "null", 4); break;
         }
@@ -258,7 +241,7 @@ static int line_head(char *line, cs_time now, const char *id, size_t id_len, con
     char *p = line;
     memcpy(p, "{\"t\":", 5);
     p += 5;
-    p += decimal(p, (uint64_t)now, now < 0);
+    p += trace_decimal(p, (uint64_t)now, now < 0);
     memcpy(p, ",\"node\":\"", 9);
     p += 9;
     memcpy(p, id, id_len);

@@ -146,20 +146,27 @@ static void append(char *out, size_t size, size_t *len, const char *s, size_t n)
     *len += n;
 }
 
+size_t trace_decimal(char *d, uint64_t v, bool negative)
+{
+    char tmp[24];
+    size_t k = sizeof tmp;
+    if (negative)
+        v = -v;
+    do {
+        tmp[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (negative)
+        tmp[--k] = '-';
+    memcpy(d, tmp + k, sizeof tmp - k);
+    return sizeof tmp - k;
+}
+
 /* A plain %d or %u (any length) of a decoded value, as printf writes it. */
 static void append_integer(char *out, size_t size, size_t *len, uint64_t v, bool negative)
 {
     char digits[24];
-    size_t k = sizeof digits;
-    if (negative)
-        v = -v;
-    do {
-        digits[--k] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (negative)
-        digits[--k] = '-';
-    append(out, size, len, digits + k, sizeof digits - k);
+    append(out, size, len, digits, trace_decimal(digits, v, negative));
 }
 
 /* One conversion again from its decoded values: the specification with

@@ -32,6 +32,11 @@ struct trace_fmt {
     int digits[TRACE_FMT_ARGS_MAX]; /* a %s's precision, or -1 */
 };
 
+/* Writes v (negated first when `negative`: v holds a negative value's
+ * two's complement) in decimal, as %lld or %llu would, into d (room for 21
+ * bytes, no NUL); returns the length. */
+size_t trace_decimal(char *d, uint64_t v, bool negative);
+
 /* The compiled form of `fmt`, which must be a string literal: it is cached
  * by address, per thread. */
 const struct trace_fmt *trace_fmt_get(const char *fmt);
