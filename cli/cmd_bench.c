@@ -32,14 +32,14 @@ static void print_registry(const struct run_result *r)
     uint64_t handoffs = run_counter(&r->counters, "handoffs_sent");
     uint64_t track = run_counter(&r->counters, "sent_track");
     uint64_t carried = run_counter(&r->counters, "snapshot_entries");
-    uint64_t own = run_counter(&r->counters, "own_answer_entries");
+    uint64_t scoped = run_counter(&r->counters, "scoped_answer_entries");
     uint64_t full = run_counter(&r->counters, "full_pulls");
     printf("    registry: %zu names a node, %llu handoffs (%.3f a name), %llu track messages (%.1f a name), "
            "%llu entries in snapshots and pull answers (%.1f a name; %llu answering %llu full pulls, "
            "the rest the answerers' own writes); sent:",
            names, (unsigned long long)handoffs, (double)handoffs * per, (unsigned long long)track,
            (double)track * per, (unsigned long long)carried, (double)carried * per,
-           (unsigned long long)(carried - own), (unsigned long long)full);
+           (unsigned long long)(carried - scoped), (unsigned long long)full);
     for (size_t i = 0; i < r->counters.count; i++)
         if (strncmp(r->counters.items[i].name, "sent_", 5) == 0)
             printf(" %s %llu", r->counters.items[i].name + 5, (unsigned long long)r->counters.items[i].value);

@@ -176,7 +176,7 @@ static void cluster_counters(void *instance, void (*fn)(void *ctx, const char *n
     }
     fn(ctx, "handoffs_sent", s->handoffs_sent);
     fn(ctx, "snapshot_entries", s->snapshot_entries);
-    fn(ctx, "own_answer_entries", s->own_answer_entries);
+    fn(ctx, "scoped_answer_entries", s->scoped_answer_entries);
     fn(ctx, "full_pulls", s->full_pulls);
     fn(ctx, "restarts", s->restarts);
     fn(ctx, "conflicts", s->conflicts);

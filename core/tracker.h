@@ -195,7 +195,7 @@ struct trk_stats {
                                 meta events, and the snapshot entries that differ from ours */
     uint64_t sent[TRK_SENT_TYPES]; /* messages sent, by type (trk_message_type_name) */
     uint64_t snapshot_entries; /* entries carried by the snapshots and pull answers sent */
-    uint64_t own_answer_entries; /* ... of which in answers to scoped pulls (copies we wrote) */
+    uint64_t scoped_answer_entries; /* ... of which in answers to scoped pulls (copies we wrote) */
     uint64_t full_pulls;       /* pulls sent that asked for every differing entry */
     /* Completed syncs by duration (from start to completion, on the
      * environment's clock): sync_buckets[i] counts those of at most

@@ -249,22 +249,26 @@ static void authored_out(struct tracker *t, const struct reg_entry *e)
     }
 }
 
-static void authored_in(struct tracker *t, const struct reg_entry *e)
+/* Marks the entry in `slot` as one we wrote (once). */
+static void authored_mark(struct tracker *t, size_t slot)
 {
-    size_t slot = (size_t)(e - t->reg.slots);
-    if (e->name && !t->taking_copy && own_room(t, slot)) {
+    if (own_room(t, slot) && !((t->authored[slot / 64] >> (slot % 64)) & 1)) {
         t->authored[slot / 64] |= 1ULL << (slot % 64);
         t->authored_count++;
     }
 }
 
+static void authored_in(struct tracker *t, const struct reg_entry *e)
+{
+    if (e->name && !t->taking_copy)
+        authored_mark(t, (size_t)(e - t->reg.slots));
+}
+
 void trk_adopt_copies(struct tracker *t)
 {
     for (size_t slot = 0; slot < t->reg.slot_count; slot++)
-        if (t->reg.slots[slot].name && own_room(t, slot) && !((t->authored[slot / 64] >> (slot % 64)) & 1)) {
-            t->authored[slot / 64] |= 1ULL << (slot % 64);
-            t->authored_count++;
-        }
+        if (t->reg.slots[slot].name)
+            authored_mark(t, slot);
 }
 
 bool trk_authored_known(const struct tracker *t)

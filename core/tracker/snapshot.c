@@ -186,7 +186,7 @@ void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg ty
     for (int i = 0; i < 4; i++) /* patch the count in */
         buf[count_at + (size_t)i] = (uint8_t)(s.count >> (8 * i));
     t->stats.snapshot_entries += s.count;
-    t->stats.own_answer_entries += authored_only ? s.count : 0;
+    t->stats.scoped_answer_entries += authored_only ? s.count : 0;
     trk_send(t, peer, &w);
     free(buf);
 }
