@@ -199,7 +199,7 @@ static int run_prefix(struct explorer *e, const uint32_t *prefix, size_t len, st
     ex->reduce = !e->no_reduce;
     ex->seen = use_visited ? seen_cb : NULL;
     ex->ctx = &e->visited;
-    struct sim_options o = {.seed = e->sc.seed, .trace_file = trace, .trace_hash = trace != NULL,
+    struct sim_options o = {.seed = e->sc.seed, .trace_file = trace, .hash = trace != NULL,
                             .verbose = verbose, .bind_env = sim_env_bind, .explore = ex};
     struct sim_world *w = sim_world_new(&e->sc, &o);
     if (!w)

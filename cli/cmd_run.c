@@ -176,7 +176,7 @@ static int run_once(const struct run_cli *c, const struct scenario *sc, uint64_t
     }
     if (!trace_file) { /* report_traced_run without a file, the seeds sharing a ring memo */
         struct run_options opt = {.seed = seed, .trace_hash = true, .verbose = c->verbose,
-                                  .ring_memo = memo};
+                                  .ring_memo = memo, .last_events = !c->quiet || c->junit};
         return sim_run_scenario(sc, &opt, res);
     }
     int rc = report_traced_run(sc, seed, trace_file, 0, c->verbose, res);

@@ -440,7 +440,7 @@ static void collect(struct sim_world *w, struct run_result *res)
     res->events = w->stats.events;
     res->end_time = w->now;
     res->stats = w->stats;
-    res->trace_hash = sim_trace_digest(&w->trace);
+    res->trace_hash = w->opt.hash ? w->hash : 0;
     res->trace_lines = w->trace.lines;
     res->last_fault = w->last_fault;
     res->converged = sim_check_converged(w);
@@ -492,12 +492,43 @@ static void sum_counters(struct sim_world *w, struct run_counters *out)
             w->proto->counters(w->nodes[i].instance, add_counter, out);
 }
 
+/* The last events of a failed run, from a run again with the trace
+ * recorder on: the same run (the trace changes nothing the hash covers),
+ * which it checks. */
+static void last_events_again(const struct scenario *sc, const struct sim_options *lean, struct run_result *res)
+{
+    struct sim_options so = *lean;
+    so.trace_ring = true;
+    so.verbose = false; /* its log lines were printed once */
+    struct sim_world *w = sim_world_new(sc, &so);
+    if (!w)
+        return;
+    sim_world_run(w);
+    struct run_result scratch = {0};
+    final_dumps(w, &scratch, false); /* the lines a run with a trace file ends with */
+    uint64_t hash = so.hash ? w->hash : 0;
+    bool timed = res->budget[0] || w->budget_hit == SIM_BUDGET_WALL; /* wall time is not the seed's */
+    if (!timed && (hash != res->trace_hash || w->stats.events != res->events)) {
+        res->pass = false;
+        snprintf(res->internal, sizeof res->internal,
+                 "nondeterministic: run again with its trace on, the seed gave %llu events and hash %016llx "
+                 "(first %llu events, hash %016llx)",
+                 (unsigned long long)w->stats.events, (unsigned long long)hash,
+                 (unsigned long long)res->events, (unsigned long long)res->trace_hash);
+    }
+    const char *lines[SIM_TRACE_RING];
+    size_t n = sim_trace_last(&w->trace, lines, 20);
+    res->last_events = n ? join_lines(lines, n) : NULL;
+    sim_world_free(w);
+}
+
 int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, struct run_result *res)
 {
     memset(res, 0, sizeof *res);
     res->seed = opt->seed;
     struct sim_options so = {
-        .seed = opt->seed, .trace_file = opt->trace_file, .trace_hash = opt->trace_hash,
+        .seed = opt->seed, .trace_file = opt->trace_file, .hash = opt->trace_hash,
+        .trace_ring = opt->trace_file != NULL, /* the lines are formatted anyway */
         .verbose = opt->verbose, .sample_every = opt->sample_every, .proto = opt->proto, .proto_config = opt->proto_config,
         .bind_env = sim_env_bind, .ring_memo = opt->ring_memo,
         .check_internal = opt->check_internal || CS_CHECK_INTERNAL || has_adversary(sc),
@@ -520,6 +551,8 @@ int sim_run_scenario(const struct scenario *sc, const struct run_options *opt, s
         res->last_events = n ? join_lines(lines, n) : NULL;
     }
     sim_world_free(w);
+    if (!res->pass && !res->last_events && opt->last_events && !opt->trace_file)
+        last_events_again(sc, &so, res);
     return 0;
 }
 

@@ -18,7 +18,7 @@ struct ring_memo;
 struct run_options {
     uint64_t seed;
     FILE *trace_file;  /* every event as JSON lines, or NULL */
-    bool trace_hash;   /* compute the trace hash (on by default in the CLI) */
+    bool trace_hash;   /* compute the run's determinism hash, of its events (on in the CLI) */
     bool verbose;      /* core log lines on stderr */
     cs_time sample_every; /* report samples into trace_file this often (0: none) */
     const struct cs_proto *proto; /* override the scenario's protocol (tests) */
@@ -31,6 +31,10 @@ struct run_options {
     /* Sum the protocol's counters over live nodes into res->counters (a
      * few thousand instructions a run: only for those who print them). */
     bool counters;
+    /* A failed run without a trace file runs again with the trace recorder
+     * on, for res->last_events (and checks it gives the same hash and event
+     * count).  With a trace file a failed or stuck run has them anyway. */
+    bool last_events;
 };
 
 struct run_expect_result {
@@ -62,7 +66,8 @@ struct run_result {
     uint64_t events;
     cs_time end_time;      /* virtual time when the run ended */
     double wall_seconds;
-    uint64_t trace_hash, trace_lines;
+    uint64_t trace_hash;   /* the determinism hash of the run's events, or 0 */
+    uint64_t trace_lines;  /* lines the trace recorder wrote (0 with it off) */
     cs_time last_fault;
     bool converged;        /* at the end of the run */
     cs_time converged_after; /* since the last fault, or -1 */
@@ -72,7 +77,7 @@ struct run_result {
     char wait_for[512];    /* the wait-for cycle among stuck nodes ("n1 -> n2 -> n1"), or "" */
     char wait_head[1024];  /* state dump of the last waiter in wait_for, or "" */
     char wait_tail[1024];  /* state dump of the node it waits on (the last one), or "" */
-    char *last_events;     /* the last trace lines when something failed, or NULL */
+    char *last_events;     /* the last trace lines of a failed run (run_options.last_events), or NULL */
     char *final_dumps;     /* every live node's state dump at the end (verbose runs), or NULL */
     char unconverged[256]; /* why not converged, or "" */
     char budget[160];      /* "" or which budget stopped the run (then it fails) */

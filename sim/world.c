@@ -89,7 +89,7 @@ struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_opti
     w->node_count = sc->cluster.node_count;
     w->nodes = calloc(w->node_count ? w->node_count : 1, sizeof *w->nodes);
     if (!w->nodes || sim_net_init(&w->net, w->node_count) != 0 ||
-        sim_trace_init(&w->trace, opt->trace_file, opt->trace_hash) != 0 || sim_dns_init(w) != 0) {
+        sim_trace_init(&w->trace, opt->trace_file, opt->trace_ring) != 0 || sim_dns_init(w) != 0) {
         sim_world_free(w);
         return NULL;
     }
@@ -545,8 +545,49 @@ static void dns_service_change(struct sim_world *w, const struct sim_event *ev)
 
 /* ---- the loop ---- */
 
+/* Little-endian whatever the host: the same run hashes the same
+ * everywhere. */
+static inline void put_le64(unsigned char *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(p, &v, 8);
+}
+
+/* Folds one event into the run's hash (docs/simulation.md, "The
+ * determinism hash"): its time, kind, nodes, incarnation, id, aux, tag and
+ * length, its address when it has one, and the bytes a link message or a
+ * datagram carries.  Sample events are left out: only --report adds them. */
+static void hash_event(struct sim_world *w, const struct sim_event *ev)
+{
+    if (ev->kind == SEV_SAMPLE)
+        return;
+    unsigned char head[48 + 19];
+    size_t len = 48;
+    put_le64(head, (uint64_t)ev->time);
+    put_le64(head + 8, (uint64_t)ev->kind | (uint64_t)ev->aux << 32);
+    put_le64(head + 16, ev->node | (uint64_t)ev->src << 32);
+    put_le64(head + 24, ev->incarnation | (uint64_t)ev->id << 32);
+    put_le64(head + 32, ev->tag);
+    put_le64(head + 40, (uint64_t)ev->len);
+    if (ev->addr.family) {
+        head[48] = ev->addr.family;
+        memcpy(head + 49, ev->addr.ip, 16);
+        head[65] = (unsigned char)(ev->addr.port & 0xff);
+        head[66] = (unsigned char)(ev->addr.port >> 8);
+        len += 19;
+    }
+    uint64_t h = XXH3_64bits_withSeed(head, len, w->hash);
+    if (ev->kind == SEV_LINK_MSG || ev->kind == SEV_DGRAM)
+        h = XXH3_64bits_withSeed(sim_event_data(ev), ev->len, h);
+    w->hash = h;
+}
+
 void sim_dispatch(struct sim_world *w, const struct sim_event *ev)
 {
+    if (w->opt.hash)
+        hash_event(w, ev);
     switch (ev->kind) {
     case SEV_NONE:
         break;

@@ -74,7 +74,8 @@ struct sim_node {
 struct sim_options {
     uint64_t seed;
     FILE *trace_file;         /* JSON lines of every event, or NULL */
-    bool trace_hash;          /* hash every trace line (determinism check) */
+    bool hash;                /* fold every event into w->hash (determinism check) */
+    bool trace_ring;          /* keep the last trace lines (sim/trace.h) for a report */
     bool verbose;             /* print core log lines to stderr */
     const struct cs_proto *proto;   /* overrides the scenario's protocol */
     const void *proto_config;
@@ -116,6 +117,7 @@ struct sim_world {
     struct sim_net net;
     struct sim_dns dns;
     struct sim_trace trace;
+    uint64_t hash;               /* the events so far (opt.hash; sim_world_hash) */
     struct sim_stats stats;
     cs_time last_fault;
     size_t actions_pending;      /* timeline occurrences not yet run */
@@ -147,7 +149,8 @@ struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_opti
  * number of events processed. */
 uint64_t sim_world_run(struct sim_world *w);
 
-/* Carries out one event popped from the queue (the run loop's step). */
+/* Carries out one event popped from the queue (the run loop's step), and
+ * folds it into w->hash when opt.hash is on. */
 void sim_dispatch(struct sim_world *w, const struct sim_event *ev);
 
 /* Runs the events due up to and including virtual time `t`. */

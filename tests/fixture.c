@@ -212,7 +212,7 @@ void fx_open_proto(struct fx *t, const char *yaml, uint64_t seed, const struct c
     test_load(yaml, &t->sc);
     t->loaded = true;
     assert_true(t->sc.cluster.node_count <= FX_MAX_NODES);
-    struct sim_options o = {.seed = seed, .trace_hash = true, .proto = proto,
+    struct sim_options o = {.seed = seed, .hash = true, .trace_ring = true, .proto = proto,
                             .proto_config = proto_config, .bind_env = sim_env_bind};
     t->w = sim_world_new(&t->sc, &o);
     assert_non_null(t->w);

@@ -451,10 +451,9 @@ static void test_determinism(void **state)
     run_result_free(&r1);
     run_result_free(&r2);
     run_result_free(&r3);
-    assert_true(r1.trace_lines > 1000);
+    assert_true(r1.events > 400);
     assert_int_not_equal(r1.trace_hash, 0);
     assert_int_equal(r1.trace_hash, r2.trace_hash);
-    assert_int_equal(r1.trace_lines, r2.trace_lines);
     assert_int_equal(r1.events, r2.events);
     assert_int_equal(r1.stats.dgrams_lost, r2.stats.dgrams_lost);
     assert_true(r1.stats.dgrams_lost > 0);
