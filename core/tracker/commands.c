@@ -26,34 +26,34 @@ static struct trk_proc *proc_find(struct tracker *t, uint64_t handle)
     return i >= 0 && t->procs[i].handle == handle ? &t->procs[i] : NULL;
 }
 
-static uint64_t proc_start(struct tracker *t, const char *name, int64_t value)
+/* A free slot of procs, or -1 out of memory. */
+static int64_t proc_slot(struct tracker *t)
 {
-    size_t i;
-    if (t->free_proc_count) {
-        i = t->free_procs[--t->free_proc_count];
-    } else {
-        if (t->proc_count == t->proc_cap) {
-            size_t cap = t->proc_cap ? t->proc_cap * 2 : 16;
-            struct trk_proc *p = realloc(t->procs, cap * sizeof *p);
-            if (!p)
-                return 0;
-            t->procs = p;
-            uint32_t *f = realloc(t->free_procs, cap * sizeof *f);
-            if (!f)
-                return 0;
-            t->free_procs = f;
-            t->proc_cap = cap;
-        }
-        i = t->proc_count++;
-    }
+    if (t->free_proc_count)
+        return t->free_procs[--t->free_proc_count];
+    if (cs_grow((void **)&t->procs, &t->proc_cap, t->proc_count + 1, sizeof *t->procs) != 0)
+        return -1;
+    return (int64_t)t->proc_count++;
+}
+
+/* Starts a process with no name yet: trk_register_local gives it the
+ * registry's copy of its name (no copy of its own: the registry's arena
+ * names outlive a removal, core/registry.h). */
+static uint64_t proc_start(struct tracker *t, int64_t value)
+{
+    int64_t i = proc_slot(t);
+    if (i < 0)
+        return 0;
     struct trk_proc *p = &t->procs[i];
-    p->name = strdup(name);
+    p->name = NULL;
     p->handle = (uint64_t)t->creation << 32 | ++t->next_local;
     p->value = value;
-    if (!p->name || cs_idmap_put(&t->proc_index, (uint32_t)p->handle, (int32_t)i) != 0) {
-        free(p->name);
-        p->name = NULL;
-        t->free_procs[t->free_proc_count++] = (uint32_t)i;
+    if (cs_idmap_put(&t->proc_index, (uint32_t)p->handle, (int32_t)i) != 0) {
+        p->handle = 0;
+        if ((size_t)i + 1 == t->proc_count)
+            t->proc_count--;
+        else /* it came from the free list, which has room for it again */
+            t->free_procs[t->free_proc_count++] = (uint32_t)i;
         return 0;
     }
     return p->handle;
@@ -65,9 +65,25 @@ void trk_proc_kill(struct tracker *t, uint64_t handle)
     if (!p)
         return;
     cs_idmap_del(&t->proc_index, (uint32_t)handle);
-    free(p->name);
+    p->handle = 0;
     p->name = NULL;
+    /* the free list holds at most every slot: grown to procs' size at the
+     * first free slot, not before (a registry that only grows never has one) */
+    if (t->free_proc_cap < t->proc_cap) {
+        uint32_t *f = realloc(t->free_procs, t->proc_cap * sizeof *f);
+        if (!f)
+            return; /* out of memory: the slot is not reused */
+        t->free_procs = f;
+        t->free_proc_cap = t->proc_cap;
+    }
     t->free_procs[t->free_proc_count++] = (uint32_t)(p - t->procs);
+}
+
+void trk_proc_named(struct tracker *t, uint64_t handle, const char *arena_name)
+{
+    struct trk_proc *p = proc_find(t, handle);
+    if (p)
+        p->name = arena_name;
 }
 
 int64_t trk_proc_value(struct tracker *t, uint64_t handle, bool *found)
@@ -82,20 +98,20 @@ size_t trk_stray_processes(const struct tracker *t, char *first, size_t size)
     size_t stray = 0;
     for (size_t i = 0; i < t->proc_count; i++) {
         const struct trk_proc *p = &t->procs[i];
-        if (!p->name)
+        if (!p->handle)
             continue;
-        const struct reg_entry *e = registry_get(&t->reg, p->name);
+        const struct reg_entry *e = p->name ? registry_get(&t->reg, p->name) : NULL;
         if (e && e->owner == 0 && !(e->flags & REG_TOMBSTONE) && e->handle == p->handle)
             continue;
         if (stray++ == 0 && first && size)
-            snprintf(first, size, "%s", p->name);
+            snprintf(first, size, "%s", p->name ? p->name : "(a process never registered)");
     }
     return stray;
 }
 
-uint64_t trk_proc_restart(struct tracker *t, const char *name, int64_t value)
+uint64_t trk_proc_restart(struct tracker *t, int64_t value)
 {
-    return proc_start(t, name, value);
+    return proc_start(t, value);
 }
 
 static void proc_deliver(struct tracker *t, uint64_t handle, const char *msg, int64_t value)
@@ -192,6 +208,7 @@ struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64
     reg_set_origin(e, origin ? origin : handle);
     trk_stamp_entry(t, e, version);
     trk_digest_in(t, e);
+    trk_proc_named(t, handle, e->name);
     trk_broadcast_entry(t, TRK_MSG_TRACK, e);
     return e;
 }
@@ -383,7 +400,7 @@ static void cmd_register(struct tracker *t, const char *name, int64_t value)
         trk_reply(t, "register", name, "already_started", owner_of(t, e), (int64_t)e->handle);
         return;
     }
-    uint64_t handle = proc_start(t, name, value);
+    uint64_t handle = proc_start(t, value);
     if (!handle || !trk_register_local(t, name, handle, trk_version_write(t), 0, 0, value)) {
         trk_proc_kill(t, handle);
         trk_reply(t, "register", name, "error", "", 0);
@@ -400,7 +417,7 @@ static const char *start_here(struct tracker *t, const char *name, int64_t spec,
         *handle = e->handle;
         return "already_started";
     }
-    *handle = proc_start(t, name, spec);
+    *handle = proc_start(t, spec);
     if (!*handle || !trk_register_local(t, name, *handle, trk_version_write(t), 0, REG_STARTED, spec))
         return "error";
     return "ok";

@@ -107,9 +107,10 @@ struct trk_event {
 
 /* A process owned by this node. */
 struct trk_proc {
-    uint64_t handle;
-    char *name;   /* NULL: free slot */
-    int64_t value;/* the counter */
+    uint64_t handle;  /* 0: free slot */
+    const char *name; /* the registry's arena copy of its name (it outlives a
+                         removal, core/registry.h), or NULL until registered */
+    int64_t value;    /* the counter */
 };
 
 /* A request waiting for a peer's reply. */
@@ -160,8 +161,8 @@ struct tracker {
     struct registry reg;
     struct trk_proc *procs;
     size_t proc_count, proc_cap;
-    uint32_t *free_procs;         /* free slots of procs */
-    size_t free_proc_count;
+    uint32_t *free_procs;         /* free slots of procs (room for proc_cap once one is freed) */
+    size_t free_proc_count, free_proc_cap;
     struct cs_idmap proc_index;   /* handle's local number -> slot */
     uint32_t next_local;
     struct trk_event *postponed;
@@ -396,7 +397,10 @@ void trk_take_connected(struct tracker *t, bool check);
 /* ---- commands.c ---- */
 void trk_proc_kill(struct tracker *t, uint64_t handle);
 int64_t trk_proc_value(struct tracker *t, uint64_t handle, bool *found);
-uint64_t trk_proc_restart(struct tracker *t, const char *name, int64_t value);
+uint64_t trk_proc_restart(struct tracker *t, int64_t value);
+/* Gives the local process `handle` its name: the registry's arena copy
+ * (trk_register_local and a restart in place call it). */
+void trk_proc_named(struct tracker *t, uint64_t handle, const char *arena_name);
 void trk_stamp_entry(struct tracker *t, struct reg_entry *e, uint64_t version);
 /* Fixed-mode versions: the high bits count writes (register, unregister,
  * group changes), the low TRK_GEN_BITS count continuations of a write

@@ -228,7 +228,7 @@ static void take_handoff(struct tracker *t, uint32_t from, struct trk_wire_entry
     }
     if (t->mode->handoff_refused(t, from, e, we))
         return;
-    uint64_t handle = trk_proc_restart(t, we->name, state);
+    uint64_t handle = trk_proc_restart(t, state);
     if (e) {
         trk_digest_out(t, e);
         e->flags |= REG_TOMBSTONE; /* let the local registration take the name */
@@ -278,9 +278,10 @@ void trk_restart_here(struct tracker *t, struct reg_entry *e)
 {
     if (reg_reserve_extra(e) != 0) /* the origin is kept apart from the new handle */
         return;                     /* out of memory: the next topology change retries */
-    uint64_t handle = trk_proc_restart(t, e->name, reg_spec(e));
+    uint64_t handle = trk_proc_restart(t, reg_spec(e));
     if (!handle)
         return;
+    trk_proc_named(t, handle, e->name);
     trk_digest_out(t, e);
     e->owner = 0;
     reg_set_handle(e, handle); /* the origin stays: a restart continues the write */

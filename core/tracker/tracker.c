@@ -89,8 +89,6 @@ void trk_free(struct tracker *t)
     ring_free(t->ring);
     itc_arena_free(t->arena);
     registry_free(&t->reg);
-    for (size_t i = 0; i < t->proc_count; i++)
-        free(t->procs[i].name);
     free(t->procs);
     free(t->free_procs);
     cs_idmap_free(&t->proc_index);
