@@ -63,6 +63,8 @@ void conn_free(struct conn *c)
     cs_strmap_free(&c->claims);
     cs_idmap_free(&c->pending_by_source);
     free(c->pending);
+    for (size_t i = 0; i < c->link_count; i++)
+        free(c->links[i].claimed);
     free(c->links);
     free(c->free_links);
     free(c->setup_fifo);
@@ -220,6 +222,8 @@ void conn_link_release(struct conn *c, int32_t li, bool close_transport)
     if (close_transport)
         c->env->link_close(c->env, l->id);
     l->state = LS_FREE;
+    free(l->claimed);
+    l->claimed = NULL;
     c->free_links[c->free_count++] = li;
 }
 
@@ -632,7 +636,7 @@ static void setup_expired(struct conn *c, cs_link_id id)
                 conn_link_peer(c, &c->links[li]));
     else
         conn_log_refusal(c, ++c->unproven_refused, "inbound link %u%s%s not set up within the set-up timeout",
-                         id, c->links[li].claimed[0] ? " claiming " : "", c->links[li].claimed);
+                         id, c->links[li].claimed ? " claiming " : "", c->links[li].claimed ? c->links[li].claimed : "");
     if (c->links[li].outbound)
         conn_fail_outbound(c, li, CONN_FAIL_TIMEOUT, true);
     else

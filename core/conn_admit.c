@@ -173,7 +173,7 @@ void conn_claim_adopt(struct conn *c, int32_t pi, const char *name)
 
 const char *conn_link_label(const struct conn *c, const struct conn_link *l)
 {
-    return l->peer >= 0 ? c->peer_names[l->peer] : l->claimed;
+    return l->peer >= 0 ? c->peer_names[l->peer] : l->claimed ? l->claimed : "";
 }
 
 size_t conn_pending_count(const struct conn *c)

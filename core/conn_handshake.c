@@ -9,6 +9,7 @@
 #include "strcopy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -153,7 +154,11 @@ void conn_on_hello(struct conn *c, int32_t li, struct cs_reader *r)
      * (its REPLY), not even whether we dial the name it claims: a stream of
      * unproven HELLOs claiming a member would keep us from dialling it. */
     struct conn_link *l = &c->links[li];
-    cs_copy_str(l->claimed, sizeof l->claimed, name);
+    free(l->claimed); /* (a second HELLO is refused before this) */
+    if (!(l->claimed = strdup(name))) {
+        conn_reject(c, li, NOK_MALFORMED, "out of memory");
+        return;
+    }
     if (c->cfg.hello_decides) {
         decide_on_hello(c, li, name);
         conn_claim(c, li, name);
@@ -270,7 +275,9 @@ static bool adopt_proven(struct conn *c, int32_t li)
     conn_unclaim(c, li);
     conn_pending_remove(c, li);
     char name[CS_NODE_NAME_MAX];
-    cs_copy_str(name, sizeof name, c->links[li].claimed);
+    cs_copy_str(name, sizeof name, c->links[li].claimed ? c->links[li].claimed : "");
+    free(c->links[li].claimed); /* proven: the peer's name is its label from now on */
+    c->links[li].claimed = NULL;
     int32_t pi = conn_peer_get(c, name);
     if (pi < 0) {
         conn_reject(c, li, NOK_MALFORMED, "out of memory");
@@ -305,7 +312,7 @@ void conn_on_reply(struct conn *c, int32_t li, struct cs_reader *r)
         conn_reject(c, li, NOK_MALFORMED, "bad REPLY");
         return;
     }
-    if (!cs_auth_proof_ok(&c->proof_key, "dial", l->my_challenge, l->claimed, c->self, proof)) {
+    if (!cs_auth_proof_ok(&c->proof_key, "dial", l->my_challenge, l->claimed ? l->claimed : "", c->self, proof)) {
         c->stats.auth_failed++;
         conn_reject(c, li, NOK_AUTH, "the peer could not prove the cluster secret");
         return;

@@ -61,7 +61,8 @@ struct conn_link {
     uint32_t source_key;   /* the dialler's address, hashed (per-source cap) */
     int32_t accepting_for; /* the peer whose `accepting` names this link, or -1 */
     bool holds_claim;      /* conn.claims maps `claimed` to this link */
-    char claimed[CS_NODE_NAME_MAX]; /* the name its HELLO claimed, unproven */
+    char *claimed;         /* the name its HELLO claimed, unproven (an inbound link's,
+                              until it proves the secret or goes), or NULL */
 };
 
 struct conn_peer {
