@@ -50,14 +50,22 @@ void registry_init(struct registry *r)
     r->version = 1;
 }
 
-static void extra_free(struct reg_extra *x)
+/* The entry's full extra, or NULL (none, or only an origin). */
+static struct reg_extra *full_of(const struct reg_entry *e)
 {
-    if (!x)
-        return;
-    for (uint8_t i = 0; i < x->meta_count; i++)
-        free(x->meta[i]);
-    free(x->meta);
-    free(x);
+    struct reg_extra *x = e->extra;
+    return x && x->kind == REG_EXTRA_FULL ? x : NULL;
+}
+
+static void extra_free(void *extra)
+{
+    struct reg_extra *x = extra;
+    if (x && x->kind == REG_EXTRA_FULL) {
+        for (uint8_t i = 0; i < x->meta_count; i++)
+            free(x->meta[i]);
+        free(x->meta);
+    }
+    free(extra);
 }
 
 static void entry_clear(struct reg_entry *e)
@@ -303,12 +311,24 @@ void registry_each(const struct registry *r, void (*fn)(void *ctx, struct reg_en
             fn(ctx, &r->slots[i]);
 }
 
-/* The entry's extra fields, allocated on first use; NULL out of memory. */
+/* The entry's full extra, allocated on first use (taking over an
+ * origin-only one); NULL out of memory. */
 static struct reg_extra *extra_of(struct reg_entry *e)
 {
-    if (!e->extra)
-        e->extra = calloc(1, sizeof *e->extra);
-    return e->extra;
+    struct reg_extra *x = full_of(e);
+    if (x)
+        return x;
+    if (!(x = calloc(1, sizeof *x)))
+        return NULL;
+    x->kind = REG_EXTRA_FULL;
+    struct reg_origin_extra *o = e->extra;
+    if (o) { /* an origin-only extra */
+        x->origin = o->origin;
+        x->origin_set = o->origin != 0;
+        free(o);
+    }
+    e->extra = x;
+    return x;
 }
 
 int reg_reserve_extra(struct reg_entry *e)
@@ -316,30 +336,60 @@ int reg_reserve_extra(struct reg_entry *e)
     return extra_of(e) ? 0 : -1;
 }
 
+int reg_reserve_origin(struct reg_entry *e)
+{
+    if (e->extra)
+        return 0; /* either kind holds an origin */
+    struct reg_origin_extra *o = calloc(1, sizeof *o);
+    if (!o)
+        return -1;
+    o->kind = REG_EXTRA_ORIGIN;
+    o->origin = 0; /* not set: the origin follows the handle (no handle is 0) */
+    e->extra = o;
+    return 0;
+}
+
 uint64_t reg_origin(const struct reg_entry *e)
 {
-    return e->extra && e->extra->origin_set ? e->extra->origin : e->handle;
+    const struct reg_origin_extra *o = e->extra;
+    if (!o)
+        return e->handle;
+    if (o->kind == REG_EXTRA_ORIGIN)
+        return o->origin ? o->origin : e->handle;
+    const struct reg_extra *x = e->extra;
+    return x->origin_set ? x->origin : e->handle;
 }
 
 int reg_set_origin(struct reg_entry *e, uint64_t origin)
 {
+    struct reg_origin_extra *o = e->extra;
+    struct reg_extra *x = full_of(e);
     if (origin == e->handle) {
-        if (e->extra)
-            e->extra->origin_set = false;
+        if (x) {
+            x->origin_set = false;
+        } else if (o) { /* nothing left to keep apart */
+            free(o);
+            e->extra = NULL;
+        }
         return 0;
     }
-    struct reg_extra *x = extra_of(e);
-    if (!x)
+    if (x || origin == 0) { /* (0 means "not set" in an origin-only extra) */
+        if (!x && !(x = extra_of(e)))
+            return -1;
+        x->origin = origin;
+        x->origin_set = true;
+        return 0;
+    }
+    if (reg_reserve_origin(e) != 0)
         return -1;
-    x->origin = origin;
-    x->origin_set = true;
+    ((struct reg_origin_extra *)e->extra)->origin = origin;
     return 0;
 }
 
 int reg_set_handle(struct reg_entry *e, uint64_t handle)
 {
     uint64_t origin = reg_origin(e);
-    if (origin != handle && !extra_of(e))
+    if (origin != handle && reg_reserve_origin(e) != 0)
         return -1;
     e->handle = handle;
     return reg_set_origin(e, origin);
@@ -347,12 +397,13 @@ int reg_set_handle(struct reg_entry *e, uint64_t handle)
 
 uint64_t reg_meta_version(const struct reg_entry *e)
 {
-    return e->extra ? e->extra->meta_version : 0;
+    const struct reg_extra *x = full_of(e);
+    return x ? x->meta_version : 0;
 }
 
 int reg_set_meta_version(struct reg_entry *e, uint64_t version)
 {
-    if (!version && !e->extra)
+    if (!version && !full_of(e))
         return 0;
     struct reg_extra *x = extra_of(e);
     if (!x)
@@ -363,12 +414,13 @@ int reg_set_meta_version(struct reg_entry *e, uint64_t version)
 
 int64_t reg_spec(const struct reg_entry *e)
 {
-    return e->extra ? e->extra->spec : 0;
+    const struct reg_extra *x = full_of(e);
+    return x ? x->spec : 0;
 }
 
 int reg_set_spec(struct reg_entry *e, int64_t spec)
 {
-    if (!spec && !e->extra)
+    if (!spec && !full_of(e))
         return 0;
     struct reg_extra *x = extra_of(e);
     if (!x)
@@ -379,7 +431,8 @@ int reg_set_spec(struct reg_entry *e, int64_t spec)
 
 const uint8_t *reg_clock(const struct reg_entry *e)
 {
-    return e->clock_len > REG_CLOCK_INLINE && e->extra ? e->extra->clock : e->clock;
+    const struct reg_extra *x = full_of(e);
+    return e->clock_len > REG_CLOCK_INLINE && x ? x->clock : e->clock;
 }
 
 int reg_set_clock(struct reg_entry *e, const uint8_t *clock, size_t len)
@@ -400,25 +453,26 @@ int reg_set_clock(struct reg_entry *e, const uint8_t *clock, size_t len)
 
 uint8_t reg_meta_count(const struct reg_entry *e)
 {
-    return e->extra ? e->extra->meta_count : 0;
+    const struct reg_extra *x = full_of(e);
+    return x ? x->meta_count : 0;
 }
 
 const char *reg_meta_key(const struct reg_entry *e, uint8_t i)
 {
-    return i < reg_meta_count(e) ? e->extra->meta[i] : NULL;
+    return i < reg_meta_count(e) ? full_of(e)->meta[i] : NULL;
 }
 
 bool reg_meta_has(const struct reg_entry *e, const char *key)
 {
     for (uint8_t i = 0; i < reg_meta_count(e); i++)
-        if (strcmp(e->extra->meta[i], key) == 0)
+        if (strcmp(full_of(e)->meta[i], key) == 0)
             return true;
     return false;
 }
 
 void reg_meta_clear(struct reg_entry *e)
 {
-    struct reg_extra *x = e->extra;
+    struct reg_extra *x = full_of(e);
     if (!x)
         return;
     for (uint8_t i = 0; i < x->meta_count; i++)
@@ -429,11 +483,11 @@ void reg_meta_clear(struct reg_entry *e)
 int reg_meta_set(struct reg_entry *e, const char *key, bool on)
 {
     uint8_t count = reg_meta_count(e), at = 0; /* keys are kept sorted, so equal sets are equal lists */
-    while (at < count && strcmp(e->extra->meta[at], key) < 0)
+    while (at < count && strcmp(full_of(e)->meta[at], key) < 0)
         at++;
-    bool present = at < count && strcmp(e->extra->meta[at], key) == 0;
+    bool present = at < count && strcmp(full_of(e)->meta[at], key) == 0;
     if (present && !on) {
-        struct reg_extra *x = e->extra;
+        struct reg_extra *x = full_of(e);
         free(x->meta[at]);
         memmove(&x->meta[at], &x->meta[at + 1], (size_t)(count - at - 1) * sizeof *x->meta);
         x->meta_count--;

@@ -32,15 +32,27 @@ enum reg_flags {
 };
 
 /* The fields most entries leave at their defaults, kept apart so that an
- * entry is one 64-byte cache line. */
+ * entry is one 64-byte cache line.  An entry whose only such field is its
+ * origin (a handed-off or restarted process: most of them in a join
+ * storm) has a 16-byte reg_origin_extra instead; both start with their
+ * kind. */
+enum reg_extra_kind { REG_EXTRA_ORIGIN = 1, REG_EXTRA_FULL };
+
+struct reg_origin_extra {
+    uint8_t kind;         /* REG_EXTRA_ORIGIN */
+    uint64_t origin;      /* a handle other than the entry's, or 0: not set (the
+                             origin follows the handle; an origin of 0 takes a reg_extra) */
+};
+
 struct reg_extra {
+    uint8_t kind;         /* REG_EXTRA_FULL */
+    uint8_t meta_count;
+    bool origin_set;      /* origin holds a handle other than the entry's */
     uint64_t origin;      /* fixed mode: handle of the write this copy descends
                              from, when it is not the entry's own handle */
     uint64_t meta_version;/* fixed mode: last-writer-wins counter of the meta keys */
     int64_t spec;         /* start spec of started processes (counter: initial value) */
     char **meta;          /* "key" strings (group memberships), meta_count of them */
-    uint8_t meta_count;
-    bool origin_set;      /* origin holds a handle other than the entry's */
     uint8_t clock[REG_CLOCK_MAX]; /* a clock longer than REG_CLOCK_INLINE */
 };
 
@@ -56,8 +68,8 @@ struct reg_entry {
     char *name;           /* the whole name, in the registry's name arena; NULL marks
                              a free slot */
     uint64_t version;     /* fixed mode: last-writer-wins counter of the registration */
-    struct reg_extra *extra; /* NULL while origin is the handle, the clock fits inline
-                                and the rest is 0 */
+    void *extra;          /* NULL while origin is the handle, the clock fits inline
+                             and the rest is 0; else a reg_origin_extra or a reg_extra */
     uint8_t clock[REG_CLOCK_INLINE]; /* the encoded clock when it fits */
 };
 
@@ -128,6 +140,9 @@ const char *reg_meta_key(const struct reg_entry *e, uint8_t i);
 /* Allocates the extra now (0), so that no setter can fail afterwards;
  * -1 out of memory. */
 int reg_reserve_extra(struct reg_entry *e);
+/* Allocates what setting the origin needs now (0), so that reg_set_origin
+ * and reg_set_handle cannot fail afterwards; -1 out of memory. */
+int reg_reserve_origin(struct reg_entry *e);
 uint64_t reg_origin(const struct reg_entry *e);
 int reg_set_origin(struct reg_entry *e, uint64_t origin);
 int reg_set_handle(struct reg_entry *e, uint64_t handle);

@@ -207,6 +207,48 @@ static void test_registry_extra_fields(void **state)
     registry_free(&r);
 }
 
+/* An entry whose only rare field is its origin (a handed-off process) has
+ * the 16-byte origin-only extra; another field takes the full extra over
+ * with the origin kept; an origin back at the handle frees the small one;
+ * a reserved origin never set follows the handle; an origin of 0 (hostile
+ * input) is kept in the full extra.  ASan checks nothing leaks. */
+static void test_registry_origin_only_extra(void **state)
+{
+    (void)state;
+    struct registry r;
+    registry_init(&r);
+    bool created;
+    struct reg_entry *e = registry_put(&r, "x", &created);
+    e->handle = 7;
+    assert_int_equal(reg_set_origin(e, 5), 0);
+    assert_non_null(e->extra);
+    assert_int_equal(((struct reg_origin_extra *)e->extra)->kind, REG_EXTRA_ORIGIN);
+    assert_int_equal(reg_origin(e), 5);
+    assert_int_equal(reg_set_handle(e, 8), 0);
+    assert_int_equal(reg_origin(e), 5);
+    assert_int_equal(reg_set_origin(e, 8), 0);
+    assert_null(e->extra); /* nothing left apart */
+    assert_int_equal(reg_reserve_origin(e), 0); /* reserved, not set: follows the handle */
+    assert_int_equal(reg_origin(e), 8);
+    e->handle = 9;
+    assert_int_equal(reg_origin(e), 9);
+    assert_int_equal(reg_set_origin(e, 4), 0);
+    assert_int_equal(reg_set_spec(e, 3), 0); /* the full extra takes over, the origin kept */
+    assert_int_equal(((struct reg_extra *)e->extra)->kind, REG_EXTRA_FULL);
+    assert_int_equal(reg_origin(e), 4);
+    assert_int_equal(reg_spec(e), 3);
+    struct reg_entry *f = registry_put(&r, "y", &created);
+    f->handle = 2;
+    assert_int_equal(reg_set_origin(f, 0), 0);
+    assert_int_equal(((struct reg_extra *)f->extra)->kind, REG_EXTRA_FULL);
+    assert_int_equal(reg_origin(f), 0);
+    struct reg_entry *g = registry_put(&r, "z", &created);
+    g->handle = 3;
+    assert_int_equal(reg_set_origin(g, 1), 0);
+    registry_remove(&r, "z"); /* its origin-only extra goes with it */
+    registry_free(&r);
+}
+
 /* Names of every length from 0 to 40 over a two-letter alphabet, so many
  * share their first REG_HEAD bytes or are prefixes of one another: each is
  * found as itself (get and get_many), each entry answers to its own name
@@ -306,6 +348,7 @@ int test_registry_run(void)
         cmocka_unit_test(test_registry_get_many_matches_get),
         cmocka_unit_test(test_registry_get_many_empty_table),
         cmocka_unit_test(test_registry_extra_fields),
+        cmocka_unit_test(test_registry_origin_only_extra),
         cmocka_unit_test(test_registry_names_around_the_head),
         cmocka_unit_test(test_registry_clock_inline_and_spilled),
     };

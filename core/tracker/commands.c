@@ -195,7 +195,8 @@ struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64
         return NULL;
     if (!created && !(e->flags & REG_TOMBSTONE))
         return NULL;
-    if ((spec || (origin && origin != handle)) && reg_reserve_extra(e) != 0) { /* out of memory */
+    if ((spec ? reg_reserve_extra(e) : origin && origin != handle ? reg_reserve_origin(e) : 0) != 0) {
+        /* out of memory */
         if (created)
             registry_remove(&t->reg, name);
         return NULL;

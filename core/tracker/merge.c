@@ -33,17 +33,21 @@ void trk_tell_to_die(struct tracker *t, uint32_t owner, const char *name, uint64
     trk_send(t, owner, &w);
 }
 
-/* Whether the copy needs the entry's extra (core/registry.h). */
-static bool needs_extra(const struct trk_wire_entry *we)
+/* Allocates what taking the copy needs of the entry's extras
+ * (core/registry.h), so that no setter fails after: the full extra, an
+ * origin-only one, or nothing.  -1 out of memory. */
+static int reserve_extra_for(struct reg_entry *e, const struct trk_wire_entry *we)
 {
-    return we->origin != we->handle || we->spec || we->meta_version || we->meta_count ||
-           we->clock_len > REG_CLOCK_INLINE;
+    if (we->spec || we->meta_version || we->meta_count || we->clock_len > REG_CLOCK_INLINE ||
+        (we->origin == 0 && we->handle != 0))
+        return reg_reserve_extra(e);
+    return we->origin != we->handle ? reg_reserve_origin(e) : 0;
 }
 
 bool trk_copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
 {
     int32_t owner = trk_name_index(t, we->owner);
-    if (owner < 0 || (needs_extra(we) && reg_reserve_extra(e) != 0)) {
+    if (owner < 0 || reserve_extra_for(e, we) != 0) {
         cs_logf(t->env, CS_LOG_ERROR, "[swarm] out of memory: the copy of %s from %s is not taken", we->name,
                 we->owner);
         return false;
@@ -276,7 +280,7 @@ void trk_handoff(struct tracker *t, struct reg_entry *e, const char *to)
 
 void trk_restart_here(struct tracker *t, struct reg_entry *e)
 {
-    if (reg_reserve_extra(e) != 0) /* the origin is kept apart from the new handle */
+    if (reg_reserve_origin(e) != 0) /* the origin is kept apart from the new handle */
         return;                     /* out of memory: the next topology change retries */
     uint64_t handle = trk_proc_restart(t, reg_spec(e));
     if (!handle)
