@@ -63,8 +63,10 @@ void conn_free(struct conn *c)
     cs_strmap_free(&c->claims);
     cs_idmap_free(&c->pending_by_source);
     free(c->pending);
-    for (size_t i = 0; i < c->link_count; i++)
+    for (size_t i = 0; i < c->link_count; i++) {
         free(c->links[i].claimed);
+        free(c->links[i].seal);
+    }
     free(c->links);
     free(c->free_links);
     free(c->setup_fifo);
@@ -224,6 +226,8 @@ void conn_link_release(struct conn *c, int32_t li, bool close_transport)
     l->state = LS_FREE;
     free(l->claimed);
     l->claimed = NULL;
+    free(l->seal);
+    l->seal = NULL;
     c->free_links[c->free_count++] = li;
 }
 
@@ -243,7 +247,7 @@ bool conn_name_allowed(const struct conn *c, const char *name)
 /* Sends a frame on a link, sealed when the link is; -1 when it cannot. */
 static int send_raw(struct conn *c, struct conn_link *l, const uint8_t *frame, size_t len)
 {
-    if (!l->sealed)
+    if (!l->seal)
         return c->env->link_send(c->env, l->id, frame, len);
     uint8_t small[2048 + CONN_SEAL_OVERHEAD];
     uint8_t *out = len + CONN_SEAL_OVERHEAD <= sizeof small ? small : malloc(len + CONN_SEAL_OVERHEAD);
@@ -493,7 +497,7 @@ static void handle_frame(struct conn *c, int32_t li, const uint8_t *data, size_t
 static void on_frame(struct conn *c, int32_t li, const uint8_t *data, size_t len)
 {
     struct conn_link *l = &c->links[li];
-    if (!l->sealed) {
+    if (!l->seal) {
         handle_frame(c, li, data, len);
         return;
     }

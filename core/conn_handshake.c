@@ -181,12 +181,15 @@ void conn_link_established(struct conn *c, int32_t li)
     struct conn_link *l = &c->links[li];
     char peer[CS_NODE_NAME_MAX];
     cs_copy_str(peer, sizeof peer, conn_link_peer(c, l));
-    l->state = LS_UP;
+    if (c->cfg.encrypt && !conn_seal_keys(c, l)) { /* never up in the clear */
+        cs_logf(c->env, CS_LOG_ERROR, "[conn] out of memory: link %u to %s closed", l->id, peer);
+        conn_link_release(c, li, true);
+        return;
+    }
+    l->state = LS_UP; /* from now on every frame is sealed when the cluster encrypts */
     l->last_heard = c->env->now(c->env); /* no longer pending: adopt_proven saw to it */
     if (c->env->link_limit)
         c->env->link_limit(c->env, l->id, CONN_FRAME_MAX);
-    if (c->cfg.encrypt)
-        conn_seal_keys(c, l); /* from now on every frame is sealed */
     int32_t pi = conn_peer_get(c, peer);
     if (pi < 0)
         return;

@@ -44,6 +44,14 @@ enum link_state {
 
 enum { CONN_TIMER_SETUP = 1, CONN_TIMER_TICK = 2 };
 
+/* An encrypted link's keys and per-direction nonce counters (conn_seal.c),
+ * apart from the link: a cluster without encryption (the simulator's
+ * default) keeps none. */
+struct conn_seal_state {
+    uint64_t out, in;
+    uint8_t key_out[32], key_in[32];
+};
+
 struct conn_link {
     enum link_state state;
     cs_link_id id;
@@ -53,9 +61,7 @@ struct conn_link {
     uint32_t peer_creation;
     uint64_t my_challenge, their_challenge;
     cs_time last_heard, last_sent;
-    bool sealed;           /* frames are encrypted (cfg.encrypt, once up) */
-    uint64_t seal_out, seal_in; /* per-direction nonce counters */
-    uint8_t key_out[32], key_in[32];
+    struct conn_seal_state *seal; /* frames are encrypted (cfg.encrypt, once up), or NULL */
     /* Inbound links before they prove the secret (conn_admit.c). */
     int32_t pending_slot;  /* position in conn.pending, or -1 */
     uint32_t source_key;   /* the dialler's address, hashed (per-source cap) */
@@ -160,9 +166,10 @@ void conn_log_refusal(struct conn *c, uint64_t count, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Sealing (conn_seal.c): derives the link's two directional keys from the
- * cluster key and both challenges; seals a frame for sending; opens one
- * (false when its tag does not verify or the counter is off). */
-void conn_seal_keys(struct conn *c, struct conn_link *l);
+ * cluster key and both challenges (false out of memory: the link must not
+ * go up); seals a frame for sending; opens one (false when its tag does
+ * not verify or the counter is off). */
+bool conn_seal_keys(struct conn *c, struct conn_link *l);
 size_t conn_seal(struct conn_link *l, const uint8_t *frame, size_t len, uint8_t *out);
 bool conn_open(struct conn_link *l, const uint8_t *sealed, size_t len, uint8_t *out, size_t *out_len);
 #define CONN_SEAL_OVERHEAD 17 /* type byte + 16-byte tag */

@@ -11,6 +11,7 @@
 #include "conn_internal.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void derive(struct conn *c, uint64_t dialler, uint64_t acceptor, char direction, uint8_t out[32])
@@ -25,14 +26,18 @@ static void derive(struct conn *c, uint64_t dialler, uint64_t acceptor, char dir
     cs_auth_mac(&c->key, msg, sizeof msg, out);
 }
 
-void conn_seal_keys(struct conn *c, struct conn_link *l)
+bool conn_seal_keys(struct conn *c, struct conn_link *l)
 {
+    struct conn_seal_state *s = l->seal ? l->seal : malloc(sizeof *s);
+    if (!s)
+        return false;
     uint64_t dialler = l->outbound ? l->my_challenge : l->their_challenge;
     uint64_t acceptor = l->outbound ? l->their_challenge : l->my_challenge;
-    derive(c, dialler, acceptor, l->outbound ? 'D' : 'A', l->key_out);
-    derive(c, dialler, acceptor, l->outbound ? 'A' : 'D', l->key_in);
-    l->seal_out = l->seal_in = 0;
-    l->sealed = true;
+    derive(c, dialler, acceptor, l->outbound ? 'D' : 'A', s->key_out);
+    derive(c, dialler, acceptor, l->outbound ? 'A' : 'D', s->key_in);
+    s->out = s->in = 0;
+    l->seal = s;
+    return true;
 }
 
 static void nonce_of(uint64_t counter, uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES])
@@ -45,10 +50,10 @@ static void nonce_of(uint64_t counter, uint8_t nonce[crypto_aead_chacha20poly130
 size_t conn_seal(struct conn_link *l, const uint8_t *frame, size_t len, uint8_t *out)
 {
     uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
-    nonce_of(l->seal_out++, nonce);
+    nonce_of(l->seal->out++, nonce);
     out[0] = CONN_FRAME_SEALED;
     unsigned long long clen = 0;
-    crypto_aead_chacha20poly1305_ietf_encrypt(out + 1, &clen, frame, len, NULL, 0, NULL, nonce, l->key_out);
+    crypto_aead_chacha20poly1305_ietf_encrypt(out + 1, &clen, frame, len, NULL, 0, NULL, nonce, l->seal->key_out);
     return 1 + (size_t)clen;
 }
 
@@ -57,12 +62,12 @@ bool conn_open(struct conn_link *l, const uint8_t *sealed, size_t len, uint8_t *
     if (len < CONN_SEAL_OVERHEAD || sealed[0] != CONN_FRAME_SEALED)
         return false;
     uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
-    nonce_of(l->seal_in, nonce);
+    nonce_of(l->seal->in, nonce);
     unsigned long long plen = 0;
     if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &plen, NULL, sealed + 1, len - 1, NULL, 0, nonce,
-                                                  l->key_in) != 0)
+                                                  l->seal->key_in) != 0)
         return false;
-    l->seal_in++;
+    l->seal->in++;
     *out_len = (size_t)plen;
     return true;
 }
