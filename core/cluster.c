@@ -308,7 +308,7 @@ static int cluster_dump(void *instance, char *buf, size_t size)
 static bool cluster_check(void *instance, char *why, size_t size)
 {
     struct cluster_node *n = instance;
-    return conn_check(membership_conn(n->mem), why, size);
+    return conn_check(membership_conn(n->mem), why, size) && (!n->trk || trk_check(n->trk, why, size));
 }
 
 const struct cs_proto cluster_proto = {

@@ -118,6 +118,11 @@ void trk_registry_digest_full(struct tracker *t, size_t *count, uint64_t *sum);
  * to no process or to another one (a conflict's loser still alive);
  * writes the first one's name into `first` (may be NULL). */
 size_t trk_stray_processes(const struct tracker *t, char *first, size_t size);
+
+/* The tracker's own consistency (cs_proto.check, after every event in the
+ * sanitizer build): its count of owners of live entries that are not
+ * nodes agrees with a recount.  False with the reason in `why`. */
+bool trk_check(const struct tracker *t, char *why, size_t size);
 /* A number that changes whenever an entry comes, goes, or may have changed
  * its owner, handle, tombstone or started flag (every such change goes
  * through trk_digest_out first): equal readings mean trk_each_entry lists

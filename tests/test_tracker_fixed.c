@@ -555,6 +555,40 @@ static void test_handoff_resent_after_node_leaves(void **state)
     assert_resent_and_run_once(h, m, 1);
 }
 
+/* The count behind a topology pass's shortcut (walk our own entries
+ * alone while every other owner of a live entry is a node): a node that
+ * leaves owning entries counts, one that comes back does not, and
+ * trk_check finds a count that drifted. */
+static void test_owners_not_nodes_counted(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    for (int i = 0; i < 3; i++)
+        h_start_alone(h, i);
+    h_link(h, 1, 2);
+    h_settle(h);
+    h_cmd(h, 1, "register", "of-1", NULL, 1);
+    h_settle(h);
+    char why[200];
+    assert_true(trk_check(T(0), why, sizeof why));
+    h_link(h, 0, 2); /* node 0 hears of node 1's entry from node 2, never from 1 */
+    h_settle(h);
+    assert_string_equal(h_owner(h, 0, "of-1"), NAME[1]);
+    assert_false(h_knows(h, 0, 1));
+    assert_int_equal(T(0)->owners_not_nodes, 1);
+    assert_true(trk_check(T(0), why, sizeof why));
+    T(0)->owners_not_nodes = 0; /* drifted */
+    assert_false(trk_check(T(0), why, sizeof why));
+    assert_non_null(strstr(why, "are not nodes"));
+    T(0)->owners_not_nodes = 1;
+    h_link(h, 0, 1); /* the owner becomes a node */
+    h_settle(h);
+    assert_true(h_knows(h, 0, 1));
+    assert_int_equal(T(0)->owners_not_nodes, 0);
+    assert_true(trk_check(T(0), why, sizeof why));
+    (void)h; /* h_teardown frees it */
+}
+
 /* 12i (b2). The same lost handoff, and no node leaves: the second look,
  * sync_timeout after the handoff, forgets the mark and hands m to node 2
  * again; that one arrives, and m runs once, on node 2. */
@@ -690,6 +724,7 @@ int test_tracker_fixed_run(void)
         T_(test_fixed_misplaced_handoff_moves_on),
         T_(test_handoff_not_repeated_by_next_pass),
         T_(test_handoff_resent_after_node_leaves),
+        T_(test_owners_not_nodes_counted),
         T_(test_handoff_resent_at_second_look),
         T_(test_bystander_leaves_kill_to_new_owner),
         T_(test_bystander_kills_when_new_owner_not_its_node),

@@ -218,8 +218,8 @@ static bool own_room(struct tracker *t, size_t slot)
  * without room for the bit, every pass walks the whole registry. */
 static void owned_out(struct tracker *t, const struct reg_entry *e)
 {
-    if (e->owner < t->name_count)
-        t->owner_live[e->owner]--;
+    if (e->owner < t->name_count && --t->owner_live[e->owner] == 0 && e->owner > 0 && !t->is_node[e->owner])
+        t->owners_not_nodes--;
     size_t slot = (size_t)(e - t->reg.slots);
     if (e->owner == 0 && slot / 64 < t->own_slot_words) {
         t->own_slots[slot / 64] &= ~(1ULL << (slot % 64));
@@ -229,8 +229,8 @@ static void owned_out(struct tracker *t, const struct reg_entry *e)
 
 static void owned_in(struct tracker *t, const struct reg_entry *e)
 {
-    if (e->owner < t->name_count)
-        t->owner_live[e->owner]++;
+    if (e->owner < t->name_count && t->owner_live[e->owner]++ == 0 && e->owner > 0 && !t->is_node[e->owner])
+        t->owners_not_nodes++;
     size_t slot = (size_t)(e - t->reg.slots);
     if (e->owner == 0 && own_room(t, slot))
         t->own_slots[slot / 64] |= 1ULL << (slot % 64);

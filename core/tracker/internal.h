@@ -139,6 +139,7 @@ struct tracker {
     bool *met;                    /* fixed mode: the name was once in `nodes` */
     bool *is_node;                /* the name is in `nodes` now */
     uint32_t *owner_live;         /* live entries (digest.c's `counted`) it owns */
+    uint32_t owners_not_nodes;    /* names (index > 0) owning a live entry, not in `nodes` */
     cs_time *unknown_since;       /* fixed mode: since when an entry names it as owner
                                      while it was never met (-1: not yet) */
     struct trk_sync_watch {       /* the syncs with it under way (stats only) */

@@ -425,12 +425,19 @@ static void each_entry_by_name(struct tracker *t, void (*fn)(struct tracker *t, 
  * owns a share is then a walk over that share, not over every name.) */
 static bool own_entries_suffice(const struct tracker *t)
 {
-    if (t->own_slots_lost)
-        return false;
+    return !t->own_slots_lost && t->owners_not_nodes == 0;
+}
+
+bool trk_check(const struct tracker *t, char *why, size_t size)
+{
+    uint32_t counted = 0;
     for (size_t owner = 1; owner < t->name_count; owner++)
-        if (t->owner_live[owner] && !t->is_node[owner])
-            return false;
-    return true;
+        counted += t->owner_live[owner] && !t->is_node[owner];
+    if (counted == t->owners_not_nodes)
+        return true;
+    snprintf(why, size, "tracker %s: %u owners of live entries are not nodes, its count says %u", t->self,
+             counted, t->owners_not_nodes);
+    return false;
 }
 
 /* Calls fn on every live entry we own, in name order, as each_listed does. */

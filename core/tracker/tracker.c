@@ -199,6 +199,8 @@ void trk_add_node(struct tracker *t, uint32_t idx)
         return;
     t->nodes[t->node_count++] = idx;
     t->is_node[idx] = true;
+    if (t->owner_live[idx])
+        t->owners_not_nodes--;
     t->met[idx] = true;
     t->node_changes++;
     t->node_list_changed_at = t->env->now(t->env);
@@ -211,6 +213,8 @@ void trk_remove_node(struct tracker *t, uint32_t idx)
     for (size_t i = 0; i < t->node_count; i++)
         if (t->nodes[i] == idx) {
             t->is_node[idx] = false;
+            if (t->owner_live[idx])
+                t->owners_not_nodes++;
             memmove(&t->nodes[i], &t->nodes[i + 1], (t->node_count - i - 1) * sizeof *t->nodes);
             t->node_count--;
             t->node_changes++;
