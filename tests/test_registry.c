@@ -154,14 +154,24 @@ static void test_registry_get_many_empty_table(void **state)
  * follows the handle until set apart, and reg_set_handle keeps a set-apart
  * origin (a restart continues the same write); meta keys stay sorted and
  * clear; removal and registry_free release everything (ASan checks). */
+/* A new entry `name` of a fresh registry r, with this handle. */
+static struct reg_entry *entry_with_handle(struct registry *r, const char *name, uint64_t handle)
+{
+    bool created;
+    struct reg_entry *e = registry_put(r, name, &created);
+    assert_non_null(e);
+    assert_true(created);
+    e->handle = handle;
+    return e;
+}
+
 static void test_registry_extra_fields(void **state)
 {
     (void)state;
     struct registry r;
     registry_init(&r);
     bool created;
-    struct reg_entry *e = registry_put(&r, "x", &created);
-    e->handle = 7;
+    struct reg_entry *e = entry_with_handle(&r, "x", 7);
     assert_int_equal(reg_origin(e), 7);
     assert_int_equal(reg_set_origin(e, 7), 0);
     assert_int_equal(reg_set_spec(e, 0), 0);
@@ -217,9 +227,7 @@ static void test_registry_origin_only_extra(void **state)
     (void)state;
     struct registry r;
     registry_init(&r);
-    bool created;
-    struct reg_entry *e = registry_put(&r, "x", &created);
-    e->handle = 7;
+    struct reg_entry *e = entry_with_handle(&r, "x", 7);
     assert_int_equal(reg_set_origin(e, 5), 0);
     assert_non_null(e->extra);
     assert_int_equal(((struct reg_origin_extra *)e->extra)->kind, REG_EXTRA_ORIGIN);
@@ -237,13 +245,11 @@ static void test_registry_origin_only_extra(void **state)
     assert_int_equal(((struct reg_extra *)e->extra)->kind, REG_EXTRA_FULL);
     assert_int_equal(reg_origin(e), 4);
     assert_int_equal(reg_spec(e), 3);
-    struct reg_entry *f = registry_put(&r, "y", &created);
-    f->handle = 2;
+    struct reg_entry *f = entry_with_handle(&r, "y", 2);
     assert_int_equal(reg_set_origin(f, 0), 0);
     assert_int_equal(((struct reg_extra *)f->extra)->kind, REG_EXTRA_FULL);
     assert_int_equal(reg_origin(f), 0);
-    struct reg_entry *g = registry_put(&r, "z", &created);
-    g->handle = 3;
+    struct reg_entry *g = entry_with_handle(&r, "z", 3);
     assert_int_equal(reg_set_origin(g, 1), 0);
     registry_remove(&r, "z"); /* its origin-only extra goes with it */
     registry_free(&r);
