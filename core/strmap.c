@@ -12,21 +12,32 @@
 
 #define EMPTY UINT32_MAX
 
+_Static_assert(CS_STRMAP_INLINE >= sizeof(char *), "a slot's key bytes hold a heap copy's address");
+_Static_assert(sizeof(struct cs_strmap_slot) == 32, "two slots a cache line");
+
 static bool is_inline(uint32_t len)
 {
     return len < CS_STRMAP_INLINE;
 }
 
+/* A longer key's heap copy (its address lies in the slot's key bytes). */
+static char *heap_key(const struct cs_strmap_slot *s)
+{
+    char *p;
+    memcpy(&p, s->key, sizeof p);
+    return p;
+}
+
 static const char *slot_key(const struct cs_strmap_slot *s)
 {
-    return is_inline(s->len) ? s->key.inline_key : s->key.heap_key;
+    return is_inline(s->len) ? s->key : heap_key(s);
 }
 
 /* Frees a used slot's key copy and marks it empty. */
 static void slot_release(struct cs_strmap_slot *s)
 {
     if (s->len != EMPTY && !is_inline(s->len))
-        free(s->key.heap_key);
+        free(heap_key(s));
     s->len = EMPTY;
 }
 
@@ -83,7 +94,7 @@ static int rehash(struct cs_strmap *m, size_t capacity)
     return 0;
 }
 
-static size_t find(const struct cs_strmap *m, const char *key, size_t len, uint64_t h)
+static size_t find(const struct cs_strmap *m, const char *key, size_t len, uint32_t h)
 {
     if (!m->capacity)
         return SIZE_MAX;
@@ -102,7 +113,7 @@ int cs_strmap_put(struct cs_strmap *m, const char *key, int32_t value)
     size_t len = strlen(key);
     if (len >= EMPTY)
         return -1;
-    uint64_t h = XXH3_64bits(key, len);
+    uint32_t h = (uint32_t)XXH3_64bits(key, len);
     size_t s = find(m, key, len, h);
     if (s != SIZE_MAX) {
         m->slots[s].value = value;
@@ -126,8 +137,8 @@ int cs_strmap_put(struct cs_strmap *m, const char *key, int32_t value)
     slot->value = value;
     slot->len = (uint32_t)len;
     if (copy)
-        slot->key.heap_key = copy;
-    memcpy(copy ? copy : slot->key.inline_key, key, len + 1);
+        memcpy(slot->key, &copy, sizeof copy);
+    memcpy(copy ? copy : slot->key, key, len + 1);
     m->count++;
     m->used++;
     return 0;
@@ -136,14 +147,14 @@ int cs_strmap_put(struct cs_strmap *m, const char *key, int32_t value)
 int32_t cs_strmap_get(const struct cs_strmap *m, const char *key)
 {
     size_t len = strlen(key);
-    size_t s = find(m, key, len, XXH3_64bits(key, len));
+    size_t s = find(m, key, len, (uint32_t)XXH3_64bits(key, len));
     return s == SIZE_MAX ? -1 : m->slots[s].value;
 }
 
 void cs_strmap_del(struct cs_strmap *m, const char *key)
 {
     size_t len = strlen(key);
-    size_t s = find(m, key, len, XXH3_64bits(key, len));
+    size_t s = find(m, key, len, (uint32_t)XXH3_64bits(key, len));
     if (s == SIZE_MAX)
         return;
     m->slots[s].value = -1; /* tombstone: keeps probe chains intact */

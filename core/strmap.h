@@ -10,18 +10,18 @@
 #include <stdint.h>
 
 /* Keys shorter than this live in the slot itself (node names such as
- * app@10.0.0.12 do), so a hit reads one cache line and a put allocates
- * nothing; longer keys are copied to the heap. */
-#define CS_STRMAP_INLINE 24
+ * app@10.0.0.12 do), so a hit reads one slot and a put allocates nothing;
+ * longer keys are copied to the heap.  A slot is 32 bytes, two a cache
+ * line. */
+#define CS_STRMAP_INLINE 20
 
 struct cs_strmap_slot {
-    uint64_t hash;
+    uint32_t hash;    /* the key's XXH3, low 32 bits: its home slot, and the
+                         first filter before the key is compared */
     int32_t value;    /* -1: tombstone (the key is kept until a rehash) */
     uint32_t len;     /* key length; UINT32_MAX: empty slot */
-    union {
-        char inline_key[CS_STRMAP_INLINE];
-        char *heap_key;
-    } key;
+    char key[CS_STRMAP_INLINE]; /* the key, or (a longer one) its heap copy's
+                                   address, copied in and out with memcpy */
 };
 
 struct cs_strmap {
