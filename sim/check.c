@@ -254,9 +254,17 @@ size_t sim_check_stuck(struct sim_world *w, uint32_t *out)
      * or from it), it may yet message a waiting node, so nobody is stuck.
      * Keep-alive ticks and membership polls do not count (the protocol says
      * so through timer_can_progress / message_can_progress).  The queue is
-     * searched until the first such event. */
-    if (sim_evq_find(&w->queue, moves_live_node, w))
+     * searched until the first such event, unless the one found last time
+     * is still queued and still one (either way the answer is "not stuck"). */
+    if (sim_evq_queued(&w->queue, w->mover_slot, w->mover_seq) &&
+        moves_live_node(w, sim_evq_get(&w->queue, w->mover_slot)))
+        return 0; /* the mover found last time still is one */
+    const struct sim_event *mover = sim_evq_find(&w->queue, moves_live_node, w);
+    if (mover) {
+        w->mover_slot = (uint32_t)(mover - w->queue.slab);
+        w->mover_seq = mover->seq;
         return 0;
+    }
     size_t n = 0;
     for (size_t i = 0; i < w->node_count; i++) {
         struct sim_node *node = &w->nodes[i];

@@ -198,9 +198,15 @@ bool sim_evq_pop(struct sim_evq *q, struct sim_event *out)
         return false;
     uint32_t slot = (uint32_t)(q->buckets[0].items[q->head++].key & SLOT_MASK);
     *out = q->slab[slot];
+    q->slab[slot].seq = UINT64_MAX; /* no longer queued (sim_evq_queued) */
     q->free_slots[q->free_count++] = slot;
     q->count--;
     return true;
+}
+
+bool sim_evq_queued(const struct sim_evq *q, uint32_t slot, uint64_t seq)
+{
+    return slot < q->slab_capacity && seq != UINT64_MAX && q->slab[slot].seq == seq;
 }
 
 cs_time sim_evq_peek_time(struct sim_evq *q)

@@ -100,6 +100,9 @@ cs_time sim_evq_peek_time(struct sim_evq *q);
 /* The queued event in `slot` (valid until it is popped), e.g. to cancel it
  * by setting its kind to SEV_NONE. */
 struct sim_event *sim_evq_get(struct sim_evq *q, uint32_t slot);
+/* Whether the event pushed into `slot` with sequence number `seq` is still
+ * queued (not popped; a cancelled one, of kind SEV_NONE, still is). */
+bool sim_evq_queued(const struct sim_evq *q, uint32_t slot, uint64_t seq);
 /* The first queued event `match` accepts, in unspecified order (so at most
  * one may match), or NULL; the result may be changed, e.g. cancelled. */
 struct sim_event *sim_evq_find(struct sim_evq *q, bool (*match)(void *ctx, const struct sim_event *ev), void *ctx);

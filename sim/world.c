@@ -76,6 +76,7 @@ struct sim_world *sim_world_new(const struct scenario *sc, const struct sim_opti
     w->ring_memo = opt->ring_memo ? opt->ring_memo : ring_memo_new(0); /* NULL: each node hashes its own */
     w->converged_since = -1;
     w->first_stuck_at = -1;
+    w->mover_seq = UINT64_MAX;
     pcg32_stream(&w->rng_network, opt->seed, PCG_STREAM_NETWORK, 0);
     pcg32_stream(&w->rng_dgram, opt->seed, PCG_STREAM_DATAGRAM, 0);
     pcg32_stream(&w->rng_dns, opt->seed, PCG_STREAM_DNS, 0);

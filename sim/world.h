@@ -129,6 +129,11 @@ struct sim_world {
     /* Checker state (sim/check.c). */
     cs_time converged_since;     /* -1 when not converged at the last check */
     cs_time first_stuck_at;      /* -1 when never stuck */
+    /* The last queued event the stuck check found able to move a live node
+     * (slot and sequence number; seq UINT64_MAX: none): tried first next
+     * time, since it usually still can, before the queue is searched. */
+    uint32_t mover_slot;
+    uint64_t mover_seq;
     bool ever_stuck;
     bool *excluded;              /* per node: left out of convergence */
     struct sim_reply *replies;   /* every command reply, in order */
