@@ -467,6 +467,48 @@ static void each_own_entry_by_name(struct tracker *t, void (*fn)(struct tracker 
  * registry epoch and node list as after a pass that acted on no entry and
  * read no clock, a new pass would act on none either, and is skipped (most
  * passes follow a sync that brought nothing new). */
+/* What a pass over our own entries alone would meet first, looked up in
+ * slot order: 1 a started process of ours the ring gives to another node
+ * (none handed off yet), 0 nothing it would act on, -1 an entry of an
+ * earlier incarnation of ours (which the pass would act on in name order). */
+static int own_pass_outlook(struct tracker *t)
+{
+    int outlook = 0;
+    for (size_t w = 0; w < t->own_slot_words; w++)
+        for (uint64_t bits = t->own_slots[w]; bits; bits &= bits - 1) {
+            const struct reg_entry *e = &t->reg.slots[w * 64 + (size_t)__builtin_ctzll(bits)];
+            if (e->flags & REG_TOMBSTONE)
+                continue;
+            if ((uint32_t)(e->handle >> 32) != t->creation)
+                return -1;
+            if (outlook || !(e->flags & REG_STARTED) || trk_handoff_pending(t, e))
+                continue;
+            const char *ring = ring_owner(t->ring, e->name);
+            outlook = ring && strcmp(ring, t->self) != 0;
+        }
+    return outlook;
+}
+
+/* A pass over our own entries, in name order, unless its outcome is known
+ * without it: with no entry of an earlier incarnation, a pass acts only on
+ * started processes of ours the ring gives to another node, and while
+ * handoffs wait it only notes, at the first of them, that they wait; the
+ * order decides nothing then, so the entries are neither listed nor
+ * sorted.  (trk_fixed_handoff_waits called once more, when it says they
+ * do not wait, leaves the state as it was.) */
+static void own_pass(struct tracker *t)
+{
+    int outlook = own_pass_outlook(t);
+    if (outlook == 0)
+        return;
+    if (outlook > 0 && t->mode->handoff_waits && t->mode->handoff_waits(t)) {
+        t->reconsider_timed++; /* as reconsider does at the first of them */
+        t->pass_handoffs_wait = true;
+        return;
+    }
+    each_own_entry_by_name(t, reconsider);
+}
+
 void trk_topology_change(struct tracker *t)
 {
     if (t->quiet_valid && t->quiet_epoch == trk_registry_epoch(t) && t->quiet_nodes == t->node_changes)
@@ -474,7 +516,7 @@ void trk_topology_change(struct tracker *t)
     uint64_t acts = t->reconsider_acts, timed = t->reconsider_timed;
     t->pass_handoffs_wait = false;
     if (own_entries_suffice(t))
-        each_own_entry_by_name(t, reconsider);
+        own_pass(t);
     else
         each_entry_by_name(t, reconsider);
     t->quiet_valid = acts == t->reconsider_acts && timed == t->reconsider_timed;
