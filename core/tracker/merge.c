@@ -297,6 +297,17 @@ void trk_restart_here(struct tracker *t, struct reg_entry *e)
     t->stats.restarts++;
 }
 
+/* Where our started process `e` belongs when the ring gives it to another
+ * node, or NULL: not started, in place, or handed off and not yet replaced
+ * (it is not handed off again: fixed mode's mark, digest.c). */
+static const char *moves_to(struct tracker *t, const struct reg_entry *e)
+{
+    if (!(e->flags & REG_STARTED) || trk_handoff_pending(t, e))
+        return NULL;
+    const char *ring = ring_owner(t->ring, e->name);
+    return ring && strcmp(ring, t->self) != 0 ? ring : NULL;
+}
+
 /* One entry after the ring or the node list changed. */
 static void reconsider(struct tracker *t, struct reg_entry *e)
 {
@@ -307,17 +318,13 @@ static void reconsider(struct tracker *t, struct reg_entry *e)
      * pass was most of a large storm's time) */
     bool mine = e->owner == 0 && (uint32_t)(e->handle >> 32) == t->creation;
     if (mine) {
-        if (!(e->flags & REG_STARTED))
+        /* Once handoffs wait in this pass they wait for every entry of it
+         * (the answer depends on the instant and the node list alone): the
+         * ring need not be asked where ours are. */
+        if (t->pass_handoffs_wait)
             return;
-        /* A process handed off and not yet replaced is not handed off
-         * again (fixed mode's mark, digest.c).  Once handoffs wait in this
-         * pass they wait for every entry of it (the answer depends on the
-         * instant and the node list alone): the ring need not be asked
-         * where ours are. */
-        if (t->pass_handoffs_wait || trk_handoff_pending(t, e))
-            return;
-        const char *ring = ring_owner(t->ring, e->name);
-        if (ring && strcmp(ring, t->self) != 0) {
+        const char *ring = moves_to(t, e);
+        if (ring) {
             if (t->mode->handoff_waits && t->mode->handoff_waits(t)) {
                 t->reconsider_timed++; /* not a quiet state: the timer looks again */
                 t->pass_handoffs_wait = true;
@@ -461,12 +468,6 @@ static void each_own_entry_by_name(struct tracker *t, void (*fn)(struct tracker 
     free(names);
 }
 
-/* A pass reconsiders every entry after the ring or the node list changed,
- * or entries came in.  What reconsider does with an entry depends on the
- * entry, the ring and node list, and (owner_gone) the time: with the same
- * registry epoch and node list as after a pass that acted on no entry and
- * read no clock, a new pass would act on none either, and is skipped (most
- * passes follow a sync that brought nothing new). */
 /* What a pass over our own entries alone would meet first, looked up in
  * slot order: 1 a started process of ours the ring gives to another node
  * (none handed off yet), 0 nothing it would act on, -1 an entry of an
@@ -481,10 +482,8 @@ static int own_pass_outlook(struct tracker *t)
                 continue;
             if ((uint32_t)(e->handle >> 32) != t->creation)
                 return -1;
-            if (outlook || !(e->flags & REG_STARTED) || trk_handoff_pending(t, e))
-                continue;
-            const char *ring = ring_owner(t->ring, e->name);
-            outlook = ring && strcmp(ring, t->self) != 0;
+            if (!outlook)
+                outlook = moves_to(t, e) != NULL;
         }
     return outlook;
 }
@@ -509,6 +508,12 @@ static void own_pass(struct tracker *t)
     each_own_entry_by_name(t, reconsider);
 }
 
+/* A pass reconsiders every entry after the ring or the node list changed,
+ * or entries came in.  What reconsider does with an entry depends on the
+ * entry, the ring and node list, and (owner_gone) the time: with the same
+ * registry epoch and node list as after a pass that acted on no entry and
+ * read no clock, a new pass would act on none either, and is skipped (most
+ * passes follow a sync that brought nothing new). */
 void trk_topology_change(struct tracker *t)
 {
     if (t->quiet_valid && t->quiet_epoch == trk_registry_epoch(t) && t->quiet_nodes == t->node_changes)
