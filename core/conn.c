@@ -195,6 +195,8 @@ static int32_t link_new(struct conn *c, cs_link_id id, bool outbound, int32_t pe
     l->last_heard = l->last_sent = c->env->now(c->env);
     setup_watch(c, id, l->last_heard + c->cfg.setup_timeout);
     cs_idmap_put(&c->link_index, id, (int32_t)i);
+    if (c->env->link_set_cookie)
+        c->env->link_set_cookie(c->env, id, (uint32_t)i + 1);
     if (c->env->link_limit)
         c->env->link_limit(c->env, id, CONN_HANDSHAKE_FRAME_MAX);
     return (int32_t)i;
@@ -690,6 +692,17 @@ static void on_tick(struct conn *c)
         c->env->timer_start(c->env, interval, TAG(CONN_TIMER_TICK, 0));
 }
 
+/* The link a message came on: the slot its cookie names when that slot
+ * holds the link (a cookie only saves the lookup), else the lookup's. */
+static int32_t link_of_message(const struct conn *c, const struct cs_event *ev)
+{
+    uint32_t slot = ev->u.msg.cookie - 1;
+    if (ev->u.msg.cookie != 0 && slot < c->link_count && c->links[slot].id == ev->u.msg.link &&
+        c->links[slot].state != LS_FREE)
+        return (int32_t)slot;
+    return cs_idmap_get(&c->link_index, ev->u.msg.link);
+}
+
 bool conn_handle(struct conn *c, const struct cs_event *ev)
 {
     switch (ev->type) {
@@ -700,7 +713,7 @@ bool conn_handle(struct conn *c, const struct cs_event *ev)
         on_link_down(c, ev->u.link_down.link);
         return true;
     case CS_EV_LINK_MSG: {
-        int32_t li = cs_idmap_get(&c->link_index, ev->u.msg.link);
+        int32_t li = link_of_message(c, ev);
         if (li >= 0)
             on_frame(c, li, ev->u.msg.data, ev->u.msg.len);
         return true;

@@ -127,7 +127,7 @@ struct cs_event {
     union {
         struct { cs_timer_id id; uint64_t tag; } timer;
         struct { cs_link_id link; bool inbound; struct cs_addr peer; } link_up;
-        struct { cs_link_id link; const uint8_t *data; size_t len; } msg;
+        struct { cs_link_id link; uint32_t cookie; const uint8_t *data; size_t len; } msg;
         struct { cs_link_id link; enum cs_link_down_reason reason; } link_down;
         struct { struct cs_addr from; const uint8_t *data; size_t len; } dgram;
         struct { cs_query_id query; const struct cs_dns_answer *answer; } dns;
@@ -172,6 +172,11 @@ struct cs_env {
      * buffer more: a longer frame may close the link (CS_EV_LINK_DOWN).
      * NULL: the binding keeps its own limit. */
     void (*link_limit)(struct cs_env *env, cs_link_id link, size_t max_frame);
+    /* Optional: a number the core attaches to its end of a link, which every
+     * later CS_EV_LINK_MSG of that link carries back (u.msg.cookie) so the
+     * core finds its state for the link without a lookup.  Messages carry 0
+     * until it is set, and always when this is NULL. */
+    void (*link_set_cookie)(struct cs_env *env, cs_link_id link, uint32_t cookie);
 
     /* Sends a datagram to an address or a multicast group (may be lost,
      * duplicated or reordered). */

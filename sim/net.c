@@ -308,6 +308,7 @@ static void deliver_message(struct sim_world *w, const struct sim_event *ev)
                     ev->id, w->nodes[ev->src].id, ev->len);
     struct cs_event ce = {.type = CS_EV_LINK_MSG};
     ce.u.msg.link = ev->id;
+    ce.u.msg.cookie = l->end_cookie[end];
     ce.u.msg.data = sim_event_data(ev);
     ce.u.msg.len = ev->len;
     sim_deliver(w, ev->node, ev->incarnation, &ce);
@@ -330,6 +331,14 @@ static void close_end(struct sim_world *w, struct sim_link *l, int end, cs_time 
                            .incarnation = l->end_inc[1 - end], .id = id,
                            .aux = (uint32_t)(1 - end) | (uint32_t)why << 1};
     sim_schedule(w, &ev);
+}
+
+void sim_net_set_cookie(struct sim_world *w, uint32_t node, cs_link_id id, uint32_t cookie)
+{
+    struct sim_link *l = link_get(w, id);
+    int end = l ? end_of(w, l, node) : -1;
+    if (end >= 0)
+        l->end_cookie[end] = cookie;
 }
 
 void sim_net_close(struct sim_world *w, uint32_t node, cs_link_id id)

@@ -23,6 +23,7 @@ struct sim_link {
     bool broken;             /* cut by a partition or a crash: data is lost */
     cs_time last_delivery[2];/* FIFO: the latest scheduled delivery per direction */
     uint32_t live_pos;       /* position in net.live, while not dead */
+    uint32_t end_cookie[2];  /* what each end's node set (cs_env.link_set_cookie) */
 };
 
 struct sim_clog {
@@ -54,6 +55,8 @@ cs_link_id sim_net_connect(struct sim_world *w, uint32_t node, const struct cs_a
 bool sim_net_setup_may_succeed(struct sim_world *w, const struct sim_event *ev);
 /* Sends a message on a link from `node` (see cs_env.link_send). */
 int sim_net_send(struct sim_world *w, uint32_t node, cs_link_id link, const void *data, size_t len);
+/* Sets `node`'s cookie for its end of a link (see cs_env.link_set_cookie). */
+void sim_net_set_cookie(struct sim_world *w, uint32_t node, cs_link_id link, uint32_t cookie);
 /* Closes `node`'s end of a link (see cs_env.link_close). */
 void sim_net_close(struct sim_world *w, uint32_t node, cs_link_id link);
 /* Sends a datagram (see cs_env.dgram_send). */

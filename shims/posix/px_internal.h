@@ -31,6 +31,7 @@ struct px_link {
     bool proven;         /* the core raised its limit: the peer proved the secret */
     cs_time opened;      /* when connect() was called or the connection accepted */
     uint32_t interest;   /* the epoll events asked for (changed only when they differ) */
+    uint32_t cookie;     /* the core's number for the link (env->link_set_cookie) */
 };
 
 struct px_node {
@@ -86,6 +87,7 @@ cs_link_id px_env_link_connect(struct cs_env *env, const struct cs_addr *peer);
 int px_env_link_send(struct cs_env *env, cs_link_id link, const void *data, size_t len);
 void px_env_link_close(struct cs_env *env, cs_link_id link);
 void px_env_link_limit(struct cs_env *env, cs_link_id link, size_t max_frame);
+void px_env_link_set_cookie(struct cs_env *env, cs_link_id link, uint32_t cookie);
 /* Accepts every pending inbound connection. */
 void px_accept_links(struct px_node *n);
 /* An epoll event on a link. */

@@ -254,6 +254,13 @@ void px_env_link_limit(struct cs_env *env, cs_link_id link, size_t max_frame)
     }
 }
 
+void px_env_link_set_cookie(struct cs_env *env, cs_link_id link, uint32_t cookie)
+{
+    struct px_link *l = link_find(px_node_of(env), link);
+    if (l)
+        l->cookie = cookie;
+}
+
 /* Out of descriptors: accept the waiting connection on the reserve one and
  * close it at once, so the listener stops being readable (a failing
  * accept would wake the loop forever). False when even that failed. */
@@ -367,6 +374,7 @@ static bool take_frames(struct px_node *n, cs_link_id id)
         n->stats.frames_in++;
         struct cs_event ev = {.type = CS_EV_LINK_MSG};
         ev.u.msg.link = id;
+        ev.u.msg.cookie = l->cookie;
         ev.u.msg.data = buf + off + 4;
         ev.u.msg.len = flen;
         off += 4 + (size_t)flen;

@@ -212,6 +212,7 @@ static void bind_env(struct px_node *n)
     e->link_send = px_env_link_send;
     e->link_close = px_env_link_close;
     e->link_limit = px_env_link_limit;
+    e->link_set_cookie = px_env_link_set_cookie;
     e->dgram_send = px_env_dgram_send;
     e->dgram_join = px_env_dgram_join;
     e->dns_query = env_dns_query;

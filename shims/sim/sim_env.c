@@ -53,6 +53,12 @@ static void env_link_close(struct cs_env *env, cs_link_id link)
     sim_net_close(n->world, n->index, link);
 }
 
+static void env_link_set_cookie(struct cs_env *env, cs_link_id link, uint32_t cookie)
+{
+    struct sim_node *n = node_of(env);
+    sim_net_set_cookie(n->world, n->index, link, cookie);
+}
+
 static int env_dgram_send(struct cs_env *env, const struct cs_addr *to, const void *data, size_t len)
 {
     struct sim_node *n = node_of(env);
@@ -152,6 +158,7 @@ void sim_env_bind(struct sim_world *w, struct sim_node *node)
     env->link_connect = env_link_connect;
     env->link_send = env_link_send;
     env->link_close = env_link_close;
+    env->link_set_cookie = env_link_set_cookie;
     env->dgram_send = env_dgram_send;
     env->dgram_join = env_dgram_join;
     env->dns_query = env_dns_query;
