@@ -25,6 +25,7 @@ struct cx_config {
     struct conn_config base;
     const char *secret_of[CX_NODES]; /* per node index (last octet - 1); NULL: base */
     const char *blacklist_of[CX_NODES];
+    int cookie_skew; /* rewrites every message's cookie: 0 keep, 1 none, 2 the next slot's, 3 huge */
 };
 
 struct cx_node {
@@ -37,6 +38,8 @@ struct cx_node {
     int raw_link_downs;
     int messages;
     char last_message[64];
+    int cookie_skew;
+    uint32_t last_cookie;  /* the cookie the environment delivered last, before any skew */
 };
 
 static void cx_up(void *ctx, const char *peer) { (void)peer; ((struct cx_node *)ctx)->ups++; }
@@ -79,6 +82,7 @@ static void *cx_create(struct cs_env *env, const void *config, const char *name)
     struct conn_callbacks cb = {.ctx = n, .nodeup = cx_up, .nodedown = cx_down,
                                 .connect_failed = cx_fail, .message = cx_message};
     n->env = env;
+    n->cookie_skew = cfg->cookie_skew;
     n->conn = conn_new(env, &cc, name, (uint32_t)env->random_u64(env), &cb);
     return n;
 }
@@ -100,6 +104,14 @@ static void cx_handle(void *inst, const struct cs_event *ev)
     if (ev->type == CS_EV_STOP) {
         conn_shutdown(n->conn, true);
         n->env->stopped(n->env);
+        return;
+    }
+    if (ev->type == CS_EV_LINK_MSG) {
+        struct cs_event skewed = *ev;
+        n->last_cookie = ev->u.msg.cookie;
+        uint32_t skew[] = {ev->u.msg.cookie, 0, ev->u.msg.cookie + 1, UINT32_MAX};
+        skewed.u.msg.cookie = skew[n->cookie_skew];
+        conn_handle(n->conn, &skewed);
         return;
     }
     conn_handle(n->conn, ev);
@@ -446,6 +458,33 @@ static void test_sealed_link_refuses_forged_frames(void **state)
     assert_int_equal(node(t, 1)->messages, 1);
 }
 
+/* A link's messages come back with the cookie the connection layer gave
+ * its end (its slot + 1); a cookie that is missing, names another slot or
+ * no slot at all only costs the lookup: the frames still reach their link. */
+static void test_cookies_only_save_the_lookup(void **state)
+{
+    for (int skew = 0; skew <= 3; skew++) {
+        struct fx *t = *state;
+        struct cx_config cfg = cx_defaults();
+        cfg.cookie_skew = skew;
+        fx_open_proto(t, two_nodes, 1, &cx_proto, &cfg);
+        fx_start_all(t);
+        conn_connect(node(t, 0)->conn, "app@10.0.0.2");
+        fx_run(t, CS_SEC(1));
+        assert_true(conn_is_up(node(t, 1)->conn, "app@10.0.0.1"));
+        struct conn *c1 = node(t, 1)->conn;
+        int32_t up = c1->peers[conn_peer_find(c1, "app@10.0.0.1")].up;
+        assert_int_equal(node(t, 1)->last_cookie, (uint32_t)up + 1);
+        assert_int_equal(conn_send(node(t, 0)->conn, "app@10.0.0.2", (const uint8_t *)"hello", 5), 0);
+        fx_run(t, CS_SEC(30)); /* ticks both ways: the links stay up */
+        assert_int_equal(node(t, 1)->messages, 1);
+        assert_string_equal(node(t, 1)->last_message, "hello");
+        assert_int_equal(node(t, 0)->downs + node(t, 1)->downs, 0);
+        fx_teardown(state); /* a fresh world for the next skew */
+        assert_int_equal(fx_setup(state), 0);
+    }
+}
+
 int test_conn_run(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +498,7 @@ int test_conn_run(void)
         cmocka_unit_test_setup_teardown(test_bad_input_closes_only_that_link, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_forged_reply_is_refused, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_sealed_link_refuses_forged_frames, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_cookies_only_save_the_lookup, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }
