@@ -53,11 +53,11 @@ static void on_nodedown(void *ctx, const char *peer, enum conn_down_reason why)
         trk_nodedown(n->trk, peer);
 }
 
-static void on_message(void *ctx, const char *peer, const uint8_t *data, size_t len)
+static void on_message(void *ctx, const char *peer, int32_t slot, const uint8_t *data, size_t len)
 {
     struct cluster_node *n = ctx;
     if (n->trk)
-        trk_message(n->trk, peer, data, len);
+        trk_message_from(n->trk, peer, slot, data, len);
 }
 
 static void each_connected(void *ctx, void (*fn)(void *fctx, const char *peer), void *fctx)
@@ -66,9 +66,11 @@ static void each_connected(void *ctx, void (*fn)(void *fctx, const char *peer), 
     conn_each_up(membership_conn(n->mem), fn, fctx);
 }
 
-static int trk_send_to(void *ctx, const char *peer, const uint8_t *data, size_t len)
+static int trk_send_to(void *ctx, const char *peer, int32_t slot, const uint8_t *data, size_t len)
 {
     struct cluster_node *n = ctx;
+    if (slot >= 0)
+        return conn_send_slot(membership_conn(n->mem), slot, data, len);
     return conn_send(membership_conn(n->mem), peer, data, len);
 }
 

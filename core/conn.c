@@ -388,8 +388,12 @@ void conn_disconnect(struct conn *c, const char *peer)
 
 int conn_send(struct conn *c, const char *peer, const uint8_t *data, size_t len)
 {
-    int32_t pi = conn_peer_find(c, peer);
-    if (pi < 0 || c->peers[pi].up < 0)
+    return conn_send_slot(c, conn_peer_find(c, peer), data, len);
+}
+
+int conn_send_slot(struct conn *c, int32_t pi, const uint8_t *data, size_t len)
+{
+    if (pi < 0 || (size_t)pi >= c->peer_count || c->peers[pi].up < 0)
         return -1;
     struct conn_link *l = &c->links[c->peers[pi].up];
     uint8_t small[2048];
@@ -568,7 +572,7 @@ static void handle_frame(struct conn *c, int32_t li, const uint8_t *data, size_t
     case LS_UP:
         if (type == CONN_FRAME_DATA) {
             if (c->cb.message)
-                c->cb.message(c->cb.ctx, conn_link_peer(c, l), data + 1, len - 1);
+                c->cb.message(c->cb.ctx, conn_link_peer(c, l), l->peer, data + 1, len - 1);
             return;
         }
         if (type == CONN_FRAME_TICK && cs_reader_done(&r))

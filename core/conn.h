@@ -102,8 +102,9 @@ struct conn_callbacks {
     void (*nodedown)(void *ctx, const char *peer, enum conn_down_reason why);
     /* An outbound attempt ended without a link. */
     void (*connect_failed)(void *ctx, const char *peer, enum conn_fail_reason why);
-    /* A DATA frame from an up peer. */
-    void (*message)(void *ctx, const char *peer, const uint8_t *data, size_t len);
+    /* A DATA frame from an up peer; `slot` is the layer's number for the
+     * peer (conn_send_slot). */
+    void (*message)(void *ctx, const char *peer, int32_t slot, const uint8_t *data, size_t len);
 };
 
 /* Counters of refused input and failures, by reason. */
@@ -163,6 +164,10 @@ int conn_connect(struct conn *c, const char *peer);
 void conn_disconnect(struct conn *c, const char *peer);
 /* Sends a DATA frame to an up peer; -1 if it is not up. */
 int conn_send(struct conn *c, const char *peer, const uint8_t *data, size_t len);
+/* conn_send to the peer the layer numbers `slot` (the number a message
+ * callback gave with its name): peers are numbered in the order the layer
+ * first meets their names, and a number never names another peer. */
+int conn_send_slot(struct conn *c, int32_t slot, const uint8_t *data, size_t len);
 /* True when the peer is up. */
 bool conn_is_up(const struct conn *c, const char *peer);
 /* True when an outbound attempt to the peer is in progress. */

@@ -278,11 +278,11 @@ static void on_connect_failed(void *ctx, const char *peer, enum conn_fail_reason
             serial_advance(m, &m->topos[i]);
 }
 
-static void on_message(void *ctx, const char *peer, const uint8_t *data, size_t len)
+static void on_message(void *ctx, const char *peer, int32_t slot, const uint8_t *data, size_t len)
 {
     struct membership *m = ctx;
     if (m->cb.message)
-        m->cb.message(m->cb.ctx, peer, data, len);
+        m->cb.message(m->cb.ctx, peer, slot, data, len);
 }
 
 /* ---- lifecycle ---- */

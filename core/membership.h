@@ -73,7 +73,8 @@ struct membership_callbacks {
     void *ctx;
     void (*nodeup)(void *ctx, const char *peer);
     void (*nodedown)(void *ctx, const char *peer, enum conn_down_reason why);
-    void (*message)(void *ctx, const char *peer, const uint8_t *data, size_t len);
+    /* A message from an up peer; `slot`: its number for conn_send_slot. */
+    void (*message)(void *ctx, const char *peer, int32_t slot, const uint8_t *data, size_t len);
 };
 
 /* Counters, for tests, reports and operators. */

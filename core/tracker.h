@@ -52,8 +52,10 @@ struct trk_config {
 /* Callbacks from the tracker to the node that hosts it. */
 struct trk_host {
     void *ctx;
-    /* Sends a tracker message to a peer over its link; -1 if not up. */
-    int (*send)(void *ctx, const char *peer, const uint8_t *data, size_t len);
+    /* Sends a tracker message to a peer over its link; -1 if not up.
+     * `slot` is the number the host gave the peer's messages
+     * (trk_message_from), -1 until one came. */
+    int (*send)(void *ctx, const char *peer, int32_t slot, const uint8_t *data, size_t len);
     /* Lists the peers connected now (what Erlang's Node.list() gives); the
      * tracker takes them when it starts. May be NULL. */
     void (*each_peer)(void *ctx, void (*fn)(void *fctx, const char *peer), void *fctx);
@@ -86,6 +88,10 @@ void trk_nodeup(struct tracker *t, const char *peer);
 void trk_nodedown(struct tracker *t, const char *peer);
 /* A tracker message from a peer. Malformed input is counted and logged. */
 void trk_message(struct tracker *t, const char *peer, const uint8_t *data, size_t len);
+/* The same, with the host's number for the peer (-1: none), which spares
+ * a lookup of its name here and in the host when we answer.  A host must
+ * never give one number to two peers. */
+void trk_message_from(struct tracker *t, const char *peer, int32_t slot, const uint8_t *data, size_t len);
 /* Offers an event (its timers); true when it was the tracker's. */
 bool trk_handle(struct tracker *t, const struct cs_event *ev);
 /* A registry operation (register, register_started, unregister, whereis,

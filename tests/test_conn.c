@@ -51,9 +51,10 @@ static void cx_down(void *ctx, const char *peer, enum conn_down_reason why)
     n->last_down = why;
     n->last_down_at = n->env->now(n->env);
 }
-static void cx_message(void *ctx, const char *peer, const uint8_t *data, size_t len)
+static void cx_message(void *ctx, const char *peer, int32_t slot, const uint8_t *data, size_t len)
 {
     (void)peer;
+    (void)slot;
     struct cx_node *n = ctx;
     n->messages++;
     snprintf(n->last_message, sizeof n->last_message, "%.*s", (int)len, (const char *)data);

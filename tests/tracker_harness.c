@@ -110,11 +110,15 @@ int h_index(const struct harness *h, const char *name)
     return -1;
 }
 
-/* trk_host.send: appends a copy of the message to the queue. */
-static int fake_send(void *ctx, const char *peer, const uint8_t *data, size_t len)
+/* trk_host.send: appends a copy of the message to the queue.  The harness
+ * numbers peers by node index (h_deliver_at): a number the tracker passes
+ * back must be its addressee's. */
+static int fake_send(void *ctx, const char *peer, int32_t slot, const uint8_t *data, size_t len)
 {
     struct hnode *n = ctx;
     struct harness *h = n->h;
+    if (slot >= 0)
+        assert_int_equal(slot, h_index(h, peer));
     if (h->qlen == h->qcap) {
         h->qcap = h->qcap ? h->qcap * 2 : 64;
         h->q = realloc(h->q, h->qcap * sizeof *h->q);
@@ -373,7 +377,7 @@ static int h_deliver_at(struct harness *h, size_t k)
     h->qlen--;
     int type = m.len ? m.data[0] : 0;
     if (m.to >= 0 && h->n[m.to].t)
-        trk_message(h->n[m.to].t, h->n[m.from].name, m.data, m.len);
+        trk_message_from(h->n[m.to].t, h->n[m.from].name, m.from, m.data, m.len);
     free(m.data);
     return type;
 }

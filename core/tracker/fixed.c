@@ -151,7 +151,7 @@ static void fixed_timer(struct tracker *t, uint64_t tag)
 
 static void fixed_message(struct tracker *t, const struct trk_event *ev)
 {
-    int32_t from = trk_name_index(t, ev->peer);
+    int32_t from = trk_event_peer(t, ev);
     struct cs_reader r;
     cs_reader_init(&r, ev->data, ev->len);
     uint8_t type = cs_get_u8(&r);

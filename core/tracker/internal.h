@@ -98,6 +98,7 @@ struct trk_wire_entry {
 struct trk_event {
     enum { TE_NODEUP, TE_NODEDOWN, TE_MESSAGE, TE_TIMER, TE_COMMAND } kind;
     char *peer;
+    int32_t peer_index;   /* the peer's name index when known (> 0), else 0 (trk_event_peer) */
     uint8_t *data;
     size_t len;
     uint64_t tag;
@@ -146,8 +147,11 @@ struct tracker {
         uint32_t open;
         cs_time first, last;      /* when the oldest and the newest began */
     } *syncs;
+    int32_t *host_slot;           /* the host's number for the name (trk_message_from), -1: none yet */
     size_t name_count, name_cap;
     struct cs_strmap name_index;
+    int32_t *slot_names;          /* the host's number of a peer -> its name index (0: not seen) */
+    size_t slot_names_cap;
     uint32_t last_name_index;     /* the name trk_name_index found last */
     /* The peers believed to run a tracker (name indices), and the ring. */
     uint32_t *nodes;
@@ -342,6 +346,8 @@ int trk_kept_bucket(const struct tracker *t, size_t slot);
 
 /* ---- tracker.c ---- */
 int32_t trk_name_index(struct tracker *t, const char *name);  /* interns */
+/* The name index of an event's peer (-1: none, or out of memory). */
+int32_t trk_event_peer(struct tracker *t, const struct trk_event *ev);
 const char *trk_name(const struct tracker *t, uint32_t idx);
 bool trk_is_node(const struct tracker *t, uint32_t idx);
 void trk_add_node(struct tracker *t, uint32_t idx);

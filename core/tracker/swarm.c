@@ -26,11 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int32_t peer_of(struct tracker *t, const struct trk_event *ev)
-{
-    return ev->peer ? trk_name_index(t, ev->peer) : -1;
-}
-
 static void park(struct tracker *t, uint32_t from)
 {
     for (size_t i = 0; i < t->pending_count; i++)
@@ -192,7 +187,7 @@ static void tracking_message(struct tracker *t, uint32_t from, uint8_t type, str
 
 static void on_message(struct tracker *t, const struct trk_event *ev)
 {
-    int32_t from = peer_of(t, ev);
+    int32_t from = trk_event_peer(t, ev);
     struct cs_reader r;
     cs_reader_init(&r, ev->data, ev->len);
     uint8_t type = cs_get_u8(&r);
@@ -208,7 +203,7 @@ static void on_message(struct tracker *t, const struct trk_event *ev)
 
 static void on_nodedown(struct tracker *t, const struct trk_event *ev)
 {
-    int32_t peer = peer_of(t, ev);
+    int32_t peer = trk_event_peer(t, ev);
     if (peer < 0)
         return;
     bool was_sync_node = peer == t->sync_node;
@@ -240,7 +235,7 @@ static void on_nodedown(struct tracker *t, const struct trk_event *ev)
 
 static void on_nodeup(struct tracker *t, const struct trk_event *ev)
 {
-    int32_t peer = peer_of(t, ev);
+    int32_t peer = trk_event_peer(t, ev);
     if (peer < 0)
         return;
     if (t->state == TRK_SYNCING || t->state == TRK_AWAITING_SYNC_ACK) {

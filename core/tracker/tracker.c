@@ -83,6 +83,8 @@ void trk_free(struct tracker *t)
     free(t->met);
     free(t->unknown_since);
     free(t->syncs);
+    free(t->host_slot);
+    free(t->slot_names);
     cs_strmap_free(&t->name_index);
     free(t->nodes);
     free(t->pending);
@@ -162,6 +164,10 @@ int32_t trk_name_index(struct tracker *t, const char *name)
         if (!owned)
             return -1;
         t->owner_live = owned;
+        int32_t *slots = realloc(t->host_slot, cap * sizeof *slots);
+        if (!slots)
+            return -1;
+        t->host_slot = slots;
         t->name_cap = cap;
     }
     char *copy = strdup(name);
@@ -177,7 +183,34 @@ int32_t trk_name_index(struct tracker *t, const char *name)
     t->pull_state[t->name_count] = TRK_PULL_NONE;
     t->is_node[t->name_count] = false;
     t->owner_live[t->name_count] = 0;
+    t->host_slot[t->name_count] = -1;
     return (int32_t)t->name_count++;
+}
+
+/* A message's sender: through the host's number for it when it gave one
+ * (remembered at the first message: a number never names another peer),
+ * else by name. */
+static int32_t sender_index(struct tracker *t, const char *peer, int32_t slot)
+{
+    if (slot >= 0 && (size_t)slot < t->slot_names_cap && t->slot_names[slot] > 0)
+        return t->slot_names[slot];
+    int32_t idx = trk_name_index(t, peer);
+    if (slot < 0 || idx <= 0)
+        return idx;
+    size_t old_cap = t->slot_names_cap;
+    if (cs_grow((void **)&t->slot_names, &t->slot_names_cap, (size_t)slot + 1, sizeof *t->slot_names) != 0)
+        return idx;
+    memset(t->slot_names + old_cap, 0, (t->slot_names_cap - old_cap) * sizeof *t->slot_names);
+    t->slot_names[slot] = idx;
+    t->host_slot[idx] = slot;
+    return idx;
+}
+
+int32_t trk_event_peer(struct tracker *t, const struct trk_event *ev)
+{
+    if (ev->peer_index > 0)
+        return ev->peer_index;
+    return ev->peer ? trk_name_index(t, ev->peer) : -1;
 }
 
 const char *trk_name(const struct tracker *t, uint32_t idx)
@@ -307,13 +340,13 @@ const char *trk_message_type_name(unsigned type)
 
 /* Every tracker message goes out here; with tracing on, a `trk_send`
  * record names its type just before the link layer records the bytes. */
-static void send_raw(struct tracker *t, const char *peer, const uint8_t *data, size_t len)
+static void send_raw(struct tracker *t, const char *peer, int32_t slot, const uint8_t *data, size_t len)
 {
     trk_batch_flush(t); /* what was batched before this message goes before it */
     if (len && data[0] < TRK_SENT_TYPES)
         t->stats.sent[data[0]]++;
     cs_trace(t->env, "trk_send", CS_FSTR("to", peer), CS_FSTR("type", trk_msg_name(len ? data[0] : 0)));
-    t->host.send(t->host.ctx, peer, data, len);
+    t->host.send(t->host.ctx, peer, slot, data, len);
 }
 
 void trk_send(struct tracker *t, uint32_t peer, const struct cs_writer *w)
@@ -322,7 +355,7 @@ void trk_send(struct tracker *t, uint32_t peer, const struct cs_writer *w)
         cs_logf(t->env, CS_LOG_ERROR, "[swarm] message to %s too large, not sent", trk_name(t, peer));
         return;
     }
-    send_raw(t, trk_name(t, peer), w->buf, w->len);
+    send_raw(t, trk_name(t, peer), peer < t->name_count ? t->host_slot[peer] : -1, w->buf, w->len);
 }
 
 /* ---- the tracker clock (kept encoded) ---- */
@@ -489,7 +522,7 @@ void trk_nodedown(struct tracker *t, const char *peer)
 /* check_reply running:u8 attempt:u8, then in fixed mode the content
  * digest (when the tracker keeps one), so that the checker can tell
  * whether a snapshot would bring either side anything. */
-static void answer_check(struct tracker *t, const char *peer, uint8_t attempt)
+static void answer_check(struct tracker *t, const char *peer, int32_t slot, uint8_t attempt)
 {
     uint8_t buf[3 + TRK_CONTENT_DIGEST_LEN];
     struct cs_writer w;
@@ -500,10 +533,15 @@ static void answer_check(struct tracker *t, const char *peer, uint8_t attempt)
     struct trk_content_digest d;
     if (trk_content_digest(t, &d))
         trk_put_content_digest(&w, &d);
-    send_raw(t, peer, buf, w.len);
+    send_raw(t, peer, slot, buf, w.len);
 }
 
 void trk_message(struct tracker *t, const char *peer, const uint8_t *data, size_t len)
+{
+    trk_message_from(t, peer, -1, data, len);
+}
+
+void trk_message_from(struct tracker *t, const char *peer, int32_t slot, const uint8_t *data, size_t len)
 {
     if (len == 0) {
         t->stats.malformed++;
@@ -511,13 +549,14 @@ void trk_message(struct tracker *t, const char *peer, const uint8_t *data, size_
     }
     /* The remote check is answered by the node itself, tracker up or not. */
     if (data[0] == TRK_MSG_CHECK) {
-        answer_check(t, peer, len > 1 ? data[1] : 0);
+        answer_check(t, peer, slot, len > 1 ? data[1] : 0);
         return;
     }
     if (!t->running)
         return;
-    struct trk_event ev = {.kind = TE_MESSAGE, .peer = (char *)peer, .data = (uint8_t *)data,
-                           .len = len};
+    int32_t from = sender_index(t, peer, slot);
+    struct trk_event ev = {.kind = TE_MESSAGE, .peer = (char *)peer, .peer_index = from > 0 ? from : 0,
+                           .data = (uint8_t *)data, .len = len};
     deliver(t, &ev);
 }
 

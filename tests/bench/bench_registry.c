@@ -26,9 +26,9 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int host_send(void *ctx, const char *peer, const uint8_t *data, size_t len)
+static int host_send(void *ctx, const char *peer, int32_t slot, const uint8_t *data, size_t len)
 {
-    (void)ctx, (void)peer, (void)data, (void)len;
+    (void)ctx, (void)peer, (void)slot, (void)data, (void)len;
     return 0;
 }
 
