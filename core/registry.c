@@ -22,11 +22,12 @@ struct reg_chunk {
     char data[];
 };
 
-/* Copies a name into the arena. */
+/* Copies a name into the arena, after a byte that holds its length
+ * (reg_name_len). */
 static char *name_copy(struct registry *r, const char *name, size_t *name_len)
 {
-    size_t len = strlen(name) + 1;
-    *name_len = len - 1;
+    *name_len = strlen(name);
+    size_t len = *name_len + 2;
     struct reg_chunk *c = r->names;
     if (!c || c->size - c->used < len) {
         size_t size = len > CHUNK_BYTES ? len : CHUNK_BYTES;
@@ -39,9 +40,10 @@ static char *name_copy(struct registry *r, const char *name, size_t *name_len)
         r->names = c;
     }
     char *out = c->data + c->used;
-    memcpy(out, name, len);
+    out[0] = (char)(uint8_t)(*name_len < REG_LEN_LONG ? *name_len : REG_LEN_LONG);
+    memcpy(out + 1, name, len - 1);
     c->used += len;
-    return out;
+    return out + 1;
 }
 
 void registry_init(struct registry *r)

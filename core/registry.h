@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define REG_NAME_MAX 256      /* longer names are refused */
 #define REG_CLOCK_MAX 22      /* encoded ITC bytes kept per entry */
@@ -23,6 +24,7 @@
 #define REG_HEAD 15           /* a name's first bytes, kept in its entry */
 #define REG_META_MAX 8        /* meta keys per entry (groups are meta keys) */
 #define REG_META_KEY_MAX 64
+#define REG_LEN_LONG 255      /* a name's length byte for 255 bytes and more */
 
 enum reg_flags {
     REG_STARTED = 1,   /* started through register_started: restartable */
@@ -92,6 +94,21 @@ struct registry {
     size_t table_cap, used, live;
     uint64_t version;        /* bumped whenever a name is added or removed (from 1) */
 };
+
+
+/* The length of a string stored after a byte that holds it (the arena's
+ * names; the tracker's node names): strlen past REG_LEN_LONG bytes only. */
+static inline size_t reg_stored_len(const char *s)
+{
+    uint8_t n = (uint8_t)s[-1];
+    return n < REG_LEN_LONG ? n : REG_LEN_LONG + strlen(s + REG_LEN_LONG);
+}
+
+/* The length of an entry's name. */
+static inline size_t reg_name_len(const struct reg_entry *e)
+{
+    return reg_stored_len(e->name);
+}
 
 /* Prepares an empty registry. */
 void registry_init(struct registry *r);

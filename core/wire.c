@@ -46,7 +46,11 @@ void cs_put_bytes(struct cs_writer *w, const void *data, size_t len)
 
 void cs_put_str(struct cs_writer *w, const char *s)
 {
-    size_t len = strlen(s);
+    cs_put_strn(w, s, strlen(s));
+}
+
+void cs_put_strn(struct cs_writer *w, const char *s, size_t len)
+{
     if (len > UINT16_MAX) {
         w->overflow = true;
         return;

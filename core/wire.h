@@ -34,6 +34,8 @@ void cs_put_u64(struct cs_writer *w, uint64_t v);
 void cs_put_bytes(struct cs_writer *w, const void *data, size_t len);
 /* A string as u16 length + bytes (no terminator). */
 void cs_put_str(struct cs_writer *w, const char *s);
+/* cs_put_str of a string whose length the caller knows. */
+void cs_put_strn(struct cs_writer *w, const char *s, size_t len);
 
 /* Starts reading `len` bytes of `buf`. */
 void cs_reader_init(struct cs_reader *r, const uint8_t *buf, size_t len);

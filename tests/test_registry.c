@@ -319,6 +319,42 @@ static void test_registry_names_around_the_head(void **state)
     registry_free(&r);
 }
 
+/* An entry knows its name's length without reading the name, at every
+ * length around the length byte's limit too (names that long are refused
+ * by commands and by the wire, not by the registry). */
+static void test_registry_name_lengths(void **state)
+{
+    (void)state;
+    struct registry r;
+    registry_init(&r);
+    static const size_t lengths[] = {1, 2, REG_HEAD - 1, REG_HEAD, REG_HEAD + 1, 100, REG_LEN_LONG - 1,
+                                     REG_LEN_LONG, REG_LEN_LONG + 1, 300, 1000, 70000};
+    for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
+        char *name = malloc(lengths[i] + 1);
+        assert_non_null(name);
+        for (size_t k = 0; k < lengths[i]; k++)
+            name[k] = (char)('a' + (k + i) % 26);
+        name[lengths[i]] = '\0';
+        bool created;
+        struct reg_entry *e = registry_put(&r, name, &created);
+        assert_non_null(e);
+        assert_true(created);
+        e->handle = i + 1;
+        free(name);
+    }
+    for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
+        size_t seen = 0;
+        for (size_t s = 0; s < r.slot_count; s++)
+            if (r.slots[s].name && r.slots[s].handle == i + 1) {
+                assert_int_equal(reg_name_len(&r.slots[s]), lengths[i]);
+                assert_int_equal(strlen(r.slots[s].name), lengths[i]);
+                seen++;
+            }
+        assert_int_equal(seen, 1);
+    }
+    registry_free(&r);
+}
+
 /* A clock longer than the inline bytes moves to the extra and back. */
 static void test_registry_clock_inline_and_spilled(void **state)
 {
@@ -356,6 +392,7 @@ int test_registry_run(void)
         cmocka_unit_test(test_registry_extra_fields),
         cmocka_unit_test(test_registry_origin_only_extra),
         cmocka_unit_test(test_registry_names_around_the_head),
+        cmocka_unit_test(test_registry_name_lengths),
         cmocka_unit_test(test_registry_clock_inline_and_spilled),
     };
     return cmocka_run_group_tests_name("registry", tests, NULL, NULL);

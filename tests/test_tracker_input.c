@@ -138,6 +138,27 @@ static void test_bad_input_fixed(void **state)
     bad_input(TRK_FIXED);
 }
 
+/* Interned node names know their lengths (trk_name_len, what entries are
+ * encoded with) at and past the length byte's limit, and a number past the
+ * table is "?". */
+static void test_name_lengths(void **state)
+{
+    (void)state;
+    h_new(TRK_FIXED, 1);
+    static const size_t lengths[] = {1, 12, REG_LEN_LONG - 1, REG_LEN_LONG, REG_LEN_LONG + 1, 600};
+    char name[601];
+    for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
+        memset(name, 'a' + (int)i, lengths[i]);
+        name[lengths[i]] = '\0';
+        int32_t idx = trk_name_index(T(0), name);
+        assert_true(idx > 0);
+        assert_int_equal(trk_name_len(T(0), (uint32_t)idx), lengths[i]);
+        assert_string_equal(trk_name(T(0), (uint32_t)idx), name);
+    }
+    assert_int_equal(trk_name_len(T(0), 0), strlen(NAME[0]));
+    assert_int_equal(trk_name_len(T(0), 1000), strlen(trk_name(T(0), 1000)));
+}
+
 /* ---- the group ------------------------------------------------------------- */
 
 int test_tracker_input_run(void)
@@ -145,6 +166,7 @@ int test_tracker_input_run(void)
     const struct CMUnitTest tests[] = {
         T_(test_bad_input_swarm),
         T_(test_bad_input_fixed),
+        T_(test_name_lengths),
     };
     return cmocka_run_group_tests_name("tracker-input", tests, NULL, NULL);
 }

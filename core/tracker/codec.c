@@ -33,8 +33,8 @@ bool trk_get_clock(struct cs_reader *r, uint8_t *clock, size_t *len, size_t cap)
 
 void trk_put_entry(struct tracker *t, struct cs_writer *w, const struct reg_entry *e)
 {
-    cs_put_str(w, e->name);
-    cs_put_str(w, trk_name(t, e->owner));
+    cs_put_strn(w, e->name, reg_name_len(e));
+    cs_put_strn(w, trk_name(t, e->owner), trk_name_len(t, e->owner));
     cs_put_u64(w, e->handle);
     cs_put_u64(w, e->version);
     cs_put_u64(w, reg_meta_version(e));

@@ -43,7 +43,7 @@ static uint64_t entry_hash(const struct tracker *t, const struct reg_entry *e)
     /* Independent of local numbering: the owner enters by its name. */
     uint64_t owner = e->owner < t->name_count ? t->name_hashes[e->owner] : 0;
     uint64_t seed = owner ^ (e->handle * 0x9e3779b97f4a7c15ULL);
-    return XXH3_64bits_withSeed(e->name, strlen(e->name), seed);
+    return XXH3_64bits_withSeed(e->name, reg_name_len(e), seed);
 }
 
 static bool counted(const struct reg_entry *e)
@@ -68,9 +68,9 @@ static uint64_t content_hash(const struct tracker *t, const struct reg_entry *e)
 }
 
 /* The bucket of a name: the top bits of its XXH3, the same on every node. */
-static uint8_t name_bucket(const char *name)
+static uint8_t name_bucket(const char *name, size_t len)
 {
-    return (uint8_t)(XXH3_64bits(name, strlen(name)) >> (64 - TRK_BUCKET_BITS));
+    return (uint8_t)(XXH3_64bits(name, len) >> (64 - TRK_BUCKET_BITS));
 }
 
 /* Forgets the kept hash of the entry in `slot` (it changes or leaves). */
@@ -143,7 +143,7 @@ static bool content_take(struct tracker *t, size_t slot)
     uint64_t h = content_hash(t, e);
     if (!h)
         return false;
-    uint8_t bucket = name_bucket(e->name);
+    uint8_t bucket = name_bucket(e->name, reg_name_len(e));
     t->content_bucket[slot] = bucket;
     t->buckets[bucket].sum += h;
     t->buckets[bucket].count++;

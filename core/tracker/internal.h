@@ -349,6 +349,8 @@ int32_t trk_name_index(struct tracker *t, const char *name);  /* interns */
 /* The name index of an event's peer (-1: none, or out of memory). */
 int32_t trk_event_peer(struct tracker *t, const struct trk_event *ev);
 const char *trk_name(const struct tracker *t, uint32_t idx);
+/* strlen(trk_name(t, idx)), from the byte kept before each interned name. */
+size_t trk_name_len(const struct tracker *t, uint32_t idx);
 bool trk_is_node(const struct tracker *t, uint32_t idx);
 void trk_add_node(struct tracker *t, uint32_t idx);
 void trk_remove_node(struct tracker *t, uint32_t idx);

@@ -77,7 +77,7 @@ void trk_free(struct tracker *t)
     if (!t)
         return;
     for (size_t i = 0; i < t->name_count; i++)
-        free(t->names[i]);
+        free(t->names[i] - 1); /* after its length byte (trk_name_len) */
     free(t->names);
     free(t->name_hashes);
     free(t->met);
@@ -170,13 +170,16 @@ int32_t trk_name_index(struct tracker *t, const char *name)
         t->host_slot = slots;
         t->name_cap = cap;
     }
-    char *copy = strdup(name);
-    if (!copy || cs_strmap_put(&t->name_index, name, (int32_t)t->name_count) != 0) {
-        free(copy);
+    size_t len = strlen(name);
+    char *block = malloc(len + 2);
+    if (!block || cs_strmap_put(&t->name_index, name, (int32_t)t->name_count) != 0) {
+        free(block);
         return -1;
     }
+    block[0] = (char)(uint8_t)(len < REG_LEN_LONG ? len : REG_LEN_LONG);
+    char *copy = memcpy(block + 1, name, len + 1);
     t->names[t->name_count] = copy;
-    t->name_hashes[t->name_count] = XXH3_64bits(copy, strlen(copy));
+    t->name_hashes[t->name_count] = XXH3_64bits(copy, len);
     t->met[t->name_count] = false;
     t->unknown_since[t->name_count] = -1;
     t->syncs[t->name_count] = (struct trk_sync_watch){0, 0, 0};
@@ -216,6 +219,11 @@ int32_t trk_event_peer(struct tracker *t, const struct trk_event *ev)
 const char *trk_name(const struct tracker *t, uint32_t idx)
 {
     return idx < t->name_count ? t->names[idx] : "?";
+}
+
+size_t trk_name_len(const struct tracker *t, uint32_t idx)
+{
+    return idx < t->name_count ? reg_stored_len(t->names[idx]) : 1; /* "?" */
 }
 
 bool trk_is_node(const struct tracker *t, uint32_t idx)
