@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(sizeof(void *) != 8 || sizeof(struct conn_link) == 80, "a link packs into 80 bytes");
+
 #define TAG(kind, arg) CS_TAG(CS_TAG_CONN, kind, arg)
 
 void conn_config_defaults(struct conn_config *cfg)
