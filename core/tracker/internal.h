@@ -344,8 +344,12 @@ static inline bool trk_bucket_in(const struct trk_bucket_set *set, unsigned b)
  * hash is kept (exact after trk_content_fresh until the next change). */
 int trk_kept_bucket(const struct tracker *t, size_t slot);
 
-/* ---- tracker.c ---- */
+/* ---- names.c ---- */
 int32_t trk_name_index(struct tracker *t, const char *name);  /* interns */
+/* A message's sender by the host's number for it (-1: none) or its name. */
+int32_t trk_sender_index(struct tracker *t, const char *peer, int32_t slot);
+/* Frees the name table and everything kept per name. */
+void trk_names_free(struct tracker *t);
 /* The name index of an event's peer (-1: none, or out of memory). */
 int32_t trk_event_peer(struct tracker *t, const struct trk_event *ev);
 const char *trk_name(const struct tracker *t, uint32_t idx);

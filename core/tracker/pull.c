@@ -207,6 +207,5 @@ bool trk_on_pull(struct tracker *t, uint32_t from, struct cs_reader *r)
 
 void trk_pull_free(struct tracker *t)
 {
-    free(t->pull_queue);
-    free(t->pull_state);
+    free(t->pull_queue); /* pull_state is the name table's (names.c) */
 }
