@@ -95,6 +95,43 @@ static void test_digest_kept_through_changes(void **state)
     assert_same_digest(h, 0, 1);
 }
 
+
+/* A copy taken as it came keeps the hash of the bytes it came in as its
+ * content hash at once, with no encoding when a digest is read later (the
+ * hash of a changed entry of ours waits for that reading), and it is the
+ * hash a recomputation gives. */
+static void test_digest_copy_hashed_from_the_wire(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    h_settle(h);
+    struct trk_content_digest d;
+    assert_true(trk_content_digest(T(1), &d)); /* node 1 keeps hashes from now on */
+    h_cmd(h, 0, "register", "w1", NULL, 1);
+    h_cmd(h, 0, "register", "w2", NULL, 2);
+    assert_true(h_pending(h, 0, 1) > 0);
+    while (h_pending(h, 0, 1) > 0) { /* the tracks (or their batch), nothing back */
+        int type = h_deliver(h, 0, 1);
+        if (type != TRK_MSG_TRACK && type != TRK_MSG_BATCH)
+            fail_msg("message of type %d", type);
+    }
+    for (int k = 0; k < 2; k++) {
+        const struct reg_entry *e = registry_get(&T(1)->reg, k ? "w2" : "w1");
+        assert_non_null(e);
+        size_t slot = (size_t)(e - T(1)->reg.slots);
+        assert_true(slot < T(1)->content_cap);
+        assert_true(T(1)->content_hashes[slot] != 0); /* kept without a digest read */
+    }
+    assert_digest_kept(h, 1);
+    /* node 0's own writes are hashed when a digest is read */
+    const struct reg_entry *mine = registry_get(&T(0)->reg, "w1");
+    size_t slot = (size_t)(mine - T(0)->reg.slots);
+    assert_true(slot >= T(0)->content_cap || T(0)->content_hashes[slot] == 0);
+    h_settle(h);
+    assert_all_kept(h);
+    assert_same_digest(h, 0, 1);
+}
 /* The digest is kept lazily: registrations cost nothing until a digest is
  * asked for (no hashes at all before the first); changes are listed and
  * hashed at the next reading, and a burst longer than the list allows is
@@ -270,6 +307,7 @@ int test_tracker_digest_run(void)
 {
     const struct CMUnitTest tests[] = {
         T_(test_digest_kept_through_changes),
+        T_(test_digest_copy_hashed_from_the_wire),
         T_(test_digest_kept_lazily),
         T_(test_digest_join_without_snapshot),
         T_(test_digest_join_with_difference),

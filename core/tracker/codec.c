@@ -51,6 +51,8 @@ void trk_put_entry(struct tracker *t, struct cs_writer *w, const struct reg_entr
 
 bool trk_get_entry(struct cs_reader *r, struct trk_wire_entry *out)
 {
+    size_t start = r->pos;
+    out->wire_hash = 0;
     cs_get_str(r, out->name, sizeof out->name);
     cs_get_str(r, out->owner, sizeof out->owner);
     out->handle = cs_get_u64(r);
@@ -75,5 +77,7 @@ bool trk_get_entry(struct cs_reader *r, struct trk_wire_entry *out)
     cs_get_bytes(r, out->clock, out->clock_len);
     if (!r->bad && (!out->name[0] || !cs_has_at(out->owner)))
         r->bad = true;
+    if (!r->bad) /* the bytes are at hand: a taken copy's content hash (digest.c) */
+        out->wire_hash = trk_entry_content_hash(r->buf + start, r->pos - start);
     return !r->bad;
 }

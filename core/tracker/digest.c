@@ -133,6 +133,19 @@ static bool content_room(struct tracker *t)
     return true;
 }
 
+/* Keeps `h` as the content hash of the entry in `slot` (which has none). */
+static void content_keep(struct tracker *t, size_t slot, uint64_t h)
+{
+    const struct reg_entry *e = &t->reg.slots[slot];
+    uint8_t bucket = name_bucket(e->name, reg_name_len(e));
+    t->content_bucket[slot] = bucket;
+    t->buckets[bucket].sum += h;
+    t->buckets[bucket].count++;
+    t->content_hashes[slot] = h;
+    t->content_sum += h;
+    t->content_count++;
+}
+
 /* Hashes the entry in `slot` if it has no kept hash; false when it cannot
  * be encoded (never, by ENTRY_WIRE_MAX). */
 static bool content_take(struct tracker *t, size_t slot)
@@ -143,13 +156,19 @@ static bool content_take(struct tracker *t, size_t slot)
     uint64_t h = content_hash(t, e);
     if (!h)
         return false;
-    uint8_t bucket = name_bucket(e->name, reg_name_len(e));
-    t->content_bucket[slot] = bucket;
-    t->buckets[bucket].sum += h;
-    t->buckets[bucket].count++;
-    t->content_hashes[slot] = h;
-    t->content_sum += h;
-    t->content_count++;
+    content_keep(t, slot, h);
+    return true;
+}
+
+/* Keeps `h` as the content hash of the entry in `slot`, known without
+ * encoding it (a copy taken as it came: trk_copy_in); false when there is
+ * no room, and the entry is then hashed when read. */
+static bool content_preset(struct tracker *t, size_t slot, uint64_t h)
+{
+    if (!content_room(t))
+        return false;
+    content_forget(t, slot);
+    content_keep(t, slot, h);
     return true;
 }
 
@@ -315,7 +334,7 @@ void trk_digest_out(struct tracker *t, const struct reg_entry *e)
 
 void trk_digest_in(struct tracker *t, const struct reg_entry *e)
 {
-    if (t->content_valid)
+    if (t->content_valid && !(t->copy_hash && content_preset(t, (size_t)(e - t->reg.slots), t->copy_hash)))
         content_dirty(t, (size_t)(e - t->reg.slots));
     authored_in(t, e);
     if (!counted(e))

@@ -92,6 +92,7 @@ struct trk_wire_entry {
     bool tagged;  /* tag holds the name's registry tag (a batch prefetched it) */
     uint32_t tag;
     bool same;    /* (a snapshot's) the receiver holds this very copy: nothing to check or take */
+    uint64_t wire_hash; /* trk_entry_content_hash of the bytes it was decoded from (0: none) */
 };
 
 /* A postponed event (Swarm mode): re-delivered after the next state change. */
@@ -185,6 +186,7 @@ struct tracker {
                                      wrote, tombstones included (a scoped pull's answer) */
     size_t authored_count;        /* bits set in authored */
     bool taking_copy;             /* trk_copy_in takes a peer's copy: not a write of ours */
+    uint64_t copy_hash;           /* ... whose encoding has this content hash (0: unknown) */
     size_t own_slot_words;        /* words of own_slots, handoff_sent and authored */
     bool own_slots_lost;          /* out of memory once: passes walk everything */
     uint64_t entry_changes;       /* trk_digest_out calls (trk_registry_epoch) */

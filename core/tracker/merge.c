@@ -53,6 +53,10 @@ bool trk_copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_e
         return false;
     }
     t->taking_copy = true; /* (not a write of ours: digest.c) */
+    /* The copy encodes as the bytes it came in, so their hash is its content
+     * hash, unless its meta keys may come out otherwise (hostile input may
+     * repeat one; the registry keeps it once). */
+    t->copy_hash = we->meta_count == 0 ? we->wire_hash : 0;
     trk_digest_out(t, e);
     e->owner = (uint32_t)owner;
     e->handle = we->handle;
@@ -64,14 +68,17 @@ bool trk_copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_e
     reg_meta_clear(e);
     for (uint8_t i = 0; i < we->meta_count; i++)
         reg_meta_set(e, we->meta[i], true);
-    if (reg_set_clock(e, we->clock, we->clock_len) != 0)
+    if (reg_set_clock(e, we->clock, we->clock_len) != 0) {
         e->clock_len = 0; /* out of memory: travels empty, like a stamp too deep to encode */
+        t->copy_hash = 0;
+    }
     if (we->version > t->version_clock)
         t->version_clock = we->version;
     if (we->meta_version > t->version_clock)
         t->version_clock = we->meta_version;
     trk_digest_in(t, e);
     t->taking_copy = false;
+    t->copy_hash = 0;
     if (t->mode->copy_taken)
         t->mode->copy_taken(t, e);
     return true;
@@ -145,11 +152,10 @@ static uint32_t snap_check(struct tracker *t, struct cs_reader *r, uint32_t coun
     uint32_t decoded = 0;
     *clocks_ok = true;
     trk_content_fresh(t); /* (holds_copy reads the kept hashes) */
-    for (size_t at = r->pos; decoded < count && trk_get_entry(r, we); decoded++) {
-        t->snap_hash[decoded] = trk_entry_content_hash(r->buf + at, r->pos - at);
+    for (; decoded < count && trk_get_entry(r, we); decoded++) {
+        t->snap_hash[decoded] = we->wire_hash;
         t->snap_same[decoded] = holds_copy(t, we->name, t->snap_hash[decoded]);
         *clocks_ok = *clocks_ok && (t->snap_same[decoded] || trk_clock_valid(t, we->clock, we->clock_len));
-        at = r->pos;
     }
     return decoded;
 }
