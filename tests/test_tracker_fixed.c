@@ -576,7 +576,8 @@ static void test_owners_not_nodes_counted(void **state)
     assert_string_equal(h_owner(h, 0, "of-1"), NAME[1]);
     assert_false(h_knows(h, 0, 1));
     assert_int_equal(T(0)->owners_not_nodes, 1);
-    assert_true(trk_check(T(0), why, sizeof why));
+    if (!trk_check(T(0), why, sizeof why))
+        fail_msg("%s", why);
     T(0)->owners_not_nodes = 0; /* drifted */
     assert_false(trk_check(T(0), why, sizeof why));
     assert_non_null(strstr(why, "are not nodes"));

@@ -83,6 +83,11 @@ static void bad_input(enum trk_mode mode)
     len = forge_event(buf, sizeof buf, TRK_MSG_TRACK, &noat);
     check_refused(h, 0, buf, len, "owner without @", c_malformed);
 
+    struct fentry handleless = good; /* a live entry names its process; only tombstones may not */
+    handleless.handle = 0;
+    len = forge_event(buf, sizeof buf, TRK_MSG_TRACK, &handleless);
+    check_refused(h, 0, buf, len, "live entry without a handle", c_malformed);
+
     struct fentry badentry = good;
     badentry.clock = badclock;
     badentry.clock_len = 1;

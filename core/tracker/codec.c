@@ -77,6 +77,8 @@ bool trk_get_entry(struct cs_reader *r, struct trk_wire_entry *out)
     cs_get_bytes(r, out->clock, out->clock_len);
     if (!r->bad && (!out->name[0] || !cs_has_at(out->owner)))
         r->bad = true;
+    if (!(out->flags & REG_TOMBSTONE) && out->handle == 0)
+        r->bad = true; /* no node makes one: a registration names its process */
     if (!r->bad) /* the bytes are at hand: a taken copy's content hash (digest.c) */
         out->wire_hash = trk_entry_content_hash(r->buf + start, r->pos - start);
     return !r->bad;

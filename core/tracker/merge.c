@@ -446,11 +446,19 @@ bool trk_check(const struct tracker *t, char *why, size_t size)
     uint32_t counted = 0;
     for (size_t owner = 1; owner < t->name_count; owner++)
         counted += t->owner_live[owner] && !t->is_node[owner];
-    if (counted == t->owners_not_nodes)
-        return true;
-    snprintf(why, size, "tracker %s: %u owners of live entries are not nodes, its count says %u", t->self,
-             counted, t->owners_not_nodes);
-    return false;
+    if (counted != t->owners_not_nodes) {
+        snprintf(why, size, "tracker %s: %u owners of live entries are not nodes, its count says %u", t->self,
+                 counted, t->owners_not_nodes);
+        return false;
+    }
+    for (size_t slot = 0; slot < t->reg.slot_count; slot++) {
+        const struct reg_entry *e = &t->reg.slots[slot];
+        if (e->name && e->handle == 0 && !(e->flags & REG_TOMBSTONE)) { /* (absent_owners_stay) */
+            snprintf(why, size, "tracker %s: entry %s is neither a tombstone nor has a handle", t->self, e->name);
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Calls fn on every live entry we own, in name order, as each_listed does. */
@@ -472,6 +480,31 @@ static void each_own_entry_by_name(struct tracker *t, void (*fn)(struct tracker 
         qsort(names, n, sizeof *names, by_name);
     each_listed(t, names, n, fn);
     free(names);
+}
+
+/* True when no owner of a live entry that is not in `nodes` is gone: a
+ * pass over every entry then acts on our own entries alone (reconsider leaves those of owners not gone alone), as a
+ * pass over our own entries does.  owner_gone is asked once an owner where
+ * that pass asks it once an entry: the same answers and the same marks
+ * (when an owner was first seen unknown, the second look armed, the pass
+ * timed).  Every entry that is not a tombstone is live (has a handle:
+ * trk_get_entry refuses one without, trk_check verifies it), so owner_live
+ * counts every entry such a pass would look at.  Most passes during a
+ * storm are of this kind: entries of owners not met yet, not gone until
+ * sync_timeout. */
+static bool absent_owners_stay(struct tracker *t)
+{
+    if (t->own_slots_lost)
+        return false;
+    uint32_t seen = 0;
+    for (uint32_t owner = 1; owner < t->name_count && seen < t->owners_not_nodes; owner++) {
+        if (!t->owner_live[owner] || t->is_node[owner])
+            continue;
+        seen++;
+        if (t->mode->owner_gone(t, owner))
+            return false;
+    }
+    return true;
 }
 
 /* What a pass over our own entries alone would meet first, looked up in
@@ -526,7 +559,7 @@ void trk_topology_change(struct tracker *t)
         return;
     uint64_t acts = t->reconsider_acts, timed = t->reconsider_timed;
     t->pass_handoffs_wait = false;
-    if (own_entries_suffice(t))
+    if (own_entries_suffice(t) || absent_owners_stay(t))
         own_pass(t);
     else
         each_entry_by_name(t, reconsider);
