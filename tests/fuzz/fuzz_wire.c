@@ -85,9 +85,9 @@ static void fuzz_cluster(const uint8_t *data, size_t size, bool gossip)
     cluster_proto.destroy(node);
 }
 
-static int host_send(void *ctx, const char *peer, const uint8_t *data, size_t len)
+static int host_send(void *ctx, const char *peer, int32_t slot, const uint8_t *data, size_t len)
 {
-    (void)ctx, (void)peer, (void)data, (void)len;
+    (void)ctx, (void)peer, (void)slot, (void)data, (void)len;
     return 0;
 }
 
