@@ -483,8 +483,9 @@ static void each_own_entry_by_name(struct tracker *t, void (*fn)(struct tracker 
 }
 
 /* True when no owner of a live entry that is not in `nodes` is gone: a
- * pass over every entry then acts on our own entries alone (reconsider leaves those of owners not gone alone), as a
- * pass over our own entries does.  owner_gone is asked once an owner where
+ * pass over every entry then acts on our own entries alone (reconsider
+ * leaves the entries of owners not gone alone), as a pass over our own
+ * entries does.  owner_gone is asked once an owner where
  * that pass asks it once an entry: the same answers and the same marks
  * (when an owner was first seen unknown, the second look armed, the pass
  * timed).  Every entry that is not a tombstone is live (has a handle:
