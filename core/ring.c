@@ -47,10 +47,18 @@ struct ring_points {
     struct ring_point p[]; /* sorted by (hash, node name) */
 };
 
+/* A name's first bytes, NUL-padded: memcmp of two keys orders them as
+ * strcmp orders the names, as far as the keys go (node_search). */
+#define RING_KEY 16
+struct ring_key {
+    char b[RING_KEY];
+};
+
 struct ring {
     uint32_t points_per_node;
     uint32_t static_quorum;
     char **nodes; /* sorted by strcmp */
+    struct ring_key *keys; /* per node: its name's key, searched without reading names */
     uint64_t **hashes; /* per node, its row: points_per_node sorted point hashes, then their bucket index */
     bool *borrowed;    /* per node: its row is the memo's (not freed with the ring) */
     size_t node_count, node_cap;
@@ -123,6 +131,7 @@ void ring_free(struct ring *r)
             free(r->hashes[i]);
     }
     free(r->nodes);
+    free(r->keys);
     free(r->hashes);
     free(r->borrowed);
     points_unref(r->built);
@@ -166,14 +175,26 @@ static void sort_points(struct ring_point *p, struct ring_point *tmp, size_t n)
     memcpy(p, tmp, n * sizeof *p);
 }
 
+static void key_of(const char *name, struct ring_key *key)
+{
+    size_t n = strnlen(name, RING_KEY);
+    memset(key->b, 0, RING_KEY);
+    memcpy(key->b, name, n);
+}
+
 /* The index of node in r->nodes, or where it would be inserted (*found says
  * which). */
 static size_t node_search(const struct ring *r, const char *node, bool *found)
 {
+    struct ring_key key;
+    key_of(node, &key);
+    bool long_name = key.b[RING_KEY - 1] != '\0'; /* equal keys then say nothing of the rest */
     size_t lo = 0, hi = r->node_count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(r->nodes[mid], node);
+        int c = memcmp(r->keys[mid].b, key.b, RING_KEY);
+        if (c == 0 && long_name)
+            c = strcmp(r->nodes[mid] + RING_KEY, node + RING_KEY);
         if (c == 0) {
             *found = true;
             return mid;
@@ -465,23 +486,28 @@ int ring_add(struct ring *r, const char *node)
         char **nodes = realloc(r->nodes, cap * sizeof *nodes);
         uint64_t **h = nodes ? realloc(r->hashes, cap * sizeof *h) : NULL;
         bool *b = h ? realloc(r->borrowed, cap * sizeof *b) : NULL;
+        struct ring_key *k = b ? realloc(r->keys, cap * sizeof *k) : NULL;
         if (nodes)
             r->nodes = nodes;
         if (h)
             r->hashes = h;
-        if (!b) {
+        if (b)
+            r->borrowed = b;
+        if (!k) {
             free(copy);
             if (!borrowed)
                 free(hashes);
             return -1;
         }
-        r->borrowed = b;
+        r->keys = k;
         r->node_cap = cap;
     }
     memmove(&r->nodes[at + 1], &r->nodes[at], (r->node_count - at) * sizeof *r->nodes);
+    memmove(&r->keys[at + 1], &r->keys[at], (r->node_count - at) * sizeof *r->keys);
     memmove(&r->hashes[at + 1], &r->hashes[at], (r->node_count - at) * sizeof *r->hashes);
     memmove(&r->borrowed[at + 1], &r->borrowed[at], (r->node_count - at) * sizeof *r->borrowed);
     r->nodes[at] = copy;
+    key_of(copy, &r->keys[at]);
     r->hashes[at] = hashes;
     r->borrowed[at] = borrowed;
     r->node_count++;
@@ -501,6 +527,7 @@ void ring_remove(struct ring *r, const char *node)
     if (!r->borrowed[at])
         free(r->hashes[at]);
     memmove(&r->nodes[at], &r->nodes[at + 1], (r->node_count - at - 1) * sizeof *r->nodes);
+    memmove(&r->keys[at], &r->keys[at + 1], (r->node_count - at - 1) * sizeof *r->keys);
     memmove(&r->hashes[at], &r->hashes[at + 1], (r->node_count - at - 1) * sizeof *r->hashes);
     memmove(&r->borrowed[at], &r->borrowed[at + 1], (r->node_count - at - 1) * sizeof *r->borrowed);
     r->node_count--;

@@ -597,6 +597,44 @@ static void test_ring_balance(void **state)
     assert_true(max_of[1] > 13500 || min_of[1] < 6500);
 }
 
+/* Nodes are kept in strcmp order and found again whatever their names
+ * share: names shorter and longer than the 16 bytes a search compares
+ * first, names that extend others, names equal in their first 16 bytes
+ * (the rest decides), bytes past 127. */
+static void test_ring_names_ordered_and_found(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+        "a", "ab", "app@10.0.0.1", "app@10.0.0.10", "app@10.0.0.100", "app@10.0.0.1000",
+        "app@10.0.0.10000", "app@10.0.0.100000", "app@10.0.0.1000000", "app@10.0.0.10000001",
+        "app@10.0.0.10000002", "app@10.0.0.1000000", "app@10.0.0.2", "app@10.0.1.1",
+        "app@10.0.0.1\xc3\xa9", "app@10.0.0.10000\xff", "zz@host-with-a-long-name.example",
+        "zz@host-with-a-long-name.example.org",
+    };
+    size_t n = sizeof names / sizeof *names;
+    struct ring *r = ring_new(4, 0);
+    assert_non_null(r);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ring_add(r, names[i]), 0); /* (one name twice: added once) */
+    struct node_list l = {.count = 0};
+    ring_each_node(r, collect, &l);
+    assert_int_equal(l.count, (int)n - 1);
+    for (int k = 1; k < l.count; k++)
+        assert_true(strcmp(l.names[k - 1], l.names[k]) < 0);
+    for (size_t i = 0; i < n; i++)
+        assert_true(ring_contains(r, names[i]));
+    assert_false(ring_contains(r, "app@10.0.0.1000000x"));
+    assert_false(ring_contains(r, "app@10.0.0.100000"  "0000"));
+    assert_false(ring_contains(r, "app@10.0.0.1\xc3"));
+    assert_false(ring_contains(r, ""));
+    for (size_t i = 0; i < n; i += 2)
+        ring_remove(r, names[i]);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], "app@10.0.0.1000000") != 0) /* (listed at 8 and 11) */
+            assert_int_equal(ring_contains(r, names[i]), i % 2 == 1);
+    ring_free(r);
+}
+
 static void test_ring_static_quorum(void **state)
 {
     (void)state;
@@ -700,6 +738,7 @@ int test_ring_run(void)
         cmocka_unit_test(test_ring_add_moves_few),
         cmocka_unit_test(test_ring_remove_moves_only_its_names),
         cmocka_unit_test(test_ring_balance),
+        cmocka_unit_test(test_ring_names_ordered_and_found),
         cmocka_unit_test(test_ring_static_quorum),
         cmocka_unit_test(test_ring_points_matter),
         cmocka_unit_test(test_ring_format_and_each),
