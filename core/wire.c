@@ -34,6 +34,17 @@ void cs_put_u16(struct cs_writer *w, uint16_t v) { put_le(w, v, 2); }
 void cs_put_u32(struct cs_writer *w, uint32_t v) { put_le(w, v, 4); }
 void cs_put_u64(struct cs_writer *w, uint64_t v) { put_le(w, v, 8); }
 
+uint8_t *cs_put_span(struct cs_writer *w, size_t len)
+{
+    if (w->overflow || w->cap - w->len < len) {
+        w->overflow = true;
+        return NULL;
+    }
+    uint8_t *span = w->buf + w->len;
+    w->len += len;
+    return span;
+}
+
 void cs_put_bytes(struct cs_writer *w, const void *data, size_t len)
 {
     if (w->overflow || w->cap - w->len < len) {
@@ -99,6 +110,17 @@ void cs_get_bytes(struct cs_reader *r, void *out, size_t len)
     }
     memcpy(out, r->buf + r->pos, len);
     r->pos += len;
+}
+
+const uint8_t *cs_get_span(struct cs_reader *r, size_t len)
+{
+    if (r->bad || r->len - r->pos < len) {
+        r->bad = true;
+        return NULL;
+    }
+    const uint8_t *span = r->buf + r->pos;
+    r->pos += len;
+    return span;
 }
 
 void cs_get_str(struct cs_reader *r, char *out, size_t size)

@@ -13,7 +13,9 @@
  *   tombstone taken from a peer goes to the owner, which refutes it, and a
  *   started entry whose owner was never met, first heard of through a
  *   replicated event, arms the second look that restarts it; and a node
- *   that sees a peer leave serves the copies it holds from then on.
+ *   that sees a peer leave serves the copies it holds from then on;
+ * - a pull's bucket digests on the wire are each bucket's digest, and a
+ *   pull that differs in one bucket gets that bucket's entries alone.
  */
 #include "tests.h"
 #include "tracker_harness.h"
@@ -241,6 +243,49 @@ static void test_copies_adopted_when_a_node_leaves(void **state)
     assert_int_equal(forged_pull(h, 1, 0, 0), 3);
 }
 
+/* A pull's bucket digests are written in one pass and read in place: they
+ * are the per-field encoding of each bucket's digest (trk_bucket_digests,
+ * trk_put_content_digest), and a full pull whose digests differ from the
+ * answerer's in one bucket alone is answered with that bucket's entries
+ * alone, whichever bucket it is. */
+static void test_pull_digests_on_the_wire(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    h_cluster(h, 3);
+    register_names(h, 0, "a", 300);
+    struct trk_content_digest d[TRK_BUCKETS];
+    assert_true(trk_bucket_digests(T(0), d));
+    uint8_t forged[H_PULL_LEN], written[H_PULL_LEN];
+    size_t len = h_forge_pull(forged, sizeof forged, TRK_PULL_ASK_FULL, d);
+    struct cs_writer w;
+    cs_writer_init(&w, written, sizeof written);
+    cs_put_u8(&w, TRK_MSG_PULL);
+    cs_put_u8(&w, TRK_PULL_ASK_FULL);
+    trk_put_bucket_digests(T(0), &w);
+    assert_false(w.overflow);
+    assert_int_equal(w.len, len);
+    assert_memory_equal(written, forged, len);
+    unsigned tried = 0;
+    for (unsigned b = 0; b < TRK_BUCKETS; b++) {
+        if (d[b].count == 0 || (b % 7 != 0 && b != TRK_BUCKETS - 1 && d[b].count < 3))
+            continue;
+        struct trk_content_digest changed[TRK_BUCKETS];
+        memcpy(changed, d, sizeof changed);
+        changed[b].sum ^= 1ULL << (b % 64);
+        trk_message(T(0), NAME[2], forged, h_forge_pull(forged, sizeof forged, TRK_PULL_ASK_FULL, changed));
+        const struct hmsg *answer = h_find(h, 0, 2, TRK_MSG_SYNC_ACK);
+        assert_non_null(answer);
+        assert_int_equal(h_snapshot_count(answer), d[b].count);
+        h_deliver_type(h, 0, 2, TRK_MSG_SYNC_ACK);
+        tried++;
+    }
+    assert_true(tried > 20);
+    /* digests that all agree: an empty answer */
+    trk_message(T(0), NAME[2], written, len);
+    assert_int_equal(h_snapshot_count(h_find(h, 0, 2, TRK_MSG_SYNC_ACK)), 0);
+}
+
 int test_tracker_pull_run(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +295,7 @@ int test_tracker_pull_run(void)
         T_(test_departure_copy_goes_to_owner),
         T_(test_unknown_owner_from_event_arms_second_look),
         T_(test_copies_adopted_when_a_node_leaves),
+        T_(test_pull_digests_on_the_wire),
     };
     return cmocka_run_group_tests_name("tracker-pull", tests, NULL, NULL);
 }

@@ -372,13 +372,27 @@ bool trk_bucket_digests(struct tracker *t, struct trk_content_digest out[TRK_BUC
     return true;
 }
 
-bool trk_buckets_differing(struct tracker *t, const struct trk_content_digest peer[TRK_BUCKETS],
-                           struct trk_bucket_set *out)
+void trk_put_bucket_digests(struct tracker *t, struct cs_writer *w)
+{
+    uint8_t *out = cs_put_span(w, TRK_BUCKET_DIGESTS_LEN);
+    if (!out)
+        return;
+    if (!content_refresh(t)) {
+        memset(out, 0, TRK_BUCKET_DIGESTS_LEN);
+        return;
+    }
+    for (unsigned b = 0; b < TRK_BUCKETS; b++, out += TRK_CONTENT_DIGEST_LEN) {
+        cs_store_le(out, t->buckets[b].count, 4);
+        cs_store_le(out + 4, t->buckets[b].sum, 8);
+    }
+}
+
+bool trk_buckets_differing(struct tracker *t, const uint8_t *peer, struct trk_bucket_set *out)
 {
     bool fresh = content_refresh(t), any = !fresh;
     memset(out->bits, fresh ? 0 : 0xff, sizeof out->bits);
-    for (unsigned b = 0; fresh && b < TRK_BUCKETS; b++)
-        if (t->buckets[b].count != peer[b].count || t->buckets[b].sum != peer[b].sum) {
+    for (unsigned b = 0; fresh && b < TRK_BUCKETS; b++, peer += TRK_CONTENT_DIGEST_LEN)
+        if (t->buckets[b].count != (uint32_t)cs_load_le(peer, 4) || t->buckets[b].sum != cs_load_le(peer + 4, 8)) {
             out->bits[b / 64] |= 1ULL << (b % 64);
             any = true;
         }

@@ -333,10 +333,15 @@ uint64_t trk_kept_content_hash(const struct tracker *t, const struct reg_entry *
 void trk_get_content_digest(struct cs_reader *r, struct trk_content_digest *d);
 /* This tracker's content digest of each bucket; false when it keeps none. */
 bool trk_bucket_digests(struct tracker *t, struct trk_content_digest out[TRK_BUCKETS]);
-/* Sets `out` to the buckets whose digests differ from `peer`'s (every
- * bucket when this tracker keeps no digest); true when there is any. */
-bool trk_buckets_differing(struct tracker *t, const struct trk_content_digest peer[TRK_BUCKETS],
-                           struct trk_bucket_set *out);
+/* The bucket digests as a pull carries them: TRK_BUCKETS times
+ * trk_put_content_digest's form, written in one pass (all zeros, every
+ * bucket but the empty differing, when this tracker keeps no digest). */
+#define TRK_BUCKET_DIGESTS_LEN (TRK_BUCKETS * TRK_CONTENT_DIGEST_LEN)
+void trk_put_bucket_digests(struct tracker *t, struct cs_writer *w);
+/* Sets `out` to the buckets whose digests differ from `peer`'s, which
+ * are TRK_BUCKET_DIGESTS_LEN bytes in the wire form (every bucket when
+ * this tracker keeps no digest); true when there is any. */
+bool trk_buckets_differing(struct tracker *t, const uint8_t *peer, struct trk_bucket_set *out);
 /* True when bucket b is in the set. */
 static inline bool trk_bucket_in(const struct trk_bucket_set *set, unsigned b)
 {

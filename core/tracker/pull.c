@@ -49,7 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PULL_LEN (1 + 1 + TRK_BUCKETS * TRK_CONTENT_DIGEST_LEN)
+#define PULL_LEN (1 + 1 + TRK_BUCKET_DIGESTS_LEN)
 
 /* The queue as a ring of name indices; pull_state marks who is in it. */
 static bool queue_push(struct tracker *t, uint32_t peer)
@@ -92,16 +92,12 @@ static void pull_next(struct tracker *t)
         t->pull_state[peer] = TRK_PULL_NONE;
         if (!trk_is_node(t, peer))
             continue;
-        struct trk_content_digest d[TRK_BUCKETS];
-        if (!trk_bucket_digests(t, d))
-            memset(d, 0, sizeof d); /* no digest kept: every bucket differs but the empty */
         uint8_t buf[PULL_LEN];
         struct cs_writer w;
         cs_writer_init(&w, buf, sizeof buf);
         cs_put_u8(&w, TRK_MSG_PULL);
         cs_put_u8(&w, (uint8_t)ask);
-        for (unsigned b = 0; b < TRK_BUCKETS; b++)
-            trk_put_content_digest(&w, &d[b]);
+        trk_put_bucket_digests(t, &w);
         t->pull_peer = (int32_t)peer;
         t->pull_ask = (uint8_t)ask;
         t->stats.full_pulls += (ask & TRK_PULL_ASK_FULL) != 0;
@@ -186,9 +182,7 @@ void trk_pull_node_removed(struct tracker *t, uint32_t peer)
 bool trk_on_pull(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
     uint8_t ask = cs_get_u8(r);
-    struct trk_content_digest d[TRK_BUCKETS];
-    for (unsigned b = 0; b < TRK_BUCKETS; b++)
-        trk_get_content_digest(r, &d[b]);
+    const uint8_t *digests = cs_get_span(r, TRK_BUCKET_DIGESTS_LEN);
     bool back_full_alone = (ask & TRK_PULL_ASK_BACK_FULL) && !(ask & TRK_PULL_ASK_BACK);
     if (!cs_reader_done(r) || ask > TRK_PULL_ASKS || back_full_alone) {
         t->stats.malformed++;
@@ -196,7 +190,7 @@ bool trk_on_pull(struct tracker *t, uint32_t from, struct cs_reader *r)
         return false;
     }
     struct trk_bucket_set differing_set;
-    bool differing = trk_buckets_differing(t, d, &differing_set);
+    bool differing = trk_buckets_differing(t, digests, &differing_set);
     if (!differing)
         t->stats.syncs_skipped++;
     trk_send_snapshot_buckets(t, from, TRK_MSG_SYNC_ACK, &differing_set, !(ask & TRK_PULL_ASK_FULL));
