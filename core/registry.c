@@ -52,22 +52,14 @@ void registry_init(struct registry *r)
     r->version = 1;
 }
 
-/* The entry's full extra, or NULL (none, or only an origin). */
-static struct reg_extra *full_of(const struct reg_entry *e)
+static void extra_free(struct reg_extra *x)
 {
-    struct reg_extra *x = e->extra;
-    return x && x->kind == REG_EXTRA_FULL ? x : NULL;
-}
-
-static void extra_free(void *extra)
-{
-    struct reg_extra *x = extra;
-    if (x && x->kind == REG_EXTRA_FULL) {
+    if (x) {
         for (uint8_t i = 0; i < x->meta_count; i++)
             free(x->meta[i]);
         free(x->meta);
     }
-    free(extra);
+    free(x);
 }
 
 static void entry_clear(struct reg_entry *e)
@@ -317,24 +309,12 @@ void registry_each(const struct registry *r, void (*fn)(void *ctx, struct reg_en
             fn(ctx, &r->slots[i]);
 }
 
-/* The entry's full extra, allocated on first use (taking over an
- * origin-only one); NULL out of memory. */
+/* The entry's extra, allocated on first use; NULL out of memory. */
 static struct reg_extra *extra_of(struct reg_entry *e)
 {
-    struct reg_extra *x = full_of(e);
-    if (x)
-        return x;
-    if (!(x = calloc(1, sizeof *x)))
-        return NULL;
-    x->kind = REG_EXTRA_FULL;
-    struct reg_origin_extra *o = e->extra;
-    if (o) { /* an origin-only extra */
-        x->origin = o->origin;
-        x->origin_set = o->origin != 0;
-        free(o);
-    }
-    e->extra = x;
-    return x;
+    if (!e->extra)
+        e->extra = calloc(1, sizeof *e->extra);
+    return e->extra;
 }
 
 int reg_reserve_extra(struct reg_entry *e)
@@ -344,51 +324,30 @@ int reg_reserve_extra(struct reg_entry *e)
 
 int reg_reserve_origin(struct reg_entry *e)
 {
-    if (e->extra)
-        return 0; /* either kind holds an origin */
-    struct reg_origin_extra *o = calloc(1, sizeof *o);
-    if (!o)
-        return -1;
-    o->kind = REG_EXTRA_ORIGIN;
-    o->origin = 0; /* not set: the origin follows the handle (no handle is 0) */
-    e->extra = o;
-    return 0;
+    /* reg_set_handle keeps the origin apart from the new handle: an origin
+     * of 0 (an entry without a handle yet, or one set so) needs the extra */
+    return reg_origin(e) != 0 || extra_of(e) ? 0 : -1;
 }
 
 uint64_t reg_origin(const struct reg_entry *e)
 {
-    const struct reg_origin_extra *o = e->extra;
-    if (!o)
-        return e->handle;
-    if (o->kind == REG_EXTRA_ORIGIN)
-        return o->origin ? o->origin : e->handle;
-    const struct reg_extra *x = e->extra;
-    return x->origin_set ? x->origin : e->handle;
+    if (e->origin)
+        return e->origin;
+    return e->extra && e->extra->origin_zero ? 0 : e->handle;
 }
 
 int reg_set_origin(struct reg_entry *e, uint64_t origin)
 {
-    struct reg_origin_extra *o = e->extra;
-    struct reg_extra *x = full_of(e);
-    if (origin == e->handle) {
-        if (x) {
-            x->origin_set = false;
-        } else if (o) { /* nothing left to keep apart */
-            free(o);
-            e->extra = NULL;
-        }
-        return 0;
-    }
-    if (x || origin == 0) { /* (0 means "not set" in an origin-only extra) */
-        if (!x && !(x = extra_of(e)))
+    if (origin == 0 && e->handle != 0) { /* the field's 0 means "the handle" */
+        if (!extra_of(e))
             return -1;
-        x->origin = origin;
-        x->origin_set = true;
+        e->extra->origin_zero = true;
+        e->origin = 0;
         return 0;
     }
-    if (reg_reserve_origin(e) != 0)
-        return -1;
-    ((struct reg_origin_extra *)e->extra)->origin = origin;
+    if (e->extra)
+        e->extra->origin_zero = false;
+    e->origin = origin == e->handle ? 0 : origin;
     return 0;
 }
 
@@ -403,13 +362,13 @@ int reg_set_handle(struct reg_entry *e, uint64_t handle)
 
 uint64_t reg_meta_version(const struct reg_entry *e)
 {
-    const struct reg_extra *x = full_of(e);
+    const struct reg_extra *x = e->extra;
     return x ? x->meta_version : 0;
 }
 
 int reg_set_meta_version(struct reg_entry *e, uint64_t version)
 {
-    if (!version && !full_of(e))
+    if (!version && !e->extra)
         return 0;
     struct reg_extra *x = extra_of(e);
     if (!x)
@@ -420,13 +379,13 @@ int reg_set_meta_version(struct reg_entry *e, uint64_t version)
 
 int64_t reg_spec(const struct reg_entry *e)
 {
-    const struct reg_extra *x = full_of(e);
+    const struct reg_extra *x = e->extra;
     return x ? x->spec : 0;
 }
 
 int reg_set_spec(struct reg_entry *e, int64_t spec)
 {
-    if (!spec && !full_of(e))
+    if (!spec && !e->extra)
         return 0;
     struct reg_extra *x = extra_of(e);
     if (!x)
@@ -437,7 +396,7 @@ int reg_set_spec(struct reg_entry *e, int64_t spec)
 
 const uint8_t *reg_clock(const struct reg_entry *e)
 {
-    const struct reg_extra *x = full_of(e);
+    const struct reg_extra *x = e->extra;
     return e->clock_len > REG_CLOCK_INLINE && x ? x->clock : e->clock;
 }
 
@@ -459,26 +418,26 @@ int reg_set_clock(struct reg_entry *e, const uint8_t *clock, size_t len)
 
 uint8_t reg_meta_count(const struct reg_entry *e)
 {
-    const struct reg_extra *x = full_of(e);
+    const struct reg_extra *x = e->extra;
     return x ? x->meta_count : 0;
 }
 
 const char *reg_meta_key(const struct reg_entry *e, uint8_t i)
 {
-    return i < reg_meta_count(e) ? full_of(e)->meta[i] : NULL;
+    return i < reg_meta_count(e) ? e->extra->meta[i] : NULL;
 }
 
 bool reg_meta_has(const struct reg_entry *e, const char *key)
 {
     for (uint8_t i = 0; i < reg_meta_count(e); i++)
-        if (strcmp(full_of(e)->meta[i], key) == 0)
+        if (strcmp(e->extra->meta[i], key) == 0)
             return true;
     return false;
 }
 
 void reg_meta_clear(struct reg_entry *e)
 {
-    struct reg_extra *x = full_of(e);
+    struct reg_extra *x = e->extra;
     if (!x)
         return;
     for (uint8_t i = 0; i < x->meta_count; i++)
@@ -489,11 +448,11 @@ void reg_meta_clear(struct reg_entry *e)
 int reg_meta_set(struct reg_entry *e, const char *key, bool on)
 {
     uint8_t count = reg_meta_count(e), at = 0; /* keys are kept sorted, so equal sets are equal lists */
-    while (at < count && strcmp(full_of(e)->meta[at], key) < 0)
+    while (at < count && strcmp(e->extra->meta[at], key) < 0)
         at++;
-    bool present = at < count && strcmp(full_of(e)->meta[at], key) == 0;
+    bool present = at < count && strcmp(e->extra->meta[at], key) == 0;
     if (present && !on) {
-        struct reg_extra *x = full_of(e);
+        struct reg_extra *x = e->extra;
         free(x->meta[at]);
         memmove(&x->meta[at], &x->meta[at + 1], (size_t)(count - at - 1) * sizeof *x->meta);
         x->meta_count--;

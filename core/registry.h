@@ -4,7 +4,7 @@
  * indices into a per-tracker table of node names, clocks are interval tree
  * clocks kept encoded (core/itc.h), and the fields most entries leave at
  * their defaults live apart, so an entry is one 64-byte line that also
- * holds the head of its name.  The hash table's 8-byte cells hold a slot and
+ * holds the head of its name (its first 7 bytes: room for the origin).  The hash table's 8-byte cells hold a slot and
  * a 32-bit tag: inserting a new name compares tags only, and a hit on a
  * name shorter than REG_HEAD reads the cell and the entry, nothing else.
  * Iteration follows insertion slots, never addresses; callers that need a
@@ -21,7 +21,7 @@
 #define REG_NAME_MAX 256      /* longer names are refused */
 #define REG_CLOCK_MAX 22      /* encoded ITC bytes kept per entry */
 #define REG_CLOCK_INLINE 8    /* ... in the entry itself; longer ones in its extra */
-#define REG_HEAD 15           /* a name's first bytes, kept in its entry */
+#define REG_HEAD 7            /* a name's first bytes, kept in its entry */
 #define REG_META_MAX 8        /* meta keys per entry (groups are meta keys) */
 #define REG_META_KEY_MAX 64
 #define REG_LEN_LONG 255      /* a name's length byte for 255 bytes and more */
@@ -34,24 +34,12 @@ enum reg_flags {
 };
 
 /* The fields most entries leave at their defaults, kept apart so that an
- * entry is one 64-byte cache line.  An entry whose only such field is its
- * origin (a handed-off or restarted process: most of them in a join
- * storm) has a 16-byte reg_origin_extra instead; both start with their
- * kind. */
-enum reg_extra_kind { REG_EXTRA_ORIGIN = 1, REG_EXTRA_FULL };
-
-struct reg_origin_extra {
-    uint8_t kind;         /* REG_EXTRA_ORIGIN */
-    uint64_t origin;      /* a handle other than the entry's, or 0: not set (the
-                             origin follows the handle; an origin of 0 takes a reg_extra) */
-};
-
+ * entry is one 64-byte cache line (the origin, set in most entries of a
+ * join storm, those of handed-off or restarted processes, lives in the
+ * entry itself). */
 struct reg_extra {
-    uint8_t kind;         /* REG_EXTRA_FULL */
     uint8_t meta_count;
-    bool origin_set;      /* origin holds a handle other than the entry's */
-    uint64_t origin;      /* fixed mode: handle of the write this copy descends
-                             from, when it is not the entry's own handle */
+    bool origin_zero;     /* the origin is 0 (the entry's origin field cannot say so) */
     uint64_t meta_version;/* fixed mode: last-writer-wins counter of the meta keys */
     int64_t spec;         /* start spec of started processes (counter: initial value) */
     char **meta;          /* "key" strings (group memberships), meta_count of them */
@@ -70,8 +58,9 @@ struct reg_entry {
     char *name;           /* the whole name, in the registry's name arena; NULL marks
                              a free slot */
     uint64_t version;     /* fixed mode: last-writer-wins counter of the registration */
-    void *extra;          /* NULL while origin is the handle, the clock fits inline
-                             and the rest is 0; else a reg_origin_extra or a reg_extra */
+    uint64_t origin;      /* fixed mode: handle of the write this copy descends from
+                             when it is not the entry's own handle, else 0 */
+    struct reg_extra *extra; /* NULL while the clock fits inline and the rest is 0 */
     uint8_t clock[REG_CLOCK_INLINE]; /* the encoded clock when it fits */
 };
 
@@ -158,7 +147,8 @@ const char *reg_meta_key(const struct reg_entry *e, uint8_t i);
  * -1 out of memory. */
 int reg_reserve_extra(struct reg_entry *e);
 /* Allocates what setting the origin needs now (0), so that reg_set_origin
- * and reg_set_handle cannot fail afterwards; -1 out of memory. */
+ * to a handle other than 0 and reg_set_handle cannot fail afterwards (only
+ * an origin of 0, kept in the extra, takes memory); -1 out of memory. */
 int reg_reserve_origin(struct reg_entry *e);
 uint64_t reg_origin(const struct reg_entry *e);
 int reg_set_origin(struct reg_entry *e, uint64_t origin);

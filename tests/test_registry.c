@@ -217,41 +217,53 @@ static void test_registry_extra_fields(void **state)
     registry_free(&r);
 }
 
-/* An entry whose only rare field is its origin (a handed-off process) has
- * the 16-byte origin-only extra; another field takes the full extra over
- * with the origin kept; an origin back at the handle frees the small one;
- * a reserved origin never set follows the handle; an origin of 0 (hostile
- * input) is kept in the full extra.  ASan checks nothing leaks. */
-static void test_registry_origin_only_extra(void **state)
+/* An origin (a handed-off process's) lives in the entry, with no
+ * allocation; one back at the handle follows the handle again; another
+ * field's extra leaves it where it is; an origin of 0 (hostile input, or an
+ * entry without a handle whose handle is then set) is kept in the extra,
+ * and given up when another origin is set.  ASan checks nothing leaks. */
+static void test_registry_origin_in_the_entry(void **state)
 {
     (void)state;
     struct registry r;
     registry_init(&r);
     struct reg_entry *e = entry_with_handle(&r, "x", 7);
     assert_int_equal(reg_set_origin(e, 5), 0);
-    assert_non_null(e->extra);
-    assert_int_equal(((struct reg_origin_extra *)e->extra)->kind, REG_EXTRA_ORIGIN);
+    assert_null(e->extra); /* an origin takes no allocation */
+    assert_int_equal(e->origin, 5);
     assert_int_equal(reg_origin(e), 5);
     assert_int_equal(reg_set_handle(e, 8), 0);
     assert_int_equal(reg_origin(e), 5);
     assert_int_equal(reg_set_origin(e, 8), 0);
-    assert_null(e->extra); /* nothing left apart */
-    assert_int_equal(reg_reserve_origin(e), 0); /* reserved, not set: follows the handle */
+    assert_int_equal(e->origin, 0); /* follows the handle again */
+    assert_int_equal(reg_reserve_origin(e), 0);
+    assert_null(e->extra);
     assert_int_equal(reg_origin(e), 8);
     e->handle = 9;
     assert_int_equal(reg_origin(e), 9);
     assert_int_equal(reg_set_origin(e, 4), 0);
-    assert_int_equal(reg_set_spec(e, 3), 0); /* the full extra takes over, the origin kept */
-    assert_int_equal(((struct reg_extra *)e->extra)->kind, REG_EXTRA_FULL);
+    assert_int_equal(reg_set_spec(e, 3), 0); /* the extra comes, the origin stays in the entry */
+    assert_non_null(e->extra);
     assert_int_equal(reg_origin(e), 4);
     assert_int_equal(reg_spec(e), 3);
     struct reg_entry *f = entry_with_handle(&r, "y", 2);
-    assert_int_equal(reg_set_origin(f, 0), 0);
-    assert_int_equal(((struct reg_extra *)f->extra)->kind, REG_EXTRA_FULL);
+    assert_int_equal(reg_set_origin(f, 0), 0); /* an origin of 0 is kept in the extra */
+    assert_non_null(f->extra);
     assert_int_equal(reg_origin(f), 0);
-    struct reg_entry *g = entry_with_handle(&r, "z", 3);
-    assert_int_equal(reg_set_origin(g, 1), 0);
-    registry_remove(&r, "z"); /* its origin-only extra goes with it */
+    assert_int_equal(reg_set_handle(f, 6), 0);
+    assert_int_equal(reg_origin(f), 0);
+    assert_int_equal(reg_set_origin(f, 3), 0); /* and given up for any other */
+    assert_int_equal(reg_origin(f), 3);
+    assert_int_equal(reg_set_origin(f, 6), 0);
+    assert_int_equal(reg_origin(f), 6);
+    f->handle = 10;
+    assert_int_equal(reg_origin(f), 10);
+    struct reg_entry *g = entry_with_handle(&r, "z", 0); /* no handle yet: the origin is 0 */
+    assert_int_equal(reg_reserve_origin(g), 0);
+    assert_non_null(g->extra);
+    assert_int_equal(reg_set_handle(g, 4), 0);
+    assert_int_equal(reg_origin(g), 0); /* kept apart from the new handle */
+    registry_remove(&r, "z"); /* its extra goes with it */
     registry_free(&r);
 }
 
@@ -415,7 +427,7 @@ int test_registry_run(void)
         cmocka_unit_test(test_registry_get_many_matches_get),
         cmocka_unit_test(test_registry_get_many_empty_table),
         cmocka_unit_test(test_registry_extra_fields),
-        cmocka_unit_test(test_registry_origin_only_extra),
+        cmocka_unit_test(test_registry_origin_in_the_entry),
         cmocka_unit_test(test_registry_names_around_the_head),
         cmocka_unit_test(test_registry_name_lengths),
         cmocka_unit_test(test_registry_table_size),

@@ -195,7 +195,7 @@ struct reg_entry *trk_register_local(struct tracker *t, const char *name, uint64
         return NULL;
     if (!created && !(e->flags & REG_TOMBSTONE))
         return NULL;
-    if ((spec ? reg_reserve_extra(e) : origin && origin != handle ? reg_reserve_origin(e) : 0) != 0) {
+    if (spec && reg_reserve_extra(e) != 0) { /* (an origin other than 0 needs no memory) */
         /* out of memory */
         if (created)
             registry_remove(&t->reg, name);

@@ -33,15 +33,15 @@ void trk_tell_to_die(struct tracker *t, uint32_t owner, const char *name, uint64
     trk_send(t, owner, &w);
 }
 
-/* Allocates what taking the copy needs of the entry's extras
- * (core/registry.h), so that no setter fails after: the full extra, an
- * origin-only one, or nothing.  -1 out of memory. */
+/* Allocates the entry's extra (core/registry.h) when taking the copy
+ * needs one, so that no setter fails after (an origin other than 0 lives
+ * in the entry).  -1 out of memory. */
 static int reserve_extra_for(struct reg_entry *e, const struct trk_wire_entry *we)
 {
     if (we->spec || we->meta_version || we->meta_count || we->clock_len > REG_CLOCK_INLINE ||
         (we->origin == 0 && we->handle != 0))
         return reg_reserve_extra(e);
-    return we->origin != we->handle ? reg_reserve_origin(e) : 0;
+    return 0;
 }
 
 bool trk_copy_in(struct tracker *t, struct reg_entry *e, const struct trk_wire_entry *we)
