@@ -196,7 +196,13 @@ bool sim_evq_pop(struct sim_evq *q, struct sim_event *out)
 {
     if (!settle(q))
         return false;
-    uint32_t slot = (uint32_t)(q->buckets[0].items[q->head++].key & SLOT_MASK);
+    struct sim_evq_bucket *zero = &q->buckets[0];
+    uint32_t slot = (uint32_t)(zero->items[q->head++].key & SLOT_MASK);
+    if (q->head < zero->count) { /* the next body, pushed long ago: fetched while this one runs */
+        const char *next = (const char *)&q->slab[zero->items[q->head].key & SLOT_MASK];
+        __builtin_prefetch(next);
+        __builtin_prefetch(next + sizeof(struct sim_event) - 1);
+    }
     *out = q->slab[slot];
     q->slab[slot].seq = UINT64_MAX; /* no longer queued (sim_evq_queued) */
     q->free_slots[q->free_count++] = slot;
