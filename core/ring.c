@@ -43,9 +43,34 @@ struct ring_point {
  * of it: freed with the last reference. */
 struct ring_points {
     uint32_t refs;
+    unsigned index_bits; /* starts has 2^index_bits + 1 entries, or none (0) */
     size_t count;
+    uint32_t *starts;    /* starts[i]: the first point whose hash's top index_bits are >= i,
+                            so a lookup searches one bucket's points (after p[]) */
     struct ring_point p[]; /* sorted by (hash, node name) */
 };
+
+/* About sixteen points a bucket of the index, up to 4,096 buckets (16 KB,
+ * shared like the points); rings under 256 points search them all. */
+static unsigned index_bits_for(size_t points)
+{
+    unsigned bits = 0;
+    while (bits < 12 && ((size_t)16 << (bits + 1)) <= points)
+        bits++;
+    return bits >= 4 ? bits : 0;
+}
+
+static void index_points(struct ring_points *b)
+{
+    if (!b->index_bits)
+        return;
+    size_t buckets = (size_t)1 << b->index_bits, k = 0;
+    for (size_t i = 0; i <= buckets; i++) {
+        while (k < b->count && (b->p[k].hash >> (64 - b->index_bits)) < i)
+            k++;
+        b->starts[i] = (uint32_t)k;
+    }
+}
 
 /* A name's first bytes, NUL-padded: memcmp of two keys orders them as
  * strcmp orders the names, as far as the keys go (node_search). */
@@ -544,7 +569,9 @@ static int rebuild(struct ring *r)
     size_t need = r->node_count * n;
     if (layout_take(r))
         return 0;
-    struct ring_points *b = malloc(sizeof *b + (need ? need : 1) * sizeof *b->p);
+    unsigned bits = index_bits_for(need);
+    size_t index_len = bits ? ((size_t)1 << bits) + 1 : 0;
+    struct ring_points *b = malloc(sizeof *b + (need ? need : 1) * sizeof *b->p + index_len * sizeof *b->starts);
     struct ring_point *scratch = b ? malloc((need ? need : 1) * sizeof *scratch) : NULL;
     if (!scratch) {
         free(b);
@@ -561,6 +588,9 @@ static int rebuild(struct ring *r)
     free(scratch);
     b->count = k;
     b->refs = 1;
+    b->index_bits = bits;
+    b->starts = (uint32_t *)(b->p + (need ? need : 1));
+    index_points(b);
     r->built = b;
     r->stale = false;
     layout_keep(r);
@@ -619,6 +649,11 @@ const char *ring_owner_hash(const struct ring *r, uint64_t h)
      * (by node name) makes the lowest-sorted node win. */
     const struct ring_point *points = r->built->p;
     size_t lo = 0, hi = r->built->count;
+    if (r->built->index_bits) { /* the first point at or after h is in h's bucket, or starts the next */
+        size_t bucket = (size_t)(h >> (64 - r->built->index_bits));
+        lo = r->built->starts[bucket];
+        hi = r->built->starts[bucket + 1];
+    }
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (points[mid].hash < h)

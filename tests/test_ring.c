@@ -430,7 +430,8 @@ static void assert_same_placement(const struct ring *a, const struct ring *b, co
 
 /* A ring that never builds its array of points (every lookup searches the
  * nodes' rows) places as one that builds it at once, through a random walk
- * of additions and removals of up to 20 nodes. */
+ * of additions and removals of up to 20 nodes, with very long rows, and
+ * with 600 nodes (the built points' bucket index at its largest). */
 static void test_ring_rows_match_built_points(void **state)
 {
     (void)state;
@@ -476,6 +477,40 @@ static void test_ring_rows_match_built_points(void **state)
     const uint64_t *h = name_hashes();
     for (int i = 0; i < 2000; i++)
         assert_string_equal(ring_owner_hash(rows, h[i]), ring_owner_hash(built, h[i]));
+    ring_free(rows);
+    ring_free(built);
+    /* 600 nodes: built points indexed by their top 12 bits (4,096
+     * buckets, many points a bucket), the same placement around every
+     * point of some nodes, for the names and at both ends. */
+    rows = ring_new(RING_POINTS_DEFAULT, 0);
+    built = ring_new(RING_POINTS_DEFAULT, 0);
+    assert_non_null(rows);
+    assert_non_null(built);
+    ring_set_build_after(rows, UINT32_MAX);
+    ring_set_build_after(built, 0);
+    for (int i = 1; i <= 600; i++) {
+        node_name(buf, sizeof buf, i);
+        assert_int_equal(ring_add(rows, buf), 0);
+        assert_int_equal(ring_add(built, buf), 0);
+    }
+    for (int i = 0; i < 2000; i++)
+        assert_string_equal(ring_owner_hash(rows, h[i]), ring_owner_hash(built, h[i]));
+    for (int i = 1; i <= 600; i += 37) {
+        node_name(buf, sizeof buf, i);
+        for (uint32_t p = 0; p < RING_POINTS_DEFAULT; p++) {
+            uint64_t ph = point_hash(buf, p);
+            for (uint64_t x = ph - 1; x != ph + 2; x++)
+                assert_string_equal(ring_owner_hash(rows, x), ring_owner_hash(built, x));
+            assert_string_equal(ring_owner_hash(built, ph), buf);
+        }
+    }
+    for (uint64_t top = 0; top < 4096; top += 97) { /* each bucket's first and last hash */
+        assert_string_equal(ring_owner_hash(rows, top << 52), ring_owner_hash(built, top << 52));
+        uint64_t last = (top << 52) | ((UINT64_C(1) << 52) - 1);
+        assert_string_equal(ring_owner_hash(rows, last), ring_owner_hash(built, last));
+    }
+    assert_string_equal(ring_owner_hash(rows, 0), ring_owner_hash(built, 0));
+    assert_string_equal(ring_owner_hash(rows, UINT64_MAX), ring_owner_hash(built, UINT64_MAX));
     ring_free(rows);
     ring_free(built);
 }
