@@ -24,6 +24,11 @@ void name_set_init(struct name_set *s)
 /* Sets up to this capacity keep their storage when cleared. */
 #define NAME_SET_KEEP 64
 
+void name_set_keep_heard(struct name_set *s)
+{
+    s->keeps_heard = true;
+}
+
 void name_set_free(struct name_set *s)
 {
     cs_strmap_free(&s->index);
@@ -31,7 +36,10 @@ void name_set_free(struct name_set *s)
         free(s->names[i]);
     free(s->names);
     free(s->info);
+    free(s->heard);
+    bool keeps_heard = s->keeps_heard;
     memset(s, 0, sizeof *s);
+    s->keeps_heard = keeps_heard;
 }
 
 void name_set_clear(struct name_set *s)
@@ -68,9 +76,13 @@ int32_t name_set_add(struct name_set *s, const char *name)
         if (n)
             s->names = n;
         struct name_info *info = n ? realloc(s->info, cap * sizeof *info) : NULL;
-        if (!info)
+        if (info)
+            s->info = info;
+        struct heard_info *heard = info && s->keeps_heard ? realloc(s->heard, cap * sizeof *heard) : NULL;
+        if (heard)
+            s->heard = heard;
+        if (!info || (s->keeps_heard && !heard))
             return -1;
-        s->info = info;
         s->cap = cap;
     }
     i = (int32_t)s->count;
@@ -81,6 +93,8 @@ int32_t name_set_add(struct name_set *s, const char *name)
     }
     s->names[i] = copy;
     s->info[i] = (struct name_info){0};
+    if (s->keeps_heard)
+        s->heard[i] = (struct heard_info){0};
     s->count++;
     s->version++;
     return i;
@@ -98,6 +112,8 @@ void name_set_remove(struct name_set *s, const char *name)
     if ((size_t)i != last) { /* move the last entry into the hole */
         s->names[i] = s->names[last];
         s->info[i] = s->info[last];
+        if (s->keeps_heard)
+            s->heard[i] = s->heard[last];
         cs_strmap_put(&s->index, s->names[i], i);
     }
 }
@@ -313,6 +329,8 @@ struct membership *membership_new(struct cs_env *env, const struct membership_co
         m->topos[i].cfg = &cfg->topologies[i];
         name_set_init(&m->topos[i].discovered);
         name_set_init(&m->topos[i].answer);
+        if (m->topos[i].cfg->strategy == MEM_GOSSIP)
+            name_set_keep_heard(&m->topos[i].discovered);
     }
     return m;
 }

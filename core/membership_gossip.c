@@ -70,7 +70,7 @@ void membership_gossip_tick(struct membership *m, size_t ti)
 /* Replay check and bookkeeping: true when (creation, counter) is new.  The
  * current and the previous incarnation are remembered, each with the
  * highest counter accepted from it. */
-static bool fresh(struct name_info *heard, uint32_t creation, uint64_t counter)
+static bool fresh(struct heard_info *heard, uint32_t creation, uint64_t counter)
 {
     if (heard->creation == creation)
         return counter > heard->counter;
@@ -121,7 +121,7 @@ bool membership_gossip_datagram(struct membership *m, const uint8_t *data, size_
     int32_t k = name_set_add(&t->discovered, name);
     if (k < 0)
         return true;
-    struct name_info *heard = &t->discovered.info[k];
+    struct heard_info *heard = &t->discovered.heard[k];
     if (heard->counter != 0 && !fresh(heard, creation, counter)) {
         m->stats.gossip_replayed++;
         cs_logf(m->env, CS_LOG_WARN, "[libcluster:%s] rejected a replayed heartbeat of %s",

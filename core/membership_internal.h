@@ -21,19 +21,27 @@ enum membership_timer { MEMBERSHIP_TIMER_POLL = 1, MEMBERSHIP_TIMER_GOSSIP, MEMB
 /* What a set keeps with each name. */
 struct name_info {
     uint32_t absent;       /* complete DNS answers missing it in a row */
-    uint32_t creation;     /* gossip: the sender's incarnation */
-    uint32_t old_creation; /* gossip: its previous incarnation (replays refused) */
-    uint64_t old_counter;  /* gossip: the highest counter accepted from old_creation */
-    uint64_t counter;      /* gossip: the highest counter accepted */
-    uint64_t linked_epoch; /* gossip: conn_peer_epoch + 1 when it was last found up
-                              or connecting (0: not since it was added) */
     uint32_t seen_round;   /* answer sets: the last round whose records named it */
+};
+
+/* What a gossip topology remembers of each sender's heartbeats (kept only
+ * in the sets that name_set_keep_heard marked: a DNS set of a thousand
+ * names has no use for it). */
+struct heard_info {
+    uint32_t creation;     /* the sender's incarnation */
+    uint32_t old_creation; /* its previous incarnation (replays refused) */
+    uint64_t old_counter;  /* the highest counter accepted from old_creation */
+    uint64_t counter;      /* the highest counter accepted */
+    uint64_t linked_epoch; /* conn_peer_epoch + 1 when it was last found up
+                              or connecting (0: not since it was added) */
 };
 
 struct name_set {
     struct cs_strmap index;
     char **names;        /* owned copies */
     struct name_info *info; /* per name, same index */
+    struct heard_info *heard; /* per name, same index, in a set that keeps them; else NULL */
+    bool keeps_heard;
     size_t count, cap;
     uint64_t version;    /* bumped whenever a name comes or goes */
 };
@@ -123,6 +131,8 @@ struct membership {
 
 /* name_set helpers (membership.c). */
 void name_set_init(struct name_set *s);
+/* Makes an empty set keep a heard_info per name (gossip topologies). */
+void name_set_keep_heard(struct name_set *s);
 void name_set_free(struct name_set *s);
 void name_set_clear(struct name_set *s);
 /* Index of the name, adding it when absent; -1 out of memory. */
