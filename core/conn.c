@@ -43,7 +43,7 @@ struct conn *conn_new(struct cs_env *env, const struct conn_config *cfg, const c
     c->source_seed = XXH3_64bits(c->proof_key.bytes, sizeof c->proof_key.bytes);
     cs_idmap_init(&c->link_index);
     cs_idmap_init(&c->query_peer);
-    cs_strmap_init(&c->peer_index);
+    cs_refmap_init(&c->peer_index);
     cs_strmap_init(&c->claims);
     cs_idmap_init(&c->pending_by_source);
     c->white_count = conn_patterns_compile(cfg->whitelist, cfg->whitelist_count, c->white);
@@ -61,7 +61,7 @@ void conn_free(struct conn *c)
         regfree(&c->black[i]);
     cs_idmap_free(&c->link_index);
     cs_idmap_free(&c->query_peer);
-    cs_strmap_free(&c->peer_index);
+    cs_refmap_free(&c->peer_index);
     cs_strmap_free(&c->claims);
     cs_idmap_free(&c->pending_by_source);
     free(c->pending);
@@ -104,7 +104,7 @@ void conn_start(struct conn *c)
 
 int32_t conn_peer_find(const struct conn *c, const char *name)
 {
-    return cs_strmap_get(&c->peer_index, name);
+    return cs_refmap_get(&c->peer_index, name);
 }
 
 int32_t conn_peer_get(struct conn *c, const char *name)
@@ -126,7 +126,7 @@ int32_t conn_peer_get(struct conn *c, const char *name)
     }
     idx = (int32_t)c->peer_count;
     char *copy = strdup(name);
-    if (!copy || cs_strmap_put(&c->peer_index, name, idx) != 0) {
+    if (!copy || cs_refmap_put(&c->peer_index, copy, idx) != 0) {
         free(copy);
         return -1;
     }

@@ -112,7 +112,7 @@ static bool check_peer(const struct conn *c, size_t pi, size_t *up, char *why, s
         return fail(why, size, "peer %s: its dialling link is not an unfinished dial to it", name);
     if (p->accepting >= 0 && (c->links[p->accepting].outbound || c->links[p->accepting].accepting_for != (int32_t)pi))
         return fail(why, size, "peer %s: its accepting link does not accept for it", name);
-    if (cs_strmap_get(&c->peer_index, name) != (int32_t)pi)
+    if (cs_refmap_get(&c->peer_index, name) != (int32_t)pi)
         return fail(why, size, "peer %s is not found by its name", name);
     return true;
 }

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "conn.h"
 #include "idmap.h"
+#include "refmap.h"
 #include "strmap.h"
 #include "wire.h"
 
@@ -106,7 +107,7 @@ struct conn {
                               accepting or resolving (conn_peer_epoch) */
     char **peer_names;     /* owned copies */
     size_t peer_count, peer_cap;
-    struct cs_strmap peer_index; /* name -> index */
+    struct cs_refmap peer_index; /* name (peer_names) -> index */
     struct cs_idmap query_peer;  /* query id -> peer index */
     /* Admission of inbound links (conn_admit.c). */
     int32_t *pending;      /* inbound links that have not proven the secret */

@@ -17,7 +17,7 @@
 void name_set_init(struct name_set *s)
 {
     memset(s, 0, sizeof *s);
-    cs_strmap_init(&s->index);
+    cs_refmap_init(&s->index);
     s->version = 1; /* memos use 0 for "none" */
 }
 
@@ -31,7 +31,7 @@ void name_set_keep_heard(struct name_set *s)
 
 void name_set_free(struct name_set *s)
 {
-    cs_strmap_free(&s->index);
+    cs_refmap_free(&s->index);
     for (size_t i = 0; i < s->count; i++)
         free(s->names[i]);
     free(s->names);
@@ -57,12 +57,12 @@ void name_set_clear(struct name_set *s)
         free(s->names[i]);
     s->count = 0;
     s->version = version;
-    cs_strmap_clear(&s->index);
+    cs_refmap_clear(&s->index);
 }
 
 int32_t name_set_find(const struct name_set *s, const char *name)
 {
-    return cs_strmap_get(&s->index, name);
+    return cs_refmap_get(&s->index, name);
 }
 
 int32_t name_set_add(struct name_set *s, const char *name)
@@ -87,7 +87,7 @@ int32_t name_set_add(struct name_set *s, const char *name)
     }
     i = (int32_t)s->count;
     char *copy = strdup(name);
-    if (!copy || cs_strmap_put(&s->index, name, i) != 0) {
+    if (!copy || cs_refmap_put(&s->index, copy, i) != 0) {
         free(copy);
         return -1;
     }
@@ -105,7 +105,7 @@ void name_set_remove(struct name_set *s, const char *name)
     int32_t i = name_set_find(s, name);
     if (i < 0)
         return;
-    cs_strmap_del(&s->index, name);
+    cs_refmap_del(&s->index, name);
     free(s->names[i]);
     s->version++;
     size_t last = --s->count;
@@ -114,7 +114,7 @@ void name_set_remove(struct name_set *s, const char *name)
         s->info[i] = s->info[last];
         if (s->keeps_heard)
             s->heard[i] = s->heard[last];
-        cs_strmap_put(&s->index, s->names[i], i);
+        cs_refmap_put(&s->index, s->names[i], i);
     }
 }
 
@@ -195,14 +195,14 @@ static void answer_close(struct topo *t)
     size_t kept = 0;
     for (size_t i = 0; i < a->count; i++) {
         if (a->info[i].seen_round != t->answer_round) {
-            cs_strmap_del(&a->index, a->names[i]);
+            cs_refmap_del(&a->index, a->names[i]);
             free(a->names[i]);
             continue;
         }
         if (kept != i) {
             a->names[kept] = a->names[i];
             a->info[kept] = a->info[i];
-            cs_strmap_put(&a->index, a->names[kept], (int32_t)kept); /* a known key: cannot fail */
+            cs_refmap_put(&a->index, a->names[kept], (int32_t)kept); /* a known key: cannot fail */
         }
         kept++;
     }

@@ -9,7 +9,7 @@
 
 #include "auth.h"
 #include "membership.h"
-#include "strmap.h"
+#include "refmap.h"
 
 enum membership_timer { MEMBERSHIP_TIMER_POLL = 1, MEMBERSHIP_TIMER_GOSSIP, MEMBERSHIP_TIMER_SERIAL_GUARD };
 
@@ -37,7 +37,7 @@ struct heard_info {
 };
 
 struct name_set {
-    struct cs_strmap index;
+    struct cs_refmap index; /* names -> their index */
     char **names;        /* owned copies */
     struct name_info *info; /* per name, same index */
     struct heard_info *heard; /* per name, same index, in a set that keeps them; else NULL */

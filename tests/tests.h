@@ -17,6 +17,7 @@ int test_evq_run(void);
 int test_itc_run(void);
 int test_ring_run(void);
 int test_strmap_run(void);
+int test_refmap_run(void);
 int test_auth_run(void);
 int test_registry_run(void);
 int test_core_run(void);

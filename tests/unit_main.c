@@ -17,6 +17,7 @@ int main(void)
     failed += test_itc_run();
     failed += test_ring_run();
     failed += test_strmap_run();
+    failed += test_refmap_run();
     failed += test_auth_run();
     failed += test_registry_run();
     failed += test_core_run();

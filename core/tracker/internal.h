@@ -20,6 +20,7 @@
 #include "../itc.h"
 #include "../registry.h"
 #include "../ring.h"
+#include "../refmap.h"
 #include "../strmap.h"
 #include "../timer_tag.h"
 #include "../tracker.h"
@@ -150,7 +151,7 @@ struct tracker {
     } *syncs;
     int32_t *host_slot;           /* the host's number for the name (trk_message_from), -1: none yet */
     size_t name_count, name_cap;
-    struct cs_strmap name_index;
+    struct cs_refmap name_index; /* names -> their index */
     int32_t *slot_names;          /* the host's number of a peer -> its name index (0: not seen) */
     size_t slot_names_cap;
     uint32_t last_name_index;     /* the name trk_name_index found last */

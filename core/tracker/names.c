@@ -26,7 +26,7 @@ void trk_names_free(struct tracker *t)
     free(t->owner_live);
     free(t->host_slot);
     free(t->slot_names);
-    cs_strmap_free(&t->name_index);
+    cs_refmap_free(&t->name_index);
 }
 
 /* Room for `cap` names in every per-name array; false when out of memory
@@ -59,7 +59,7 @@ int32_t trk_name_index(struct tracker *t, const char *name)
     /* Runs of one name (a batch's owners, a peer's messages) skip the map. */
     if (t->last_name_index < t->name_count && strcmp(t->names[t->last_name_index], name) == 0)
         return (int32_t)t->last_name_index;
-    int32_t i = cs_strmap_get(&t->name_index, name);
+    int32_t i = cs_refmap_get(&t->name_index, name);
     if (i >= 0) {
         t->last_name_index = (uint32_t)i;
         return i;
@@ -68,12 +68,14 @@ int32_t trk_name_index(struct tracker *t, const char *name)
         return -1;
     size_t len = strlen(name);
     char *block = malloc(len + 2);
-    if (!block || cs_strmap_put(&t->name_index, name, (int32_t)t->name_count) != 0) {
+    if (!block)
+        return -1;
+    block[0] = (char)(uint8_t)(len < REG_LEN_LONG ? len : REG_LEN_LONG);
+    char *copy = memcpy(block + 1, name, len + 1);
+    if (cs_refmap_put(&t->name_index, copy, (int32_t)t->name_count) != 0) {
         free(block);
         return -1;
     }
-    block[0] = (char)(uint8_t)(len < REG_LEN_LONG ? len : REG_LEN_LONG);
-    char *copy = memcpy(block + 1, name, len + 1);
     t->names[t->name_count] = copy;
     t->name_hashes[t->name_count] = XXH3_64bits(copy, len);
     t->met[t->name_count] = false;

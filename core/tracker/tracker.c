@@ -47,7 +47,7 @@ struct tracker *trk_new(struct cs_env *env, const struct trk_config *cfg, const 
     t->pull_peer = -1;
     t->placement_waiting_since = -1;
     t->placement_forced_at = -1;
-    cs_strmap_init(&t->name_index);
+    cs_refmap_init(&t->name_index);
     cs_idmap_init(&t->proc_index);
     registry_init(&t->reg);
     t->ring = ring_new(RING_POINTS_DEFAULT, cfg->static_quorum);
