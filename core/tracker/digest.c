@@ -111,25 +111,30 @@ static void content_dirty(struct tracker *t, size_t slot)
     t->dirty[t->dirty_count++] = (uint32_t)slot;
 }
 
-/* Room for a hash per registry slot; false when out of memory. */
+/* Room for a hash per registry slot; false when out of memory.  The
+ * arrays grow by doubling, but only the cells of slots the registry has
+ * are zeroed (content_cap of them): the rest stay untouched, unpaged. */
 static bool content_room(struct tracker *t)
 {
     size_t need = t->reg.slot_count;
     if (need <= t->content_cap)
         return true;
-    size_t cap = t->content_cap ? t->content_cap : 64;
-    while (cap < need)
-        cap *= 2;
-    uint8_t *buckets = realloc(t->content_bucket, cap);
-    if (!buckets)
-        return false;
-    t->content_bucket = buckets;
-    uint64_t *cells = realloc(t->content_hashes, cap * sizeof *cells);
-    if (!cells)
-        return false;
-    memset(cells + t->content_cap, 0, (cap - t->content_cap) * sizeof *cells);
-    t->content_hashes = cells;
-    t->content_cap = cap;
+    if (need > t->content_alloc) {
+        size_t cap = t->content_alloc ? t->content_alloc : 64;
+        while (cap < need)
+            cap *= 2;
+        uint8_t *buckets = realloc(t->content_bucket, cap);
+        if (!buckets)
+            return false;
+        t->content_bucket = buckets;
+        uint64_t *cells = realloc(t->content_hashes, cap * sizeof *cells);
+        if (!cells)
+            return false;
+        t->content_hashes = cells;
+        t->content_alloc = cap;
+    }
+    memset(t->content_hashes + t->content_cap, 0, (need - t->content_cap) * sizeof *t->content_hashes);
+    t->content_cap = need;
     return true;
 }
 

@@ -195,7 +195,8 @@ struct tracker {
     uint64_t *content_hashes;     /* by registry slot; 0: not in the digest */
     uint8_t *content_bucket;      /* by registry slot: its name's bucket (when hashed) */
     struct trk_content_digest buckets[TRK_BUCKETS]; /* the content digest by bucket */
-    size_t content_cap, content_count;
+    size_t content_cap, content_alloc; /* cells zeroed and kept (a slot's each), cells allocated */
+    size_t content_count;
     uint64_t content_sum;
     bool content_valid;           /* the hashes are kept (else: recomputed when asked) */
     uint32_t *dirty;              /* slots changed since the last reading */
