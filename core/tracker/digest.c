@@ -404,11 +404,6 @@ bool trk_buckets_differing(struct tracker *t, const uint8_t *peer, struct trk_bu
     return any;
 }
 
-int trk_kept_bucket(const struct tracker *t, size_t slot)
-{
-    return t->content_valid && slot < t->content_cap && t->content_hashes[slot] ? t->content_bucket[slot] : -1;
-}
-
 uint64_t trk_kept_content_hash(const struct tracker *t, const struct reg_entry *e)
 {
     size_t slot = (size_t)(e - t->reg.slots);

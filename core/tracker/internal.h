@@ -350,8 +350,12 @@ static inline bool trk_bucket_in(const struct trk_bucket_set *set, unsigned b)
     return set->bits[b / 64] >> (b % 64) & 1;
 }
 /* The bucket of the entry in registry slot `slot`, -1 unless its content
- * hash is kept (exact after trk_content_fresh until the next change). */
-int trk_kept_bucket(const struct tracker *t, size_t slot);
+ * hash is kept (exact after trk_content_fresh until the next change).
+ * Inline: a pull's answer asks it of every slot it walks. */
+static inline int trk_kept_bucket(const struct tracker *t, size_t slot)
+{
+    return t->content_valid && slot < t->content_cap && t->content_hashes[slot] ? t->content_bucket[slot] : -1;
+}
 
 /* ---- names.c ---- */
 int32_t trk_name_index(struct tracker *t, const char *name);  /* interns */
