@@ -6,6 +6,8 @@
  */
 #include "refmap.h"
 
+#include "grow.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,13 +81,9 @@ int cs_refmap_put(struct cs_refmap *m, const char *key, int32_t value)
         m->slots[s].key = key;
         return 0;
     }
-    if ((m->used + 1) * 2 > m->capacity) {
-        size_t cap = m->capacity ? m->capacity : 16;
-        if ((m->count + 1) * 2 > cap)
-            cap *= 2;
-        if (rehash(m, cap) != 0)
-            return -1;
-    }
+    size_t cap;
+    if (cs_probe_rehash(m->count, m->used, m->capacity, &cap) && rehash(m, cap) != 0)
+        return -1;
     s = (size_t)h & (m->capacity - 1);
     while (m->slots[s].key)
         s = (s + 1) & (m->capacity - 1);

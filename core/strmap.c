@@ -4,6 +4,8 @@
  */
 #include "strmap.h"
 
+#include "grow.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,13 +121,9 @@ int cs_strmap_put(struct cs_strmap *m, const char *key, int32_t value)
         m->slots[s].value = value;
         return 0;
     }
-    if ((m->used + 1) * 2 > m->capacity) {
-        size_t cap = m->capacity ? m->capacity : 16;
-        if ((m->count + 1) * 2 > cap)
-            cap *= 2;
-        if (rehash(m, cap) != 0)
-            return -1;
-    }
+    size_t cap;
+    if (cs_probe_rehash(m->count, m->used, m->capacity, &cap) && rehash(m, cap) != 0)
+        return -1;
     char *copy = NULL;
     if (!is_inline((uint32_t)len) && !(copy = malloc(len + 1)))
         return -1;

@@ -24,21 +24,6 @@ struct model {
     int32_t values[KEYS]; /* -1: absent */
 };
 
-/* Key i: a shared prefix cut to a length that cycles through 0..40, then
- * the index, so keys of equal length differ only near their end. */
-static void key_of(int i, char *buf, size_t size)
-{
-    char digits[16];
-    snprintf(digits, sizeof digits, "%d", i);
-    size_t len = (size_t)(i % 41);
-    static const char prefix[] = "app@10.0.0.1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-    if (len < strlen(digits)) {
-        snprintf(buf, size, "%s", digits);
-        return;
-    }
-    snprintf(buf, size, "%.*s%s", (int)(len - strlen(digits)), prefix, digits);
-}
-
 /* Every lookup goes through the reference copy, never the held string. */
 static void assert_agrees(const struct cs_refmap *m, const struct model *md)
 {
@@ -78,7 +63,7 @@ static void test_refmap_matches_model(void **state)
     (void)state;
     static struct model md;
     for (int i = 0; i < KEYS; i++) {
-        key_of(i, md.keys[i], sizeof md.keys[i]);
+        map_test_key(i, md.keys[i], sizeof md.keys[i]);
         md.held[i] = NULL;
         md.values[i] = -1;
     }

@@ -19,9 +19,7 @@ struct model {
     int32_t values[KEYS]; /* -1: absent */
 };
 
-/* Key i: a shared prefix cut to a length that cycles through 0..40, then
- * the index, so keys of equal length differ only near their end. */
-static void key_of(int i, char *buf, size_t size)
+void map_test_key(int i, char *buf, size_t size)
 {
     char digits[16];
     snprintf(digits, sizeof digits, "%d", i);
@@ -51,7 +49,7 @@ static void test_strmap_matches_model(void **state)
     (void)state;
     static struct model md;
     for (int i = 0; i < KEYS; i++) {
-        key_of(i, md.keys[i], sizeof md.keys[i]);
+        map_test_key(i, md.keys[i], sizeof md.keys[i]);
         md.values[i] = -1;
     }
     /* The keys are distinct (the test would prove nothing otherwise). */

@@ -18,6 +18,10 @@ int test_itc_run(void);
 int test_ring_run(void);
 int test_strmap_run(void);
 int test_refmap_run(void);
+/* Key i of the map tests (test_strmap.c): a shared prefix cut to a length
+ * that cycles through 0..40, then the index, so keys of equal length
+ * differ only near their end. */
+void map_test_key(int i, char *buf, size_t size);
 int test_auth_run(void);
 int test_registry_run(void);
 int test_core_run(void);
