@@ -10,7 +10,9 @@
  * has not come back (until a node leaves or the second look, which send a
  * lost handoff again), and a bystander that gets the old owner's copy
  * after the new owner's leaves the KILL to the new owner when both owners
- * are its nodes, and sends it when the new owner is not.
+ * are its nodes, and sends it when the new owner is not; and a dead
+ * owner's started process that only a node other than its ring owner
+ * holds reaches the ring owner at that node's second look.
  */
 #include "tests.h"
 #include "tracker_harness.h"
@@ -225,6 +227,64 @@ static void test_fixed_restart_gets_registry(void **state)
     h_cmd(h, 0, "whereis", "r", NULL, 0);
     assert_string_equal(h_last_reply(h, 0)->status, "ok");
     assert_string_equal(h_last_reply(h, 0)->owner, NAME[1]);
+}
+
+/* A writer that dies with its write on one side: node 3 starts a process
+ * it owns, its copy reaches node 2 alone (the frames to 0 and 1 are lost),
+ * and node 3 dies.  The name's ring owner over the survivors, node 0,
+ * never heard of it; node 2 holds the dead owner's copy and is not its
+ * ring owner, so it waits for node 0 to restart it, which node 0 never
+ * would.  At its second look (TRK_TIMER_ORPHANS, after sync_timeout) node
+ * 2 sends its copy to node 0, which takes it and, at its own second look,
+ * restarts the process; everyone then holds node 0's copy.  Without the second look's send only anti-entropy
+ * would bring the copy over (tests/open had it at 25.5 s). */
+static void test_fixed_orphan_goes_to_ring_owner(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 4);
+    h_cluster(h, 4);
+    const int all[4] = {0, 1, 2, 3}, survivors[3] = {0, 1, 2};
+    char n[32];
+    struct ring *before = ring_new(RING_POINTS_DEFAULT, 0), *after = ring_new(RING_POINTS_DEFAULT, 0);
+    assert_non_null(before);
+    assert_non_null(after);
+    for (int k = 0; k < 4; k++)
+        ring_add(before, NAME[all[k]]);
+    for (int k = 0; k < 3; k++)
+        ring_add(after, NAME[survivors[k]]);
+    int k = 0;
+    for (; k < 10000; k++) {
+        snprintf(n, sizeof n, "orphan%d", k);
+        if (strcmp(ring_owner(before, n), NAME[3]) == 0 && strcmp(ring_owner(after, n), NAME[0]) == 0)
+            break;
+    }
+    assert_true(k < 10000);
+    ring_free(before);
+    ring_free(after);
+    h_cmd(h, 3, "register_started", n, NULL, 7);
+    assert_string_equal(h_last_reply(h, 3)->status, "ok");
+    h_drop(h, 3, 0);
+    h_drop(h, 3, 1);
+    h_settle(h);
+    assert_string_equal(h_owner(h, 2, n), NAME[3]);
+    assert_null(h_entry(h, 0, n));
+    h_crash(h, 3);
+    for (int i = 0; i < 3; i++)
+        trk_nodedown(T(i), NAME[3]);
+    h_settle(h);
+    assert_string_equal(h_owner(h, 2, n), NAME[3]); /* still the dead owner's: node 0 restarts it, not 2 */
+    assert_null(h_entry(h, 0, n));
+    assert_int_equal(h_armed(h, 2, TRK_TIMER_ORPHANS), 1);
+    h_fire(h, 2, TRK_TIMER_ORPHANS);
+    assert_int_equal(h_pending_type(h, 2, 0, TRK_MSG_TRACK) + h_pending_type(h, 2, 0, TRK_MSG_BATCH), 1);
+    h_settle(h);
+    assert_string_equal(h_owner(h, 0, n), NAME[3]); /* taken: its owner gone, node 0 looks again */
+    assert_int_equal(h_armed(h, 0, TRK_TIMER_ORPHANS), 1);
+    h_fire(h, 0, TRK_TIMER_ORPHANS);
+    h_settle(h);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(h_owner(h, i, n), NAME[0]);
+    assert_int_equal(h_procs(h, 0, n), 1);
 }
 
 /* 12e. No waiting without a timeout: a call forwarded to the owner whose
@@ -719,6 +779,7 @@ int test_tracker_fixed_run(void)
         T_(test_stray_processes_counted),
         T_(test_fixed_unregister_propagates),
         T_(test_fixed_restart_gets_registry),
+        T_(test_fixed_orphan_goes_to_ring_owner),
         T_(test_fixed_forwarded_call_times_out),
         T_(test_fixed_pull_carries_only_what_differs),
         T_(test_fixed_pull_agreeing_is_empty),

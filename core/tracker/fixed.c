@@ -136,8 +136,11 @@ static void fixed_timer(struct tracker *t, uint64_t tag)
     case TRK_TIMER_ORPHANS:
         t->orphan_check_armed = false;
         trk_handoffs_forget(t); /* handoffs not answered by now are sent again */
-        if (t->state == TRK_TRACKING)
+        if (t->state == TRK_TRACKING) {
+            t->second_look = true; /* (orphans still here go to their ring owners) */
             trk_topology_change(t);
+            t->second_look = false;
+        }
         break;
     case TRK_TIMER_PLACEMENT:
         t->placement_armed = false;

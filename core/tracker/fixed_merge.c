@@ -336,10 +336,13 @@ bool trk_fixed_owner_gone(struct tracker *t, uint32_t owner)
 
 /* A departed owner's started process is restarted by its ring owner, whose
  * newer version replaces the dead copy everywhere (the others keep it
- * until then).  A stale process of our own (we came back under the same
- * name: only we know it died) is restarted at once, then handed to the
- * ring owner.  A registration that was not started becomes a departure
- * tombstone. */
+ * until then, and look again after sync_timeout: a copy still there then
+ * may be one the ring owner never got, the write of an owner that died
+ * with its writes on our side of a healed cut alone, which only
+ * anti-entropy would bring it; so it gets ours).  A stale process of our
+ * own (we came back under the same name: only we know it died) is
+ * restarted at once, then handed to the ring owner.  A registration that
+ * was not started becomes a departure tombstone. */
 void trk_fixed_owner_departed(struct tracker *t, struct reg_entry *e, const char *ring)
 {
     bool stale_own = e->owner == 0;
@@ -347,6 +350,12 @@ void trk_fixed_owner_departed(struct tracker *t, struct reg_entry *e, const char
         trk_restart_here(t, e);
         if (stale_own && strcmp(ring, t->self) != 0)
             trk_handoff(t, e, ring);
+    } else if ((e->flags & REG_STARTED) && ring) {
+        int32_t to = t->second_look ? trk_name_index(t, ring) : -1;
+        if (to > 0)
+            trk_send_entry(t, (uint32_t)to, TRK_MSG_TRACK, e);
+        else
+            arm_second_look(t);
     } else if (!(e->flags & REG_STARTED)) {
         trk_digest_out(t, e);
         e->flags |= REG_TOMBSTONE | REG_DEPARTED;

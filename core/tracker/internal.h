@@ -220,6 +220,7 @@ struct tracker {
     bool took_full_pull;          /* a full pull's answer was merged since we started */
     bool anti_entropy_armed;
     bool orphan_check_armed;
+    bool second_look;             /* fixed mode: the pass of the TRK_TIMER_ORPHANS timer */
     /* fixed mode: handoffs wait for the node list to settle (fixed_merge.c) */
     cs_time node_list_changed_at; /* when a node was last added or removed */
     cs_time placement_waiting_since; /* the first handoff held back, or -1 */
