@@ -244,8 +244,8 @@ static void test_copies_adopted_when_a_node_leaves(void **state)
 }
 
 /* A pull's bucket digests are written in one pass and read in place: they
- * are the per-field encoding of each bucket's digest (trk_bucket_digests,
- * trk_put_content_digest), and a full pull whose digests differ from the
+ * are each bucket's digest (trk_bucket_digests) encoded field by field by
+ * the harness (h_forge_pull), and a full pull whose digests differ from the
  * answerer's in one bucket alone is answered with that bucket's entries
  * alone, whichever bucket it is. */
 static void test_pull_digests_on_the_wire(void **state)

@@ -377,6 +377,19 @@ bool trk_bucket_digests(struct tracker *t, struct trk_content_digest out[TRK_BUC
     return true;
 }
 
+/* A content digest's wire form (TRK_CONTENT_DIGEST_LEN bytes): count u32,
+ * then sum u64, little-endian.  The one place that knows the layout. */
+static void digest_store(uint8_t *out, uint32_t count, uint64_t sum)
+{
+    cs_store_le(out, count, 4);
+    cs_store_le(out + 4, sum, 8);
+}
+
+static bool digest_equals(const uint8_t *in, const struct trk_content_digest *d)
+{
+    return d->count == (uint32_t)cs_load_le(in, 4) && d->sum == cs_load_le(in + 4, 8);
+}
+
 void trk_put_bucket_digests(struct tracker *t, struct cs_writer *w)
 {
     uint8_t *out = cs_put_span(w, TRK_BUCKET_DIGESTS_LEN);
@@ -386,10 +399,8 @@ void trk_put_bucket_digests(struct tracker *t, struct cs_writer *w)
         memset(out, 0, TRK_BUCKET_DIGESTS_LEN);
         return;
     }
-    for (unsigned b = 0; b < TRK_BUCKETS; b++, out += TRK_CONTENT_DIGEST_LEN) {
-        cs_store_le(out, t->buckets[b].count, 4);
-        cs_store_le(out + 4, t->buckets[b].sum, 8);
-    }
+    for (unsigned b = 0; b < TRK_BUCKETS; b++, out += TRK_CONTENT_DIGEST_LEN)
+        digest_store(out, t->buckets[b].count, t->buckets[b].sum);
 }
 
 bool trk_buckets_differing(struct tracker *t, const uint8_t *peer, struct trk_bucket_set *out)
@@ -397,7 +408,7 @@ bool trk_buckets_differing(struct tracker *t, const uint8_t *peer, struct trk_bu
     bool fresh = content_refresh(t), any = !fresh;
     memset(out->bits, fresh ? 0 : 0xff, sizeof out->bits);
     for (unsigned b = 0; fresh && b < TRK_BUCKETS; b++, peer += TRK_CONTENT_DIGEST_LEN)
-        if (t->buckets[b].count != (uint32_t)cs_load_le(peer, 4) || t->buckets[b].sum != cs_load_le(peer + 4, 8)) {
+        if (!digest_equals(peer, &t->buckets[b])) {
             out->bits[b / 64] |= 1ULL << (b % 64);
             any = true;
         }
@@ -414,14 +425,16 @@ uint64_t trk_kept_content_hash(const struct tracker *t, const struct reg_entry *
 
 void trk_put_content_digest(struct cs_writer *w, const struct trk_content_digest *d)
 {
-    cs_put_u32(w, d->count);
-    cs_put_u64(w, d->sum);
+    uint8_t *out = cs_put_span(w, TRK_CONTENT_DIGEST_LEN);
+    if (out)
+        digest_store(out, d->count, d->sum);
 }
 
 void trk_get_content_digest(struct cs_reader *r, struct trk_content_digest *d)
 {
-    d->count = cs_get_u32(r);
-    d->sum = cs_get_u64(r);
+    const uint8_t *in = cs_get_span(r, TRK_CONTENT_DIGEST_LEN);
+    d->count = in ? (uint32_t)cs_load_le(in, 4) : 0;
+    d->sum = in ? cs_load_le(in + 4, 8) : 0;
 }
 
 uint64_t trk_registry_epoch(const struct tracker *t)
