@@ -34,12 +34,16 @@ static void print_registry(const struct run_result *r)
     uint64_t carried = run_counter(&r->counters, "snapshot_entries");
     uint64_t scoped = run_counter(&r->counters, "scoped_answer_entries");
     uint64_t full = run_counter(&r->counters, "full_pulls");
+    uint64_t with_writes = run_counter(&r->counters, "pulls_with_writes");
+    uint64_t forgone = run_counter(&r->counters, "pulls_forgone");
     printf("    registry: %zu names a node, %llu handoffs (%.3f a name), %llu track messages (%.1f a name), "
            "%llu entries in snapshots and pull answers (%.1f a name; %llu answering %llu full pulls, "
-           "the rest the answerers' own writes); sent:",
+           "the rest the senders' own writes); %llu pulls carried their puller's writes, %llu queued "
+           "pulls forgone for them; sent:",
            names, (unsigned long long)handoffs, (double)handoffs * per, (unsigned long long)track,
            (double)track * per, (unsigned long long)carried, (double)carried * per,
-           (unsigned long long)(carried - scoped), (unsigned long long)full);
+           (unsigned long long)(carried - scoped), (unsigned long long)full, (unsigned long long)with_writes,
+           (unsigned long long)forgone);
     for (size_t i = 0; i < r->counters.count; i++)
         if (strncmp(r->counters.items[i].name, "sent_", 5) == 0)
             printf(" %s %llu", r->counters.items[i].name + 5, (unsigned long long)r->counters.items[i].value);

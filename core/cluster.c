@@ -180,6 +180,8 @@ static void cluster_counters(void *instance, void (*fn)(void *ctx, const char *n
     fn(ctx, "snapshot_entries", s->snapshot_entries);
     fn(ctx, "scoped_answer_entries", s->scoped_answer_entries);
     fn(ctx, "full_pulls", s->full_pulls);
+    fn(ctx, "pulls_with_writes", s->pulls_with_writes);
+    fn(ctx, "pulls_forgone", s->pulls_forgone);
     fn(ctx, "restarts", s->restarts);
     fn(ctx, "conflicts", s->conflicts);
 }

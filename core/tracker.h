@@ -208,6 +208,8 @@ struct trk_stats {
     uint64_t snapshot_entries; /* entries carried by the snapshots and pull answers sent */
     uint64_t scoped_answer_entries; /* ... of which in answers to scoped pulls (copies we wrote) */
     uint64_t full_pulls;       /* pulls sent that asked for every differing entry */
+    uint64_t pulls_with_writes; /* pulls sent carrying our writes (no pull back needed) */
+    uint64_t pulls_forgone;    /* queued scoped pulls dropped: the peer's pull brought its writes */
     /* Completed syncs by duration (from start to completion, on the
      * environment's clock): sync_buckets[i] counts those of at most
      * trk_sync_le[i] and more than the bound before it (not cumulative);

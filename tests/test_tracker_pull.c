@@ -15,7 +15,11 @@
  *   replicated event, arms the second look that restarts it; and a node
  *   that sees a peer leave serves the copies it holds from then on;
  * - a pull's bucket digests on the wire are each bucket's digest, and a
- *   pull that differs in one bucket gets that bucket's entries alone.
+ *   pull that differs in one bucket gets that bucket's entries alone;
+ * - a pull asking for a scoped pull back carries the puller's writes when
+ *   they are few, and the answerer then pulls nothing back and forgoes its
+ *   own scoped pull of the puller; bad writes are refused and the pull
+ *   forgone is queued after all.
  */
 #include "tests.h"
 #include "tracker_harness.h"
@@ -23,13 +27,27 @@
 #include <stdio.h>
 #include <string.h>
 
-/* What a queued pull asks for (its flags byte). */
+/* What a queued pull asks for (its flags byte, without TRK_PULL_WRITES). */
 static unsigned pull_ask(const struct hmsg *m)
 {
     assert_non_null(m);
     assert_true(m->len > 2);
     assert_int_equal(m->data[0], TRK_MSG_PULL);
-    return m->data[1];
+    return m->data[1] & TRK_PULL_ASKS;
+}
+
+/* The number of writes a queued pull carries, or -1 when it carries none
+ * (its flag unset and nothing after the digests). */
+static int pull_writes(const struct hmsg *m)
+{
+    assert_non_null(m);
+    if (!(m->data[1] & TRK_PULL_WRITES)) {
+        assert_int_equal(m->len, H_PULL_LEN);
+        return -1;
+    }
+    assert_true(m->len >= H_PULL_LEN + 4);
+    const uint8_t *c = m->data + H_PULL_LEN;
+    return (int)((uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24);
 }
 
 /* A pull from node `from` to node `to` asking `ask`, with the digests of
@@ -286,6 +304,161 @@ static void test_pull_digests_on_the_wire(void **state)
     assert_int_equal(h_snapshot_count(h_find(h, 0, 2, TRK_MSG_SYNC_ACK)), 0);
 }
 
+/* Nodes 0..count-1 start alone, node 0 meets every other one after the
+ * other (each newcomer's first pull full, from node 0, which holds
+ * "n0"), and then each other registers a name ("n<i>"), which reaches
+ * its nodes only: every node
+ * took its full pull, the nodes other than 0 have not met one another,
+ * and each holds its own name and node 0's. */
+static struct harness *star_of_strangers(int count)
+{
+    struct harness *h = h_new(TRK_FIXED, count);
+    for (int i = 0; i < count; i++)
+        h_start_alone(h, i);
+    h_cmd(h, 0, "register", "n0", NULL, 1);
+    for (int i = 1; i < count; i++) {
+        h_link(h, 0, i);
+        h_settle(h);
+        assert_true(T(i)->took_full_pull);
+    }
+    for (int i = 1; i < count; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "n%d", i);
+        h_cmd(h, i, "register", name, NULL, 1);
+    }
+    h_settle(h);
+    for (int i = 1; i < count; i++)
+        assert_int_equal(h_count(h, i), 2);
+    return h;
+}
+
+/* A pull asking for a scoped pull back carries the puller's writes when
+ * it wrote few: the answerer holds them as soon as the pull is merged
+ * (before any answer of its own reaches the puller) and pulls nothing
+ * back, its answer carrying its own writes.  A puller that wrote more
+ * than TRK_PULL_WRITES_MAX sends digests only and is pulled. */
+static void test_pull_carries_few_writes(void **state)
+{
+    (void)state;
+    struct harness *h = star_of_strangers(4);
+    h_learn(h, 1, 2);
+    const struct hmsg *pull = h_find(h, 1, 2, TRK_MSG_PULL);
+    assert_int_equal(pull_ask(pull), TRK_PULL_ASK_BACK);
+    assert_int_equal(pull_writes(pull), 1); /* n1, node 1's one write */
+    assert_null(h_entry(h, 2, "n1"));
+    uint64_t merged = trk_stats(T(2))->tracked_remote;
+    h_deliver_type(h, 1, 2, TRK_MSG_PULL);
+    assert_non_null(h_entry(h, 2, "n1"));
+    assert_string_equal(h_owner(h, 2, "n1"), NAME[1]);
+    assert_true(trk_stats(T(2))->tracked_remote > merged);
+    assert_int_equal(h_pending_type(h, 2, 1, TRK_MSG_PULL), 0); /* no pull back */
+    assert_int_equal(h_snapshot_count(h_find(h, 2, 1, TRK_MSG_SYNC_ACK)), 1); /* n2 */
+    h_settle(h);
+    assert_same_registry(h, 1, 2);
+    /* node 3 writes one more than a pull may carry */
+    char name[16];
+    for (int k = 0; k < TRK_PULL_WRITES_MAX; k++) {
+        snprintf(name, sizeof name, "w%d", k);
+        h->n[3].reply_count = 0; /* (the harness keeps H_REPLIES replies) */
+        h_cmd(h, 3, "register", name, NULL, 1);
+    }
+    h_settle(h);
+    assert_int_equal(T(3)->authored_count, TRK_PULL_WRITES_MAX + 1);
+    h_learn(h, 3, 1);
+    pull = h_find(h, 3, 1, TRK_MSG_PULL);
+    assert_int_equal(pull_ask(pull), TRK_PULL_ASK_BACK);
+    assert_int_equal(pull_writes(pull), -1);
+    h_deliver_type(h, 3, 1, TRK_MSG_PULL);
+    /* node 1 pulls node 3's writes (meeting node 3 through that pull, it
+     * asks a pull back too, which its own writes ride along with) */
+    pull = h_find(h, 1, 3, TRK_MSG_PULL);
+    assert_int_equal(pull_ask(pull), TRK_PULL_ASK_BACK);
+    assert_int_equal(pull_writes(pull), 1);
+    h_settle(h);
+    assert_int_equal(h_count(h, 1), 4 + TRK_PULL_WRITES_MAX); /* n0..n3 and node 3's w* */
+    assert_non_null(h_entry(h, 3, "n1"));
+}
+
+/* The writes a pull brought stand for the answerer's own scoped pull of
+ * the puller: one still queued (behind a pull under way) is dropped, and
+ * so is the one a tracker would queue on meeting the puller through that
+ * very pull; each gets the others' names all the same. */
+static void test_pushed_writes_forgo_the_queued_pull(void **state)
+{
+    (void)state;
+    struct harness *h = star_of_strangers(4);
+    h_learn(h, 2, 3); /* node 2's pull of node 3 is under way, */
+    h_learn(h, 2, 1); /* so its pull of node 1 waits in the queue */
+    assert_int_equal(h_pending_type(h, 2, 1, TRK_MSG_PULL), 0);
+    uint64_t pulls_of_2 = trk_stats(T(2))->sent[TRK_MSG_PULL];
+    h_learn(h, 1, 2);
+    assert_int_equal(pull_writes(h_find(h, 1, 2, TRK_MSG_PULL)), 1);
+    h_deliver_type(h, 1, 2, TRK_MSG_PULL);
+    assert_int_equal(trk_stats(T(2))->pulls_forgone, 1);
+    /* node 3 meets node 2 through node 2's pull, which brought its writes */
+    h_deliver_type(h, 2, 3, TRK_MSG_PULL);
+    assert_true(trk_is_node(T(3), (uint32_t)trk_name_index(T(3), NAME[2])));
+    assert_int_equal(trk_stats(T(3))->pulls_forgone, 1);
+    assert_int_equal(h_pending_type(h, 3, 2, TRK_MSG_PULL), 0);
+    h_settle(h);
+    assert_int_equal(trk_stats(T(2))->sent[TRK_MSG_PULL], pulls_of_2); /* none to node 1 */
+    assert_int_equal(h_count(h, 2), 4);
+    assert_non_null(h_entry(h, 1, "n2"));
+    assert_non_null(h_entry(h, 3, "n2"));
+    assert_non_null(h_entry(h, 2, "n1"));
+    assert_non_null(h_entry(h, 2, "n3"));
+}
+
+/* A newcomer that meets a peer through the peer's pull, writes and all,
+ * keeps its own pull: it is its full one. */
+static void test_newcomer_keeps_its_full_pull(void **state)
+{
+    (void)state;
+    struct harness *g = h_new(TRK_FIXED, 2);
+    h_start_alone(g, 0);
+    h_start_alone(g, 1);
+    h_cmd(g, 0, "register", "a", NULL, 1);
+    h_cmd(g, 1, "register", "b", NULL, 1);
+    assert_false(T(1)->took_full_pull);
+    h_learn(g, 0, 1);
+    h_deliver_type(g, 0, 1, TRK_MSG_PULL);
+    assert_int_equal(trk_stats(T(1))->pulls_forgone, 0);
+    assert_int_equal(pull_ask(h_find(g, 1, 0, TRK_MSG_PULL)), TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK);
+    h_settle(g);
+    assert_same_registry(g, 0, 1);
+}
+
+/* A pull whose writes are malformed, or that carries writes it may not
+ * (a pull asking for a full pull back, or none), is refused and counted:
+ * nothing is merged or answered, and a tracker that forwent its own pull
+ * for those writes queues it after all. */
+static void test_pull_with_bad_writes_refused(void **state)
+{
+    (void)state;
+    struct harness *h = star_of_strangers(3);
+    uint8_t buf[H_PULL_LEN + 256];
+    uint8_t clock[16];
+    size_t cl = clock_after(1, clock, sizeof clock);
+    struct fentry e = {"forged", NAME[1], (uint64_t)1 << 32 | 9, 5, 0, clock, cl};
+    const unsigned asks[] = {TRK_PULL_ASK_BACK | TRK_PULL_ASK_BACK_FULL, 0, TRK_PULL_ASK_BACK};
+    for (int k = 0; k < 3; k++) {
+        size_t len = h_forge_pull_writes(buf, sizeof buf, asks[k], NULL, &e, 1);
+        if (k == 2)
+            len -= 3; /* an entry cut short */
+        uint64_t malformed = trk_stats(T(2))->malformed;
+        trk_message(T(2), NAME[1], buf, len);
+        assert_int_equal(trk_stats(T(2))->malformed, malformed + 1);
+        assert_null(h_entry(h, 2, "forged"));
+        assert_int_equal(h_pending_type(h, 2, 1, TRK_MSG_SYNC_ACK), 0);
+    }
+    /* node 2 met node 1 through the last one and forwent its pull, then
+     * took it back: its pull of node 1 is under way */
+    assert_int_equal(trk_stats(T(2))->pulls_forgone, 1);
+    assert_int_equal(pull_ask(h_find(h, 2, 1, TRK_MSG_PULL)), TRK_PULL_ASK_BACK);
+    h_settle(h);
+    assert_non_null(h_entry(h, 2, "n1"));
+}
+
 int test_tracker_pull_run(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +469,10 @@ int test_tracker_pull_run(void)
         T_(test_unknown_owner_from_event_arms_second_look),
         T_(test_copies_adopted_when_a_node_leaves),
         T_(test_pull_digests_on_the_wire),
+        T_(test_pull_carries_few_writes),
+        T_(test_pushed_writes_forgo_the_queued_pull),
+        T_(test_newcomer_keeps_its_full_pull),
+        T_(test_pull_with_bad_writes_refused),
     };
     return cmocka_run_group_tests_name("tracker-pull", tests, NULL, NULL);
 }

@@ -840,3 +840,17 @@ size_t h_forge_pull(uint8_t *buf, size_t cap, unsigned ask, const struct trk_con
     assert_false(w.overflow);
     return w.len;
 }
+
+size_t h_forge_pull_writes(uint8_t *buf, size_t cap, unsigned ask, const struct trk_content_digest *digests,
+                           const struct fentry *e, size_t count)
+{
+    size_t len = h_forge_pull(buf, cap, ask, digests);
+    buf[1] |= TRK_PULL_WRITES;
+    struct cs_writer w;
+    cs_writer_init(&w, buf + len, cap - len);
+    cs_put_u32(&w, (uint32_t)count);
+    for (size_t k = 0; k < count; k++)
+        put_fentry(&w, &e[k]);
+    assert_false(w.overflow);
+    return len + w.len;
+}

@@ -330,5 +330,9 @@ void h_name_placed(struct harness *h, const struct placement *p, int count, cons
 /* Encodes a pull asking `ask` (enum trk_pull_ask) with the given bucket
  * digests (NULL: an empty registry's) into buf; its length. */
 size_t h_forge_pull(uint8_t *buf, size_t cap, unsigned ask, const struct trk_content_digest *digests);
+/* h_forge_pull with TRK_PULL_WRITES set and these `count` entries (a
+ * snapshot's count and entries) after the digests; its length. */
+size_t h_forge_pull_writes(uint8_t *buf, size_t cap, unsigned ask, const struct trk_content_digest *digests,
+                           const struct fentry *e, size_t count);
 
 #endif

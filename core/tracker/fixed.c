@@ -58,7 +58,7 @@ static void send_digest(struct tracker *t, uint32_t peer, enum digest_kind kind)
  * it gets our digest instead, which tells it, as the snapshot would have,
  * that our tracker runs (a peer whose checks of us all came back "not
  * running" learns it no other way). */
-static void fixed_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest)
+static void meet_node(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest, bool writes_came)
 {
     bool known = trk_is_node(t, peer), met = t->met[peer];
     trk_add_node(t, peer);
@@ -70,12 +70,19 @@ static void fixed_node_checked(struct tracker *t, uint32_t peer, const struct tr
             /* we meet again (a partition healed): whatever either side
              * took from others meanwhile may be missing on the other */
             trk_pull_from(t, peer, TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK | TRK_PULL_ASK_BACK_FULL);
+        } else if (writes_came && t->took_full_pull) {
+            t->stats.pulls_forgone++; /* its pull brought its writes, our answer brings ours (pull.c) */
         } else {
             trk_pull_from(t, peer, TRK_PULL_ASK_BACK); /* we meet: each side's writes */
         }
     }
     if (t->state == TRK_TRACKING)
         trk_topology_change(t);
+}
+
+static void fixed_node_checked(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest)
+{
+    meet_node(t, peer, digest, false);
 }
 
 /* A peer's digest: a pull of its entries if we differ (after anti-entropy's,
@@ -167,13 +174,14 @@ static void fixed_message(struct tracker *t, const struct trk_event *ev)
     /* A sync message proves the sender's tracker runs: take it as a node
      * even when every check of it was answered "not running" (Swarm's
      * deadlock C starts from such a peer missing in `nodes`). */
-    if ((type == TRK_MSG_SYNC || type == TRK_MSG_SYNC_RECV || type == TRK_MSG_SYNC_ACK || type == TRK_MSG_PULL) &&
-        !trk_is_node(t, (uint32_t)from))
-        fixed_node_checked(t, (uint32_t)from, NULL);
     if (type == TRK_MSG_PULL) {
+        if (!trk_is_node(t, (uint32_t)from))
+            meet_node(t, (uint32_t)from, NULL, trk_pull_carries_writes(&r));
         trk_on_pull(t, (uint32_t)from, &r);
         return;
     }
+    if ((type == TRK_MSG_SYNC || type == TRK_MSG_SYNC_RECV || type == TRK_MSG_SYNC_ACK) && !trk_is_node(t, (uint32_t)from))
+        fixed_node_checked(t, (uint32_t)from, NULL);
     if (type == TRK_MSG_SYNC) {
         push_to(t, (uint32_t)from, TRK_MSG_SYNC_RECV);
         return;

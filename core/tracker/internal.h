@@ -263,7 +263,16 @@ enum trk_pull_ask {
     TRK_PULL_ASK_BACK = 2,      /* a pull back when the buckets differed ... */
     TRK_PULL_ASK_BACK_FULL = 4, /* ... a full one */
     TRK_PULL_ASKS = 7,
+    TRK_PULL_WRITES = 8,        /* on the wire only: the puller's writes follow (below) */
 };
+/* A pull asking for a scoped pull back carries the puller's writes when
+ * it holds at most this many (every copy it wrote, as a snapshot's count
+ * and entries after the digests): the answerer merges them and needs no
+ * pull back, and drops its own queued scoped pull of the puller, whose
+ * answer they were.  A pull's digests take 3 KB; up to 64 entries (about
+ * as much again) ride along.  A tracker that wrote more is pulled back as
+ * before. */
+#define TRK_PULL_WRITES_MAX 64
 /* A peer's pull state (pull_state[peer]): none, queued or under way in the
  * low two bits, what it asks (enum trk_pull_ask) shifted by
  * TRK_PULL_ASK_SHIFT, and TRK_PULL_AGAIN. */
@@ -287,7 +296,16 @@ void trk_pull_node_removed(struct tracker *t, uint32_t peer);
 /* A peer's pull: answers with our entries of the buckets that differ and
  * queues a pull of its own when some did; false when malformed (counted). */
 bool trk_on_pull(struct tracker *t, uint32_t from, struct cs_reader *r);
+/* True when the pull `r` is positioned in (past its type byte) says it
+ * carries the puller's writes; a peek, checked when the pull is read. */
+bool trk_pull_carries_writes(const struct cs_reader *r);
 void trk_pull_free(struct tracker *t);
+/* Writes the count and every copy we wrote (snapshot.c), for a pull that
+ * carries them; false (the writer to be rewound) when we wrote more than
+ * TRK_PULL_WRITES_MAX, do not know what we wrote, or they do not fit. */
+bool trk_put_writes(struct tracker *t, struct cs_writer *w);
+/* Room trk_put_writes may take. */
+size_t trk_writes_cap(void);
 
 /* ---- tracker.c: syncs, for the counters (trk_stats) ---- */
 /* A sync with `peer` begins (counted, its start time noted). */

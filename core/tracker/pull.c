@@ -83,21 +83,54 @@ static unsigned asked(uint8_t state)
     return (state >> TRK_PULL_ASK_SHIFT) & TRK_PULL_ASKS;
 }
 
+/* True when a pull asking `ask` has its answerer pull us back scoped:
+ * our writes can ride along instead. */
+static bool back_is_scoped(unsigned ask)
+{
+    return (ask & TRK_PULL_ASK_BACK) && !(ask & TRK_PULL_ASK_BACK_FULL);
+}
+
+/* Appends our writes to the pull in `w` when they are few, setting its
+ * flag byte's TRK_PULL_WRITES; else leaves it as it was. */
+static void pull_add_writes(struct tracker *t, struct cs_writer *w)
+{
+    size_t plain_len = w->len;
+    if (trk_put_writes(t, w)) {
+        w->buf[1] |= TRK_PULL_WRITES;
+        t->stats.pulls_with_writes++;
+    } else {
+        w->len = plain_len;
+        w->overflow = false;
+    }
+}
+
 /* Sends a pull to the next queued peer still in `nodes`, if none is under way. */
 static void pull_next(struct tracker *t)
 {
     while (t->pull_peer < 0 && t->pull_count > 0) {
         uint32_t peer = queue_pop(t);
+        if ((t->pull_state[peer] & TRK_PULL_STATE) != TRK_PULL_QUEUED)
+            continue; /* forgone (pull_forgo), or queued again behind */
         unsigned ask = asked(t->pull_state[peer]) | (t->took_full_pull ? 0 : TRK_PULL_ASK_FULL);
         t->pull_state[peer] = TRK_PULL_NONE;
         if (!trk_is_node(t, peer))
             continue;
-        uint8_t buf[PULL_LEN];
+        bool with_writes = back_is_scoped(ask) && trk_authored_known(t) && t->authored_count <= TRK_PULL_WRITES_MAX;
+        uint8_t small[PULL_LEN];
+        size_t cap = PULL_LEN + (with_writes ? trk_writes_cap() : 0);
+        uint8_t *buf = with_writes ? malloc(cap) : small;
+        if (!buf) {
+            buf = small;
+            cap = sizeof small;
+            with_writes = false;
+        }
         struct cs_writer w;
-        cs_writer_init(&w, buf, sizeof buf);
+        cs_writer_init(&w, buf, cap);
         cs_put_u8(&w, TRK_MSG_PULL);
         cs_put_u8(&w, (uint8_t)ask);
         trk_put_bucket_digests(t, &w);
+        if (with_writes)
+            pull_add_writes(t, &w);
         t->pull_peer = (int32_t)peer;
         t->pull_ask = (uint8_t)ask;
         t->stats.full_pulls += (ask & TRK_PULL_ASK_FULL) != 0;
@@ -105,6 +138,8 @@ static void pull_next(struct tracker *t)
         t->pull_epoch++;
         trk_sync_begin(t, peer);
         trk_send(t, peer, &w);
+        if (buf != small)
+            free(buf);
         t->env->timer_start(t->env, t->cfg.pull_timeout, TRK_TAG(TRK_TIMER_SYNC_TIMEOUT, t->pull_epoch));
     }
 }
@@ -179,23 +214,66 @@ void trk_pull_node_removed(struct tracker *t, uint32_t peer)
     }
 }
 
+/* The puller's writes rode along with its pull: a scoped pull of ours
+ * still queued for it would only bring them again (and ask it to pull us
+ * back, which our answer to its pull just did: our writes of the buckets
+ * that differed went with it, and it is a node of ours, so every later
+ * write reaches it as a replicated event).  A pull that asks more, or our
+ * first (full) one, stays. */
+static void pull_forgo(struct tracker *t, uint32_t peer)
+{
+    uint8_t state = t->pull_state[peer];
+    if ((state & TRK_PULL_STATE) == TRK_PULL_QUEUED && !(asked(state) & ~(unsigned)TRK_PULL_ASK_BACK) &&
+        t->took_full_pull && trk_is_node(t, peer)) {
+        t->pull_state[peer] = TRK_PULL_NONE; /* (pull_next skips its place in the queue) */
+        t->stats.pulls_forgone++;
+    }
+}
+
+/* Merges the writes a pull carried; false when malformed (counted), and
+ * then the scoped pull they stood for is queued after all (a tracker
+ * meeting the puller forwent it: fixed.c's meet_node). */
+static bool take_pushed_writes(struct tracker *t, uint32_t from, struct cs_reader *r)
+{
+    bool ok = trk_merge_snapshot(t, from, r);
+    trk_snapshot_release(t);
+    if (!ok)
+        trk_pull_from(t, from, TRK_PULL_ASK_BACK);
+    return ok;
+}
+
+bool trk_pull_carries_writes(const struct cs_reader *r)
+{
+    return r->pos < r->len && (r->buf[r->pos] & TRK_PULL_WRITES);
+}
+
 bool trk_on_pull(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
-    uint8_t ask = cs_get_u8(r);
+    uint8_t flags = cs_get_u8(r);
+    uint8_t ask = flags & TRK_PULL_ASKS;
     const uint8_t *digests = cs_get_span(r, TRK_BUCKET_DIGESTS_LEN);
+    bool with_writes = (flags & TRK_PULL_WRITES) != 0;
     bool back_full_alone = (ask & TRK_PULL_ASK_BACK_FULL) && !(ask & TRK_PULL_ASK_BACK);
-    if (!cs_reader_done(r) || ask > TRK_PULL_ASKS || back_full_alone) {
+    bool writes_unasked = with_writes && !back_is_scoped(ask);
+    if (r->bad || (!with_writes && !cs_reader_done(r)) || flags > (TRK_PULL_ASKS | TRK_PULL_WRITES) ||
+        back_full_alone || writes_unasked) {
         t->stats.malformed++;
         cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed pull from %s", trk_name(t, from));
         return false;
     }
+    if (with_writes && !take_pushed_writes(t, from, r))
+        return false; /* (counted and logged by the merge) */
     struct trk_bucket_set differing_set;
     bool differing = trk_buckets_differing(t, digests, &differing_set);
     if (!differing)
         t->stats.syncs_skipped++;
     trk_send_snapshot_buckets(t, from, TRK_MSG_SYNC_ACK, &differing_set, !(ask & TRK_PULL_ASK_FULL));
-    if (differing && (ask & TRK_PULL_ASK_BACK)) /* what it holds and we lack, or hold otherwise */
+    if (with_writes)
+        pull_forgo(t, from);
+    else if (differing && (ask & TRK_PULL_ASK_BACK)) /* what it holds and we lack, or hold otherwise */
         trk_pull_from(t, from, ask & TRK_PULL_ASK_BACK_FULL ? TRK_PULL_ASK_FULL : 0);
+    if (with_writes && t->state == TRK_TRACKING)
+        trk_topology_change(t); /* (as after any snapshot merged) */
     return true;
 }
 

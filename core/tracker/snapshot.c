@@ -148,6 +148,28 @@ static void snap_authored(struct tracker *t, struct snap_ctx *s, const struct tr
         }
 }
 
+bool trk_put_writes(struct tracker *t, struct cs_writer *w)
+{
+    if (!trk_authored_known(t) || t->authored_count > TRK_PULL_WRITES_MAX)
+        return false;
+    size_t count_at = w->len;
+    cs_put_u32(w, 0);
+    struct snap_ctx s = {t, w, 0, NULL};
+    snap_authored(t, &s, NULL, false);
+    if (w->overflow)
+        return false;
+    for (int i = 0; i < 4; i++) /* patch the count in */
+        w->buf[count_at + (size_t)i] = (uint8_t)(s.count >> (8 * i));
+    t->stats.snapshot_entries += s.count;
+    t->stats.scoped_answer_entries += s.count;
+    return true;
+}
+
+size_t trk_writes_cap(void)
+{
+    return 4 + TRK_PULL_WRITES_MAX * (REG_NAME_MAX / 4 + 200);
+}
+
 void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg type, const struct trk_bucket_set *buckets,
                                bool authored_only)
 {
