@@ -182,6 +182,8 @@ static void cluster_counters(void *instance, void (*fn)(void *ctx, const char *n
     fn(ctx, "full_pulls", s->full_pulls);
     fn(ctx, "pulls_with_writes", s->pulls_with_writes);
     fn(ctx, "pulls_forgone", s->pulls_forgone);
+    fn(ctx, "checks_crossed", s->checks_crossed);
+    fn(ctx, "departure_offers", s->departure_offers);
     fn(ctx, "restarts", s->restarts);
     fn(ctx, "conflicts", s->conflicts);
 }

@@ -210,6 +210,8 @@ struct trk_stats {
     uint64_t full_pulls;       /* pulls sent that asked for every differing entry */
     uint64_t pulls_with_writes; /* pulls sent carrying our writes (no pull back needed) */
     uint64_t pulls_forgone;    /* queued scoped pulls dropped: the peer's pull brought its writes */
+    uint64_t checks_crossed;   /* peers' checks taken as the answer to ours (no check_reply either way) */
+    uint64_t departure_offers; /* digests offered to every node after nodes left (one per second look) */
     /* Completed syncs by duration (from start to completion, on the
      * environment's clock): sync_buckets[i] counts those of at most
      * trk_sync_le[i] and more than the bound before it (not cumulative);

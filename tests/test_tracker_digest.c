@@ -303,6 +303,117 @@ static void test_digest_not_in_swarm_replies(void **state)
     assert_false(trk_content_digest(T(1), &d));
 }
 
+/* Fixed mode: two trackers that meet again (registries that differ) check
+ * each other at once; each check carries its sender's digest and crosses
+ * the other's, so each takes the other's check as its answer: no
+ * check_reply either way, both are nodes of each other, each pulls the
+ * other, and they agree.  A check that arrives after ours was answered is
+ * answered as usual, and so is one after the link went down (our check
+ * then awaits no answer); swarm mode's checks carry no digest and never
+ * cross. */
+static void test_checks_cross(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    h_unlink(h, 0, 1);
+    h_settle(h);
+    h_cmd(h, 0, "register", "a", NULL, 1);
+    h_cmd(h, 1, "register", "b", NULL, 2);
+    h_settle(h);
+    trk_nodeup(T(0), NAME[1]);
+    trk_nodeup(T(1), NAME[0]);
+    assert_int_equal(h_find(h, 0, 1, TRK_MSG_CHECK)->len, 2 + TRK_CONTENT_DIGEST_LEN);
+    h_deliver_type(h, 0, 1, TRK_MSG_CHECK);
+    h_deliver_type(h, 1, 0, TRK_MSG_CHECK);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_CHECK_REPLY), 0);
+    assert_int_equal(h_pending_type(h, 1, 0, TRK_MSG_CHECK_REPLY), 0);
+    assert_true(h_knows(h, 0, 1));
+    assert_true(h_knows(h, 1, 0));
+    assert_int_equal(trk_stats(T(0))->checks_crossed, 1);
+    assert_int_equal(trk_stats(T(1))->checks_crossed, 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_PULL), 1);
+    assert_int_equal(h_pending_type(h, 1, 0, TRK_MSG_PULL), 1);
+    h_settle(h);
+    assert_non_null(h_entry(h, 0, "b"));
+    assert_same_registry(h, 0, 1);
+    /* no check of ours unanswered: answered */
+    trk_nodeup(T(1), NAME[0]);
+    h_deliver_type(h, 1, 0, TRK_MSG_CHECK);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_CHECK_REPLY), 1);
+    h_settle(h);
+    /* our check went down with its link: the peer's next check is answered */
+    trk_nodeup(T(0), NAME[1]);
+    h_drop(h, 0, 1);
+    trk_nodedown(T(0), NAME[1]);
+    trk_nodeup(T(1), NAME[0]);
+    h_deliver_type(h, 1, 0, TRK_MSG_CHECK);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_CHECK_REPLY), 1);
+    assert_int_equal(trk_stats(T(0))->checks_crossed, 1);
+    h_settle(h);
+    assert_true(h_knows(h, 1, 0));
+}
+
+/* A stopping tracker's check carries no digest, so it crosses nothing: the
+ * peer answers it (not running), and a running peer's check crossing
+ * ours while we stop is answered too. */
+static void test_stopping_checks_do_not_cross(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    h_unlink(h, 0, 1);
+    h_settle(h);
+    trk_nodeup(T(1), NAME[0]);     /* node 1's check, with its digest, ... */
+    trk_stop(T(0));
+    trk_nodeup(T(0), NAME[1]);     /* ... and stopping node 0's, without */
+    assert_int_equal(h_find(h, 0, 1, TRK_MSG_CHECK)->len, 2);
+    h_deliver_type(h, 0, 1, TRK_MSG_CHECK);
+    h_deliver_type(h, 1, 0, TRK_MSG_CHECK);
+    assert_int_equal(h_pending_type(h, 1, 0, TRK_MSG_CHECK_REPLY), 1);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_CHECK_REPLY), 1);
+    assert_int_equal(trk_stats(T(0))->checks_crossed + trk_stats(T(1))->checks_crossed, 0);
+    const struct hmsg *reply = h_find(h, 0, 1, TRK_MSG_CHECK_REPLY);
+    assert_int_equal(reply->data[1], 0); /* not running */
+}
+
+/* A tracker that checked a peer while running and stops before the peer's
+ * check arrives answers that check (not running) rather than taking it as
+ * its answer. */
+static void test_stopped_since_checking_answers(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    h_unlink(h, 0, 1);
+    h_settle(h);
+    trk_nodeup(T(0), NAME[1]);
+    assert_int_equal(h_find(h, 0, 1, TRK_MSG_CHECK)->len, 2 + TRK_CONTENT_DIGEST_LEN);
+    trk_stop(T(0));
+    trk_nodeup(T(1), NAME[0]);
+    h_deliver_type(h, 1, 0, TRK_MSG_CHECK);
+    assert_int_equal(trk_stats(T(0))->checks_crossed, 0);
+    const struct hmsg *reply = h_find(h, 0, 1, TRK_MSG_CHECK_REPLY);
+    assert_non_null(reply);
+    assert_int_equal(reply->data[1], 0); /* not running */
+}
+
+/* Swarm mode's checks are Swarm's two bytes and never cross. */
+static void test_swarm_checks_do_not_cross(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_SWARM, 2);
+    h_start(h, 0);
+    h_start(h, 1);
+    trk_nodeup(T(0), NAME[1]);
+    trk_nodeup(T(1), NAME[0]);
+    assert_int_equal(h_find(h, 0, 1, TRK_MSG_CHECK)->len, 2);
+    h_deliver_type(h, 0, 1, TRK_MSG_CHECK);
+    h_deliver_type(h, 1, 0, TRK_MSG_CHECK);
+    assert_int_equal(h_pending_type(h, 0, 1, TRK_MSG_CHECK_REPLY), 1);
+    assert_int_equal(h_pending_type(h, 1, 0, TRK_MSG_CHECK_REPLY), 1);
+}
+
 int test_tracker_digest_run(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +426,10 @@ int test_tracker_digest_run(void)
         T_(test_digest_adopts_unchecked_peer),
         T_(test_digest_malformed),
         T_(test_digest_not_in_swarm_replies),
+        T_(test_checks_cross),
+        T_(test_stopping_checks_do_not_cross),
+        T_(test_stopped_since_checking_answers),
+        T_(test_swarm_checks_do_not_cross),
     };
     return cmocka_run_group_tests_name("tracker-digest", tests, NULL, NULL);
 }

@@ -19,7 +19,9 @@
  * - a pull asking for a scoped pull back carries the puller's writes when
  *   they are few, and the answerer then pulls nothing back and forgoes its
  *   own scoped pull of the puller; bad writes are refused and the pull
- *   forgone is queued after all.
+ *   forgone is queued after all;
+ * - after a node leaves, every node offers its digest to every other at
+ *   its second look, so a departed writer's one-sided writes spread.
  */
 #include "tests.h"
 #include "tracker_harness.h"
@@ -459,6 +461,54 @@ static void test_pull_with_bad_writes_refused(void **state)
     assert_non_null(h_entry(h, 2, "n1"));
 }
 
+/* A writer cut off from all but one node, whose unregister of another
+ * node's name reached that node alone before the writer died: the nodes
+ * that missed it had met the holder long before, so no scoped pull brings
+ * it.  At its second look after the departure, every node offers its
+ * digest to every other; where they differ, they pull each other in full,
+ * and all agree (before: only anti-entropy, a random peer at a time,
+ * found it: tests/regressions/fixed-one-sided-unregister.yaml). */
+static void test_departed_writers_one_sided_write_spreads(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 4);
+    h_cluster(h, 4);
+    h_cmd(h, 1, "register", "x", NULL, 1);
+    h_settle(h);
+    h_cmd(h, 3, "unregister", "x", NULL, 0);
+    assert_string_equal(h_last_reply(h, 3)->status, "ok");
+    h_drop(h, 3, 1);
+    h_drop(h, 3, 2);
+    h_settle(h);
+    assert_null(h_entry(h, 0, "x"));
+    assert_non_null(h_entry(h, 1, "x"));
+    h_crash(h, 3);
+    for (int i = 0; i < 3; i++)
+        trk_nodedown(T(i), NAME[3]);
+    h_settle(h);
+    assert_non_null(h_entry(h, 1, "x")); /* nothing found it yet */
+    assert_non_null(h_entry(h, 2, "x"));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(h_armed(h, i, TRK_TIMER_ORPHANS), 1);
+        h_fire(h, i, TRK_TIMER_ORPHANS);
+    }
+    h_settle(h);
+    for (int i = 0; i < 3; i++)
+        assert_null(h_entry(h, i, "x"));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(trk_stats(T(i))->departure_offers, 1);
+    assert_same_registry(h, 0, 1);
+    assert_same_registry(h, 0, 2);
+    /* a second look with no departure since offers nothing */
+    h_cmd(h, 0, "register", "y", NULL, 1);
+    h_settle(h);
+    for (int i = 0; i < 3; i++)
+        if (h_armed(h, i, TRK_TIMER_ORPHANS))
+            h_fire(h, i, TRK_TIMER_ORPHANS);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(trk_stats(T(i))->departure_offers, 1);
+}
+
 int test_tracker_pull_run(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +523,7 @@ int test_tracker_pull_run(void)
         T_(test_pushed_writes_forgo_the_queued_pull),
         T_(test_newcomer_keeps_its_full_pull),
         T_(test_pull_with_bad_writes_refused),
+        T_(test_departed_writers_one_sided_write_spreads),
     };
     return cmocka_run_group_tests_name("tracker-pull", tests, NULL, NULL);
 }

@@ -348,6 +348,7 @@ static void on_reply(struct tracker *t, struct cs_reader *r)
 bool trk_common_message(struct tracker *t, uint32_t from, uint8_t type, struct cs_reader *r)
 {
     if (type == TRK_MSG_CHECK_REPLY) {
+        trk_check_answered(t, from);
         uint8_t running = cs_get_u8(r), attempt = cs_get_u8(r);
         struct trk_content_digest digest;
         bool has_digest = t->mode->content_digest && !r->bad && r->len - r->pos == TRK_CONTENT_DIGEST_LEN;

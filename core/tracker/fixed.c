@@ -106,6 +106,22 @@ static void on_digest(struct tracker *t, uint32_t from, struct cs_reader *r)
         trk_pull_from(t, from, TRK_PULL_ASK_BACK);
 }
 
+/* After a node left, at the second look: our digest to every node, each
+ * of which pulls ours in full (and we its) if they differ.  A writer cut
+ * off from all but a few nodes, whose writes reached only those before it
+ * died, leaves them there: a scoped pull never carries a copy, and the
+ * nodes that hold them had met every other node already, so only
+ * anti-entropy (a random peer every anti_entropy_interval) would find them.
+ * One offer per second look, however many nodes left meanwhile; between
+ * registries that agree it is one 14-byte message. */
+static void offer_digest_to_all(struct tracker *t)
+{
+    t->departure_unsettled = false;
+    for (size_t i = 0; i < t->node_count; i++)
+        send_digest(t, t->nodes[i], DIGEST_ANTI_ENTROPY);
+    t->stats.departure_offers++;
+}
+
 static void fixed_timer(struct tracker *t, uint64_t tag)
 {
     switch (CS_TAG_KIND_OF(tag)) {
@@ -148,6 +164,8 @@ static void fixed_timer(struct tracker *t, uint64_t tag)
             trk_topology_change(t);
             t->second_look = false;
         }
+        if (t->departure_unsettled)
+            offer_digest_to_all(t);
         break;
     case TRK_TIMER_PLACEMENT:
         t->placement_armed = false;
@@ -234,9 +252,13 @@ static void fixed_event(struct tracker *t, const struct trk_event *ev)
     case TE_NODEDOWN:
         if ((peer = trk_name_index(t, ev->peer)) > 0) {
             bool was_node = trk_is_node(t, (uint32_t)peer);
+            trk_check_answered(t, (uint32_t)peer); /* (an answer on that link will not come) */
             trk_remove_node(t, (uint32_t)peer);
-            if (was_node) /* its writes we hold may live nowhere else now (pull.c) */
+            if (was_node) { /* its writes we hold may live nowhere else now (pull.c) */
                 trk_adopt_copies(t);
+                t->departure_unsettled = true;
+                trk_fixed_arm_second_look(t);
+            }
             trk_topology_change(t);
         }
         break;
@@ -261,6 +283,7 @@ const struct trk_mode_ops trk_fixed_mode = {
     .keeps_tombstones = true,
     .content_digest = true,
     .batches = true,
+    .checks_cross = true,
     .event = fixed_event,
     .node_checked = fixed_node_checked,
     .timer_can_progress = fixed_timer_can_progress,

@@ -31,6 +31,8 @@ bool trk_fixed_handoff_waits(struct tracker *t);
 void trk_fixed_handed_off(struct tracker *t, const struct reg_entry *e);
 /* A started process of ours off its ring owner: a topology pass after sync_timeout. */
 void trk_fixed_watch_placement(struct tracker *t, const char *name);
+/* Arms the second look (a topology pass after sync_timeout) unless armed. */
+void trk_fixed_arm_second_look(struct tracker *t);
 /* True when our registry still holds the process a KILL names. */
 bool trk_fixed_kill_is_stale(struct tracker *t, const char *name, uint64_t handle);
 /* A copy just taken: a departure tombstone of one of our nodes' processes

@@ -97,7 +97,7 @@ static bool departure_of_live_process(const struct tracker *t, const struct reg_
 /* ---- placement ---- */
 
 /* A topology pass after sync_timeout (fixed mode's TRK_TIMER_ORPHANS timer). */
-static void arm_second_look(struct tracker *t)
+void trk_fixed_arm_second_look(struct tracker *t)
 {
     if (!t->orphan_check_armed) {
         t->orphan_check_armed = true;
@@ -112,7 +112,7 @@ void trk_fixed_watch_placement(struct tracker *t, const char *name)
         return;
     const char *ring = ring_owner(t->ring, name);
     if (ring && strcmp(ring, t->self) != 0)
-        arm_second_look(t);
+        trk_fixed_arm_second_look(t);
 }
 
 /* During a join storm every node's list grows one peer at a time, and each
@@ -283,7 +283,7 @@ bool trk_fixed_handoff_refused(struct tracker *t, uint32_t from, const struct re
 void trk_fixed_handed_off(struct tracker *t, const struct reg_entry *e)
 {
     trk_handoff_mark(t, e);
-    arm_second_look(t);
+    trk_fixed_arm_second_look(t);
 }
 
 /* A kill decided on an older copy is stale when our registry still holds
@@ -311,7 +311,7 @@ void trk_fixed_copy_taken(struct tracker *t, const struct reg_entry *e)
         return;
     }
     if (!(e->flags & REG_TOMBSTONE) && trk_fixed_owner_gone(t, e->owner)) /* (else it armed the look) */
-        arm_second_look(t);
+        trk_fixed_arm_second_look(t);
 }
 
 /* An entry's owner is gone when it was in `nodes` and left; one never met
@@ -330,7 +330,7 @@ bool trk_fixed_owner_gone(struct tracker *t, uint32_t owner)
         t->unknown_since[owner] = now;
     if (now - t->unknown_since[owner] >= t->cfg.sync_timeout)
         return true;
-    arm_second_look(t);
+    trk_fixed_arm_second_look(t);
     return false;
 }
 
@@ -355,7 +355,7 @@ void trk_fixed_owner_departed(struct tracker *t, struct reg_entry *e, const char
         if (to > 0)
             trk_send_entry(t, (uint32_t)to, TRK_MSG_TRACK, e);
         else
-            arm_second_look(t);
+            trk_fixed_arm_second_look(t);
     } else if (!(e->flags & REG_STARTED)) {
         trk_digest_out(t, e);
         e->flags |= REG_TOMBSTONE | REG_DEPARTED;

@@ -140,6 +140,8 @@ struct tracker {
     char **names;
     uint64_t *name_hashes;        /* XXH3 of each name (registry digests) */
     bool *met;                    /* fixed mode: the name was once in `nodes` */
+    bool *check_out;              /* fixed mode: our check of it, carrying our digest, is
+                                     unanswered (a check of its crossing it answers it) */
     bool *is_node;                /* the name is in `nodes` now */
     uint32_t *owner_live;         /* live entries (digest.c's `counted`) it owns */
     uint32_t owners_not_nodes;    /* names (index > 0) owning a live entry, not in `nodes` */
@@ -221,6 +223,8 @@ struct tracker {
     bool anti_entropy_armed;
     bool orphan_check_armed;
     bool second_look;             /* fixed mode: the pass of the TRK_TIMER_ORPHANS timer */
+    bool departure_unsettled;     /* fixed mode: a node left since the last second look, whose
+                                     writes may live on some nodes only (fixed.c) */
     /* fixed mode: handoffs wait for the node list to settle (fixed_merge.c) */
     cs_time node_list_changed_at; /* when a node was last added or removed */
     cs_time placement_waiting_since; /* the first handoff held back, or -1 */
@@ -252,6 +256,11 @@ struct tracker {
     struct trk_stats stats;
     struct trk_reply last_reply;
 };
+
+/* ---- tracker.c: the remote check ---- */
+/* Our check of `peer` needs no more answer (it answered, or its link went
+ * down): a check of its no longer crosses ours. */
+void trk_check_answered(struct tracker *t, uint32_t peer);
 
 /* ---- pull.c (fixed mode) ---- */
 /* What a pull asks for (its flags byte on the wire): every entry of the

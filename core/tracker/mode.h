@@ -29,6 +29,10 @@ struct trk_mode_ops {
                                (digest.c) and sends it in check replies */
     bool batches;           /* replicated events may travel in batch frames
                                (cfg.batch_window > 0) */
+    bool checks_cross;      /* a running tracker's check carries its content
+                               digest, and a peer's check that crosses ours
+                               (ours unanswered) is taken as its answer
+                               (tracker.c, "the remote check") */
 
     /* The state machine: one event (message, nodeup, nodedown, timer,
      * command), already past the shared frame (tracker.c's deliver). */

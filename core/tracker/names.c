@@ -19,6 +19,7 @@ void trk_names_free(struct tracker *t)
     free(t->names);
     free(t->name_hashes);
     free(t->met);
+    free(t->check_out);
     free(t->unknown_since);
     free(t->syncs);
     free(t->pull_state);
@@ -43,6 +44,7 @@ static bool names_room(struct tracker *t, size_t cap)
     GROW(names);
     GROW(name_hashes);
     GROW(met);
+    GROW(check_out);
     GROW(unknown_since);
     GROW(syncs);
     GROW(pull_state);
@@ -79,6 +81,7 @@ int32_t trk_name_index(struct tracker *t, const char *name)
     t->names[t->name_count] = copy;
     t->name_hashes[t->name_count] = XXH3_64bits(copy, len);
     t->met[t->name_count] = false;
+    t->check_out[t->name_count] = false;
     t->unknown_since[t->name_count] = -1;
     t->syncs[t->name_count] = (struct trk_sync_watch){0, 0, 0};
     t->pull_state[t->name_count] = TRK_PULL_NONE;

@@ -389,15 +389,19 @@ void trk_message(struct tracker *t, const char *peer, const uint8_t *data, size_
     trk_message_from(t, peer, -1, data, len);
 }
 
+static bool check_crossed(struct tracker *t, const char *peer, int32_t slot, const uint8_t *data, size_t len);
+
 void trk_message_from(struct tracker *t, const char *peer, int32_t slot, const uint8_t *data, size_t len)
 {
     if (len == 0) {
         t->stats.malformed++;
         return;
     }
-    /* The remote check is answered by the node itself, tracker up or not. */
+    /* The remote check is answered by the node itself, tracker up or not,
+     * unless it crosses ours. */
     if (data[0] == TRK_MSG_CHECK) {
-        answer_check(t, peer, slot, len > 1 ? data[1] : 0);
+        if (!check_crossed(t, peer, slot, data, len))
+            answer_check(t, peer, slot, len > 1 ? data[1] : 0);
         return;
     }
     if (!t->running)
@@ -438,11 +442,55 @@ bool trk_handle(struct tracker *t, const struct cs_event *ev)
 
 /* ---- the remote check ---- */
 
+/* check attempt:u8, then, in a mode whose checks cross, from a running
+ * tracker that is not stopping, its content digest (when it keeps one):
+ * the check then says what the peer's answer would say of us, that our
+ * tracker runs and holds these entries, so a peer whose own check of us
+ * is unanswered takes ours as its answer (and we take its check as ours),
+ * and neither sends a check_reply.  Both facts are as of the check's
+ * sending, as an answer's are as of its sending: a digest compared later
+ * than it was taken, nothing more (fixed.c compares it with ours when it
+ * arrives; what changed since reaches the peer as replicated events once
+ * it is a node, or is found different and pulled). */
 void trk_start_check(struct tracker *t, uint32_t peer, uint32_t attempt)
 {
-    uint8_t buf[2] = {TRK_MSG_CHECK, (uint8_t)attempt};
-    struct cs_writer w = {.buf = buf, .cap = 2, .len = 2};
+    uint8_t buf[2 + TRK_CONTENT_DIGEST_LEN];
+    struct cs_writer w;
+    cs_writer_init(&w, buf, sizeof buf);
+    cs_put_u8(&w, TRK_MSG_CHECK);
+    cs_put_u8(&w, (uint8_t)attempt);
+    struct trk_content_digest d;
+    if (t->mode->checks_cross && t->running && !t->stopping && trk_content_digest(t, &d)) {
+        trk_put_content_digest(&w, &d);
+        t->check_out[peer] = true;
+    }
     trk_send(t, peer, &w);
+}
+
+/* A peer's check that crosses ours (both carry a digest, ours unanswered):
+ * handled as the check_reply it stands for (running, with its digest), and
+ * not answered.  False when it is to be answered as usual. */
+static bool check_crossed(struct tracker *t, const char *peer, int32_t slot, const uint8_t *data, size_t len)
+{
+    if (!t->mode->checks_cross || !t->running || t->stopping || len != 2 + TRK_CONTENT_DIGEST_LEN)
+        return false;
+    int32_t from = trk_sender_index(t, peer, slot);
+    if (from <= 0 || !t->check_out[from])
+        return false;
+    t->check_out[from] = false;
+    uint8_t reply[3 + TRK_CONTENT_DIGEST_LEN] = {TRK_MSG_CHECK_REPLY, 1, data[1]};
+    memcpy(reply + 3, data + 2, TRK_CONTENT_DIGEST_LEN);
+    struct trk_event ev = {.kind = TE_MESSAGE, .peer = (char *)peer, .peer_index = from,
+                           .data = reply, .len = sizeof reply};
+    t->stats.checks_crossed++;
+    deliver(t, &ev);
+    return true;
+}
+
+void trk_check_answered(struct tracker *t, uint32_t peer)
+{
+    if (peer < t->name_count)
+        t->check_out[peer] = false;
 }
 
 struct take_ctx {
