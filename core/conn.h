@@ -40,7 +40,9 @@
 #include "wire.h"
 #include "timer_tag.h"
 
-#define CONN_PROTOCOL_VERSION 2 /* 2: 16-byte SipHash proofs (1: 32-byte BLAKE2b) */
+#define CONN_PROTOCOL_VERSION 3 /* 3: a fixed tracker's pull may carry the puller's writes, which
+                                   version 2 refuses as malformed; 2: 16-byte SipHash
+                                   proofs (1: 32-byte BLAKE2b) */
 #define CONN_MAX_PATTERNS 8
 #define CONN_PATTERN_MAX 128
 /* Frame types: the first byte of every frame. */
