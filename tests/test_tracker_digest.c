@@ -354,6 +354,32 @@ static void test_checks_cross(void **state)
     assert_true(h_knows(h, 1, 0));
 }
 
+/* Two trackers that hold the same entries and whose checks cross: each
+ * finds the other's digest its own, and neither sends the greeting a
+ * check_reply would have been followed by (each has the other's check,
+ * which says what the greeting would: its tracker runs, with these
+ * entries); nothing else goes out either, and both are nodes. */
+static void test_crossed_checks_need_no_greeting(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(TRK_FIXED, 3);
+    h_cluster(h, 3);
+    h_cmd(h, 2, "register", "a", NULL, 1); /* (node 2's, which both still see) */
+    h_settle(h);
+    h_unlink(h, 0, 1);
+    h_settle(h);
+    assert_same_registry(h, 0, 1);
+    uint64_t skipped = trk_stats(T(0))->syncs_skipped;
+    trk_nodeup(T(0), NAME[1]);
+    trk_nodeup(T(1), NAME[0]);
+    h_deliver_type(h, 0, 1, TRK_MSG_CHECK);
+    h_deliver_type(h, 1, 0, TRK_MSG_CHECK);
+    assert_true(h_knows(h, 0, 1));
+    assert_true(h_knows(h, 1, 0));
+    assert_int_equal(trk_stats(T(0))->syncs_skipped, skipped + 1);
+    assert_int_equal(h_pending(h, -1, -1), 0);
+}
+
 /* A stopping tracker's check carries no digest, so it crosses nothing: the
  * peer answers it (not running), and a running peer's check crossing
  * ours while we stop is answered too. */
@@ -427,6 +453,7 @@ int test_tracker_digest_run(void)
         T_(test_digest_malformed),
         T_(test_digest_not_in_swarm_replies),
         T_(test_checks_cross),
+        T_(test_crossed_checks_need_no_greeting),
         T_(test_stopping_checks_do_not_cross),
         T_(test_stopped_since_checking_answers),
         T_(test_swarm_checks_do_not_cross),

@@ -65,7 +65,8 @@ static void meet_node(struct tracker *t, uint32_t peer, const struct trk_content
     if (!known) {
         if (trk_content_matches(t, digest)) {
             t->stats.syncs_skipped++;
-            send_digest(t, peer, DIGEST_GREETING);
+            if (!t->check_crossing) /* (crossed: the peer has our check, digest and all) */
+                send_digest(t, peer, DIGEST_GREETING);
         } else if (met) {
             /* we meet again (a partition healed): whatever either side
              * took from others meanwhile may be missing on the other */

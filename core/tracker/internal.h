@@ -142,6 +142,7 @@ struct tracker {
     bool *met;                    /* fixed mode: the name was once in `nodes` */
     bool *check_out;              /* fixed mode: our check of it, carrying our digest, is
                                      unanswered (a check of its crossing it answers it) */
+    bool check_crossing;          /* a crossed check is being taken as its answer (tracker.c) */
     bool *is_node;                /* the name is in `nodes` now */
     uint32_t *owner_live;         /* live entries (digest.c's `counted`) it owns */
     uint32_t owners_not_nodes;    /* names (index > 0) owning a live entry, not in `nodes` */
