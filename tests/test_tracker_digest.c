@@ -303,6 +303,17 @@ static void test_digest_not_in_swarm_replies(void **state)
     assert_false(trk_content_digest(T(1), &d));
 }
 
+/* Two fixed trackers that met and then lost each other (link down both
+ * ways, settled): the set-up of a meeting again. */
+static struct harness *pair_apart(void)
+{
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_cluster(h, 2);
+    h_unlink(h, 0, 1);
+    h_settle(h);
+    return h;
+}
+
 /* Fixed mode: two trackers that meet again (registries that differ) check
  * each other at once; each check carries its sender's digest and crosses
  * the other's, so each takes the other's check as its answer: no
@@ -314,10 +325,7 @@ static void test_digest_not_in_swarm_replies(void **state)
 static void test_checks_cross(void **state)
 {
     (void)state;
-    struct harness *h = h_new(TRK_FIXED, 2);
-    h_cluster(h, 2);
-    h_unlink(h, 0, 1);
-    h_settle(h);
+    struct harness *h = pair_apart();
     h_cmd(h, 0, "register", "a", NULL, 1);
     h_cmd(h, 1, "register", "b", NULL, 2);
     h_settle(h);
@@ -386,10 +394,7 @@ static void test_crossed_checks_need_no_greeting(void **state)
 static void test_stopping_checks_do_not_cross(void **state)
 {
     (void)state;
-    struct harness *h = h_new(TRK_FIXED, 2);
-    h_cluster(h, 2);
-    h_unlink(h, 0, 1);
-    h_settle(h);
+    struct harness *h = pair_apart();
     trk_nodeup(T(1), NAME[0]);     /* node 1's check, with its digest, ... */
     trk_stop(T(0));
     trk_nodeup(T(0), NAME[1]);     /* ... and stopping node 0's, without */
@@ -409,10 +414,7 @@ static void test_stopping_checks_do_not_cross(void **state)
 static void test_stopped_since_checking_answers(void **state)
 {
     (void)state;
-    struct harness *h = h_new(TRK_FIXED, 2);
-    h_cluster(h, 2);
-    h_unlink(h, 0, 1);
-    h_settle(h);
+    struct harness *h = pair_apart();
     trk_nodeup(T(0), NAME[1]);
     assert_int_equal(h_find(h, 0, 1, TRK_MSG_CHECK)->len, 2 + TRK_CONTENT_DIGEST_LEN);
     trk_stop(T(0));
