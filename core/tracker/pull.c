@@ -230,15 +230,21 @@ static void pull_forgo(struct tracker *t, uint32_t peer)
     }
 }
 
-/* Merges the writes a pull carried; false when malformed (counted), and
- * then the scoped pull they stood for is queued after all (a tracker
- * meeting the puller forwent it: fixed.c's meet_node). */
+/* A pull that said it carries writes was refused: the scoped pull those
+ * writes stood for is queued after all (a tracker meeting the puller
+ * through that pull forwent it: fixed.c's meet_node). */
+static void writes_refused(struct tracker *t, uint32_t from, uint8_t flags)
+{
+    if (flags & TRK_PULL_WRITES)
+        trk_pull_from(t, from, TRK_PULL_ASK_BACK);
+}
+
+/* Merges the writes a pull carried; false when malformed (counted by the
+ * merge). */
 static bool take_pushed_writes(struct tracker *t, uint32_t from, struct cs_reader *r)
 {
     bool ok = trk_merge_snapshot(t, from, r);
     trk_snapshot_release(t);
-    if (!ok)
-        trk_pull_from(t, from, TRK_PULL_ASK_BACK);
     return ok;
 }
 
@@ -259,10 +265,13 @@ bool trk_on_pull(struct tracker *t, uint32_t from, struct cs_reader *r)
         back_full_alone || writes_unasked) {
         t->stats.malformed++;
         cs_logf(t->env, CS_LOG_WARN, "[swarm] malformed pull from %s", trk_name(t, from));
+        writes_refused(t, from, flags);
         return false;
     }
-    if (with_writes && !take_pushed_writes(t, from, r))
-        return false; /* (counted and logged by the merge) */
+    if (with_writes && !take_pushed_writes(t, from, r)) {
+        writes_refused(t, from, flags);
+        return false;
+    }
     struct trk_bucket_set differing_set;
     bool differing = trk_buckets_differing(t, digests, &differing_set);
     if (!differing)
