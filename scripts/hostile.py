@@ -13,7 +13,22 @@
 Frames are 4-byte big-endian lengths then the bytes (shims/posix/px_links.c);
 the HELLO layout is core/conn_handshake.c's.
 """
-import select, socket, struct, sys, time
+import os, re, select, socket, struct, sys, time
+
+
+def protocol_version():
+    """CONN_PROTOCOL_VERSION as core/conn.h defines it, so that the HELLO
+    this script sends is the daemon's own version and a refusal is the
+    proof's, not the version's."""
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "core", "conn.h")
+    with open(header) as f:
+        m = re.search(r"#define CONN_PROTOCOL_VERSION (\d+)", f.read())
+    if not m:
+        sys.exit("hostile.py: no CONN_PROTOCOL_VERSION in core/conn.h")
+    return int(m.group(1))
+
+
+VERSION = protocol_version()
 
 
 def frame(b):
@@ -25,7 +40,7 @@ def s16(t):
 
 
 def hello(name, dialled, creation=5):
-    return bytes([1]) + struct.pack("<H", 2) + s16(name) + s16(dialled) + struct.pack("<IQ", creation, 42)
+    return bytes([1]) + struct.pack("<H", VERSION) + s16(name) + s16(dialled) + struct.pack("<IQ", creation, 42)
 
 
 SRC = "127.0.0.9"  # the attacker's own address, so per-address caps tell it apart
