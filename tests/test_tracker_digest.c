@@ -171,12 +171,11 @@ static void test_digest_kept_lazily(void **state)
     assert_digest_kept(h, 1);
 }
 
-/* Two trackers that hold the same entries meet again: each check reply
- * carries the other's digest, which is its own, so no snapshot goes out;
- * the joiner gets a digest instead. */
-static void test_digest_join_without_snapshot(void **state)
+/* Three fixed trackers; node 2 registers x and y, then nodes 0 and 1 lose
+ * each other (node 2, which both still see, owns every name, so neither
+ * marks a departure): 0 and 1 hold the same entries, apart. */
+static struct harness *agreeing_pair_apart(void)
 {
-    (void)state;
     struct harness *h = h_new(TRK_FIXED, 3);
     h_cluster(h, 3);
     h_cmd(h, 2, "register", "x", NULL, 1);
@@ -185,6 +184,16 @@ static void test_digest_join_without_snapshot(void **state)
     h_unlink(h, 0, 1);
     h_settle(h);
     assert_same_registry(h, 0, 1);
+    return h;
+}
+
+/* Two trackers that hold the same entries meet again: each check reply
+ * carries the other's digest, which is its own, so no snapshot goes out;
+ * the joiner gets a digest instead. */
+static void test_digest_join_without_snapshot(void **state)
+{
+    (void)state;
+    struct harness *h = agreeing_pair_apart();
     uint64_t skipped = trk_stats(T(0))->syncs_skipped;
     trk_nodeup(T(0), NAME[1]);
     h_deliver_type(h, 0, 1, TRK_MSG_CHECK);
@@ -375,13 +384,7 @@ static void test_checks_cross(void **state)
 static void test_crossed_checks_need_no_greeting(void **state)
 {
     (void)state;
-    struct harness *h = h_new(TRK_FIXED, 3);
-    h_cluster(h, 3);
-    h_cmd(h, 2, "register", "a", NULL, 1); /* (node 2's, which both still see) */
-    h_settle(h);
-    h_unlink(h, 0, 1);
-    h_settle(h);
-    assert_same_registry(h, 0, 1);
+    struct harness *h = agreeing_pair_apart();
     uint64_t skipped = trk_stats(T(0))->syncs_skipped;
     trk_nodeup(T(0), NAME[1]);
     trk_nodeup(T(1), NAME[0]);

@@ -416,18 +416,18 @@ static void test_pushed_writes_forgo_the_queued_pull(void **state)
 static void test_newcomer_keeps_its_full_pull(void **state)
 {
     (void)state;
-    struct harness *g = h_new(TRK_FIXED, 2);
-    h_start_alone(g, 0);
-    h_start_alone(g, 1);
-    h_cmd(g, 0, "register", "a", NULL, 1);
-    h_cmd(g, 1, "register", "b", NULL, 1);
+    struct harness *h = h_new(TRK_FIXED, 2);
+    h_start_alone(h, 0);
+    h_start_alone(h, 1);
+    h_cmd(h, 0, "register", "a", NULL, 1);
+    h_cmd(h, 1, "register", "b", NULL, 1);
     assert_false(T(1)->took_full_pull);
-    h_learn(g, 0, 1);
-    h_deliver_type(g, 0, 1, TRK_MSG_PULL);
+    h_learn(h, 0, 1);
+    h_deliver_type(h, 0, 1, TRK_MSG_PULL);
     assert_int_equal(trk_stats(T(1))->pulls_forgone, 0);
-    assert_int_equal(pull_ask(h_find(g, 1, 0, TRK_MSG_PULL)), TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK);
-    h_settle(g);
-    assert_same_registry(g, 0, 1);
+    assert_int_equal(pull_ask(h_find(h, 1, 0, TRK_MSG_PULL)), TRK_PULL_ASK_FULL | TRK_PULL_ASK_BACK);
+    h_settle(h);
+    assert_same_registry(h, 0, 1);
 }
 
 /* A pull whose writes are malformed, or that carries writes it may not

@@ -57,8 +57,7 @@ static void broadcast_send(struct tracker *t)
         struct cs_writer lone = {.buf = t->batch_buf + 5, .cap = t->batch.len - 5, .len = t->batch.len - 5};
         send_each(t, &lone);
     } else {
-        for (int b = 0; b < 4; b++) /* patch the count in, after the type byte */
-            t->batch_buf[1 + b] = (uint8_t)(t->batch_count >> (8 * b));
+        cs_store_le(t->batch_buf + 1, t->batch_count, 4); /* patch the count in, after the type byte */
         send_each(t, &t->batch);
     }
     t->batch_count = 0;

@@ -120,8 +120,7 @@ static void send_snapshot(struct tracker *t, uint32_t peer, enum trk_msg type, c
     cs_put_u32(&w, 0);
     struct snap_ctx s = {t, &w, 0, skip};
     registry_each(&t->reg, snap_entry, &s);
-    for (int b = 0; b < 4; b++) /* patch the count in */
-        buf[count_at + (size_t)b] = (uint8_t)(s.count >> (8 * b));
+    cs_store_le(buf + count_at, s.count, 4); /* patch the count in */
     t->stats.snapshot_entries += s.count;
     trk_send(t, peer, &w);
     free(buf);
@@ -158,8 +157,7 @@ bool trk_put_writes(struct tracker *t, struct cs_writer *w)
     snap_authored(t, &s, NULL, false);
     if (w->overflow)
         return false;
-    for (int i = 0; i < 4; i++) /* patch the count in */
-        w->buf[count_at + (size_t)i] = (uint8_t)(s.count >> (8 * i));
+    cs_store_le(w->buf + count_at, s.count, 4); /* patch the count in */
     t->stats.snapshot_entries += s.count;
     t->stats.scoped_answer_entries += s.count;
     return true;
@@ -205,8 +203,7 @@ void trk_send_snapshot_buckets(struct tracker *t, uint32_t peer, enum trk_msg ty
                 snap_entry(&s, &t->reg.slots[slot]);
         }
     }
-    for (int i = 0; i < 4; i++) /* patch the count in */
-        buf[count_at + (size_t)i] = (uint8_t)(s.count >> (8 * i));
+    cs_store_le(buf + count_at, s.count, 4); /* patch the count in */
     t->stats.snapshot_entries += s.count;
     t->stats.scoped_answer_entries += authored_only ? s.count : 0;
     trk_send(t, peer, &w);
