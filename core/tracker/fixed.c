@@ -51,13 +51,16 @@ static void send_digest(struct tracker *t, uint32_t peer, enum digest_kind kind)
     trk_send(t, peer, &w);
 }
 
-/* A peer joins `nodes`: it gets our snapshot, unless `digest` (what its
- * check reply or digest message carried, or NULL) shows that it holds
- * exactly our entries.  Then a snapshot would change nothing either way,
- * and every change of ours from now on reaches it as a replicated event;
- * it gets our digest instead, which tells it, as the snapshot would have,
- * that our tracker runs (a peer whose checks of us all came back "not
- * running" learns it no other way). */
+/* A peer joins `nodes`.  When `digest` (what its check reply, crossed
+ * check or digest message carried, or NULL) shows that it holds exactly
+ * our entries, nothing is pulled: every change of ours from now on
+ * reaches it as a replicated event; it gets our digest as a greeting,
+ * which tells it that our tracker runs (a peer whose checks of us all came
+ * back "not running" learns it no other way), unless our checks crossed
+ * and it has ours.  Else we pull it: in full both ways when we meet again
+ * (a healed cut), else its writes, asking for a pull of ours back; not at
+ * all when it is its pull that made us meet and that pull brought its
+ * writes (`writes_came`), our answer carrying ours (pull.c). */
 static void meet_node(struct tracker *t, uint32_t peer, const struct trk_content_digest *digest, bool writes_came)
 {
     bool known = trk_is_node(t, peer), met = t->met[peer];
